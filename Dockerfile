@@ -1,0 +1,15 @@
+# Multi-stage build: a static binary per command on a distroless base, run
+# as a non-root user. Build one image with all commands; pick one with the
+# container's command (extract, forward, detect, pigment-sim).
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/ ./cmd/...
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/ /usr/local/bin/
+USER nonroot:nonroot
+ENTRYPOINT []
+CMD ["extract", "run"]

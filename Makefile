@@ -1,0 +1,34 @@
+# The two commands of the README: `make demo` runs the main job on embedded
+# defaults, `make test` runs every test. Both work on a fresh machine once
+# .ci/run's packages (kcat, rsyslog) and a local Postgres are there.
+GO      ?= go
+BIN     := bin
+PKGS    := ./...
+BENCH   ?= .
+
+.PHONY: build test test-short bench demo vet fmt clean
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -trimpath -o $(BIN)/ ./cmd/...
+
+vet:
+	$(GO) vet $(PKGS)
+
+test: vet
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+test-short:
+	$(GO) test -short -count=1 $(PKGS)
+
+bench:
+	./scripts/bench.sh
+
+demo:
+	./scripts/demo.sh
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf $(BIN)
