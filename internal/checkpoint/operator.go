@@ -1,0 +1,152 @@
+package checkpoint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// defaultLimit bounds History and Runs when the caller passes limit <= 0.
+const defaultLimit = 100
+
+// HistoryEntry is one operator change of a checkpoint.
+type HistoryEntry struct {
+	At       time.Time
+	Name     string
+	Operator string
+	Reason   string
+	From     time.Time // watermark before (zero = none)
+	To       time.Time // watermark after (zero = none)
+}
+
+// RunRecord is a run as recorded in the run history.
+type RunRecord struct {
+	Run
+	EndedAt  time.Time // zero while running
+	Status   string    // StatusRunning, StatusOK, StatusFailed, StatusInterrupted, StatusSuperseded
+	Error    string    // last error recorded by FailRun/InterruptRun, "" if none
+	Restarts int       // RestartRun calls (cursor rejected by the API)
+}
+
+// Reset is the operator's command: it sets the checkpoint's watermark to to
+// (zero = as if it never ran) and clears Complete, supersedes the run in
+// progress (its row is marked "superseded"; its *Run gets ErrRunSuperseded
+// from then on), forgets the seen IDs and writes a checkpoint_history entry.
+// The checkpoint is created if it does not exist. operator and reason are
+// required. Reset waits for a CommitPage of the run in progress to finish,
+// never interleaves with it.
+func (s *Store) Reset(ctx context.Context, name string, to time.Time, operator, reason string) error {
+	operator, reason = strings.TrimSpace(operator), strings.TrimSpace(reason)
+	switch {
+	case name == "":
+		return errors.New("reset checkpoint: empty name")
+	case operator == "":
+		return fmt.Errorf("reset checkpoint %q: operator is required", name)
+	case reason == "":
+		return fmt.Errorf("reset checkpoint %q: reason is required", name)
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var (
+			old   *time.Time
+			runID *int64
+		)
+		err := tx.QueryRow(ctx, `
+INSERT INTO checkpoints (name) VALUES ($1)
+ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
+RETURNING watermark, run_id`, name).Scan(&old, &runID)
+		if err != nil {
+			return err
+		}
+		if runID != nil {
+			if _, err := tx.Exec(ctx, `
+UPDATE extract_runs SET status = 'superseded', ended_at = COALESCE(ended_at, now())
+WHERE id = $1`, *runID); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `
+UPDATE checkpoints
+SET watermark = $2, complete = false, run_id = NULL, run_since = NULL, run_until = NULL,
+    run_cursor = NULL, run_high = NULL, updated_at = now()
+WHERE name = $1`, name, nullTime(to)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM checkpoint_seen WHERE name = $1`, name); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `
+INSERT INTO checkpoint_history (name, operator, reason, from_watermark, to_watermark, superseded_run)
+VALUES ($1, $2, $3, $4, $5, $6)`, name, operator, reason, old, nullTime(to), runID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("reset checkpoint %q: %w", name, err)
+	}
+	return nil
+}
+
+// History returns the operator changes of the checkpoint name ("" = all),
+// newest first, at most limit (<= 0: 100).
+func (s *Store) History(ctx context.Context, name string, limit int) ([]HistoryEntry, error) {
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	rows, err := s.pool.Query(ctx, `
+SELECT at, name, operator, reason, from_watermark, to_watermark
+FROM checkpoint_history
+WHERE $1 = '' OR name = $1
+ORDER BY id DESC LIMIT $2`, name, limit)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint history of %q: %w", name, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (HistoryEntry, error) {
+		var (
+			h        HistoryEntry
+			from, to *time.Time
+		)
+		err := row.Scan(&h.At, &h.Name, &h.Operator, &h.Reason, &from, &to)
+		h.At, h.From, h.To = h.At.UTC(), utc(from), utc(to)
+		return h, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint history of %q: %w", name, err)
+	}
+	return out, nil
+}
+
+// Runs returns the runs of the checkpoint name ("" = all), newest first, at
+// most limit (<= 0: 100).
+func (s *Store) Runs(ctx context.Context, name string, limit int) ([]RunRecord, error) {
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	rows, err := s.pool.Query(ctx, `
+SELECT id, name, mode, since, until, cursor, high, started_at, ended_at, status, error, restarts,
+       pages, fetched, produced, dlq, duplicates, skipped
+FROM extract_runs
+WHERE $1 = '' OR name = $1
+ORDER BY id DESC LIMIT $2`, name, limit)
+	if err != nil {
+		return nil, fmt.Errorf("runs of %q: %w", name, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (RunRecord, error) {
+		var (
+			r                  RunRecord
+			until, high, ended *time.Time
+		)
+		err := row.Scan(&r.ID, &r.Name, &r.Mode, &r.Since, &until, &r.Cursor, &high, &r.StartedAt,
+			&ended, &r.Status, &r.Error, &r.Restarts,
+			&r.Pages, &r.Fetched, &r.Produced, &r.DLQ, &r.Duplicates, &r.Skipped)
+		r.Since, r.StartedAt = r.Since.UTC(), r.StartedAt.UTC()
+		r.Until, r.High, r.EndedAt = utc(until), utc(high), utc(ended)
+		return r, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("runs of %q: %w", name, err)
+	}
+	return out, nil
+}
