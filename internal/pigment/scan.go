@@ -1,0 +1,302 @@
+package pigment
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"unicode/utf8"
+)
+
+// maxDepth bounds nesting, as encoding/json does.
+const maxDepth = 10000
+
+// scanner is a minimal validating JSON reader over one body: it accepts
+// exactly what encoding/json accepts (checked by FuzzDecodePage) and lets the
+// caller pick out the few fields it needs in the same pass. encoding/json
+// needs three to four scans of every byte for the same work.
+//
+// Every method reading a value expects s.i at its first byte (no leading
+// space) and leaves s.i just past it.
+type scanner struct {
+	b []byte
+	i int
+}
+
+func (s *scanner) more() bool { return s.i < len(s.b) }
+
+func (s *scanner) peek() byte {
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+func (s *scanner) skipSpace() { s.i = skipSpaceAt(s.b, s.i) }
+
+func skipSpaceAt(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// errorf reports a problem at s.i, wrapping errMalformed and kind.
+func (s *scanner) errorf(kind error, what string) error {
+	if !s.more() {
+		return fmt.Errorf("%w: %w: unexpected end of body at offset %d (truncated?)", errMalformed, kind, s.i)
+	}
+	return fmt.Errorf("%w: %w at offset %d: %s", errMalformed, kind, s.i, what)
+}
+
+// value validates and skips any JSON value.
+func (s *scanner) value(depth int) error {
+	switch c := s.peek(); {
+	case c == '{':
+		return s.object(depth+1, func([]byte) error { return s.value(depth + 1) })
+	case c == '[':
+		return s.array(depth+1, func() error { return s.value(depth + 1) })
+	case c == '"':
+		_, _, _, err := s.str()
+		return err
+	case c == '-' || c >= '0' && c <= '9':
+		return s.number()
+	case c == 't':
+		return s.literal("true")
+	case c == 'f':
+		return s.literal("false")
+	case c == 'n':
+		return s.literal("null")
+	}
+	return s.errorf(errInvalidJSON, fmt.Sprintf("unexpected %q, want a value", s.peek()))
+}
+
+// object reads the object at s.i, calling field for each member with s.i at
+// the member's value; field must consume that value. A key with escapes is
+// unescaped before the call.
+func (s *scanner) object(depth int, field func(key []byte) error) error {
+	if depth > maxDepth {
+		return s.errorf(errInvalidJSON, "nesting too deep")
+	}
+	s.i++ // '{'
+	s.skipSpace()
+	if s.peek() == '}' {
+		s.i++
+		return nil
+	}
+	for {
+		if s.peek() != '"' {
+			return s.errorf(errInvalidJSON, "want an object key")
+		}
+		start, end, esc, err := s.str()
+		if err != nil {
+			return err
+		}
+		key := s.b[start:end]
+		if esc {
+			key = []byte(unquote(s.b[start-1:end+1], true))
+		}
+		s.skipSpace()
+		if s.peek() != ':' {
+			return s.errorf(errInvalidJSON, "want ':' after an object key")
+		}
+		s.i++
+		s.skipSpace()
+		if err := field(key); err != nil {
+			return err
+		}
+		s.skipSpace()
+		switch s.peek() {
+		case ',':
+			s.i++
+			s.skipSpace()
+		case '}':
+			s.i++
+			return nil
+		default:
+			return s.errorf(errInvalidJSON, "want ',' or '}' in an object")
+		}
+	}
+}
+
+// array reads the array at s.i, calling elem with s.i at each element; elem
+// must consume it.
+func (s *scanner) array(depth int, elem func() error) error {
+	if depth > maxDepth {
+		return s.errorf(errInvalidJSON, "nesting too deep")
+	}
+	s.i++ // '['
+	s.skipSpace()
+	if s.peek() == ']' {
+		s.i++
+		return nil
+	}
+	for {
+		if err := elem(); err != nil {
+			return err
+		}
+		s.skipSpace()
+		switch s.peek() {
+		case ',':
+			s.i++
+			s.skipSpace()
+		case ']':
+			s.i++
+			return nil
+		default:
+			return s.errorf(errInvalidJSON, "want ',' or ']' in an array")
+		}
+	}
+}
+
+// special marks the bytes that end the fast path of a string scan.
+var special = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
+// str reads the string at s.i and returns the span of its contents (between
+// the quotes) and whether it has escapes.
+func (s *scanner) str() (start, end int, esc bool, err error) {
+	b := s.b
+	i := s.i + 1
+	start = i
+	for i < len(b) {
+		for i+8 <= len(b) && !hasSpecial(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8 // fast path: eight ordinary bytes at a time
+		}
+		if i >= len(b) {
+			break
+		}
+		if !special[b[i]] {
+			i++
+			continue
+		}
+		switch c := b[i]; {
+		case c == '"':
+			s.i = i + 1
+			return start, i, esc, nil
+		case c == '\\' && i+1 < len(b):
+			esc = true
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
+					s.i = min(i+2, len(b))
+					return 0, 0, false, s.errorf(errInvalidJSON, `invalid \u escape`)
+				}
+				i += 6
+			default:
+				s.i = i
+				return 0, 0, false, s.errorf(errInvalidJSON, "invalid escape")
+			}
+		case c == '\\':
+			i++
+		default:
+			s.i = i
+			return 0, 0, false, s.errorf(errInvalidJSON, "control character in a string")
+		}
+	}
+	s.i = len(b)
+	return 0, 0, false, s.errorf(errInvalidJSON, "unterminated string")
+}
+
+// hasSpecial reports whether any of the eight bytes in x is special: below
+// 0x20, '"' or '\\'. (The classic "has zero byte" test; borrows can only
+// cause false positives above a true match, so the answer is exact.)
+func hasSpecial(x uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	q := x ^ ('"' * lo)
+	bs := x ^ ('\\' * lo)
+	return ((x-0x20*lo)&^x|(q-lo)&^q|(bs-lo)&^bs)&hi != 0
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func (s *scanner) digits() bool {
+	start := s.i
+	for s.i < len(s.b) && isDigit(s.b[s.i]) {
+		s.i++
+	}
+	return s.i > start
+}
+
+// number reads a number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (s *scanner) number() error {
+	if s.peek() == '-' {
+		s.i++
+	}
+	switch c := s.peek(); {
+	case c == '0':
+		s.i++
+	case c >= '1' && c <= '9':
+		s.digits()
+	default:
+		return s.errorf(errInvalidJSON, "invalid number")
+	}
+	if s.peek() == '.' {
+		s.i++
+		if !s.digits() {
+			return s.errorf(errInvalidJSON, "invalid number")
+		}
+	}
+	if c := s.peek(); c == 'e' || c == 'E' {
+		s.i++
+		if c := s.peek(); c == '+' || c == '-' {
+			s.i++
+		}
+		if !s.digits() {
+			return s.errorf(errInvalidJSON, "invalid number")
+		}
+	}
+	return nil
+}
+
+func (s *scanner) literal(lit string) error {
+	if len(s.b)-s.i < len(lit) || string(s.b[s.i:s.i+len(lit)]) != lit {
+		return s.errorf(errInvalidJSON, "invalid literal")
+	}
+	s.i += len(lit)
+	return nil
+}
+
+// jsonString is a field read leniently: any JSON value is accepted and kept
+// only if it is a string, so a field of an unexpected type never fails the
+// decoding of a whole page.
+type jsonString struct {
+	s    string
+	kind string // "" when absent, else the kind of the value (see jsonKind)
+}
+
+// field reads any value into f.
+func (s *scanner) field(depth int, f *jsonString) error {
+	f.kind, f.s = jsonKind(s.b[s.i:]), ""
+	if s.peek() != '"' {
+		return s.value(depth)
+	}
+	start, end, esc, err := s.str()
+	if err != nil {
+		return err
+	}
+	f.s = unquote(s.b[start-1:end+1], esc)
+	return nil
+}
+
+// unquote returns the string value of the valid JSON string quoted (quotes
+// included). Like encoding/json, it replaces invalid UTF-8 with U+FFFD.
+func unquote(quoted []byte, esc bool) string {
+	inner := quoted[1 : len(quoted)-1]
+	if !esc && utf8.Valid(inner) {
+		return string(inner)
+	}
+	var v string
+	_ = json.Unmarshal(quoted, &v) // cannot fail: str validated it
+	return v
+}
