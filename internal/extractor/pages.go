@@ -1,0 +1,108 @@
+package extractor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/pigment-siem/pipeline/internal/checkpoint"
+	"github.com/pigment-siem/pipeline/internal/pigment"
+)
+
+// maxCursorRestarts bounds how often one run starts over because the API
+// refused its cursor, so a broken API cannot keep us looping.
+const maxCursorRestarts = 3
+
+// fetched is one page, or the error that ended the fetching.
+type fetched struct {
+	page *pigment.Page
+	err  error
+}
+
+// prefetch fetches pages one ahead of the writer: the next page's request
+// needs only this page's cursor, not its acknowledgement, so the API and
+// Kafka round trips overlap. Pages arrive in order; the channel closes after
+// the last page or the first error.
+func (x *Extractor) prefetch(ctx context.Context, since time.Time, cursor string) <-chan fetched {
+	ch := make(chan fetched, 1)
+	go func() {
+		defer close(ch)
+		for {
+			page, err := x.api.FetchPage(ctx, since, cursor)
+			select {
+			case ch <- fetched{page, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil || page.NextCursor == "" {
+				return
+			}
+			cursor = page.NextCursor
+		}
+	}()
+	return ch
+}
+
+// pageThrough writes and commits every page of run, from its cursor on.
+func (x *Extractor) pageThrough(ctx context.Context, run *checkpoint.Run, scope *lookupScope, log zerolog.Logger) error {
+	restarts := 0
+	prog := newProgress(x.cfg, run, log)
+	for {
+		// run.Since is sent unchanged: a cursor is valid only with the
+		// ingestedSince it was issued for.
+		fctx, cancel := context.WithCancel(ctx)
+		err := x.consume(ctx, x.prefetch(fctx, run.Since, run.Cursor), run, scope, prog)
+		cancel()
+		if !errors.Is(err, pigment.ErrCursorRejected) {
+			return err
+		}
+		restarts++
+		if restarts > maxCursorRestarts {
+			return fmt.Errorf("cursor refused %d times: %w", restarts, err)
+		}
+		log.Warn().Err(err).Msg("the API refused the run's cursor; restarting the run from its start (already produced events are recognised)")
+		// A run that outlived the API's lookback starts again inside it.
+		scope.all = true
+		since := x.clamp(run.Since)
+		if err := x.retryStore(ctx, "restart run", func(ctx context.Context) error {
+			return x.store.RestartRun(ctx, run, since)
+		}); err != nil {
+			return err
+		}
+	}
+}
+
+// retryStore retries a Postgres operation with backoff for StoreRetryFor,
+// so a Postgres restart pauses the run instead of failing it. A superseded
+// run is not retried.
+func (x *Extractor) retryStore(ctx context.Context, what string, op func(context.Context) error) error {
+	deadline := time.Now().Add(x.cfg.StoreRetryFor)
+	for attempt := 1; ; attempt++ {
+		err := op(ctx)
+		if err == nil || errors.Is(err, checkpoint.ErrRunSuperseded) || ctx.Err() != nil {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: giving up after %d attempts: %w", what, attempt, err)
+		}
+		wait := min(100*time.Millisecond<<min(attempt, 8), 5*time.Second)
+		wait = wait/2 + rand.N(wait/2+1)
+		x.cfg.Logger.Warn().Err(err).Str("op", what).Dur("retry_in", wait).Msg("postgres error; retrying")
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// permanent reports errors that another attempt cannot fix: the API refused
+// our credentials.
+func permanent(err error) bool {
+	var apiErr *pigment.APIError
+	return errors.As(err, &apiErr) && (apiErr.StatusCode == 401 || apiErr.StatusCode == 403)
+}

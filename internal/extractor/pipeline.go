@@ -1,0 +1,172 @@
+package extractor
+
+import (
+	"context"
+	"fmt"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/pigment-siem/pipeline/internal/checkpoint"
+	"github.com/pigment-siem/pipeline/internal/pigment"
+)
+
+// maxUncommitted bounds the pages written to Kafka but not yet committed to
+// Postgres: what a crash can re-produce (the README's duplicate bound).
+const maxUncommitted = 3
+
+// consume writes and commits pages as they arrive, until the last one.
+//
+// Three stages overlap: the prefetcher fetches the next page while this
+// loop writes one to Kafka and the committer commits earlier ones to
+// Postgres, several per transaction when they queue up. Commits stay in page
+// order, a page is committed only after Kafka acknowledged it, and at most
+// maxUncommitted pages are acknowledged but not committed at any time.
+func (x *Extractor) consume(ctx context.Context, pages <-chan fetched, run *checkpoint.Run, scope *lookupScope, prog *progress) error {
+	g, gctx := errgroup.WithContext(ctx)
+	commits := make(chan planOut, maxUncommitted)
+	slots := make(chan struct{}, maxUncommitted)
+	// The committer runs on ctx, not gctx: when writing stops on an error
+	// (a refused cursor, an API outage), the pages Kafka already
+	// acknowledged are still committed, so a restart recognises them.
+	g.Go(func() error { return x.commitLoop(ctx, run, commits, slots, prog) })
+	g.Go(func() error {
+		defer close(commits)
+		return x.writeLoop(gctx, pages, run, scope, commits, slots)
+	})
+	return g.Wait()
+}
+
+// writeLoop looks up which events were already produced, writes the rest
+// and hands each acknowledged page to the committer.
+func (x *Extractor) writeLoop(ctx context.Context, pages <-chan fetched, run *checkpoint.Run, scope *lookupScope, commits chan<- planOut, slots chan<- struct{}) error {
+	high := run.High
+	// inFlight holds the IDs of the pages written but perhaps not yet
+	// committed, which the seen-ID lookup in Postgres cannot know about.
+	var inFlight [maxUncommitted + 1]map[string]struct{}
+	for f := range pages {
+		if f.err != nil {
+			return f.err
+		}
+		seen, err := x.seen(ctx, run.Name, f.page, scope, inFlight)
+		if err != nil {
+			return err
+		}
+		p := plan(planIn{
+			page: f.page, seen: seen, until: run.Until,
+			topic: x.cfg.Topic, dlqTopic: x.cfg.DLQTopic, maxBytes: x.cfg.MaxMessageBytes, now: x.cfg.Now(),
+		}, high)
+		select { // a slot per page written and not yet committed
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if err := x.out.Write(ctx, p.records); err != nil {
+			return fmt.Errorf("write page to kafka: %w", err)
+		}
+		p.records = nil // written: let the page's memory go while it is committed
+		p.commit.NextCursor = f.page.NextCursor
+		high = p.commit.High
+		copy(inFlight[:], inFlight[1:])
+		inFlight[maxUncommitted] = producedIDs(p)
+		select {
+		case commits <- p:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if f.page.NextCursor == "" {
+			return nil
+		}
+	}
+	return ctx.Err()
+}
+
+// seen returns the page's event IDs already produced: recorded in Postgres,
+// or on a page still on its way there.
+func (x *Extractor) seen(ctx context.Context, name string, page *pigment.Page, scope *lookupScope, inFlight [maxUncommitted + 1]map[string]struct{}) (map[string]struct{}, error) {
+	ids := make([]string, 0, len(page.Events))
+	for _, ev := range page.Events {
+		if scope.needs(ev) {
+			ids = append(ids, ev.ID)
+		}
+	}
+	seen := map[string]struct{}{}
+	if len(ids) > 0 {
+		if err := x.lookup(ctx, name, ids, &seen); err != nil {
+			return nil, err
+		}
+	}
+	for _, ev := range page.Events {
+		for _, m := range inFlight {
+			if _, ok := m[ev.ID]; ok {
+				seen[ev.ID] = struct{}{}
+			}
+		}
+	}
+	return seen, nil
+}
+
+func (x *Extractor) lookup(ctx context.Context, name string, ids []string, seen *map[string]struct{}) error {
+	return x.retryStore(ctx, "look up seen events", func(ctx context.Context) error {
+		var err error
+		*seen, err = x.store.SeenIDs(ctx, name, ids)
+		return err
+	})
+}
+
+func producedIDs(p planOut) map[string]struct{} {
+	m := make(map[string]struct{}, len(p.commit.Produced))
+	for _, s := range p.commit.Produced {
+		m[s.ID] = struct{}{}
+	}
+	return m
+}
+
+// commitLoop commits acknowledged pages in order, all those queued up in
+// one transaction.
+func (x *Extractor) commitLoop(ctx context.Context, run *checkpoint.Run, commits <-chan planOut, slots <-chan struct{}, prog *progress) error {
+	for p := range commits {
+		batch := []planOut{p}
+	drain:
+		for len(batch) < maxUncommitted {
+			select {
+			case q, ok := <-commits:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, q)
+			default:
+				break drain
+			}
+		}
+		c := merge(batch)
+		if err := x.retryStore(ctx, "commit page", func(ctx context.Context) error {
+			return x.store.CommitPages(ctx, run, c, len(batch))
+		}); err != nil {
+			return err
+		}
+		for _, q := range batch {
+			<-slots
+			x.cfg.Metrics.page(run.Name, len(q.commit.Produced)-q.oversized, q.commit.DLQ, q.commit.Duplicates, q.commit.Skipped)
+			prog.page(q.reached)
+		}
+	}
+	return nil
+}
+
+// merge folds consecutive pages into one commit: the last cursor, the
+// highest high-water mark, every produced ID and the summed counters.
+func merge(batch []planOut) checkpoint.PageCommit {
+	c := batch[0].commit
+	for _, q := range batch[1:] {
+		c.NextCursor = q.commit.NextCursor
+		if q.commit.High.After(c.High) {
+			c.High = q.commit.High
+		}
+		c.Produced = append(c.Produced, q.commit.Produced...)
+		c.Fetched += q.commit.Fetched
+		c.DLQ += q.commit.DLQ
+		c.Duplicates += q.commit.Duplicates
+		c.Skipped += q.commit.Skipped
+	}
+	return c
+}

@@ -1,0 +1,179 @@
+// Package publish writes audit events and dead letters to Kafka with
+// acknowledgement from every in-sync replica. It is the only place that knows
+// the topic contract (key, headers, value); callers hand it events and only
+// move their checkpoint once Write has returned nil.
+package publish
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/segmentio/kafka-go"
+)
+
+// Config configures a Publisher.
+type Config struct {
+	Brokers []string
+	// TLS, when set, encrypts broker connections.
+	TLS *tls.Config
+	// Compression is the codec of produced batches: none, gzip, snappy,
+	// lz4 or zstd.
+	Compression string
+	// MaxMessageBytes is the largest record accepted by the brokers
+	// (message.max.bytes, 1 MB by default on Kafka).
+	MaxMessageBytes int
+	// BatchTimeout bounds how long a partial batch waits before it is sent.
+	// A synchronous write of one page waits for it, so keep it small.
+	BatchTimeout time.Duration
+	// BackoffMin and BackoffMax bound the jittered wait between attempts
+	// while the brokers are unreachable.
+	BackoffMin, BackoffMax time.Duration
+	Logger                 zerolog.Logger
+	// OnRetry, when set, is called once per failed attempt (for a metric).
+	OnRetry func(err error)
+}
+
+// Publisher writes records synchronously. It is safe for concurrent use.
+type Publisher struct {
+	w   *kafka.Writer
+	cfg Config
+}
+
+// New returns a Publisher. It does not connect until the first Write.
+func New(cfg Config) (*Publisher, error) {
+	if len(cfg.Brokers) == 0 {
+		return nil, errors.New("publish: no brokers")
+	}
+	codec, err := compression(cfg.Compression)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = 1_000_000
+	}
+	if cfg.BatchTimeout <= 0 {
+		cfg.BatchTimeout = 2 * time.Millisecond
+	}
+	if cfg.BackoffMin <= 0 {
+		cfg.BackoffMin = 200 * time.Millisecond
+	}
+	if cfg.BackoffMax <= 0 {
+		cfg.BackoffMax = 10 * time.Second
+	}
+	w := &kafka.Writer{
+		Addr: kafka.TCP(cfg.Brokers...),
+		// Murmur2 is the Java client's partitioner: other producers keyed by
+		// actor put that actor's records on the same partition as we do.
+		Balancer:               &kafka.Murmur2Balancer{},
+		RequiredAcks:           kafka.RequireAll,
+		MaxAttempts:            3,
+		BatchSize:              1000,
+		BatchBytes:             16 << 20,
+		BatchTimeout:           cfg.BatchTimeout,
+		Compression:            codec,
+		AllowAutoTopicCreation: true,
+		Transport:              &kafka.Transport{TLS: cfg.TLS, ClientID: "pigment-extract"},
+	}
+	return &Publisher{w: w, cfg: cfg}, nil
+}
+
+// MaxMessageBytes is the record size above which events are dead-lettered.
+func (p *Publisher) MaxMessageBytes() int { return p.cfg.MaxMessageBytes }
+
+// Write writes every record and returns nil once all of them are
+// acknowledged by all in-sync replicas. Records that fail are retried alone,
+// with jittered backoff, for as long as ctx allows: a broker outage pauses
+// the caller rather than failing it. It returns an error only when ctx ends
+// or the brokers refuse the records for good (authorization, size); records
+// may then have been written partly, so the caller must not checkpoint.
+func (p *Publisher) Write(ctx context.Context, msgs []kafka.Message) error {
+	pending := msgs
+	for attempt := 1; ; attempt++ {
+		err := p.w.WriteMessages(ctx, pending...)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("write %d records: %w", len(pending), ctx.Err())
+		}
+		if permanent(err) {
+			return fmt.Errorf("write %d records: brokers refused them: %w", len(pending), err)
+		}
+		var werr kafka.WriteErrors
+		if errors.As(err, &werr) && len(werr) == len(pending) {
+			failed := pending[:0:0]
+			for i, e := range werr {
+				if e != nil {
+					failed = append(failed, pending[i])
+				}
+			}
+			pending = failed
+		}
+		if p.cfg.OnRetry != nil {
+			p.cfg.OnRetry(err)
+		}
+		wait := backoff(attempt, p.cfg.BackoffMin, p.cfg.BackoffMax)
+		p.cfg.Logger.Warn().Err(err).Int("records", len(pending)).Int("attempt", attempt).
+			Dur("retry_in", wait).Msg("kafka write failed; retrying (checkpoint held)")
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("write %d records: %w", len(pending), ctx.Err())
+		case <-time.After(wait):
+		}
+	}
+}
+
+func compression(name string) (kafka.Compression, error) {
+	switch name {
+	case "", "none":
+		return 0, nil
+	case "gzip":
+		return kafka.Gzip, nil
+	case "snappy":
+		return kafka.Snappy, nil
+	case "lz4":
+		return kafka.Lz4, nil
+	case "zstd":
+		return kafka.Zstd, nil
+	}
+	return 0, fmt.Errorf("KAFKA_COMPRESSION %q: want none, gzip, snappy, lz4 or zstd", name)
+}
+
+// Close flushes and closes the writer.
+func (p *Publisher) Close() error { return p.w.Close() }
+
+// permanent reports errors that retrying cannot fix.
+func permanent(err error) bool {
+	for _, e := range []kafka.Error{
+		kafka.MessageSizeTooLarge, kafka.TopicAuthorizationFailed,
+		kafka.ClusterAuthorizationFailed, kafka.SASLAuthenticationFailed,
+		kafka.InvalidTopic, kafka.RecordListTooLarge, kafka.InvalidRequiredAcks,
+	} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	var werr kafka.WriteErrors
+	if errors.As(err, &werr) {
+		for _, e := range werr {
+			if e != nil && permanent(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// backoff is full-jitter exponential backoff.
+func backoff(attempt int, lo, hi time.Duration) time.Duration {
+	d := lo << min(attempt-1, 20)
+	if d <= 0 || d > hi {
+		d = hi
+	}
+	return lo/2 + rand.N(d)
+}
