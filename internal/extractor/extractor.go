@@ -230,8 +230,9 @@ const lookbackMargin = time.Hour
 // clamp moves since inside the API's lookback, with a warning: events older
 // than that are no longer served by Pigment.
 func (x *Extractor) clamp(since time.Time) time.Time {
-	t, clamped := pigment.ClampSince(since, x.cfg.Now(), x.cfg.Lookback-lookbackMargin)
-	if clamped {
+	now := x.cfg.Now()
+	t, clamped := pigment.ClampSince(since, now, x.cfg.Lookback-lookbackMargin)
+	if clamped && since.Before(now.Add(-x.cfg.Lookback)) { // not for the margin alone
 		x.cfg.Logger.Warn().Time("wanted", since).Time("since", t).
 			Msg("start is older than the API's lookback; events before it are no longer served")
 	}

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/pigment-siem/pipeline/internal/budget"
+	"github.com/pigment-siem/pipeline/internal/checkpoint"
+	"github.com/pigment-siem/pipeline/internal/devkafka"
+	"github.com/pigment-siem/pipeline/internal/obs"
+	"github.com/pigment-siem/pipeline/internal/pigment"
+	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/migrations"
+)
+
+// app holds what every command shares: configuration and the logger.
+type app struct {
+	cfg *Config
+	log zerolog.Logger
+}
+
+func newApp(cfg *Config, logOut io.Writer) (*app, error) {
+	log, err := obs.NewLogger(logOut, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	return &app{cfg: cfg, log: log.With().Str("service", "extract").Logger()}, nil
+}
+
+// openStore applies migrations and opens the connection pool.
+func (a *app) openStore(ctx context.Context) (*checkpoint.Store, *pgxpool.Pool, error) {
+	if err := migrations.Apply(ctx, a.cfg.DatabaseURL); err != nil {
+		return nil, nil, fmt.Errorf("migrate database at %s: %w", redactURL(a.cfg.DatabaseURL), err)
+	}
+	pool, err := pgxpool.New(ctx, a.cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to database at %s: %w", redactURL(a.cfg.DatabaseURL), err)
+	}
+	return checkpoint.New(pool), pool, nil
+}
+
+// migrate is the explicit form of what every command does at start.
+func (a *app) migrate(ctx context.Context) error {
+	if err := migrations.Apply(ctx, a.cfg.DatabaseURL); err != nil {
+		return fmt.Errorf("migrate database at %s: %w", redactURL(a.cfg.DatabaseURL), err)
+	}
+	a.log.Info().Str("database", redactURL(a.cfg.DatabaseURL)).Msg("migrations applied")
+	return nil
+}
+
+// publisher connects to KAFKA_BROKERS or, when it is unset, starts the
+// in-process broker. The returned stop closes both.
+func (a *app) publisher() (*publish.Publisher, func(), error) {
+	brokers, stopBroker := a.cfg.Brokers, func() {}
+	if len(brokers) == 0 {
+		c, err := devkafka.Start(a.cfg.EmbeddedAddr)
+		if err != nil {
+			return nil, nil, err
+		}
+		brokers, stopBroker = c.ListenAddrs(), c.Close
+		a.log.Warn().Strs("brokers", brokers).
+			Msg("KAFKA_BROKERS is unset: using an IN-MEMORY Kafka broker inside this process, for trying out only; its data is lost when extract exits")
+	}
+	tlsCfg, err := a.kafkaTLS()
+	if err != nil {
+		stopBroker()
+		return nil, nil, err
+	}
+	pub, err := publish.New(publish.Config{
+		Brokers: brokers, TLS: tlsCfg, Compression: a.cfg.Compression, MaxMessageBytes: a.cfg.MaxMessageBytes, Logger: a.log,
+	})
+	if err != nil {
+		stopBroker()
+		return nil, nil, err
+	}
+	return pub, func() {
+		if err := pub.Close(); err != nil {
+			a.log.Warn().Err(err).Msg("close kafka writer")
+		}
+		stopBroker()
+	}, nil
+}
+
+func (a *app) kafkaTLS() (*tls.Config, error) {
+	if !a.cfg.KafkaTLS {
+		return nil, nil
+	}
+	c := &tls.Config{MinVersion: tls.VersionTLS12}
+	if a.cfg.KafkaCAFile != "" {
+		pem, err := os.ReadFile(a.cfg.KafkaCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("KAFKA_TLS_CA_FILE: %w", err)
+		}
+		c.RootCAs = x509.NewCertPool()
+		if !c.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("KAFKA_TLS_CA_FILE %s: no PEM certificate found", a.cfg.KafkaCAFile)
+		}
+	}
+	if a.cfg.KafkaTLSSkip {
+		c.InsecureSkipVerify = true
+		a.log.Warn().Msg("KAFKA_TLS_INSECURE_SKIP_VERIFY=true: broker certificates are NOT verified")
+	}
+	return c, nil
+}
+
+// client builds the API client drawing from the budget shared by every
+// process using this key (none when PIGMENT_RATE_LIMIT=off).
+func (a *app) client(pool *pgxpool.Pool, class budget.Class, reg prometheus.Registerer) (*pigment.Client, error) {
+	if err := a.cfg.needKey(); err != nil {
+		return nil, err
+	}
+	responses := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "pigment_api_responses_total", Help: "Answers of the Pigment API by HTTP status (0: network error or malformed body).",
+	}, []string{"status"})
+	throttled := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "pigment_api_rate_limited_total", Help: "HTTP 429 answers from the Pigment API.",
+	})
+	reg.MustRegister(responses, throttled)
+	cfg := pigment.Config{
+		BaseURL:     a.cfg.APIURL,
+		APIKey:      a.cfg.APIKey,
+		HTTPClient:  &http.Client{Timeout: a.cfg.HTTPTimeout},
+		MaxAttempts: a.cfg.MaxAttempts,
+		Logger:      a.log,
+		Observe: func(status int) {
+			responses.WithLabelValues(strconv.Itoa(status)).Inc()
+			if status == http.StatusTooManyRequests {
+				throttled.Inc()
+			}
+		},
+	}
+	if rl := a.cfg.RateLimit; rl.Requests > 0 {
+		reserve := a.cfg.RateReserve
+		if reserve < 0 {
+			reserve = rl.Requests / 10
+		}
+		b, err := budget.New(pool, budget.Config{
+			// A second more than the server's window absorbs clock and
+			// network skew, so a sliding window never overfills the
+			// server's fixed one (zero 429s, at 99.7% of the budget).
+			Key: budgetKey(a.cfg.APIKey, a.cfg.APIURL), Limit: rl.Requests, Window: rl.Window + time.Second,
+			Reserve: reserve, Class: class,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("rate budget: %w", err)
+		}
+		cfg.Limiter, cfg.RateWindow = b, rl.Window
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "pigment_api_budget_remaining", Help: "Requests left in the current rate window, shared by every process using this key.",
+		}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			n, err := b.Remaining(ctx)
+			if err != nil {
+				return -1
+			}
+			return float64(n)
+		}))
+	} else {
+		a.log.Warn().Msg("PIGMENT_RATE_LIMIT=off: no client-side rate limit; the API will answer 429 beyond its budget")
+	}
+	return pigment.New(cfg)
+}
+
+// budgetKey identifies the shared budget without storing the key: a hash
+// of the key and the API host.
+func budgetKey(apiKey, apiURL string) string {
+	host := apiURL
+	if u, err := url.Parse(apiURL); err == nil {
+		host = u.Host
+	}
+	sum := sha256.Sum256([]byte(host + "\x00" + apiKey))
+	return hex.EncodeToString(sum[:8])
+}
+
+// redactURL drops credentials from a URL before it is logged.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/pigment-siem/pipeline/internal/budget"
+	"github.com/pigment-siem/pipeline/internal/checkpoint"
+	"github.com/pigment-siem/pipeline/internal/extractor"
+	"github.com/pigment-siem/pipeline/internal/obs"
+)
+
+const (
+	liveCheckpoint     = "live"
+	defaultMetricsAddr = ":9101"
+)
+
+// job is what a command runs once it holds the leader lock.
+type job func(ctx context.Context, x *extractor.Extractor) error
+
+// extraction wires store, publisher, client, metrics and leader election
+// around a job: the shared skeleton of run, once and backfill.
+func (a *app) extraction(ctx context.Context, xc extractor.Config, class budget.Class, lockName, metricsAddr string, j job) error {
+	if err := a.cfg.needKey(); err != nil {
+		return err
+	}
+	store, pool, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	reg := obs.NewRegistry()
+	client, err := a.client(pool, class, reg)
+	if err != nil {
+		return err
+	}
+	pub, closePub, err := a.publisher()
+	if err != nil {
+		return err
+	}
+	defer closePub()
+
+	var role atomic.Value
+	role.Store("starting")
+	xc.Topic, xc.DLQTopic, xc.MaxMessageBytes = a.cfg.Topic, a.cfg.DLQTopic, a.cfg.MaxMessageBytes
+	xc.Overlap, xc.InitialLookback = time.Duration(a.cfg.Overlap), time.Duration(a.cfg.InitialLookback)
+	xc.ProgressEvery, xc.Logger, xc.Metrics = a.cfg.ProgressEvery, a.log, extractor.NewMetrics(reg)
+	x := extractor.New(xc, client, pub, store)
+
+	g, gctx := errgroup.WithContext(ctx)
+	if metricsAddr != "" {
+		srv, err := obs.Listen(metricsAddr, reg, func() (bool, any) {
+			return true, map[string]any{"role": role.Load(), "checkpoint": xc.Checkpoint}
+		})
+		if err != nil {
+			return err
+		}
+		a.log.Info().Str("addr", srv.Addr()).Msg("serving /metrics and /healthz")
+		g.Go(func() error { return srv.Run(gctx) })
+	}
+	g.Go(func() error {
+		defer func() { role.Store("stopped") }()
+		err := a.asLeader(gctx, store, lockName, &role, func(ctx context.Context) error { return j(ctx, x) })
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			return nil // SIGTERM: a clean stop
+		}
+		return errOrStop(err)
+	})
+	return g.Wait()
+}
+
+// errStop ends the errgroup (and so the metrics server) after a job that
+// finished on its own, such as once or backfill.
+var errStop = errors.New("job finished")
+
+func errOrStop(err error) error {
+	if err == nil {
+		return errStop
+	}
+	return err
+}
+
+// asLeader runs fn while holding the leader lock. When the lock is lost
+// (Postgres restarted, connection cut) fn is cancelled and the process goes
+// back to standby, so two extractors never page the same checkpoint at once.
+func (a *app) asLeader(ctx context.Context, store *checkpoint.Store, lockName string, role *atomic.Value, fn func(context.Context) error) error {
+	for {
+		role.Store("standby")
+		a.log.Info().Str("lock", lockName).Msg("waiting for the leader lock (standby)")
+		lease, err := store.AcquireLeader(ctx, lockName, a.cfg.StandbyPoll)
+		if err != nil {
+			return fmt.Errorf("acquire leader lock %q: %w", lockName, err)
+		}
+		role.Store("leader")
+		a.log.Info().Str("lock", lockName).Msg("leader: extracting")
+		lctx, cancel := context.WithCancel(ctx)
+		lost := make(chan struct{})
+		go func() {
+			select {
+			case <-lease.Lost():
+				close(lost)
+				cancel()
+			case <-lctx.Done():
+			}
+		}()
+		err = fn(lctx)
+		cancel()
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		_ = lease.Release(rctx) // a lost lease is already released by Postgres
+		rcancel()
+		select {
+		case <-lost:
+			if ctx.Err() == nil {
+				a.log.Warn().Msg("lost the leader lock (database connection gone); standing by")
+				continue
+			}
+		default:
+		}
+		return err
+	}
+}
+
+func (a *app) runLive(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	addr := a.cfg.MetricsAddr
+	if addr == "" {
+		addr = defaultMetricsAddr
+	}
+	xc := extractor.Config{Checkpoint: a.checkpointName(liveCheckpoint), Mode: "run"}
+	err := a.extraction(ctx, xc, budget.Live, a.lockName(liveCheckpoint), addr,
+		func(ctx context.Context, x *extractor.Extractor) error { return x.Poll(ctx, a.cfg.PollInterval) })
+	if errors.Is(err, errStop) {
+		return nil
+	}
+	return err
+}
+
+func (a *app) runOnce(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("once", flag.ContinueOnError)
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	xc := extractor.Config{Checkpoint: a.checkpointName(liveCheckpoint), Mode: "once"}
+	err := a.extraction(ctx, xc, budget.Live, a.lockName(liveCheckpoint), a.cfg.MetricsAddr,
+		func(ctx context.Context, x *extractor.Extractor) error {
+			_, err := x.CatchUp(ctx)
+			return err
+		})
+	if errors.Is(err, errStop) {
+		return nil
+	}
+	return err
+}
+
+func (a *app) runBackfill(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("backfill", flag.ContinueOnError)
+	from := fs.String("from", "", "start of the ingestion-time range (inclusive), RFC 3339 or a date")
+	to := fs.String("to", "", "end of the range (exclusive), RFC 3339 or a date")
+	name := fs.String("name", "", "backfill name (default: FROM_TO); the same name resumes")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	t1, err1 := parseTime(*from)
+	t2, err2 := parseTime(*to)
+	if err := errors.Join(err1, err2); err != nil {
+		return fmt.Errorf("backfill --from and --to: %w", err)
+	}
+	if !t1.Before(t2) {
+		return fmt.Errorf("backfill: --from %s must be before --to %s", t1.Format(time.RFC3339), t2.Format(time.RFC3339))
+	}
+	if *name == "" {
+		*name = t1.Format("20060102T150405Z") + "_" + t2.Format("20060102T150405Z")
+	}
+	cp := "backfill:" + *name
+	xc := extractor.Config{Checkpoint: a.checkpointName(cp), Mode: "backfill", From: t1, Until: t2}
+	err := a.extraction(ctx, xc, budget.Backfill, a.lockName(cp), a.cfg.MetricsAddr,
+		func(ctx context.Context, x *extractor.Extractor) error {
+			_, err := x.CatchUp(ctx)
+			return err
+		})
+	if errors.Is(err, errStop) {
+		return nil
+	}
+	return err
+}
+
+// checkpointName scopes a checkpoint to the workspace, so one database can
+// serve several workspaces.
+func (a *app) checkpointName(name string) string {
+	if a.cfg.Workspace == "default" {
+		return name
+	}
+	return a.cfg.Workspace + "/" + name
+}
+
+func (a *app) lockName(name string) string { return "extract:" + a.cfg.Workspace + ":" + name }
+
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, errors.New("a time is required")
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q: want RFC 3339 (2026-01-02T15:04:05Z) or a date (2026-01-02)", s)
+}

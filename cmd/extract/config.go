@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sethvargo/go-envconfig"
+)
+
+// Config is every environment variable extract reads (README, "Configuration").
+type Config struct {
+	APIURL          string        `env:"PIGMENT_API_URL, default=https://pigment.app"`
+	APIKey          string        `env:"PIGMENT_AUDIT_API_KEY"`
+	APIKeyFile      string        `env:"PIGMENT_AUDIT_API_KEY_FILE"`
+	Workspace       string        `env:"PIGMENT_WORKSPACE, default=default"`
+	RateLimit       RateLimit     `env:"PIGMENT_RATE_LIMIT, default=500/5m"`
+	RateReserve     int           `env:"PIGMENT_RATE_RESERVE, default=-1"`
+	PollInterval    time.Duration `env:"PIGMENT_POLL_INTERVAL, default=30s"`
+	Overlap         Days          `env:"PIGMENT_OVERLAP, default=10m"`
+	InitialLookback Days          `env:"PIGMENT_INITIAL_LOOKBACK, default=180d"`
+	HTTPTimeout     time.Duration `env:"PIGMENT_HTTP_TIMEOUT, default=30s"`
+	MaxAttempts     int           `env:"PIGMENT_MAX_ATTEMPTS, default=8"`
+
+	Brokers         []string `env:"KAFKA_BROKERS"`
+	Topic           string   `env:"KAFKA_TOPIC, default=pigment.audit.events"`
+	DLQTopic        string   `env:"KAFKA_DLQ_TOPIC, default=pigment.audit.dlq"`
+	MaxMessageBytes int      `env:"KAFKA_MAX_MESSAGE_BYTES, default=1000000"`
+	Compression     string   `env:"KAFKA_COMPRESSION, default=lz4"`
+	KafkaTLS        bool     `env:"KAFKA_TLS, default=false"`
+	KafkaCAFile     string   `env:"KAFKA_TLS_CA_FILE"`
+	KafkaTLSSkip    bool     `env:"KAFKA_TLS_INSECURE_SKIP_VERIFY, default=false"`
+	EmbeddedAddr    string   `env:"KAFKA_EMBEDDED_ADDR, default=127.0.0.1:19092"`
+
+	DatabaseURL   string        `env:"DATABASE_URL, default=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"`
+	MetricsAddr   string        `env:"METRICS_ADDR"`
+	LogLevel      string        `env:"LOG_LEVEL, default=info"`
+	LogFormat     string        `env:"LOG_FORMAT, default=json"`
+	ProgressEvery time.Duration `env:"EXTRACT_PROGRESS_INTERVAL, default=10s"`
+	StandbyPoll   time.Duration `env:"EXTRACT_STANDBY_POLL, default=1s"`
+}
+
+// loadConfig reads and validates the configuration. Errors name the variable
+// and the rule, never a secret's value.
+func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
+	var c Config
+	rec := &lastKey{l: l}
+	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &c, Lookuper: rec}); err != nil {
+		return nil, fmt.Errorf("configuration: %s: %w", rec.key, err)
+	}
+	if err := c.resolveKey(); err != nil {
+		return nil, err
+	}
+	return &c, c.validate()
+}
+
+func (c *Config) resolveKey() error {
+	switch {
+	case c.APIKey != "" && c.APIKeyFile != "":
+		return errors.New("configuration: set PIGMENT_AUDIT_API_KEY or PIGMENT_AUDIT_API_KEY_FILE, not both")
+	case c.APIKeyFile != "":
+		b, err := os.ReadFile(c.APIKeyFile)
+		if err != nil {
+			return fmt.Errorf("configuration: PIGMENT_AUDIT_API_KEY_FILE: %w", err)
+		}
+		c.APIKey = strings.TrimSpace(string(b))
+		if c.APIKey == "" {
+			return fmt.Errorf("configuration: PIGMENT_AUDIT_API_KEY_FILE %s is empty", c.APIKeyFile)
+		}
+	}
+	return nil
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	check := func(bad bool, format string, args ...any) {
+		if bad {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	}
+	u, err := url.Parse(c.APIURL)
+	check(err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "",
+		"PIGMENT_API_URL %q: want an absolute http(s) URL", c.APIURL)
+	check(c.PollInterval <= 0, "PIGMENT_POLL_INTERVAL must be positive")
+	check(c.Overlap < 0, "PIGMENT_OVERLAP must not be negative")
+	check(c.InitialLookback <= 0, "PIGMENT_INITIAL_LOOKBACK must be positive")
+	check(c.HTTPTimeout <= 0, "PIGMENT_HTTP_TIMEOUT must be positive")
+	check(c.MaxAttempts < 1, "PIGMENT_MAX_ATTEMPTS must be at least 1")
+	check(c.RateReserve >= c.RateLimit.Requests && c.RateLimit.Requests > 0,
+		"PIGMENT_RATE_RESERVE %d must be below the limit %d", c.RateReserve, c.RateLimit.Requests)
+	check(c.Workspace == "", "PIGMENT_WORKSPACE must not be empty")
+	check(c.Topic == "", "KAFKA_TOPIC must not be empty")
+	check(c.DLQTopic == "" || c.DLQTopic == c.Topic, "KAFKA_DLQ_TOPIC must be set and differ from KAFKA_TOPIC")
+	check(c.MaxMessageBytes < 16<<10, "KAFKA_MAX_MESSAGE_BYTES must be at least 16384")
+	check(c.KafkaCAFile != "" && !c.KafkaTLS, "KAFKA_TLS_CA_FILE needs KAFKA_TLS=true")
+	check(c.ProgressEvery <= 0, "EXTRACT_PROGRESS_INTERVAL must be positive")
+	check(c.StandbyPoll <= 0, "EXTRACT_STANDBY_POLL must be positive")
+	if len(errs) > 0 {
+		return fmt.Errorf("configuration: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// needKey is checked only by the commands that call the API, so operators
+// can show and reset checkpoints without holding the audit key.
+func (c *Config) needKey() error {
+	if c.APIKey == "" {
+		return errors.New("configuration: PIGMENT_AUDIT_API_KEY (or PIGMENT_AUDIT_API_KEY_FILE) is required")
+	}
+	return nil
+}
+
+// RateLimit is "N/duration" (500/5m) or "off".
+type RateLimit struct {
+	Requests int
+	Window   time.Duration
+}
+
+// EnvDecode implements envconfig.Decoder.
+func (r *RateLimit) EnvDecode(s string) error {
+	if s == "off" || s == "0" {
+		*r = RateLimit{}
+		return nil
+	}
+	n, w, ok := strings.Cut(s, "/")
+	req, err := strconv.Atoi(n)
+	win, werr := time.ParseDuration(w)
+	if !ok || err != nil || werr != nil || req <= 0 || win <= 0 {
+		return fmt.Errorf("%q: want REQUESTS/WINDOW such as 500/5m, or off", s)
+	}
+	*r = RateLimit{Requests: req, Window: win}
+	return nil
+}
+
+// Days is a duration that also accepts whole days ("180d"), since
+// retention and lookbacks are spoken of in days.
+type Days time.Duration
+
+// EnvDecode implements envconfig.Decoder.
+func (d *Days) EnvDecode(s string) error {
+	v, err := parseDays(s)
+	*d = Days(v)
+	return err
+}
+
+func parseDays(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil {
+			return 0, fmt.Errorf("%q: want a duration such as 10m, 36h or 180d", s)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q: want a duration such as 10m, 36h or 180d", s)
+	}
+	return v, nil
+}
+
+// lastKey remembers the variable looked up last: go-envconfig's decode
+// errors name the Go field, or nothing, and operators need the variable.
+type lastKey struct {
+	l   envconfig.Lookuper
+	key string
+}
+
+func (k *lastKey) Lookup(key string) (string, bool) {
+	k.key = key
+	return k.l.Lookup(key)
+}

@@ -1,0 +1,88 @@
+// Command extract pulls Pigment audit events into Kafka, keeping its
+// progress in Postgres. See the README for the commands and configuration.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/sethvargo/go-envconfig"
+)
+
+const usage = `usage: extract COMMAND [flags]
+
+commands:
+  run                     poll the API every PIGMENT_POLL_INTERVAL (one leader per workspace; others stand by)
+  once                    catch up to now, then exit 0 (for cron and scheduled jobs)
+  backfill --from T --to T [--name N]
+                          a named, resumable extraction of an ingestion-time range
+  checkpoint show [--name N] [--json]
+  checkpoint reset --to T --reason R [--operator O] [--name N]
+  checkpoint history [--name N] [--limit K]
+  runs [--name N] [--limit K]
+  migrate                 apply database migrations and exit (every command also does)
+
+times T: RFC 3339 (2026-01-02T15:04:05Z) or a date (2026-01-02, midnight UTC)
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], envconfig.OsLookuper(), os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "extract:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+var errUsage = errors.New("usage")
+
+func exitCode(err error) int {
+	if errors.Is(err, errUsage) {
+		return 2
+	}
+	return 1
+}
+
+// run is the whole program minus process exit, so tests can drive it.
+func run(ctx context.Context, args []string, env envconfig.Lookuper, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, usage)
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	cfg, err := loadConfig(ctx, env)
+	if err != nil {
+		return err
+	}
+	app, err := newApp(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "run":
+		return app.runLive(ctx, rest)
+	case "once":
+		return app.runOnce(ctx, rest)
+	case "backfill":
+		return app.runBackfill(ctx, rest)
+	case "checkpoint":
+		return app.checkpointCmd(ctx, rest, stdout)
+	case "runs":
+		return app.runsCmd(ctx, rest, stdout)
+	case "migrate":
+		return app.migrate(ctx)
+	}
+	fmt.Fprintf(stderr, "extract: unknown command %q\n\n%s", cmd, usage)
+	return errUsage
+}

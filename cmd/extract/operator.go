@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pigment-siem/pipeline/internal/checkpoint"
+)
+
+// checkpointCmd is `extract checkpoint show|reset|history`.
+func (a *app) checkpointCmd(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("checkpoint: want show, reset or history: %w", errUsage)
+	}
+	store, pool, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	fs := flag.NewFlagSet("checkpoint "+args[0], flag.ContinueOnError)
+	name := fs.String("name", "", "checkpoint name (live, backfill:NAME); default: all (show) or live")
+	asJSON := fs.Bool("json", false, "print JSON")
+	switch args[0] {
+	case "show":
+		if err := fs.Parse(args[1:]); err != nil {
+			return errUsage
+		}
+		return a.showCheckpoints(ctx, store, *name, *asJSON, out)
+	case "reset":
+		to := fs.String("to", "", "new watermark, RFC 3339 or a date: the next run re-reads from it minus PIGMENT_OVERLAP")
+		reason := fs.String("reason", "", "why (recorded in the history; required)")
+		operator := fs.String("operator", currentUser(), "who (recorded in the history)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return errUsage
+		}
+		t, err := parseTime(*to)
+		if err != nil {
+			return fmt.Errorf("checkpoint reset --to: %w", err)
+		}
+		if *reason == "" {
+			return fmt.Errorf("checkpoint reset: --reason is required (it goes into the history)")
+		}
+		cp := a.checkpointName(orDefault(*name, liveCheckpoint))
+		if err := store.Reset(ctx, cp, t, *operator, *reason); err != nil {
+			return fmt.Errorf("reset checkpoint %q: %w", cp, err)
+		}
+		a.log.Info().Str("checkpoint", cp).Time("to", t).Str("operator", *operator).Str("reason", *reason).Msg("checkpoint reset")
+		fmt.Fprintf(out, "checkpoint %s reset to %s by %s\n", cp, t.Format(time.RFC3339), *operator)
+		return nil
+	case "history":
+		limit := fs.Int("limit", 50, "entries to show")
+		if err := fs.Parse(args[1:]); err != nil {
+			return errUsage
+		}
+		h, err := store.History(ctx, a.checkpointName(orDefault(*name, liveCheckpoint)), *limit)
+		if err != nil {
+			return fmt.Errorf("checkpoint history: %w", err)
+		}
+		if *asJSON {
+			return json.NewEncoder(out).Encode(h)
+		}
+		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "AT\tCHECKPOINT\tFROM\tTO\tOPERATOR\tREASON")
+		for _, e := range h {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ts(e.At), e.Name, ts(e.From), ts(e.To), e.Operator, e.Reason)
+		}
+		return tw.Flush()
+	}
+	return fmt.Errorf("checkpoint %q: want show, reset or history: %w", args[0], errUsage)
+}
+
+func (a *app) showCheckpoints(ctx context.Context, store *checkpoint.Store, name string, asJSON bool, out io.Writer) error {
+	var cps []checkpoint.Checkpoint
+	if name != "" {
+		cp, err := store.Load(ctx, a.checkpointName(name))
+		if err != nil {
+			return fmt.Errorf("checkpoint show: %w", err)
+		}
+		cps = []checkpoint.Checkpoint{cp}
+	} else {
+		var err error
+		if cps, err = store.List(ctx); err != nil {
+			return fmt.Errorf("checkpoint show: %w", err)
+		}
+	}
+	if asJSON {
+		return json.NewEncoder(out).Encode(cps)
+	}
+	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHECKPOINT\tWATERMARK\tCOMPLETE\tRUN\tRUN SINCE\tRUN CURSOR\tRUN PRODUCED\tUPDATED")
+	for _, cp := range cps {
+		run, since, cursor, produced := "-", "-", "-", "-"
+		if r := cp.Run; r != nil {
+			run, since, produced = fmt.Sprint(r.ID), ts(r.Since), fmt.Sprint(r.Produced)
+			cursor = "(first page)"
+			if r.Cursor != "" {
+				cursor = "(page " + fmt.Sprint(r.Pages+1) + ")"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\t%s\t%s\t%s\n", cp.Name, ts(cp.Watermark), cp.Complete, run, since, cursor, produced, ts(cp.UpdatedAt))
+	}
+	return tw.Flush()
+}
+
+// runsCmd is `extract runs`: the run history, to reconcile counts.
+func (a *app) runsCmd(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("runs", flag.ContinueOnError)
+	name := fs.String("name", "", "checkpoint name; default: all")
+	limit := fs.Int("limit", 20, "runs to show")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	store, pool, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	cp := ""
+	if *name != "" {
+		cp = a.checkpointName(*name)
+	}
+	runs, err := store.Runs(ctx, cp, *limit)
+	if err != nil {
+		return fmt.Errorf("runs: %w", err)
+	}
+	if *asJSON {
+		return json.NewEncoder(out).Encode(runs)
+	}
+	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tCHECKPOINT\tMODE\tSTATUS\tSTARTED\tENDED\tPAGES\tFETCHED\tPRODUCED\tDLQ\tDUPLICATES\tSKIPPED\tERROR")
+	for _, r := range runs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.ID, r.Name, r.Mode, r.Status,
+			ts(r.StartedAt), ts(r.EndedAt), r.Pages, r.Fetched, r.Produced, r.DLQ, r.Duplicates, r.Skipped, r.Error)
+	}
+	return tw.Flush()
+}
+
+func ts(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func currentUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}

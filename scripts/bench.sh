@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# make bench: every benchmark of the project, one run each, in one go so the
+# ratios in BENCHMARKS.md compare figures measured on the same machine at the
+# same time. Output also goes to bench.out.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+{
+  echo "# $(date -u +%FT%TZ) $(go version) $(nproc) cores"
+  go test -run '^$' -bench 'BenchmarkRawProduce|BenchmarkExtract|BenchmarkRateLimitedCatchUp' -benchtime 1x ./internal/extractor/
+  go test -run '^$' -bench . -benchmem ./internal/pigment/ ./internal/pigmentsim/
+  go test -run '^$' -bench 'BenchmarkCommitPage' -benchtime 50x ./internal/checkpoint/
+} 2>&1 | grep -v '"level"' | tee bench.out
