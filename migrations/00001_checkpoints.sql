@@ -38,11 +38,13 @@ CREATE TABLE checkpoints (
     updated_at timestamptz NOT NULL DEFAULT now()
 );
 
+-- event_key is the first 16 bytes of SHA-256(eventId): event IDs are open
+-- strings, and a fixed-size key keeps each page's 1,000 inserts cheap.
 CREATE TABLE checkpoint_seen (
     name      text        NOT NULL,
-    event_id  text        NOT NULL,
+    event_key uuid        NOT NULL,
     ingestion timestamptz NOT NULL,
-    PRIMARY KEY (name, event_id)
+    PRIMARY KEY (name, event_key)
 );
 -- No index on ingestion: it would make every page's commit about half again
 -- as slow, and pruning (once per run) scans only one checkpoint's IDs.

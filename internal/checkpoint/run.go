@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5/pgtype"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -92,10 +93,10 @@ WITH c AS (
     WHERE name = $1 AND run_id = $2
     RETURNING name
 ), seen AS (
-    INSERT INTO checkpoint_seen (name, event_id, ingestion)
+    INSERT INTO checkpoint_seen (name, event_key, ingestion)
     SELECT c.name, u.id, u.ingestion
-    FROM c, unnest($5::text[], $6::timestamptz[]) AS u(id, ingestion)
-    ON CONFLICT (name, event_id) DO NOTHING
+    FROM c, unnest($5::uuid[], $6::timestamptz[]) AS u(id, ingestion)
+    ON CONFLICT (name, event_key) DO NOTHING
 )
 UPDATE extract_runs r
 SET cursor = $3, high = GREATEST(r.high, $4), status = 'running', ended_at = NULL,
@@ -117,10 +118,10 @@ func (s *Store) CommitPage(ctx context.Context, run *Run, p PageCommit) error {
 // PageCommit (the last page's cursor, all produced IDs, summed counters):
 // one transaction where a busy extractor would otherwise need several.
 func (s *Store) CommitPages(ctx context.Context, run *Run, p PageCommit, pages int) error {
-	ids := make([]string, len(p.Produced))
+	ids := make([]pgtype.UUID, len(p.Produced))
 	ingestions := make([]time.Time, len(p.Produced))
 	for i, e := range p.Produced {
-		ids[i], ingestions[i] = e.ID, e.Ingestion
+		ids[i], ingestions[i] = eventKey(e.ID), e.Ingestion
 	}
 	tag, err := s.pool.Exec(ctx, commitPageSQL, run.Name, run.ID, p.NextCursor, nullTime(p.High),
 		ids, ingestions, p.Fetched, len(p.Produced), p.DLQ, p.Duplicates, p.Skipped, pages)
