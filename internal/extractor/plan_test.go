@@ -1,0 +1,54 @@
+package extractor
+
+import (
+	"testing"
+	"time"
+
+	"github.com/pigment-siem/pipeline/internal/pigment"
+)
+
+func TestPlanPutsEveryElementInOneBucket(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	ev := func(id string, min int) pigment.Event {
+		return pigment.Event{ID: id, Raw: []byte(`{"eventId":"` + id + `"}`), IngestionTime: t0.Add(time.Duration(min) * time.Minute)}
+	}
+	tests := []struct {
+		name                                     string
+		events                                   []pigment.Event
+		invalid                                  int
+		seen                                     []string
+		until                                    time.Time
+		high                                     time.Time
+		wantRecords, wantDups, wantSkip, wantDLQ int
+		wantHigh                                 time.Time
+	}{
+		{name: "all new", events: []pigment.Event{ev("a", 3), ev("b", 1)}, wantRecords: 2, wantHigh: t0.Add(3 * time.Minute)},
+		{name: "seen before", events: []pigment.Event{ev("a", 3), ev("b", 1)}, seen: []string{"b"}, wantRecords: 1, wantDups: 1, wantHigh: t0.Add(3 * time.Minute)},
+		{name: "twice in one page", events: []pigment.Event{ev("a", 3), ev("a", 3)}, wantRecords: 1, wantDups: 1, wantHigh: t0.Add(3 * time.Minute)},
+		{name: "backfill bound is exclusive", events: []pigment.Event{ev("a", 5), ev("b", 4)}, until: t0.Add(5 * time.Minute), wantRecords: 1, wantSkip: 1, wantHigh: t0.Add(4 * time.Minute)},
+		{name: "invalid to the DLQ", events: []pigment.Event{ev("a", 1)}, invalid: 2, wantRecords: 3, wantDLQ: 2, wantHigh: t0.Add(time.Minute)},
+		{name: "high never goes back", events: []pigment.Event{ev("a", 1)}, high: t0.Add(time.Hour), wantRecords: 1, wantHigh: t0.Add(time.Hour)},
+		{name: "empty page", wantHigh: time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page := &pigment.Page{Events: tt.events}
+			for range tt.invalid {
+				page.Invalid = append(page.Invalid, pigment.Invalid{Raw: []byte(`42`), Reason: "not a JSON object"})
+			}
+			seen := map[string]struct{}{}
+			for _, id := range tt.seen {
+				seen[id] = struct{}{}
+			}
+			out := plan(planIn{page: page, seen: seen, until: tt.until, topic: "t", dlqTopic: "d", maxBytes: 1 << 20, now: t0}, tt.high)
+			c := out.commit
+			if len(out.records) != tt.wantRecords || c.Duplicates != tt.wantDups || c.Skipped != tt.wantSkip || c.DLQ != tt.wantDLQ || !c.High.Equal(tt.wantHigh) {
+				t.Errorf("plan = %d records, %d dups, %d skipped, %d DLQ, high %v; want %d, %d, %d, %d, %v",
+					len(out.records), c.Duplicates, c.Skipped, c.DLQ, c.High, tt.wantRecords, tt.wantDups, tt.wantSkip, tt.wantDLQ, tt.wantHigh)
+			}
+			if got := len(c.Produced) + c.Duplicates + c.Skipped + tt.invalid; got != len(tt.events)+tt.invalid || c.Fetched != got {
+				t.Errorf("%d elements accounted for (fetched %d), want %d: an element went nowhere", got, c.Fetched, len(tt.events)+tt.invalid)
+			}
+		})
+	}
+}
