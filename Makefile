@@ -15,8 +15,10 @@ build:
 vet:
 	$(GO) vet $(PKGS)
 
+# The second step restarts the local Postgres mid-run, so it runs alone.
 test: vet
 	$(GO) test -count=1 -timeout 20m $(PKGS)
+	$(GO) test -count=1 -tags pgrestart -run TestPostgresRestartMidRun ./internal/extractor/
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)

@@ -9,4 +9,5 @@ cd "$(dirname "$0")/.."
   go test -run '^$' -bench 'BenchmarkRawProduce|BenchmarkExtract|BenchmarkRateLimitedCatchUp' -benchtime 1x ./internal/extractor/
   go test -run '^$' -bench . -benchmem ./internal/pigment/ ./internal/pigmentsim/
   go test -run '^$' -bench 'BenchmarkCommitPage' -benchtime 50x ./internal/checkpoint/
+  go test -run '^$' -bench 'BenchmarkExtractMemory' -benchtime 1x ./cmd/extract/
 } 2>&1 | grep -v '"level"' | tee bench.out

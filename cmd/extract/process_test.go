@@ -62,7 +62,7 @@ type stack struct {
 	dbURL   string
 }
 
-func newStack(t *testing.T, cfg pigmentsim.Config) *stack {
+func newStack(t testing.TB, cfg pigmentsim.Config) *stack {
 	t.Helper()
 	cfg.APIKey = simKey
 	sim, err := pigmentsim.New(cfg)
@@ -103,12 +103,12 @@ func (s *stack) env(overrides map[string]string) map[string]string {
 }
 
 // topicIDs returns the eventId header of every record of the stack's topic.
-func (s *stack) topicIDs(t *testing.T) []string {
+func (s *stack) topicIDs(t testing.TB) []string {
 	t.Helper()
 	return eventIDs(t, s.brokers, s.topic)
 }
 
-func eventIDs(t *testing.T, brokers, topic string) []string {
+func eventIDs(t testing.TB, brokers, topic string) []string {
 	t.Helper()
 	var ids []string
 	for _, m := range testkit.ReadAll(t, brokers, topic) {
@@ -119,7 +119,7 @@ func eventIDs(t *testing.T, brokers, topic string) []string {
 
 // proc is a running extract process.
 type proc struct {
-	t      *testing.T
+	t      testing.TB
 	cmd    *exec.Cmd
 	stdout syncBuffer
 	stderr syncBuffer
@@ -129,7 +129,7 @@ type proc struct {
 
 // startExtract starts the binary with exactly env (plus PATH and HOME) and
 // args. The process is killed when the test ends, if still running.
-func startExtract(t *testing.T, env map[string]string, args ...string) *proc {
+func startExtract(t testing.TB, env map[string]string, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, cmd: exec.Command(extractBin, args...), done: make(chan struct{})}
 	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}

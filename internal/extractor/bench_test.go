@@ -32,7 +32,7 @@ func BenchmarkExtract(b *testing.B) {
 			var peak uint64
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
-				h := newHarness(&testing.T{}, pigmentsim.Config{Seed: int64(i), History: 48 * time.Hour, HistoryEvents: n, LateFraction: -1})
+				h := newHarness(b, pigmentsim.Config{Seed: int64(i), History: 48 * time.Hour, HistoryEvents: n, LateFraction: -1})
 				stop := sampleHeap(&peak)
 				b.StartTimer()
 				res, err := h.extractor(h.config()).CatchUp(context.Background())
@@ -53,9 +53,9 @@ func BenchmarkExtract(b *testing.B) {
 // broker with kafka-go alone, in synchronous 1,000-record writes with
 // acks=all: the ceiling the extractor is compared with.
 func BenchmarkRawProduce(b *testing.B) {
-	h := newHarness(&testing.T{}, pigmentsim.Config{Seed: 1, History: 48 * time.Hour, HistoryEvents: 20_000, LateFraction: -1})
+	h := newHarness(b, pigmentsim.Config{Seed: 1, History: 48 * time.Hour, HistoryEvents: 20_000, LateFraction: -1})
 	var msgs []kafka.Message
-	for _, ev := range fetchAll(&testing.T{}, h) {
+	for _, ev := range fetchAll(b, h) {
 		msgs = append(msgs, publish.EventMessage(h.topic, ev))
 	}
 	b.ResetTimer()
@@ -99,7 +99,7 @@ func sampleHeap(peak *uint64) (stop func()) {
 func BenchmarkRateLimitedCatchUp(b *testing.B) {
 	const limit, window, margin = 40, 2 * time.Second, 40 * time.Millisecond
 	for i := 0; i < b.N; i++ {
-		t := &testing.T{}
+		t := b
 		h := newHarness(t, pigmentsim.Config{
 			Seed: 2, Clock: time.Now, History: 179 * 24 * time.Hour, HistoryEvents: 300_000, LateFraction: -1,
 			RateLimit: limit, RateWindow: window,

@@ -138,7 +138,7 @@ func TestBackfillCoversItsRangeOnly(t *testing.T) {
 }
 
 // fetchAll reads every event the API serves now, straight from the client.
-func fetchAll(t *testing.T, h *harness) []pigment.Event {
+func fetchAll(t testing.TB, h *harness) []pigment.Event {
 	t.Helper()
 	var all []pigment.Event
 	cursor := ""

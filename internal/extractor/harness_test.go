@@ -28,7 +28,7 @@ const simKey = "test-secret-key-0123456789"
 // over TCP, a fresh Postgres database, and the real client, publisher and
 // store between them.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	sim     *pigmentsim.Sim
 	srvURL  string
 	clock   *fakeClock
@@ -42,7 +42,7 @@ type harness struct {
 	pub     *publish.Publisher
 }
 
-func newHarness(t *testing.T, simCfg pigmentsim.Config) *harness {
+func newHarness(t testing.TB, simCfg pigmentsim.Config) *harness {
 	t.Helper()
 	h := &harness{t: t, topic: testkit.Name("events"), dlq: testkit.Name("dlq")}
 	if simCfg.Clock == nil {
@@ -161,7 +161,7 @@ func first(s []string) []string {
 	return s[:min(len(s), 3)]
 }
 
-func testLogger(t *testing.T) zerolog.Logger {
+func testLogger(t testing.TB) zerolog.Logger {
 	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 }
 
