@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sethvargo/go-envconfig"
+
+	"github.com/pigment-siem/pipeline/internal/envcfg"
 )
 
 // Config is every environment variable extract reads (README, "Configuration").
@@ -49,9 +50,8 @@ type Config struct {
 // and the rule, never a secret's value.
 func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
 	var c Config
-	rec := &lastKey{l: l}
-	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &c, Lookuper: rec}); err != nil {
-		return nil, fmt.Errorf("configuration: %s: %w", rec.key, err)
+	if err := envcfg.Process(ctx, &c, l); err != nil {
+		return nil, err
 	}
 	if err := c.resolveKey(); err != nil {
 		return nil, err
@@ -60,18 +60,8 @@ func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
 }
 
 func (c *Config) resolveKey() error {
-	switch {
-	case c.APIKey != "" && c.APIKeyFile != "":
-		return errors.New("configuration: set PIGMENT_AUDIT_API_KEY or PIGMENT_AUDIT_API_KEY_FILE, not both")
-	case c.APIKeyFile != "":
-		b, err := os.ReadFile(c.APIKeyFile)
-		if err != nil {
-			return fmt.Errorf("configuration: PIGMENT_AUDIT_API_KEY_FILE: %w", err)
-		}
-		c.APIKey = strings.TrimSpace(string(b))
-		if c.APIKey == "" {
-			return fmt.Errorf("configuration: PIGMENT_AUDIT_API_KEY_FILE %s is empty", c.APIKeyFile)
-		}
+	if err := envcfg.Secret(&c.APIKey, c.APIKeyFile, "PIGMENT_AUDIT_API_KEY"); err != nil {
+		return fmt.Errorf("configuration: %w", err)
 	}
 	return nil
 }
@@ -161,16 +151,4 @@ func parseDays(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q: want a duration such as 10m, 36h or 180d", s)
 	}
 	return v, nil
-}
-
-// lastKey remembers the variable looked up last: go-envconfig's decode
-// errors name the Go field, or nothing, and operators need the variable.
-type lastKey struct {
-	l   envconfig.Lookuper
-	key string
-}
-
-func (k *lastKey) Lookup(key string) (string, bool) {
-	k.key = key
-	return k.l.Lookup(key)
 }
