@@ -1,0 +1,283 @@
+package sinks
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// DefaultDataStream is where events go unless ElasticConfig.DataStream says
+// otherwise; alerts go to logs-pigment.alert-default.
+const DefaultDataStream = "logs-pigment.audit-default"
+
+// ElasticConfig configures an Elasticsearch sink.
+type ElasticConfig struct {
+	// URL is the cluster's base URL (https://es:9200).
+	URL string
+	// APIKey is the API key in its encoded (base64) form, sent as
+	// "Authorization: ApiKey <APIKey>"; an "id:key" pair is encoded for you.
+	APIKey string
+	// Username and Password are used (basic auth) when APIKey is empty.
+	Username, Password string
+	// DataStream is the _index of every create action (DefaultDataStream).
+	DataStream string
+	// TLS is the client TLS configuration; nil verifies against the system
+	// roots.
+	TLS *tls.Config
+	// Timeout bounds each HTTP request (default 30s).
+	Timeout time.Duration
+	// Logger receives debug events; the zero Logger writes nothing.
+	Logger zerolog.Logger
+}
+
+// Elastic writes records to a data stream with the _bulk API, one create
+// action per record with _id = the record's id, so a re-delivery answers
+// 409 and counts as Delivered. It is safe for concurrent use.
+type Elastic struct {
+	cfg     ElasticConfig
+	client  *http.Client
+	base    string
+	bulkURL string
+	auth    string
+	action  []byte // `{"create":{"_index":"<DataStream>","_id":`
+	log     zerolog.Logger
+}
+
+// NewElastic validates cfg and returns a sink. No connection is made until
+// Send or Setup.
+func NewElastic(cfg ElasticConfig) (*Elastic, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("elastic: URL %q: want http(s)://host[:port]", cfg.URL)
+	}
+	if cfg.DataStream == "" {
+		cfg.DataStream = DefaultDataStream
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	var auth string
+	switch {
+	case cfg.APIKey != "" && strings.Contains(cfg.APIKey, ":"):
+		auth = "ApiKey " + base64.StdEncoding.EncodeToString([]byte(cfg.APIKey))
+	case cfg.APIKey != "":
+		auth = "ApiKey " + cfg.APIKey
+	case cfg.Username != "":
+		auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(cfg.Username+":"+cfg.Password))
+	default:
+		return nil, errors.New("elastic: no credentials: set an API key or a username and password")
+	}
+	base := strings.TrimRight(u.String(), "/")
+	action := appendJSONString([]byte(`{"create":{"_index":`), cfg.DataStream)
+	return &Elastic{
+		cfg:    cfg,
+		client: newHTTPClient(cfg.TLS, cfg.Timeout, cfg.Logger, "elastic"),
+		base:   base,
+		// filter_path keeps the answer to what is read.
+		bulkURL: base + "/_bulk?filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason",
+		auth:    auth,
+		action:  append(action, `,"_id":`...),
+		log:     cfg.Logger,
+	}, nil
+}
+
+// Send writes records (one ECS document each, ids[i] its _id) with one
+// _bulk request and returns one Result per record:
+//
+//   - item 200/201, and 409 (already there): Delivered;
+//   - item 429 and 5xx: Retry (the others are unaffected);
+//   - other item 4xx (a mapping error): Reject with "type: reason";
+//   - whole request 429/5xx, network errors, timeouts: Retry all;
+//   - 413, or another whole-request 4xx: the batch is split in halves until
+//     the offending record is alone, and that one is Rejected;
+//   - 401/403: ErrAuth (wrapped).
+//
+// A record that is not valid JSON is Rejected without being sent.
+func (e *Elastic) Send(ctx context.Context, records [][]byte, ids []string) ([]Result, error) {
+	if len(ids) != len(records) {
+		return nil, fmt.Errorf("elastic: %d records but %d ids", len(records), len(ids))
+	}
+	res := make([]Result, len(records))
+	if !irregular(records) {
+		if err := e.send(ctx, records, ids, res); err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
+	// Documents must be single lines: compact the rare one that is not, and
+	// reject what is not JSON at all. The others are sent, in order.
+	recs, sub, pos := make([][]byte, 0, len(records)), make([]string, 0, len(ids)), make([]int, 0, len(records))
+	for i, r := range records {
+		if len(r) == 0 || bytes.IndexByte(r, '\n') >= 0 {
+			var c bytes.Buffer
+			if err := json.Compact(&c, r); err != nil || c.Len() == 0 {
+				res[i] = Result{Outcome: Reject, Reason: "elastic: document is not valid JSON"}
+				continue
+			}
+			r = c.Bytes()
+		}
+		recs, sub, pos = append(recs, r), append(sub, ids[i]), append(pos, i)
+	}
+	subRes := make([]Result, len(recs))
+	if err := e.send(ctx, recs, sub, subRes); err != nil {
+		return nil, err
+	}
+	for j, p := range pos {
+		res[p] = subRes[j]
+	}
+	return res, nil
+}
+
+// irregular reports whether a record is empty or spans lines.
+func irregular(records [][]byte) bool {
+	for _, r := range records {
+		if len(r) == 0 || bytes.IndexByte(r, '\n') >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// bulkReply is the part of a _bulk answer that is read.
+type bulkReply struct {
+	Errors bool `json:"errors"`
+	Items  []map[string]struct {
+		Status int `json:"status"`
+		Error  *struct {
+			Type   string `json:"type"`
+			Reason string `json:"reason"`
+		} `json:"error"`
+	} `json:"items"`
+}
+
+func (e *Elastic) send(ctx context.Context, recs [][]byte, ids []string, res []Result) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	ans, err := e.bulk(ctx, recs, ids)
+	if err != nil {
+		r, err := transportResult(ctx, "elastic", err)
+		if err != nil {
+			return err
+		}
+		fill(res, r)
+		return nil
+	}
+	switch {
+	case isAuthStatus(ans.status):
+		return fmt.Errorf("elastic: %s: %w", esReason(ans), ErrAuth)
+	case ans.status == http.StatusOK:
+		return e.items(ans, res)
+	case classify(ans.status) == Retry:
+		fill(res, Result{Outcome: Retry, Reason: esReason(ans), RetryAfter: ans.retryAfter})
+		return nil
+	case len(recs) == 1:
+		res[0] = Result{Outcome: Reject, Reason: esReason(ans)}
+		return nil
+	}
+	e.log.Debug().Int("records", len(recs)).Int("status", ans.status).Msg("elastic: bisecting a refused bulk request")
+	m := len(recs) / 2
+	if err := e.send(ctx, recs[:m], ids[:m], res[:m]); err != nil {
+		return err
+	}
+	return e.send(ctx, recs[m:], ids[m:], res[m:])
+}
+
+// items reads the per-item results of a 200 _bulk answer.
+func (e *Elastic) items(ans answer, res []Result) error {
+	// Fast path: no item failed and there is one status per action.
+	head := ans.body[:min(len(ans.body), 64)]
+	if bytes.Contains(head, []byte(`"errors":false`)) && bytes.Count(ans.body, []byte(`"status":`)) == len(res) {
+		fill(res, Result{Outcome: Delivered})
+		return nil
+	}
+	var rep bulkReply
+	if err := json.Unmarshal(ans.body, &rep); err != nil {
+		fill(res, Result{Outcome: Retry, Reason: "elastic: unreadable bulk answer: " + err.Error()})
+		return nil
+	}
+	if !rep.Errors && len(rep.Items) == 0 {
+		// filter_path drops nothing here; an empty list with no error means
+		// a proxy answered: do not trust it.
+		fill(res, Result{Outcome: Retry, Reason: "elastic: bulk answer without items"})
+		return nil
+	}
+	if len(rep.Items) != len(res) {
+		fill(res, Result{Outcome: Retry, Reason: "elastic: bulk answer has " +
+			strconv.Itoa(len(rep.Items)) + " items for " + strconv.Itoa(len(res)) + " actions"})
+		return nil
+	}
+	for i, it := range rep.Items {
+		for _, item := range it { // one key: the action
+			reason := ""
+			if item.Error != nil {
+				reason = "elastic: " + strconv.Itoa(item.Status) + " " + item.Error.Type + ": " + item.Error.Reason
+			}
+			switch {
+			case item.Status == http.StatusConflict:
+				res[i] = Result{Outcome: Delivered}
+			case classify(item.Status) == Retry:
+				res[i] = Result{Outcome: Retry, Reason: reason}
+			case classify(item.Status) == Delivered:
+				res[i] = Result{Outcome: Delivered}
+			default:
+				res[i] = Result{Outcome: Reject, Reason: reason}
+			}
+		}
+	}
+	return nil
+}
+
+// bulk sends one NDJSON _bulk request.
+func (e *Elastic) bulk(ctx context.Context, recs [][]byte, ids []string) (answer, error) {
+	b := getBuf()
+	defer putBuf(b)
+	line := make([]byte, 0, 128)
+	for i, r := range recs {
+		line = append(appendJSONString(append(line[:0], e.action...), ids[i]), "}}\n"...)
+		b.Write(line)
+		b.Write(r)
+		b.WriteByte('\n')
+	}
+	return e.request(ctx, http.MethodPost, e.bulkURL, "application/x-ndjson", b.Bytes())
+}
+
+func (e *Elastic) request(ctx context.Context, method, u, ctype string, body []byte) (answer, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+	if err != nil {
+		return answer{}, err
+	}
+	req.Header.Set("Authorization", e.auth)
+	req.Header.Set("Content-Type", ctype)
+	return do(e.client, req)
+}
+
+// esReason renders a whole-request answer: status, error type and reason.
+// It never includes the request (and so never the credentials).
+func esReason(a answer) string {
+	var rep struct {
+		Error struct {
+			Type   string `json:"type"`
+			Reason string `json:"reason"`
+		} `json:"error"`
+	}
+	s := "elastic: " + strconv.Itoa(a.status)
+	switch {
+	case json.Unmarshal(a.body, &rep) == nil && rep.Error.Type != "":
+		return s + " " + rep.Error.Type + ": " + rep.Error.Reason
+	case len(a.body) > 0:
+		return s + " " + excerpt(a.body)
+	}
+	return s + " " + http.StatusText(a.status)
+}

@@ -1,0 +1,309 @@
+package sinks
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// HECConfig configures a Splunk HTTP Event Collector sink.
+type HECConfig struct {
+	// URL is the collector's base URL (https://splunk:8088); a URL already
+	// ending in /services/collector or /services/collector/event is accepted.
+	URL string
+	// Token is the HEC token, sent as "Authorization: Splunk <token>". It
+	// never appears in errors, Results or logs.
+	Token string
+	// Gzip compresses request bodies (Content-Encoding: gzip).
+	Gzip bool
+	// Ack enables indexer acknowledgement: a batch is Delivered only once
+	// /services/collector/ack says so; if not within AckTimeout it is Retry.
+	Ack bool
+	// AckTimeout bounds the wait for an acknowledgement (default 2 minutes).
+	AckTimeout time.Duration
+	// AckPoll is the first delay between ack polls; it doubles up to 1s
+	// (default 50ms).
+	AckPoll time.Duration
+	// Channel is the X-Splunk-Request-Channel GUID; generated when Ack is
+	// set and Channel is empty.
+	Channel string
+	// TLS is the client TLS configuration; nil verifies against the system
+	// roots.
+	TLS *tls.Config
+	// Timeout bounds each HTTP request (default 30s).
+	Timeout time.Duration
+	// Logger receives debug events; the zero Logger writes nothing.
+	Logger zerolog.Logger
+}
+
+// HEC delivers records to Splunk's HTTP Event Collector. It is safe for
+// concurrent use; with Ack, concurrent Sends are how throughput is kept up
+// while acknowledgements are pending.
+type HEC struct {
+	cfg      HECConfig
+	client   *http.Client
+	eventURL string
+	ackURL   string
+	auth     string
+	log      zerolog.Logger
+}
+
+// NewHEC validates cfg and returns a sink. No connection is made until Send.
+func NewHEC(cfg HECConfig) (*HEC, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("hec: URL %q: want http(s)://host[:port]", cfg.URL)
+	}
+	if cfg.Token == "" {
+		return nil, errors.New("hec: token is empty")
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.AckTimeout <= 0 {
+		cfg.AckTimeout = 2 * time.Minute
+	}
+	if cfg.AckPoll <= 0 {
+		cfg.AckPoll = 50 * time.Millisecond
+	}
+	if cfg.Ack && cfg.Channel == "" {
+		cfg.Channel = newChannel()
+	}
+	base := strings.TrimRight(u.String(), "/")
+	base = strings.TrimSuffix(strings.TrimSuffix(base, "/event"), "/services/collector")
+	return &HEC{
+		cfg:      cfg,
+		client:   newHTTPClient(cfg.TLS, cfg.Timeout, cfg.Logger, "hec"),
+		eventURL: base + "/services/collector/event",
+		ackURL:   base + "/services/collector/ack",
+		auth:     "Splunk " + cfg.Token,
+		log:      cfg.Logger,
+	}, nil
+}
+
+// Channel returns the X-Splunk-Request-Channel in use ("" without one).
+func (h *HEC) Channel() string { return h.cfg.Channel }
+
+// Send posts records (complete HEC event JSON objects) in one request and
+// returns one Result per record. ids are not used by HEC.
+//
+//   - 200 code 0: all Delivered (with Ack: once acknowledged; Retry when not
+//     acknowledged within AckTimeout).
+//   - 400 with invalid-event-number N (0-based): HEC indexed the events
+//     before N, so they are Delivered (with Ack too: a refused request gets
+//     no ackId); N is Rejected with HEC's reason; the events after N are
+//     sent again within this call.
+//   - Other 4xx and 413: the bad record is found by bisection; a single
+//     record so answered is Rejected.
+//   - 503 code 9, 429, 5xx, network errors and timeouts: Retry, with the
+//     Retry-After delay when given.
+//   - 401/403: ErrAuth (wrapped). A data-channel problem (codes 10, 11, 14)
+//     or an unverifiable certificate is a configuration error.
+func (h *HEC) Send(ctx context.Context, records [][]byte, ids []string) ([]Result, error) {
+	res := make([]Result, len(records))
+	if len(records) == 0 {
+		return res, nil
+	}
+	if err := h.send(ctx, records, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// hecReply is HEC's JSON answer.
+type hecReply struct {
+	Text    string `json:"text"`
+	Code    int    `json:"code"`
+	Invalid *int   `json:"invalid-event-number"`
+	AckID   *int64 `json:"ackId"`
+}
+
+func (h *HEC) send(ctx context.Context, recs [][]byte, res []Result) error {
+	ans, err := h.post(ctx, recs)
+	if err != nil {
+		r, err := transportResult(ctx, "hec", err)
+		if err != nil {
+			return err
+		}
+		fill(res, r)
+		return nil
+	}
+	var rep hecReply
+	_ = json.Unmarshal(ans.body, &rep) // a proxy's non-JSON answer leaves rep zero
+	reason := hecReason(ans, rep)
+	switch {
+	case isAuthStatus(ans.status):
+		return fmt.Errorf("hec: %s: %w", reason, ErrAuth)
+	case ans.status == http.StatusOK:
+		return h.delivered(ctx, rep, res)
+	case ans.status == http.StatusBadRequest && (rep.Code == 10 || rep.Code == 11 || rep.Code == 14):
+		return fmt.Errorf("hec: %s: check SPLUNK_HEC_ACK against the token's indexer acknowledgement setting", reason)
+	case classify(ans.status) == Retry:
+		fill(res, Result{Outcome: Retry, Reason: reason, RetryAfter: ans.retryAfter})
+		return nil
+	case rep.Invalid != nil && *rep.Invalid >= 0 && *rep.Invalid < len(recs):
+		n := *rep.Invalid
+		fill(res[:n], Result{Outcome: Delivered})
+		res[n] = Result{Outcome: Reject, Reason: reason}
+		if n+1 == len(recs) {
+			return nil
+		}
+		return h.send(ctx, recs[n+1:], res[n+1:])
+	case len(recs) == 1:
+		res[0] = Result{Outcome: Reject, Reason: reason}
+		return nil
+	}
+	h.log.Debug().Int("records", len(recs)).Str("answer", reason).Msg("hec: bisecting a refused batch")
+	m := len(recs) / 2
+	if err := h.send(ctx, recs[:m], res[:m]); err != nil {
+		return err
+	}
+	return h.send(ctx, recs[m:], res[m:])
+}
+
+// delivered handles a 200 answer: Delivered, after the acknowledgement
+// when Ack is set.
+func (h *HEC) delivered(ctx context.Context, rep hecReply, res []Result) error {
+	if !h.cfg.Ack {
+		fill(res, Result{Outcome: Delivered})
+		return nil
+	}
+	if rep.AckID == nil {
+		return errors.New("hec: ack requested but the answer has no ackId: indexer acknowledgement is disabled on the token")
+	}
+	ok, err := h.waitAck(ctx, *rep.AckID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		fill(res, Result{Outcome: Retry, Reason: "hec: ackId " + strconv.FormatInt(*rep.AckID, 10) +
+			" not acknowledged within " + h.cfg.AckTimeout.String()})
+		return nil
+	}
+	fill(res, Result{Outcome: Delivered})
+	return nil
+}
+
+// waitAck polls /services/collector/ack until id is acknowledged (true),
+// AckTimeout passes (false) or ctx ends / credentials are refused (error).
+// Transient poll failures are polled again.
+func (h *HEC) waitAck(ctx context.Context, id int64) (bool, error) {
+	deadline := time.Now().Add(h.cfg.AckTimeout)
+	delay := h.cfg.AckPoll
+	body := []byte(`{"acks":[` + strconv.FormatInt(id, 10) + `]}`)
+	key := strconv.FormatInt(id, 10)
+	for {
+		if time.Now().Add(delay).After(deadline) {
+			delay = time.Until(deadline)
+		}
+		t := time.NewTimer(max(delay, 0))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false, ctx.Err()
+		case <-t.C:
+		}
+		ans, err := h.request(ctx, h.ackURL+"?channel="+url.QueryEscape(h.cfg.Channel), body, false)
+		switch {
+		case err != nil:
+			if _, err := transportResult(ctx, "hec ack", err); err != nil {
+				return false, err
+			}
+		case isAuthStatus(ans.status):
+			return false, fmt.Errorf("hec ack: %s: %w", hecReason(ans, hecReply{}), ErrAuth)
+		case ans.status == http.StatusOK:
+			var rep struct {
+				Acks map[string]bool `json:"acks"`
+			}
+			if json.Unmarshal(ans.body, &rep) == nil && rep.Acks[key] {
+				return true, nil
+			}
+		}
+		if !time.Now().Before(deadline) {
+			return false, nil
+		}
+		delay = min(delay*2, time.Second)
+	}
+}
+
+// post sends the concatenated records to the event endpoint.
+func (h *HEC) post(ctx context.Context, recs [][]byte) (answer, error) {
+	raw := getBuf()
+	defer putBuf(raw)
+	for _, r := range recs {
+		raw.Write(r)
+		raw.WriteByte('\n')
+	}
+	return h.request(ctx, h.eventURL, raw.Bytes(), h.cfg.Gzip)
+}
+
+// request POSTs body to u with HEC's headers.
+func (h *HEC) request(ctx context.Context, u string, body []byte, gz bool) (answer, error) {
+	if gz {
+		zb := getBuf()
+		defer putBuf(zb)
+		if err := gzipTo(zb, body); err != nil {
+			return answer{}, err
+		}
+		body = zb.Bytes()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return answer{}, err
+	}
+	req.Header.Set("Authorization", h.auth)
+	req.Header.Set("Content-Type", "application/json")
+	if gz {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+	if h.cfg.Channel != "" {
+		req.Header.Set("X-Splunk-Request-Channel", h.cfg.Channel)
+	}
+	return do(h.client, req)
+}
+
+// hecReason renders an answer for a Result or error: status, HEC text and
+// code. It never includes the request (and so never the token).
+func hecReason(a answer, rep hecReply) string {
+	s := "hec: " + strconv.Itoa(a.status)
+	switch {
+	case rep.Text != "":
+		s += " " + rep.Text + " (code " + strconv.Itoa(rep.Code) + ")"
+	case len(a.body) > 0:
+		s += " " + excerpt(a.body)
+	default:
+		s += " " + http.StatusText(a.status)
+	}
+	if rep.Invalid != nil {
+		s += " invalid-event-number " + strconv.Itoa(*rep.Invalid)
+	}
+	return s
+}
+
+// newChannel returns a random (version 4) GUID for X-Splunk-Request-Channel.
+func newChannel() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	const hex = "0123456789abcdef"
+	out := make([]byte, 0, 36)
+	for i, c := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out = append(out, '-')
+		}
+		out = append(out, hex[c>>4], hex[c&0xf])
+	}
+	return string(out)
+}

@@ -1,0 +1,145 @@
+package sinks
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/rs/zerolog"
+)
+
+// maxAnswer bounds how much of an HTTP answer is read into memory; the rest
+// is drained so the connection can be reused.
+const maxAnswer = 4 << 20
+
+// newHTTPClient returns a keep-alive client for one peer. tlsConf nil means
+// the system roots with full verification. Skipping verification is the
+// caller's explicit choice (tlsConf.InsecureSkipVerify); it is logged loudly.
+func newHTTPClient(tlsConf *tls.Config, timeout time.Duration, log zerolog.Logger, peer string) *http.Client {
+	if tlsConf != nil && tlsConf.InsecureSkipVerify {
+		log.Warn().Str("sink", peer).Msg("TLS certificate verification is DISABLED: the peer is not authenticated")
+	}
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       tlsConf,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          64,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		// The body is compressed by the sink when configured; never ask
+		// for compressed answers (they are small).
+		DisableCompression: true,
+	}
+	return &http.Client{Transport: tr, Timeout: timeout}
+}
+
+// answer is a read HTTP response.
+type answer struct {
+	status     int
+	body       []byte
+	retryAfter time.Duration
+}
+
+// do sends req and reads at most maxAnswer bytes of the answer, draining
+// the rest. A transport error is returned as is (the caller turns it into
+// Retry, a TLS verification error or a context error).
+func do(c *http.Client, req *http.Request) (answer, error) {
+	resp, err := c.Do(req)
+	if err != nil {
+		return answer{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if err != nil {
+		return answer{}, err
+	}
+	return answer{status: resp.StatusCode, body: body, retryAfter: retryAfter(resp.Header)}, nil
+}
+
+// transportResult classifies a transport error. It returns a non-nil error
+// when delivery must stop: ctx ended, or the peer's certificate cannot be
+// verified (a configuration problem that retrying will not fix).
+func transportResult(ctx context.Context, peer string, err error) (Result, error) {
+	if ctx.Err() != nil {
+		return Result{}, ctx.Err()
+	}
+	var cve *tls.CertificateVerificationError
+	var uae x509.UnknownAuthorityError
+	var hne x509.HostnameError
+	if errors.As(err, &cve) || errors.As(err, &uae) || errors.As(err, &hne) {
+		return Result{}, fmt.Errorf("%s: TLS verification: %w", peer, err)
+	}
+	return Result{Outcome: Retry, Reason: peer + ": " + err.Error()}, nil
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuf() *bytes.Buffer {
+	b := bufPool.Get().(*bytes.Buffer)
+	b.Reset()
+	return b
+}
+
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() <= 64<<20 {
+		bufPool.Put(b)
+	}
+}
+
+var gzPool = sync.Pool{New: func() any {
+	w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+	return w
+}}
+
+// gzipTo compresses src into dst.
+func gzipTo(dst *bytes.Buffer, src []byte) error {
+	w := gzPool.Get().(*gzip.Writer)
+	defer gzPool.Put(w)
+	w.Reset(dst)
+	if _, err := w.Write(src); err != nil {
+		return err
+	}
+	return w.Close()
+}
+
+// excerpt returns a short, single-line excerpt of an answer body for reasons.
+func excerpt(b []byte) string {
+	const n = 300
+	s := strings.Join(strings.Fields(string(b)), " ")
+	if len(s) > n {
+		s = s[:n] + "…"
+	}
+	return s
+}
+
+// appendJSONString appends s as a JSON string literal.
+func appendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return append(dst, '"')
+}
