@@ -1,0 +1,159 @@
+package transform
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// CEF header constants.
+const (
+	CEFVendor  = "Pigment"
+	CEFProduct = "Pigment Audit"
+	CEFVersion = "1.0"
+)
+
+// AppendCEF appends ev as an ArcSight Common Event Format record inside an
+// RFC 5424 envelope (the header of AppendSyslog, no structured data):
+//
+//	<PRI>1 TIMESTAMP HOSTNAME APP-NAME - MSGID - CEF:0|Pigment|Pigment Audit|1.0|<type>|<name>|<severity>|<extension>
+//
+// Signature ID is the event type (alerts: the rule); Name is the type split
+// into words ("User Logged In"; alerts: their title, else the rule);
+// severity is 0-10 (see cefSeverity). Header fields escape '\' and '|' with
+// a backslash, control characters become spaces. The extension holds, when
+// not empty:
+//
+//	rt          event time (else ingestion time), ms since the Unix epoch
+//	cat         ECS category (see classify)
+//	act         event type (alerts: rule)
+//	outcome     success or failure
+//	suid, suser actor ID; actor email, else name
+//	src         source IPv4 address; an IPv6 one goes to c6a2 ("Source IPv6 Address")
+//	cs1Label=application cs1, cs2Label=applicationId cs2   application name, ID
+//	cs3Label=mitreTechnique cs3  alerts: MITRE technique
+//	externalId  eventId (alerts: id)
+//	msg         a one-line summary (see appendSummary)
+//
+// Extension values escape '\' and '=' with a backslash, CR and LF as \r
+// and \n; other control characters become spaces and invalid UTF-8
+// becomes U+FFFD.
+func AppendCEF(dst []byte, ev *Event, o SyslogOptions) []byte {
+	dst = appendSyslogHeader(dst, ev, o)
+	dst = append(dst, " - CEF:0|"+CEFVendor+"|"+CEFProduct+"|"+CEFVersion+"|"...)
+	dst = appendCEFHeader(dst, cmpOr(ev.Type, "unknown"))
+	dst = append(dst, '|')
+	switch {
+	case ev.Kind == KindAlert && ev.Title != "":
+		dst = appendCEFHeader(dst, ev.Title)
+	case ev.Type == "":
+		dst = append(dst, "Unknown event"...)
+	default:
+		dst = appendWords(dst, ev.Type)
+	}
+	dst = append(dst, '|')
+	dst = strconv.AppendInt(dst, int64(cefSeverity(SyslogSeverity(ev))), 10)
+	dst = append(dst, '|')
+
+	mark := len(dst)
+	if t := eventTime(ev); !t.IsZero() {
+		dst = append(dst, " rt="...)
+		dst = strconv.AppendInt(dst, t.UnixMilli(), 10)
+	}
+	dst = appendExt(dst, "cat", classify(ev).name)
+	dst = appendExt(dst, "act", ev.Type)
+	dst = appendExt(dst, "outcome", ev.Outcome)
+	dst = appendExt(dst, "suid", ev.ActorID)
+	dst = appendExt(dst, "suser", cmpOr(ev.ActorEmail, ev.ActorName))
+	if ip, ok := validIP(ev.SourceIP); ok && ip.Is4() {
+		dst = append(dst, " src="...)
+		dst = ip.AppendTo(dst)
+	} else if ok {
+		dst = append(dst, " c6a2="...)
+		dst = ip.AppendTo(dst)
+		dst = append(dst, " c6a2Label=Source IPv6 Address"...)
+	}
+	if ev.AppName != "" {
+		dst = append(dst, " cs1Label=application"...)
+		dst = appendExt(dst, "cs1", ev.AppName)
+	}
+	if ev.AppID != "" {
+		dst = append(dst, " cs2Label=applicationId"...)
+		dst = appendExt(dst, "cs2", ev.AppID)
+	}
+	if ev.Mitre != "" {
+		dst = append(dst, " cs3Label=mitreTechnique"...)
+		dst = appendExt(dst, "cs3", ev.Mitre)
+	}
+	dst = appendExt(dst, "externalId", ev.ID)
+	dst = append(dst, " msg="...)
+	dst = appendSummary(dst, ev, appendCEFValue)
+	return append(dst[:mark], dst[mark+1:]...) // drop the first extension's space
+}
+
+// appendExt appends ` key=value` when value is not empty.
+func appendExt(dst []byte, key, value string) []byte {
+	if value == "" {
+		return dst
+	}
+	dst = append(dst, ' ')
+	dst = append(dst, key...)
+	dst = append(dst, '=')
+	return appendCEFValue(dst, value)
+}
+
+// appendCEFValue appends s escaped as a CEF extension value.
+func appendCEFValue(dst []byte, s string) []byte { return appendCEF(dst, s, false) }
+
+// appendCEFHeader appends s escaped as a CEF header field.
+func appendCEFHeader(dst []byte, s string) []byte { return appendCEF(dst, s, true) }
+
+func appendCEF(dst []byte, s string, header bool) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '\\', header && c == '|', !header && c == '=':
+			dst = append(dst, '\\', c)
+		case !header && c == '\n':
+			dst = append(dst, '\\', 'n')
+		case !header && c == '\r':
+			dst = append(dst, '\\', 'r')
+		case c < 0x20 || c == 0x7f:
+			dst = append(dst, ' ')
+		case c < utf8.RuneSelf:
+			dst = append(dst, c)
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				dst = utf8.AppendRune(dst, utf8.RuneError)
+			} else {
+				dst = append(dst, s[i:i+size]...)
+			}
+			i += size
+			continue
+		}
+		i++
+	}
+	return dst
+}
+
+// appendWords appends a CamelCase type as words ("APIKeyCreated" -> "API
+// Key Created"), escaped as a CEF header field.
+func appendWords(dst []byte, s string) []byte {
+	start := 0
+	for i := 1; i < len(s); i++ {
+		prev, c := s[i-1], s[i]
+		if !isUpper(c) {
+			continue
+		}
+		if isLower(prev) || isDigit(prev) || isUpper(prev) && i+1 < len(s) && isLower(s[i+1]) {
+			dst = appendCEFHeader(dst, s[start:i])
+			dst = append(dst, ' ')
+			start = i
+		}
+	}
+	return appendCEFHeader(dst, s[start:])
+}
+
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }

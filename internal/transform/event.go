@@ -1,0 +1,303 @@
+// Package transform turns Pigment audit events and pipeline alerts, as read
+// from Kafka, into what each SIEM ingests: Splunk HEC events, Elastic Common
+// Schema documents, RFC 5424 syslog lines and CEF. It is pure: bytes in,
+// bytes out, no I/O.
+//
+// A record is read once with Parse, which validates its JSON and picks the
+// few fields the formats need without maps or reflection; each format is
+// then an Append function writing into a caller-owned buffer, so a
+// forwarder reusing its buffers formats an event without allocating.
+//
+// All functions are safe for concurrent use; an Event is a value the caller
+// owns.
+package transform
+
+import (
+	"errors"
+	"strings"
+	"time"
+)
+
+// Kind says which topic a record came from.
+type Kind uint8
+
+const (
+	KindEvent Kind = iota // a Pigment audit event (pigment.audit.events)
+	KindAlert             // an alert written by detect (pigment.audit.alerts)
+)
+
+// Event is what every format needs, read once from a record's JSON by Parse.
+//
+// Its strings may alias Raw (see Parse); an empty string means absent.
+// Formats omit what is empty or zero.
+type Event struct {
+	Raw  []byte // the original JSON, unchanged (HEC "event", ECS pigment.*, syslog MSG)
+	Kind Kind
+
+	ID, Type string    // eventId/eventType; alerts: id/rule
+	Time     time.Time // eventTimestamp; alerts: lastEventTime (else firstEventTime)
+
+	// Ingested is ingestionTimestamp (zero for alerts). Formats fall back to
+	// it when Time is zero; a caller may set it, e.g. to the Kafka record
+	// time, before formatting a record that has neither.
+	Ingested time.Time
+
+	ActorID, ActorEmail, ActorName string
+	AppID, AppName                 string
+	SourceIP, Country              string // as sent; formats check them before use
+	Outcome                        string // "success" | "failure" | "" (unknown)
+	Severity                       string // alerts: their severity; events: "" (see SyslogSeverity)
+
+	// Alerts only (additions to the shared design; empty for events).
+	Title string // the alert's title, its human summary
+	Mitre string // MITRE ATT&CK technique, e.g. "T1078"
+}
+
+// Parse reads one record: a Pigment audit event (kind KindEvent) in either
+// envelope, or an alert (KindAlert). It validates the whole JSON in one
+// pass and picks these fields:
+//
+//	described: eventId eventType eventTimestamp ingestionTimestamp
+//	           actor{memberId,email,name} target{applicationId,applicationName}
+//	           metadata{ipAddress,country,outcome,status,applicationId,applicationName}
+//	public:    the same top level, actor{id|userId|memberId,email,name}
+//	           context{ipAddress|ip,country,outcome,applicationId,applicationName}
+//	           payload{...as metadata}
+//	alert:     id rule severity title mitre lastEventTime firstEventTime
+//	           actor (string: an email if it has '@', else an ID; or an object as above)
+//	           application (string: an ID; or {id|applicationId,name|applicationName})
+//
+// The actor and target/context win over metadata/payload. Outcome is
+// normalised to "success", "failure" or "" (status "Completed"/"Failed"
+// count when there is no outcome). Timestamps are RFC 3339; an unparsable
+// one is left zero. Fields of an unexpected type are ignored.
+//
+// The returned Event aliases raw: Raw is raw, and strings without JSON
+// escapes point into it, so raw must not be modified while the Event is in
+// use. The error says why the record cannot be forwarded: invalid JSON, not
+// an object, or no eventId (alerts: id); the forwarder sends such a record
+// to the dead-letter topic with err.Error() as the reason.
+func Parse(raw []byte, kind Kind) (Event, error) {
+	ev := Event{Raw: raw, Kind: kind}
+	s := scanner{b: raw}
+	s.skipSpace()
+	if s.peek() != '{' {
+		if err := s.value(0); err != nil {
+			return ev, err
+		}
+		return ev, errors.New("transform: record is not a JSON object")
+	}
+	s.i++
+	var body fields // from metadata/payload, used where nothing better is known
+	var ctx fields  // from context
+	for n := 0; ; n++ {
+		key, ok, err := s.member(n)
+		if err != nil {
+			return ev, err
+		}
+		if !ok {
+			break
+		}
+		if err := ev.top(&s, key, &ctx, &body); err != nil {
+			return ev, err
+		}
+	}
+	s.skipSpace()
+	if s.i != len(s.b) {
+		return ev, s.errorf("data after the top-level object")
+	}
+	ev.AppID = cmpOr(ev.AppID, ctx.appID, body.appID)
+	ev.AppName = cmpOr(ev.AppName, ctx.appName, body.appName)
+	ev.SourceIP = cmpOr(ctx.ip, body.ip)
+	ev.Country = cmpOr(ctx.country, body.country)
+	ev.Outcome = cmpOr(outcome(ctx.outcome), outcome(body.outcome), outcome(body.status))
+	if ev.ID == "" {
+		if kind == KindAlert {
+			return ev, errors.New("transform: alert has no id (a non-empty string)")
+		}
+		return ev, errors.New("transform: event has no eventId (a non-empty string)")
+	}
+	return ev, nil
+}
+
+// fields holds what a metadata, payload or context object may carry.
+type fields struct {
+	ip, country, outcome, status, appID, appName string
+}
+
+// top reads the value of one top-level member.
+func (ev *Event) top(s *scanner, key []byte, ctx, body *fields) error {
+	var err error
+	alert := ev.Kind == KindAlert
+	switch k := string(key); {
+	case k == "eventId" && !alert, k == "id" && alert:
+		ev.ID, err = s.string(1)
+	case k == "eventType" && !alert, k == "rule" && alert:
+		ev.Type, err = s.string(1)
+	case k == "eventTimestamp" && !alert, k == "lastEventTime" && alert:
+		ev.Time, err = s.time(ev.Time, true)
+	case k == "firstEventTime" && alert:
+		ev.Time, err = s.time(ev.Time, false)
+	case k == "ingestionTimestamp" && !alert:
+		ev.Ingested, err = s.time(ev.Ingested, true)
+	case k == "severity" && alert:
+		ev.Severity, err = s.string(1)
+	case k == "title" && alert:
+		ev.Title, err = s.string(1)
+	case k == "mitre" && alert:
+		ev.Mitre, err = s.string(1)
+	case k == "actor" && alert && s.peek() == '"':
+		var a string
+		if a, err = s.string(1); strings.Contains(a, "@") {
+			ev.ActorEmail = a
+		} else {
+			ev.ActorID = a
+		}
+	case k == "actor":
+		err = ev.readActor(s)
+	case k == "application" && alert && s.peek() == '"':
+		ev.AppID, err = s.string(1)
+	case k == "target" && !alert, k == "application" && alert:
+		err = ev.readApp(s)
+	case k == "context" && !alert:
+		err = ctx.read(s)
+	case (k == "metadata" || k == "payload") && !alert:
+		err = body.read(s)
+	default:
+		err = s.value(1)
+	}
+	return err
+}
+
+// The readers below take the object at s.i; any other value is skipped (a
+// null target, a string where an object was expected). They loop inline
+// rather than take a callback, which would move the scanner to the heap.
+
+// readActor reads an actor object.
+func (ev *Event) readActor(s *scanner) error {
+	if ok, err := s.enter(); !ok {
+		return err
+	}
+	for n := 0; ; n++ {
+		key, ok, err := s.member(n)
+		if err != nil || !ok {
+			return err
+		}
+		switch string(key) {
+		case "memberId", "id", "userId":
+			ev.ActorID, err = s.string(2)
+		case "email":
+			ev.ActorEmail, err = s.string(2)
+		case "name":
+			ev.ActorName, err = s.string(2)
+		default:
+			err = s.value(2)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// readApp reads a target (events) or application (alerts) object.
+func (ev *Event) readApp(s *scanner) error {
+	if ok, err := s.enter(); !ok {
+		return err
+	}
+	for n := 0; ; n++ {
+		key, ok, err := s.member(n)
+		if err != nil || !ok {
+			return err
+		}
+		switch string(key) {
+		case "applicationId", "id":
+			ev.AppID, err = s.string(2)
+		case "applicationName", "name":
+			ev.AppName, err = s.string(2)
+		default:
+			err = s.value(2)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// read reads a metadata, payload or context object.
+func (f *fields) read(s *scanner) error {
+	if ok, err := s.enter(); !ok {
+		return err
+	}
+	for n := 0; ; n++ {
+		key, ok, err := s.member(n)
+		if err != nil || !ok {
+			return err
+		}
+		switch string(key) {
+		case "ipAddress", "ip":
+			f.ip, err = s.string(2)
+		case "country":
+			f.country, err = s.string(2)
+		case "outcome":
+			f.outcome, err = s.string(2)
+		case "status":
+			f.status, err = s.string(2)
+		case "applicationId":
+			f.appID, err = s.string(2)
+		case "applicationName":
+			f.appName, err = s.string(2)
+		default:
+			err = s.value(2)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// enter consumes the '{' of the object at s.i and reports true, or skips a
+// value of another kind and reports false.
+func (s *scanner) enter() (bool, error) {
+	if s.peek() != '{' {
+		return false, s.value(1)
+	}
+	s.i++
+	return true, nil
+}
+
+// time reads an RFC 3339 timestamp. It returns it if prefer is set or old
+// is zero, and old otherwise or when the value is not a timestamp.
+func (s *scanner) time(old time.Time, prefer bool) (time.Time, error) {
+	v, err := s.string(1)
+	if err != nil {
+		return old, err
+	}
+	if t, perr := time.Parse(time.RFC3339Nano, v); perr == nil && (prefer || old.IsZero()) {
+		return t, nil
+	}
+	return old, nil
+}
+
+// outcome normalises an outcome or status value.
+func outcome(v string) string {
+	for _, w := range [...]string{"success", "succeeded", "successful", "ok", "completed", "allowed"} {
+		if strings.EqualFold(v, w) {
+			return "success"
+		}
+	}
+	for _, w := range [...]string{"failure", "failed", "fail", "error", "denied", "rejected"} {
+		if strings.EqualFold(v, w) {
+			return "failure"
+		}
+	}
+	return ""
+}
+
+func cmpOr(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,140 @@
+package transform
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParse(t *testing.T) {
+	ts := func(s string) time.Time {
+		v, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	tests := []struct {
+		name string
+		raw  string
+		kind Kind
+		want Event
+	}{
+		{"described", `{"eventId":"e1","eventType":"UserLoggedIn","eventTimestamp":"2025-06-10T11:59:58.123Z","ingestionTimestamp":"2025-06-10T12:00:00Z",
+			"actor":{"memberId":"m1","email":"a@x.io","name":"Ann"},"target":{"applicationId":null,"applicationName":null},
+			"metadata":{"outcome":"failure","ipAddress":"10.0.0.1","country":"FR"}}`, KindEvent,
+			Event{ID: "e1", Type: "UserLoggedIn", Time: ts("2025-06-10T11:59:58.123Z"), Ingested: ts("2025-06-10T12:00:00Z"),
+				ActorID: "m1", ActorEmail: "a@x.io", ActorName: "Ann", SourceIP: "10.0.0.1", Country: "FR", Outcome: "failure"}},
+		{"public", `{"payload":{"ipAddress":"10.9.9.9","status":"Failed","applicationId":"p"},"eventId":"e2","eventType":"ImportExecuted",
+			"actor":{"id":"m2","name":"Bo","email":"b@x.io","type":"User"},
+			"context":{"workspaceId":"w","applicationId":"a2","applicationName":"Budget","ip":"10.0.0.2"}}`, KindEvent,
+			Event{ID: "e2", Type: "ImportExecuted", ActorID: "m2", ActorEmail: "b@x.io", ActorName: "Bo", AppID: "a2", AppName: "Budget",
+				SourceIP: "10.0.0.2", Outcome: "failure"}},
+		{"escapes", `{"eventId":"e\u00e9\"","eventType":"T","actor":{"name":"\ud83d\ude00 \ud800x\n"}}`, KindEvent,
+			Event{ID: "eé\"", Type: "T", ActorName: "😀 \ufffdx\n"}},
+		{"wrong types", `{"eventId":"e3","eventType":7,"actor":["x"],"target":"y","metadata":{"ipAddress":{"v":1}},"eventTimestamp":"yesterday"}`, KindEvent,
+			Event{ID: "e3"}},
+		{"alert", `{"id":"al1","rule":"brute_force","severity":"high","title":"10 failed logins","actor":"a@x.io","application":"app9",
+			"window":{"start":"2025-06-10T11:00:00Z","end":"2025-06-10T12:00:00Z"},"firstEventTime":"2025-06-10T11:01:00Z",
+			"lastEventTime":"2025-06-10T11:58:00Z","count":10,"evidence":["e1","e2"],"mitre":"T1110","runbook":"r"}`, KindAlert,
+			Event{ID: "al1", Type: "brute_force", Time: ts("2025-06-10T11:58:00Z"), ActorEmail: "a@x.io", AppID: "app9",
+				Severity: "high", Title: "10 failed logins", Mitre: "T1110"}},
+		{"alert first time only", `{"id":"al2","firstEventTime":"2025-06-10T11:01:00Z","actor":{"id":"m1"},"application":{"id":"a","name":"N"}}`, KindAlert,
+			Event{ID: "al2", Time: ts("2025-06-10T11:01:00Z"), ActorID: "m1", AppID: "a", AppName: "N"}},
+	}
+	for _, tt := range tests {
+		got, err := Parse([]byte(tt.raw), tt.kind)
+		tt.want.Raw, tt.want.Kind = []byte(tt.raw), tt.kind
+		if err != nil || !equalEvents(&got, &tt.want) {
+			t.Errorf("Parse(%s: %s) = %+v, %v, want %+v", tt.name, tt.raw, got, err, tt.want)
+		}
+	}
+}
+
+func equalEvents(a, b *Event) bool {
+	return string(a.Raw) == string(b.Raw) && a.Kind == b.Kind && a.ID == b.ID && a.Type == b.Type &&
+		a.Time.Equal(b.Time) && a.Ingested.Equal(b.Ingested) && a.ActorID == b.ActorID &&
+		a.ActorEmail == b.ActorEmail && a.ActorName == b.ActorName && a.AppID == b.AppID &&
+		a.AppName == b.AppName && a.SourceIP == b.SourceIP && a.Country == b.Country &&
+		a.Outcome == b.Outcome && a.Severity == b.Severity && a.Title == b.Title && a.Mitre == b.Mitre
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		raw    string
+		kind   Kind
+		want   string // part of the message
+		syntax bool
+	}{
+		{``, KindEvent, "unexpected end of input", true},
+		{`{"eventId":"e1"`, KindEvent, "unexpected end of input", true},
+		{`{"eventId":"e1"} x`, KindEvent, "data after the top-level object", true},
+		{`{"eventId":"e1",}`, KindEvent, "want an object key", true},
+		{`{"eventId":"a` + "\x01" + `"}`, KindEvent, "control character", true},
+		{`{"eventId":"\x"}`, KindEvent, "invalid escape", true},
+		{`{"eventId":01}`, KindEvent, "want ',' or '}'", true},
+		{`[{"eventId":"e1"}]`, KindEvent, "not a JSON object", false},
+		{`"e1"`, KindEvent, "not a JSON object", false},
+		{`{"eventType":"UserLoggedIn"}`, KindEvent, "no eventId", false},
+		{`{"eventId":""}`, KindEvent, "no eventId", false},
+		{`{"eventId":42}`, KindEvent, "no eventId", false},
+		{`{"eventId":"e1"}`, KindAlert, "alert has no id", false},
+		{strings.Repeat("[", maxDepth+1), KindEvent, "nesting too deep", true},
+	}
+	for _, tt := range tests {
+		_, err := Parse([]byte(tt.raw), tt.kind)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || errors.Is(err, errSyntax) != tt.syntax {
+			t.Errorf("Parse(%.40q) error = %v, want one containing %q (syntax %v)", tt.raw, err, tt.want, tt.syntax)
+		}
+	}
+}
+
+func TestSyslogSeverity(t *testing.T) {
+	tests := []struct {
+		ev   Event
+		want int
+	}{
+		{Event{Type: "UserLoggedIn", Outcome: "success"}, 6},
+		{Event{Type: "UserLoggedIn", Outcome: "failure"}, 4},
+		{Event{Type: "BlockModified"}, 6},
+		{Event{Type: "BlockDeleted"}, 5},
+		{Event{Type: "UserAccountTypeUpdated"}, 5},
+		{Event{Type: "APIKeyCreated"}, 5},
+		{Event{Type: "SupportSessionStarted"}, 5},
+		{Event{Type: "SomethingNew"}, 6},
+		{Event{Kind: KindAlert, Severity: "critical"}, 2},
+		{Event{Kind: KindAlert, Severity: "HIGH"}, 3},
+		{Event{Kind: KindAlert, Severity: "medium"}, 4},
+		{Event{Kind: KindAlert, Severity: "low"}, 5},
+		{Event{Kind: KindAlert, Severity: "info"}, 6},
+		{Event{Kind: KindAlert}, 4},
+	}
+	for _, tt := range tests {
+		if got := SyslogSeverity(&tt.ev); got != tt.want {
+			t.Errorf("SyslogSeverity(%+v) = %d, want %d", tt.ev, got, tt.want)
+		}
+	}
+}
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		typ            string
+		category, typ2 string
+	}{
+		{"UserLoggedIn", `["authentication","session"]`, `["start"]`},
+		{"BlockDeleted", `["configuration"]`, `["deletion"]`},
+		{"GroupModified", `["iam"]`, `["group","change"]`},
+		{"UserAccountTypeUpdated", `["iam"]`, `["user","change"]`},
+		{"SnapshotCreated", "", `["info"]`},
+		{"ViewShared", `["configuration"]`, `["change"]`},
+		{"DataExported", `["database"]`, `["access"]`},
+		{"SsoLoginFailed", `["authentication"]`, `["info"]`},
+	}
+	for _, tt := range tests {
+		got := classify(&Event{Type: tt.typ})
+		if got.category != tt.category || got.typ != tt.typ2 {
+			t.Errorf("classify(%s) = %s %s, want %s %s", tt.typ, got.category, got.typ, tt.category, tt.typ2)
+		}
+	}
+}

@@ -1,0 +1,339 @@
+package transform
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// maxDepth bounds nesting, as encoding/json does.
+const maxDepth = 10000
+
+// scanner is a minimal validating JSON reader over one record: it accepts
+// exactly what encoding/json accepts as a value (checked by FuzzParse) and
+// lets Parse pick out the fields it needs in the same pass, without maps,
+// reflection or allocations for strings without escapes.
+//
+// Every method reading a value expects s.i at its first byte (no leading
+// space) and leaves s.i just past it.
+type scanner struct {
+	b   []byte
+	i   int
+	key [64]byte // scratch for the rare keys with escapes
+}
+
+// errSyntax is wrapped by every syntax error, so tests can tell syntax from
+// content errors.
+var errSyntax = errors.New("invalid JSON")
+
+func (s *scanner) peek() byte {
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+func (s *scanner) skipSpace() {
+	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\t' || s.b[s.i] == '\n' || s.b[s.i] == '\r') {
+		s.i++
+	}
+}
+
+func (s *scanner) errorf(what string) error {
+	if s.i >= len(s.b) {
+		return fmt.Errorf("transform: %w: unexpected end of input at offset %d (truncated?)", errSyntax, s.i)
+	}
+	return fmt.Errorf("transform: %w at offset %d: %s", errSyntax, s.i, what)
+}
+
+// value validates and skips any JSON value.
+func (s *scanner) value(depth int) error {
+	switch c := s.peek(); {
+	case c == '{':
+		if depth >= maxDepth {
+			return s.errorf("nesting too deep")
+		}
+		s.i++
+		for n := 0; ; n++ {
+			_, ok, err := s.member(n)
+			if err != nil || !ok {
+				return err
+			}
+			if err := s.value(depth + 1); err != nil {
+				return err
+			}
+		}
+	case c == '[':
+		if depth >= maxDepth {
+			return s.errorf("nesting too deep")
+		}
+		s.i++
+		s.skipSpace()
+		if s.peek() == ']' {
+			s.i++
+			return nil
+		}
+		for {
+			if err := s.value(depth + 1); err != nil {
+				return err
+			}
+			s.skipSpace()
+			switch s.peek() {
+			case ',':
+				s.i++
+				s.skipSpace()
+			case ']':
+				s.i++
+				return nil
+			default:
+				return s.errorf("want ',' or ']' in an array")
+			}
+		}
+	case c == '"':
+		_, _, _, err := s.str()
+		return err
+	case c == '-' || c >= '0' && c <= '9':
+		return s.number()
+	case c == 't':
+		return s.literal("true")
+	case c == 'f':
+		return s.literal("false")
+	case c == 'n':
+		return s.literal("null")
+	}
+	return s.errorf(fmt.Sprintf("unexpected %q, want a value", s.peek()))
+}
+
+// member moves to member n (0 for the first) of the object whose '{' was
+// consumed, and returns its key with s.i at its value; ok is false once the
+// closing brace is consumed. The key aliases the input or s.key.
+func (s *scanner) member(n int) (key []byte, ok bool, err error) {
+	s.skipSpace()
+	switch c := s.peek(); {
+	case c == '}' && n == 0:
+		s.i++
+		return nil, false, nil
+	case n == 0:
+	case c == ',':
+		s.i++
+		s.skipSpace()
+	case c == '}':
+		s.i++
+		return nil, false, nil
+	default:
+		return nil, false, s.errorf("want ',' or '}' in an object")
+	}
+	if s.peek() != '"' {
+		return nil, false, s.errorf("want an object key")
+	}
+	start, end, esc, err := s.str()
+	if err != nil {
+		return nil, false, err
+	}
+	key = s.b[start:end]
+	if esc {
+		key = unescape(s.key[:0], key)
+	}
+	s.skipSpace()
+	if s.peek() != ':' {
+		return nil, false, s.errorf("want ':' after an object key")
+	}
+	s.i++
+	s.skipSpace()
+	return key, true, nil
+}
+
+// special marks the bytes that end the fast path of a string scan.
+var special = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
+// str reads the string at s.i and returns the span of its contents (between
+// the quotes) and whether it has escapes.
+func (s *scanner) str() (start, end int, esc bool, err error) {
+	b := s.b
+	i := s.i + 1
+	start = i
+	for i < len(b) {
+		for i+8 <= len(b) && !hasSpecial(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+		}
+		if i >= len(b) {
+			break
+		}
+		c := b[i]
+		switch {
+		case !special[c]:
+			i++
+		case c == '"':
+			s.i = i + 1
+			return start, i, esc, nil
+		case c == '\\' && i+1 < len(b):
+			esc = true
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
+					s.i = min(i+2, len(b))
+					return 0, 0, false, s.errorf(`invalid \u escape`)
+				}
+				i += 6
+			default:
+				s.i = i
+				return 0, 0, false, s.errorf("invalid escape")
+			}
+		case c == '\\':
+			i++
+		default:
+			s.i = i
+			return 0, 0, false, s.errorf("control character in a string")
+		}
+	}
+	s.i = len(b)
+	return 0, 0, false, s.errorf("unterminated string")
+}
+
+// hasSpecial reports whether any of the eight bytes in x is below 0x20, '"'
+// or '\\' (the classic "has zero byte" test; exact, see internal/pigment).
+func hasSpecial(x uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	q := x ^ ('"' * lo)
+	bs := x ^ ('\\' * lo)
+	return ((x-0x20*lo)&^x|(q-lo)&^q|(bs-lo)&^bs)&hi != 0
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func (s *scanner) digits() bool {
+	start := s.i
+	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+		s.i++
+	}
+	return s.i > start
+}
+
+// number reads -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (s *scanner) number() error {
+	if s.peek() == '-' {
+		s.i++
+	}
+	switch c := s.peek(); {
+	case c == '0':
+		s.i++
+	case c >= '1' && c <= '9':
+		s.digits()
+	default:
+		return s.errorf("invalid number")
+	}
+	if s.peek() == '.' {
+		s.i++
+		if !s.digits() {
+			return s.errorf("invalid number")
+		}
+	}
+	if c := s.peek(); c == 'e' || c == 'E' {
+		s.i++
+		if c := s.peek(); c == '+' || c == '-' {
+			s.i++
+		}
+		if !s.digits() {
+			return s.errorf("invalid number")
+		}
+	}
+	return nil
+}
+
+func (s *scanner) literal(lit string) error {
+	if len(s.b)-s.i < len(lit) || string(s.b[s.i:s.i+len(lit)]) != lit {
+		return s.errorf("invalid literal")
+	}
+	s.i += len(lit)
+	return nil
+}
+
+// string reads the value at s.i if it is a string and skips it otherwise
+// (returning ""), so a field of an unexpected type never fails a record.
+// A string without escapes aliases the input (see Parse).
+func (s *scanner) string(depth int) (string, error) {
+	if s.peek() != '"' {
+		return "", s.value(depth)
+	}
+	start, end, esc, err := s.str()
+	if err != nil || start == end {
+		return "", err
+	}
+	if esc {
+		return string(unescape(make([]byte, 0, end-start), s.b[start:end])), nil
+	}
+	return unsafe.String(&s.b[start], end-start), nil
+}
+
+// unescape appends the value of the valid JSON string contents in to dst.
+// Lone surrogates become U+FFFD, as with encoding/json; other bytes are kept.
+func unescape(dst, in []byte) []byte {
+	for i := 0; i < len(in); i++ {
+		c := in[i]
+		if c != '\\' {
+			dst = append(dst, c)
+			continue
+		}
+		i++
+		switch in[i] {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r := hex4(in[i+1:])
+			i += 4
+			if utf16.IsSurrogate(r) {
+				r2 := utf8.RuneError
+				if i+6 < len(in) && in[i+1] == '\\' && in[i+2] == 'u' {
+					r2 = hex4(in[i+3:])
+				}
+				if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+					i += 6
+					r = d
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			dst = utf8.AppendRune(dst, r)
+		default: // '"', '\\', '/'
+			dst = append(dst, in[i])
+		}
+	}
+	return dst
+}
+
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c <= '9':
+			c -= '0'
+		case c <= 'F':
+			c -= 'A' - 10
+		default:
+			c -= 'a' - 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
+}

@@ -1,0 +1,125 @@
+package transform
+
+import "strings"
+
+// RFC 5424 severities used by the mapping below.
+const (
+	sevCritical = 2
+	sevError    = 3
+	sevWarning  = 4
+	sevNotice   = 5
+	sevInfo     = 6
+)
+
+// SyslogSeverity returns the RFC 5424 severity (0-7) of ev, which sets the
+// PRI of syslog and CEF lines; CEF and ECS severities derive from it (see
+// cefSeverity).
+//
+//	record                                                  severity
+//	alert "critical"                                        2 critical
+//	alert "high"                                            3 error
+//	alert "medium", or any other or no severity             4 warning
+//	alert "low"                                             5 notice
+//	alert "info"                                            6 informational
+//	event with outcome "failure" (a failed login, ...)      4 warning
+//	event changing privileges, credentials or access:      5 notice
+//	  type containing Deleted, Deactivated, Revoked, Removed,
+//	  Role, AccountType, Permission, AccessRights, APIKey/ApiKey,
+//	  Password, SupportSession, or GroupModified
+//	  (RoleChanged, UserAccountTypeUpdated, APIKeyCreated,
+//	  BlockDeleted, SupportSessionStarted, ...)
+//	any other event (logins, accesses, block and data changes)  6 informational
+//
+// Event types are open strings, so the mapping matches parts of names and
+// new types get a sensible severity without a code change.
+func SyslogSeverity(ev *Event) int {
+	if ev.Kind == KindAlert {
+		switch {
+		case strings.EqualFold(ev.Severity, "critical"):
+			return sevCritical
+		case strings.EqualFold(ev.Severity, "high"):
+			return sevError
+		case strings.EqualFold(ev.Severity, "low"):
+			return sevNotice
+		case strings.EqualFold(ev.Severity, "info"):
+			return sevInfo
+		}
+		return sevWarning
+	}
+	if ev.Outcome == "failure" {
+		return sevWarning
+	}
+	for _, part := range noticeParts {
+		if strings.Contains(ev.Type, part) {
+			return sevNotice
+		}
+	}
+	return sevInfo
+}
+
+// noticeParts are the parts of event type names that make an event notable.
+var noticeParts = [...]string{
+	"Deleted", "Deactivated", "Revoked", "Removed", "Role", "AccountType",
+	"Permission", "AccessRights", "APIKey", "ApiKey", "Password",
+	"SupportSession", "GroupModified",
+}
+
+// cefSeverity maps a syslog severity to CEF's 0-10 scale (0-3 low, 4-6
+// medium, 7-8 high, 9-10 very high). ECS event.severity of alerts uses the
+// same numbers.
+//
+//	syslog  0-2  3  4  5  6  7
+//	CEF     10   8  6  3  1  0
+func cefSeverity(syslog int) int {
+	switch {
+	case syslog <= sevCritical:
+		return 10
+	case syslog == sevError:
+		return 8
+	case syslog == sevWarning:
+		return 6
+	case syslog == sevNotice:
+		return 3
+	case syslog == sevInfo:
+		return 1
+	}
+	return 0
+}
+
+// actorLabel is how summaries name the actor: email, else name, else ID.
+func actorLabel(ev *Event) string { return cmpOr(ev.ActorEmail, ev.ActorName, ev.ActorID) }
+
+// appendSummary appends a one-line human summary of ev, each piece through
+// esc (the escaping of the target format):
+//
+//	event: <type> by <actor>[ in <application>][ from <ip>][: failure]
+//	alert: <title>, else "Alert <rule>"[ for <actor>]
+func appendSummary(dst []byte, ev *Event, esc func([]byte, string) []byte) []byte {
+	if ev.Kind == KindAlert {
+		if ev.Title != "" {
+			return esc(dst, ev.Title)
+		}
+		dst = esc(dst, "Alert ")
+		dst = esc(dst, cmpOr(ev.Type, "unnamed"))
+		if a := actorLabel(ev); a != "" {
+			dst = esc(dst, " for ")
+			dst = esc(dst, a)
+		}
+		return dst
+	}
+	dst = esc(dst, cmpOr(ev.Type, "Event"))
+	dst = esc(dst, " by ")
+	dst = esc(dst, cmpOr(actorLabel(ev), "unknown actor"))
+	if app := cmpOr(ev.AppName, ev.AppID); app != "" {
+		dst = esc(dst, " in ")
+		dst = esc(dst, app)
+	}
+	if ev.SourceIP != "" {
+		dst = esc(dst, " from ")
+		dst = esc(dst, ev.SourceIP)
+	}
+	if ev.Outcome == "failure" {
+		dst = esc(dst, ": failure")
+	}
+	return dst
+}

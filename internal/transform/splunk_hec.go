@@ -1,0 +1,66 @@
+package transform
+
+// HECOptions are the Splunk metadata of HEC events. Empty fields take the
+// defaults below; Host and Index are omitted when empty (Splunk then uses
+// the token's defaults).
+type HECOptions struct {
+	Host            string
+	Source          string // default "pigment:audit"
+	Sourcetype      string // events; default "pigment:audit"
+	AlertSourcetype string // alerts; default "pigment:alert"
+	Index           string // SPLUNK_INDEX
+}
+
+// Defaults of HECOptions.
+const (
+	DefaultHECSource          = "pigment:audit"
+	DefaultHECSourcetype      = "pigment:audit"
+	DefaultHECAlertSourcetype = "pigment:alert"
+)
+
+// AppendHEC appends ev as one Splunk HTTP Event Collector event
+// (/services/collector/event), without a trailing newline: HEC accepts
+// events concatenated in one request body.
+//
+//	{"time":1718000000.123,"host":"...","source":"pigment:audit",
+//	 "sourcetype":"pigment:audit","index":"...","event":<ev.Raw>,
+//	 "fields":{"eventType":"...","actor":"...","application":"..."}}
+//
+// time is epoch seconds with milliseconds from the event time (falling back
+// to the ingestion time; omitted when both are zero, and Splunk then uses
+// the time of receipt). event is the original JSON byte for byte (put on one
+// line if it spanned several, see appendRaw). fields are indexed fields:
+// eventType, actor (email, else name, else ID) and application (name, else
+// ID); empty ones are omitted, and fields too when all are.
+func AppendHEC(dst []byte, ev *Event, o HECOptions) []byte {
+	dst = append(dst, '{')
+	if t := eventTime(ev); !t.IsZero() {
+		dst = append(dst, `"time":`...)
+		dst = appendEpoch(dst, t)
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"source":`...)
+	dst = appendString(dst, cmpOr(o.Source, DefaultHECSource))
+	dst = append(dst, `,"sourcetype":`...)
+	if ev.Kind == KindAlert {
+		dst = appendString(dst, cmpOr(o.AlertSourcetype, DefaultHECAlertSourcetype))
+	} else {
+		dst = appendString(dst, cmpOr(o.Sourcetype, DefaultHECSourcetype))
+	}
+	dst = appendMember(dst, "host", o.Host)
+	dst = appendMember(dst, "index", o.Index)
+	dst = append(dst, `,"event":`...)
+	dst = appendRaw(dst, ev.Raw)
+
+	actor, app := actorLabel(ev), cmpOr(ev.AppName, ev.AppID)
+	if ev.Type == "" && actor == "" && app == "" {
+		return append(dst, '}')
+	}
+	dst = append(dst, `,"fields":{`...)
+	mark := len(dst)
+	dst = appendMember(dst, "eventType", ev.Type)
+	dst = appendMember(dst, "actor", actor)
+	dst = appendMember(dst, "application", app)
+	dst = append(dst[:mark], dst[mark+1:]...) // drop the first member's comma
+	return append(dst, '}', '}')
+}
