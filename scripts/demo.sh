@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make demo: the simulator as the Pigment API, the in-process Kafka broker
-# (KAFKA_BROKERS unset), the local Postgres, and the extractor, with events
-# flowing. Runs DEMO_SECONDS (default 40; 0 = until Ctrl-C), then prints the
-# checkpoint and the run history.
+# (KAFKA_BROKERS unset), the local Postgres, the extractor, and four
+# forwarders writing the events in each SIEM format to files under .demo/.
+# Runs DEMO_SECONDS (default 40; 0 = until Ctrl-C), then prints the
+# checkpoint, the run history and the counts delivered.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,7 +38,19 @@ env -u KAFKA_BROKERS PIGMENT_API_URL=http://127.0.0.1:$SIM_PORT PIGMENT_AUDIT_AP
   EXTRACT_PROGRESS_INTERVAL=2s LOG_FORMAT=console bin/extract run &
 pids+=($!)
 
+mkdir -p .demo && rm -f .demo/*.log
+for fmt in hec ecs rfc5424 cef; do
+  echo "demo: forward SINK=file FILE_FORMAT=$fmt -> .demo/$fmt.log"
+  SINK=file FILE_FORMAT=$fmt FILE_PATH=.demo/$fmt.log KAFKA_GROUP_ID=demo-$fmt KAFKA_EMBEDDED_ADDR=$BROKER \
+    METRICS_ADDR=127.0.0.1:0 LOG_LEVEL=warn LOG_FORMAT=console bin/forward run &
+  pids+=($!)
+done
+
 sleep 8
+for fmt in hec ecs rfc5424 cef; do
+  echo; echo "demo: first event as delivered in format $fmt ($(wc -l < .demo/$fmt.log 2>/dev/null || echo 0) so far):"
+  head -n1 .demo/$fmt.log 2>/dev/null | cut -c1-600
+done
 if command -v kcat >/dev/null 2>&1; then
   echo; echo "demo: three events as kcat (an independent Kafka client) reads them:"
   kcat -b "$BROKER" -t pigment.audit.events -C -o beginning -c 3 -e -q \
@@ -51,3 +64,5 @@ pids=()
 echo; echo "demo: checkpoint and runs"
 bin/extract checkpoint show
 bin/extract runs --limit 5
+echo; echo "demo: events delivered per format:"
+wc -l .demo/*.log

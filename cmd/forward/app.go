@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/pigment-siem/pipeline/internal/forwarder"
+	"github.com/pigment-siem/pipeline/internal/obs"
+	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/sinks"
+	"github.com/pigment-siem/pipeline/internal/transform"
+)
+
+type app struct {
+	cfg *Config
+	log zerolog.Logger
+}
+
+func newApp(cfg *Config, logOut io.Writer) (*app, error) {
+	log, err := obs.NewLogger(logOut, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	return &app{cfg: cfg, log: log.With().Str("service", "forward").Str("sink", cfg.Sink).Logger()}, nil
+}
+
+// newSink builds the configured destination and the format it takes.
+func (a *app) newSink() (forwarder.Sink, forwarder.Format, error) {
+	c := a.cfg
+	tlsCfg, err := a.sinkTLS()
+	if err != nil {
+		return nil, nil, err
+	}
+	switch c.Sink {
+	case "splunk":
+		s, err := sinks.NewHEC(sinks.HECConfig{URL: c.HECURL, Token: c.HECToken, Gzip: c.HECGzip, Ack: c.HECAck,
+			AckTimeout: c.HECAckTimeout, TLS: tlsCfg, Timeout: c.SinkTimeout, Logger: a.log})
+		return s, a.format("hec"), err
+	case "elastic":
+		s, err := sinks.NewElastic(sinks.ElasticConfig{URL: c.ElasticURL, APIKey: c.ElasticAPIKey, Username: c.ElasticUser,
+			Password: c.ElasticPassword, DataStream: c.ElasticDataStream, TLS: tlsCfg, Timeout: c.SinkTimeout, Logger: a.log})
+		return s, a.format("ecs"), err
+	case "syslog":
+		s, err := sinks.NewSyslog(sinks.SyslogConfig{Addr: c.SyslogAddr, Network: c.SyslogNetwork, TLS: tlsCfg,
+			WriteTimeout: c.SyslogWriteTimeout, MaxDatagram: c.SyslogMaxDatagram, Logger: a.log})
+		return s, a.format(c.SyslogFormat), err
+	case "file":
+		s, err := sinks.NewFile(c.FilePath)
+		return s, a.format(c.FileFormat), err
+	}
+	return nil, nil, fmt.Errorf("SINK %q: want splunk, elastic, syslog or file", c.Sink)
+}
+
+// format returns the renderer of one of the documented formats.
+func (a *app) format(name string) forwarder.Format {
+	c := a.cfg
+	host := c.SplunkHost
+	if host == "" {
+		host, _ = os.Hostname()
+	}
+	sys := transform.SyslogOptions{Hostname: orDefault(c.SyslogHostname, host), AppName: "pigment", Facility: c.SyslogFacility}
+	switch name {
+	case "hec":
+		o := transform.HECOptions{Host: host, Source: c.SplunkSource, Sourcetype: c.SplunkSourcetype,
+			AlertSourcetype: c.SplunkAlertSrctype, Index: c.SplunkIndex}
+		return func(dst []byte, ev *transform.Event) []byte { return transform.AppendHEC(dst, ev, o) }
+	case "ecs":
+		return transform.AppendECS
+	case "cef":
+		return func(dst []byte, ev *transform.Event) []byte { return transform.AppendCEF(dst, ev, sys) }
+	default: // rfc5424
+		return func(dst []byte, ev *transform.Event) []byte { return transform.AppendSyslog(dst, ev, sys) }
+	}
+}
+
+func (a *app) sinkTLS() (*tls.Config, error) {
+	c := &tls.Config{MinVersion: tls.VersionTLS12}
+	if a.cfg.SinkCAFile != "" {
+		pem, err := os.ReadFile(a.cfg.SinkCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("SINK_TLS_CA_FILE: %w", err)
+		}
+		c.RootCAs = x509.NewCertPool()
+		if !c.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("SINK_TLS_CA_FILE %s: no PEM certificate found", a.cfg.SinkCAFile)
+		}
+	}
+	if a.cfg.SinkSkipVerify {
+		c.InsecureSkipVerify = true
+		a.log.Warn().Msg("SINK_TLS_INSECURE_SKIP_VERIFY=true: the SIEM's certificate is NOT verified")
+	}
+	return c, nil
+}
+
+// brokers are KAFKA_BROKERS, or the demo's in-memory broker of extract.
+func (a *app) brokers() []string {
+	if len(a.cfg.Brokers) > 0 {
+		return a.cfg.Brokers
+	}
+	a.log.Warn().Str("broker", a.cfg.EmbeddedAddr).
+		Msg("KAFKA_BROKERS is unset: reading the in-memory broker that extract starts for trying out")
+	return []string{a.cfg.EmbeddedAddr}
+}
+
+func (a *app) kafkaTLS() (*tls.Config, error) {
+	if !a.cfg.KafkaTLS {
+		return nil, nil
+	}
+	c := &tls.Config{MinVersion: tls.VersionTLS12}
+	if a.cfg.KafkaCAFile != "" {
+		pem, err := os.ReadFile(a.cfg.KafkaCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("KAFKA_TLS_CA_FILE: %w", err)
+		}
+		c.RootCAs = x509.NewCertPool()
+		if !c.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("KAFKA_TLS_CA_FILE %s: no PEM certificate found", a.cfg.KafkaCAFile)
+		}
+	}
+	return c, nil
+}
+
+// reader joins the consumer group on the topics forward delivers. Offsets
+// are committed explicitly (CommitInterval 0), never by the reader itself.
+func (a *app) reader(brokers []string, group string, topics []string) (*kafka.Reader, error) {
+	tlsCfg, err := a.kafkaTLS()
+	if err != nil {
+		return nil, err
+	}
+	return kafka.NewReader(kafka.ReaderConfig{
+		Brokers:        brokers,
+		GroupID:        group,
+		GroupTopics:    topics,
+		MinBytes:       1,
+		MaxBytes:       16 << 20,
+		MaxWait:        250 * time.Millisecond,
+		QueueCapacity:  4096,
+		CommitInterval: 0,
+		StartOffset:    kafka.FirstOffset,
+		Dialer:         &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: tlsCfg, ClientID: "pigment-forward"},
+	}), nil
+}
+
+func (a *app) topics() []string {
+	if a.cfg.IncludeAlerts && a.cfg.AlertsTopic != "" {
+		return []string{a.cfg.Topic, a.cfg.AlertsTopic}
+	}
+	return []string{a.cfg.Topic}
+}
+
+func (a *app) runForward(ctx context.Context) error {
+	s, format, err := a.newSink()
+	if err != nil {
+		return fmt.Errorf("sink: %w", err)
+	}
+	defer closeSink(s)
+	brokers := a.brokers()
+	dlq, closeDLQ, err := a.dlqWriter(brokers)
+	if err != nil {
+		return err
+	}
+	defer closeDLQ()
+	r, err := a.reader(brokers, a.cfg.GroupID, a.topics())
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+
+	reg := obs.NewRegistry()
+	srv, err := obs.Listen(a.cfg.MetricsAddr, reg, func() (bool, any) {
+		return true, map[string]any{"sink": a.cfg.Sink, "group": a.cfg.GroupID}
+	})
+	if err != nil {
+		return err
+	}
+	a.log.Info().Str("addr", srv.Addr()).Strs("topics", a.topics()).Str("group", a.cfg.GroupID).Msg("forwarding")
+	metrics := forwarder.NewMetrics(reg)
+	f := forwarder.New(a.forwarderConfig(metrics), r, s, format, dlq)
+
+	sctx, stopSrv := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSrv()
+	go func() { _ = srv.Run(sctx) }()
+	tlsCfg, _ := a.kafkaTLS()
+	admin := &kafka.Client{Addr: kafka.TCP(brokers...), Transport: &kafka.Transport{TLS: tlsCfg, ClientID: "pigment-forward"}}
+	go metrics.WatchLag(sctx, admin, a.cfg.Sink, a.cfg.GroupID, a.topics(), 15*time.Second)
+	err = f.Run(ctx)
+	if errors.Is(err, sinks.ErrAuth) {
+		return fmt.Errorf("%w: delivery stopped, nothing committed past the last confirmed batch; fix the credentials and restart", err)
+	}
+	return err
+}
+
+func (a *app) forwarderConfig(m *forwarder.Metrics) forwarder.Config {
+	return forwarder.Config{
+		Sink: a.cfg.Sink, AlertsTopic: a.cfg.AlertsTopic, DLQTopic: a.cfg.DLQTopic,
+		BatchSize: a.cfg.BatchSize, BatchBytes: a.cfg.BatchBytes, BatchWait: a.cfg.BatchWait,
+		RetryMax: a.cfg.RetryMax, ShutdownGrace: a.cfg.ShutdownGrace, Logger: a.log, Metrics: m,
+	}
+}
+
+func (a *app) setup(ctx context.Context, out io.Writer) error {
+	if a.cfg.Sink != "elastic" {
+		fmt.Fprintf(out, "SINK=%s needs no setup\n", a.cfg.Sink)
+		return nil
+	}
+	s, _, err := a.newSink()
+	if err != nil {
+		return fmt.Errorf("sink: %w", err)
+	}
+	defer closeSink(s)
+	es, ok := s.(*sinks.Elastic)
+	if !ok {
+		return errors.New("setup: not an Elasticsearch sink")
+	}
+	if err := es.Setup(ctx); err != nil {
+		return fmt.Errorf("install the index template: %w", err)
+	}
+	fmt.Fprintln(out, "index template installed for", a.cfg.ElasticDataStream)
+	return nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// closeSink closes sinks that hold a connection or a file.
+func closeSink(s forwarder.Sink) {
+	if c, ok := s.(io.Closer); ok {
+		_ = c.Close()
+	}
+}
+
+// dlqWriter writes dead letters with acks=all; batches are committed only
+// after it returned.
+func (a *app) dlqWriter(brokers []string) (*publish.Publisher, func(), error) {
+	tlsCfg, err := a.kafkaTLS()
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := publish.New(publish.Config{Brokers: brokers, TLS: tlsCfg, Compression: "lz4", Logger: a.log})
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, func() { _ = p.Close() }, nil
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sethvargo/go-envconfig"
+
+	"github.com/pigment-siem/pipeline/internal/envcfg"
+)
+
+// Config is every environment variable forward reads (README, "forward").
+type Config struct {
+	Sink string `env:"SINK"`
+
+	Brokers       []string      `env:"KAFKA_BROKERS"`
+	EmbeddedAddr  string        `env:"KAFKA_EMBEDDED_ADDR, default=127.0.0.1:19092"`
+	Topic         string        `env:"KAFKA_TOPIC, default=pigment.audit.events"`
+	AlertsTopic   string        `env:"KAFKA_ALERTS_TOPIC, default=pigment.audit.alerts"`
+	IncludeAlerts bool          `env:"FORWARD_ALERTS, default=true"`
+	DLQTopic      string        `env:"KAFKA_DLQ_TOPIC, default=pigment.audit.dlq"`
+	GroupID       string        `env:"KAFKA_GROUP_ID"`
+	KafkaTLS      bool          `env:"KAFKA_TLS, default=false"`
+	KafkaCAFile   string        `env:"KAFKA_TLS_CA_FILE"`
+	BatchSize     int           `env:"FORWARD_BATCH_SIZE, default=1000"`
+	BatchBytes    int           `env:"FORWARD_BATCH_BYTES, default=4194304"`
+	BatchWait     time.Duration `env:"FORWARD_BATCH_WAIT, default=200ms"`
+	RetryMax      time.Duration `env:"FORWARD_RETRY_MAX, default=30s"`
+	ShutdownGrace time.Duration `env:"FORWARD_SHUTDOWN_GRACE, default=10s"`
+
+	HECURL             string        `env:"SPLUNK_HEC_URL"`
+	HECToken           string        `env:"SPLUNK_HEC_TOKEN"`
+	HECTokenFile       string        `env:"SPLUNK_HEC_TOKEN_FILE"`
+	HECAck             bool          `env:"SPLUNK_HEC_ACK, default=false"`
+	HECAckTimeout      time.Duration `env:"SPLUNK_HEC_ACK_TIMEOUT, default=2m"`
+	HECGzip            bool          `env:"SPLUNK_HEC_GZIP, default=true"`
+	SplunkIndex        string        `env:"SPLUNK_INDEX"`
+	SplunkSource       string        `env:"SPLUNK_SOURCE, default=pigment:audit"`
+	SplunkSourcetype   string        `env:"SPLUNK_SOURCETYPE, default=pigment:audit"`
+	SplunkAlertSrctype string        `env:"SPLUNK_ALERT_SOURCETYPE, default=pigment:alert"`
+	SplunkHost         string        `env:"SPLUNK_HOST"`
+	ElasticURL         string        `env:"ELASTIC_URL"`
+	ElasticAPIKey      string        `env:"ELASTIC_API_KEY"`
+	ElasticAPIKeyFile  string        `env:"ELASTIC_API_KEY_FILE"`
+	ElasticUser        string        `env:"ELASTIC_USERNAME"`
+	ElasticPassword    string        `env:"ELASTIC_PASSWORD"`
+	ElasticDataStream  string        `env:"ELASTIC_DATA_STREAM, default=logs-pigment.audit-default"`
+	SyslogAddr         string        `env:"SYSLOG_ADDR"`
+	SyslogNetwork      string        `env:"SYSLOG_NETWORK, default=tcp"`
+	SyslogFormat       string        `env:"SYSLOG_FORMAT, default=rfc5424"`
+	SyslogHostname     string        `env:"SYSLOG_HOSTNAME"`
+	SyslogFacility     int           `env:"SYSLOG_FACILITY, default=13"`
+	SyslogMaxDatagram  int           `env:"SYSLOG_MAX_DATAGRAM, default=2048"`
+	SyslogWriteTimeout time.Duration `env:"SYSLOG_WRITE_TIMEOUT, default=10s"`
+	FilePath           string        `env:"FILE_PATH"`
+	FileFormat         string        `env:"FILE_FORMAT, default=hec"`
+	SinkTimeout        time.Duration `env:"SINK_TIMEOUT, default=30s"`
+	SinkCAFile         string        `env:"SINK_TLS_CA_FILE"`
+	SinkSkipVerify     bool          `env:"SINK_TLS_INSECURE_SKIP_VERIFY, default=false"`
+
+	MetricsAddr string `env:"METRICS_ADDR, default=:9102"`
+	LogLevel    string `env:"LOG_LEVEL, default=info"`
+	LogFormat   string `env:"LOG_FORMAT, default=json"`
+}
+
+func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
+	var c Config
+	if err := envcfg.Process(ctx, &c, l); err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, s := range []struct {
+		val  *string
+		file string
+		name string
+	}{
+		{&c.HECToken, c.HECTokenFile, "SPLUNK_HEC_TOKEN"},
+		{&c.ElasticAPIKey, c.ElasticAPIKeyFile, "ELASTIC_API_KEY"},
+	} {
+		if err := envcfg.Secret(s.val, s.file, s.name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.GroupID == "" {
+		c.GroupID = "forward-" + c.Sink
+	}
+	errs = append(errs, c.validate()...)
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("configuration: %w", errors.Join(errs...))
+	}
+	return &c, nil
+}
+
+func (c *Config) validate() []error {
+	var errs []error
+	check := func(bad bool, format string, args ...any) {
+		if bad {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	}
+	switch c.Sink {
+	case "splunk":
+		check(c.HECURL == "", "SPLUNK_HEC_URL is required with SINK=splunk")
+		check(c.HECToken == "", "SPLUNK_HEC_TOKEN (or SPLUNK_HEC_TOKEN_FILE) is required with SINK=splunk")
+	case "elastic":
+		check(c.ElasticURL == "", "ELASTIC_URL is required with SINK=elastic")
+		check(c.ElasticAPIKey == "" && c.ElasticUser == "", "ELASTIC_API_KEY or ELASTIC_USERNAME/ELASTIC_PASSWORD is required with SINK=elastic")
+	case "syslog":
+		check(c.SyslogAddr == "", "SYSLOG_ADDR is required with SINK=syslog")
+		check(c.SyslogFormat != "rfc5424" && c.SyslogFormat != "cef", "SYSLOG_FORMAT %q: want rfc5424 or cef", c.SyslogFormat)
+		check(c.SyslogFacility < 0 || c.SyslogFacility > 23, "SYSLOG_FACILITY %d: want 0 to 23", c.SyslogFacility)
+	case "file":
+		check(c.FilePath == "", "FILE_PATH is required with SINK=file")
+		check(!oneOf(c.FileFormat, "hec", "ecs", "rfc5424", "cef"), "FILE_FORMAT %q: want hec, ecs, rfc5424 or cef", c.FileFormat)
+	default:
+		check(true, "SINK %q: want splunk, elastic, syslog or file", c.Sink)
+	}
+	check(c.Topic == "", "KAFKA_TOPIC must not be empty")
+	check(c.DLQTopic == "" || c.DLQTopic == c.Topic || c.DLQTopic == c.AlertsTopic, "KAFKA_DLQ_TOPIC must be set and differ from the topics read")
+	check(c.BatchSize < 1, "FORWARD_BATCH_SIZE must be at least 1")
+	check(c.BatchBytes < 1024, "FORWARD_BATCH_BYTES must be at least 1024")
+	check(c.BatchWait <= 0, "FORWARD_BATCH_WAIT must be positive")
+	check(c.RetryMax <= 0, "FORWARD_RETRY_MAX must be positive")
+	check(c.ShutdownGrace <= 0, "FORWARD_SHUTDOWN_GRACE must be positive")
+	check(c.KafkaCAFile != "" && !c.KafkaTLS, "KAFKA_TLS_CA_FILE needs KAFKA_TLS=true")
+	return errs
+}
+
+func oneOf(s string, options ...string) bool {
+	for _, o := range options {
+		if s == o {
+			return true
+		}
+	}
+	return false
+}

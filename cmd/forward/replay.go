@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/pigment-siem/pipeline/internal/forwarder"
+)
+
+// replayDLQ delivers again, through this sink, the dead letters this sink
+// refused ("dlq.stage: forward:<sink>"), once their cause is fixed. It reads
+// the DLQ with its own consumer group up to the end offsets seen at start,
+// so records it refuses again (and writes back to the DLQ) are not read in
+// the same pass; it commits what it handled and exits.
+func (a *app) replayDLQ(ctx context.Context, out io.Writer) error {
+	s, format, err := a.newSink()
+	if err != nil {
+		return fmt.Errorf("sink: %w", err)
+	}
+	defer closeSink(s)
+	brokers := a.brokers()
+	ends, err := endOffsets(ctx, brokers[0], a.cfg.DLQTopic)
+	if err != nil {
+		return err
+	}
+	r, err := a.reader(brokers, a.cfg.GroupID+"-replay", []string{a.cfg.DLQTopic})
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	dlq, closeDLQ, err := a.dlqWriter(brokers)
+	if err != nil {
+		return err
+	}
+	defer closeDLQ()
+
+	src := &replaySource{r: r, ends: ends, stage: "forward:" + a.cfg.Sink}
+	if src.done() {
+		fmt.Fprintln(out, "dead-letter topic is empty")
+		return nil
+	}
+	cfg := a.forwarderConfig(nil)
+	cfg.BatchWait = 50 * time.Millisecond
+	if err := forwarder.New(cfg, src, s, format, dlq).Run(ctx); !errors.Is(err, errEndOfDLQ) {
+		return err
+	}
+	fmt.Fprintf(out, "replayed %d dead letters of %s (%d of other stages left alone)\n", src.replayed, a.cfg.Sink, src.skipped)
+	return nil
+}
+
+// errEndOfDLQ ends a replay: every record present at its start was read.
+var errEndOfDLQ = errors.New("end of the dead-letter topic")
+
+// replaySource reads the DLQ up to the offsets that were its end at start,
+// hands over this sink's records restored to their source topic, and
+// commits skipped records of other stages along with the rest.
+type replaySource struct {
+	r                 *kafka.Reader
+	ends              map[int]int64
+	stage             string
+	seen              map[int]int64
+	replayed, skipped int
+	pendingSkip       []kafka.Message
+}
+
+func (s *replaySource) done() bool {
+	for p, end := range s.ends {
+		if s.seen[p]+1 < end && end > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *replaySource) FetchMessage(ctx context.Context) (kafka.Message, error) {
+	if s.seen == nil {
+		s.seen = map[int]int64{}
+		for p := range s.ends {
+			s.seen[p] = -1
+		}
+	}
+	for {
+		if s.done() {
+			return kafka.Message{}, errEndOfDLQ
+		}
+		m, err := s.r.FetchMessage(ctx)
+		if err != nil {
+			return m, err
+		}
+		s.seen[m.Partition] = m.Offset
+		if header(m, "dlq.stage") != s.stage {
+			s.skipped++
+			s.pendingSkip = append(s.pendingSkip, m)
+			continue
+		}
+		s.replayed++
+		m.Topic = header(m, "dlq.source.topic")
+		return m, nil
+	}
+}
+
+// CommitMessages commits the DLQ offsets of the delivered records (their
+// Topic was restored to the source; the offsets are the DLQ's).
+func (s *replaySource) CommitMessages(ctx context.Context, msgs ...kafka.Message) error {
+	all := append(s.pendingSkip, msgs...)
+	s.pendingSkip = nil
+	for i := range all {
+		all[i].Topic = s.r.Config().GroupTopics[0]
+	}
+	return s.r.CommitMessages(ctx, all...)
+}
+
+func header(m kafka.Message, key string) string {
+	for _, h := range m.Headers {
+		if strings.EqualFold(h.Key, key) {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
+
+// endOffsets returns each partition's end offset (the next offset to be
+// written) of topic.
+func endOffsets(ctx context.Context, broker, topic string) (map[int]int64, error) {
+	conn, err := kafka.DialContext(ctx, "tcp", broker)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", broker, err)
+	}
+	defer conn.Close()
+	parts, err := conn.ReadPartitions(topic)
+	if err != nil {
+		if errors.Is(err, kafka.UnknownTopicOrPartition) {
+			return map[int]int64{}, nil
+		}
+		return nil, fmt.Errorf("partitions of %s: %w", topic, err)
+	}
+	ends := map[int]int64{}
+	for _, p := range parts {
+		pc, err := kafka.DialLeader(ctx, "tcp", fmt.Sprintf("%s:%d", p.Leader.Host, p.Leader.Port), topic, p.ID)
+		if err != nil {
+			return nil, fmt.Errorf("dial leader of %s/%d: %w", topic, p.ID, err)
+		}
+		last, err := pc.ReadLastOffset()
+		pc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("end offset of %s/%d: %w", topic, p.ID, err)
+		}
+		ends[p.ID] = last
+	}
+	return ends, nil
+}

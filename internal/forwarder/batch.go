@@ -1,0 +1,186 @@
+package forwarder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/pigment-siem/pipeline/internal/transform"
+)
+
+// batch is a run of fetched messages and what became of each.
+type batch struct {
+	msgs       []kafka.Message
+	records    [][]byte // formatted, index-aligned with msgs; nil for dead ones
+	ids        []string
+	pendingIdx []int // indexes still to deliver
+	dead       []deadRecord
+	buf        []byte // one buffer holding every formatted record
+	ends       []int  // end of each record in buf; a dead record ends where the previous one did
+}
+
+type deadRecord struct {
+	idx    int
+	reason string
+}
+
+func (b *batch) reject(idx int, reason string) {
+	b.dead = append(b.dead, deadRecord{idx: idx, reason: reason})
+}
+
+// subset returns the records and ids at the given indexes.
+func (b *batch) subset(idx []int) ([][]byte, []string) {
+	recs, ids := make([][]byte, len(idx)), make([]string, len(idx))
+	for i, j := range idx {
+		recs[i], ids[i] = b.records[j], b.ids[j]
+	}
+	return recs, ids
+}
+
+// fetchLoop fills batches by count, bytes or time and hands them over in
+// order. It closes out when ctx ends or fetching fails.
+func (f *Forwarder) fetchLoop(ctx context.Context, out chan<- *batch) error {
+	defer close(out)
+	for {
+		b, err := f.fill(ctx)
+		if b != nil && len(b.msgs) > 0 {
+			select {
+			case out <- b:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+// fill fetches one batch: it waits for a first message, then takes more
+// until the batch is full (BatchSize records or BatchBytes of values) or
+// BatchWait has passed since the first one.
+func (f *Forwarder) fill(ctx context.Context) (*batch, error) {
+	first, err := f.src.FetchMessage(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("fetch: %w", err)
+	}
+	b := &batch{msgs: make([]kafka.Message, 1, f.cfg.BatchSize)}
+	b.msgs[0] = first
+	size := len(first.Value)
+	wctx, cancel := context.WithTimeout(ctx, f.cfg.BatchWait)
+	defer cancel()
+	for len(b.msgs) < f.cfg.BatchSize && size < f.cfg.BatchBytes {
+		m, err := f.src.FetchMessage(wctx)
+		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+				break // the batch is as full as it gets in BatchWait
+			}
+			return b, fmt.Errorf("fetch: %w", err)
+		}
+		b.msgs = append(b.msgs, m)
+		size += len(m.Value)
+	}
+	return b, nil
+}
+
+// formatLoop parses and formats batches, in order, between the fetcher and
+// the sender, so that both cores work: one fetching and formatting the next
+// batches while the other waits on the sink.
+func (f *Forwarder) formatLoop(in <-chan *batch, out chan<- *batch) {
+	defer close(out)
+	for b := range in {
+		f.formatBatch(b)
+		out <- b
+	}
+}
+
+func (f *Forwarder) formatBatch(b *batch) {
+	b.buf = make([]byte, 0, f.bufHint)
+	b.ids = make([]string, 0, len(b.msgs))
+	b.ends = make([]int, 0, len(b.msgs))
+	b.pendingIdx = make([]int, 0, len(b.msgs))
+	for i := range b.msgs {
+		f.add(b, i)
+	}
+	f.bufHint = max(f.bufHint, cap(b.buf))
+	// Formatted records share b.buf; slices are taken only now that it has
+	// stopped growing.
+	b.records = make([][]byte, len(b.msgs))
+	start := 0
+	for i, end := range b.ends {
+		if end > start {
+			b.records[i] = b.buf[start:end:end]
+		}
+		start = end
+	}
+}
+
+// add parses and formats message idx of the batch; a record that cannot be
+// parsed is marked dead with the reason.
+func (f *Forwarder) add(b *batch, idx int) {
+	m := &b.msgs[idx]
+	kind := transform.KindEvent
+	if m.Topic == f.cfg.AlertsTopic && f.cfg.AlertsTopic != "" {
+		kind = transform.KindAlert
+	}
+	ev, err := transform.Parse(m.Value, kind)
+	if err != nil {
+		b.ids = append(b.ids, "")
+		b.ends = append(b.ends, len(b.buf))
+		b.reject(idx, "invalid record: "+err.Error())
+		return
+	}
+	if ev.Time.IsZero() && ev.Ingested.IsZero() {
+		ev.Ingested = m.Time // alerts have no ingestion time; formats need one
+	}
+	b.buf = f.format(b.buf, &ev)
+	b.ends = append(b.ends, len(b.buf))
+	b.ids = append(b.ids, ev.ID)
+	b.pendingIdx = append(b.pendingIdx, idx)
+}
+
+// dlqMessage is the dead-letter record of msg: the original bytes, key and
+// headers, plus why, where it came from and which sink refused it.
+func (f *Forwarder) dlqMessage(m kafka.Message, reason string) kafka.Message {
+	h := make([]kafka.Header, 0, len(m.Headers)+6)
+	for _, x := range m.Headers { // a replayed dead letter gets fresh dlq.* headers
+		if !strings.HasPrefix(x.Key, "dlq.") {
+			h = append(h, x)
+		}
+	}
+	h = append(h,
+		kafka.Header{Key: "dlq.reason", Value: []byte(reason)},
+		kafka.Header{Key: "dlq.stage", Value: []byte("forward:" + f.cfg.Sink)},
+		kafka.Header{Key: "dlq.source.topic", Value: []byte(m.Topic)},
+		kafka.Header{Key: "dlq.source.partition", Value: []byte(strconv.Itoa(m.Partition))},
+		kafka.Header{Key: "dlq.source.offset", Value: []byte(strconv.FormatInt(m.Offset, 10))},
+		kafka.Header{Key: "dlq.time", Value: []byte(time.Now().UTC().Format(time.RFC3339Nano))},
+	)
+	return kafka.Message{Topic: f.cfg.DLQTopic, Key: m.Key, Value: m.Value, Headers: h}
+}
+
+// writeDead writes the batch's refused records to the DLQ; the batch is
+// committed only once Kafka acknowledged them.
+func (f *Forwarder) writeDead(ctx context.Context, b *batch) error {
+	msgs := make([]kafka.Message, len(b.dead))
+	for i, d := range b.dead {
+		msgs[i] = f.dlqMessage(b.msgs[d.idx], d.reason)
+		f.cfg.Logger.Warn().Str("sink", f.cfg.Sink).Str("topic", b.msgs[d.idx].Topic).
+			Int("partition", b.msgs[d.idx].Partition).Int64("offset", b.msgs[d.idx].Offset).
+			Str("reason", d.reason).Msg("record refused; sent to the dead-letter topic")
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if err := f.dlq.Write(wctx, msgs); err != nil {
+		return fmt.Errorf("write %d records to the dead-letter topic %s: %w", len(msgs), f.cfg.DLQTopic, err)
+	}
+	return nil
+}

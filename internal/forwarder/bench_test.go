@@ -1,0 +1,288 @@
+package forwarder_test
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/pigment-siem/pipeline/internal/forwarder"
+	"github.com/pigment-siem/pipeline/internal/pigment"
+	"github.com/pigment-siem/pipeline/internal/pigmentsim"
+	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/sinks"
+	"github.com/pigment-siem/pipeline/internal/testkit"
+	"github.com/pigment-siem/pipeline/internal/transform"
+)
+
+// BenchmarkForward measures, in one run on one broker and one topic of
+// BENCH_EVENTS (default 1,000,000) simulator events of ~550 bytes: the raw
+// kafka-go consume rate (a Reader with a group, counting only) as the
+// baseline, then the full forward rate (consume, parse, format, send,
+// commit) into counting receivers that speak each sink's protocol. Figures:
+// events/s, the ratio to the raw rate, CPU time per event, peak heap.
+func BenchmarkForward(b *testing.B) {
+	n := 1_000_000
+	if v, err := strconv.Atoi(os.Getenv("BENCH_EVENTS")); err == nil && v > 0 {
+		n = v
+	}
+	_, brokers := testkit.MustKafka(b)
+	topic := testkit.Name("bench")
+	fillTopic(b, brokers, topic, n)
+
+	var raw float64
+	b.Run("raw-consume", func(b *testing.B) {
+		raw = measure(b, n, func(group string) {
+			r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{brokers}, GroupID: group, GroupTopics: []string{topic},
+				StartOffset: kafka.FirstOffset, MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond, QueueCapacity: 4096})
+			defer r.Close()
+			for i := 0; i < n; i++ {
+				if _, err := r.FetchMessage(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+	logger := zerolog.Nop()
+	hecURL, _ := countingHEC(b)
+	hec, err := sinks.NewHEC(sinks.HECConfig{URL: hecURL, Token: "t", Gzip: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	esURL := countingElastic(b)
+	es, err := sinks.NewElastic(sinks.ElasticConfig{URL: esURL, APIKey: "k"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sys, err := sinks.NewSyslog(sinks.SyslogConfig{Addr: countingSyslog(b), Network: "tcp"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	hecOpts := transform.HECOptions{Host: "bench"}
+	sysOpts := transform.SyslogOptions{Hostname: "bench", AppName: "pigment", Facility: 13}
+	for _, tc := range []struct {
+		name   string
+		sink   forwarder.Sink
+		format forwarder.Format
+		batch  int
+	}{
+		{"splunk-hec", hec, func(d []byte, ev *transform.Event) []byte { return transform.AppendHEC(d, ev, hecOpts) }, 2000},
+		{"elastic", es, transform.AppendECS, 2000},
+		{"syslog-tcp", sys, func(d []byte, ev *transform.Event) []byte { return transform.AppendSyslog(d, ev, sysOpts) }, 5000},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			rate := measure(b, n, func(group string) {
+				forwardAll(b, brokers, topic, group, n, tc.sink, tc.format, tc.batch, logger)
+			})
+			if raw > 0 {
+				b.ReportMetric(rate/raw, "x-raw")
+			}
+		})
+	}
+}
+
+// measure runs fn b.N times with a fresh group each and reports events/s,
+// CPU µs per event and the peak heap.
+func measure(b *testing.B, n int, fn func(group string)) float64 {
+	var cpu time.Duration
+	var peak uint64
+	stop := make(chan struct{})
+	go func() {
+		var ms runtime.MemStats
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapInuse)
+			}
+		}
+	}()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		before := cpuTime()
+		fn(testkit.Name("bench-group"))
+		cpu += cpuTime() - before
+	}
+	b.StopTimer()
+	close(stop)
+	rate := float64(n*b.N) / b.Elapsed().Seconds()
+	b.ReportMetric(rate, "events/s")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(n*b.N), "cpu-µs/event")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+	return rate
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// forwardAll runs a forwarder until the group has committed n records.
+func forwardAll(b *testing.B, brokers, topic, group string, n int, sink forwarder.Sink, format forwarder.Format, batch int, log zerolog.Logger) {
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{brokers}, GroupID: group, GroupTopics: []string{topic},
+		StartOffset: kafka.FirstOffset, MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond, QueueCapacity: 4096})
+	defer r.Close()
+	counting := &countingSource{Reader: r, target: int64(n)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	counting.done = cancel
+	f := forwarder.New(forwarder.Config{Sink: "bench", DLQTopic: topic + "-dlq", BatchSize: batch, BatchBytes: 8 << 20,
+		BatchWait: 50 * time.Millisecond, Logger: log}, counting, sink, format, nil)
+	if err := f.Run(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if counting.committed.Load() < int64(n) {
+		b.Fatalf("committed %d of %d", counting.committed.Load(), n)
+	}
+}
+
+// countingSource ends the run once n records are committed.
+type countingSource struct {
+	*kafka.Reader
+	target    int64
+	committed atomic.Int64
+	done      context.CancelFunc
+}
+
+func (c *countingSource) CommitMessages(ctx context.Context, msgs ...kafka.Message) error {
+	err := c.Reader.CommitMessages(ctx, msgs...)
+	if c.committed.Add(int64(len(msgs))) >= c.target {
+		c.done()
+	}
+	return err
+}
+
+// fillTopic writes n simulator events to topic.
+func fillTopic(b *testing.B, brokers, topic string, n int) {
+	sim, err := pigmentsim.New(pigmentsim.Config{Seed: 1, APIKey: "k", History: 7 * 24 * time.Hour, HistoryEvents: n, LateFraction: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	defer srv.Close()
+	client, err := pigment.New(pigment.Config{BaseURL: srv.URL, APIKey: "k"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := publish.New(publish.Config{Brokers: []string{brokers}, Compression: "lz4"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	cursor, written, since := "", 0, time.Now().Add(-8*24*time.Hour)
+	for {
+		page, err := client.FetchPage(context.Background(), since, cursor)
+		if err != nil {
+			b.Fatal(err)
+		}
+		msgs := make([]kafka.Message, len(page.Events))
+		for i, ev := range page.Events {
+			msgs[i] = publish.EventMessage(topic, ev)
+		}
+		if err := w.Write(context.Background(), msgs); err != nil {
+			b.Fatal(err)
+		}
+		written += len(msgs)
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if written != n {
+		b.Fatalf("wrote %d events, want %d", written, n)
+	}
+}
+
+// countingHEC answers like HEC (gzip bodies, {"text":"Success","code":0})
+// and counts events: the receiver side of the benchmark, kept cheap.
+func countingHEC(b *testing.B) (string, *atomic.Int64) {
+	var count atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body io.Reader = r.Body
+		if r.Header.Get("Content-Encoding") == "gzip" {
+			zr, err := gzip.NewReader(r.Body)
+			if err != nil {
+				http.Error(w, `{"text":"Invalid data format","code":6}`, http.StatusBadRequest)
+				return
+			}
+			body = zr
+		}
+		data, _ := io.ReadAll(body)
+		count.Add(int64(bytes.Count(data, []byte(`"event":`))))
+		_, _ = w.Write([]byte(`{"text":"Success","code":0}`))
+	}))
+	b.Cleanup(srv.Close)
+	return srv.URL, &count
+}
+
+// countingElastic answers _bulk with one 201 item per action line.
+func countingElastic(b *testing.B) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		data, _ := io.ReadAll(r.Body)
+		n := bytes.Count(data, []byte("\n")) / 2
+		out := make([]byte, 0, 64+n*32)
+		out = append(out, `{"took":1,"errors":false,"items":[`...)
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = append(out, `{"create":{"status":201}}`...)
+		}
+		out = append(out, "]}"...)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(out)
+	}))
+	b.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// countingSyslog reads RFC 6587 octet-counted frames and counts them.
+func countingSyslog(b *testing.B) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReaderSize(c, 1<<20)
+				for {
+					l, err := br.ReadString(' ')
+					if err != nil {
+						return
+					}
+					size, err := strconv.Atoi(l[:len(l)-1])
+					if err != nil {
+						return
+					}
+					if _, err := br.Discard(size); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}

@@ -1,0 +1,218 @@
+// Package forwarder moves records from Kafka to a SIEM sink, at least once:
+// a batch is fetched, formatted, sent until the sink has confirmed or
+// permanently refused every record (refused ones go to the dead-letter
+// topic), and only then are its offsets committed, partition by partition.
+//
+// While a sink answers "retry" (busy, throttled, down), the batch is re-sent
+// with jittered backoff honouring Retry-After for as long as it takes, and
+// nothing more is fetched: back-pressure, never loss. A sink that refuses
+// the credentials stops the forwarder without committing.
+package forwarder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/pigment-siem/pipeline/internal/sinks"
+	"github.com/pigment-siem/pipeline/internal/transform"
+)
+
+// Sink delivers formatted records and says what became of each one.
+type Sink interface {
+	Send(ctx context.Context, records [][]byte, ids []string) ([]sinks.Result, error)
+}
+
+// Format renders one parsed record for the sink, appending to dst.
+type Format func(dst []byte, ev *transform.Event) []byte
+
+// source is the consumer-group reader as the forwarder uses it.
+type source interface {
+	FetchMessage(ctx context.Context) (kafka.Message, error)
+	CommitMessages(ctx context.Context, msgs ...kafka.Message) error
+}
+
+// deadLetters writes refused records; nil error means Kafka acknowledged.
+type deadLetters interface {
+	Write(ctx context.Context, msgs []kafka.Message) error
+}
+
+// Config says what a Forwarder reads and how it batches.
+type Config struct {
+	Sink        string // "splunk", "elastic", "syslog", "file": in DLQ headers and metrics
+	AlertsTopic string // records of this topic are parsed as alerts
+	DLQTopic    string
+	BatchSize   int           // records per batch (default 1000)
+	BatchBytes  int           // formatted bytes per batch (default 4 MiB)
+	BatchWait   time.Duration // longest wait to fill a batch (default 200ms)
+	RetryMin    time.Duration // backoff bounds while the sink says retry (default 200ms, 30s)
+	RetryMax    time.Duration
+	// ShutdownGrace bounds how long a batch in flight may still be
+	// delivered after ctx ends; past it, the batch is left uncommitted and
+	// will be delivered again after the restart.
+	ShutdownGrace time.Duration
+	Logger        zerolog.Logger
+	Metrics       *Metrics
+}
+
+// Forwarder is one consumer of the group. It is not safe for concurrent use.
+type Forwarder struct {
+	cfg    Config
+	src    source
+	sink   Sink
+	format Format
+	dlq    deadLetters
+	// bufHint is the largest formatted batch so far, to size the next.
+	bufHint int
+}
+
+// New returns a Forwarder with defaults filled in.
+func New(cfg Config, src source, sink Sink, format Format, dlq deadLetters) *Forwarder {
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 1000
+	}
+	if cfg.BatchBytes <= 0 {
+		cfg.BatchBytes = 4 << 20
+	}
+	if cfg.BatchWait <= 0 {
+		cfg.BatchWait = 200 * time.Millisecond
+	}
+	if cfg.RetryMin <= 0 {
+		cfg.RetryMin = 200 * time.Millisecond
+	}
+	if cfg.RetryMax <= 0 {
+		cfg.RetryMax = 30 * time.Second
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = 10 * time.Second
+	}
+	return &Forwarder{cfg: cfg, src: src, sink: sink, format: format, dlq: dlq}
+}
+
+// Run forwards until ctx ends (nil) or delivery must stop (the error: the
+// sink refused the credentials, the DLQ is unwritable, Kafka failed).
+//
+// Three stages overlap: fetching, formatting and sending, one batch each.
+func (f *Forwarder) Run(ctx context.Context) error {
+	fetched := make(chan *batch, 1)
+	formatted := make(chan *batch, 1)
+	errc := make(chan error, 1)
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { errc <- f.fetchLoop(fctx, fetched) }()
+	go f.formatLoop(fetched, formatted)
+	for b := range formatted {
+		if err := f.handle(ctx, b); err != nil {
+			cancel()
+			for range formatted { // let the fetcher and formatter finish
+			}
+			<-errc
+			if errors.Is(err, errShutdown) {
+				return nil
+			}
+			return err
+		}
+	}
+	if err := <-errc; err != nil && ctx.Err() == nil {
+		return err
+	}
+	return nil
+}
+
+var errShutdown = errors.New("shutdown grace period over")
+
+// handle delivers one batch, dead-letters what was refused, and commits.
+func (f *Forwarder) handle(ctx context.Context, b *batch) error {
+	start := time.Now()
+	if err := f.deliver(ctx, b); err != nil {
+		return err
+	}
+	if len(b.dead) > 0 {
+		if err := f.writeDead(ctx, b); err != nil {
+			return err
+		}
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := f.src.CommitMessages(cctx, b.msgs...); err != nil {
+		// Not fatal: the batch was delivered; after a rebalance or restart it
+		// is delivered again (duplicates, same event IDs), never lost.
+		f.cfg.Logger.Warn().Err(err).Int("records", len(b.msgs)).Msg("commit offsets failed; the batch may be delivered again")
+		f.cfg.Metrics.commitFailed(f.cfg.Sink)
+		return nil
+	}
+	f.cfg.Metrics.batch(f.cfg.Sink, len(b.msgs)-len(b.dead), len(b.dead), time.Since(start))
+	return nil
+}
+
+// deliver sends the batch's records until every one is delivered or
+// rejected, backing off between attempts.
+func (f *Forwarder) deliver(ctx context.Context, b *batch) error {
+	pending := b.pendingIdx
+	var stopBy time.Time
+	for attempt := 1; len(pending) > 0; attempt++ {
+		recs, ids := b.subset(pending)
+		sctx := context.WithoutCancel(ctx) // a send in flight finishes; shutdown is checked between sends
+		results, err := f.sink.Send(sctx, recs, ids)
+		if err != nil {
+			return fmt.Errorf("deliver to %s: %w", f.cfg.Sink, err)
+		}
+		var retry []int
+		var after time.Duration
+		for i, r := range results {
+			idx := pending[i]
+			switch r.Outcome {
+			case sinks.Delivered:
+			case sinks.Reject:
+				b.reject(idx, r.Reason)
+			default:
+				retry = append(retry, idx)
+				after = max(after, r.RetryAfter)
+			}
+		}
+		pending = retry
+		if len(pending) == 0 {
+			return nil
+		}
+		f.cfg.Metrics.retried(f.cfg.Sink, len(pending))
+		wait := max(after, backoff(attempt, f.cfg.RetryMin, f.cfg.RetryMax))
+		f.cfg.Logger.Warn().Str("sink", f.cfg.Sink).Int("records", len(pending)).Int("attempt", attempt).
+			Dur("retry_in", wait).Str("reason", firstReason(results)).Msg("sink asked to retry; consumption paused")
+		if ctx.Err() != nil {
+			if stopBy.IsZero() {
+				stopBy = time.Now().Add(f.cfg.ShutdownGrace)
+			}
+			if time.Now().Add(wait).After(stopBy) {
+				return errShutdown // uncommitted: delivered again after the restart
+			}
+		}
+		select { // a shutdown wakes us to re-check the grace period
+		case <-time.After(wait):
+		case <-ctx.Done():
+		}
+	}
+	return nil
+}
+
+func firstReason(rs []sinks.Result) string {
+	for _, r := range rs {
+		if r.Outcome == sinks.Retry && r.Reason != "" {
+			return r.Reason
+		}
+	}
+	return ""
+}
+
+// backoff is full-jitter exponential backoff.
+func backoff(attempt int, lo, hi time.Duration) time.Duration {
+	d := lo << min(attempt-1, 20)
+	if d <= 0 || d > hi {
+		d = hi
+	}
+	return lo/2 + rand.N(d)
+}

@@ -1,0 +1,219 @@
+package forwarder_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/pigment-siem/pipeline/internal/forwarder"
+	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/sinks"
+	"github.com/pigment-siem/pipeline/internal/testkit"
+	"github.com/pigment-siem/pipeline/internal/transform"
+)
+
+// fakeSink answers each record with whatever answer returns, and records
+// what it confirmed.
+type fakeSink struct {
+	mu        sync.Mutex
+	answer    func(id string, attempt int) sinks.Result
+	attempts  map[string]int
+	delivered map[string]int
+	authFail  bool
+}
+
+func newFakeSink(answer func(id string, attempt int) sinks.Result) *fakeSink {
+	return &fakeSink{answer: answer, attempts: map[string]int{}, delivered: map[string]int{}}
+}
+
+func (s *fakeSink) Send(_ context.Context, recs [][]byte, ids []string) ([]sinks.Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.authFail {
+		return nil, fmt.Errorf("splunk answered 401: %w", sinks.ErrAuth)
+	}
+	out := make([]sinks.Result, len(recs))
+	for i, id := range ids {
+		s.attempts[id]++
+		out[i] = s.answer(id, s.attempts[id])
+		if out[i].Outcome == sinks.Delivered {
+			s.delivered[id]++
+		}
+	}
+	return out, nil
+}
+
+type setup struct {
+	brokers, topic, dlq, group string
+	ids                        []string
+}
+
+// newSetup fills a topic with n events, plus the given raw records.
+func newSetup(t *testing.T, n int, extra ...string) setup {
+	t.Helper()
+	_, brokers := testkit.MustKafka(t)
+	s := setup{brokers: brokers, topic: testkit.Name("events"), dlq: testkit.Name("dlq"), group: testkit.Name("g")}
+	w, err := publish.New(publish.Config{Brokers: []string{brokers}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	var msgs []kafka.Message
+	for i := range n {
+		id := fmt.Sprintf("ev-%05d", i)
+		s.ids = append(s.ids, id)
+		msgs = append(msgs, kafka.Message{Topic: s.topic, Key: []byte(id), Value: []byte(
+			`{"eventId":"` + id + `","eventType":"UserLoggedIn","eventTimestamp":"2026-11-01T10:00:00Z","ingestionTimestamp":"2026-11-01T10:00:05Z","actor":{"memberId":"m1"}}`)})
+	}
+	for _, raw := range extra {
+		msgs = append(msgs, kafka.Message{Topic: s.topic, Value: []byte(raw)})
+	}
+	if err := w.Write(context.Background(), msgs); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func (s setup) reader() *kafka.Reader {
+	return kafka.NewReader(kafka.ReaderConfig{Brokers: []string{s.brokers}, GroupID: s.group, GroupTopics: []string{s.topic},
+		StartOffset: kafka.FirstOffset, MaxWait: 50 * time.Millisecond, CommitInterval: 0})
+}
+
+// forward runs a forwarder until every record is committed or it stops.
+func (s setup) forward(t *testing.T, sink forwarder.Sink, total int) error {
+	t.Helper()
+	r := s.reader()
+	defer r.Close()
+	dlq, err := publish.New(publish.Config{Brokers: []string{s.brokers}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dlq.Close()
+	f := forwarder.New(forwarder.Config{Sink: "fake", DLQTopic: s.dlq, BatchSize: 100, BatchWait: 20 * time.Millisecond,
+		RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond, Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.ErrorLevel)},
+		r, sink, func(dst []byte, ev *transform.Event) []byte { return append(dst, ev.Raw...) }, dlq)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+	for ctx.Err() == nil {
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(50 * time.Millisecond):
+		}
+		if s.committed(t) >= total {
+			cancel()
+			return <-done
+		}
+	}
+	return ctx.Err()
+}
+
+// committed sums the group's committed offsets over the topic's partitions.
+func (s setup) committed(t *testing.T) int {
+	t.Helper()
+	c := &kafka.Client{Addr: kafka.TCP(s.brokers)}
+	resp, err := c.OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{GroupID: s.group, Topics: map[string][]int{s.topic: {0, 1, 2}}})
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, p := range resp.Topics[s.topic] {
+		if p.CommittedOffset > 0 {
+			n += int(p.CommittedOffset)
+		}
+	}
+	return n
+}
+
+func TestRetriesUntilDeliveredThenCommits(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, 500)
+	sink := newFakeSink(func(id string, attempt int) sinks.Result {
+		if strings.HasSuffix(id, "7") && attempt < 4 { // a busy sink, for some records
+			return sinks.Result{Outcome: sinks.Retry, Reason: "server is busy"}
+		}
+		return sinks.Result{Outcome: sinks.Delivered}
+	})
+	if err := s.forward(t, sink, 500); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range s.ids {
+		if sink.delivered[id] != 1 {
+			t.Fatalf("%s delivered %d times, want once", id, sink.delivered[id])
+		}
+	}
+	if got := len(testkit.ReadAll(t, s.brokers, s.dlq)); got != 0 {
+		t.Errorf("%d records in the DLQ, want none", got)
+	}
+}
+
+func TestRejectedAndInvalidRecordsGoToTheDLQAndTheStreamFlowsOn(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, 300, `{not json`, `{"eventType":"NoID"}`)
+	sink := newFakeSink(func(id string, _ int) sinks.Result {
+		if id == "ev-00042" {
+			return sinks.Result{Outcome: sinks.Reject, Reason: "mapper_parsing_exception: failed to parse field [source.ip]"}
+		}
+		return sinks.Result{Outcome: sinks.Delivered}
+	})
+	if err := s.forward(t, sink, 302); err != nil {
+		t.Fatal(err)
+	}
+	dlq := testkit.ReadAll(t, s.brokers, s.dlq)
+	if len(dlq) != 3 {
+		t.Fatalf("DLQ holds %d records, want 3 (one rejected, two unparsable)", len(dlq))
+	}
+	var reasons []string
+	for _, m := range dlq {
+		reasons = append(reasons, testkit.Header(m, "dlq.reason"))
+		if testkit.Header(m, "dlq.stage") != "forward:fake" || testkit.Header(m, "dlq.source.topic") != s.topic || testkit.Header(m, "dlq.source.offset") == "" {
+			t.Errorf("DLQ record headers %v lack the source and stage", m.Headers)
+		}
+	}
+	if !strings.Contains(strings.Join(reasons, "|"), "mapper_parsing_exception") {
+		t.Errorf("DLQ reasons %q do not carry the sink's reason", reasons)
+	}
+	if delivered := len(sink.delivered); delivered != 299 {
+		t.Errorf("%d records delivered, want the other 299", delivered)
+	}
+}
+
+func TestAuthFailureStopsWithoutCommitting(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, 50)
+	sink := newFakeSink(nil)
+	sink.authFail = true
+	err := s.forward(t, sink, 50)
+	if err == nil || !strings.Contains(err.Error(), "authentication") {
+		t.Fatalf("Run = %v, want the sink's authentication error", err)
+	}
+	if got := s.committed(t); got != 0 {
+		t.Errorf("%d offsets committed after the sink refused the credentials, want 0", got)
+	}
+}
+
+func TestLagCountsWhatTheGroupHasNotCommitted(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, 120)
+	c := &kafka.Client{Addr: kafka.TCP(s.brokers)}
+	before, err := forwarder.Lag(context.Background(), c, s.group, []string{s.topic, "not-created-yet"})
+	if err != nil || before != 120 {
+		t.Fatalf("Lag before consuming = %d, %v; want 120", before, err)
+	}
+	sink := newFakeSink(func(string, int) sinks.Result { return sinks.Result{Outcome: sinks.Delivered} })
+	if err := s.forward(t, sink, 120); err != nil {
+		t.Fatal(err)
+	}
+	after, err := forwarder.Lag(context.Background(), c, s.group, []string{s.topic})
+	if err != nil || after != 0 {
+		t.Fatalf("Lag after consuming = %d, %v; want 0", after, err)
+	}
+}
