@@ -3,7 +3,7 @@ package forwarder_test
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
+
 	"context"
 	"io"
 	"net"
@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/rs/zerolog"
 	"github.com/segmentio/kafka-go"
 
