@@ -61,6 +61,7 @@ func run(ctx context.Context, args []string, env envconfig.Lookuper, stdout io.W
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 	logStart(log, cfg, ln.Addr().String(), sim.Count(), time.Since(start))
+	logPlanted(log, sim)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -100,8 +101,21 @@ func logStart(log zerolog.Logger, c config, addr string, events int, took time.D
 		Int("rate_limit", c.RateLimit).Stringer("rate_window", c.RateWindow).Bool("retry_after", c.RetryAfter).
 		Dur("lookback", c.Lookback).Stringer("cursor_ttl", c.CursorTTL).
 		Float64("fault_rate", c.FaultRate).Float64("slow_rate", c.SlowRate).Stringer("slow_delay", c.SlowDelay).
-		Float64("truncate_rate", c.TruncateRate).
+		Float64("truncate_rate", c.TruncateRate).Bool("anomalies", c.Anomalies).
 		Msg("listening")
+}
+
+// logPlanted logs the ground truth of the planted anomalies (SIM_ANOMALIES),
+// one line each, and the control members.
+func logPlanted(log zerolog.Logger, sim *pigmentsim.Sim) {
+	for _, p := range sim.Planted() {
+		log.Info().Str("kind", p.Kind).Str("actor_id", p.ActorID).Str("actor_email", p.ActorEmail).
+			Str("application_id", p.ApplicationID).Time("from", p.From).Time("to", p.To).
+			Int("events", len(p.EventIDs)).Msg("planted anomaly")
+	}
+	if c := sim.ControlActors(); c != nil {
+		log.Info().Strs("control_actors", c).Msg("control members")
+	}
 }
 
 // statusWriter records the status code for the access log. Unwrap lets

@@ -114,6 +114,8 @@ func TestRunRejectsBadConfig(t *testing.T) {
 		{map[string]string{"SIM_ORDER": "random"}, "SIM_ORDER"},
 		{map[string]string{"SIM_FAULT_RATE": "1.5"}, "SIM_FAULT_RATE"},
 		{map[string]string{"SIM_RETRY_AFTER": "maybe"}, "SIM_RETRY_AFTER"},
+		{map[string]string{"SIM_ANOMALIES": "maybe"}, "SIM_ANOMALIES"},
+		{map[string]string{"SIM_ANOMALIES": "true", "SIM_MEMBERS": "10"}, "SIM_MEMBERS"},
 		{map[string]string{"SIM_LOG_LEVEL": "loud"}, "SIM_LOG_LEVEL"},
 		{map[string]string{"SIM_ADDR": "256.0.0.1:99999"}, "SIM_ADDR"},
 	}
@@ -128,5 +130,20 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"-x"}, envconfig.MapLookuper(nil), &syncBuffer{}); err == nil {
 		t.Errorf("run with arguments = nil, want an error")
+	}
+}
+
+func TestAnomaliesConfig(t *testing.T) {
+	for _, tt := range []struct {
+		env  map[string]string
+		want bool
+	}{
+		{nil, false},
+		{map[string]string{"SIM_ANOMALIES": "true"}, true},
+	} {
+		c, _, err := loadConfig(context.Background(), envconfig.MapLookuper(tt.env))
+		if err != nil || c.simConfig().Anomalies != tt.want {
+			t.Errorf("loadConfig(%v): Anomalies %v, err %v; want %v", tt.env, c.Anomalies, err, tt.want)
+		}
 	}
 }

@@ -130,9 +130,10 @@ type draw struct {
 	r                             stream // the rest of the content stream
 }
 
-// drawEvent derives the content of generated event seq. Actors are skewed:
-// a few members produce most of the activity.
-func (w *workspace) drawEvent(seed int64, seq uint32) draw {
+// drawEvent derives the content of generated event seq, whose event time is
+// at (Unix ns). Actors are skewed: a few members produce most of the
+// activity. With a plan (Config.Anomalies), the plan then adjusts the draw.
+func (w *workspace) drawEvent(seed int64, seq uint32, at int64) draw {
 	r := eventStream(seed, seq, streamContent)
 	d := draw{kind: pickKind(r.intn(kindTotal))}
 	u := r.float()
@@ -151,6 +152,9 @@ func (w *workspace) drawEvent(seed int64, seq uint32) draw {
 	d.ipv4 = uint32(r.next())
 	d.failed = kinds[d.kind].cat == catLogin && r.intn(100) < 6
 	d.r = r
+	if w.plan != nil {
+		w.plan.adjust(w, &d, seq, at)
+	}
 	return d
 }
 

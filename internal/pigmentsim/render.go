@@ -1,5 +1,7 @@
 package pigmentsim
 
+import "time"
+
 // renderer turns compact events into JSON in one of the two shapes. It is
 // immutable and safe for concurrent use.
 type renderer struct {
@@ -41,7 +43,7 @@ func (rd *renderer) appendEvent(b []byte, e ev, inj []injected) []byte {
 	if e.injected() {
 		return rd.appendInjected(b, &inj[e.seq&^injectedFlag])
 	}
-	d := rd.w.drawEvent(rd.seed, e.seq)
+	d := rd.w.drawEvent(rd.seed, e.seq, e.ingest-int64(e.lagMs)*int64(time.Millisecond))
 	k := &kinds[d.kind]
 	m := &rd.w.members[d.actor]
 	app := &rd.w.apps[d.app]

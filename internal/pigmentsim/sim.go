@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,6 +59,12 @@ type Config struct {
 	SlowDelay     time.Duration
 	TruncateRate  float64          // share of 200 answers whose body is cut in the middle
 	Clock         func() time.Time // default time.Now; tests pass a fake clock
+	// Anomalies plants the documented anomalies (see AnomalyOffHoursLogin and
+	// the following constants) in the backlog, confines the backlog to weekday
+	// business hours and keeps control members ordinary; Planted and
+	// ControlActors give the ground truth. Needs Members >= 20. Off (false)
+	// changes nothing.
+	Anomalies bool
 }
 
 const maxMembers = 1 << 16
@@ -101,6 +108,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("Config.Shape %q: want %q or %q", c.Shape, ShapeDescribed, ShapePublic)
 	case c.Order != OrderDesc && c.Order != OrderAsc:
 		return c, fmt.Errorf("Config.Order %q: want %q or %q", c.Order, OrderDesc, OrderAsc)
+	case c.Anomalies && c.Members < minAnomalyMembers:
+		return c, fmt.Errorf("Config.Members %d: Anomalies needs at least %d", c.Members, minAnomalyMembers)
 	case c.PageSize < 1:
 		return c, fmt.Errorf("Config.PageSize %d: want >= 1", c.PageSize)
 	case c.RateLimit < 0 || c.RateWindow < 0 || c.Lookback < 0 || c.CursorTTL < 0 || c.SlowDelay < 0:
@@ -143,6 +152,8 @@ type Sim struct {
 	ws    *workspace
 	rd    renderer
 	st    *store
+	plan  *plan     // nil unless cfg.Anomalies
+	plant []Planted // ground truth of the planted anomalies
 
 	mu          sync.Mutex // guards the fields below
 	window      int64      // current rate-limit window number
@@ -165,6 +176,12 @@ func New(cfg Config) (*Sim, error) {
 	}
 	start := c.Clock()
 	ws := newWorkspace(c.Seed, c.Members, c.Applications, start)
+	var p *plan
+	if c.Anomalies {
+		p = newPlan(&c, ws, start)
+		ws.members[p.actor[AnomalyPrivilegeEscalation]].accountType = "Viewer"
+		ws.plan = p
+	}
 	s := &Sim{
 		cfg:      c,
 		start:    start,
@@ -175,8 +192,42 @@ func New(cfg Config) (*Sim, error) {
 		truncate: c.TruncateRate,
 		rng:      rand.New(rand.NewPCG(uint64(c.Seed), 0x51ed)),
 	}
-	s.st = newStore(&s.cfg, start)
+	s.st = newStore(&s.cfg, start, p)
+	if p != nil {
+		s.plan = p
+		s.plant = s.plantAnomalies(p)
+	}
 	return s, nil
+}
+
+// Planted returns the ground truth of the planted anomalies (Config.Anomalies),
+// in planting order, one per kind; nil when Anomalies is off. All their
+// events are in the backlog, visible at the start.
+func (s *Sim) Planted() []Planted {
+	if s.plan == nil {
+		return nil
+	}
+	out := slices.Clone(s.plant)
+	for i := range out {
+		out[i].EventIDs = slices.Clone(out[i].EventIDs)
+	}
+	return out
+}
+
+// ControlActors returns the member IDs of the control members
+// (Config.Anomalies): they only log in successfully from their usual place,
+// access applications and modify blocks and data in two applications,
+// during weekday business hours (09:00-18:00 UTC), and must raise no alert.
+// Nil when Anomalies is off.
+func (s *Sim) ControlActors() []string {
+	if s.plan == nil {
+		return nil
+	}
+	ids := make([]string, len(s.plan.control))
+	for i, m := range s.plan.control {
+		ids[i] = s.ws.members[m].id
+	}
+	return ids
 }
 
 // Config returns the effective configuration, defaults applied.

@@ -24,8 +24,9 @@ type store struct {
 }
 
 // newStore pre-generates the backlog: HistoryEvents spread evenly (with
-// jitter) over the History before start.
-func newStore(cfg *Config, start time.Time) *store {
+// jitter) over the History before start or, with a plan (Config.Anomalies),
+// over the plan's weekday business hours.
+func newStore(cfg *Config, start time.Time, p *plan) *store {
 	s := &store{cfg: cfg}
 	n := cfg.HistoryEvents
 	if cfg.History <= 0 {
@@ -37,7 +38,11 @@ func newStore(cfg *Config, start time.Time) *store {
 	for i := range n {
 		seq := uint32(i)
 		r := eventStream(cfg.Seed, seq, streamGap)
-		at := from + int64(span*(float64(i)+r.float())/float64(n))
+		x := float64(i) + r.float()
+		at := from + int64(span*x/float64(n))
+		if p != nil && p.total > 0 {
+			at = p.place(x / float64(n))
+		}
 		at -= at % int64(time.Millisecond)
 		lag, late := cfg.timing(seq)
 		s.evs = append(s.evs, ev{ingest: at, seq: seq, lagMs: lag, lateMs: late})

@@ -34,13 +34,14 @@ type block struct {
 }
 
 // workspace is the deterministic directory the simulator draws events from.
-// It is immutable after newWorkspace returns.
+// It is immutable once New has attached the plan (if any).
 type workspace struct {
 	id       string
 	members  []member
 	apps     []application
 	byMember map[string]int // member id -> index
 	byApp    map[string]int // application id -> index
+	plan     *plan          // Config.Anomalies; nil = off
 }
 
 var (
