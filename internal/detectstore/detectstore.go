@@ -1,0 +1,113 @@
+// Package detectstore keeps the detector's state in Postgres together with
+// the Kafka offsets it reflects, and an outbox of the alerts decided from
+// it, so that a restart neither loses nor doubles alerts: state, offsets and
+// new alerts are saved in one transaction; alerts are produced from the
+// outbox and removed once Kafka acknowledged them.
+package detectstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Store is safe for concurrent use.
+type Store struct{ pool *pgxpool.Pool }
+
+// New returns a Store on pool (migrations applied by the caller).
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// Snapshot is the detector's state as of Offsets: the next offset to read,
+// per partition of the events topic.
+type Snapshot struct {
+	State     []byte
+	Offsets   map[int]int64
+	Watermark time.Time
+}
+
+// Alert is a decided alert waiting in the outbox.
+type Alert struct {
+	ID      string
+	Payload []byte
+}
+
+// Load returns the saved snapshot of name; ok is false when there is none.
+func (s *Store) Load(ctx context.Context, name string) (snap Snapshot, ok bool, err error) {
+	var offsets []byte
+	var wm *time.Time
+	err = s.pool.QueryRow(ctx, `SELECT state, offsets, watermark FROM detect_state WHERE name = $1`, name).
+		Scan(&snap.State, &offsets, &wm)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Snapshot{Offsets: map[int]int64{}}, false, nil
+	}
+	if err != nil {
+		return snap, false, fmt.Errorf("load detector state %q: %w", name, err)
+	}
+	if err := json.Unmarshal(offsets, &snap.Offsets); err != nil {
+		return snap, false, fmt.Errorf("load detector state %q: offsets: %w", name, err)
+	}
+	if wm != nil {
+		snap.Watermark = wm.UTC()
+	}
+	return snap, true, nil
+}
+
+// Save stores snap and queues alerts, in one transaction. Queuing an alert
+// already queued (same ID) is a no-op.
+func (s *Store) Save(ctx context.Context, name string, snap Snapshot, alerts []Alert) error {
+	offsets, err := json.Marshal(snap.Offsets)
+	if err != nil {
+		return fmt.Errorf("save detector state %q: %w", name, err)
+	}
+	var wm any
+	if !snap.Watermark.IsZero() {
+		wm = snap.Watermark
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO detect_state (name, state, offsets, watermark, updated_at) VALUES ($1, $2, $3, $4, now())
+			ON CONFLICT (name) DO UPDATE SET state = $2, offsets = $3, watermark = $4, updated_at = now()`,
+			name, snap.State, offsets, wm); err != nil {
+			return fmt.Errorf("save detector state %q: %w", name, err)
+		}
+		for _, a := range alerts {
+			if _, err := tx.Exec(ctx, `INSERT INTO detect_outbox (name, alert_id, payload) VALUES ($1, $2, $3)
+				ON CONFLICT DO NOTHING`, name, a.ID, a.Payload); err != nil {
+				return fmt.Errorf("queue alert %s: %w", a.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Pending returns the queued alerts of name, oldest first.
+func (s *Store) Pending(ctx context.Context, name string) ([]Alert, error) {
+	rows, err := s.pool.Query(ctx, `SELECT alert_id, payload FROM detect_outbox WHERE name = $1 ORDER BY created_at, alert_id`, name)
+	if err != nil {
+		return nil, fmt.Errorf("pending alerts of %q: %w", name, err)
+	}
+	alerts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Alert, error) {
+		var a Alert
+		return a, r.Scan(&a.ID, &a.Payload)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pending alerts of %q: %w", name, err)
+	}
+	return alerts, nil
+}
+
+// Sent removes alerts Kafka acknowledged from the outbox.
+func (s *Store) Sent(ctx context.Context, name string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM detect_outbox WHERE name = $1 AND alert_id = ANY($2)`, name, ids); err != nil {
+		return fmt.Errorf("mark %d alerts sent: %w", len(ids), err)
+	}
+	return nil
+}
