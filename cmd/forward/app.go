@@ -146,7 +146,12 @@ func (a *app) reader(brokers []string, group string, topics []string) (*kafka.Re
 		QueueCapacity:  4096,
 		CommitInterval: 0,
 		StartOffset:    kafka.FirstOffset,
-		Dialer:         &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: tlsCfg, ClientID: "pigment-forward"},
+		// A member that died is noticed after SessionTimeout, and its
+		// partitions move on; kafka-go's default (30s) stalls them longer.
+		SessionTimeout:   a.cfg.SessionTimeout,
+		RebalanceTimeout: a.cfg.SessionTimeout,
+		ErrorLogger:      kafka.LoggerFunc(func(msg string, args ...any) { a.log.Warn().Msgf("kafka: "+msg, args...) }),
+		Dialer:           &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: tlsCfg, ClientID: "pigment-forward"},
 	}), nil
 }
 
@@ -169,11 +174,10 @@ func (a *app) runForward(ctx context.Context) error {
 		return err
 	}
 	defer closeDLQ()
-	r, err := a.reader(brokers, a.cfg.GroupID, a.topics())
+	admin, err := a.admin(brokers)
 	if err != nil {
 		return err
 	}
-	defer r.Close()
 
 	reg := obs.NewRegistry()
 	srv, err := obs.Listen(a.cfg.MetricsAddr, reg, func() (bool, any) {
@@ -182,21 +186,100 @@ func (a *app) runForward(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.log.Info().Str("addr", srv.Addr()).Strs("topics", a.topics()).Str("group", a.cfg.GroupID).Msg("forwarding")
 	metrics := forwarder.NewMetrics(reg)
-	f := forwarder.New(a.forwarderConfig(metrics), r, s, format, dlq)
-
 	sctx, stopSrv := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSrv()
 	go func() { _ = srv.Run(sctx) }()
-	tlsCfg, _ := a.kafkaTLS()
-	admin := &kafka.Client{Addr: kafka.TCP(brokers...), Transport: &kafka.Transport{TLS: tlsCfg, ClientID: "pigment-forward"}}
 	go metrics.WatchLag(sctx, admin, a.cfg.Sink, a.cfg.GroupID, a.topics(), 15*time.Second)
-	err = f.Run(ctx)
-	if errors.Is(err, sinks.ErrAuth) {
-		return fmt.Errorf("%w: delivery stopped, nothing committed past the last confirmed batch; fix the credentials and restart", err)
+	a.log.Info().Str("addr", srv.Addr()).Str("group", a.cfg.GroupID).Msg("serving /metrics and /healthz")
+
+	// Subscribe only to topics that exist: kafka-go's group assigns nothing
+	// at all when one subscribed topic is missing (the alerts topic, before
+	// detect first writes). When a missing topic appears, the forwarder
+	// finishes its batch, and a new reader subscribes to it as well.
+	for {
+		topics, missing, err := existingTopics(ctx, admin, a.topics())
+		if err != nil {
+			return err
+		}
+		if len(topics) == 0 {
+			a.log.Warn().Strs("waiting_for", missing).Msg("no topic to read yet; checking again in 10s")
+			if !sleep(ctx, 10*time.Second) {
+				return nil
+			}
+			continue
+		}
+		if len(missing) > 0 {
+			a.log.Warn().Strs("missing", missing).Msg("topic does not exist yet; reading the others and checking every 30s")
+		}
+		a.log.Info().Strs("topics", topics).Msg("forwarding")
+		r, err := a.reader(brokers, a.cfg.GroupID, topics)
+		if err != nil {
+			return err
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		go watchTopics(rctx, admin, missing, cancel)
+		err = forwarder.New(a.forwarderConfig(metrics), r, s, format, dlq).Run(rctx)
+		cancel()
+		r.Close()
+		if errors.Is(err, sinks.ErrAuth) {
+			return fmt.Errorf("%w: delivery stopped, nothing committed past the last confirmed batch; fix the credentials and restart", err)
+		}
+		if err != nil || ctx.Err() != nil {
+			return err
+		}
 	}
-	return err
+}
+
+// admin is a client for metadata and offsets.
+func (a *app) admin(brokers []string) (*kafka.Client, error) {
+	tlsCfg, err := a.kafkaTLS()
+	if err != nil {
+		return nil, err
+	}
+	return &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second,
+		Transport: &kafka.Transport{TLS: tlsCfg, ClientID: "pigment-forward"}}, nil
+}
+
+// existingTopics splits wanted into the topics that exist and those that
+// do not (yet).
+func existingTopics(ctx context.Context, c *kafka.Client, wanted []string) (have, missing []string, err error) {
+	meta, err := c.Metadata(ctx, &kafka.MetadataRequest{Topics: wanted})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read topic metadata: %w", err)
+	}
+	exists := map[string]bool{}
+	for _, t := range meta.Topics {
+		exists[t.Name] = t.Error == nil && len(t.Partitions) > 0
+	}
+	for _, t := range wanted {
+		if exists[t] {
+			have = append(have, t)
+		} else {
+			missing = append(missing, t)
+		}
+	}
+	return have, missing, nil
+}
+
+// watchTopics calls appeared once one of missing exists.
+func watchTopics(ctx context.Context, c *kafka.Client, missing []string, appeared func()) {
+	for len(missing) > 0 && sleep(ctx, 30*time.Second) {
+		if have, _, err := existingTopics(ctx, c, missing); err == nil && len(have) > 0 {
+			appeared()
+			return
+		}
+	}
+}
+
+// sleep waits d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	}
 }
 
 func (a *app) forwarderConfig(m *forwarder.Metrics) forwarder.Config {

@@ -15,20 +15,21 @@ import (
 type Config struct {
 	Sink string `env:"SINK"`
 
-	Brokers       []string      `env:"KAFKA_BROKERS"`
-	EmbeddedAddr  string        `env:"KAFKA_EMBEDDED_ADDR, default=127.0.0.1:19092"`
-	Topic         string        `env:"KAFKA_TOPIC, default=pigment.audit.events"`
-	AlertsTopic   string        `env:"KAFKA_ALERTS_TOPIC, default=pigment.audit.alerts"`
-	IncludeAlerts bool          `env:"FORWARD_ALERTS, default=true"`
-	DLQTopic      string        `env:"KAFKA_DLQ_TOPIC, default=pigment.audit.dlq"`
-	GroupID       string        `env:"KAFKA_GROUP_ID"`
-	KafkaTLS      bool          `env:"KAFKA_TLS, default=false"`
-	KafkaCAFile   string        `env:"KAFKA_TLS_CA_FILE"`
-	BatchSize     int           `env:"FORWARD_BATCH_SIZE, default=1000"`
-	BatchBytes    int           `env:"FORWARD_BATCH_BYTES, default=4194304"`
-	BatchWait     time.Duration `env:"FORWARD_BATCH_WAIT, default=200ms"`
-	RetryMax      time.Duration `env:"FORWARD_RETRY_MAX, default=30s"`
-	ShutdownGrace time.Duration `env:"FORWARD_SHUTDOWN_GRACE, default=10s"`
+	Brokers        []string      `env:"KAFKA_BROKERS"`
+	EmbeddedAddr   string        `env:"KAFKA_EMBEDDED_ADDR, default=127.0.0.1:19092"`
+	Topic          string        `env:"KAFKA_TOPIC, default=pigment.audit.events"`
+	AlertsTopic    string        `env:"KAFKA_ALERTS_TOPIC, default=pigment.audit.alerts"`
+	IncludeAlerts  bool          `env:"FORWARD_ALERTS, default=true"`
+	DLQTopic       string        `env:"KAFKA_DLQ_TOPIC, default=pigment.audit.dlq"`
+	GroupID        string        `env:"KAFKA_GROUP_ID"`
+	SessionTimeout time.Duration `env:"KAFKA_SESSION_TIMEOUT, default=10s"`
+	KafkaTLS       bool          `env:"KAFKA_TLS, default=false"`
+	KafkaCAFile    string        `env:"KAFKA_TLS_CA_FILE"`
+	BatchSize      int           `env:"FORWARD_BATCH_SIZE, default=1000"`
+	BatchBytes     int           `env:"FORWARD_BATCH_BYTES, default=4194304"`
+	BatchWait      time.Duration `env:"FORWARD_BATCH_WAIT, default=200ms"`
+	RetryMax       time.Duration `env:"FORWARD_RETRY_MAX, default=30s"`
+	ShutdownGrace  time.Duration `env:"FORWARD_SHUTDOWN_GRACE, default=10s"`
 
 	HECURL             string        `env:"SPLUNK_HEC_URL"`
 	HECToken           string        `env:"SPLUNK_HEC_TOKEN"`
@@ -120,6 +121,7 @@ func (c *Config) validate() []error {
 	check(c.Topic == "", "KAFKA_TOPIC must not be empty")
 	check(c.DLQTopic == "" || c.DLQTopic == c.Topic || c.DLQTopic == c.AlertsTopic, "KAFKA_DLQ_TOPIC must be set and differ from the topics read")
 	check(c.BatchSize < 1, "FORWARD_BATCH_SIZE must be at least 1")
+	check(c.SessionTimeout < time.Second, "KAFKA_SESSION_TIMEOUT must be at least 1s")
 	check(c.BatchBytes < 1024, "FORWARD_BATCH_BYTES must be at least 1024")
 	check(c.BatchWait <= 0, "FORWARD_BATCH_WAIT must be positive")
 	check(c.RetryMax <= 0, "FORWARD_RETRY_MAX must be positive")

@@ -173,7 +173,7 @@ func (f *Forwarder) writeDead(ctx context.Context, b *batch) error {
 	msgs := make([]kafka.Message, len(b.dead))
 	for i, d := range b.dead {
 		msgs[i] = f.dlqMessage(b.msgs[d.idx], d.reason)
-		f.cfg.Logger.Warn().Str("sink", f.cfg.Sink).Str("topic", b.msgs[d.idx].Topic).
+		f.cfg.Logger.Warn().Str("topic", b.msgs[d.idx].Topic).
 			Int("partition", b.msgs[d.idx].Partition).Int64("offset", b.msgs[d.idx].Offset).
 			Str("reason", d.reason).Msg("record refused; sent to the dead-letter topic")
 	}

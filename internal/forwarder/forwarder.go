@@ -56,8 +56,9 @@ type Config struct {
 	// delivered after ctx ends; past it, the batch is left uncommitted and
 	// will be delivered again after the restart.
 	ShutdownGrace time.Duration
-	Logger        zerolog.Logger
-	Metrics       *Metrics
+	// Logger should carry the sink's name: records are logged without it.
+	Logger  zerolog.Logger
+	Metrics *Metrics
 }
 
 // Forwarder is one consumer of the group. It is not safe for concurrent use.
@@ -181,7 +182,7 @@ func (f *Forwarder) deliver(ctx context.Context, b *batch) error {
 		}
 		f.cfg.Metrics.retried(f.cfg.Sink, len(pending))
 		wait := max(after, backoff(attempt, f.cfg.RetryMin, f.cfg.RetryMax))
-		f.cfg.Logger.Warn().Str("sink", f.cfg.Sink).Int("records", len(pending)).Int("attempt", attempt).
+		f.cfg.Logger.Warn().Int("records", len(pending)).Int("attempt", attempt).
 			Dur("retry_in", wait).Str("reason", firstReason(results)).Msg("sink asked to retry; consumption paused")
 		if ctx.Err() != nil {
 			if stopBy.IsZero() {

@@ -144,7 +144,7 @@ func (h *HEC) send(ctx context.Context, recs [][]byte, res []Result) error {
 	reason := hecReason(ans, rep)
 	switch {
 	case isAuthStatus(ans.status):
-		return fmt.Errorf("hec: %s: %w", reason, ErrAuth)
+		return fmt.Errorf("%s: %w", reason, ErrAuth) // reason starts with "hec: "
 	case ans.status == http.StatusOK:
 		return h.delivered(ctx, rep, res)
 	case ans.status == http.StatusBadRequest && (rep.Code == 10 || rep.Code == 11 || rep.Code == 14):

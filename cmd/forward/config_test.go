@@ -1,0 +1,65 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/sethvargo/go-envconfig"
+)
+
+// Invalid configurations stop `forward run` before it connects to
+// anything, with an error naming the variable; secrets are never echoed.
+func TestRunRefusesInvalidConfiguration(t *testing.T) {
+	t.Parallel()
+	const token, apiKey = "hec-secret-0c1d2e3f", "es-secret-4a5b6c7d"
+	splunk := map[string]string{"SINK": "splunk", "SPLUNK_HEC_URL": "http://127.0.0.1:1", "SPLUNK_HEC_TOKEN": token,
+		"ELASTIC_API_KEY": apiKey, "KAFKA_BROKERS": "127.0.0.1:1", "METRICS_ADDR": "127.0.0.1:0"}
+	with := func(base map[string]string, kv ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			if kv[i+1] == "" {
+				delete(m, kv[i])
+			} else {
+				m[kv[i]] = kv[i+1]
+			}
+		}
+		return m
+	}
+	syslog := with(splunk, "SINK", "syslog", "SYSLOG_ADDR", "127.0.0.1:1")
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string // the variable the error must name
+	}{
+		{"missing SINK", with(splunk, "SINK", ""), "SINK"},
+		{"unknown SINK", with(splunk, "SINK", "kafka"), "SINK"},
+		{"missing SPLUNK_HEC_URL", with(splunk, "SPLUNK_HEC_URL", ""), "SPLUNK_HEC_URL"},
+		{"missing SPLUNK_HEC_TOKEN", with(splunk, "SPLUNK_HEC_TOKEN", ""), "SPLUNK_HEC_TOKEN"},
+		{"bad SYSLOG_FORMAT", with(syslog, "SYSLOG_FORMAT", "leef"), "SYSLOG_FORMAT"},
+		{"bad FORWARD_BATCH_WAIT", with(splunk, "FORWARD_BATCH_WAIT", "soon"), "FORWARD_BATCH_WAIT"},
+		{"zero FORWARD_BATCH_WAIT", with(splunk, "FORWARD_BATCH_WAIT", "0s"), "FORWARD_BATCH_WAIT"},
+		{"missing ELASTIC_URL", with(splunk, "SINK", "elastic"), "ELASTIC_URL"},
+		{"bad FILE_FORMAT", with(splunk, "SINK", "file", "FILE_PATH", "/tmp/x", "FILE_FORMAT", "xml"), "FILE_FORMAT"},
+		{"token and token file", with(splunk, "SPLUNK_HEC_TOKEN_FILE", "/nonexistent"), "SPLUNK_HEC_TOKEN"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			err := run(context.Background(), []string{"run"}, envconfig.MapLookuper(tc.env), &out, &errb)
+			if err == nil {
+				t.Fatalf("run = nil, want an error naming %s", tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("run = %q, want it to name %s", err, tc.want)
+			}
+			all := err.Error() + out.String() + errb.String()
+			if strings.Contains(all, token) || strings.Contains(all, apiKey) {
+				t.Errorf("a secret is echoed: %q", all)
+			}
+		})
+	}
+}

@@ -1,0 +1,456 @@
+package main
+
+// Helpers for the process-level tests: the real forward binary, built once
+// in TestMain, run as a subprocess against an in-test kfake broker over TCP
+// whose topic holds simulator events, and the strict receivers of
+// internal/sinks/sinktest and syslogtest.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/pigment-siem/pipeline/internal/pigment"
+	"github.com/pigment-siem/pipeline/internal/pigmentsim"
+	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/testkit"
+)
+
+// forwardBin is the path of the binary built by TestMain.
+var forwardBin string
+
+func TestMain(m *testing.M) {
+	os.Exit(buildAndRun(m))
+}
+
+func buildAndRun(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "forward-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "temp dir:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	forwardBin = filepath.Join(dir, "forward")
+	build := exec.Command("go", "build", "-o", forwardBin, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "go build ./cmd/forward:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+// deployment is one isolated setup: a broker with an events topic full of
+// simulator events, and names of its own for the other topics and group.
+type deployment struct {
+	brokers string
+	topic   string
+	alerts  string // never created; the tests read the events topic only (FORWARD_ALERTS=false)
+	dlq     string
+	group   string
+	ids     []string          // eventIds of the topic, in production order
+	raw     map[string][]byte // eventId -> the record's value
+}
+
+// newDeployment starts a broker and fills a fresh topic with n events.
+func newDeployment(t testing.TB, n int) *deployment {
+	t.Helper()
+	_, brokers := testkit.MustKafka(t)
+	d := &deployment{
+		brokers: brokers, topic: testkit.Name("events"), alerts: testkit.Name("alerts"),
+		dlq: testkit.Name("dlq"), group: testkit.Name("forward"), raw: map[string][]byte{},
+	}
+	d.fill(t, n)
+	return d
+}
+
+// fill writes n simulator events (realistic shapes and sizes) to the topic.
+func (d *deployment) fill(t testing.TB, n int) {
+	t.Helper()
+	sim, err := pigmentsim.New(pigmentsim.Config{Seed: time.Now().UnixNano(), APIKey: "k",
+		History: 7 * 24 * time.Hour, HistoryEvents: n, LateFraction: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	defer srv.Close()
+	client, err := pigment.New(pigment.Config{BaseURL: srv.URL, APIKey: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cursor, since := "", time.Now().Add(-8*24*time.Hour)
+	var msgs []kafka.Message
+	for {
+		page, err := client.FetchPage(ctx, since, cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range page.Events {
+			msgs = append(msgs, publish.EventMessage(d.topic, ev))
+			d.ids = append(d.ids, ev.ID)
+			d.raw[ev.ID] = ev.Raw
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if len(msgs) != n || len(d.raw) != n {
+		t.Fatalf("simulator gave %d events (%d distinct ids), want %d", len(msgs), len(d.raw), n)
+	}
+	d.write(t, msgs...)
+}
+
+// write produces records to Kafka with acks=all.
+func (d *deployment) write(t testing.TB, msgs ...kafka.Message) {
+	t.Helper()
+	w, err := publish.New(publish.Config{Brokers: []string{d.brokers}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.Write(context.Background(), msgs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// env is the environment of a forward process on this deployment, with
+// overrides applied (an empty value removes the variable).
+func (d *deployment) env(sink string, overrides map[string]string) map[string]string {
+	e := map[string]string{
+		"SINK":                   sink,
+		"KAFKA_BROKERS":          d.brokers,
+		"KAFKA_TOPIC":            d.topic,
+		"KAFKA_ALERTS_TOPIC":     d.alerts,
+		"FORWARD_ALERTS":         "false",
+		"KAFKA_DLQ_TOPIC":        d.dlq,
+		"KAFKA_GROUP_ID":         d.group,
+		"METRICS_ADDR":           "127.0.0.1:0",
+		"LOG_FORMAT":             "json",
+		"LOG_LEVEL":              "info",
+		"FORWARD_BATCH_SIZE":     "250",
+		"FORWARD_BATCH_WAIT":     "50ms",
+		"FORWARD_RETRY_MAX":      "1s",
+		"FORWARD_SHUTDOWN_GRACE": "3s",
+	}
+	for k, v := range overrides {
+		if v == "" {
+			delete(e, k)
+			continue
+		}
+		e[k] = v
+	}
+	return e
+}
+
+// record is where one record of the topic is: its eventId and position.
+type record struct {
+	id        string
+	partition int
+	offset    int64
+}
+
+// records returns every record of the topic with its position.
+func (d *deployment) records(t testing.TB) []record {
+	t.Helper()
+	var out []record
+	for _, m := range testkit.ReadAll(t, d.brokers, d.topic) {
+		out = append(out, record{id: testkit.Header(m, publish.HeaderEventID), partition: m.Partition, offset: m.Offset})
+	}
+	if len(out) == 0 {
+		t.Fatal("the topic is empty: the test would prove nothing")
+	}
+	return out
+}
+
+// committed returns the group's committed offset (the next record to read)
+// of each partition of the topic; partitions without a commit are absent.
+func (d *deployment) committed(t testing.TB, group string) map[int]int64 {
+	t.Helper()
+	c := &kafka.Client{Addr: kafka.TCP(d.brokers), Timeout: 10 * time.Second}
+	resp, err := c.OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{
+		GroupID: group, Topics: map[string][]int{d.topic: {0, 1, 2}}})
+	if err != nil {
+		t.Fatalf("fetch the offsets of group %s: %v", group, err)
+	}
+	if errors.Is(resp.Error, kafka.GroupIdNotFound) {
+		return map[int]int64{} // the group has not been created yet
+	}
+	if resp.Error != nil {
+		t.Fatalf("fetch the offsets of group %s: %v", group, resp.Error)
+	}
+	out := map[int]int64{}
+	for _, p := range resp.Topics[d.topic] {
+		if p.Error != nil {
+			t.Fatalf("fetch the offset of %s/%d for group %s: %v", d.topic, p.Partition, group, p.Error)
+		}
+		if p.CommittedOffset >= 0 {
+			out[p.Partition] = p.CommittedOffset
+		}
+	}
+	return out
+}
+
+// members returns how many members of the group have partitions assigned
+// in a stable generation.
+func (d *deployment) members(t testing.TB, group string) int {
+	t.Helper()
+	c := &kafka.Client{Addr: kafka.TCP(d.brokers), Timeout: 10 * time.Second}
+	resp, err := c.DescribeGroups(context.Background(), &kafka.DescribeGroupsRequest{GroupIDs: []string{group}})
+	if err != nil || len(resp.Groups) != 1 || resp.Groups[0].GroupState != "Stable" {
+		return 0
+	}
+	n := 0
+	for _, m := range resp.Groups[0].Members {
+		if len(m.MemberAssignments.Topics) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// allCommitted reports whether the group committed the end of every
+// partition of the topic.
+func (d *deployment) allCommitted(t testing.TB, group string, recs []record) bool {
+	t.Helper()
+	end := map[int]int64{}
+	for _, r := range recs {
+		end[r.partition] = max(end[r.partition], r.offset+1)
+	}
+	got := d.committed(t, group)
+	for p, e := range end {
+		if got[p] < e {
+			return false
+		}
+	}
+	return true
+}
+
+// checkCommittedDelivered fails the test if an offset committed by the
+// group covers a record the sink does not have, and returns how many
+// records the commits cover.
+func (d *deployment) checkCommittedDelivered(t testing.TB, group string, recs []record, delivered func(id string) bool) int {
+	t.Helper()
+	got := d.committed(t, group)
+	covered := 0
+	var missing []record
+	for _, r := range recs {
+		if r.offset < got[r.partition] {
+			covered++
+			if !delivered(r.id) {
+				missing = append(missing, r)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("committed offsets %v cover %d records the sink never confirmed, e.g. %+v", got, len(missing), missing[0])
+	}
+	return covered
+}
+
+// proc is a running forward process.
+type proc struct {
+	t      testing.TB
+	cmd    *exec.Cmd
+	stdout syncBuffer
+	stderr syncBuffer
+	done   chan struct{}
+	err    error // set when done is closed
+}
+
+// startForward starts the binary with exactly env (plus PATH and HOME) and
+// args. The process is killed when the test ends, if still running.
+func startForward(t testing.TB, env map[string]string, args ...string) *proc {
+	t.Helper()
+	p := &proc{t: t, cmd: exec.Command(forwardBin, args...), done: make(chan struct{})}
+	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	for k, v := range env {
+		p.cmd.Env = append(p.cmd.Env, k+"="+v)
+	}
+	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start forward %v: %v", args, err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.Kill()
+		if t.Failed() && p.Stderr() != "" {
+			t.Logf("forward %v stderr (last 4 KiB):\n%s", args, tail(p.Stderr(), 4096))
+		}
+	})
+	return p
+}
+
+// Kill sends SIGKILL and waits for the process to be gone.
+func (p *proc) Kill() {
+	if p.Exited() {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// Signal sends sig to the process.
+func (p *proc) Signal(sig os.Signal) {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.t.Fatalf("signal forward: %v", err)
+	}
+}
+
+// Exited reports whether the process has ended.
+func (p *proc) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Wait waits up to d for the process to end and returns its exit code.
+func (p *proc) Wait(d time.Duration) int {
+	p.t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(d):
+		p.Kill()
+		p.t.Fatalf("forward %v still running after %v; stderr:\n%s", p.cmd.Args[1:], d, tail(p.Stderr(), 4096))
+	}
+	var exit *exec.ExitError
+	if p.err != nil && !errors.As(p.err, &exit) {
+		p.t.Fatalf("wait for forward: %v", p.err)
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+// Stop sends SIGTERM and fails the test unless the process exits 0 within
+// a generous bound.
+func (p *proc) Stop() {
+	p.t.Helper()
+	p.Signal(syscall.SIGTERM)
+	if code := p.Wait(30 * time.Second); code != 0 {
+		p.t.Fatalf("forward exited %d after SIGTERM, want 0; stderr:\n%s", code, tail(p.Stderr(), 4096))
+	}
+}
+
+func (p *proc) Stdout() string { return p.stdout.String() }
+func (p *proc) Stderr() string { return p.stderr.String() }
+
+// runForward runs the binary to completion (at most a minute) and returns
+// its exit code and output.
+func runForward(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	p := startForward(t, env, args...)
+	code = p.Wait(time.Minute)
+	return code, p.Stdout(), p.Stderr()
+}
+
+// forwardUntil runs `forward run` until done holds and the group has
+// committed every record, then stops it with SIGTERM (exit 0 expected).
+func forwardUntil(t *testing.T, d *deployment, env map[string]string, recs []record, done func() bool) *proc {
+	t.Helper()
+	p := startForward(t, env, "run")
+	ok := eventually(60*time.Second, func() bool {
+		return p.Exited() || (done() && d.allCommitted(t, env["KAFKA_GROUP_ID"], recs))
+	})
+	if p.Exited() {
+		t.Fatalf("forward run exited early (%v); stderr:\n%s", p.err, tail(p.Stderr(), 4096))
+	}
+	if !ok {
+		t.Fatalf("forward run did not deliver and commit everything within a minute; committed %v; stderr:\n%s",
+			d.committed(t, env["KAFKA_GROUP_ID"]), tail(p.Stderr(), 4096))
+	}
+	p.Stop()
+	return p
+}
+
+// logLines returns the JSON log lines of stderr (other lines are ignored).
+func logLines(stderr string) []map[string]any {
+	var out []map[string]any
+	for line := range bytes.Lines([]byte(stderr)) {
+		var m map[string]any
+		if json.Unmarshal(line, &m) == nil && m["message"] != nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// eventually polls cond every 50ms until it holds or d passes.
+func eventually(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return cond()
+}
+
+// missingIDs returns the ids for which seen is false.
+func missingIDs(ids []string, seen func(id string) bool) []string {
+	var out []string
+	for _, id := range ids {
+		if !seen(id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// checkAllDelivered fails the test when an id of want was not delivered,
+// or when want is empty (the test would prove nothing).
+func checkAllDelivered(t testing.TB, want []string, seen func(id string) bool) {
+	t.Helper()
+	if len(want) == 0 {
+		t.Fatal("no events expected: the test would prove nothing")
+	}
+	if m := missingIDs(want, seen); len(m) > 0 {
+		slices.Sort(m)
+		t.Fatalf("%d of %d events never delivered, e.g. %v", len(m), len(want), m[:min(len(m), 3)])
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
+}
+
+// syncBuffer is a bytes.Buffer safe for the writer goroutine of exec and a
+// reading test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}

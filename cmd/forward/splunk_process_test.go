@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pigment-siem/pipeline/internal/sinks/sinktest"
+)
+
+const hecToken = "hec-token-5d6c1f0a-9b7e"
+
+// splunkEnv is the environment of a forwarder writing to hec.
+func splunkEnv(d *deployment, hec *sinktest.HEC, overrides map[string]string) map[string]string {
+	e := d.env("splunk", map[string]string{
+		"SPLUNK_HEC_URL": hec.URL(), "SPLUNK_HEC_TOKEN": hecToken, "SPLUNK_HEC_GZIP": "true",
+	})
+	for k, v := range overrides {
+		e[k] = v
+	}
+	return e
+}
+
+func hecSeen(hec *sinktest.HEC) func(string) bool {
+	return func(id string) bool { return hec.Seen(id) > 0 }
+}
+
+// Every event reaches HEC once, its "event" the original JSON byte for
+// byte, with the documented source and sourcetype.
+func TestSplunkDeliversEveryEventUnchanged(t *testing.T) {
+	t.Parallel()
+	d := newDeployment(t, 3000)
+	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken})
+	recs := d.records(t)
+	p := forwardUntil(t, d, splunkEnv(d, hec, nil), recs, func() bool { return hec.Unique() == len(d.ids) })
+
+	checkAllDelivered(t, d.ids, hecSeen(hec))
+	if n := hec.Count(); n != len(d.ids) {
+		t.Errorf("HEC indexed %d events, want %d (one each, no fault injected)", n, len(d.ids))
+	}
+	events := hec.Events()
+	for _, raw := range events {
+		var got struct {
+			Event      json.RawMessage `json:"event"`
+			Sourcetype string          `json:"sourcetype"`
+			Source     string          `json:"source"`
+			Time       json.Number     `json:"time"`
+		}
+		if err := json.Unmarshal(raw, &got); err != nil {
+			t.Fatalf("HEC event %s: %v", raw, err)
+		}
+		var id struct {
+			EventID string `json:"eventId"`
+		}
+		_ = json.Unmarshal(got.Event, &id)
+		if want, ok := d.raw[id.EventID]; !ok || !bytes.Equal(got.Event, want) {
+			t.Fatalf("HEC event of %q = %s\nwant the original record %s", id.EventID, got.Event, want)
+		}
+		if got.Sourcetype != "pigment:audit" || got.Source != "pigment:audit" || got.Time == "" {
+			t.Fatalf("HEC event %s: sourcetype %q, source %q, time %q; want pigment:audit twice and a time",
+				id.EventID, got.Sourcetype, got.Source, got.Time)
+		}
+	}
+	if !strings.Contains(p.Stderr(), `"forwarding"`) {
+		t.Errorf("no JSON \"forwarding\" log line in stderr:\n%s", tail(p.Stderr(), 2048))
+	}
+}
+
+// Busy (503 code 9) and 429 storms, then a receiver down for seconds and
+// back on the same address: nothing is lost, and at no time do the
+// committed offsets cover a record HEC has not indexed.
+func TestSplunkBusyThrottledAndDownLosesNothing(t *testing.T) {
+	t.Parallel()
+	d := newDeployment(t, 3000)
+	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken})
+	hec.Busy(5)
+	hec.TooMany(5)
+	hec.Slow(30 * time.Millisecond)
+	recs := d.records(t)
+	env := splunkEnv(d, hec, map[string]string{"FORWARD_BATCH_SIZE": "100"})
+	p := startForward(t, env, "run")
+
+	if !eventually(30*time.Second, func() bool { return hec.Unique() >= 600 }) {
+		t.Fatalf("HEC indexed %d events in 30s, want 600 before taking it down; stderr:\n%s", hec.Unique(), tail(p.Stderr(), 4096))
+	}
+	hec.Down()
+	downFor := time.Now().Add(3 * time.Second)
+	covered := 0
+	for time.Now().Before(downFor) {
+		covered = d.checkCommittedDelivered(t, d.group, recs, hecSeen(hec))
+		time.Sleep(200 * time.Millisecond)
+	}
+	if covered == 0 || covered >= len(recs) {
+		t.Errorf("while HEC was down the commits covered %d of %d records; want some but not all (the test would prove nothing)", covered, len(recs))
+	}
+	if p.Exited() {
+		t.Fatalf("forward gave up while HEC was down: %v; stderr:\n%s", p.err, tail(p.Stderr(), 4096))
+	}
+	hec.Up()
+	hec.Slow(0)
+	if !eventually(60*time.Second, func() bool { return hec.Unique() == len(d.ids) && d.allCommitted(t, d.group, recs) }) {
+		t.Fatalf("after Up: %d of %d events indexed, committed %v", hec.Unique(), len(d.ids), d.committed(t, d.group))
+	}
+	d.checkCommittedDelivered(t, d.group, recs, hecSeen(hec))
+	metrics := scrape(t, p, "/metrics")
+	for _, want := range []string{`pigment_forward_delivered_total{sink="splunk"}`, `pigment_forward_retried_total{sink="splunk"}`, "pigment_forward_batch_seconds"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, tail(metrics, 2048))
+		}
+	}
+	scrape(t, p, "/healthz")
+	p.Stop()
+	checkAllDelivered(t, d.ids, hecSeen(hec))
+	if !strings.Contains(p.Stderr(), "consumption paused") {
+		t.Errorf("no retry was logged, though HEC was busy, throttling and down")
+	}
+	t.Logf("busy/429/down: %d requests, %d duplicates", hec.Requests(), hec.Duplicates())
+}
+
+// SIGTERM while the sink is down: forward stops fetching, gives the batch
+// in flight FORWARD_SHUTDOWN_GRACE, exits 0 within that bound, and has
+// committed only delivered records; a restart delivers the rest.
+func TestSplunkSIGTERMExitsInTimeCommittingOnlyWhatWasDelivered(t *testing.T) {
+	t.Parallel()
+	d := newDeployment(t, 2000)
+	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken})
+	hec.Slow(30 * time.Millisecond)
+	recs := d.records(t)
+	env := splunkEnv(d, hec, map[string]string{"FORWARD_BATCH_SIZE": "100", "FORWARD_SHUTDOWN_GRACE": "2s"})
+	p := startForward(t, env, "run")
+	if !eventually(30*time.Second, func() bool { return hec.Unique() >= 500 }) {
+		t.Fatalf("HEC indexed %d events in 30s, want 500; stderr:\n%s", hec.Unique(), tail(p.Stderr(), 4096))
+	}
+	hec.Down()
+	time.Sleep(500 * time.Millisecond) // a batch is now being retried
+	p.Signal(syscall.SIGTERM)
+	start := time.Now()
+	code := p.Wait(2*time.Second + 10*time.Second)
+	if code != 0 {
+		t.Fatalf("forward exited %d after SIGTERM, want 0; stderr:\n%s", code, tail(p.Stderr(), 4096))
+	}
+	t.Logf("exited %v after SIGTERM (grace 2s)", time.Since(start).Round(time.Millisecond))
+	if covered := d.checkCommittedDelivered(t, d.group, recs, hecSeen(hec)); covered == 0 || covered >= len(recs) {
+		t.Errorf("after SIGTERM the commits cover %d of %d records; want some but not all", covered, len(recs))
+	}
+
+	hec.Up()
+	hec.Slow(0)
+	forwardUntil(t, d, env, recs, func() bool { return hec.Unique() == len(d.ids) })
+	checkAllDelivered(t, d.ids, hecSeen(hec))
+}
+
+// kill -9 mid-stream, three times, then a restart run to the end: every
+// event is delivered at least once. Three forwarders share the group (the
+// documented way to scale out) and are killed one after the other at
+// random moments while delivering. (A killed member keeps its partitions
+// until its session times out, kafka-go's default 30s: killing forwarders
+// in sequence, each followed by a restart, would cost 30s per kill.)
+func TestSplunkKill9MidStreamLosesNothing(t *testing.T) {
+	t.Parallel()
+	d := newDeployment(t, 4000)
+	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken})
+	hec.Slow(300 * time.Millisecond) // about 1,000 events/s for three members
+	recs := d.records(t)
+	env := splunkEnv(d, hec, map[string]string{"FORWARD_BATCH_SIZE": "100"})
+	procs := []*proc{startForward(t, env, "run"), startForward(t, env, "run"), startForward(t, env, "run")}
+	if !eventually(30*time.Second, func() bool { return d.members(t, d.group) == 3 && hec.Unique() > 0 }) {
+		t.Fatalf("the group has %d members and HEC %d events after 30s, want 3 delivering", d.members(t, d.group), hec.Unique())
+	}
+	for i, p := range procs {
+		time.Sleep(time.Duration(50+rand.IntN(400)) * time.Millisecond)
+		if p.Exited() {
+			t.Fatalf("forwarder %d exited before its kill: %v; stderr:\n%s", i, p.err, tail(p.Stderr(), 4096))
+		}
+		p.Kill()
+		if hec.Unique() >= len(d.ids) {
+			t.Fatalf("kill -9 #%d came after the end of the stream: the test would prove nothing", i+1)
+		}
+		d.checkCommittedDelivered(t, d.group, recs, hecSeen(hec))
+		t.Logf("kill -9 #%d: %d of %d events indexed, committed %v", i+1, hec.Unique(), len(d.ids), d.committed(t, d.group))
+	}
+	hec.Slow(0)
+	forwardUntil(t, d, env, recs, func() bool { return hec.Unique() == len(d.ids) })
+	checkAllDelivered(t, d.ids, hecSeen(hec))
+	t.Logf("after 3 kills mid-stream: %d events indexed for %d distinct, %d duplicates", hec.Count(), hec.Unique(), hec.Duplicates())
+}
+
+// A wrong token: forward exits non-zero naming the authentication
+// problem, never prints the token, and commits nothing.
+func TestSplunkWrongTokenStopsLoudlyWithoutCommitting(t *testing.T) {
+	t.Parallel()
+	d := newDeployment(t, 500)
+	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken})
+	const wrong = "wrong-token-7f3e9a2c-secret"
+	env := splunkEnv(d, hec, map[string]string{"SPLUNK_HEC_TOKEN": wrong})
+	code, stdout, stderr := runForward(t, env, "run")
+	if code == 0 {
+		t.Fatalf("forward run with a wrong token exited 0; stderr:\n%s", stderr)
+	}
+	if !strings.Contains(strings.ToLower(stderr), "authentication") {
+		t.Errorf("stderr does not name the authentication problem:\n%s", tail(stderr, 2048))
+	}
+	if strings.Contains(stdout+stderr, wrong) {
+		t.Errorf("the token appears in the output:\n%s\n%s", stdout, stderr)
+	}
+	if got := d.committed(t, d.group); len(got) > 0 {
+		t.Errorf("group %s committed %v after the token was refused, want nothing", d.group, got)
+	}
+	if hec.Count() != 0 {
+		t.Errorf("HEC indexed %d events with a wrong token", hec.Count())
+	}
+}
+
+// scrape GETs path on the metrics listener the process logged, and fails
+// the test unless it answers 200.
+func scrape(t *testing.T, p *proc, path string) string {
+	t.Helper()
+	var addr string
+	for _, l := range logLines(p.Stderr()) {
+		if l["message"] == "serving /metrics and /healthz" {
+			addr, _ = l["addr"].(string)
+		}
+	}
+	if addr == "" {
+		t.Fatalf("no \"serving /metrics\" log line with the metrics address:\n%s", tail(p.Stderr(), 2048))
+	}
+	resp, err := http.Get("http://" + addr + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s %s", path, resp.Status, b)
+	}
+	return string(b)
+}
