@@ -1,0 +1,216 @@
+package detect
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// scope says what a counting rule's key is.
+type scope uint8
+
+const (
+	scopeActor scope = iota
+	scopeApp
+	scopeWorkspace
+	scopeMember // the member a change is about (privilege, deactivation)
+)
+
+var scopeByName = map[string]scope{"actor": scopeActor, "application": scopeApp, "workspace": scopeWorkspace}
+
+var scopePrefix = [...]string{scopeActor: "actor:", scopeApp: "application:", scopeWorkspace: "workspace", scopeMember: "member:"}
+
+// rule is a checked, enabled Rule ready to run.
+type rule struct {
+	Rule
+	idx        uint8
+	det        int // detOffHours...
+	match      typeMatcher
+	loc        *time.Location
+	window     int64 // ns
+	sup        int64 // ns
+	winDaily   bool  // windows are local days
+	supDaily   bool
+	scopes     []scope
+	apps       map[string]bool // sensitive applications (ids and lower-cased names)
+	ranks      map[string]int  // lower-cased account type -> rank
+	alpha      float64         // spike: EWMA weight of the newest window
+	bhStart    int             // off-hours: minutes after midnight
+	bhEnd      int
+	bhDays     [7]bool
+	inactivity int64
+}
+
+// config is a compiled RuleSet.
+type config struct {
+	rules       []*rule
+	lateness    int64
+	evidenceCap int
+	maxActors   int
+	horizon     int64 // the longest period a rule keeps open (window or suppression)
+}
+
+// compile checks rs and builds the engine's configuration.
+func compile(rs RuleSet) (*config, error) {
+	lateness := time.Duration(cmpOr(rs.Lateness, Duration(10*time.Minute)))
+	c := &config{
+		lateness:    int64(lateness),
+		evidenceCap: cmpOr(rs.EvidenceCap, 20),
+		maxActors:   cmpOr(rs.MaxActors, 200000),
+	}
+	if lateness < 0 || c.evidenceCap < 0 || c.maxActors < 0 {
+		return nil, fmt.Errorf("detect: rules: lateness, evidenceCap and maxActors must not be negative")
+	}
+	seen := map[string]bool{}
+	for i := range rs.Rules {
+		r := rs.Rules[i] // a copy: defaults do not write back into rs
+		if err := checkRule(&r); err != nil {
+			return nil, fmt.Errorf("detect: rule %d (%s): %w", i+1, r.ID, err)
+		}
+		if seen[r.ID] {
+			return nil, fmt.Errorf("detect: rule %q appears twice", r.ID)
+		}
+		seen[r.ID] = true
+		if !r.Enabled {
+			continue
+		}
+		if len(c.rules) == 64 {
+			return nil, fmt.Errorf("detect: more than 64 enabled rules")
+		}
+		cr, err := compileRule(r, rs)
+		if err != nil {
+			return nil, fmt.Errorf("detect: rule %s: %w", r.ID, err)
+		}
+		cr.idx = uint8(len(c.rules))
+		c.rules = append(c.rules, cr)
+		c.horizon = max(c.horizon, cr.window, cr.sup)
+	}
+	return c, nil
+}
+
+func compileRule(r Rule, rs RuleSet) (*rule, error) {
+	loc, err := time.LoadLocation(cmpOr(r.Timezone, cmpOr(rs.Timezone, "UTC")))
+	if err != nil {
+		return nil, fmt.Errorf("timezone: %w", err)
+	}
+	cr := &rule{
+		Rule:       r,
+		det:        slices.Index(detectors, r.Detector),
+		match:      newTypeMatcher(r.Types),
+		loc:        loc,
+		window:     int64(r.Window),
+		sup:        int64(r.Suppression),
+		winDaily:   r.Window%day == 0,
+		supDaily:   r.Suppression%day == 0,
+		apps:       map[string]bool{},
+		ranks:      map[string]int{},
+		inactivity: int64(cmpOr(r.Inactivity, 30*day)),
+	}
+	for _, s := range r.Scopes {
+		cr.scopes = append(cr.scopes, scopeByName[s])
+	}
+	if len(cr.scopes) == 0 {
+		cr.scopes = []scope{scopeActor}
+	}
+	for _, a := range r.Applications {
+		cr.apps[a], cr.apps[strings.ToLower(a)] = true, true
+	}
+	for i, name := range r.Ranks {
+		cr.ranks[strings.ToLower(name)] = i + 1
+	}
+	cr.alpha = 2 / float64(cmpOr(r.BaselineWindows, 24)+1)
+	switch r.Detector {
+	case "offhours":
+		err = cr.compileHours(rs.BusinessHours)
+	case "privilege":
+		if len(r.Ranks) < 2 {
+			err = fmt.Errorf("ranks: want at least two account types, lowest first")
+		}
+	case "spike":
+		if r.Factor <= 1 || math.IsInf(r.Factor, 0) {
+			err = fmt.Errorf("factor %v: want > 1", r.Factor)
+		}
+	case "location":
+		if r.History < 1 {
+			err = fmt.Errorf("history %d: want >= 1", r.History)
+		}
+	}
+	return cr, err
+}
+
+func (cr *rule) compileHours(bh BusinessHours) error {
+	var err error
+	if cr.bhStart, err = parseClock(cmpOr(bh.Start, "08:00")); err != nil {
+		return err
+	}
+	if cr.bhEnd, err = parseClock(cmpOr(bh.End, "19:00")); err != nil {
+		return err
+	}
+	days := bh.Days
+	if len(days) == 0 {
+		days = []string{"Mon", "Tue", "Wed", "Thu", "Fri"}
+	}
+	for _, d := range days {
+		wd, ok := weekdays[strings.ToLower(d)]
+		if !ok {
+			return fmt.Errorf("business day %q: want Mon..Sun", d)
+		}
+		cr.bhDays[wd] = true
+	}
+	return nil
+}
+
+// key builds an alert key from a scope and a value.
+func (s scope) key(v string) string {
+	if s == scopeWorkspace {
+		return scopePrefix[s]
+	}
+	return scopePrefix[s] + v
+}
+
+// align returns the tumbling period [start, end) of length size (ns) that
+// holds t (Unix ns): local days in loc when daily, else multiples of size
+// since the Unix epoch (UTC).
+func align(t, size int64, daily bool, loc *time.Location) (int64, int64) {
+	if !daily {
+		s := t - ((t%size)+size)%size
+		return s, s + size
+	}
+	lt := time.Unix(0, t).In(loc)
+	y, m, d := lt.Date()
+	n := int(size / int64(day))
+	// Days since a fixed local date, so multi-day periods align too.
+	base := time.Date(2000, 1, 1, 0, 0, 0, 0, loc)
+	days := int(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Sub(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)) / time.Duration(day))
+	days -= ((days % n) + n) % n
+	start := base.AddDate(0, 0, days)
+	return start.UnixNano(), start.AddDate(0, 0, n).UnixNano()
+}
+
+// periods caches the last local day computed by align, which is costly,
+// for rules whose windows or suppression periods are days.
+type periods struct {
+	start, end int64
+}
+
+func (p *periods) get(t, size int64, daily bool, loc *time.Location) (int64, int64) {
+	if !daily {
+		return align(t, size, false, nil)
+	}
+	if t >= p.start && t < p.end {
+		return p.start, p.end
+	}
+	p.start, p.end = align(t, size, true, loc)
+	return p.start, p.end
+}
+
+// ruleNames lists the IDs of compiled rules.
+func (c *config) ruleNames() []string {
+	names := make([]string, len(c.rules))
+	for i, r := range c.rules {
+		names[i] = r.ID
+	}
+	return slices.Clip(names)
+}

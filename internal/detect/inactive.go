@@ -1,0 +1,114 @@
+package detect
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pigment-siem/pipeline/internal/transform"
+)
+
+// login records the time of an actor's last successful login, for the
+// inactive-members rule. The latest time wins, so the order of events does
+// not matter.
+func (e *Engine) login(r *rule, ev *transform.Event, t int64) bool {
+	v := actorKey(ev)
+	if ev.Outcome == "failure" || v == "" {
+		return true
+	}
+	if a := e.actorFor(v, ev); a != nil && t > a.lastLogin {
+		a.lastLogin = t
+	}
+	return true
+}
+
+// scanInactive reports, once per last login, the members whose last login
+// is at least the rule's inactivity before the watermark, unless they were
+// deactivated. Members never seen logging in are not tracked. The alert's
+// window is [last login, last login + inactivity) and its ID derives from
+// the last login, so a rescan or a replay gives the same ID. Advance runs
+// it at most once per hour of event time; it also prunes spike baselines and
+// the deactivation rule's recent events.
+func (e *Engine) scanInactive() {
+	e.pruneBaselines()
+	e.pruneRecent()
+	for _, r := range e.cfg.rules {
+		if r.det != detInactive {
+			continue
+		}
+		var due []string
+		for v, a := range e.actors {
+			if a.lastLogin != 0 && a.reported != a.lastLogin && a.lastLogin+r.inactivity <= e.wm {
+				due = append(due, v)
+			}
+		}
+		slices.Sort(due)
+		for _, v := range due {
+			a := e.actors[v]
+			a.reported = a.lastLogin
+			if _, gone := e.deact[v]; gone {
+				continue
+			}
+			w := [2]int64{a.lastLogin, a.lastLogin + r.inactivity}
+			al := newAlert(r, scopeMember.key(v), w, w, a.lastLogin, a.lastLogin)
+			al.Actor, al.ActorEmail = v, a.email
+			al.Count = 1
+			al.Evidence = []string{}
+			al.Description = fmt.Sprintf("%s has not logged in since %s (%d days)",
+				cmpOr(a.email, v), clock(a.lastLogin), r.inactivity/(24*hour))
+			e.push(al)
+		}
+	}
+}
+
+// extra holds the fields of the few event types that need more than
+// transform.Parse reads: who a member change is about and the account
+// types before and after. Both vocabularies: metadata (described) and
+// payload (public).
+type extra struct {
+	Metadata extraFields `json:"metadata"`
+	Payload  extraFields `json:"payload"`
+}
+
+type extraFields struct {
+	TargetMemberID      string `json:"targetMemberId"`
+	TargetEmail         string `json:"targetEmail"`
+	UserID              string `json:"userId"`
+	UserEmail           string `json:"userEmail"`
+	MemberID            string `json:"memberId"`
+	ID                  string `json:"id"`
+	Email               string `json:"email"`
+	PreviousRole        string `json:"previousRole"`
+	NewRole             string `json:"newRole"`
+	RoleBefore          string `json:"roleBefore"`
+	RoleAfter           string `json:"roleAfter"`
+	PreviousAccountType string `json:"previousAccountType"`
+	NewAccountType      string `json:"newAccountType"`
+}
+
+// member returns the id (else email) of the member a change is about.
+func (x *extra) member() string {
+	for _, f := range [...]*extraFields{&x.Metadata, &x.Payload} {
+		if v := cmpOr(f.TargetMemberID, cmpOr(f.UserID, cmpOr(f.MemberID, f.ID))); v != "" {
+			return v
+		}
+	}
+	return cmpOr(x.Metadata.TargetEmail, cmpOr(x.Payload.UserEmail, cmpOr(x.Metadata.Email, x.Payload.Email)))
+}
+
+// email returns the email of the member a change is about.
+func (x *extra) email() string {
+	return cmpOr(x.Metadata.TargetEmail, cmpOr(x.Payload.UserEmail, cmpOr(x.Payload.Email, x.Metadata.Email)))
+}
+
+// roles returns the account types before and after a change, lower-cased.
+func (x *extra) roles() (before, after string) {
+	for _, f := range [...]*extraFields{&x.Metadata, &x.Payload} {
+		b := cmpOr(f.PreviousRole, cmpOr(f.RoleBefore, f.PreviousAccountType))
+		a := cmpOr(f.NewRole, cmpOr(f.RoleAfter, f.NewAccountType))
+		if a != "" {
+			return strings.ToLower(b), strings.ToLower(a)
+		}
+	}
+	return "", ""
+}

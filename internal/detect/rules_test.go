@@ -1,0 +1,318 @@
+package detect
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pigment-siem/pipeline/internal/transform"
+)
+
+// ruleCase is a crafted sequence for one rule: events (see tev) processed
+// in the order given, and the alerts expected as "rule key count=N".
+type ruleCase struct {
+	name   string
+	rule   string
+	edit   func(*RuleSet)
+	events []string
+	end    string // final watermark (RFC 3339); "" = past every window
+	want   []string
+}
+
+func runCases(t *testing.T, cases []ruleCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := mustEngine(t, mustRules(t, tc.edit, tc.rule))
+			var evs []transform.Event
+			for i, s := range tc.events {
+				evs = append(evs, tev(t, i, s))
+			}
+			var end time.Time
+			if tc.end != "" {
+				end, _ = time.Parse(time.RFC3339, tc.end)
+			}
+			got := keys(feed(e, evs, end))
+			want := slices.Clone(tc.want)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("alerts = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// repeat returns n copies of spec with times t0 + i*every.
+func repeat(n int, spec string, t0 string, every time.Duration) []string {
+	start, _ := time.Parse(time.RFC3339, t0)
+	out := make([]string, n)
+	for i := range out {
+		out[i] = strings.Replace(spec, "@T", "@"+start.Add(time.Duration(i)*every).Format(time.RFC3339), 1)
+	}
+	return out
+}
+
+func utcZone(rs *RuleSet) { rs.Timezone = "UTC" }
+
+func TestOffHours(t *testing.T) {
+	runCases(t, []ruleCase{
+		{name: "Paris evening", rule: "off-hours", events: []string{"UserLoggedIn@2025-06-10T17:30:00Z m1 outcome=success"},
+			want: []string{"off-hours actor:m1 count=1"}},
+		{name: "same instant is business hours in UTC", rule: "off-hours", edit: utcZone,
+			events: []string{"UserLoggedIn@2025-06-10T17:30:00Z m1 outcome=success"}},
+		{name: "07:30Z is 09:30 in Paris", rule: "off-hours", events: []string{"BlockModified@2025-06-10T07:30:00Z m1 app=a1"}},
+		{name: "07:30Z is off-hours in UTC", rule: "off-hours", edit: utcZone,
+			events: []string{"BlockModified@2025-06-10T07:30:00Z m1 app=a1"}, want: []string{"off-hours actor:m1 count=1"}},
+		// Paris moves to CEST on Sunday 2025-03-30: 06:30Z is 07:30 local on
+		// the Friday before (off-hours) and 08:30 on the Monday after.
+		{name: "before DST", rule: "off-hours", events: []string{"UserLoggedIn@2025-03-28T06:30:00Z m1 outcome=success"},
+			want: []string{"off-hours actor:m1 count=1"}},
+		{name: "after DST", rule: "off-hours", events: []string{"UserLoggedIn@2025-03-31T06:30:00Z m1 outcome=success"}},
+		{name: "DST Sunday is one 23h local day: one alert", rule: "off-hours", events: []string{
+			"UserLoggedIn@2025-03-29T23:30:00Z m1 outcome=success", // 00:30 CET Sunday
+			"UserLoggedIn@2025-03-30T21:30:00Z m1 outcome=success", // 23:30 CEST Sunday
+		}, want: []string{"off-hours actor:m1 count=1"}},
+		{name: "out of order within a night: one alert", rule: "off-hours", events: []string{
+			"UserLoggedIn@2025-06-10T21:00:00Z m1 outcome=success",
+			"UserLoggedIn@2025-06-10T20:55:00Z m1 outcome=success",
+		}, want: []string{"off-hours actor:m1 count=1"}},
+		{name: "custom hours and days", rule: "off-hours", edit: func(rs *RuleSet) {
+			rs.BusinessHours = BusinessHours{Start: "06:00", End: "23:00", Days: []string{"Sat"}}
+		}, events: []string{"UserLoggedIn@2025-06-10T12:00:00Z m2 outcome=success", "UserLoggedIn@2025-06-14T18:00:00Z m1 outcome=success"},
+			want: []string{"off-hours actor:m2 count=1"}},
+		{name: "unknown types pass", rule: "off-hours", events: []string{"Teleported@2025-06-10T23:00:00Z m1"}},
+	})
+}
+
+func TestUnusualLocation(t *testing.T) {
+	runCases(t, []ruleCase{
+		{name: "new country", rule: "unusual-location", events: []string{
+			"UserLoggedIn@2025-06-10T08:00:00Z m1 outcome=success country=FR ip=1.1.1.1",
+			"UserLoggedIn@2025-06-10T09:00:00Z m1 outcome=success country=NG ip=9.9.9.9",
+			"UserLoggedIn@2025-06-10T10:00:00Z m1 outcome=success country=NG ip=9.9.9.9",
+		}, want: []string{"unusual-location actor:m1 count=1"}},
+		{name: "new IP, same country", rule: "unusual-location", events: []string{
+			"UserLoggedIn@2025-06-10T08:00:00Z m1 outcome=success country=FR ip=1.1.1.1",
+			"UserLoggedIn@2025-06-10T09:00:00Z m1 outcome=success country=FR ip=2.2.2.2",
+		}, want: []string{"unusual-location actor:m1 count=1"}},
+		{name: "IPs not checked", rule: "unusual-location", edit: func(rs *RuleSet) { ruleOf(rs, "unusual-location").IPHistory = 0 },
+			events: []string{
+				"UserLoggedIn@2025-06-10T08:00:00Z m1 outcome=success country=FR ip=1.1.1.1",
+				"UserLoggedIn@2025-06-10T09:00:00Z m1 outcome=success country=FR ip=2.2.2.2",
+			}},
+		{name: "history is bounded: the oldest country is forgotten", rule: "unusual-location",
+			edit: func(rs *RuleSet) {
+				r := ruleOf(rs, "unusual-location")
+				r.History, r.IPHistory, r.Suppression = 2, 0, Duration(time.Hour)
+			},
+			events: []string{
+				"UserLoggedIn@2025-06-10T08:00:00Z m1 outcome=success country=FR",
+				"UserLoggedIn@2025-06-10T09:00:00Z m1 outcome=success country=DE",
+				"UserLoggedIn@2025-06-10T10:00:00Z m1 outcome=success country=ES",
+				"UserLoggedIn@2025-06-10T11:00:00Z m1 outcome=success country=FR",
+			}, want: []string{"unusual-location actor:m1 count=1", "unusual-location actor:m1 count=1", "unusual-location actor:m1 count=1"}},
+		{name: "per actor", rule: "unusual-location", events: []string{
+			"UserLoggedIn@2025-06-10T08:00:00Z m1 outcome=success country=FR",
+			"UserLoggedIn@2025-06-10T09:00:00Z m2 outcome=success country=US",
+		}},
+	})
+}
+
+func TestBulkDeletion(t *testing.T) {
+	eleven := repeat(11, "BlockDeleted@T m1 app=a1", "2025-06-10T10:00:00Z", time.Minute)
+	runCases(t, []ruleCase{
+		{name: "eleven by one actor", rule: "bulk-deletion", events: eleven,
+			want: []string{"bulk-deletion actor:m1 count=11", "bulk-deletion application:a1 count=11"}},
+		{name: "reversed order", rule: "bulk-deletion", events: reversed(eleven),
+			want: []string{"bulk-deletion actor:m1 count=11", "bulk-deletion application:a1 count=11"}},
+		{name: "ten is not more than ten", rule: "bulk-deletion", events: eleven[:10]},
+		{name: "eleven actors in one application", rule: "bulk-deletion",
+			events: func() []string {
+				var s []string
+				for i := range 11 {
+					s = append(s, "ApplicationDeleted@2025-06-10T10:00:00Z m"+string(rune('a'+i))+" app=a1")
+				}
+				return s
+			}(), want: []string{"bulk-deletion application:a1 count=11"}},
+		{name: "window boundary splits them", rule: "bulk-deletion",
+			events: repeat(11, "BlockDeleted@T m1 app=a1", "2025-06-10T10:55:00Z", time.Minute)},
+		{name: "any type containing Deleted", rule: "bulk-deletion",
+			events: repeat(11, "ViewDeletedForever@T m1", "2025-06-10T10:00:00Z", time.Second),
+			want:   []string{"bulk-deletion actor:m1 count=11"}},
+		{name: "suppressed over two hours", rule: "bulk-deletion", edit: func(rs *RuleSet) {
+			r := ruleOf(rs, "bulk-deletion")
+			r.Scopes, r.Suppression = []string{"actor"}, Duration(2*time.Hour)
+		}, events: repeat(22, "BlockDeleted@T m1", "2025-06-10T10:30:00Z", 3*time.Minute),
+			want: []string{"bulk-deletion actor:m1 count=11"}},
+		{name: "late deletions are not counted", rule: "bulk-deletion", events: append(append(eleven[:5:5],
+			"UserLoggedIn@2025-06-10T12:00:00Z m2"), eleven[5:]...)},
+		{name: "a replayed event counts once", rule: "bulk-deletion", events: append(eleven[:10:10],
+			strings.Replace(eleven[9], "app=a1", "app=a1 eid=e9", 1))},
+	})
+}
+
+func TestSpike(t *testing.T) {
+	base := repeat(30, "BlockModified@T m1 app=a1", "2025-06-09T00:30:00Z", time.Hour)
+	burst := repeat(60, "DataModified@T m1 app=a1", "2025-06-10T08:00:00Z", 30*time.Second)
+	few := repeat(49, "DataModified@T m1 app=a1", "2025-06-10T08:00:00Z", 30*time.Second)
+	early := repeat(60, "DataModified@T m1 app=a1", "2025-06-09T03:00:00Z", 30*time.Second)
+	ws := func(rs *RuleSet) { ruleOf(rs, "activity-spike").WorkspaceMinCount = 60 }
+	runCases(t, []ruleCase{
+		{name: "burst over baseline", rule: "activity-spike", events: append(base, burst...),
+			want: []string{"activity-spike actor:m1 count=60"}},
+		{name: "burst shuffled", rule: "activity-spike", events: append(base, reversed(burst)...),
+			want: []string{"activity-spike actor:m1 count=60"}},
+		{name: "workspace-wide too", rule: "activity-spike", edit: ws, events: append(base, burst...),
+			want: []string{"activity-spike actor:m1 count=60", "activity-spike workspace count=60"}},
+		{name: "below the minimum count", rule: "activity-spike", events: append(base, few...)},
+		{name: "no alert before a baseline exists", rule: "activity-spike", events: append(base[:2:2], early...)},
+		{name: "decided only at window end", rule: "activity-spike", events: append(base, burst...),
+			end: "2025-06-10T08:59:00Z"},
+	})
+}
+
+func TestPrivilegeEscalation(t *testing.T) {
+	runCases(t, []ruleCase{
+		{name: "RoleChanged up", rule: "privilege-escalation", events: []string{
+			"RoleChanged@2025-06-10T10:00:00Z m1 targetMemberId=m9 previousRole=Viewer newRole=Builder"},
+			want: []string{"privilege-escalation member:m9 count=1"}},
+		{name: "RoleChanged down or sideways", rule: "privilege-escalation", events: []string{
+			"RoleChanged@2025-06-10T10:00:00Z m1 targetMemberId=m9 previousRole=Builder newRole=Viewer",
+			"RoleChanged@2025-06-10T10:00:00Z m1 targetMemberId=m9 previousRole=Builder newRole=Builder"}},
+		{name: "UserAccountTypeUpdated up, case-insensitive", rule: "privilege-escalation", events: []string{
+			"UserAccountTypeUpdated@2025-06-10T10:00:00Z m1 userId=m8 previousAccountType=contributor newAccountType=Workspace_Admin"},
+			want: []string{"privilege-escalation member:m8 count=1"}},
+		{name: "custom ranks", rule: "privilege-escalation", edit: func(rs *RuleSet) {
+			ruleOf(rs, "privilege-escalation").Ranks = []string{"Builder", "Viewer"}
+		}, events: []string{"RoleChanged@2025-06-10T10:00:00Z m1 targetMemberId=m9 previousRole=Builder newRole=Viewer"},
+			want: []string{"privilege-escalation member:m9 count=1"}},
+		{name: "no roles, unknown type", rule: "privilege-escalation", events: []string{
+			"RoleChanged@2025-06-10T10:00:00Z m1 targetMemberId=m9", "Promoted@2025-06-10T10:00:00Z m1"}},
+	})
+}
+
+func TestMatchRules(t *testing.T) {
+	runCases(t, []ruleCase{
+		{name: "every security change type", rule: "security-config", events: []string{
+			"APIKeyCreated@2025-06-10T10:00:00Z m1", "APIKeyRevoked@2025-06-10T10:00:00Z m1",
+			"AccessRightsChanged@2025-06-10T10:00:00Z m1 app=a1", "PermissionsChanged@2025-06-10T10:00:00Z m1",
+			"GroupCreated@2025-06-10T10:00:00Z m1", "GroupModified@2025-06-10T10:00:00Z m1",
+			"SupportSessionStarted@2025-06-10T10:00:00Z m1", "BlockModified@2025-06-10T10:00:00Z m1",
+		}, want: []string{
+			"security-config actor:m1|APIKeyCreated count=1", "security-config actor:m1|APIKeyRevoked count=1",
+			"security-config actor:m1|AccessRightsChanged count=1", "security-config actor:m1|PermissionsChanged count=1",
+			"security-config actor:m1|GroupCreated count=1", "security-config actor:m1|GroupModified count=1",
+			"security-config actor:m1|SupportSessionStarted count=1"}},
+		{name: "suppression period boundary", rule: "security-config", events: []string{
+			"APIKeyCreated@2025-06-10T10:59:00Z m1", "APIKeyCreated@2025-06-10T11:00:00Z m1", "APIKeyCreated@2025-06-10T11:30:00Z m1",
+		}, want: []string{"security-config actor:m1|APIKeyCreated count=1", "security-config actor:m1|APIKeyCreated count=1"}},
+		{name: "sensitive application by id", rule: "sensitive-access", edit: func(rs *RuleSet) {
+			ruleOf(rs, "sensitive-access").Applications = []string{"app-42"}
+		}, events: []string{"ApplicationAccessed@2025-06-10T10:00:00Z m1 app=app-42", "ApplicationAccessed@2025-06-10T10:00:00Z m1 app=app-43"},
+			want: []string{"sensitive-access actor:m1|app-42 count=1"}},
+	})
+}
+
+func TestBroadAccess(t *testing.T) {
+	var apps []string
+	for i := range 9 {
+		apps = append(apps, "ApplicationAccessed@2025-06-10T10:0"+string(rune('0'+i))+":00Z m1 app=a"+string(rune('0'+i)))
+	}
+	runCases(t, []ruleCase{
+		{name: "nine applications", rule: "broad-access", events: apps, want: []string{"broad-access actor:m1 count=9"}},
+		{name: "reversed", rule: "broad-access", events: reversed(apps), want: []string{"broad-access actor:m1 count=9"}},
+		{name: "eight", rule: "broad-access", events: apps[:8]},
+		{name: "no application", rule: "broad-access", events: repeat(20, "UserLoggedIn@T m1", "2025-06-10T10:00:00Z", time.Second)},
+	})
+}
+
+func TestFailedLogins(t *testing.T) {
+	fails := repeat(4, "UserLoggedIn@T m1 outcome=failure", "2025-06-10T10:00:00Z", time.Minute)
+	ok := "UserLoggedIn@2025-06-10T10:30:00Z m1 outcome=success"
+	runCases(t, []ruleCase{
+		{name: "share above", rule: "failed-logins", events: append(fails, ok), want: []string{"failed-logins actor:m1 count=4"}},
+		{name: "out of order", rule: "failed-logins", events: append([]string{ok}, fails...), want: []string{"failed-logins actor:m1 count=4"}},
+		{name: "too few attempts", rule: "failed-logins", events: fails},
+		{name: "across a window boundary", rule: "failed-logins",
+			events: repeat(6, "UserLoggedIn@T m1 outcome=failure", "2025-06-10T10:57:00Z", time.Minute)},
+		{name: "unknown outcomes are not attempts", rule: "failed-logins",
+			events: append(fails, repeat(5, "UserLoggedIn@T m1", "2025-06-10T10:10:00Z", time.Minute)...)},
+		{name: "not before the window closes", rule: "failed-logins", events: append(fails, ok), end: "2025-06-10T10:59:59Z"},
+	})
+}
+
+func TestHighChurn(t *testing.T) {
+	runCases(t, []ruleCase{
+		{name: "one Paris day", rule: "high-churn", events: repeat(501, "BlockModified@T m1 app=a1", "2025-06-10T00:00:00Z", time.Minute),
+			want: []string{"high-churn application:a1 count=501"}},
+		{name: "across Paris midnight", rule: "high-churn", events: repeat(600, "BlockCreated@T m1 app=a1", "2025-06-10T14:00:00Z", time.Minute)},
+		{name: "the same across UTC midnight in UTC", rule: "high-churn", edit: utcZone,
+			events: repeat(600, "BlockCreated@T m1 app=a1", "2025-06-10T14:00:00Z", time.Minute),
+			want:   []string{"high-churn application:a1 count=501"}},
+		{name: "DST day is 23 hours", rule: "high-churn", // 2025-03-29T23:00Z .. 2025-03-30T22:00Z
+			events: repeat(501, "BlockModified@T m1 app=a1", "2025-03-30T13:39:00Z", time.Minute),
+			want:   []string{"high-churn application:a1 count=501"}},
+	})
+}
+
+func TestInactiveMembers(t *testing.T) {
+	runCases(t, []ruleCase{
+		{name: "30 days without login", rule: "inactive-members", events: []string{
+			"UserLoggedIn@2025-05-01T09:00:00Z m1 outcome=success",
+			"UserLoggedIn@2025-05-20T09:00:00Z m2 outcome=success",
+		}, end: "2025-06-01T00:00:00Z", want: []string{"inactive-members member:m1 count=1"}},
+		{name: "not yet", rule: "inactive-members", events: []string{"UserLoggedIn@2025-05-01T09:00:00Z m1 outcome=success"},
+			end: "2025-05-31T08:59:00Z"},
+		{name: "a later login, out of order, wins", rule: "inactive-members", events: []string{
+			"UserLoggedIn@2025-05-20T09:00:00Z m1 outcome=success",
+			"UserLoggedIn@2025-05-01T09:00:00Z m1 outcome=success",
+		}, end: "2025-06-01T00:00:00Z"},
+	})
+	// Emitted once however often the watermark moves.
+	e := mustEngine(t, mustRules(t, nil, "inactive-members"))
+	ev := tev(t, 0, "UserLoggedIn@2025-05-01T09:00:00Z m1 outcome=success")
+	e.Process(&ev)
+	var got []Alert
+	for d := 29; d < 40; d++ {
+		got = append(got, e.Advance(ev.Time.Add(time.Duration(d)*24*time.Hour))...)
+	}
+	if len(got) != 1 || got[0].Window.End != ev.Time.Add(30*24*time.Hour) {
+		t.Errorf("alerts over 11 days = %+v, want one ending 30 days after the login", got)
+	}
+}
+
+func TestDeactivatedActivity(t *testing.T) {
+	runCases(t, []ruleCase{
+		{name: "described vocabulary", rule: "deactivated-activity", events: []string{
+			"MemberDeactivated@2025-06-10T10:00:00Z admin targetMemberId=m5",
+			"ExportExecuted@2025-06-10T10:01:00Z m5 app=a1",
+			"ExportExecuted@2025-06-10T10:02:00Z m5 app=a1",
+		}, want: []string{"deactivated-activity actor:m5 count=1"}},
+		{name: "public vocabulary, reactivated", rule: "deactivated-activity", events: []string{
+			"UserDeactivated@2025-06-10T10:00:00Z admin id=m6",
+			"UserLoggedIn@2025-06-10T10:05:00Z m6 outcome=failure",
+			"UserReactivated@2025-06-10T10:10:00Z admin id=m6",
+			"UserLoggedIn@2025-06-10T10:15:00Z m6 outcome=success",
+		}, want: []string{"deactivated-activity actor:m6 count=1"}},
+		{name: "activity before the deactivation", rule: "deactivated-activity", events: []string{
+			"MemberDeactivated@2025-06-10T10:00:00Z admin targetMemberId=m5",
+			"BlockModified@2025-06-10T09:59:00Z m5 app=a1",
+		}},
+	})
+}
+
+func TestExportBurst(t *testing.T) {
+	runCases(t, []ruleCase{
+		{name: "21 exports", rule: "export-burst", events: repeat(21, "ExportExecuted@T m1 app=a1", "2025-06-10T10:00:00Z", time.Minute),
+			want: []string{"export-burst actor:m1 count=21"}},
+		{name: "20 exports", rule: "export-burst", events: repeat(20, "ExportExecuted@T m1 app=a1", "2025-06-10T10:00:00Z", time.Minute)},
+	})
+}
+
+// reversed returns a reversed copy of s.
+func reversed(s []string) []string {
+	r := slices.Clone(s)
+	slices.Reverse(r)
+	return r
+}
