@@ -11,7 +11,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pigment-siem/pipeline/internal/budget"
-	"github.com/pigment-siem/pipeline/internal/checkpoint"
 	"github.com/pigment-siem/pipeline/internal/extractor"
 	"github.com/pigment-siem/pipeline/internal/obs"
 )
@@ -66,7 +65,8 @@ func (a *app) extraction(ctx context.Context, xc extractor.Config, class budget.
 	}
 	g.Go(func() error {
 		defer func() { role.Store("stopped") }()
-		err := a.asLeader(gctx, store, lockName, &role, func(ctx context.Context) error { return j(ctx, x) })
+		err := store.RunAsLeader(gctx, lockName, a.cfg.StandbyPoll, a.log, func(r string) { role.Store(r) },
+			func(ctx context.Context) error { return j(ctx, x) })
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 			return nil // SIGTERM: a clean stop
 		}
@@ -84,46 +84,6 @@ func errOrStop(err error) error {
 		return errStop
 	}
 	return err
-}
-
-// asLeader runs fn while holding the leader lock. When the lock is lost
-// (Postgres restarted, connection cut) fn is cancelled and the process goes
-// back to standby, so two extractors never page the same checkpoint at once.
-func (a *app) asLeader(ctx context.Context, store *checkpoint.Store, lockName string, role *atomic.Value, fn func(context.Context) error) error {
-	for {
-		role.Store("standby")
-		a.log.Info().Str("lock", lockName).Msg("waiting for the leader lock (standby)")
-		lease, err := store.AcquireLeader(ctx, lockName, a.cfg.StandbyPoll)
-		if err != nil {
-			return fmt.Errorf("acquire leader lock %q: %w", lockName, err)
-		}
-		role.Store("leader")
-		a.log.Info().Str("lock", lockName).Msg("leader: extracting")
-		lctx, cancel := context.WithCancel(ctx)
-		lost := make(chan struct{})
-		go func() {
-			select {
-			case <-lease.Lost():
-				close(lost)
-				cancel()
-			case <-lctx.Done():
-			}
-		}()
-		err = fn(lctx)
-		cancel()
-		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		_ = lease.Release(rctx) // a lost lease is already released by Postgres
-		rcancel()
-		select {
-		case <-lost:
-			if ctx.Err() == nil {
-				a.log.Warn().Msg("lost the leader lock (database connection gone); standing by")
-				continue
-			}
-		default:
-		}
-		return err
-	}
 }
 
 func (a *app) runLive(ctx context.Context, args []string) error {

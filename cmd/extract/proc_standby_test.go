@@ -46,11 +46,11 @@ func TestStandbyTakesOverAfterKill9(t *testing.T) {
 	if roles[1] == "leader" {
 		leader, standby, standbyAddr = b, a, addrs[0]
 	}
-	if got := countMessages(leader.Stderr(), "leader: extracting"); got != 1 {
-		t.Errorf("the leader logged %q %d times, want 1", "leader: extracting", got)
+	if got := countMessages(leader.Stderr(), "leader: working"); got != 1 {
+		t.Errorf("the leader logged %q %d times, want 1", "leader: working", got)
 	}
-	if got := countMessages(standby.Stderr(), "leader: extracting"); got != 0 {
-		t.Errorf("the standby logged %q %d times before the kill, want 0", "leader: extracting", got)
+	if got := countMessages(standby.Stderr(), "leader: working"); got != 0 {
+		t.Errorf("the standby logged %q %d times before the kill, want 0", "leader: working", got)
 	}
 	backlog := s.sim.VisibleIDs(time.Now())
 	if !eventually(ctx, 30*time.Second, func() bool { return len(s.topicIDs(t)) >= len(backlog) }) {

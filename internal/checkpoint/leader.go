@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/rs/zerolog"
 )
 
 // leaderPing is how often a Lease checks its connection.
@@ -161,4 +162,51 @@ func (l *Lease) release(ctx context.Context) error {
 		return fmt.Errorf("release leader %q: lock was not held", l.name)
 	}
 	return nil
+}
+
+// RunAsLeader runs fn while holding the leader lock lockName, waiting as a
+// standby until it can take it. When the lock is lost (Postgres restarted,
+// the connection cut) fn's context is cancelled and the process goes back to
+// standby, so two processes never work on the same lock at once. It returns
+// fn's result when fn returns on its own, or ctx.Err() when ctx ends while
+// standing by. onRole, if set, is told "standby" and "leader" as they change.
+func (s *Store) RunAsLeader(ctx context.Context, lockName string, poll time.Duration, log zerolog.Logger,
+	onRole func(role string), fn func(context.Context) error) error {
+	if onRole == nil {
+		onRole = func(string) {}
+	}
+	for {
+		onRole("standby")
+		log.Info().Str("lock", lockName).Msg("waiting for the leader lock (standby)")
+		lease, err := s.AcquireLeader(ctx, lockName, poll)
+		if err != nil {
+			return fmt.Errorf("acquire leader lock %q: %w", lockName, err)
+		}
+		onRole("leader")
+		log.Info().Str("lock", lockName).Msg("leader: working")
+		lctx, cancel := context.WithCancel(ctx)
+		lost := make(chan struct{})
+		go func() {
+			select {
+			case <-lease.Lost():
+				close(lost)
+				cancel()
+			case <-lctx.Done():
+			}
+		}()
+		err = fn(lctx)
+		cancel()
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		_ = lease.Release(rctx) // a lost lease is already released by Postgres
+		rcancel()
+		select {
+		case <-lost:
+			if ctx.Err() == nil {
+				log.Warn().Str("lock", lockName).Msg("lost the leader lock (database connection gone); standing by")
+				continue
+			}
+		default:
+		}
+		return err
+	}
 }
