@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/pigment-siem/pipeline/internal/checkpoint"
+	"github.com/pigment-siem/pipeline/internal/detectstore"
+	"github.com/pigment-siem/pipeline/internal/obs"
+	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/migrations"
+)
+
+type app struct {
+	cfg *Config
+	log zerolog.Logger
+}
+
+func newApp(cfg *Config, logOut io.Writer) (*app, error) {
+	log, err := obs.NewLogger(logOut, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	return &app{cfg: cfg, log: log.With().Str("service", "detect").Logger()}, nil
+}
+
+// metrics are detect's Prometheus series.
+type metrics struct {
+	events, invalid prometheus.Counter
+	alerts          *prometheus.CounterVec
+	late            prometheus.Gauge
+	stateBytes      prometheus.Gauge
+	watermark       prometheus.Gauge
+	lag             prometheus.Gauge
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		events:     prometheus.NewCounter(prometheus.CounterOpts{Name: "pigment_detect_events_total", Help: "Events processed by the rules."}),
+		invalid:    prometheus.NewCounter(prometheus.CounterOpts{Name: "pigment_detect_invalid_total", Help: "Records that are not events, sent to the dead-letter topic."}),
+		alerts:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pigment_detect_alerts_total", Help: "Alerts written, by rule and severity."}, []string{"rule", "severity"}),
+		late:       prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_late_events", Help: "Events that arrived after their window was decided (since start)."}),
+		stateBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_state_bytes", Help: "Size of the saved detector state."}),
+		watermark:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_watermark_timestamp_seconds", Help: "Event-time watermark: windows before it are decided."}),
+		lag:        prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_lag", Help: "Records of the events topic not yet processed."}),
+	}
+	reg.MustRegister(m.events, m.invalid, m.alerts, m.late, m.stateBytes, m.watermark, m.lag)
+	return m
+}
+
+// runDetect is `detect run`: one active detector per DETECT_NAME (others
+// stand by), its state and position saved in Postgres.
+func (a *app) runDetect(ctx context.Context) error {
+	rules, err := loadRules(a.cfg.RulesFile)
+	if err != nil {
+		return err
+	}
+	if err := migrations.Apply(ctx, a.cfg.DatabaseURL); err != nil {
+		return fmt.Errorf("migrate database: %w", err)
+	}
+	pool, err := pgxpool.New(ctx, a.cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("connect to database: %w", err)
+	}
+	defer pool.Close()
+	brokers := a.cfg.Brokers
+	if len(brokers) == 0 {
+		brokers = []string{a.cfg.EmbeddedAddr}
+		a.log.Warn().Str("broker", a.cfg.EmbeddedAddr).Msg("KAFKA_BROKERS is unset: reading the in-memory broker that extract starts for trying out")
+	}
+	pub, err := publish.New(publish.Config{Brokers: brokers, Compression: "lz4", Logger: a.log})
+	if err != nil {
+		return err
+	}
+	defer pub.Close()
+
+	reg := obs.NewRegistry()
+	var role atomic.Value
+	role.Store("starting")
+	srv, err := obs.Listen(a.cfg.MetricsAddr, reg, func() (bool, any) { return true, map[string]any{"role": role.Load()} })
+	if err != nil {
+		return err
+	}
+	a.log.Info().Str("addr", srv.Addr()).Msg("serving /metrics and /healthz")
+	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stop()
+	go func() { _ = srv.Run(sctx) }()
+
+	d := &detector{cfg: a.cfg, log: a.log, rules: rules, brokers: brokers, store: detectstore.New(pool), pub: pub, m: newMetrics(reg)}
+	err = checkpoint.New(pool).RunAsLeader(ctx, "detect:"+a.cfg.Name, a.cfg.StandbyPoll, a.log,
+		func(r string) { role.Store(r) }, d.run)
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// sleep waits d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	}
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/sethvargo/go-envconfig"
+
+	"github.com/pigment-siem/pipeline/internal/detect"
+	"github.com/pigment-siem/pipeline/internal/envcfg"
+)
+
+// Config is every environment variable detect reads (README, "detect").
+type Config struct {
+	Brokers      []string      `env:"KAFKA_BROKERS"`
+	EmbeddedAddr string        `env:"KAFKA_EMBEDDED_ADDR, default=127.0.0.1:19092"`
+	Topic        string        `env:"KAFKA_TOPIC, default=pigment.audit.events"`
+	AlertsTopic  string        `env:"KAFKA_ALERTS_TOPIC, default=pigment.audit.alerts"`
+	DLQTopic     string        `env:"KAFKA_DLQ_TOPIC, default=pigment.audit.dlq"`
+	RulesFile    string        `env:"DETECT_RULES_FILE"`
+	Name         string        `env:"DETECT_NAME, default=detect"`
+	SaveEvery    time.Duration `env:"DETECT_SAVE_INTERVAL, default=1s"`
+	CatchUpLag   int64         `env:"DETECT_CATCHUP_LAG, default=5000"`
+	StandbyPoll  time.Duration `env:"DETECT_STANDBY_POLL, default=1s"`
+	DatabaseURL  string        `env:"DATABASE_URL, default=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"`
+	MetricsAddr  string        `env:"METRICS_ADDR, default=:9103"`
+	LogLevel     string        `env:"LOG_LEVEL, default=info"`
+	LogFormat    string        `env:"LOG_FORMAT, default=json"`
+}
+
+func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
+	var c Config
+	if err := envcfg.Process(ctx, &c, l); err != nil {
+		return nil, err
+	}
+	var errs []error
+	check := func(bad bool, format string, args ...any) {
+		if bad {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	}
+	check(c.Topic == "" || c.AlertsTopic == "" || c.Topic == c.AlertsTopic, "KAFKA_TOPIC and KAFKA_ALERTS_TOPIC must be set and differ")
+	check(c.DLQTopic == "" || c.DLQTopic == c.Topic, "KAFKA_DLQ_TOPIC must be set and differ from KAFKA_TOPIC")
+	check(c.Name == "", "DETECT_NAME must not be empty")
+	check(c.SaveEvery <= 0, "DETECT_SAVE_INTERVAL must be positive")
+	check(c.CatchUpLag < 0, "DETECT_CATCHUP_LAG must not be negative")
+	check(c.StandbyPoll <= 0, "DETECT_STANDBY_POLL must be positive")
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("configuration: %w", errors.Join(errs...))
+	}
+	return &c, nil
+}
+
+func defaultRules() []byte { return detect.DefaultRules() }
+
+// loadRules reads path, or the built-in rules when path is empty.
+func loadRules(path string) (detect.RuleSet, error) {
+	raw := defaultRules()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return detect.RuleSet{}, fmt.Errorf("DETECT_RULES_FILE: %w", err)
+		}
+		raw = b
+	}
+	rs, err := detect.LoadRules(raw)
+	if err != nil {
+		return rs, fmt.Errorf("rules %s: %w", orDefault(path, "(built in)"), err)
+	}
+	return rs, nil
+}
+
+// testRules is `detect test`: it runs a rules file's inline cases and fails
+// if any does not give the alerts it expects.
+func testRules(cfg *Config, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	path := fs.String("rules", cfg.RulesFile, "rules file (default: the built-in rules)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	rs, err := loadRules(*path)
+	if err != nil {
+		return err
+	}
+	failed := 0
+	results := detect.RunTests(rs)
+	for _, r := range results {
+		status := "ok  "
+		if !r.Pass {
+			status, failed = "FAIL", failed+1
+		}
+		fmt.Fprintf(out, "%s %s / %s\n", status, r.Rule, r.Name)
+		if !r.Pass {
+			fmt.Fprintf(out, "     %s\n", r.Diff)
+		}
+	}
+	fmt.Fprintf(out, "%d passed, %d failed\n", len(results)-failed, failed)
+	if failed > 0 {
+		return fmt.Errorf("%d rule test(s) failed", failed)
+	}
+	return nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

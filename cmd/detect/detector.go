@@ -1,0 +1,303 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/pigment-siem/pipeline/internal/detect"
+	"github.com/pigment-siem/pipeline/internal/detectstore"
+	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/transform"
+)
+
+// detector runs the rules over the events topic while it holds the lock.
+//
+// Its position in the topic is kept in Postgres with the rules' state, not
+// in a Kafka consumer group: both are saved in one transaction with the
+// alerts decided since the last save (an outbox), every DETECT_SAVE_INTERVAL.
+// After a crash it resumes from the saved state at the saved offsets, so it
+// neither loses nor re-decides alerts; alerts are produced from the outbox
+// and removed once Kafka acknowledged them, so one may be produced twice
+// (same ID) but never lost.
+type detector struct {
+	cfg     *Config
+	log     zerolog.Logger
+	rules   detect.RuleSet
+	brokers []string
+	store   *detectstore.Store
+	pub     *publish.Publisher
+	m       *metrics
+}
+
+// fetched is one record and its partition's lag after it.
+type fetched struct {
+	msg kafka.Message
+	lag int64
+}
+
+// run is one leadership term.
+func (d *detector) run(ctx context.Context) error {
+	eng, snap, err := d.restore(ctx)
+	if err != nil {
+		return err
+	}
+	if err := d.flushOutbox(ctx); err != nil {
+		return err
+	}
+	parts, err := d.partitions(ctx)
+	if err != nil {
+		return err
+	}
+	recs := make(chan fetched, 4096)
+	errc := make(chan error, len(parts))
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for _, p := range parts {
+		go d.read(rctx, p, snap.Offsets, recs, errc)
+	}
+	s := &session{d: d, eng: eng, offsets: snap.Offsets, lags: map[int]int64{}}
+	tick := time.NewTicker(d.cfg.SaveEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case f := <-recs:
+			s.handle(f)
+		case <-tick.C:
+			if err := s.save(ctx); err != nil {
+				return err
+			}
+		case err := <-errc:
+			return err
+		case <-ctx.Done():
+			fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+			defer fcancel()
+			return errors.Join(ctx.Err(), s.save(fctx))
+		}
+	}
+}
+
+// restore builds the engine from the saved state, if any.
+func (d *detector) restore(ctx context.Context) (*detect.Engine, detectstore.Snapshot, error) {
+	eng, err := detect.NewEngine(d.rules)
+	if err != nil {
+		return nil, detectstore.Snapshot{}, fmt.Errorf("rules: %w", err)
+	}
+	snap, ok, err := d.store.Load(ctx, d.cfg.Name)
+	if err != nil {
+		return nil, snap, err
+	}
+	if ok {
+		if err := eng.UnmarshalState(snap.State); err != nil {
+			return nil, snap, fmt.Errorf("restore detector state %q (delete its row in detect_state to start afresh): %w", d.cfg.Name, err)
+		}
+		d.log.Info().Int("state_bytes", len(snap.State)).Interface("offsets", snap.Offsets).Time("watermark", snap.Watermark).Msg("resuming from saved state")
+	}
+	if snap.Offsets == nil {
+		snap.Offsets = map[int]int64{}
+	}
+	return eng, snap, nil
+}
+
+// partitions waits for the events topic and returns its partitions.
+func (d *detector) partitions(ctx context.Context) ([]kafka.Partition, error) {
+	for {
+		conn, err := kafka.DialContext(ctx, "tcp", d.brokers[0])
+		if err == nil {
+			parts, perr := conn.ReadPartitions(d.cfg.Topic)
+			conn.Close()
+			if perr == nil && len(parts) > 0 {
+				return parts, nil
+			}
+			err = perr
+		}
+		d.log.Warn().Err(err).Str("topic", d.cfg.Topic).Msg("events topic not readable yet; retrying in 5s")
+		if !sleep(ctx, 5*time.Second) {
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// read feeds one partition's records, from the saved offset, into out.
+func (d *detector) read(ctx context.Context, p kafka.Partition, offsets map[int]int64, out chan<- fetched, errc chan<- error) {
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers: d.brokers, Topic: p.Topic, Partition: p.ID,
+		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 250 * time.Millisecond,
+	})
+	defer r.Close()
+	start := kafka.FirstOffset
+	if off, ok := offsets[p.ID]; ok {
+		start = off
+	}
+	if err := r.SetOffset(start); err != nil {
+		errc <- fmt.Errorf("seek %s/%d to %d: %w", p.Topic, p.ID, start, err)
+		return
+	}
+	for {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				errc <- fmt.Errorf("read %s/%d: %w", p.Topic, p.ID, err)
+			}
+			return
+		}
+		select {
+		case out <- fetched{msg: m, lag: r.Lag()}:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// flushOutbox produces the alerts decided but not yet acknowledged.
+func (d *detector) flushOutbox(ctx context.Context) error {
+	pending, err := d.store.Pending(ctx, d.cfg.Name)
+	if err != nil || len(pending) == 0 {
+		return err
+	}
+	msgs := make([]kafka.Message, len(pending))
+	ids := make([]string, len(pending))
+	for i, a := range pending {
+		var hdr struct{ Actor, Rule, Severity string }
+		_ = json.Unmarshal(a.Payload, &hdr)
+		msgs[i] = alertMessage(d.cfg.AlertsTopic, a.ID, hdr.Rule, hdr.Severity, hdr.Actor, a.Payload)
+		ids[i] = a.ID
+	}
+	if err := d.pub.Write(ctx, msgs); err != nil {
+		return fmt.Errorf("write %d alerts: %w", len(msgs), err)
+	}
+	return d.store.Sent(ctx, d.cfg.Name, ids)
+}
+
+// alertMessage is the record of one alert on the alerts topic (README,
+// "Alerts"): keyed by actor (else rule), with the alert's id, rule and
+// severity as headers.
+func alertMessage(topic, id, rule, severity, actor string, payload []byte) kafka.Message {
+	key := actor
+	if key == "" {
+		key = rule
+	}
+	return kafka.Message{Topic: topic, Key: []byte(key), Value: payload, Headers: []kafka.Header{
+		{Key: "alertId", Value: []byte(id)},
+		{Key: "rule", Value: []byte(rule)},
+		{Key: "severity", Value: []byte(severity)},
+		{Key: publish.HeaderContentType, Value: []byte("application/json")},
+		{Key: publish.HeaderProducer, Value: []byte("pigment-detect")},
+	}}
+}
+
+// session is the state of one leadership term between saves.
+type session struct {
+	d       *detector
+	eng     *detect.Engine
+	offsets map[int]int64
+	lags    map[int]int64
+	newest  time.Time
+	pending []detect.Alert
+	dead    []kafka.Message
+	dirty   bool // events processed since the last save
+}
+
+func (s *session) handle(f fetched) {
+	m := f.msg
+	s.dirty = true
+	s.offsets[m.Partition] = m.Offset + 1
+	s.lags[m.Partition] = f.lag
+	ev, err := transform.Parse(m.Value, transform.KindEvent)
+	if err != nil {
+		s.d.m.invalid.Inc()
+		s.dead = append(s.dead, deadLetter(s.d.cfg.DLQTopic, m, err))
+		return
+	}
+	s.d.m.events.Inc()
+	t := ev.Time
+	if t.IsZero() {
+		t = ev.Ingested
+	}
+	if t.After(s.newest) {
+		s.newest = t
+	}
+	s.pending = append(s.pending, s.eng.Process(&ev)...)
+}
+
+// caughtUp reports whether every partition read so far is within
+// DETECT_CATCHUP_LAG records of its end. Until then windows are not
+// decided: a backlog arrives newest page first, so the newest event time
+// says nothing yet about the older events still to come.
+func (s *session) caughtUp() bool {
+	var total int64
+	for _, l := range s.lags {
+		total += max(l, 0)
+	}
+	s.d.m.lag.Set(float64(total))
+	for _, l := range s.lags {
+		if l > s.d.cfg.CatchUpLag {
+			return false
+		}
+	}
+	return true
+}
+
+// save advances the watermark when caught up, then saves state, offsets and
+// the new alerts in one transaction, then produces the alerts.
+func (s *session) save(ctx context.Context) error {
+	if !s.dirty {
+		return nil
+	}
+	s.dirty = false
+	if !s.newest.IsZero() && s.caughtUp() {
+		wm := s.newest.Add(-s.eng.Lateness())
+		s.pending = append(s.pending, s.eng.Advance(wm)...)
+		s.d.m.watermark.Set(float64(wm.Unix()))
+	}
+	if len(s.dead) > 0 {
+		if err := s.d.pub.Write(ctx, s.dead); err != nil {
+			return fmt.Errorf("write %d dead letters: %w", len(s.dead), err)
+		}
+		s.dead = nil
+	}
+	state, err := s.eng.MarshalState()
+	if err != nil {
+		return fmt.Errorf("marshal detector state: %w", err)
+	}
+	outbox := make([]detectstore.Alert, len(s.pending))
+	for i, a := range s.pending {
+		payload, err := json.Marshal(a)
+		if err != nil {
+			return fmt.Errorf("encode alert %s: %w", a.ID, err)
+		}
+		outbox[i] = detectstore.Alert{ID: a.ID, Payload: payload}
+		s.d.m.alerts.WithLabelValues(a.Rule, a.Severity).Inc()
+	}
+	snap := detectstore.Snapshot{State: state, Offsets: s.offsets, Watermark: s.eng.Watermark()}
+	if err := s.d.store.Save(ctx, s.d.cfg.Name, snap, outbox); err != nil {
+		return err
+	}
+	s.d.m.stateBytes.Set(float64(len(state)))
+	s.d.m.late.Set(float64(s.eng.Stats().Late))
+	for _, a := range s.pending {
+		s.d.log.Info().Str("alert", a.ID).Str("rule", a.Rule).Str("severity", a.Severity).
+			Str("actor", a.ActorEmail).Int("count", a.Count).Msg(a.Title)
+	}
+	s.pending = s.pending[:0]
+	return s.d.flushOutbox(ctx)
+}
+
+// deadLetter is the DLQ record of a record detect cannot read.
+func deadLetter(topic string, m kafka.Message, cause error) kafka.Message {
+	h := append([]kafka.Header(nil), m.Headers...)
+	h = append(h,
+		kafka.Header{Key: publish.HeaderDLQReason, Value: []byte("invalid record: " + cause.Error())},
+		kafka.Header{Key: publish.HeaderDLQStage, Value: []byte("detect")},
+		kafka.Header{Key: "dlq.source.topic", Value: []byte(m.Topic)},
+		kafka.Header{Key: "dlq.source.partition", Value: []byte(strconv.Itoa(m.Partition))},
+		kafka.Header{Key: "dlq.source.offset", Value: []byte(strconv.FormatInt(m.Offset, 10))},
+	)
+	return kafka.Message{Topic: topic, Key: m.Key, Value: m.Value, Headers: h}
+}
