@@ -26,8 +26,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-echo "demo: pigment-sim on 127.0.0.1:$SIM_PORT (two days of history, 20 events/s live)"
-SIM_ADDR=127.0.0.1:$SIM_PORT SIM_API_KEY=demo-key SIM_RATE=20 SIM_HISTORY=48h \
+echo "demo: pigment-sim on 127.0.0.1:$SIM_PORT (two days of history with planted anomalies, 2 events/s live)"
+SIM_ADDR=127.0.0.1:$SIM_PORT SIM_API_KEY=demo-key SIM_RATE=2 SIM_HISTORY=48h SIM_ANOMALIES=true \
   SIM_HISTORY_EVENTS=50000 SIM_LOG_LEVEL=warn bin/pigment-sim &
 pids+=($!)
 sleep 1
@@ -36,6 +36,12 @@ echo "demo: extract run (in-process Kafka on $BROKER, metrics on 127.0.0.1:9101)
 env -u KAFKA_BROKERS PIGMENT_API_URL=http://127.0.0.1:$SIM_PORT PIGMENT_AUDIT_API_KEY=demo-key \
   PIGMENT_POLL_INTERVAL=5s KAFKA_EMBEDDED_ADDR=$BROKER METRICS_ADDR=127.0.0.1:9101 \
   EXTRACT_PROGRESS_INTERVAL=2s LOG_FORMAT=console bin/extract run &
+pids+=($!)
+sleep 2
+
+echo "demo: detect run (alerts to pigment.audit.alerts)"
+KAFKA_EMBEDDED_ADDR=$BROKER METRICS_ADDR=127.0.0.1:0 DETECT_NAME=demo LOG_LEVEL=warn LOG_FORMAT=console \
+  bin/detect run &
 pids+=($!)
 
 mkdir -p .demo && rm -f .demo/*.log
@@ -64,5 +70,7 @@ pids=()
 echo; echo "demo: checkpoint and runs"
 bin/extract checkpoint show
 bin/extract runs --limit 5
-echo; echo "demo: events delivered per format:"
+echo; echo "demo: records delivered per format (events and alerts):"
 wc -l .demo/*.log
+echo; echo "demo: alerts by rule, as delivered to the HEC file:"
+grep -o '"sourcetype":"pigment:alert".*"rule":"[a-z-]*"' .demo/hec.log | grep -o '"rule":"[a-z-]*"' | sort | uniq -c | sort -rn || true

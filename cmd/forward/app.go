@@ -200,7 +200,14 @@ func (a *app) runForward(ctx context.Context) error {
 	for {
 		topics, missing, err := existingTopics(ctx, admin, a.topics())
 		if err != nil {
-			return err
+			if ctx.Err() != nil {
+				return nil
+			}
+			a.log.Warn().Err(err).Msg("Kafka not reachable; retrying in 5s")
+			if !sleep(ctx, 5*time.Second) {
+				return nil
+			}
+			continue
 		}
 		if len(topics) == 0 {
 			a.log.Warn().Strs("waiting_for", missing).Msg("no topic to read yet; checking again in 10s")

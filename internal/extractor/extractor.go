@@ -232,7 +232,7 @@ const lookbackMargin = time.Hour
 func (x *Extractor) clamp(since time.Time) time.Time {
 	now := x.cfg.Now()
 	t, clamped := pigment.ClampSince(since, now, x.cfg.Lookback-lookbackMargin)
-	if clamped && since.Before(now.Add(-x.cfg.Lookback)) { // not for the margin alone
+	if clamped && since.Before(now.Add(-x.cfg.Lookback-time.Minute)) { // not for the margin alone
 		x.cfg.Logger.Warn().Time("wanted", since).Time("since", t).
 			Msg("start is older than the API's lookback; events before it are no longer served")
 	}
