@@ -71,12 +71,16 @@ func (a *app) runDetect(ctx context.Context) error {
 		return fmt.Errorf("connect to database: %w", err)
 	}
 	defer pool.Close()
-	brokers := a.cfg.Brokers
+	brokers := a.cfg.Kafka.Brokers
 	if len(brokers) == 0 {
-		brokers = []string{a.cfg.EmbeddedAddr}
-		a.log.Warn().Str("broker", a.cfg.EmbeddedAddr).Msg("KAFKA_BROKERS is unset: reading the in-memory broker that extract starts for trying out")
+		brokers = []string{a.cfg.Kafka.EmbeddedAddr}
+		a.log.Warn().Str("broker", a.cfg.Kafka.EmbeddedAddr).Msg("KAFKA_BROKERS is unset: reading the in-memory broker that extract starts for trying out")
 	}
-	pub, err := publish.New(publish.Config{Brokers: brokers, Compression: "lz4", Logger: a.log})
+	tlsCfg, err := a.cfg.Kafka.TLSConfig(a.log)
+	if err != nil {
+		return err
+	}
+	pub, err := publish.New(publish.Config{Brokers: brokers, TLS: tlsCfg, Compression: "lz4", Logger: a.log})
 	if err != nil {
 		return err
 	}
@@ -94,7 +98,7 @@ func (a *app) runDetect(ctx context.Context) error {
 	defer stop()
 	go func() { _ = srv.Run(sctx) }()
 
-	d := &detector{cfg: a.cfg, log: a.log, rules: rules, brokers: brokers, store: detectstore.New(pool), pub: pub, m: newMetrics(reg)}
+	d := &detector{cfg: a.cfg, log: a.log, rules: rules, brokers: brokers, tls: tlsCfg, store: detectstore.New(pool), pub: pub, m: newMetrics(reg)}
 	err = checkpoint.New(pool).RunAsLeader(ctx, "detect:"+a.cfg.Name, a.cfg.StandbyPoll, a.log,
 		func(r string) { role.Store(r) }, d.run)
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {

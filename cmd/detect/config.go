@@ -17,20 +17,19 @@ import (
 
 // Config is every environment variable detect reads (README, "detect").
 type Config struct {
-	Brokers      []string      `env:"KAFKA_BROKERS"`
-	EmbeddedAddr string        `env:"KAFKA_EMBEDDED_ADDR, default=127.0.0.1:19092"`
-	Topic        string        `env:"KAFKA_TOPIC, default=pigment.audit.events"`
-	AlertsTopic  string        `env:"KAFKA_ALERTS_TOPIC, default=pigment.audit.alerts"`
-	DLQTopic     string        `env:"KAFKA_DLQ_TOPIC, default=pigment.audit.dlq"`
-	RulesFile    string        `env:"DETECT_RULES_FILE"`
-	Name         string        `env:"DETECT_NAME, default=detect"`
-	SaveEvery    time.Duration `env:"DETECT_SAVE_INTERVAL, default=1s"`
-	CatchUpLag   int64         `env:"DETECT_CATCHUP_LAG, default=5000"`
-	StandbyPoll  time.Duration `env:"DETECT_STANDBY_POLL, default=1s"`
-	DatabaseURL  string        `env:"DATABASE_URL, default=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"`
-	MetricsAddr  string        `env:"METRICS_ADDR, default=:9103"`
-	LogLevel     string        `env:"LOG_LEVEL, default=info"`
-	LogFormat    string        `env:"LOG_FORMAT, default=json"`
+	Kafka       envcfg.Kafka
+	Topic       string        `env:"KAFKA_TOPIC, default=pigment.audit.events"`
+	AlertsTopic string        `env:"KAFKA_ALERTS_TOPIC, default=pigment.audit.alerts"`
+	DLQTopic    string        `env:"KAFKA_DLQ_TOPIC, default=pigment.audit.dlq"`
+	RulesFile   string        `env:"DETECT_RULES_FILE"`
+	Name        string        `env:"DETECT_NAME, default=detect"`
+	SaveEvery   time.Duration `env:"DETECT_SAVE_INTERVAL, default=1s"`
+	CatchUpLag  int64         `env:"DETECT_CATCHUP_LAG, default=5000"`
+	StandbyPoll time.Duration `env:"DETECT_STANDBY_POLL, default=1s"`
+	DatabaseURL string        `env:"DATABASE_URL, default=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"`
+	MetricsAddr string        `env:"METRICS_ADDR, default=:9103"`
+	LogLevel    string        `env:"LOG_LEVEL, default=info"`
+	LogFormat   string        `env:"LOG_FORMAT, default=json"`
 }
 
 func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
@@ -50,6 +49,9 @@ func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
 	check(c.SaveEvery <= 0, "DETECT_SAVE_INTERVAL must be positive")
 	check(c.CatchUpLag < 0, "DETECT_CATCHUP_LAG must not be negative")
 	check(c.StandbyPoll <= 0, "DETECT_STANDBY_POLL must be positive")
+	if err := c.Kafka.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +32,7 @@ type detector struct {
 	log     zerolog.Logger
 	rules   detect.RuleSet
 	brokers []string
+	tls     *tls.Config
 	store   *detectstore.Store
 	pub     *publish.Publisher
 	m       *metrics
@@ -108,7 +110,8 @@ func (d *detector) restore(ctx context.Context) (*detect.Engine, detectstore.Sna
 // partitions waits for the events topic and returns its partitions.
 func (d *detector) partitions(ctx context.Context) ([]kafka.Partition, error) {
 	for {
-		conn, err := kafka.DialContext(ctx, "tcp", d.brokers[0])
+		dialer := &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: d.tls}
+		conn, err := dialer.DialContext(ctx, "tcp", d.brokers[0])
 		if err == nil {
 			parts, perr := conn.ReadPartitions(d.cfg.Topic)
 			conn.Close()
@@ -129,6 +132,7 @@ func (d *detector) read(ctx context.Context, p kafka.Partition, offsets map[int]
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers: d.brokers, Topic: p.Topic, Partition: p.ID,
 		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 250 * time.Millisecond,
+		Dialer: &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: d.tls, ClientID: "pigment-detect"},
 	})
 	defer r.Close()
 	start := kafka.FirstOffset

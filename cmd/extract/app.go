@@ -3,14 +3,11 @@ package main
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"time"
 
@@ -65,9 +62,9 @@ func (a *app) migrate(ctx context.Context) error {
 // publisher connects to KAFKA_BROKERS or, when it is unset, starts the
 // in-process broker. The returned stop closes both.
 func (a *app) publisher() (*publish.Publisher, func(), error) {
-	brokers, stopBroker := a.cfg.Brokers, func() {}
+	brokers, stopBroker := a.cfg.Kafka.Brokers, func() {}
 	if len(brokers) == 0 {
-		c, err := devkafka.Start(a.cfg.EmbeddedAddr)
+		c, err := devkafka.Start(a.cfg.Kafka.EmbeddedAddr)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -75,7 +72,7 @@ func (a *app) publisher() (*publish.Publisher, func(), error) {
 		a.log.Warn().Strs("brokers", brokers).
 			Msg("KAFKA_BROKERS is unset: using an IN-MEMORY Kafka broker inside this process, for trying out only; its data is lost when extract exits")
 	}
-	tlsCfg, err := a.kafkaTLS()
+	tlsCfg, err := a.cfg.Kafka.TLSConfig(a.log)
 	if err != nil {
 		stopBroker()
 		return nil, nil, err
@@ -93,28 +90,6 @@ func (a *app) publisher() (*publish.Publisher, func(), error) {
 		}
 		stopBroker()
 	}, nil
-}
-
-func (a *app) kafkaTLS() (*tls.Config, error) {
-	if !a.cfg.KafkaTLS {
-		return nil, nil
-	}
-	c := &tls.Config{MinVersion: tls.VersionTLS12}
-	if a.cfg.KafkaCAFile != "" {
-		pem, err := os.ReadFile(a.cfg.KafkaCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("KAFKA_TLS_CA_FILE: %w", err)
-		}
-		c.RootCAs = x509.NewCertPool()
-		if !c.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("KAFKA_TLS_CA_FILE %s: no PEM certificate found", a.cfg.KafkaCAFile)
-		}
-	}
-	if a.cfg.KafkaTLSSkip {
-		c.InsecureSkipVerify = true
-		a.log.Warn().Msg("KAFKA_TLS_INSECURE_SKIP_VERIFY=true: broker certificates are NOT verified")
-	}
-	return c, nil
 }
 
 // client builds the API client drawing from the budget shared by every

@@ -28,15 +28,11 @@ type Config struct {
 	HTTPTimeout     time.Duration `env:"PIGMENT_HTTP_TIMEOUT, default=30s"`
 	MaxAttempts     int           `env:"PIGMENT_MAX_ATTEMPTS, default=8"`
 
-	Brokers         []string `env:"KAFKA_BROKERS"`
-	Topic           string   `env:"KAFKA_TOPIC, default=pigment.audit.events"`
-	DLQTopic        string   `env:"KAFKA_DLQ_TOPIC, default=pigment.audit.dlq"`
-	MaxMessageBytes int      `env:"KAFKA_MAX_MESSAGE_BYTES, default=1000000"`
-	Compression     string   `env:"KAFKA_COMPRESSION, default=lz4"`
-	KafkaTLS        bool     `env:"KAFKA_TLS, default=false"`
-	KafkaCAFile     string   `env:"KAFKA_TLS_CA_FILE"`
-	KafkaTLSSkip    bool     `env:"KAFKA_TLS_INSECURE_SKIP_VERIFY, default=false"`
-	EmbeddedAddr    string   `env:"KAFKA_EMBEDDED_ADDR, default=127.0.0.1:19092"`
+	Topic           string `env:"KAFKA_TOPIC, default=pigment.audit.events"`
+	DLQTopic        string `env:"KAFKA_DLQ_TOPIC, default=pigment.audit.dlq"`
+	MaxMessageBytes int    `env:"KAFKA_MAX_MESSAGE_BYTES, default=1000000"`
+	Compression     string `env:"KAFKA_COMPRESSION, default=lz4"`
+	Kafka           envcfg.Kafka
 
 	DatabaseURL   string        `env:"DATABASE_URL, default=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"`
 	MetricsAddr   string        `env:"METRICS_ADDR"`
@@ -87,7 +83,9 @@ func (c *Config) validate() error {
 	check(c.Topic == "", "KAFKA_TOPIC must not be empty")
 	check(c.DLQTopic == "" || c.DLQTopic == c.Topic, "KAFKA_DLQ_TOPIC must be set and differ from KAFKA_TOPIC")
 	check(c.MaxMessageBytes < 16<<10, "KAFKA_MAX_MESSAGE_BYTES must be at least 16384")
-	check(c.KafkaCAFile != "" && !c.KafkaTLS, "KAFKA_TLS_CA_FILE needs KAFKA_TLS=true")
+	if err := c.Kafka.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	check(c.ProgressEvery <= 0, "EXTRACT_PROGRESS_INTERVAL must be positive")
 	check(c.StandbyPoll <= 0, "EXTRACT_STANDBY_POLL must be positive")
 	if len(errs) > 0 {

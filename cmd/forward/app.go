@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/pigment-siem/pipeline/internal/envcfg"
 	"github.com/pigment-siem/pipeline/internal/forwarder"
 	"github.com/pigment-siem/pipeline/internal/obs"
 	"github.com/pigment-siem/pipeline/internal/publish"
@@ -83,56 +83,23 @@ func (a *app) format(name string) forwarder.Format {
 }
 
 func (a *app) sinkTLS() (*tls.Config, error) {
-	c := &tls.Config{MinVersion: tls.VersionTLS12}
-	if a.cfg.SinkCAFile != "" {
-		pem, err := os.ReadFile(a.cfg.SinkCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("SINK_TLS_CA_FILE: %w", err)
-		}
-		c.RootCAs = x509.NewCertPool()
-		if !c.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("SINK_TLS_CA_FILE %s: no PEM certificate found", a.cfg.SinkCAFile)
-		}
-	}
-	if a.cfg.SinkSkipVerify {
-		c.InsecureSkipVerify = true
-		a.log.Warn().Msg("SINK_TLS_INSECURE_SKIP_VERIFY=true: the SIEM's certificate is NOT verified")
-	}
-	return c, nil
+	return envcfg.TLS("SINK_TLS", a.cfg.SinkCAFile, a.cfg.SinkSkipVerify, a.log)
 }
 
 // brokers are KAFKA_BROKERS, or the demo's in-memory broker of extract.
 func (a *app) brokers() []string {
-	if len(a.cfg.Brokers) > 0 {
-		return a.cfg.Brokers
+	if len(a.cfg.Kafka.Brokers) > 0 {
+		return a.cfg.Kafka.Brokers
 	}
-	a.log.Warn().Str("broker", a.cfg.EmbeddedAddr).
+	a.log.Warn().Str("broker", a.cfg.Kafka.EmbeddedAddr).
 		Msg("KAFKA_BROKERS is unset: reading the in-memory broker that extract starts for trying out")
-	return []string{a.cfg.EmbeddedAddr}
-}
-
-func (a *app) kafkaTLS() (*tls.Config, error) {
-	if !a.cfg.KafkaTLS {
-		return nil, nil
-	}
-	c := &tls.Config{MinVersion: tls.VersionTLS12}
-	if a.cfg.KafkaCAFile != "" {
-		pem, err := os.ReadFile(a.cfg.KafkaCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("KAFKA_TLS_CA_FILE: %w", err)
-		}
-		c.RootCAs = x509.NewCertPool()
-		if !c.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("KAFKA_TLS_CA_FILE %s: no PEM certificate found", a.cfg.KafkaCAFile)
-		}
-	}
-	return c, nil
+	return []string{a.cfg.Kafka.EmbeddedAddr}
 }
 
 // reader joins the consumer group on the topics forward delivers. Offsets
 // are committed explicitly (CommitInterval 0), never by the reader itself.
 func (a *app) reader(brokers []string, group string, topics []string) (*kafka.Reader, error) {
-	tlsCfg, err := a.kafkaTLS()
+	tlsCfg, err := a.cfg.Kafka.TLSConfig(a.log)
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +207,7 @@ func (a *app) runForward(ctx context.Context) error {
 
 // admin is a client for metadata and offsets.
 func (a *app) admin(brokers []string) (*kafka.Client, error) {
-	tlsCfg, err := a.kafkaTLS()
+	tlsCfg, err := a.cfg.Kafka.TLSConfig(a.log)
 	if err != nil {
 		return nil, err
 	}
@@ -335,7 +302,7 @@ func closeSink(s forwarder.Sink) {
 // dlqWriter writes dead letters with acks=all; batches are committed only
 // after it returned.
 func (a *app) dlqWriter(brokers []string) (*publish.Publisher, func(), error) {
-	tlsCfg, err := a.kafkaTLS()
+	tlsCfg, err := a.cfg.Kafka.TLSConfig(a.log)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -15,16 +15,13 @@ import (
 type Config struct {
 	Sink string `env:"SINK"`
 
-	Brokers        []string      `env:"KAFKA_BROKERS"`
-	EmbeddedAddr   string        `env:"KAFKA_EMBEDDED_ADDR, default=127.0.0.1:19092"`
+	Kafka          envcfg.Kafka
 	Topic          string        `env:"KAFKA_TOPIC, default=pigment.audit.events"`
 	AlertsTopic    string        `env:"KAFKA_ALERTS_TOPIC, default=pigment.audit.alerts"`
 	IncludeAlerts  bool          `env:"FORWARD_ALERTS, default=true"`
 	DLQTopic       string        `env:"KAFKA_DLQ_TOPIC, default=pigment.audit.dlq"`
 	GroupID        string        `env:"KAFKA_GROUP_ID"`
 	SessionTimeout time.Duration `env:"KAFKA_SESSION_TIMEOUT, default=10s"`
-	KafkaTLS       bool          `env:"KAFKA_TLS, default=false"`
-	KafkaCAFile    string        `env:"KAFKA_TLS_CA_FILE"`
 	BatchSize      int           `env:"FORWARD_BATCH_SIZE, default=1000"`
 	BatchBytes     int           `env:"FORWARD_BATCH_BYTES, default=4194304"`
 	BatchWait      time.Duration `env:"FORWARD_BATCH_WAIT, default=200ms"`
@@ -126,7 +123,9 @@ func (c *Config) validate() []error {
 	check(c.BatchWait <= 0, "FORWARD_BATCH_WAIT must be positive")
 	check(c.RetryMax <= 0, "FORWARD_RETRY_MAX must be positive")
 	check(c.ShutdownGrace <= 0, "FORWARD_SHUTDOWN_GRACE must be positive")
-	check(c.KafkaCAFile != "" && !c.KafkaTLS, "KAFKA_TLS_CA_FILE needs KAFKA_TLS=true")
+	if err := c.Kafka.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errs
 }
 
