@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -78,9 +77,13 @@ func (d *detector) run(ctx context.Context) error {
 		case err := <-errc:
 			return err
 		case <-ctx.Done():
+			// A last save, so a restart need not re-read what was processed.
 			fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 			defer fcancel()
-			return errors.Join(ctx.Err(), s.save(fctx))
+			if err := s.save(fctx); err != nil {
+				d.log.Error().Err(err).Msg("final save failed; the next start re-reads from the last saved offsets")
+			}
+			return ctx.Err()
 		}
 	}
 }
