@@ -24,7 +24,6 @@ type Config struct {
 	RulesFile   string        `env:"DETECT_RULES_FILE"`
 	Name        string        `env:"DETECT_NAME, default=detect"`
 	SaveEvery   time.Duration `env:"DETECT_SAVE_INTERVAL, default=1s"`
-	CatchUpLag  int64         `env:"DETECT_CATCHUP_LAG, default=5000"`
 	StandbyPoll time.Duration `env:"DETECT_STANDBY_POLL, default=1s"`
 	DatabaseURL string        `env:"DATABASE_URL, default=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"`
 	MetricsAddr string        `env:"METRICS_ADDR, default=:9103"`
@@ -47,7 +46,6 @@ func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
 	check(c.DLQTopic == "" || c.DLQTopic == c.Topic, "KAFKA_DLQ_TOPIC must be set and differ from KAFKA_TOPIC")
 	check(c.Name == "", "DETECT_NAME must not be empty")
 	check(c.SaveEvery <= 0, "DETECT_SAVE_INTERVAL must be positive")
-	check(c.CatchUpLag < 0, "DETECT_CATCHUP_LAG must not be negative")
 	check(c.StandbyPoll <= 0, "DETECT_STANDBY_POLL must be positive")
 	if err := c.Kafka.Validate(); err != nil {
 		errs = append(errs, err)

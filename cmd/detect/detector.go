@@ -19,6 +19,8 @@ import (
 
 // detector runs the rules over the events topic while it holds the lock.
 //
+// Windows are decided as the watermark passes them (see watermark).
+//
 // Its position in the topic is kept in Postgres with the rules' state, not
 // in a Kafka consumer group: both are saved in one transaction with the
 // alerts decided since the last save (an outbox), every DETECT_SAVE_INTERVAL.
@@ -201,14 +203,15 @@ func alertMessage(topic, id, rule, severity, actor string, payload []byte) kafka
 
 // session is the state of one leadership term between saves.
 type session struct {
-	d       *detector
-	eng     *detect.Engine
-	offsets map[int]int64
-	lags    map[int]int64
-	newest  time.Time
-	pending []detect.Alert
-	dead    []kafka.Message
-	dirty   bool // events processed since the last save
+	d        *detector
+	eng      *detect.Engine
+	offsets  map[int]int64
+	lags     map[int]int64
+	newest   time.Time // newest event time processed
+	complete time.Time // newest completeBefore header seen
+	pending  []detect.Alert
+	dead     []kafka.Message
+	dirty    bool // events processed since the last save
 }
 
 func (s *session) handle(f fetched) {
@@ -223,6 +226,13 @@ func (s *session) handle(f fetched) {
 		return
 	}
 	s.d.m.events.Inc()
+	for _, h := range m.Headers {
+		if h.Key == publish.HeaderCompleteBefore {
+			if c, err := time.Parse(time.RFC3339Nano, string(h.Value)); err == nil && c.After(s.complete) {
+				s.complete = c
+			}
+		}
+	}
 	t := ev.Time
 	if t.IsZero() {
 		t = ev.Ingested
@@ -233,22 +243,30 @@ func (s *session) handle(f fetched) {
 	s.pending = append(s.pending, s.eng.Process(&ev)...)
 }
 
-// caughtUp reports whether every partition read so far is within
-// DETECT_CATCHUP_LAG records of its end. Until then windows are not
-// decided: a backlog arrives newest page first, so the newest event time
-// says nothing yet about the older events still to come.
-func (s *session) caughtUp() bool {
+// watermark is the event time before which no event is still to come,
+// minus the rules' lateness. Pigment serves newest first, so the newest
+// event time seen says nothing about older events of the same run still to
+// come; extract says on each record (completeBefore) the ingestion time
+// before which everything is in the topic, and an event is never ingested
+// before it happened. Records without that header fall back to the newest
+// event time.
+func (s *session) watermark() time.Time {
+	bound := s.newest
+	if !s.complete.IsZero() && s.complete.Before(bound) {
+		bound = s.complete
+	}
+	if bound.IsZero() {
+		return bound
+	}
+	return bound.Add(-s.eng.Lateness())
+}
+
+func (s *session) updateLag() {
 	var total int64
 	for _, l := range s.lags {
 		total += max(l, 0)
 	}
 	s.d.m.lag.Set(float64(total))
-	for _, l := range s.lags {
-		if l > s.d.cfg.CatchUpLag {
-			return false
-		}
-	}
-	return true
 }
 
 // save advances the watermark when caught up, then saves state, offsets and
@@ -258,8 +276,8 @@ func (s *session) save(ctx context.Context) error {
 		return nil
 	}
 	s.dirty = false
-	if !s.newest.IsZero() && s.caughtUp() {
-		wm := s.newest.Add(-s.eng.Lateness())
+	s.updateLag()
+	if wm := s.watermark(); !wm.IsZero() {
 		s.pending = append(s.pending, s.eng.Advance(wm)...)
 		s.d.m.watermark.Set(float64(wm.Unix()))
 	}

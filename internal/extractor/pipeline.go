@@ -52,7 +52,7 @@ func (x *Extractor) writeLoop(ctx context.Context, pages <-chan fetched, run *ch
 			return err
 		}
 		p := plan(planIn{
-			page: f.page, seen: seen, until: run.Until,
+			page: f.page, seen: seen, until: run.Until, since: run.Since,
 			topic: x.cfg.Topic, dlqTopic: x.cfg.DLQTopic, maxBytes: x.cfg.MaxMessageBytes, now: x.cfg.Now(),
 		}, high)
 		select { // a slot per page written and not yet committed

@@ -23,6 +23,7 @@ type planIn struct {
 	page     *pigment.Page
 	seen     map[string]struct{}
 	until    time.Time // zero: no upper bound
+	since    time.Time // the run's ingestedSince: everything before it is in the topic
 	topic    string
 	dlqTopic string
 	maxBytes int
@@ -62,6 +63,7 @@ func plan(in planIn, high time.Time) planOut {
 		inPage[ev.ID] = struct{}{}
 		out.commit.Produced = append(out.commit.Produced, checkpoint.Seen{ID: ev.ID, Ingestion: ev.IngestionTime})
 		msg := publish.EventMessage(in.topic, ev)
+		msg.Headers = append(msg.Headers, publish.CompleteBefore(in.since))
 		if size := publish.Size(msg); size > in.maxBytes {
 			reason := fmt.Sprintf("oversized: event %s is %d bytes, over KAFKA_MAX_MESSAGE_BYTES %d", ev.ID, size, in.maxBytes)
 			msg = publish.DeadLetter(in.dlqTopic, ev.Raw, reason, in.maxBytes, in.now)

@@ -200,12 +200,22 @@ func newPlan(c *Config, w *workspace, start time.Time) *plan {
 	p.home = make([][2]int, n)
 	p.actor = make(map[string]int, len(anomalyKinds))
 	next := 0
+	// Quiet members work in two ordinary applications: never in those
+	// holding people or consolidated financial data (sensitiveApps), which
+	// a detector may watch, so that control members stay silent.
+	var ordinary []int
+	for a, app := range w.apps {
+		if !sensitiveApps[app.name] {
+			ordinary = append(ordinary, a)
+		}
+	}
 	take := func(class uint8) int {
 		i := perm[next] + 1
 		next++
 		p.class[i] = class
-		a := rng.IntN(len(w.apps))
-		p.home[i] = [2]int{a, (a + 1 + rng.IntN(max(len(w.apps)-1, 1))) % len(w.apps)}
+		a := rng.IntN(len(ordinary))
+		b := (a + 1 + rng.IntN(max(len(ordinary)-1, 1))) % len(ordinary)
+		p.home[i] = [2]int{ordinary[a], ordinary[b]}
 		return i
 	}
 	for _, k := range anomalyKinds {
@@ -503,3 +513,7 @@ func spikeCount(c *Config, p *plan) int {
 	}
 	return min(max(int(10*normal+0.5), 100), 50000)
 }
+
+// sensitiveApps are the applications of the workspace that hold people or
+// consolidated financial data; the default detection rules list them.
+var sensitiveApps = map[string]bool{"Headcount Planning": true, "Workforce 2026": true, "P&L Consolidation": true}

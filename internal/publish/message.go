@@ -12,20 +12,25 @@ import (
 // Header names of the topic contract (README, "Topic contract"). They are
 // stable: consumers filter and route on them without parsing the value.
 const (
-	HeaderEventID       = "eventId"
-	HeaderEventType     = "eventType"
-	HeaderIngestion     = "ingestionTimestamp"
-	HeaderContentType   = "contentType"
-	HeaderProducer      = "producer"
-	HeaderDLQReason     = "dlq.reason"
-	HeaderDLQStage      = "dlq.stage"
-	HeaderDLQTime       = "dlq.time"
-	HeaderDLQSize       = "dlq.originalSize"
-	HeaderDLQTruncated  = "dlq.truncated"
-	contentTypeJSON     = "application/json"
-	producerName        = "pigment-extract"
-	dlqStageExtract     = "extract"
-	dlqOversizedReserve = 4 << 10 // room left for headers in a truncated DLQ record
+	HeaderEventID     = "eventId"
+	HeaderEventType   = "eventType"
+	HeaderIngestion   = "ingestionTimestamp"
+	HeaderContentType = "contentType"
+	// HeaderCompleteBefore is an ingestion time before which every event
+	// is already in the topic (the run's ingestedSince): consumers that
+	// decide on event-time windows know no older event is still to come,
+	// save for the ingestion lag.
+	HeaderCompleteBefore = "completeBefore"
+	HeaderProducer       = "producer"
+	HeaderDLQReason      = "dlq.reason"
+	HeaderDLQStage       = "dlq.stage"
+	HeaderDLQTime        = "dlq.time"
+	HeaderDLQSize        = "dlq.originalSize"
+	HeaderDLQTruncated   = "dlq.truncated"
+	contentTypeJSON      = "application/json"
+	producerName         = "pigment-extract"
+	dlqStageExtract      = "extract"
+	dlqOversizedReserve  = 4 << 10 // room left for headers in a truncated DLQ record
 )
 
 // EventMessage builds the Kafka record for one audit event: the value is the
@@ -48,6 +53,11 @@ func EventMessage(topic string, ev pigment.Event) kafka.Message {
 			{Key: HeaderProducer, Value: []byte(producerName)},
 		},
 	}
+}
+
+// CompleteBefore is the HeaderCompleteBefore header for time t.
+func CompleteBefore(t time.Time) kafka.Header {
+	return kafka.Header{Key: HeaderCompleteBefore, Value: []byte(t.UTC().Format(time.RFC3339Nano))}
 }
 
 // DeadLetter builds a dead-letter record for bytes that could not be
