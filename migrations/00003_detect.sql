@@ -8,6 +8,7 @@ CREATE TABLE detect_state (
     name       text        PRIMARY KEY,
     state      bytea       NOT NULL,
     offsets    jsonb       NOT NULL,
+    complete   jsonb       NOT NULL DEFAULT '{}',
     watermark  timestamptz,
     updated_at timestamptz NOT NULL DEFAULT now()
 );

@@ -65,7 +65,12 @@ func (d *detector) run(ctx context.Context) error {
 	for _, p := range parts {
 		go d.read(rctx, p, snap.Offsets, recs, errc)
 	}
-	s := &session{d: d, eng: eng, offsets: snap.Offsets, lags: map[int]int64{}}
+	if snap.Complete == nil {
+		snap.Complete = map[int]time.Time{}
+	}
+	s := &session{d: d, eng: eng, offsets: snap.Offsets, complete: snap.Complete, lags: map[int]int64{},
+		parts: parts, admin: &kafka.Client{Addr: kafka.TCP(d.brokers...), Timeout: 10 * time.Second,
+			Transport: &kafka.Transport{TLS: d.tls, ClientID: "pigment-detect"}}}
 	tick := time.NewTicker(d.cfg.SaveEvery)
 	defer tick.Stop()
 	for {
@@ -207,8 +212,10 @@ type session struct {
 	eng      *detect.Engine
 	offsets  map[int]int64
 	lags     map[int]int64
-	newest   time.Time // newest event time processed
-	complete time.Time // newest completeBefore header seen
+	newest   time.Time         // newest event time processed
+	complete map[int]time.Time // per partition, the newest completeBefore header read there
+	parts    []kafka.Partition
+	admin    *kafka.Client
 	pending  []detect.Alert
 	dead     []kafka.Message
 	dirty    bool // events processed since the last save
@@ -228,8 +235,8 @@ func (s *session) handle(f fetched) {
 	s.d.m.events.Inc()
 	for _, h := range m.Headers {
 		if h.Key == publish.HeaderCompleteBefore {
-			if c, err := time.Parse(time.RFC3339Nano, string(h.Value)); err == nil && c.After(s.complete) {
-				s.complete = c
+			if c, err := time.Parse(time.RFC3339Nano, string(h.Value)); err == nil && c.After(s.complete[m.Partition]) {
+				s.complete[m.Partition] = c
 			}
 		}
 	}
@@ -244,21 +251,63 @@ func (s *session) handle(f fetched) {
 }
 
 // watermark is the event time before which no event is still to come,
-// minus the rules' lateness. Pigment serves newest first, so the newest
-// event time seen says nothing about older events of the same run still to
-// come; extract says on each record (completeBefore) the ingestion time
-// before which everything is in the topic, and an event is never ingested
-// before it happened. Records without that header fall back to the newest
-// event time.
-func (s *session) watermark() time.Time {
-	bound := s.newest
-	if !s.complete.IsZero() && s.complete.Before(bound) {
-		bound = s.complete
+// minus the rules' lateness, or zero when that is not known yet.
+//
+// Pigment serves newest first, so the newest event time seen says nothing
+// about older events of the same run still to come. Extract says on each
+// record (completeBefore) the ingestion time before which every event is
+// already in the topic, and an event is never ingested before it happened.
+// Reading such a record on a partition means every earlier record of that
+// partition was read (Kafka keeps a partition's order), so a partition
+// vouches for its own newest completeBefore; a partition read to its end
+// (ends, fetched at each save) vouches for the newest one read anywhere.
+// The bound is the least of these, so it depends on the records read, not
+// on the timing of reads across partitions or of saves.
+func (s *session) watermark(ends map[int]int64) time.Time {
+	var newestComplete time.Time
+	for _, c := range s.complete {
+		if c.After(newestComplete) {
+			newestComplete = c
+		}
+	}
+	bound := newestComplete
+	for _, p := range s.parts {
+		if s.offsets[p.ID] >= ends[p.ID] {
+			continue // read to its end
+		}
+		if c := s.complete[p.ID]; c.Before(bound) {
+			bound = c
+		}
+	}
+	if s.newest.Before(bound) {
+		bound = s.newest
 	}
 	if bound.IsZero() {
 		return bound
 	}
 	return bound.Add(-s.eng.Lateness())
+}
+
+// ends returns each partition's end offset, or nil if Kafka cannot say now
+// (the watermark then waits for the next save).
+func (s *session) ends(ctx context.Context) map[int]int64 {
+	reqs := make([]kafka.OffsetRequest, len(s.parts))
+	for i, p := range s.parts {
+		reqs[i] = kafka.LastOffsetOf(p.ID)
+	}
+	resp, err := s.admin.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{s.d.cfg.Topic: reqs}})
+	if err != nil {
+		s.d.log.Warn().Err(err).Msg("read end offsets; the watermark waits")
+		return nil
+	}
+	ends := map[int]int64{}
+	for _, p := range resp.Topics[s.d.cfg.Topic] {
+		if p.Error != nil {
+			return nil
+		}
+		ends[p.Partition] = p.LastOffset
+	}
+	return ends
 }
 
 func (s *session) updateLag() {
@@ -277,9 +326,11 @@ func (s *session) save(ctx context.Context) error {
 	}
 	s.dirty = false
 	s.updateLag()
-	if wm := s.watermark(); !wm.IsZero() {
-		s.pending = append(s.pending, s.eng.Advance(wm)...)
-		s.d.m.watermark.Set(float64(wm.Unix()))
+	if ends := s.ends(ctx); ends != nil {
+		if wm := s.watermark(ends); !wm.IsZero() {
+			s.pending = append(s.pending, s.eng.Advance(wm)...)
+			s.d.m.watermark.Set(float64(wm.Unix()))
+		}
 	}
 	if len(s.dead) > 0 {
 		if err := s.d.pub.Write(ctx, s.dead); err != nil {
@@ -300,7 +351,7 @@ func (s *session) save(ctx context.Context) error {
 		outbox[i] = detectstore.Alert{ID: a.ID, Payload: payload}
 		s.d.m.alerts.WithLabelValues(a.Rule, a.Severity).Inc()
 	}
-	snap := detectstore.Snapshot{State: state, Offsets: s.offsets, Watermark: s.eng.Watermark()}
+	snap := detectstore.Snapshot{State: state, Offsets: s.offsets, Complete: s.complete, Watermark: s.eng.Watermark()}
 	if err := s.d.store.Save(ctx, s.d.cfg.Name, snap, outbox); err != nil {
 		return err
 	}

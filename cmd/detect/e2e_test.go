@@ -38,14 +38,6 @@ var knownMisses = map[string]string{
 	// D 16:00 only 7 windows are behind it. A History of 48h or more would
 	// give the rule its baseline.
 	pigmentsim.AnomalyActivitySpike: "activity-spike needs 24 windows of baseline; the backlog has 7 before the spike",
-	// A bug, not a limitation: the backlog arrives newest first, so the
-	// member's 13:30 login and 13:31 access are processed before their 13:00
-	// deactivation. The rule keeps recent events for exactly that case, but
-	// remember (internal/detect/instant.go) skips every event while
-	// e.wm-e.cfg.lateness overflows (wm is math.MinInt64 until the first
-	// Advance), so nothing is kept before the first save. Remove this entry
-	// once fixed.
-	pigmentsim.AnomalyActivityAfterDeactivation: "deactivated-activity: recent events are not remembered before the first Advance (int64 overflow)",
 }
 
 // knownControlAlerts are rules allowed to alert on a control actor, and

@@ -34,6 +34,7 @@ type rule struct {
 	winDaily   bool  // windows are local days
 	supDaily   bool
 	scopes     []scope
+	slots      []int           // per scope: its counting slot (keyEntry.cells, Engine.wsRefs)
 	apps       map[string]bool // sensitive applications (ids and lower-cased names)
 	ranks      map[string]int  // lower-cased account type -> rank
 	alpha      float64         // spike: EWMA weight of the newest window
@@ -50,6 +51,7 @@ type config struct {
 	evidenceCap int
 	maxActors   int
 	horizon     int64 // the longest period a rule keeps open (window or suppression)
+	slots       int   // counting slots: one per scope of each counting rule
 }
 
 // compile checks rs and builds the engine's configuration.
@@ -84,6 +86,10 @@ func compile(rs RuleSet) (*config, error) {
 			return nil, fmt.Errorf("detect: rule %s: %w", r.ID, err)
 		}
 		cr.idx = uint8(len(c.rules))
+		for range cr.scopes {
+			cr.slots = append(cr.slots, c.slots)
+			c.slots++
+		}
 		c.rules = append(c.rules, cr)
 		c.horizon = max(c.horizon, cr.window, cr.sup)
 	}

@@ -32,12 +32,12 @@ func scopeValue(s scope, ev *transform.Event) (string, bool) {
 // Threshold.
 func (e *Engine) threshold(r *rule, ev *transform.Event, t int64) bool {
 	inTime := true
-	for _, s := range r.scopes {
+	for si, s := range r.scopes {
 		v, ok := scopeValue(s, ev)
 		if !ok {
 			continue
 		}
-		c := e.cellFor(r, s, v, t, ev)
+		c := e.cellFor(r, si, s, v, t, ev)
 		if c == nil {
 			inTime = false
 			continue
@@ -60,7 +60,7 @@ func (e *Engine) distinct(r *rule, ev *transform.Event, t int64) bool {
 	if v == "" || app == "" {
 		return true
 	}
-	c := e.cellFor(r, scopeActor, v, t, ev)
+	c := e.cellFor(r, 0, scopeActor, v, t, ev)
 	if c == nil {
 		return false
 	}
@@ -69,10 +69,12 @@ func (e *Engine) distinct(r *rule, ev *transform.Event, t int64) bool {
 	if len(c.distinct) > r.Threshold || slices.Contains(c.distinct, app) {
 		return true
 	}
-	c.distinct = append(c.distinct, strings.Clone(app))
-	if len(c.evidence) < e.cfg.evidenceCap {
-		c.evidence = append(c.evidence, strings.Clone(ev.ID))
+	if e.curApp != nil {
+		c.distinct = append(c.distinct, e.curApp.name)
+	} else {
+		c.distinct = append(c.distinct, strings.Clone(app))
 	}
+	c.addEvidence(ev.ID, e.cfg.evidenceCap)
 	if !c.emitted && len(c.distinct) > r.Threshold {
 		c.emitted = true
 		c.count = len(c.distinct)
@@ -96,7 +98,7 @@ func (e *Engine) countAlert(r *rule, s scope, v string, c *cell, desc string) {
 		a.Application = v
 	}
 	a.Count = c.count
-	a.Evidence = slices.Clone(c.evidence)
+	a.Evidence = c.evidence()
 	a.Description = desc
 	e.push(a)
 }

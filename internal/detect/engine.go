@@ -30,22 +30,33 @@ const (
 // one for the topic).
 type Engine struct {
 	cfg   *config
-	types map[string]uint64 // event type -> bit set of the rules it concerns
+	types map[string]*typeInfo // event type -> the rules it concerns, interned name
 
-	cells     map[cellKey]*cell // open counting windows
-	nextClose int64             // earliest end among cells (MaxInt64: none)
-	sup       map[supKey]int64  // alerts emitted: (rule, key, period) -> period end
-	seen      map[int64]map[uint64]struct{}
-	actors    map[string]*actor  // location history and last login
-	baselines map[baseKey]*ewma  // spike baselines
-	deact     map[string]int64   // deactivated member -> deactivation time
-	recent    map[string]*recent // deactivation rule: last events per actor
-	typeNames map[string]string  // interned event types
-	epoch     []int64            // per rule: the earliest window start seen (spike warm-up)
-	wm        int64              // watermark, Unix ns
-	lastScan  int64              // watermark of the last inactive-members scan
-	winCache  []periods          // per rule
-	supCache  []periods          // per rule
+	cells     map[cellKey]*cell    // open counting windows
+	nextClose int64                // earliest end among cells (MaxInt64: none)
+	sup       map[supKey]int64     // alerts emitted: (rule, key, period) -> period end
+	supNext   int64                // earliest end among sup (MaxInt64: none)
+	seen      map[int64]*idSet     // hour of event time -> hashes of the event IDs counted
+	seenB     int64                // the hour of seenS
+	seenS     *idSet               // the set of the last hour looked up (nil: none)
+	actors    map[string]*actor    // location history and last login
+	baselines map[baseKey]*ewma    // spike baselines
+	deact     map[string]int64     // deactivated member -> deactivation time
+	recent    map[string]*recent   // deactivation rule: last events per actor
+	keys      map[string]*keyEntry // per-key cache (actors, applications)
+	wsRefs    []cellRef            // per counting slot: the workspace's current cell
+	deactGen  uint64               // changes whenever deact does
+	free      []*cell              // closed cells for reuse
+	closing   []closing            // scratch for closeCells
+	cellGen   uint64               // generation of the last cell handed out
+	curActor  *keyEntry            // the event's actor (nil: none), during Process
+	curApp    *keyEntry            // the event's application (nil: none)
+	epoch     []int64              // per rule: the earliest window start seen (spike warm-up)
+	wm        int64                // watermark, Unix ns
+	lastScan  int64                // watermark of the last inactive-members scan
+	winCache  []periods            // per rule
+	zones     []zoneCache          // per rule (off-hours)
+	supCache  []periods            // per rule
 	stats     Stats
 	out       []Alert
 }
@@ -74,9 +85,17 @@ type cell struct {
 	fails       int // failed logins
 	first, last int64
 	emitted     bool
+	gen         uint64   // changes when the cell closes (see cellRef)
 	email, app  string   // for the alert: actor email, application name
-	evidence    []string // event IDs, capped
+	ev          []byte   // evidence: event IDs, capped, concatenated
+	evEnd       []uint32 // end of each evidence ID in ev
 	distinct    []string // distinct applications (broad access), capped
+}
+
+// typeInfo is what the engine knows about an event type.
+type typeInfo struct {
+	mask uint64 // bit set of the rules it concerns
+	name string // interned copy
 }
 
 // supKey names one suppression period of one rule and key.
@@ -98,20 +117,24 @@ func NewEngine(rules RuleSet) (*Engine, error) {
 	n := len(cfg.rules)
 	e := &Engine{
 		cfg:       cfg,
-		types:     map[string]uint64{},
+		types:     map[string]*typeInfo{},
 		cells:     map[cellKey]*cell{},
 		nextClose: math.MaxInt64,
 		sup:       map[supKey]int64{},
-		seen:      map[int64]map[uint64]struct{}{},
+		supNext:   math.MaxInt64,
+		seen:      map[int64]*idSet{},
 		actors:    map[string]*actor{},
 		baselines: map[baseKey]*ewma{},
 		deact:     map[string]int64{},
 		recent:    map[string]*recent{},
-		typeNames: map[string]string{},
+		keys:      map[string]*keyEntry{},
+		wsRefs:    make([]cellRef, cfg.slots),
+		deactGen:  1,
 		epoch:     make([]int64, n),
 		wm:        math.MinInt64,
 		lastScan:  math.MinInt64,
 		winCache:  make([]periods, n),
+		zones:     make([]zoneCache, n),
 		supCache:  make([]periods, n),
 	}
 	for i := range e.epoch {
@@ -162,13 +185,26 @@ func (e *Engine) Process(ev *transform.Event) []Alert {
 		e.stats.Duplicates++
 		return nil
 	}
+	mask := e.rulesFor(ev.Type).mask
+	if mask == 0 {
+		return nil
+	}
+	// Look the event's keys up once: rules reach their state through them.
+	e.curActor, e.curApp = nil, nil
+	if v := actorKey(ev); v != "" {
+		e.curActor = e.entry(v, t)
+	}
+	if v := cmpOr(ev.AppID, ev.AppName); v != "" {
+		e.curApp = e.entry(v, t)
+	}
 	late := false
-	for mask := e.rulesFor(ev.Type); mask != 0; mask &= mask - 1 {
+	for ; mask != 0; mask &= mask - 1 {
 		r := e.cfg.rules[bits.TrailingZeros64(mask)]
 		if !e.apply(r, ev, t) {
 			late = true
 		}
 	}
+	e.curActor, e.curApp = nil, nil
 	if late {
 		e.stats.Late++
 	}
@@ -229,35 +265,27 @@ func (e *Engine) Advance(watermark time.Time) []Alert {
 	return e.out
 }
 
-// rulesFor returns the rules an event type concerns, cached per type.
-func (e *Engine) rulesFor(typ string) uint64 {
-	if m, ok := e.types[typ]; ok {
-		return m
+// rulesFor returns the rules an event type concerns and its interned
+// name, cached per type.
+func (e *Engine) rulesFor(typ string) *typeInfo {
+	if ti := e.types[typ]; ti != nil {
+		return ti
 	}
-	var m uint64
+	ti := &typeInfo{name: strings.Clone(typ)}
 	for i, r := range e.cfg.rules {
 		if r.match.match(typ) {
-			m |= 1 << i
+			ti.mask |= 1 << i
 		}
 	}
 	if len(e.types) < 4096 { // event types are few; do not grow without bound
-		e.types[strings.Clone(typ)] = m
+		e.types[ti.name] = ti
 	}
-	return m
+	return ti
 }
 
 // typeName returns a copy of typ that does not alias an event's bytes,
 // interned: event types are few.
-func (e *Engine) typeName(typ string) string {
-	if s, ok := e.typeNames[typ]; ok {
-		return s
-	}
-	s := strings.Clone(typ)
-	if len(e.typeNames) < 4096 {
-		e.typeNames[s] = s
-	}
-	return s
-}
+func (e *Engine) typeName(typ string) string { return e.rulesFor(typ).name }
 
 // window returns the counting window of rule r holding t.
 func (e *Engine) window(r *rule, t int64) (int64, int64) {
@@ -269,25 +297,59 @@ func (e *Engine) period(r *rule, t int64) (int64, int64) {
 	return e.supCache[r.idx].get(t, r.sup, r.supDaily, r.loc)
 }
 
-// cellFor returns the cell of rule r, scope s and value v for the window
-// holding t, creating it, or nil when that window is closed.
-func (e *Engine) cellFor(r *rule, s scope, v string, t int64, ev *transform.Event) *cell {
+// cellFor returns the cell of rule r, its si-th scope s and value v (the
+// event's key for s) for the window holding t, creating it, or nil when
+// that window is closed. The key's cache entry remembers the cell, so the
+// next event of the key in the window skips the map.
+func (e *Engine) cellFor(r *rule, si int, s scope, v string, t int64, ev *transform.Event) *cell {
 	start, end := e.window(r, t)
 	if end <= e.wm {
 		return nil
 	}
+	var ref *cellRef
+	var ke *keyEntry
+	switch s {
+	case scopeActor:
+		ke = e.curActor
+	case scopeApp:
+		ke = e.curApp
+	case scopeWorkspace:
+		ref = &e.wsRefs[r.slots[si]]
+	}
+	if ke != nil {
+		ref = &ke.cells[r.slots[si]]
+	}
+	if ref != nil && ref.c != nil && ref.c.gen == ref.gen && ref.c.start == start {
+		return ref.c
+	}
 	k := cellKey{rule: r.idx, scope: s, start: start, value: v}
 	c := e.cells[k]
 	if c == nil {
-		k.value = strings.Clone(v)
-		c = &cell{start: start, end: end, first: t, last: t}
+		c = e.newCell()
+		c.start, c.end, c.first, c.last = start, end, t, t
+		if ke != nil {
+			k.value = ke.name
+		} else {
+			k.value = strings.Clone(v)
+		}
 		if s == scopeActor {
-			c.email = strings.Clone(ev.ActorEmail)
+			if ke != nil {
+				c.email = ke.emailOf(ev)
+			} else {
+				c.email = strings.Clone(ev.ActorEmail)
+			}
 		} else if s == scopeApp {
-			c.app = strings.Clone(cmpOr(ev.AppName, ev.AppID))
+			if ke != nil {
+				c.app = ke.labelOf(cmpOr(ev.AppName, ev.AppID))
+			} else {
+				c.app = strings.Clone(cmpOr(ev.AppName, ev.AppID))
+			}
 		}
 		e.cells[k] = c
 		e.nextClose = min(e.nextClose, end)
+	}
+	if ref != nil {
+		*ref = cellRef{c, c.gen}
 	}
 	return c
 }
@@ -296,9 +358,7 @@ func (e *Engine) cellFor(r *rule, s scope, v string, t int64, ev *transform.Even
 func (c *cell) add(ev *transform.Event, t int64, evidenceCap int) {
 	c.count++
 	c.first, c.last = min(c.first, t), max(c.last, t)
-	if len(c.evidence) < evidenceCap {
-		c.evidence = append(c.evidence, strings.Clone(ev.ID))
-	}
+	c.addEvidence(ev.ID, evidenceCap)
 }
 
 // claim reports whether rule r may alert for (s, v) in the suppression
@@ -312,6 +372,7 @@ func (e *Engine) claim(r *rule, s scope, v string, t int64) (period [2]int64, ok
 	}
 	k.value = strings.Clone(v)
 	e.sup[k] = end
+	e.supNext = min(e.supNext, end)
 	return [2]int64{start, end}, true
 }
 
@@ -325,11 +386,7 @@ func (e *Engine) push(a Alert) {
 // fixed order (end, rule, scope, value) so alerts and baselines do not
 // depend on map order.
 func (e *Engine) closeCells() {
-	type closing struct {
-		k cellKey
-		c *cell
-	}
-	var done []closing
+	done := e.closing[:0]
 	next := int64(math.MaxInt64)
 	for k, c := range e.cells {
 		if c.end <= e.wm {
@@ -351,22 +408,43 @@ func (e *Engine) closeCells() {
 			e.closeFailed(r, d.k, d.c)
 		}
 		delete(e.cells, d.k)
+		e.freeCell(d.c)
+	}
+	clear(done)
+	e.closing = nil
+	if cap(done) <= 4096 { // keep a small scratch, not a burst's
+		e.closing = done[:0]
 	}
 	e.nextClose = next
+}
+
+// closing is a cell closeCells decides.
+type closing struct {
+	k cellKey
+	c *cell
 }
 
 // prune drops suppression records and seen event IDs that no open window
 // can need any more.
 func (e *Engine) prune() {
-	for k, end := range e.sup {
-		if end <= e.wm {
-			delete(e.sup, k)
+	if e.supNext <= e.wm {
+		next := int64(math.MaxInt64)
+		for k, end := range e.sup {
+			if end <= e.wm {
+				delete(e.sup, k)
+			} else {
+				next = min(next, end)
+			}
 		}
+		e.supNext = next
 	}
 	keep := e.cfg.horizon + 2*hour // a day window may last 25h (DST)
 	for b := range e.seen {
 		if b+hour+keep <= e.wm {
 			delete(e.seen, b)
+			if b == e.seenB {
+				e.seenS = nil
+			}
 		}
 	}
 }
@@ -374,32 +452,26 @@ func (e *Engine) prune() {
 // duplicate reports whether an event with this ID and time was already
 // counted, and remembers it. IDs are kept per hour of event time, for as
 // long as a rule's window or suppression period may hold the event.
+//
+// A 64-bit hash of the ID is kept, not the ID: two distinct IDs of one hour
+// collide with probability about n^2/2^65 for n events in that hour (below
+// 3e-8 for a million events an hour), and a collision can only make one
+// event count as a duplicate, lowering one count by one.
 func (e *Engine) duplicate(id string, t int64) bool {
-	h := fnv64(id)
 	b := t - ((t%hour)+hour)%hour
-	s := e.seen[b]
-	if s == nil {
-		if b+hour+e.cfg.horizon+2*hour <= e.wm {
-			return false // too old to be counted anywhere: late
+	s := e.seenS
+	if s == nil || b != e.seenB {
+		s = e.seen[b]
+		if s == nil {
+			if b+hour+e.cfg.horizon+2*hour <= e.wm {
+				return false // too old to be counted anywhere: late
+			}
+			s = e.newIDSet()
+			e.seen[b] = s
 		}
-		s = map[uint64]struct{}{}
-		e.seen[b] = s
+		e.seenB, e.seenS = b, s
 	}
-	if _, ok := s[h]; ok {
-		return true
-	}
-	s[h] = struct{}{}
-	return false
-}
-
-// fnv64 is FNV-1a: stable across processes, so saved IDs stay valid.
-func fnv64(s string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return h
+	return s.add(idHash(id))
 }
 
 // actorKey returns the value actor-scoped rules key an event by: the

@@ -14,12 +14,12 @@ func (e *Engine) failedLogin(r *rule, ev *transform.Event, t int64) bool {
 		return true
 	}
 	inTime := true
-	for _, s := range r.scopes {
+	for si, s := range r.scopes {
 		v, ok := scopeValue(s, ev)
 		if !ok {
 			continue
 		}
-		c := e.cellFor(r, s, v, t, ev)
+		c := e.cellFor(r, si, s, v, t, ev)
 		if c == nil {
 			inTime = false
 			continue

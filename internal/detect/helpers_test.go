@@ -143,10 +143,18 @@ var simNow = time.Date(2025, 6, 10, 12, 0, 0, 0, time.UTC)
 // parsed, in the simulator's (newest ingested first) order.
 func mustSimEvents(tb testing.TB, n int, history time.Duration, members int) []transform.Event {
 	tb.Helper()
-	sim, err := pigmentsim.New(pigmentsim.Config{
-		Seed: 11, APIKey: "k", Members: members, History: history, HistoryEvents: n, PageSize: n,
-		Clock: func() time.Time { return simNow },
-	})
+	return mustSim(tb, pigmentsim.Config{Seed: 11, Members: members, History: history, HistoryEvents: n})
+}
+
+// mustSim returns the backlog of a simulator configured by c (APIKey,
+// PageSize and Clock are set here), parsed, in the simulator's order.
+func mustSim(tb testing.TB, c pigmentsim.Config) []transform.Event {
+	tb.Helper()
+	c.APIKey, c.PageSize, c.Clock = "k", c.HistoryEvents, func() time.Time { return simNow }
+	// With Anomalies the backlog may start before now-History (it always
+	// holds the plant day): ask for a few more days.
+	history := c.History + 96*time.Hour
+	sim, err := pigmentsim.New(c)
 	if err != nil {
 		tb.Fatal(err)
 	}

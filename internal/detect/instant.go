@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -50,7 +51,7 @@ func appName(ev *transform.Event) string {
 func (e *Engine) matchRule(r *rule, ev *transform.Event, t int64) bool {
 	v := actorKey(ev)
 	if len(r.apps) > 0 {
-		if !r.sensitive(ev) {
+		if !e.sensitive(r, ev) {
 			return true
 		}
 		return e.instant(r, scopeActor, v+"|"+cmpOr(ev.AppID, ev.AppName), ev, t, func() string {
@@ -64,6 +65,26 @@ func (e *Engine) matchRule(r *rule, ev *transform.Event, t int64) bool {
 		}
 		return d
 	})
+}
+
+// sensitive reports whether ev is about one of rule r's applications,
+// cached per application (and name).
+func (e *Engine) sensitive(r *rule, ev *transform.Event) bool {
+	k := e.curApp
+	if k == nil {
+		return r.sensitive(ev)
+	}
+	bit := uint64(1) << r.idx
+	if k.sensName != ev.AppName {
+		k.sensName, k.sens, k.sensSet = strings.Clone(ev.AppName), 0, 0
+	}
+	if k.sensSet&bit == 0 {
+		k.sensSet |= bit
+		if r.sensitive(ev) {
+			k.sens |= bit
+		}
+	}
+	return k.sens&bit != 0
 }
 
 // sensitive reports whether ev is about one of the rule's applications.
@@ -102,6 +123,7 @@ func (e *Engine) deactivated(r *rule, ev *transform.Event, t int64) bool {
 			return true
 		}
 		e.deact[strings.Clone(id)] = t
+		e.deactGen++
 		if rc := e.recent[id]; rc != nil {
 			if i := rc.after(t); i >= 0 {
 				x := transform.Event{ID: string(rc.ids[i][:rc.idLen[i]]), Type: rc.types[i], ActorID: id, ActorEmail: rc.email}
@@ -113,6 +135,7 @@ func (e *Engine) deactivated(r *rule, ev *transform.Event, t int64) bool {
 		if id := readExtra(ev).member(); id != "" {
 			if old, ok := e.deact[id]; ok && t >= old {
 				delete(e.deact, id)
+				e.deactGen++
 			}
 		}
 		return true
@@ -122,7 +145,13 @@ func (e *Engine) deactivated(r *rule, ev *transform.Event, t int64) bool {
 		return true
 	}
 	e.remember(v, ev, t)
-	at, ok := e.deact[v]
+	var at int64
+	var ok bool
+	if e.curActor != nil {
+		at, ok = e.deactOf(e.curActor)
+	} else {
+		at, ok = e.deact[v]
+	}
 	if !ok || t <= at {
 		return true
 	}
@@ -147,20 +176,36 @@ type recent struct {
 	types [recentN]string // interned through Engine.types keys
 	email string
 	next  int
+	gone  bool // dropped from Engine.recent (see keyEntry.recent)
 }
 
 // remember records ev as one of the recent events of actor v.
 func (e *Engine) remember(v string, ev *transform.Event, t int64) {
-	if t <= e.wm-e.cfg.lateness {
+	// Before the first Advance e.wm is MinInt64, and subtracting the
+	// lateness from it would wrap around to a huge positive bound.
+	if e.wm != math.MinInt64 && t <= e.wm-e.cfg.lateness {
 		return
 	}
-	rc := e.recent[v]
-	if rc == nil {
-		if len(e.recent) >= e.cfg.maxActors {
-			return
+	ke := e.curActor
+	var rc *recent
+	if ke != nil && ke.recent != nil && !ke.recent.gone {
+		rc = ke.recent
+	} else {
+		rc = e.recent[v]
+		if rc == nil {
+			if len(e.recent) >= e.cfg.maxActors {
+				return
+			}
+			rc = &recent{email: strings.Clone(ev.ActorEmail)}
+			if ke != nil {
+				e.recent[ke.name] = rc
+			} else {
+				e.recent[strings.Clone(v)] = rc
+			}
 		}
-		rc = &recent{email: strings.Clone(ev.ActorEmail)}
-		e.recent[strings.Clone(v)] = rc
+		if ke != nil {
+			ke.recent = rc
+		}
 	}
 	i := rc.next
 	rc.next = (i + 1) % recentN
@@ -186,6 +231,7 @@ func (e *Engine) pruneRecent() {
 	for v, rc := range e.recent {
 		if slices.Max(rc.times[:]) <= e.wm-e.cfg.lateness {
 			delete(e.recent, v)
+			rc.gone = true
 		}
 	}
 }

@@ -22,16 +22,28 @@ type actor struct {
 
 // actorFor returns the state of member v, creating it unless MaxActors is
 // reached (then nil, and Stats.Dropped counts it).
+// v is the event's actor key (Engine.curActor caches the state).
 func (e *Engine) actorFor(v string, ev *transform.Event) *actor {
-	if a := e.actors[v]; a != nil {
-		return a
+	ke := e.curActor
+	if ke != nil && ke.actor != nil {
+		return ke.actor
 	}
-	if len(e.actors) >= e.cfg.maxActors {
-		e.stats.Dropped++
-		return nil
+	a := e.actors[v]
+	if a == nil {
+		if len(e.actors) >= e.cfg.maxActors {
+			e.stats.Dropped++
+			return nil
+		}
+		a = &actor{email: strings.Clone(ev.ActorEmail)}
+		if ke != nil {
+			e.actors[ke.name] = a
+		} else {
+			e.actors[strings.Clone(v)] = a
+		}
 	}
-	a := &actor{email: strings.Clone(ev.ActorEmail)}
-	e.actors[strings.Clone(v)] = a
+	if ke != nil {
+		ke.actor = a
+	}
 	return a
 }
 

@@ -27,12 +27,12 @@ type ewma struct {
 // window is decided when Advance closes it (closeSpike).
 func (e *Engine) spike(r *rule, ev *transform.Event, t int64) bool {
 	inTime := true
-	for _, s := range r.scopes {
+	for si, s := range r.scopes {
 		v, ok := scopeValue(s, ev)
 		if !ok {
 			continue
 		}
-		c := e.cellFor(r, s, v, t, ev)
+		c := e.cellFor(r, si, s, v, t, ev)
 		if c == nil {
 			inTime = false
 			continue

@@ -10,8 +10,10 @@ import (
 	"strings"
 )
 
-// stateVersion is the version of the MarshalState format.
-const stateVersion = 1
+// stateVersion is the version of the MarshalState format. Version 2
+// hashes event IDs with idHash (version 1: FNV-1a); a version 1 state is
+// refused rather than let replayed events count twice.
+const stateVersion = 2
 
 // snapshot is the serialised engine state (encoding/gob). Entries refer to
 // rules by index into Rules, so a state saved under one rule set restores
@@ -88,7 +90,7 @@ func (e *Engine) MarshalState() ([]byte, error) {
 		Epoch: slices.Clone(e.epoch), Stats: e.stats}
 	for k, c := range e.cells {
 		s.Cells = append(s.Cells, snapCell{k.rule, uint8(k.scope), k.start, c.end, c.first, c.last,
-			k.value, c.email, c.app, c.count, c.fails, c.emitted, c.evidence, c.distinct})
+			k.value, c.email, c.app, c.count, c.fails, c.emitted, c.evidence(), c.distinct})
 	}
 	slices.SortFunc(s.Cells, func(a, b snapCell) int {
 		return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Scope, b.Scope), cmp.Compare(a.Start, b.Start), strings.Compare(a.Value, b.Value))
@@ -100,10 +102,7 @@ func (e *Engine) MarshalState() ([]byte, error) {
 		return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Scope, b.Scope), cmp.Compare(a.Start, b.Start), strings.Compare(a.Value, b.Value))
 	})
 	for b, ids := range e.seen {
-		sn := snapSeen{Bucket: b, IDs: make([]uint64, 0, len(ids))}
-		for id := range ids {
-			sn.IDs = append(sn.IDs, id)
-		}
+		sn := snapSeen{Bucket: b, IDs: ids.list()}
 		slices.Sort(sn.IDs)
 		s.Seen = append(s.Seen, sn)
 	}
@@ -153,7 +152,8 @@ func (e *Engine) UnmarshalState(data []byte) error {
 	}
 	fresh, _ := NewEngine(RuleSet{}) // empty maps; cfg and caches below are e's
 	n := *fresh
-	n.cfg, n.types, n.winCache, n.supCache = e.cfg, e.types, e.winCache, e.supCache
+	n.cfg, n.types, n.winCache, n.supCache, n.zones = e.cfg, e.types, e.winCache, e.supCache, e.zones
+	n.wsRefs = make([]cellRef, e.cfg.slots)
 	n.epoch = make([]int64, len(e.epoch))
 	for i := range n.epoch {
 		n.epoch[i] = math.MaxInt64
@@ -171,21 +171,24 @@ func (e *Engine) UnmarshalState(data []byte) error {
 	n.nextClose = math.MaxInt64
 	for _, c := range s.Cells {
 		if j, ok := idx[int(c.Rule)]; ok {
-			n.cells[cellKey{j, scope(c.Scope), c.Start, c.Value}] = &cell{start: c.Start, end: c.End, count: c.Count,
-				fails: c.Fails, first: c.First, last: c.Last, emitted: c.Emitted, email: c.Email, app: c.App,
-				evidence: c.Evidence, distinct: c.Distinct}
+			nc := n.newCell()
+			nc.start, nc.end, nc.count, nc.fails, nc.first, nc.last = c.Start, c.End, c.Count, c.Fails, c.First, c.Last
+			nc.emitted, nc.email, nc.app, nc.distinct = c.Emitted, c.Email, c.App, c.Distinct
+			nc.setEvidence(c.Evidence)
+			n.cells[cellKey{j, scope(c.Scope), c.Start, c.Value}] = nc
 			n.nextClose = min(n.nextClose, c.End)
 		}
 	}
 	for _, x := range s.Sup {
 		if j, ok := idx[int(x.Rule)]; ok {
 			n.sup[supKey{j, scope(x.Scope), x.Start, x.Value}] = x.End
+			n.supNext = min(n.supNext, x.End)
 		}
 	}
 	for _, x := range s.Seen {
-		m := make(map[uint64]struct{}, len(x.IDs))
+		m := &idSet{}
 		for _, id := range x.IDs {
-			m[id] = struct{}{}
+			m.add(id)
 		}
 		n.seen[x.Bucket] = m
 	}

@@ -23,10 +23,12 @@ type Store struct{ pool *pgxpool.Pool }
 func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
 // Snapshot is the detector's state as of Offsets: the next offset to read,
-// per partition of the events topic.
+// per partition of the events topic. Complete is, per partition, the newest
+// completeBefore header read there (see cmd/detect).
 type Snapshot struct {
 	State     []byte
 	Offsets   map[int]int64
+	Complete  map[int]time.Time
 	Watermark time.Time
 }
 
@@ -38,18 +40,21 @@ type Alert struct {
 
 // Load returns the saved snapshot of name; ok is false when there is none.
 func (s *Store) Load(ctx context.Context, name string) (snap Snapshot, ok bool, err error) {
-	var offsets []byte
+	var offsets, complete []byte
 	var wm *time.Time
-	err = s.pool.QueryRow(ctx, `SELECT state, offsets, watermark FROM detect_state WHERE name = $1`, name).
-		Scan(&snap.State, &offsets, &wm)
+	err = s.pool.QueryRow(ctx, `SELECT state, offsets, complete, watermark FROM detect_state WHERE name = $1`, name).
+		Scan(&snap.State, &offsets, &complete, &wm)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Snapshot{Offsets: map[int]int64{}}, false, nil
+		return Snapshot{Offsets: map[int]int64{}, Complete: map[int]time.Time{}}, false, nil
 	}
 	if err != nil {
 		return snap, false, fmt.Errorf("load detector state %q: %w", name, err)
 	}
 	if err := json.Unmarshal(offsets, &snap.Offsets); err != nil {
 		return snap, false, fmt.Errorf("load detector state %q: offsets: %w", name, err)
+	}
+	if err := json.Unmarshal(complete, &snap.Complete); err != nil {
+		return snap, false, fmt.Errorf("load detector state %q: complete: %w", name, err)
 	}
 	if wm != nil {
 		snap.Watermark = wm.UTC()
@@ -64,15 +69,19 @@ func (s *Store) Save(ctx context.Context, name string, snap Snapshot, alerts []A
 	if err != nil {
 		return fmt.Errorf("save detector state %q: %w", name, err)
 	}
+	complete, err := json.Marshal(snap.Complete)
+	if err != nil {
+		return fmt.Errorf("save detector state %q: %w", name, err)
+	}
 	var wm any
 	if !snap.Watermark.IsZero() {
 		wm = snap.Watermark
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `
-			INSERT INTO detect_state (name, state, offsets, watermark, updated_at) VALUES ($1, $2, $3, $4, now())
-			ON CONFLICT (name) DO UPDATE SET state = $2, offsets = $3, watermark = $4, updated_at = now()`,
-			name, snap.State, offsets, wm); err != nil {
+			INSERT INTO detect_state (name, state, offsets, complete, watermark, updated_at) VALUES ($1, $2, $3, $4, $5, now())
+			ON CONFLICT (name) DO UPDATE SET state = $2, offsets = $3, complete = $4, watermark = $5, updated_at = now()`,
+			name, snap.State, offsets, complete, wm); err != nil {
 			return fmt.Errorf("save detector state %q: %w", name, err)
 		}
 		for _, a := range alerts {

@@ -1,0 +1,256 @@
+package detect
+
+import (
+	"strings"
+
+	"github.com/pigment-siem/pipeline/internal/transform"
+)
+
+// This file holds what keeps Process cheap on the common event, the one
+// that raises nothing: a per-key cache that saves the string-keyed map
+// lookups, a compact set of event-ID hashes for the replay check, and
+// counting windows (cells) that keep evidence in a byte arena and are
+// recycled when they close, so that the common event does not allocate.
+
+// keyEntry caches, for one actor or application key seen recently, what
+// the hot path would otherwise look up in maps keyed by 36-byte strings:
+// the current counting window of each counting rule and scope, the
+// actor's long-lived state, recent events and deactivation. It is only a
+// cache (the maps stay the truth): Process looks the key up once per
+// event, and dropping an entry changes nothing but speed. Entries not used
+// for an hour of event time are dropped by the hourly scan.
+type keyEntry struct {
+	name     string    // the key, a copy that does not alias an event
+	email    string    // last actor email seen (interned for cells)
+	label    string    // last application label seen (interned for cells)
+	used     int64     // newest event time it served
+	cells    []cellRef // per counting slot (rule.slots)
+	actor    *actor    // long-lived state (never deleted while the engine lives)
+	recent   *recent   // deactivation rule's recent events (nil or gone: look up)
+	deactGen uint64    // Engine.deactGen when deactAt/deactOK were read
+	deactAt  int64
+	deactOK  bool
+	sensName string // application: the AppName sens was computed for
+	sens     uint64 // application: rules (bits) for which it is sensitive
+	sensSet  uint64 // rules for which sens is computed
+}
+
+// cellRef points at a cell as long as its generation is unchanged: a cell
+// closed (and perhaps recycled for another key) gets a new generation.
+type cellRef struct {
+	c   *cell
+	gen uint64
+}
+
+// entry returns the cache entry of key v, creating it.
+func (e *Engine) entry(v string, t int64) *keyEntry {
+	k := e.keys[v]
+	if k == nil {
+		k = &keyEntry{name: strings.Clone(v), cells: make([]cellRef, e.cfg.slots)}
+		e.keys[k.name] = k
+	}
+	k.used = max(k.used, t)
+	return k
+}
+
+// emailOf returns ev.ActorEmail without aliasing the event, reusing the
+// copy the entry holds when it is the same.
+func (k *keyEntry) emailOf(ev *transform.Event) string {
+	if k.email != ev.ActorEmail {
+		k.email = strings.Clone(ev.ActorEmail)
+	}
+	return k.email
+}
+
+// labelOf returns s (an application's name, else id) without aliasing the
+// event, reusing the entry's copy when it is the same.
+func (k *keyEntry) labelOf(s string) string {
+	if k.label != s {
+		k.label = strings.Clone(s)
+	}
+	return k.label
+}
+
+// pruneKeys drops cache entries not used within the last hour before the
+// watermark.
+// A Go map does not shrink: when most entries went, the survivors move to
+// a new one.
+func (e *Engine) pruneKeys() {
+	n := len(e.keys)
+	for v, k := range e.keys {
+		if k.used <= e.wm-hour {
+			delete(e.keys, v)
+		}
+	}
+	if n >= 1024 && len(e.keys) < n/4 {
+		m := make(map[string]*keyEntry, len(e.keys))
+		for v, k := range e.keys {
+			m[v] = k
+		}
+		e.keys = m
+	}
+}
+
+// deactOf returns the deactivation time of the entry's actor, from the
+// entry when the deactivations have not changed since it read them.
+func (e *Engine) deactOf(k *keyEntry) (int64, bool) {
+	if k.deactGen != e.deactGen {
+		k.deactAt, k.deactOK = e.deact[k.name]
+		k.deactGen = e.deactGen
+	}
+	return k.deactAt, k.deactOK
+}
+
+// idSet is an open-addressing hash set of 64-bit event-ID hashes (0 marks
+// an empty slot; a hash of 0 is stored as 1), at most half full: 16 bytes
+// per event at worst, 8 to 16 on average.
+type idSet struct {
+	slots []uint64
+	n     int
+}
+
+// newIDSet returns an empty set for a new hour, sized like the last hour
+// looked up (hours are alike) so that it rarely grows.
+func (e *Engine) newIDSet() *idSet {
+	want := 64
+	if e.seenS != nil {
+		for want < 2*e.seenS.n+e.seenS.n/2 {
+			want *= 2
+		}
+	}
+	return &idSet{slots: make([]uint64, want)}
+}
+
+// add inserts h and reports whether it was already there.
+func (s *idSet) add(h uint64) bool {
+	if h == 0 {
+		h = 1
+	}
+	if 2*(s.n+1) > len(s.slots) {
+		s.grow()
+	}
+	mask := uint64(len(s.slots) - 1)
+	for i := (h * 0x9E3779B97F4A7C15) >> 32 & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case h:
+			return true
+		case 0:
+			s.slots[i] = h
+			s.n++
+			return false
+		}
+	}
+}
+
+func (s *idSet) grow() {
+	old := s.slots
+	s.slots = make([]uint64, max(64, 2*len(old)))
+	s.n = 0
+	for _, h := range old {
+		if h != 0 {
+			s.add(h)
+		}
+	}
+}
+
+// list returns the hashes in the set, unsorted.
+func (s *idSet) list() []uint64 {
+	out := make([]uint64, 0, s.n)
+	for _, h := range s.slots {
+		if h != 0 {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// idHash hashes an event ID, eight bytes at a time: stable across
+// processes and machines (saved states hold it), not cryptographic.
+func idHash(s string) uint64 {
+	const m = 0x9E3779B97F4A7C15
+	h := uint64(len(s)) * 0xC2B2AE3D27D4EB4F
+	for len(s) >= 8 {
+		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		h = (h ^ w) * m
+		h ^= h >> 29
+		s = s[8:]
+	}
+	var w uint64
+	for i := 0; i < len(s); i++ {
+		w |= uint64(s[i]) << (8 * i)
+	}
+	h = (h ^ w) * m
+	// fmix64 (MurmurHash3)
+	h ^= h >> 33
+	h *= 0xFF51AFD7ED558CCD
+	h ^= h >> 33
+	h *= 0xC4CEB9FE1A85EC53
+	h ^= h >> 33
+	return h
+}
+
+// addEvidence appends an event ID to the cell's evidence arena, up to n.
+func (c *cell) addEvidence(id string, n int) {
+	if len(c.evEnd) < n {
+		if c.ev == nil { // room for a few IDs at once
+			c.ev, c.evEnd = make([]byte, 0, 4*len(id)), make([]uint32, 0, 4)
+		}
+		c.ev = append(c.ev, id...)
+		c.evEnd = append(c.evEnd, uint32(len(c.ev)))
+	}
+}
+
+// evidence returns the cell's evidence event IDs (nil when none).
+func (c *cell) evidence() []string {
+	if len(c.evEnd) == 0 {
+		return nil
+	}
+	out := make([]string, len(c.evEnd))
+	s := string(c.ev)
+	prev := uint32(0)
+	for i, end := range c.evEnd {
+		out[i] = s[prev:end]
+		prev = end
+	}
+	return out
+}
+
+// setEvidence replaces the cell's evidence with ids.
+func (c *cell) setEvidence(ids []string) {
+	c.ev, c.evEnd = c.ev[:0], c.evEnd[:0]
+	for _, id := range ids {
+		c.ev = append(c.ev, id...)
+		c.evEnd = append(c.evEnd, uint32(len(c.ev)))
+	}
+}
+
+// maxFreeCells caps the closed cells kept for reuse.
+const maxFreeCells = 4096
+
+// newCell returns a cleared cell, recycled when one is free, with a new
+// generation.
+func (e *Engine) newCell() *cell {
+	var c *cell
+	if n := len(e.free); n > 0 {
+		c = e.free[n-1]
+		e.free[n-1] = nil
+		e.free = e.free[:n-1]
+		clear(c.distinct)
+		*c = cell{ev: c.ev[:0], evEnd: c.evEnd[:0], distinct: c.distinct[:0]}
+	} else {
+		c = &cell{}
+	}
+	e.cellGen++
+	c.gen = e.cellGen
+	return c
+}
+
+// freeCell retires a cell dropped from Engine.cells: references to it
+// become stale, and it is kept for reuse unless enough are.
+func (e *Engine) freeCell(c *cell) {
+	c.gen = 0
+	if len(e.free) < maxFreeCells && cap(c.ev) <= 1024 {
+		e.free = append(e.free, c)
+	}
+}
