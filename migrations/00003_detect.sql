@@ -10,6 +10,7 @@ CREATE TABLE detect_state (
     offsets    jsonb       NOT NULL,
     complete   jsonb       NOT NULL DEFAULT '{}',
     watermark  timestamptz,
+    newest     timestamptz,
     updated_at timestamptz NOT NULL DEFAULT now()
 );
 

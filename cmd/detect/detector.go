@@ -68,7 +68,7 @@ func (d *detector) run(ctx context.Context) error {
 	if snap.Complete == nil {
 		snap.Complete = map[int]time.Time{}
 	}
-	s := &session{d: d, eng: eng, offsets: snap.Offsets, complete: snap.Complete, lags: map[int]int64{},
+	s := &session{d: d, eng: eng, offsets: snap.Offsets, complete: snap.Complete, newest: snap.Newest, lags: map[int]int64{},
 		parts: parts, admin: &kafka.Client{Addr: kafka.TCP(d.brokers...), Timeout: 10 * time.Second,
 			Transport: &kafka.Transport{TLS: d.tls, ClientID: "pigment-detect"}}}
 	tick := time.NewTicker(d.cfg.SaveEvery)
@@ -351,7 +351,7 @@ func (s *session) save(ctx context.Context) error {
 		outbox[i] = detectstore.Alert{ID: a.ID, Payload: payload}
 		s.d.m.alerts.WithLabelValues(a.Rule, a.Severity).Inc()
 	}
-	snap := detectstore.Snapshot{State: state, Offsets: s.offsets, Complete: s.complete, Watermark: s.eng.Watermark()}
+	snap := detectstore.Snapshot{State: state, Offsets: s.offsets, Complete: s.complete, Newest: s.newest, Watermark: s.eng.Watermark()}
 	if err := s.d.store.Save(ctx, s.d.cfg.Name, snap, outbox); err != nil {
 		return err
 	}

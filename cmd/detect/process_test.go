@@ -95,11 +95,12 @@ func rulesForSim(t testing.TB) string {
 }
 
 // plantedConfig is the simulator of the end-to-end tests: planted anomalies
-// in a day of backlog, no live activity, nothing late-visible.
+// in a week of backlog (the spike rule needs a day of baseline windows), no
+// live activity, nothing late-visible.
 func plantedConfig() pigmentsim.Config {
 	return pigmentsim.Config{
 		Seed: 20251119, Anomalies: true, Rate: 0,
-		History: 24 * time.Hour, HistoryEvents: 5000, LateFraction: -1,
+		History: 7 * 24 * time.Hour, HistoryEvents: 5000, LateFraction: -1,
 		Clock: func() time.Time { return simStart },
 	}
 }

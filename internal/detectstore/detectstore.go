@@ -30,6 +30,9 @@ type Snapshot struct {
 	Offsets   map[int]int64
 	Complete  map[int]time.Time
 	Watermark time.Time
+	// Newest is the newest event time read: with Complete, what the next
+	// watermark is computed from.
+	Newest time.Time
 }
 
 // Alert is a decided alert waiting in the outbox.
@@ -41,9 +44,9 @@ type Alert struct {
 // Load returns the saved snapshot of name; ok is false when there is none.
 func (s *Store) Load(ctx context.Context, name string) (snap Snapshot, ok bool, err error) {
 	var offsets, complete []byte
-	var wm *time.Time
-	err = s.pool.QueryRow(ctx, `SELECT state, offsets, complete, watermark FROM detect_state WHERE name = $1`, name).
-		Scan(&snap.State, &offsets, &complete, &wm)
+	var wm, newest *time.Time
+	err = s.pool.QueryRow(ctx, `SELECT state, offsets, complete, watermark, newest FROM detect_state WHERE name = $1`, name).
+		Scan(&snap.State, &offsets, &complete, &wm, &newest)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Snapshot{Offsets: map[int]int64{}, Complete: map[int]time.Time{}}, false, nil
 	}
@@ -59,6 +62,9 @@ func (s *Store) Load(ctx context.Context, name string) (snap Snapshot, ok bool, 
 	if wm != nil {
 		snap.Watermark = wm.UTC()
 	}
+	if newest != nil {
+		snap.Newest = newest.UTC()
+	}
 	return snap, true, nil
 }
 
@@ -73,15 +79,13 @@ func (s *Store) Save(ctx context.Context, name string, snap Snapshot, alerts []A
 	if err != nil {
 		return fmt.Errorf("save detector state %q: %w", name, err)
 	}
-	var wm any
-	if !snap.Watermark.IsZero() {
-		wm = snap.Watermark
-	}
+	wm, newest := nullTime(snap.Watermark), nullTime(snap.Newest)
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `
-			INSERT INTO detect_state (name, state, offsets, complete, watermark, updated_at) VALUES ($1, $2, $3, $4, $5, now())
-			ON CONFLICT (name) DO UPDATE SET state = $2, offsets = $3, complete = $4, watermark = $5, updated_at = now()`,
-			name, snap.State, offsets, complete, wm); err != nil {
+			INSERT INTO detect_state (name, state, offsets, complete, watermark, newest, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, now())
+			ON CONFLICT (name) DO UPDATE SET state = $2, offsets = $3, complete = $4, watermark = $5, newest = $6, updated_at = now()`,
+			name, snap.State, offsets, complete, wm, newest); err != nil {
 			return fmt.Errorf("save detector state %q: %w", name, err)
 		}
 		for _, a := range alerts {
@@ -119,4 +123,11 @@ func (s *Store) Sent(ctx context.Context, name string, ids []string) error {
 		return fmt.Errorf("mark %d alerts sent: %w", len(ids), err)
 	}
 	return nil
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
 }

@@ -28,7 +28,7 @@ func TestSaveLoadAndOutbox(t *testing.T) {
 		t.Fatalf("Load of nothing = ok %v, %v", ok, err)
 	}
 	wm := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-	snap := Snapshot{State: []byte("state-1"), Offsets: map[int]int64{0: 10, 2: 7}, Complete: map[int]time.Time{2: wm}, Watermark: wm}
+	snap := Snapshot{State: []byte("state-1"), Offsets: map[int]int64{0: 10, 2: 7}, Complete: map[int]time.Time{2: wm}, Watermark: wm, Newest: wm.Add(time.Hour)}
 	if err := s.Save(ctx, "detect", snap, []Alert{{ID: "a1", Payload: []byte(`{"id":"a1"}`)}, {ID: "a2", Payload: []byte(`{"id":"a2"}`)}}); err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestSaveLoadAndOutbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, ok, err := s.Load(ctx, "detect")
-	if err != nil || !ok || string(got.State) != "state-2" || got.Offsets[0] != 12 || got.Offsets[2] != 7 || !got.Watermark.Equal(wm) || !got.Complete[2].Equal(wm) {
+	if err != nil || !ok || string(got.State) != "state-2" || got.Offsets[0] != 12 || got.Offsets[2] != 7 || !got.Watermark.Equal(wm) || !got.Complete[2].Equal(wm) || !got.Newest.Equal(wm.Add(time.Hour)) {
 		t.Fatalf("Load = %+v, %v, %v", got, ok, err)
 	}
 	pending, err := s.Pending(ctx, "detect")
