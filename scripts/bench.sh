@@ -10,4 +10,8 @@ cd "$(dirname "$0")/.."
   go test -run '^$' -bench . -benchmem ./internal/pigment/ ./internal/pigmentsim/
   go test -run '^$' -bench 'BenchmarkCommitPage' -benchtime 50x ./internal/checkpoint/
   go test -run '^$' -bench 'BenchmarkExtractMemory' -benchtime 1x ./cmd/extract/
+  go test -run '^$' -bench 'BenchmarkForward' -benchtime 1x -timeout 30m ./internal/forwarder/
+  go test -run '^$' -bench . -benchmem ./internal/transform/
+  go test -run '^$' -bench 'BenchmarkEngine' -benchmem -cpu 1 ./internal/detect/
+  go test -count=1 -run 'TestStateMemory' -v ./internal/detect/ | grep -E 'actors|MB|B/actor'
 } 2>&1 | grep -v '"level"' | tee bench.out

@@ -217,3 +217,35 @@ func TestLagCountsWhatTheGroupHasNotCommitted(t *testing.T) {
 		t.Fatalf("Lag after consuming = %d, %v; want 0", after, err)
 	}
 }
+
+// Records of the alerts topic are parsed as alerts, so the formats give them
+// their own kind (HEC sourcetype pigment:alert, ECS event.kind alert).
+func TestAlertsTopicRecordsAreFormattedAsAlerts(t *testing.T) {
+	t.Parallel()
+	alert := `{"id":"a-1","rule":"bulk-deletion","severity":"high","title":"Bulk deletion","actor":"m1",` +
+		`"window":{"start":"2026-11-20T10:00:00Z","end":"2026-11-20T11:00:00Z"},"firstEventTime":"2026-11-20T10:00:00Z",` +
+		`"lastEventTime":"2026-11-20T10:04:00Z","count":25,"evidence":["e1"]}`
+	s := newSetup(t, 0, alert)
+	var got []byte
+	sink := newFakeSink(func(string, int) sinks.Result { return sinks.Result{Outcome: sinks.Delivered} })
+	r := s.reader()
+	defer r.Close()
+	f := forwarder.New(forwarder.Config{Sink: "fake", AlertsTopic: s.topic, DLQTopic: s.dlq, BatchWait: 20 * time.Millisecond},
+		r, sink, func(dst []byte, ev *transform.Event) []byte {
+			out := transform.AppendHEC(dst, ev, transform.HECOptions{Host: "h"})
+			got = append([]byte(nil), out[len(dst):]...)
+			return out
+		}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+	for ctx.Err() == nil && s.committed(t) < 1 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if !strings.Contains(string(got), `"sourcetype":"pigment:alert"`) || sink.delivered["a-1"] != 1 {
+		t.Fatalf("alert delivered %d times as %s; want once, with sourcetype pigment:alert", sink.delivered["a-1"], got)
+	}
+}
