@@ -68,8 +68,8 @@ type Forwarder struct {
 	sink   Sink
 	format Format
 	dlq    deadLetters
-	// bufHint is the largest formatted batch so far, to size the next.
-	bufHint int
+	// bufs are formatted-record buffers of committed batches, for reuse.
+	bufs chan []byte
 }
 
 // New returns a Forwarder with defaults filled in.
@@ -92,7 +92,7 @@ func New(cfg Config, src source, sink Sink, format Format, dlq deadLetters) *For
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 10 * time.Second
 	}
-	return &Forwarder{cfg: cfg, src: src, sink: sink, format: format, dlq: dlq}
+	return &Forwarder{cfg: cfg, src: src, sink: sink, format: format, dlq: dlq, bufs: make(chan []byte, 4)}
 }
 
 // Run forwards until ctx ends (nil) or delivery must stop (the error: the
@@ -148,6 +148,7 @@ func (f *Forwarder) handle(ctx context.Context, b *batch) error {
 		return nil
 	}
 	f.cfg.Metrics.batch(f.cfg.Sink, len(b.msgs)-len(b.dead), len(b.dead), time.Since(start))
+	f.putBuf(b.buf)
 	return nil
 }
 
