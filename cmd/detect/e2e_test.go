@@ -164,7 +164,7 @@ func TestRestartKill9(t *testing.T) {
 		d := time.Duration(rng.Int64N(int64(took)))
 		time.Sleep(d)
 		if p.Exited() {
-			t.Fatalf("detect exited before kill -9 (%v); stderr:\n%s", p.err, p.Stderr())
+			t.Fatalf("detect exited before kill -9 (%v); stderr:\n%s", p.Err(), p.Stderr())
 		}
 		p.Kill()
 		kills = append(kills, fmt.Sprintf("after %v at %d/%d records", d.Round(time.Millisecond), s.savedRecords(t, pool, name), s.events))

@@ -9,17 +9,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -40,20 +36,23 @@ func TestMain(m *testing.M) {
 }
 
 func buildAndRun(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "detect-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "temp dir:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	detectBin, extractBin = filepath.Join(dir, "detect"), filepath.Join(dir, "extract")
-	for _, b := range []struct{ out, pkg string }{{detectBin, "."}, {extractBin, "../extract"}} {
-		build := exec.Command("go", "build", "-o", b.out, b.pkg)
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			fmt.Fprintf(os.Stderr, "go build %s: %v\n", b.pkg, err)
+	var cleanups []func()
+	defer func() {
+		for _, c := range cleanups {
+			c()
+		}
+	}()
+	for _, b := range []struct {
+		dir, name string
+		bin       *string
+	}{{".", "detect", &detectBin}, {"../extract", "extract", &extractBin}} {
+		bin, cleanup, err := testkit.Build(b.dir, b.name)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
+		cleanups = append(cleanups, cleanup)
+		*b.bin = bin
 	}
 	return m.Run()
 }
@@ -272,7 +271,7 @@ func (s *stack) waitQuiet(t testing.TB, p *proc, name, alerts string, d time.Dur
 	last, stable := -1, time.Time{}
 	for time.Now().Before(deadline) {
 		if p.Exited() {
-			t.Fatalf("detect exited early (%v); stderr:\n%s", p.err, p.Stderr())
+			t.Fatalf("detect exited early (%v); stderr:\n%s", p.Err(), p.Stderr())
 		}
 		if s.caughtUp(t, pool, name, end) {
 			n := len(testkit.ReadAll(t, s.brokers, alerts))
@@ -288,22 +287,13 @@ func (s *stack) waitQuiet(t testing.TB, p *proc, name, alerts string, d time.Dur
 	t.Fatalf("detect %s did not catch up within %v; stderr:\n%s", name, d, p.Stderr())
 }
 
-// stop sends SIGTERM and expects exit code 0.
-func (p *proc) stop(t testing.TB) {
-	t.Helper()
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	if code := p.Wait(20 * time.Second); code != 0 {
-		t.Fatalf("detect exited %d after SIGTERM; stderr:\n%s", code, p.Stderr())
-	}
-}
-
 // runDetect runs `detect run` until it has caught up and the alerts topic
 // is quiet, stops it with SIGTERM, and returns the alerts topic's records.
 func (s *stack) runDetect(t testing.TB, name, alerts string) []kafka.Message {
 	t.Helper()
 	p := startProc(t, detectBin, s.detectEnv(name, alerts), "run")
 	s.waitQuiet(t, p, name, alerts, 45*time.Second)
-	p.stop(t)
+	p.Stop()
 	return testkit.ReadAll(t, s.brokers, alerts)
 }
 
@@ -346,96 +336,14 @@ func setDiff(a, b map[string]bool) []string {
 }
 
 // proc is a running subprocess.
-type proc struct {
-	t      testing.TB
-	cmd    *exec.Cmd
-	stdout syncBuffer
-	stderr syncBuffer
-	done   chan struct{}
-	err    error // set when done is closed
-}
+// proc is a running detect or extract process.
+type proc = testkit.Proc
 
 // startProc starts bin with exactly env (plus PATH and HOME) and args. The
 // process is killed when the test ends, if still running.
 func startProc(t testing.TB, bin string, env map[string]string, args ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, cmd: exec.Command(bin, args...), done: make(chan struct{})}
-	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
-	for k, v := range env {
-		p.cmd.Env = append(p.cmd.Env, k+"="+v)
-	}
-	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s %v: %v", filepath.Base(bin), args, err)
-	}
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		p.Kill()
-		if t.Failed() && p.Stderr() != "" {
-			t.Logf("%s %v stderr:\n%s", filepath.Base(bin), args, p.Stderr())
-		}
-	})
-	return p
-}
-
-// Kill sends SIGKILL and waits for the process to be gone.
-func (p *proc) Kill() {
-	if p.Exited() {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
-}
-
-// Exited reports whether the process has ended.
-func (p *proc) Exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// Wait waits up to d for the process to end and returns its exit code.
-func (p *proc) Wait(d time.Duration) int {
-	p.t.Helper()
-	select {
-	case <-p.done:
-	case <-time.After(d):
-		p.Kill()
-		p.t.Fatalf("%v still running after %v; stderr:\n%s", p.cmd.Args, d, p.Stderr())
-	}
-	var exit *exec.ExitError
-	if p.err != nil && !errors.As(p.err, &exit) {
-		p.t.Fatalf("wait for %v: %v", p.cmd.Args, p.err)
-	}
-	return p.cmd.ProcessState.ExitCode()
-}
-
-func (p *proc) Stdout() string { return p.stdout.String() }
-func (p *proc) Stderr() string { return p.stderr.String() }
-
-// syncBuffer is a bytes.Buffer safe for the writer goroutine of exec and a
-// reading test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
+	return testkit.Start(t, bin, env, args...)
 }
 
 // firstIDs returns at most the first three of ids.

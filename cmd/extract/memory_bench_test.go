@@ -23,7 +23,7 @@ func BenchmarkExtractMemory(b *testing.B) {
 				if code := p.Wait(5 * time.Minute); code != 0 {
 					b.Fatalf("extract once exited %d: %s", code, p.Stderr())
 				}
-				ru := p.cmd.ProcessState.SysUsage().(*syscall.Rusage)
+				ru := p.State().SysUsage().(*syscall.Rusage)
 				b.ReportMetric(float64(ru.Maxrss)/1024, "maxrss-MiB")
 				b.ReportMetric(float64(n), "events")
 			}

@@ -5,19 +5,13 @@ package main
 // HTTP, an in-test kfake broker over TCP and a fresh Postgres database.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -34,19 +28,13 @@ func TestMain(m *testing.M) {
 }
 
 func buildAndRun(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "extract-bin-")
+	bin, cleanup, err := testkit.Build(".", "extract")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "temp dir:", err)
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	extractBin = filepath.Join(dir, "extract")
-	build := exec.Command("go", "build", "-o", extractBin, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "go build ./cmd/extract:", err)
-		return 1
-	}
+	defer cleanup()
+	extractBin = bin
 	return m.Run()
 }
 
@@ -118,80 +106,15 @@ func eventIDs(t testing.TB, brokers, topic string) []string {
 }
 
 // proc is a running extract process.
-type proc struct {
-	t      testing.TB
-	cmd    *exec.Cmd
-	stdout syncBuffer
-	stderr syncBuffer
-	done   chan struct{}
-	err    error // set when done is closed
-}
+// proc is a running extract process.
+type proc = testkit.Proc
 
 // startExtract starts the binary with exactly env (plus PATH and HOME) and
 // args. The process is killed when the test ends, if still running.
 func startExtract(t testing.TB, env map[string]string, args ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, cmd: exec.Command(extractBin, args...), done: make(chan struct{})}
-	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
-	for k, v := range env {
-		p.cmd.Env = append(p.cmd.Env, k+"="+v)
-	}
-	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start extract %v: %v", args, err)
-	}
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		p.Kill()
-		if t.Failed() && p.Stderr() != "" {
-			t.Logf("extract %v stderr:\n%s", args, p.Stderr())
-		}
-	})
-	return p
+	return testkit.Start(t, extractBin, env, args...)
 }
-
-// Kill sends SIGKILL and waits for the process to be gone.
-func (p *proc) Kill() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
-}
-
-// Exited reports whether the process has ended.
-func (p *proc) Exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// Wait waits up to d for the process to end and returns its exit code.
-func (p *proc) Wait(d time.Duration) int {
-	p.t.Helper()
-	select {
-	case <-p.done:
-	case <-time.After(d):
-		p.Kill()
-		p.t.Fatalf("extract %v still running after %v; stderr:\n%s", p.cmd.Args[1:], d, p.Stderr())
-	}
-	var exit *exec.ExitError
-	if p.err != nil && !errors.As(p.err, &exit) {
-		p.t.Fatalf("wait for extract: %v", p.err)
-	}
-	return p.cmd.ProcessState.ExitCode()
-}
-
-func (p *proc) Stdout() string { return p.stdout.String() }
-func (p *proc) Stderr() string { return p.stderr.String() }
 
 // runExtract runs the binary to completion (at most a minute) and returns
 // its exit code and output.
@@ -231,25 +154,6 @@ func logLines(stderr string) []map[string]any {
 		}
 	}
 	return out
-}
-
-// syncBuffer is a bytes.Buffer safe for the writer goroutine of exec and a
-// reading test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // idDiff compares the records of a topic with the expected IDs: missing and

@@ -13,11 +13,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -37,19 +33,13 @@ func TestMain(m *testing.M) {
 }
 
 func buildAndRun(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "forward-bin-")
+	bin, cleanup, err := testkit.Build(".", "forward")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "temp dir:", err)
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	forwardBin = filepath.Join(dir, "forward")
-	build := exec.Command("go", "build", "-o", forwardBin, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "go build ./cmd/forward:", err)
-		return 1
-	}
+	defer cleanup()
+	forwardBin = bin
 	return m.Run()
 }
 
@@ -262,96 +252,15 @@ func (d *deployment) checkCommittedDelivered(t testing.TB, group string, recs []
 }
 
 // proc is a running forward process.
-type proc struct {
-	t      testing.TB
-	cmd    *exec.Cmd
-	stdout syncBuffer
-	stderr syncBuffer
-	done   chan struct{}
-	err    error // set when done is closed
-}
+// proc is a running forward process.
+type proc = testkit.Proc
 
 // startForward starts the binary with exactly env (plus PATH and HOME) and
 // args. The process is killed when the test ends, if still running.
 func startForward(t testing.TB, env map[string]string, args ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, cmd: exec.Command(forwardBin, args...), done: make(chan struct{})}
-	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
-	for k, v := range env {
-		p.cmd.Env = append(p.cmd.Env, k+"="+v)
-	}
-	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start forward %v: %v", args, err)
-	}
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		p.Kill()
-		if t.Failed() && p.Stderr() != "" {
-			t.Logf("forward %v stderr (last 4 KiB):\n%s", args, tail(p.Stderr(), 4096))
-		}
-	})
-	return p
+	return testkit.Start(t, forwardBin, env, args...)
 }
-
-// Kill sends SIGKILL and waits for the process to be gone.
-func (p *proc) Kill() {
-	if p.Exited() {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
-}
-
-// Signal sends sig to the process.
-func (p *proc) Signal(sig os.Signal) {
-	p.t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
-		p.t.Fatalf("signal forward: %v", err)
-	}
-}
-
-// Exited reports whether the process has ended.
-func (p *proc) Exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// Wait waits up to d for the process to end and returns its exit code.
-func (p *proc) Wait(d time.Duration) int {
-	p.t.Helper()
-	select {
-	case <-p.done:
-	case <-time.After(d):
-		p.Kill()
-		p.t.Fatalf("forward %v still running after %v; stderr:\n%s", p.cmd.Args[1:], d, tail(p.Stderr(), 4096))
-	}
-	var exit *exec.ExitError
-	if p.err != nil && !errors.As(p.err, &exit) {
-		p.t.Fatalf("wait for forward: %v", p.err)
-	}
-	return p.cmd.ProcessState.ExitCode()
-}
-
-// Stop sends SIGTERM and fails the test unless the process exits 0 within
-// a generous bound.
-func (p *proc) Stop() {
-	p.t.Helper()
-	p.Signal(syscall.SIGTERM)
-	if code := p.Wait(30 * time.Second); code != 0 {
-		p.t.Fatalf("forward exited %d after SIGTERM, want 0; stderr:\n%s", code, tail(p.Stderr(), 4096))
-	}
-}
-
-func (p *proc) Stdout() string { return p.stdout.String() }
-func (p *proc) Stderr() string { return p.stderr.String() }
 
 // runForward runs the binary to completion (at most a minute) and returns
 // its exit code and output.
@@ -371,7 +280,7 @@ func forwardUntil(t *testing.T, d *deployment, env map[string]string, recs []rec
 		return p.Exited() || (done() && d.allCommitted(t, env["KAFKA_GROUP_ID"], recs))
 	})
 	if p.Exited() {
-		t.Fatalf("forward run exited early (%v); stderr:\n%s", p.err, tail(p.Stderr(), 4096))
+		t.Fatalf("forward run exited early (%v); stderr:\n%s", p.Err(), tail(p.Stderr(), 4096))
 	}
 	if !ok {
 		t.Fatalf("forward run did not deliver and commit everything within a minute; committed %v; stderr:\n%s",
@@ -429,28 +338,4 @@ func checkAllDelivered(t testing.TB, want []string, seen func(id string) bool) {
 	}
 }
 
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return "…" + s[len(s)-n:]
-}
-
-// syncBuffer is a bytes.Buffer safe for the writer goroutine of exec and a
-// reading test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
+func tail(s string, n int) string { return testkit.Tail(s, n) }

@@ -100,7 +100,7 @@ func TestSplunkBusyThrottledAndDownLosesNothing(t *testing.T) {
 		t.Errorf("while HEC was down the commits covered %d of %d records; want some but not all (the test would prove nothing)", covered, len(recs))
 	}
 	if p.Exited() {
-		t.Fatalf("forward gave up while HEC was down: %v; stderr:\n%s", p.err, tail(p.Stderr(), 4096))
+		t.Fatalf("forward gave up while HEC was down: %v; stderr:\n%s", p.Err(), tail(p.Stderr(), 4096))
 	}
 	hec.Up()
 	hec.Slow(0)
@@ -176,7 +176,7 @@ func TestSplunkKill9MidStreamLosesNothing(t *testing.T) {
 	for i, p := range procs {
 		time.Sleep(time.Duration(50+rand.IntN(400)) * time.Millisecond)
 		if p.Exited() {
-			t.Fatalf("forwarder %d exited before its kill: %v; stderr:\n%s", i, p.err, tail(p.Stderr(), 4096))
+			t.Fatalf("forwarder %d exited before its kill: %v; stderr:\n%s", i, p.Err(), tail(p.Stderr(), 4096))
 		}
 		p.Kill()
 		if hec.Unique() >= len(d.ids) {

@@ -1,0 +1,158 @@
+package testkit
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Build compiles the main package in dir into a temporary directory and
+// returns the binary's path and a cleanup. Process-level tests call it
+// from TestMain, so every test runs the real program.
+func Build(dir, name string) (bin string, cleanup func(), err error) {
+	tmp, err := os.MkdirTemp("", name+"-bin-")
+	if err != nil {
+		return "", nil, fmt.Errorf("temp dir: %w", err)
+	}
+	bin = filepath.Join(tmp, name)
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir, build.Stdout, build.Stderr = dir, os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		os.RemoveAll(tmp)
+		return "", nil, fmt.Errorf("go build %s: %w", dir, err)
+	}
+	return bin, func() { os.RemoveAll(tmp) }, nil
+}
+
+// Proc is a running program under test.
+type Proc struct {
+	tb     testing.TB
+	cmd    *exec.Cmd
+	stdout syncBuffer
+	stderr syncBuffer
+	done   chan struct{}
+	err    error // set when done is closed
+}
+
+// Start runs bin with exactly env (plus PATH and HOME) and args. The process
+// is killed when the test ends, if still running; its stderr is logged if
+// the test failed.
+func Start(tb testing.TB, bin string, env map[string]string, args ...string) *Proc {
+	tb.Helper()
+	p := &Proc{tb: tb, cmd: exec.Command(bin, args...), done: make(chan struct{})}
+	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	for k, v := range env {
+		p.cmd.Env = append(p.cmd.Env, k+"="+v)
+	}
+	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	if err := p.cmd.Start(); err != nil {
+		tb.Fatalf("start %s %v: %v", filepath.Base(bin), args, err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	tb.Cleanup(func() {
+		p.Kill()
+		if tb.Failed() && p.Stderr() != "" {
+			tb.Logf("%s %v stderr (last 4 KiB):\n%s", filepath.Base(bin), args, Tail(p.Stderr(), 4096))
+		}
+	})
+	return p
+}
+
+// Kill sends SIGKILL and waits for the process to be gone.
+func (p *Proc) Kill() {
+	if p.Exited() {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// Signal sends sig to the process.
+func (p *Proc) Signal(sig os.Signal) {
+	p.tb.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.tb.Fatalf("signal %v: %v", p.cmd.Args, err)
+	}
+}
+
+// Stop sends SIGTERM and fails the test unless the process exits 0 within
+// a generous bound.
+func (p *Proc) Stop() {
+	p.tb.Helper()
+	p.Signal(syscall.SIGTERM)
+	if code := p.Wait(30 * time.Second); code != 0 {
+		p.tb.Fatalf("%v exited %d after SIGTERM, want 0; stderr:\n%s", p.cmd.Args, code, Tail(p.Stderr(), 4096))
+	}
+}
+
+// Exited reports whether the process has ended.
+func (p *Proc) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Wait waits up to d for the process to end and returns its exit code.
+func (p *Proc) Wait(d time.Duration) int {
+	p.tb.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(d):
+		p.Kill()
+		p.tb.Fatalf("%v still running after %v; stderr:\n%s", p.cmd.Args, d, Tail(p.Stderr(), 4096))
+	}
+	var exit *exec.ExitError
+	if p.err != nil && !errors.As(p.err, &exit) {
+		p.tb.Fatalf("wait for %v: %v", p.cmd.Args, p.err)
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+// Err is the process's exit error, once it has exited.
+func (p *Proc) Err() error { return p.err }
+
+// State is the exited process's state (exit code, resource usage).
+func (p *Proc) State() *os.ProcessState { return p.cmd.ProcessState }
+
+func (p *Proc) Stdout() string { return p.stdout.String() }
+func (p *Proc) Stderr() string { return p.stderr.String() }
+
+// Tail is the last n bytes of s, for failure messages.
+func Tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
+}
+
+// syncBuffer is a bytes.Buffer safe for exec's writer goroutine and a
+// reading test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
