@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,5 +82,30 @@ func Header(m kafka.Message, key string) string {
 			return string(h.Value)
 		}
 	}
+	return ""
+}
+
+// MustKafkaProcess starts the kfake broker in a process of its own (see
+// kfakebroker) and returns its address; benchmarks use it so the broker's
+// heap and CPU are not the measured process's.
+func MustKafkaProcess(tb testing.TB, kfakebrokerDir string) string {
+	tb.Helper()
+	bin, cleanup, err := Build(kfakebrokerDir, "kfakebroker")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(cleanup)
+	p := Start(tb, bin, nil)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if out := strings.TrimSpace(p.Stdout()); out != "" {
+			return out
+		}
+		if p.Exited() {
+			tb.Fatalf("kfakebroker exited: %s", p.Stderr())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tb.Fatal("kfakebroker printed no address within 30s")
 	return ""
 }
