@@ -184,7 +184,7 @@ func (a *app) runForward(ctx context.Context) error {
 			continue
 		}
 		if len(missing) > 0 {
-			a.log.Warn().Strs("missing", missing).Msg("topic does not exist yet; reading the others and checking every 30s")
+			a.log.Warn().Strs("missing", missing).Msg("topic does not exist yet; reading the others and checking every 10s")
 		}
 		a.log.Info().Strs("topics", topics).Msg("forwarding")
 		r, err := a.reader(brokers, a.cfg.GroupID, topics)
@@ -238,7 +238,7 @@ func existingTopics(ctx context.Context, c *kafka.Client, wanted []string) (have
 
 // watchTopics calls appeared once one of missing exists.
 func watchTopics(ctx context.Context, c *kafka.Client, missing []string, appeared func()) {
-	for len(missing) > 0 && sleep(ctx, 30*time.Second) {
+	for len(missing) > 0 && sleep(ctx, 10*time.Second) {
 		if have, _, err := existingTopics(ctx, c, missing); err == nil && len(have) > 0 {
 			appeared()
 			return
