@@ -193,6 +193,10 @@ func (f *Forwarder) deliver(ctx context.Context, b *batch) error {
 				return errShutdown // uncommitted: delivered again after the restart
 			}
 		}
+		if ctx.Err() != nil {
+			time.Sleep(wait) // shutting down: the wait fits in the grace period (checked above)
+			continue
+		}
 		select { // a shutdown wakes us to re-check the grace period
 		case <-time.After(wait):
 		case <-ctx.Done():
