@@ -3,12 +3,17 @@ package extractor
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pigment-siem/pipeline/internal/checkpoint"
 	"github.com/pigment-siem/pipeline/internal/pigment"
 )
+
+// shutdownCommitGrace is how long acknowledged pages may still be committed
+// after the run's context ended.
+const shutdownCommitGrace = 10 * time.Second
 
 // maxUncommitted bounds the pages written to Kafka but not yet committed to
 // Postgres: what a crash can re-produce (the README's duplicate bound).
@@ -25,10 +30,15 @@ func (x *Extractor) consume(ctx context.Context, pages <-chan fetched, run *chec
 	g, gctx := errgroup.WithContext(ctx)
 	commits := make(chan planOut, maxUncommitted)
 	slots := make(chan struct{}, maxUncommitted)
-	// The committer runs on ctx, not gctx: when writing stops on an error
-	// (a refused cursor, an API outage), the pages Kafka already
-	// acknowledged are still committed, so a restart recognises them.
-	g.Go(func() error { return x.commitLoop(ctx, run, commits, slots, prog) })
+	// The committer runs on its own context, not gctx: when writing stops
+	// on an error (a refused cursor, an API outage) or on SIGTERM, the pages
+	// Kafka already acknowledged are still committed, so a restart neither
+	// re-produces nor re-reads them. After a shutdown it gets ten seconds.
+	cctx, ccancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer ccancel()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(shutdownCommitGrace, ccancel) })
+	defer stop()
+	g.Go(func() error { return x.commitLoop(cctx, run, commits, slots, prog) })
 	g.Go(func() error {
 		defer close(commits)
 		return x.writeLoop(gctx, pages, run, scope, commits, slots)
