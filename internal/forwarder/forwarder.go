@@ -108,6 +108,15 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	go func() { errc <- f.fetchLoop(fctx, fetched) }()
 	go f.formatLoop(fetched, formatted)
 	for b := range formatted {
+		if ctx.Err() != nil {
+			// Shutting down: a batch not started yet is left uncommitted
+			// and delivered after the restart, so the stop stays bounded.
+			cancel()
+			for range formatted {
+			}
+			<-errc
+			return nil
+		}
 		if err := f.handle(ctx, b); err != nil {
 			cancel()
 			for range formatted { // let the fetcher and formatter finish
