@@ -100,7 +100,15 @@ func (a *app) runDetect(ctx context.Context) error {
 
 	d := &detector{cfg: a.cfg, log: a.log, rules: rules, brokers: brokers, tls: tlsCfg, store: detectstore.New(pool), pub: pub, m: newMetrics(reg)}
 	err = checkpoint.New(pool).RunAsLeader(ctx, "detect:"+a.cfg.Name, a.cfg.StandbyPoll, a.log,
-		func(r string) { role.Store(r) }, d.run)
+		func(r string) { role.Store(r) }, func(ctx context.Context) error {
+			for {
+				err := d.run(ctx)
+				if !errors.Is(err, errRepartitioned) {
+					return err
+				}
+				a.log.Warn().Msg("the events topic gained partitions; resuming from the saved state with all of them")
+			}
+		})
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		return nil
 	}

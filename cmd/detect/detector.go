@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -80,6 +81,9 @@ func (d *detector) run(ctx context.Context) error {
 		case <-tick.C:
 			if err := s.save(ctx); err != nil {
 				return err
+			}
+			if s.repartitioned(ctx) {
+				return errRepartitioned
 			}
 		case err := <-errc:
 			return err
@@ -169,6 +173,24 @@ func (d *detector) read(ctx context.Context, p kafka.Partition, offsets map[int]
 	}
 }
 
+// errRepartitioned ends a term when the events topic gained partitions: the
+// next term reads them all.
+var errRepartitioned = errors.New("the events topic gained partitions")
+
+// repartitioned reports whether the events topic now has more partitions
+// than this term reads (checked at most every ten seconds).
+func (s *session) repartitioned(ctx context.Context) bool {
+	if time.Since(s.checked) < 10*time.Second {
+		return false
+	}
+	s.checked = time.Now()
+	meta, err := s.admin.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{s.d.cfg.Topic}})
+	if err != nil || len(meta.Topics) != 1 || meta.Topics[0].Error != nil {
+		return false
+	}
+	return len(meta.Topics[0].Partitions) > len(s.parts)
+}
+
 // flushOutbox produces the alerts decided but not yet acknowledged.
 func (d *detector) flushOutbox(ctx context.Context) error {
 	pending, err := d.store.Pending(ctx, d.cfg.Name)
@@ -218,7 +240,8 @@ type session struct {
 	admin    *kafka.Client
 	pending  []detect.Alert
 	dead     []kafka.Message
-	dirty    bool // events processed since the last save
+	dirty    bool      // events processed since the last save
+	checked  time.Time // last check of the topic's partitions
 }
 
 func (s *session) handle(f fetched) {
