@@ -113,6 +113,8 @@ func (a *app) reader(brokers []string, group string, topics []string) (*kafka.Re
 		QueueCapacity:  4096,
 		CommitInterval: 0,
 		StartOffset:    kafka.FirstOffset,
+		// Partitions added to a topic are picked up by a rebalance.
+		WatchPartitionChanges: true,
 		// A member that died is noticed after SessionTimeout, and its
 		// partitions move on; kafka-go's default (30s) stalls them longer.
 		SessionTimeout:   a.cfg.SessionTimeout,
