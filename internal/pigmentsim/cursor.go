@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 	"hash/fnv"
 	"strconv"
 )
@@ -39,11 +40,11 @@ func (c cursor) encode(seed int64) string {
 	b = append(b, `,"t":`...)
 	b = strconv.AppendInt(b, c.Ingest, 10)
 	b = append(b, `,"i":`...)
-	b = appendString(b, c.ID)
+	b = jsonenc.AppendString(b, c.ID)
 	b = append(b, `,"o":`...)
-	b = appendString(b, c.Order)
+	b = jsonenc.AppendString(b, c.Order)
 	b = append(b, `,"k":`...)
-	b = appendString(b, c.sum(seed))
+	b = jsonenc.AppendString(b, c.sum(seed))
 	b = append(b, '}')
 	return base64.RawURLEncoding.EncodeToString(b)
 }

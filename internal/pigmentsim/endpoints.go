@@ -3,6 +3,7 @@ package pigmentsim
 import (
 	"errors"
 	"fmt"
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 	"net/http"
 	"sync"
 	"time"
@@ -187,7 +188,7 @@ func appendStrings(b []byte, list []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, v)
+		b = jsonenc.AppendString(b, v)
 	}
 	return b
 }

@@ -3,6 +3,7 @@ package pigmentsim
 import (
 	"context"
 	"crypto/subtle"
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 	"net/http"
 	"strconv"
 	"sync"
@@ -145,7 +146,7 @@ func writeFault(w http.ResponseWriter, pick int) {
 
 // writeError answers {"error": msg} with status.
 func writeError(w http.ResponseWriter, status int, msg string) {
-	b := append([]byte(`{"error":`), appendString(nil, msg)...)
+	b := append([]byte(`{"error":`), jsonenc.AppendString(nil, msg)...)
 	b = append(b, '}')
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))

@@ -3,65 +3,12 @@ package pigmentsim
 import (
 	"strconv"
 	"time"
-	"unicode/utf8"
 )
 
 // This file holds the append-based JSON primitives used on the serving path:
 // no reflection, no allocation beyond growing dst.
 
 const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string literal. It escapes quotes,
-// backslashes, control characters and U+2028/U+2029, and replaces invalid
-// UTF-8 with U+FFFD, so the output is always valid JSON.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\u202`...)
-			dst = append(dst, hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
 
 // appendTime appends t as a quoted RFC 3339 UTC timestamp with millisecond
 // precision ("2024-01-15T10:30:05.123Z"), or nanosecond precision when t has

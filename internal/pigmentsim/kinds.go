@@ -1,6 +1,10 @@
 package pigmentsim
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
+)
 
 // category groups event kinds that share a metadata layout.
 type category uint8
@@ -200,7 +204,7 @@ func (w *workspace) appendBody(b []byte, d *draw, public bool) []byte {
 		} else {
 			b = appendTargetMember(b, t)
 			b = append(b, `,"accountType":`...)
-			b = appendString(b, t.accountType)
+			b = jsonenc.AppendString(b, t.accountType)
 		}
 	case catRole:
 		t := &w.members[d.target]
@@ -213,15 +217,15 @@ func (w *workspace) appendBody(b []byte, d *draw, public bool) []byte {
 			b = append(b, `,"userEmail":`...)
 			b = append(b, t.qEmail...)
 			b = append(b, `,"previousAccountType":`...)
-			b = appendString(b, prev)
+			b = jsonenc.AppendString(b, prev)
 			b = append(b, `,"newAccountType":`...)
 		} else {
 			b = appendTargetMember(b, t)
 			b = append(b, `,"previousRole":`...)
-			b = appendString(b, prev)
+			b = jsonenc.AppendString(b, prev)
 			b = append(b, `,"newRole":`...)
 		}
-		b = appendString(b, next)
+		b = jsonenc.AppendString(b, next)
 	case catApp:
 		b = append(b, `{"applicationId":`...)
 		b = append(b, app.qID...)

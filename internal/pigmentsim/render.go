@@ -1,6 +1,10 @@
 package pigmentsim
 
-import "time"
+import (
+	"time"
+
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
+)
 
 // renderer turns compact events into JSON in one of the two shapes. It is
 // immutable and safe for concurrent use.
@@ -29,7 +33,7 @@ func (rd *renderer) appendPage(b []byte, evs []ev, inj []injected, next string) 
 	if next == "" {
 		b = append(b, "null"...)
 	} else {
-		b = appendString(b, next)
+		b = jsonenc.AppendString(b, next)
 	}
 	if !rd.public {
 		b = append(b, '}')
@@ -103,9 +107,9 @@ func (rd *renderer) appendEvent(b []byte, e ev, inj []injected) []byte {
 // generated ones.
 func (rd *renderer) appendInjected(b []byte, in *injected) []byte {
 	b = append(b, `{"eventId":`...)
-	b = appendString(b, in.ID)
+	b = jsonenc.AppendString(b, in.ID)
 	b = append(b, `,"eventType":`...)
-	b = appendString(b, in.Type)
+	b = jsonenc.AppendString(b, in.Type)
 	b = append(b, `,"eventTimestamp":`...)
 	b = appendTime(b, in.EventTime.UnixNano())
 	b = append(b, `,"ingestionTimestamp":`...)
@@ -120,26 +124,26 @@ func (rd *renderer) appendInjected(b []byte, in *injected) []byte {
 	}
 	if rd.public {
 		b = append(b, `,"actor":{"id":`...)
-		b = appendString(b, in.ActorID)
+		b = jsonenc.AppendString(b, in.ActorID)
 		b = appendMemberFields(b, m, `,"name":`, `,"email":`)
 		b = append(b, `,"type":"User"},"context":{"workspaceId":`...)
 		b = append(b, rd.qWS...)
 		if in.ApplicationID != "" {
 			b = append(b, `,"applicationId":`...)
-			b = appendString(b, in.ApplicationID)
+			b = jsonenc.AppendString(b, in.ApplicationID)
 			b = append(b, `,"applicationName":`...)
 			b = appendAppName(b, app)
 		}
 		b = append(b, `},"payload":`...)
 	} else {
 		b = append(b, `,"actor":{"memberId":`...)
-		b = appendString(b, in.ActorID)
+		b = jsonenc.AppendString(b, in.ActorID)
 		b = appendMemberFields(b, m, `,"email":`, `,"name":`)
 		b = append(b, `},"target":{"applicationId":`...)
 		if in.ApplicationID == "" {
 			b = append(b, "null"...)
 		} else {
-			b = appendString(b, in.ApplicationID)
+			b = jsonenc.AppendString(b, in.ApplicationID)
 		}
 		b = append(b, `,"applicationName":`...)
 		b = appendAppName(b, app)

@@ -3,6 +3,7 @@ package pigmentsim
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 	"strings"
 	"testing"
 	"time"
@@ -147,13 +148,13 @@ func FuzzAppendString(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		b := appendString(nil, s)
+		b := jsonenc.AppendString(nil, s)
 		var got string
 		if err := json.Unmarshal(b, &got); err != nil {
-			t.Fatalf("appendString(%q) = %s: invalid JSON: %v", s, b, err)
+			t.Fatalf("jsonenc.AppendString(%q) = %s: invalid JSON: %v", s, b, err)
 		}
 		if want := strings.ToValidUTF8(s, "\uFFFD"); utf8.ValidString(s) && got != want {
-			t.Errorf("appendString(%q) decodes to %q, want %q", s, got, want)
+			t.Errorf("jsonenc.AppendString(%q) decodes to %q, want %q", s, got, want)
 		}
 	})
 }

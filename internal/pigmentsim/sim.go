@@ -18,6 +18,7 @@ package pigmentsim
 import (
 	"errors"
 	"fmt"
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -186,7 +187,7 @@ func New(cfg Config) (*Sim, error) {
 		cfg:      c,
 		start:    start,
 		ws:       ws,
-		rd:       renderer{w: ws, seed: c.Seed, public: c.Shape == ShapePublic, qWS: appendString(nil, ws.id)},
+		rd:       renderer{w: ws, seed: c.Seed, public: c.Shape == ShapePublic, qWS: jsonenc.AppendString(nil, ws.id)},
 		fault:    c.FaultRate,
 		slow:     c.SlowRate,
 		truncate: c.TruncateRate,

@@ -2,6 +2,7 @@ package pigmentsim
 
 import (
 	"fmt"
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -119,8 +120,8 @@ func newWorkspace(seed int64, nMembers, nApps int, start time.Time) *workspace {
 		if i == 0 {
 			m.accountType = "Workspace Admin"
 		}
-		m.qID, m.qName, m.qEmail = appendString(nil, m.id), appendString(nil, m.name), appendString(nil, m.email)
-		m.qIP = appendString(nil, m.ip)
+		m.qID, m.qName, m.qEmail = jsonenc.AppendString(nil, m.id), jsonenc.AppendString(nil, m.name), jsonenc.AppendString(nil, m.email)
+		m.qIP = jsonenc.AppendString(nil, m.ip)
 		w.byMember[m.id] = i
 		w.members = append(w.members, m)
 	}
@@ -149,10 +150,10 @@ func newWorkspace(seed int64, nMembers, nApps int, start time.Time) *workspace {
 					b.dimensions = append(b.dimensions, dimensionPool[d])
 				}
 			}
-			b.qID, b.qName = appendString(nil, b.id), appendString(nil, b.name)
+			b.qID, b.qName = jsonenc.AppendString(nil, b.id), jsonenc.AppendString(nil, b.name)
 			a.blocks = append(a.blocks, b)
 		}
-		a.qID, a.qName = appendString(nil, a.id), appendString(nil, a.name)
+		a.qID, a.qName = jsonenc.AppendString(nil, a.id), jsonenc.AppendString(nil, a.name)
 		w.byApp[a.id] = i
 		w.apps = append(w.apps, a)
 	}

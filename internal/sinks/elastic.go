@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -79,7 +80,7 @@ func NewElastic(cfg ElasticConfig) (*Elastic, error) {
 		return nil, errors.New("elastic: no credentials: set an API key or a username and password")
 	}
 	base := strings.TrimRight(u.String(), "/")
-	action := appendJSONString([]byte(`{"create":{"_index":`), cfg.DataStream)
+	action := jsonenc.AppendString([]byte(`{"create":{"_index":`), cfg.DataStream)
 	return &Elastic{
 		cfg:    cfg,
 		client: newHTTPClient(cfg.TLS, cfg.Timeout, cfg.Logger, "elastic"),
@@ -245,7 +246,7 @@ func (e *Elastic) bulk(ctx context.Context, recs [][]byte, ids []string) (answer
 	defer putBuf(b)
 	line := make([]byte, 0, 128)
 	for i, r := range recs {
-		line = append(appendJSONString(append(line[:0], e.action...), ids[i]), "}}\n"...)
+		line = append(jsonenc.AppendString(append(line[:0], e.action...), ids[i]), "}}\n"...)
 		b.Write(line)
 		b.Write(r)
 		b.WriteByte('\n')

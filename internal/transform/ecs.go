@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -208,16 +209,16 @@ func AppendECS(dst []byte, ev *Event) []byte {
 	dst = appendECSEntities(dst, ev)
 	if alert {
 		dst = append(dst, `,"rule":{"name":`...)
-		dst = appendString(dst, ev.Type)
+		dst = jsonenc.AppendString(dst, ev.Type)
 		dst = append(dst, '}')
 		if ev.Mitre != "" {
 			dst = append(dst, `,"threat":{"framework":"MITRE ATT&CK","technique":{"id":[`...)
-			dst = appendString(dst, ev.Mitre)
+			dst = jsonenc.AppendString(dst, ev.Mitre)
 			dst = append(dst, `]}}`...)
 		}
 	}
 	dst = append(dst, `,"message":"`...)
-	dst = appendSummary(dst, ev, appendJSONText)
+	dst = appendSummary(dst, ev, jsonenc.AppendText)
 	dst = append(dst, `","pigment":{`...)
 	if ev.AppID != "" || ev.AppName != "" {
 		dst = append(dst, `"application":{`...)
@@ -275,7 +276,7 @@ func appendECSEntities(dst []byte, ev *Event) []byte {
 		for _, u := range [...]string{ev.ActorID, ev.ActorEmail} {
 			if u != "" {
 				dst = append(dst, ',')
-				dst = appendString(dst, u)
+				dst = jsonenc.AppendString(dst, u)
 			}
 		}
 		dst = append(dst[:mark], dst[mark+1:]...)

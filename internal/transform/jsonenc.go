@@ -2,69 +2,12 @@ package transform
 
 import (
 	"bytes"
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 	"strconv"
 	"time"
 	"unicode/utf8"
 )
 
-const hexDigits = "0123456789abcdef"
-
-// safeJSON marks the ASCII bytes a JSON string may hold unescaped.
-var safeJSON = func() (t [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
-// appendString appends s as a JSON string: quotes, backslashes and control
-// characters escaped, invalid UTF-8 replaced by \ufffd, nothing else (no
-// HTML escaping).
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	dst = appendJSONText(dst, s)
-	return append(dst, '"')
-}
-
-// appendJSONText appends s escaped as the inside of a JSON string.
-func appendJSONText(dst []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if safeJSON[c] {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(dst, s[start:]...)
-}
 
 // appendRaw appends the valid JSON raw (as Parse accepted it) on one line:
 // unchanged when it has no CR or LF and is valid UTF-8 (the usual case),
@@ -167,5 +110,5 @@ func appendMember(dst []byte, key, value string) []byte {
 	dst = append(dst, ',', '"')
 	dst = append(dst, key...)
 	dst = append(dst, '"', ':')
-	return appendString(dst, value)
+	return jsonenc.AppendString(dst, value)
 }

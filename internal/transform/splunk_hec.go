@@ -1,5 +1,7 @@
 package transform
 
+import "github.com/pigment-siem/pipeline/internal/jsonenc"
+
 // HECOptions are the Splunk metadata of HEC events. Empty fields take the
 // defaults below; Host and Index are omitted when empty (Splunk then uses
 // the token's defaults).
@@ -40,12 +42,12 @@ func AppendHEC(dst []byte, ev *Event, o HECOptions) []byte {
 		dst = append(dst, ',')
 	}
 	dst = append(dst, `"source":`...)
-	dst = appendString(dst, cmpOr(o.Source, DefaultHECSource))
+	dst = jsonenc.AppendString(dst, cmpOr(o.Source, DefaultHECSource))
 	dst = append(dst, `,"sourcetype":`...)
 	if ev.Kind == KindAlert {
-		dst = appendString(dst, cmpOr(o.AlertSourcetype, DefaultHECAlertSourcetype))
+		dst = jsonenc.AppendString(dst, cmpOr(o.AlertSourcetype, DefaultHECAlertSourcetype))
 	} else {
-		dst = appendString(dst, cmpOr(o.Sourcetype, DefaultHECSourcetype))
+		dst = jsonenc.AppendString(dst, cmpOr(o.Sourcetype, DefaultHECSourcetype))
 	}
 	dst = appendMember(dst, "host", o.Host)
 	dst = appendMember(dst, "index", o.Index)
