@@ -96,7 +96,11 @@ func (a *app) runDetect(ctx context.Context) error {
 	a.log.Info().Str("addr", srv.Addr()).Msg("serving /metrics and /healthz")
 	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	defer stop()
-	go func() { _ = srv.Run(sctx) }()
+	go func() {
+		if err := srv.Run(sctx); err != nil {
+			a.log.Error().Err(err).Msg("metrics server stopped; /metrics and /healthz are gone")
+		}
+	}()
 
 	d := &detector{cfg: a.cfg, log: a.log, rules: rules, brokers: brokers, tls: tlsCfg, store: detectstore.New(pool), pub: pub, m: newMetrics(reg)}
 	err = checkpoint.New(pool).RunAsLeader(ctx, "detect:"+a.cfg.Name, a.cfg.StandbyPoll, a.log,

@@ -384,6 +384,9 @@ func (s *session) save(ctx context.Context) error {
 		s.d.log.Info().Str("alert", a.ID).Str("rule", a.Rule).Str("severity", a.Severity).
 			Str("actor", a.ActorEmail).Int("count", a.Count).Msg(a.Title)
 	}
+	if len(s.pending) == 0 {
+		return nil // the outbox is empty: every earlier flush succeeded or ended the term
+	}
 	s.pending = s.pending[:0]
 	return s.d.flushOutbox(ctx)
 }

@@ -158,7 +158,11 @@ func (a *app) runForward(ctx context.Context) error {
 	metrics := forwarder.NewMetrics(reg)
 	sctx, stopSrv := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSrv()
-	go func() { _ = srv.Run(sctx) }()
+	go func() {
+		if err := srv.Run(sctx); err != nil {
+			a.log.Error().Err(err).Msg("metrics server stopped; /metrics and /healthz are gone")
+		}
+	}()
 	go metrics.WatchLag(sctx, admin, a.cfg.Sink, a.cfg.GroupID, a.topics(), 15*time.Second)
 	a.log.Info().Str("addr", srv.Addr()).Str("group", a.cfg.GroupID).Msg("serving /metrics and /healthz")
 

@@ -107,21 +107,23 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	defer cancel()
 	go func() { errc <- f.fetchLoop(fctx, fetched) }()
 	go f.formatLoop(fetched, formatted)
+	// stop ends fetching and formatting and waits for both; the caller
+	// already has the error worth returning.
+	stop := func() {
+		cancel()
+		for range formatted {
+		}
+		<-errc
+	}
 	for b := range formatted {
 		if ctx.Err() != nil {
 			// Shutting down: a batch not started yet is left uncommitted
 			// and delivered after the restart, so the stop stays bounded.
-			cancel()
-			for range formatted {
-			}
-			<-errc
+			stop()
 			return nil
 		}
 		if err := f.handle(ctx, b); err != nil {
-			cancel()
-			for range formatted { // let the fetcher and formatter finish
-			}
-			<-errc
+			stop()
 			if errors.Is(err, errShutdown) {
 				return nil
 			}
