@@ -325,19 +325,3 @@ func FuzzDecodePage(f *testing.F) {
 		}
 	})
 }
-
-func TestHasSpecial(t *testing.T) {
-	for pos := range 8 {
-		for c := range 256 {
-			word := []byte("abcdefgh")
-			word[pos] = byte(c)
-			x := uint64(0)
-			for i := 7; i >= 0; i-- {
-				x = x<<8 | uint64(word[i])
-			}
-			if got, want := hasSpecial(x), special[c]; got != want {
-				t.Errorf("hasSpecial(%q) = %v, want %v", word, got, want)
-			}
-		}
-	}
-}

@@ -1,9 +1,9 @@
 package pigment
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/pigment-siem/pipeline/internal/jsonscan"
 	"unicode/utf8"
 )
 
@@ -31,14 +31,7 @@ func (s *scanner) peek() byte {
 	return 0
 }
 
-func (s *scanner) skipSpace() { s.i = skipSpaceAt(s.b, s.i) }
-
-func skipSpaceAt(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
+func (s *scanner) skipSpace() { s.i = jsonscan.SkipSpace(s.b, s.i) }
 
 // errorf reports a problem at s.i, wrapping errMalformed and kind.
 func (s *scanner) errorf(kind error, what string) error {
@@ -148,122 +141,32 @@ func (s *scanner) array(depth int, elem func() error) error {
 	}
 }
 
-// special marks the bytes that end the fast path of a string scan.
-var special = func() (t [256]bool) {
-	for c := range 0x20 {
-		t[c] = true
-	}
-	t['"'], t['\\'] = true, true
-	return t
-}()
-
 // str reads the string at s.i and returns the span of its contents (between
 // the quotes) and whether it has escapes.
 func (s *scanner) str() (start, end int, esc bool, err error) {
-	b := s.b
-	i := s.i + 1
-	start = i
-	for i < len(b) {
-		for i+8 <= len(b) && !hasSpecial(binary.LittleEndian.Uint64(b[i:])) {
-			i += 8 // fast path: eight ordinary bytes at a time
-		}
-		if i >= len(b) {
-			break
-		}
-		if !special[b[i]] {
-			i++
-			continue
-		}
-		switch c := b[i]; {
-		case c == '"':
-			s.i = i + 1
-			return start, i, esc, nil
-		case c == '\\' && i+1 < len(b):
-			esc = true
-			switch b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if i+6 > len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
-					s.i = min(i+2, len(b))
-					return 0, 0, false, s.errorf(errInvalidJSON, `invalid \u escape`)
-				}
-				i += 6
-			default:
-				s.i = i
-				return 0, 0, false, s.errorf(errInvalidJSON, "invalid escape")
-			}
-		case c == '\\':
-			i++
-		default:
-			s.i = i
-			return 0, 0, false, s.errorf(errInvalidJSON, "control character in a string")
-		}
+	start, end, esc, next, what := jsonscan.Str(s.b, s.i)
+	s.i = next
+	if what != "" {
+		return 0, 0, false, s.errorf(errInvalidJSON, what)
 	}
-	s.i = len(b)
-	return 0, 0, false, s.errorf(errInvalidJSON, "unterminated string")
+	return start, end, esc, nil
 }
 
-// hasSpecial reports whether any of the eight bytes in x is special: below
-// 0x20, '"' or '\\'. (The classic "has zero byte" test; borrows can only
-// cause false positives above a true match, so the answer is exact.)
-func hasSpecial(x uint64) bool {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	q := x ^ ('"' * lo)
-	bs := x ^ ('\\' * lo)
-	return ((x-0x20*lo)&^x|(q-lo)&^q|(bs-lo)&^bs)&hi != 0
-}
-
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-func (s *scanner) digits() bool {
-	start := s.i
-	for s.i < len(s.b) && isDigit(s.b[s.i]) {
-		s.i++
-	}
-	return s.i > start
-}
-
-// number reads a number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+// number reads a number at s.i.
 func (s *scanner) number() error {
-	if s.peek() == '-' {
-		s.i++
-	}
-	switch c := s.peek(); {
-	case c == '0':
-		s.i++
-	case c >= '1' && c <= '9':
-		s.digits()
-	default:
-		return s.errorf(errInvalidJSON, "invalid number")
-	}
-	if s.peek() == '.' {
-		s.i++
-		if !s.digits() {
-			return s.errorf(errInvalidJSON, "invalid number")
-		}
-	}
-	if c := s.peek(); c == 'e' || c == 'E' {
-		s.i++
-		if c := s.peek(); c == '+' || c == '-' {
-			s.i++
-		}
-		if !s.digits() {
-			return s.errorf(errInvalidJSON, "invalid number")
-		}
+	var what string
+	if s.i, what = jsonscan.Number(s.b, s.i); what != "" {
+		return s.errorf(errInvalidJSON, what)
 	}
 	return nil
 }
 
+// literal reads lit (true, false or null) at s.i.
 func (s *scanner) literal(lit string) error {
-	if len(s.b)-s.i < len(lit) || string(s.b[s.i:s.i+len(lit)]) != lit {
-		return s.errorf(errInvalidJSON, "invalid literal")
+	var what string
+	if s.i, what = jsonscan.Literal(s.b, s.i, lit); what != "" {
+		return s.errorf(errInvalidJSON, what)
 	}
-	s.i += len(lit)
 	return nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 )
 
-
 // appendRaw appends the valid JSON raw (as Parse accepted it) on one line:
 // unchanged when it has no CR or LF and is valid UTF-8 (the usual case),
 // else with CR and LF (whitespace there) turned into spaces and invalid

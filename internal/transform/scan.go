@@ -1,9 +1,9 @@
 package transform
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/pigment-siem/pipeline/internal/jsonscan"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -36,11 +36,7 @@ func (s *scanner) peek() byte {
 	return 0
 }
 
-func (s *scanner) skipSpace() {
-	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\t' || s.b[s.i] == '\n' || s.b[s.i] == '\r') {
-		s.i++
-	}
-}
+func (s *scanner) skipSpace() { s.i = jsonscan.SkipSpace(s.b, s.i) }
 
 func (s *scanner) errorf(what string) error {
 	if s.i >= len(s.b) {
@@ -146,118 +142,32 @@ func (s *scanner) member(n int) (key []byte, ok bool, err error) {
 	return key, true, nil
 }
 
-// special marks the bytes that end the fast path of a string scan.
-var special = func() (t [256]bool) {
-	for c := range 0x20 {
-		t[c] = true
-	}
-	t['"'], t['\\'] = true, true
-	return t
-}()
-
 // str reads the string at s.i and returns the span of its contents (between
 // the quotes) and whether it has escapes.
 func (s *scanner) str() (start, end int, esc bool, err error) {
-	b := s.b
-	i := s.i + 1
-	start = i
-	for i < len(b) {
-		for i+8 <= len(b) && !hasSpecial(binary.LittleEndian.Uint64(b[i:])) {
-			i += 8
-		}
-		if i >= len(b) {
-			break
-		}
-		c := b[i]
-		switch {
-		case !special[c]:
-			i++
-		case c == '"':
-			s.i = i + 1
-			return start, i, esc, nil
-		case c == '\\' && i+1 < len(b):
-			esc = true
-			switch b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if i+6 > len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
-					s.i = min(i+2, len(b))
-					return 0, 0, false, s.errorf(`invalid \u escape`)
-				}
-				i += 6
-			default:
-				s.i = i
-				return 0, 0, false, s.errorf("invalid escape")
-			}
-		case c == '\\':
-			i++
-		default:
-			s.i = i
-			return 0, 0, false, s.errorf("control character in a string")
-		}
+	start, end, esc, next, what := jsonscan.Str(s.b, s.i)
+	s.i = next
+	if what != "" {
+		return 0, 0, false, s.errorf(what)
 	}
-	s.i = len(b)
-	return 0, 0, false, s.errorf("unterminated string")
+	return start, end, esc, nil
 }
 
-// hasSpecial reports whether any of the eight bytes in x is below 0x20, '"'
-// or '\\' (the classic "has zero byte" test; exact, see internal/pigment).
-func hasSpecial(x uint64) bool {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	q := x ^ ('"' * lo)
-	bs := x ^ ('\\' * lo)
-	return ((x-0x20*lo)&^x|(q-lo)&^q|(bs-lo)&^bs)&hi != 0
-}
-
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-}
-
-func (s *scanner) digits() bool {
-	start := s.i
-	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
-		s.i++
-	}
-	return s.i > start
-}
-
-// number reads -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+// number reads a number at s.i.
 func (s *scanner) number() error {
-	if s.peek() == '-' {
-		s.i++
-	}
-	switch c := s.peek(); {
-	case c == '0':
-		s.i++
-	case c >= '1' && c <= '9':
-		s.digits()
-	default:
-		return s.errorf("invalid number")
-	}
-	if s.peek() == '.' {
-		s.i++
-		if !s.digits() {
-			return s.errorf("invalid number")
-		}
-	}
-	if c := s.peek(); c == 'e' || c == 'E' {
-		s.i++
-		if c := s.peek(); c == '+' || c == '-' {
-			s.i++
-		}
-		if !s.digits() {
-			return s.errorf("invalid number")
-		}
+	var what string
+	if s.i, what = jsonscan.Number(s.b, s.i); what != "" {
+		return s.errorf(what)
 	}
 	return nil
 }
 
+// literal reads lit (true, false or null) at s.i.
 func (s *scanner) literal(lit string) error {
-	if len(s.b)-s.i < len(lit) || string(s.b[s.i:s.i+len(lit)]) != lit {
-		return s.errorf("invalid literal")
+	var what string
+	if s.i, what = jsonscan.Literal(s.b, s.i, lit); what != "" {
+		return s.errorf(what)
 	}
-	s.i += len(lit)
 	return nil
 }
 

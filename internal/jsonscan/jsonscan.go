@@ -1,0 +1,138 @@
+// Package jsonscan holds the lexical core of the project's hand-written JSON
+// readers (internal/pigment decodes API pages with it, internal/transform
+// reads records): strings, numbers, literals and whitespace, accepting
+// exactly what encoding/json accepts. The readers build their structure
+// (objects, arrays, the fields they pick) on top and word their own errors.
+//
+// Every function takes the input and the offset of the token's first byte.
+// On success it returns the offset just past the token and an empty reason;
+// on failure, the offset of the problem and what is wrong there.
+package jsonscan
+
+import "encoding/binary"
+
+// SkipSpace returns the offset of the first non-space byte at or after i.
+func SkipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// special marks the bytes that end the fast path of a string scan.
+var special = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
+// Str scans the string whose opening quote is at b[i]. It returns the span
+// of its contents (between the quotes) and whether it has escapes.
+func Str(b []byte, i int) (start, end int, esc bool, next int, what string) {
+	i++
+	start = i
+	for i < len(b) {
+		for i+8 <= len(b) && !hasSpecial(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8 // fast path: eight ordinary bytes at a time
+		}
+		if i >= len(b) {
+			break
+		}
+		switch c := b[i]; {
+		case !special[c]:
+			i++
+		case c == '"':
+			return start, i, esc, i + 1, ""
+		case c == '\\' && i+1 < len(b):
+			esc = true
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
+					return 0, 0, false, min(i+2, len(b)), `invalid \u escape`
+				}
+				i += 6
+			default:
+				return 0, 0, false, i, "invalid escape"
+			}
+		case c == '\\':
+			i++
+		default:
+			return 0, 0, false, i, "control character in a string"
+		}
+	}
+	return 0, 0, false, len(b), "unterminated string"
+}
+
+// hasSpecial reports whether any of the eight bytes in x is special: below
+// 0x20, '"' or '\\'. (The classic "has zero byte" test; borrows can only
+// cause false positives above a true match, so the answer is exact.)
+func hasSpecial(x uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	q := x ^ ('"' * lo)
+	bs := x ^ ('\\' * lo)
+	return ((x-0x20*lo)&^x|(q-lo)&^q|(bs-lo)&^bs)&hi != 0
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func digits(b []byte, i int) int {
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+func at(b []byte, i int) byte {
+	if i < len(b) {
+		return b[i]
+	}
+	return 0
+}
+
+// Number scans -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? at b[i].
+func Number(b []byte, i int) (next int, what string) {
+	if at(b, i) == '-' {
+		i++
+	}
+	switch c := at(b, i); {
+	case c == '0':
+		i++
+	case c >= '1' && c <= '9':
+		i = digits(b, i)
+	default:
+		return i, "invalid number"
+	}
+	if at(b, i) == '.' {
+		j := digits(b, i+1)
+		if j == i+1 {
+			return j, "invalid number"
+		}
+		i = j
+	}
+	if c := at(b, i); c == 'e' || c == 'E' {
+		i++
+		if c := at(b, i); c == '+' || c == '-' {
+			i++
+		}
+		j := digits(b, i)
+		if j == i {
+			return j, "invalid number"
+		}
+		i = j
+	}
+	return i, ""
+}
+
+// Literal scans lit (true, false or null) at b[i].
+func Literal(b []byte, i int, lit string) (next int, what string) {
+	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
+		return i, "invalid literal"
+	}
+	return i + len(lit), ""
+}
