@@ -3,7 +3,6 @@ package forwarder_test
 import (
 	"bufio"
 	"bytes"
-
 	"context"
 	"io"
 	"net"

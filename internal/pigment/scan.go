@@ -3,8 +3,9 @@ package pigment
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/pigment-siem/pipeline/internal/jsonscan"
 	"unicode/utf8"
+
+	"github.com/pigment-siem/pipeline/internal/jsonscan"
 )
 
 // maxDepth bounds nesting, as encoding/json does.

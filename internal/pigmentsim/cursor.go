@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pigment-siem/pipeline/internal/jsonenc"
 	"hash/fnv"
 	"strconv"
+
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
 // cursor is the decoded form of the opaque pagination token. It pins the

@@ -3,10 +3,11 @@ package pigmentsim
 import (
 	"errors"
 	"fmt"
-	"github.com/pigment-siem/pipeline/internal/jsonenc"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
 // evPool holds page buffers of compact events.

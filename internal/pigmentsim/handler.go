@@ -3,11 +3,12 @@ package pigmentsim
 import (
 	"context"
 	"crypto/subtle"
-	"github.com/pigment-siem/pipeline/internal/jsonenc"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
 // Handler returns the simulator's HTTP API:

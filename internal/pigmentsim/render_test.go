@@ -3,11 +3,12 @@ package pigmentsim
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/pigment-siem/pipeline/internal/jsonenc"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
 func TestSameSeedSameFirstPage(t *testing.T) {

@@ -18,12 +18,13 @@ package pigmentsim
 import (
 	"errors"
 	"fmt"
-	"github.com/pigment-siem/pipeline/internal/jsonenc"
 	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
 // Shapes and orders accepted by Config.

@@ -2,12 +2,13 @@ package pigmentsim
 
 import (
 	"fmt"
-	"github.com/pigment-siem/pipeline/internal/jsonenc"
 	"math/rand/v2"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
 // member is one simulated workspace member. The quoted fields hold JSON string

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pigment-siem/pipeline/internal/jsonenc"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
 // DefaultDataStream is where events go unless ElasticConfig.DataStream says

@@ -1,10 +1,11 @@
 package transform
 
 import (
-	"github.com/pigment-siem/pipeline/internal/jsonenc"
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
 // ECSVersion is the Elastic Common Schema version of AppendECS documents.

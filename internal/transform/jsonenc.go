@@ -2,10 +2,11 @@ package transform
 
 import (
 	"bytes"
-	"github.com/pigment-siem/pipeline/internal/jsonenc"
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
 // appendRaw appends the valid JSON raw (as Parse accepted it) on one line:

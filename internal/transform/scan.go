@@ -3,10 +3,11 @@ package transform
 import (
 	"errors"
 	"fmt"
-	"github.com/pigment-siem/pipeline/internal/jsonscan"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/pigment-siem/pipeline/internal/jsonscan"
 )
 
 // maxDepth bounds nesting, as encoding/json does.
