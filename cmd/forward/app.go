@@ -265,7 +265,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 func (a *app) forwarderConfig(m *forwarder.Metrics) forwarder.Config {
 	return forwarder.Config{
 		Sink: a.cfg.Sink, AlertsTopic: a.cfg.AlertsTopic, DLQTopic: a.cfg.DLQTopic,
-		BatchSize: a.cfg.BatchSize, BatchBytes: a.cfg.BatchBytes, BatchWait: a.cfg.BatchWait,
+		BatchSize: a.cfg.BatchSize, BatchBytes: a.cfg.BatchBytes, BatchWait: a.cfg.BatchWait, Senders: a.cfg.Senders,
 		RetryMax: a.cfg.RetryMax, ShutdownGrace: a.cfg.ShutdownGrace, Logger: a.log, Metrics: m,
 	}
 }

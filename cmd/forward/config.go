@@ -25,6 +25,7 @@ type Config struct {
 	BatchSize      int           `env:"FORWARD_BATCH_SIZE, default=1000"`
 	BatchBytes     int           `env:"FORWARD_BATCH_BYTES, default=4194304"`
 	BatchWait      time.Duration `env:"FORWARD_BATCH_WAIT, default=200ms"`
+	Senders        int           `env:"FORWARD_SENDERS"` // 0: the sink's default (defaultSenders)
 	RetryMax       time.Duration `env:"FORWARD_RETRY_MAX, default=30s"`
 	ShutdownGrace  time.Duration `env:"FORWARD_SHUTDOWN_GRACE, default=10s"`
 
@@ -84,6 +85,9 @@ func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
 	if c.GroupID == "" {
 		c.GroupID = "forward-" + c.Sink
 	}
+	if c.Senders == 0 {
+		c.Senders = c.defaultSenders()
+	}
 	errs = append(errs, c.validate()...)
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("configuration: %w", errors.Join(errs...))
@@ -121,12 +125,29 @@ func (c *Config) validate() []error {
 	check(c.SessionTimeout < time.Second, "KAFKA_SESSION_TIMEOUT must be at least 1s")
 	check(c.BatchBytes < 1024, "FORWARD_BATCH_BYTES must be at least 1024")
 	check(c.BatchWait <= 0, "FORWARD_BATCH_WAIT must be positive")
+	check(c.Senders < 1 || c.Senders > 64, "FORWARD_SENDERS %d: want 1 to 64", c.Senders)
 	check(c.RetryMax <= 0, "FORWARD_RETRY_MAX must be positive")
 	check(c.ShutdownGrace <= 0, "FORWARD_SHUTDOWN_GRACE must be positive")
 	if err := c.Kafka.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errs
+}
+
+// defaultSenders is how many batches are in delivery at once unless
+// FORWARD_SENDERS says otherwise. HTTP sinks keep two requests going, so
+// the sink is never idle while a batch is being formatted or answered, and
+// four while HEC acknowledgements take their time; syslog and file write
+// one connection or file, in order.
+func (c *Config) defaultSenders() int {
+	switch {
+	case c.Sink == "splunk" && c.HECAck:
+		return 4
+	case c.Sink == "splunk" || c.Sink == "elastic":
+		return 2
+	default:
+		return 1
+	}
 }
 
 func oneOf(s string, options ...string) bool {

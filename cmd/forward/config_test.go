@@ -43,6 +43,8 @@ func TestRunRefusesInvalidConfiguration(t *testing.T) {
 		{"bad SYSLOG_FORMAT", with(syslog, "SYSLOG_FORMAT", "leef"), "SYSLOG_FORMAT"},
 		{"bad FORWARD_BATCH_WAIT", with(splunk, "FORWARD_BATCH_WAIT", "soon"), "FORWARD_BATCH_WAIT"},
 		{"zero FORWARD_BATCH_WAIT", with(splunk, "FORWARD_BATCH_WAIT", "0s"), "FORWARD_BATCH_WAIT"},
+		{"negative FORWARD_SENDERS", with(splunk, "FORWARD_SENDERS", "-1"), "FORWARD_SENDERS"},
+		{"too many FORWARD_SENDERS", with(splunk, "FORWARD_SENDERS", "1000"), "FORWARD_SENDERS"},
 		{"missing ELASTIC_URL", with(splunk, "SINK", "elastic"), "ELASTIC_URL"},
 		{"bad FILE_FORMAT", with(splunk, "SINK", "file", "FILE_PATH", "/tmp/x", "FILE_FORMAT", "xml"), "FILE_FORMAT"},
 		{"token and token file", with(splunk, "SPLUNK_HEC_TOKEN_FILE", "/nonexistent"), "SPLUNK_HEC_TOKEN"},
@@ -61,5 +63,31 @@ func TestRunRefusesInvalidConfiguration(t *testing.T) {
 				t.Errorf("a secret is echoed: %q", all)
 			}
 		})
+	}
+}
+
+// FORWARD_SENDERS defaults per sink: concurrent requests for HTTP sinks
+// (more while HEC acknowledgements are awaited), one ordered stream for
+// syslog and file; an explicit value wins.
+func TestSendersDefaultPerSink(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		env  map[string]string
+		want int
+	}{
+		{map[string]string{"SINK": "splunk", "SPLUNK_HEC_URL": "http://h:8088", "SPLUNK_HEC_TOKEN": "t"}, 2},
+		{map[string]string{"SINK": "splunk", "SPLUNK_HEC_URL": "http://h:8088", "SPLUNK_HEC_TOKEN": "t", "SPLUNK_HEC_ACK": "true"}, 4},
+		{map[string]string{"SINK": "elastic", "ELASTIC_URL": "http://h:9200", "ELASTIC_API_KEY": "k"}, 2},
+		{map[string]string{"SINK": "syslog", "SYSLOG_ADDR": "h:514"}, 1},
+		{map[string]string{"SINK": "file", "FILE_PATH": "/tmp/x"}, 1},
+		{map[string]string{"SINK": "syslog", "SYSLOG_ADDR": "h:514", "FORWARD_SENDERS": "3"}, 3},
+	} {
+		c, err := loadConfig(context.Background(), envconfig.MapLookuper(tc.env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Senders != tc.want {
+			t.Errorf("%v: Senders = %d, want %d", tc.env, c.Senders, tc.want)
+		}
 	}
 }

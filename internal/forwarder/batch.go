@@ -20,8 +20,9 @@ type batch struct {
 	ids        []string
 	pendingIdx []int // indexes still to deliver
 	dead       []deadRecord
-	buf        []byte // one buffer holding every formatted record
-	ends       []int  // end of each record in buf; a dead record ends where the previous one did
+	buf        []byte    // one buffer holding every formatted record
+	ends       []int     // end of each record in buf; a dead record ends where the previous one did
+	start      time.Time // when its delivery began
 }
 
 type deadRecord struct {

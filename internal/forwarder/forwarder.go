@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -52,6 +53,11 @@ type Config struct {
 	BatchWait   time.Duration // longest wait to fill a batch (default 200ms)
 	RetryMin    time.Duration // backoff bounds while the sink says retry (default 200ms, 30s)
 	RetryMax    time.Duration
+	// Senders is how many batches may be in delivery at once (default 1).
+	// More keep an HTTP sink busy while one batch waits for its answer (or
+	// its indexer acknowledgement); batches may then reach the sink out of
+	// order, and up to Senders+3 batches are held in memory.
+	Senders int
 	// ShutdownGrace bounds how long a batch in flight may still be
 	// delivered after ctx ends; past it, the batch is left uncommitted and
 	// will be delivered again after the restart.
@@ -89,66 +95,123 @@ func New(cfg Config, src source, sink Sink, format Format, dlq deadLetters) *For
 	if cfg.RetryMax <= 0 {
 		cfg.RetryMax = 30 * time.Second
 	}
+	if cfg.Senders <= 0 {
+		cfg.Senders = 1
+	}
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 10 * time.Second
 	}
-	return &Forwarder{cfg: cfg, src: src, sink: sink, format: format, dlq: dlq, bufs: make(chan []byte, 4)}
+	return &Forwarder{cfg: cfg, src: src, sink: sink, format: format, dlq: dlq, bufs: make(chan []byte, cfg.Senders+3)}
 }
 
 // Run forwards until ctx ends (nil) or delivery must stop (the error: the
 // sink refused the credentials, the DLQ is unwritable, Kafka failed).
 //
-// Three stages overlap: fetching, formatting and sending, one batch each.
+// Stages overlap: fetching, formatting, and up to Senders deliveries. Offsets
+// are committed in fetch order, each batch only once it and every batch
+// fetched before it are delivered: a later batch confirmed first waits, so a
+// commit never skips an undelivered record.
 func (f *Forwarder) Run(ctx context.Context) error {
+	// dctx ends deliveries' patience: on shutdown, or when one failed for
+	// good and the rest can no longer be committed.
+	dctx, stopDelivering := context.WithCancel(ctx)
+	defer stopDelivering()
+	fctx, stopFetching := context.WithCancel(dctx)
+	defer stopFetching()
 	fetched := make(chan *batch, 1)
 	formatted := make(chan *batch, 1)
-	errc := make(chan error, 1)
-	fctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() { errc <- f.fetchLoop(fctx, fetched) }()
+	fetchErr := make(chan error, 1)
+	go func() { fetchErr <- f.fetchLoop(fctx, fetched) }()
 	go f.formatLoop(fetched, formatted)
-	// stop ends fetching and formatting and waits for both; the caller
-	// already has the error worth returning.
-	stop := func() {
-		cancel()
-		for range formatted {
-		}
-		<-errc
-	}
+
+	slots := make(chan struct{}, f.cfg.Senders) // one per batch in delivery or awaiting its commit
+	queue := make(chan *flight, f.cfg.Senders)  // those batches, in fetch order
+	commitErr := make(chan error, 1)
+	go func() { commitErr <- f.commitLoop(ctx, queue, slots, stopDelivering) }()
+	var deliveries sync.WaitGroup
 	for b := range formatted {
-		if ctx.Err() != nil {
-			// Shutting down: a batch not started yet is left uncommitted
-			// and delivered after the restart, so the stop stays bounded.
-			stop()
-			return nil
+		select {
+		case slots <- struct{}{}:
+		case <-dctx.Done():
 		}
-		if err := f.handle(ctx, b); err != nil {
-			stop()
-			if errors.Is(err, errShutdown) {
-				return nil
-			}
-			return err
+		if dctx.Err() != nil {
+			// Shutting down or stopped: a batch not started yet is left
+			// uncommitted and delivered after the restart.
+			break
 		}
+		fl := &flight{batch: b, done: make(chan struct{})}
+		deliveries.Add(1)
+		go func() {
+			defer deliveries.Done()
+			fl.err = f.deliverBatch(dctx, b)
+			close(fl.done)
+		}()
+		queue <- fl
 	}
-	if err := <-errc; err != nil && ctx.Err() == nil {
+	stopFetching()
+	for range formatted {
+	}
+	ferr := <-fetchErr
+	close(queue)
+	err := <-commitErr
+	deliveries.Wait()
+	if err != nil {
 		return err
+	}
+	if ferr != nil && ctx.Err() == nil {
+		return ferr
 	}
 	return nil
 }
 
+// flight is a batch in delivery; err is set when done is closed.
+type flight struct {
+	batch *batch
+	done  chan struct{}
+	err   error
+}
+
 var errShutdown = errors.New("shutdown grace period over")
 
-// handle delivers one batch, dead-letters what was refused, and commits.
-func (f *Forwarder) handle(ctx context.Context, b *batch) error {
-	start := time.Now()
+// commitLoop commits delivered batches in fetch order. At the first batch
+// that could not be delivered it stops committing and calls stop; that
+// batch's error is returned (nil if it was only the shutdown).
+func (f *Forwarder) commitLoop(ctx context.Context, queue <-chan *flight, slots <-chan struct{}, stop func()) error {
+	var failed error
+	for fl := range queue {
+		<-fl.done
+		<-slots
+		switch {
+		case failed != nil:
+			// Delivered or not, a batch after an undelivered one stays
+			// uncommitted: committing it would skip the failed batch.
+		case fl.err != nil:
+			failed = fl.err
+			stop()
+		default:
+			f.commit(ctx, fl.batch)
+		}
+	}
+	if errors.Is(failed, errShutdown) {
+		return nil
+	}
+	return failed
+}
+
+// deliverBatch delivers one batch and dead-letters what was refused.
+func (f *Forwarder) deliverBatch(ctx context.Context, b *batch) error {
+	b.start = time.Now()
 	if err := f.deliver(ctx, b); err != nil {
 		return err
 	}
 	if len(b.dead) > 0 {
-		if err := f.writeDead(ctx, b); err != nil {
-			return err
-		}
+		return f.writeDead(ctx, b)
 	}
+	return nil
+}
+
+// commit commits a delivered batch's offsets.
+func (f *Forwarder) commit(ctx context.Context, b *batch) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := f.src.CommitMessages(cctx, b.msgs...); err != nil {
@@ -156,11 +219,10 @@ func (f *Forwarder) handle(ctx context.Context, b *batch) error {
 		// is delivered again (duplicates, same event IDs), never lost.
 		f.cfg.Logger.Warn().Err(err).Int("records", len(b.msgs)).Msg("commit offsets failed; the batch may be delivered again")
 		f.cfg.Metrics.commitFailed(f.cfg.Sink)
-		return nil
+		return
 	}
-	f.cfg.Metrics.batch(f.cfg.Sink, len(b.msgs)-len(b.dead), len(b.dead), time.Since(start))
+	f.cfg.Metrics.batch(f.cfg.Sink, len(b.msgs)-len(b.dead), len(b.dead), time.Since(b.start))
 	f.putBuf(b.buf)
-	return nil
 }
 
 // deliver sends the batch's records until every one is delivered or

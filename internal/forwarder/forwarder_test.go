@@ -2,9 +2,12 @@ package forwarder_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,6 +55,8 @@ func (s *fakeSink) Send(_ context.Context, recs [][]byte, ids []string) ([]sinks
 type setup struct {
 	brokers, topic, dlq, group string
 	ids                        []string
+	senders                    int             // Config.Senders
+	formatted                  func(ev string) // called as each record is formatted, in fetch order
 }
 
 // newSetup fills a topic with n events, plus the given raw records.
@@ -95,9 +100,14 @@ func (s setup) forward(t *testing.T, sink forwarder.Sink, total int) error {
 		t.Fatal(err)
 	}
 	defer dlq.Close()
-	f := forwarder.New(forwarder.Config{Sink: "fake", DLQTopic: s.dlq, BatchSize: 100, BatchWait: 20 * time.Millisecond,
+	f := forwarder.New(forwarder.Config{Sink: "fake", DLQTopic: s.dlq, BatchSize: 100, BatchWait: 20 * time.Millisecond, Senders: s.senders,
 		RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond, Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.ErrorLevel)},
-		r, sink, func(dst []byte, ev *transform.Event) []byte { return append(dst, ev.Raw...) }, dlq)
+		r, sink, func(dst []byte, ev *transform.Event) []byte {
+			if s.formatted != nil {
+				s.formatted(ev.ID)
+			}
+			return append(dst, ev.Raw...)
+		}, dlq)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	done := make(chan error, 1)
@@ -197,6 +207,74 @@ func TestAuthFailureStopsWithoutCommitting(t *testing.T) {
 	}
 	if got := s.committed(t); got != 0 {
 		t.Errorf("%d offsets committed after the sink refused the credentials, want 0", got)
+	}
+}
+
+// gateSink holds the batch holding the first record fetched until release
+// says how it ends (nil: delivered); other batches are delivered at once.
+type gateSink struct {
+	first     atomic.Value // string: the first record formatted
+	release   chan error
+	delivered atomic.Int64
+}
+
+func (s *gateSink) Send(_ context.Context, recs [][]byte, ids []string) ([]sinks.Result, error) {
+	if slices.Contains(ids, s.first.Load().(string)) {
+		if err := <-s.release; err != nil {
+			return nil, err
+		}
+	}
+	s.delivered.Add(int64(len(ids)))
+	out := make([]sinks.Result, len(recs))
+	for i := range out {
+		out[i].Outcome = sinks.Delivered
+	}
+	return out, nil
+}
+
+// With several batches in delivery, a batch confirmed early waits for the
+// ones fetched before it: its offsets are committed only after theirs, and
+// never if one of them fails (committing it would skip the failed one).
+func TestConcurrentDeliveriesCommitInFetchOrder(t *testing.T) {
+	t.Parallel()
+	for _, fail := range []bool{false, true} {
+		t.Run(fmt.Sprintf("first batch fails %v", fail), func(t *testing.T) {
+			t.Parallel()
+			s := newSetup(t, 600)
+			s.senders = 3
+			sink := &gateSink{release: make(chan error)}
+			s.formatted = func(id string) { sink.first.CompareAndSwap(nil, id) }
+			done := make(chan error, 1)
+			go func() { done <- s.forward(t, sink, 600) }()
+			deadline := time.Now().Add(20 * time.Second)
+			for sink.delivered.Load() == 0 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond) // later batches delivered around the held one
+			}
+			time.Sleep(200 * time.Millisecond) // time for more, and for a wrong commit
+			if got := sink.delivered.Load(); got == 0 || got > 200 {
+				t.Fatalf("%d records delivered while the first batch was held; want some, at most two batches (Senders 3)", got)
+			}
+			if got := s.committed(t); got != 0 {
+				t.Fatalf("%d offsets committed before the first batch was delivered, want 0", got)
+			}
+			if fail {
+				sink.release <- fmt.Errorf("hec: 401: %w", sinks.ErrAuth)
+				if err := <-done; !errors.Is(err, sinks.ErrAuth) {
+					t.Fatalf("Run = %v, want the authentication error", err)
+				}
+				if got := s.committed(t); got != 0 {
+					t.Fatalf("%d offsets committed after the first batch failed, want 0", got)
+				}
+				return
+			}
+			sink.release <- nil
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if got := s.committed(t); got != 600 {
+				t.Fatalf("%d offsets committed, want 600", got)
+			}
+		})
 	}
 }
 
