@@ -86,9 +86,9 @@ func Header(m kafka.Message, key string) string {
 }
 
 // MustKafkaProcess starts the kfake broker in a process of its own (see
-// kfakebroker) and returns its address; benchmarks use it so the broker's
-// heap and CPU are not the measured process's.
-func MustKafkaProcess(tb testing.TB, kfakebrokerDir string) string {
+// kfakebroker) and returns its address and process; benchmarks use it so the
+// broker's heap and CPU are not the measured process's.
+func MustKafkaProcess(tb testing.TB, kfakebrokerDir string) (string, *Proc) {
 	tb.Helper()
 	bin, cleanup, err := Build(kfakebrokerDir, "kfakebroker")
 	if err != nil {
@@ -99,7 +99,7 @@ func MustKafkaProcess(tb testing.TB, kfakebrokerDir string) string {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if out := strings.TrimSpace(p.Stdout()); out != "" {
-			return out
+			return out, p
 		}
 		if p.Exited() {
 			tb.Fatalf("kfakebroker exited: %s", p.Stderr())
@@ -107,5 +107,5 @@ func MustKafkaProcess(tb testing.TB, kfakebrokerDir string) string {
 		time.Sleep(20 * time.Millisecond)
 	}
 	tb.Fatal("kfakebroker printed no address within 30s")
-	return ""
+	return "", nil
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -128,6 +130,32 @@ func (p *Proc) Err() error { return p.err }
 func (p *Proc) State() *os.ProcessState { return p.cmd.ProcessState }
 
 func (p *Proc) Stdout() string { return p.stdout.String() }
+
+// CPUTime is the CPU time (user and system) the running process has used so
+// far, read from /proc; benchmarks use it to count a helper process's share.
+func (p *Proc) CPUTime() (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the parenthesised command name: state is field 3,
+	// utime and stime are fields 14 and 15, in clock ticks (USER_HZ, 100
+	// on Linux).
+	s := string(data)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("parse /proc/%d/stat: %d fields", p.cmd.Process.Pid, len(fields))
+	}
+	var ticks int64
+	for _, f := range fields[11:13] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("parse /proc/%d/stat: %w", p.cmd.Process.Pid, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
+}
 func (p *Proc) Stderr() string { return p.stderr.String() }
 
 // Tail is the last n bytes of s, for failure messages.
