@@ -27,10 +27,13 @@ func AppendString(dst []byte, s string) []byte {
 // AppendText appends s escaped as the inside of a JSON string.
 func AppendText(dst []byte, s string) []byte {
 	start := 0
-	for i := 0; i < len(s); {
+	for i := 0; ; {
+		if i = PlainRun(s, i, '"', '\\', '"'); i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if safe[c] {
+			if safe[c] { // DEL: PlainRun stops at it, JSON allows it
 				i++
 				continue
 			}

@@ -32,3 +32,44 @@ func FuzzAppendString(f *testing.F) {
 		}
 	})
 }
+
+// plainRunNaive is PlainRun's definition, one byte at a time.
+func plainRunNaive(s string, i int, a, b, c byte) int {
+	for ; i < len(s); i++ {
+		if d := s[i]; d < 0x20 || d >= 0x7f || d == a || d == b || d == c {
+			return i
+		}
+	}
+	return i
+}
+
+func TestPlainRunStopsAtTheFirstSpecialByte(t *testing.T) {
+	// Every byte value at every position of a 17-byte run (both the
+	// eight-at-a-time path and the tail), after every start offset.
+	base := []byte("abcdefghijklmnopq")
+	for pos := range base {
+		for v := 0; v < 256; v++ {
+			s := append([]byte(nil), base...)
+			s[pos] = byte(v)
+			for start := 0; start <= pos; start++ {
+				got, want := PlainRun(string(s), start, '"', '\\', ']'), plainRunNaive(string(s), start, '"', '\\', ']')
+				if got != want {
+					t.Fatalf("PlainRun(%q, %d) = %d, want %d", s, start, got, want)
+				}
+			}
+		}
+	}
+}
+
+func FuzzPlainRun(f *testing.F) {
+	f.Add("plain ascii text, long enough for words", 0, byte('"'), byte('\\'), byte(']'))
+	f.Add("é 日本 \x7f\x00 ]", 3, byte('='), byte('|'), byte('\\'))
+	f.Fuzz(func(t *testing.T, s string, i int, a, b, c byte) {
+		if i < 0 || i > len(s) {
+			return
+		}
+		if got, want := PlainRun(s, i, a, b, c), plainRunNaive(s, i, a, b, c); got != want {
+			t.Fatalf("PlainRun(%q, %d, %q, %q, %q) = %d, want %d", s, i, a, b, c, got, want)
+		}
+	})
+}

@@ -9,7 +9,10 @@
 // on failure, the offset of the problem and what is wrong there.
 package jsonscan
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // SkipSpace returns the offset of the first non-space byte at or after i.
 func SkipSpace(b []byte, i int) int {
@@ -33,16 +36,12 @@ var special = func() (t [256]bool) {
 func Str(b []byte, i int) (start, end int, esc bool, next int, what string) {
 	i++
 	start = i
-	for i < len(b) {
-		for i+8 <= len(b) && !hasSpecial(binary.LittleEndian.Uint64(b[i:])) {
-			i += 8 // fast path: eight ordinary bytes at a time
-		}
+	for {
+		i = nextSpecial(b, i)
 		if i >= len(b) {
-			break
+			return 0, 0, false, len(b), "unterminated string"
 		}
 		switch c := b[i]; {
-		case !special[c]:
-			i++
 		case c == '"':
 			return start, i, esc, i + 1, ""
 		case c == '\\' && i+1 < len(b):
@@ -64,17 +63,34 @@ func Str(b []byte, i int) (start, end int, esc bool, next int, what string) {
 			return 0, 0, false, i, "control character in a string"
 		}
 	}
-	return 0, 0, false, len(b), "unterminated string"
 }
 
-// hasSpecial reports whether any of the eight bytes in x is special: below
-// 0x20, '"' or '\\'. (The classic "has zero byte" test; borrows can only
-// cause false positives above a true match, so the answer is exact.)
-func hasSpecial(x uint64) bool {
+// nextSpecial returns the offset of the first special byte at or after i,
+// or len(b). It looks at eight bytes at a time and jumps straight to the
+// first special one among them: most strings are keys and short values,
+// which a byte-by-byte tail made the bulk of a record's parse time.
+func nextSpecial(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		if m := specialMask(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for i < len(b) && !special[b[i]] {
+		i++
+	}
+	return i
+}
+
+// specialMask has the high bit set in the bytes of x that are special:
+// below 0x20, '"' or '\\' (the classic "has zero byte" test). A borrow
+// can only set a false bit above a truly special byte, so the lowest set
+// bit always marks the first special byte, and the mask is zero exactly
+// when there is none.
+func specialMask(x uint64) uint64 {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	q := x ^ ('"' * lo)
 	bs := x ^ ('\\' * lo)
-	return ((x-0x20*lo)&^x|(q-lo)&^q|(bs-lo)&^bs)&hi != 0
+	return ((x-0x20*lo)&^x | (q-lo)&^q | (bs-lo)&^bs) & hi
 }
 
 func isHex(c byte) bool {

@@ -5,17 +5,27 @@ import (
 	"testing"
 )
 
-func TestHasSpecial(t *testing.T) {
-	for pos := range 8 {
+// nextSpecial finds the first special byte wherever it is: every byte
+// value at every position of a 19-byte run (the eight-at-a-time path and
+// the tail), with a later special byte too, from every start offset.
+func TestNextSpecialFindsTheFirstSpecialByte(t *testing.T) {
+	for pos := range 19 {
 		for c := range 256 {
-			word := []byte("abcdefgh")
-			word[pos] = byte(c)
-			x := uint64(0)
-			for i := 7; i >= 0; i-- {
-				x = x<<8 | uint64(word[i])
-			}
-			if got, want := hasSpecial(x), special[c]; got != want {
-				t.Errorf("hasSpecial(%q) = %v, want %v", word, got, want)
+			for _, later := range []byte{'x', '"', 0x01} {
+				b := []byte("abcdefghijklmnopqrs")
+				b[pos] = byte(c)
+				if pos+1 < len(b) {
+					b[len(b)-1] = later
+				}
+				for start := 0; start <= pos; start++ {
+					want := start
+					for want < len(b) && !special[b[want]] {
+						want++
+					}
+					if got := nextSpecial(b, start); got != want {
+						t.Fatalf("nextSpecial(%q, %d) = %d, want %d", b, start, got, want)
+					}
+				}
 			}
 		}
 	}

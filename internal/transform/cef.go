@@ -3,6 +3,8 @@ package transform
 import (
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
 // CEF header constants.
@@ -108,10 +110,19 @@ func appendCEFValue(dst []byte, s string) []byte { return appendCEF(dst, s, fals
 func appendCEFHeader(dst []byte, s string) []byte { return appendCEF(dst, s, true) }
 
 func appendCEF(dst []byte, s string, header bool) []byte {
+	special := byte('=')
+	if header {
+		special = '|'
+	}
 	for i := 0; i < len(s); {
+		j := jsonenc.PlainRun(s, i, '\\', special, special)
+		dst = append(dst, s[i:j]...)
+		if i = j; i >= len(s) {
+			break
+		}
 		c := s[i]
 		switch {
-		case c == '\\', header && c == '|', !header && c == '=':
+		case c == '\\' || c == special:
 			dst = append(dst, '\\', c)
 		case !header && c == '\n':
 			dst = append(dst, '\\', 'n')
@@ -119,8 +130,6 @@ func appendCEF(dst []byte, s string, header bool) []byte {
 			dst = append(dst, '\\', 'r')
 		case c < 0x20 || c == 0x7f:
 			dst = append(dst, ' ')
-		case c < utf8.RuneSelf:
-			dst = append(dst, c)
 		default:
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if r == utf8.RuneError && size == 1 {

@@ -3,6 +3,8 @@ package transform
 import (
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
 // SyslogOptions set the RFC 5424 header of syslog and CEF lines.
@@ -118,14 +120,17 @@ func appendParam(dst []byte, name, value string) []byte {
 	dst = append(dst, name...)
 	dst = append(dst, '=', '"')
 	for i := 0; i < len(value); {
+		j := jsonenc.PlainRun(value, i, '"', '\\', ']')
+		dst = append(dst, value[i:j]...)
+		if i = j; i >= len(value) {
+			break
+		}
 		c := value[i]
 		switch {
 		case c == '"' || c == '\\' || c == ']':
 			dst = append(dst, '\\', c)
 		case c < 0x20 || c == 0x7f:
 			dst = append(dst, ' ')
-		case c < utf8.RuneSelf:
-			dst = append(dst, c)
 		default:
 			r, size := utf8.DecodeRuneInString(value[i:])
 			if r == utf8.RuneError && size == 1 {
