@@ -108,8 +108,11 @@ func (f *Forwarder) formatBatch(b *batch) {
 	b.ids = make([]string, 0, len(b.msgs))
 	b.ends = make([]int, 0, len(b.msgs))
 	b.pendingIdx = make([]int, 0, len(b.msgs))
+	// One Event for the whole batch: handed to a Format (a function
+	// value), a local one would escape and be allocated per record.
+	ev := new(transform.Event)
 	for i := range b.msgs {
-		f.add(b, i)
+		f.add(b, i, ev)
 	}
 	// Formatted records share b.buf; slices are taken only now that it has
 	// stopped growing.
@@ -123,16 +126,16 @@ func (f *Forwarder) formatBatch(b *batch) {
 	}
 }
 
-// add parses and formats message idx of the batch; a record that cannot be
-// parsed is marked dead with the reason.
-func (f *Forwarder) add(b *batch, idx int) {
+// add parses message idx of the batch into ev and formats it; a record that
+// cannot be parsed is marked dead with the reason.
+func (f *Forwarder) add(b *batch, idx int, ev *transform.Event) {
 	m := &b.msgs[idx]
 	kind := transform.KindEvent
 	if m.Topic == f.cfg.AlertsTopic && f.cfg.AlertsTopic != "" {
 		kind = transform.KindAlert
 	}
-	ev, err := transform.Parse(m.Value, kind)
-	if err != nil {
+	var err error
+	if *ev, err = transform.Parse(m.Value, kind); err != nil {
 		b.ids = append(b.ids, "")
 		b.ends = append(b.ends, len(b.buf))
 		b.reject(idx, "invalid record: "+err.Error())
@@ -141,7 +144,7 @@ func (f *Forwarder) add(b *batch, idx int) {
 	if ev.Time.IsZero() && ev.Ingested.IsZero() {
 		ev.Ingested = m.Time // alerts have no ingestion time; formats need one
 	}
-	b.buf = f.format(b.buf, &ev)
+	b.buf = f.format(b.buf, ev)
 	b.ends = append(b.ends, len(b.buf))
 	b.ids = append(b.ids, ev.ID)
 	b.pendingIdx = append(b.pendingIdx, idx)
