@@ -50,6 +50,11 @@ func (a *app) replayDLQ(ctx context.Context, out io.Writer) error {
 	if err := forwarder.New(cfg, src, s, format, dlq).Run(ctx); !errors.Is(err, errEndOfDLQ) {
 		return err
 	}
+	// Every batch was delivered and committed: the records of other
+	// stages read after the last one can be committed too.
+	if err := src.commitSkipped(ctx); err != nil {
+		return fmt.Errorf("commit the dead letters of other stages: %w", err)
+	}
 	fmt.Fprintf(out, "replayed %d dead letters of %s (%d of other stages left alone)\n", src.replayed, a.cfg.Sink, src.skipped)
 	return nil
 }
@@ -57,9 +62,12 @@ func (a *app) replayDLQ(ctx context.Context, out io.Writer) error {
 // errEndOfDLQ ends a replay: every record present at its start was read.
 var errEndOfDLQ = errors.New("end of the dead-letter topic")
 
-// replaySource reads the DLQ up to the offsets that were its end at start,
-// hands over this sink's records restored to their source topic, and
-// commits skipped records of other stages along with the rest.
+// replaySource reads the DLQ up to the offsets that were its end at start
+// and hands over this sink's records restored to their source topic.
+// Records of other stages are skipped; they are committed only once the
+// replay is over, since the forwarder commits each batch after delivering
+// it while fetching goes on ahead, and committing a skipped record's offset
+// with an earlier batch could pass records not yet delivered.
 type replaySource struct {
 	r                 *kafka.Reader
 	ends              map[int]int64
@@ -108,12 +116,22 @@ func (s *replaySource) FetchMessage(ctx context.Context) (kafka.Message, error) 
 // CommitMessages commits the DLQ offsets of the delivered records (their
 // Topic was restored to the source; the offsets are the DLQ's).
 func (s *replaySource) CommitMessages(ctx context.Context, msgs ...kafka.Message) error {
-	all := append(s.pendingSkip, msgs...)
-	s.pendingSkip = nil
-	for i := range all {
-		all[i].Topic = s.r.Config().GroupTopics[0]
+	dlq := make([]kafka.Message, len(msgs))
+	for i, m := range msgs {
+		dlq[i] = kafka.Message{Topic: s.r.Config().GroupTopics[0], Partition: m.Partition, Offset: m.Offset}
 	}
-	return s.r.CommitMessages(ctx, all...)
+	return s.r.CommitMessages(ctx, dlq...)
+}
+
+// commitSkipped commits the records of other stages; call it only once
+// fetching is over and every batch is committed.
+func (s *replaySource) commitSkipped(ctx context.Context) error {
+	if len(s.pendingSkip) == 0 {
+		return nil
+	}
+	err := s.r.CommitMessages(ctx, s.pendingSkip...)
+	s.pendingSkip = nil
+	return err
 }
 
 func header(m kafka.Message, key string) string {
