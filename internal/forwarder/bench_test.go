@@ -78,6 +78,10 @@ func BenchmarkForward(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	hecPlain, err := sinks.NewHEC(sinks.HECConfig{URL: hecURL, Token: "t"})
+	if err != nil {
+		b.Fatal(err)
+	}
 	esURL := countingElastic(b)
 	es, err := sinks.NewElastic(sinks.ElasticConfig{URL: esURL, APIKey: "k"})
 	if err != nil {
@@ -97,6 +101,7 @@ func BenchmarkForward(b *testing.B) {
 		senders int
 	}{
 		{"splunk-hec", hec, func(d []byte, ev *transform.Event) []byte { return transform.AppendHEC(d, ev, hecOpts) }, 2000, 2},
+		{"splunk-hec-no-gzip", hecPlain, func(d []byte, ev *transform.Event) []byte { return transform.AppendHEC(d, ev, hecOpts) }, 2000, 2},
 		{"elastic", es, transform.AppendECS, 2000, 2},
 		{"syslog-tcp", sys, func(d []byte, ev *transform.Event) []byte { return transform.AppendSyslog(d, ev, sysOpts) }, 5000, 1},
 	}
@@ -116,7 +121,7 @@ func BenchmarkForward(b *testing.B) {
 	fmt.Printf("raw kafka-go consume, mean of the first and last run: %.0f events/s\n", raw)
 	for _, tc := range cases {
 		r := rates[b.Name()+"/"+tc.name]
-		fmt.Printf("%-12s %9.0f events/s  %.2f x raw\n", tc.name, r, r/raw)
+		fmt.Printf("%-18s %9.0f events/s  %.2f x raw\n", tc.name, r, r/raw)
 	}
 }
 
