@@ -56,7 +56,8 @@ type Config struct {
 	// Senders is how many batches may be in delivery at once (default 1).
 	// More keep an HTTP sink busy while one batch waits for its answer (or
 	// its indexer acknowledgement); batches may then reach the sink out of
-	// order, and up to Senders+3 batches are held in memory.
+	// order, and up to Senders+5 batches are held in memory (one filling,
+	// one formatting, two in hand-over queues, one waiting for a sender).
 	Senders int
 	// ShutdownGrace bounds how long a batch in flight may still be
 	// delivered after ctx ends; past it, the batch is left uncommitted and
