@@ -76,11 +76,15 @@ func (a *app) runDetect(ctx context.Context) error {
 		brokers = []string{a.cfg.Kafka.EmbeddedAddr}
 		a.log.Warn().Str("broker", a.cfg.Kafka.EmbeddedAddr).Msg("KAFKA_BROKERS is unset: reading the in-memory broker that extract starts for trying out")
 	}
-	tlsCfg, err := a.cfg.Kafka.TLSConfig(a.log)
+	tr, err := a.cfg.Kafka.Transport("pigment-detect", a.log)
 	if err != nil {
 		return err
 	}
-	pub, err := publish.New(publish.Config{Brokers: brokers, TLS: tlsCfg, Compression: "lz4", Logger: a.log})
+	dialer, err := a.cfg.Kafka.Dialer("pigment-detect", a.log)
+	if err != nil {
+		return err
+	}
+	pub, err := publish.New(publish.Config{Brokers: brokers, Transport: tr, Compression: "lz4", Logger: a.log})
 	if err != nil {
 		return err
 	}
@@ -102,7 +106,7 @@ func (a *app) runDetect(ctx context.Context) error {
 		}
 	}()
 
-	d := &detector{cfg: a.cfg, log: a.log, rules: rules, brokers: brokers, tls: tlsCfg, store: detectstore.New(pool), pub: pub, m: newMetrics(reg)}
+	d := &detector{cfg: a.cfg, log: a.log, rules: rules, brokers: brokers, dialer: dialer, transport: tr, store: detectstore.New(pool), pub: pub, m: newMetrics(reg)}
 	err = checkpoint.New(pool).RunAsLeader(ctx, "detect:"+a.cfg.Name, a.cfg.StandbyPoll, a.log,
 		func(r string) { role.Store(r) }, func(ctx context.Context) error {
 			for {

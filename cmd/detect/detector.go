@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,10 +33,12 @@ type detector struct {
 	log     zerolog.Logger
 	rules   detect.RuleSet
 	brokers []string
-	tls     *tls.Config
-	store   *detectstore.Store
-	pub     *publish.Publisher
-	m       *metrics
+	// dialer and transport carry the brokers' TLS and SASL settings.
+	dialer    *kafka.Dialer
+	transport *kafka.Transport
+	store     *detectstore.Store
+	pub       *publish.Publisher
+	m         *metrics
 }
 
 // fetched is one record and its partition's lag after it.
@@ -71,7 +72,7 @@ func (d *detector) run(ctx context.Context) error {
 	}
 	s := &session{d: d, eng: eng, offsets: snap.Offsets, complete: snap.Complete, newest: snap.Newest, lags: map[int]int64{},
 		parts: parts, admin: &kafka.Client{Addr: kafka.TCP(d.brokers...), Timeout: 10 * time.Second,
-			Transport: &kafka.Transport{TLS: d.tls, ClientID: "pigment-detect"}}}
+			Transport: d.transport}}
 	tick := time.NewTicker(d.cfg.SaveEvery)
 	defer tick.Stop()
 	for {
@@ -124,8 +125,7 @@ func (d *detector) restore(ctx context.Context) (*detect.Engine, detectstore.Sna
 // partitions waits for the events topic and returns its partitions.
 func (d *detector) partitions(ctx context.Context) ([]kafka.Partition, error) {
 	for {
-		dialer := &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: d.tls}
-		conn, err := dialer.DialContext(ctx, "tcp", d.brokers[0])
+		conn, err := d.dialer.DialContext(ctx, "tcp", d.brokers[0])
 		if err == nil {
 			parts, perr := conn.ReadPartitions(d.cfg.Topic)
 			conn.Close()
@@ -146,7 +146,7 @@ func (d *detector) read(ctx context.Context, p kafka.Partition, offsets map[int]
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers: d.brokers, Topic: p.Topic, Partition: p.ID,
 		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 250 * time.Millisecond,
-		Dialer: &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: d.tls, ClientID: "pigment-detect"},
+		Dialer: d.dialer,
 	})
 	defer r.Close()
 	start := kafka.FirstOffset

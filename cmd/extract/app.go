@@ -72,13 +72,13 @@ func (a *app) publisher() (*publish.Publisher, func(), error) {
 		a.log.Warn().Strs("brokers", brokers).
 			Msg("KAFKA_BROKERS is unset: using an IN-MEMORY Kafka broker inside this process, for trying out only; its data is lost when extract exits")
 	}
-	tlsCfg, err := a.cfg.Kafka.TLSConfig(a.log)
+	tr, err := a.cfg.Kafka.Transport("pigment-extract", a.log)
 	if err != nil {
 		stopBroker()
 		return nil, nil, err
 	}
 	pub, err := publish.New(publish.Config{
-		Brokers: brokers, TLS: tlsCfg, Compression: a.cfg.Compression, MaxMessageBytes: a.cfg.MaxMessageBytes, Logger: a.log,
+		Brokers: brokers, Transport: tr, Compression: a.cfg.Compression, MaxMessageBytes: a.cfg.MaxMessageBytes, Logger: a.log,
 	})
 	if err != nil {
 		stopBroker()

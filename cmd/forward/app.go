@@ -99,7 +99,7 @@ func (a *app) brokers() []string {
 // reader joins the consumer group on the topics forward delivers. Offsets
 // are committed explicitly (CommitInterval 0), never by the reader itself.
 func (a *app) reader(brokers []string, group string, topics []string) (*kafka.Reader, error) {
-	tlsCfg, err := a.cfg.Kafka.TLSConfig(a.log)
+	dialer, err := a.cfg.Kafka.Dialer("pigment-forward", a.log)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +120,7 @@ func (a *app) reader(brokers []string, group string, topics []string) (*kafka.Re
 		SessionTimeout:   a.cfg.SessionTimeout,
 		RebalanceTimeout: a.cfg.SessionTimeout,
 		ErrorLogger:      kafka.LoggerFunc(func(msg string, args ...any) { a.log.Warn().Msgf("kafka: "+msg, args...) }),
-		Dialer:           &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: tlsCfg, ClientID: "pigment-forward"},
+		Dialer:           dialer,
 	}), nil
 }
 
@@ -213,12 +213,11 @@ func (a *app) runForward(ctx context.Context) error {
 
 // admin is a client for metadata and offsets.
 func (a *app) admin(brokers []string) (*kafka.Client, error) {
-	tlsCfg, err := a.cfg.Kafka.TLSConfig(a.log)
+	tr, err := a.cfg.Kafka.Transport("pigment-forward", a.log)
 	if err != nil {
 		return nil, err
 	}
-	return &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second,
-		Transport: &kafka.Transport{TLS: tlsCfg, ClientID: "pigment-forward"}}, nil
+	return &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second, Transport: tr}, nil
 }
 
 // existingTopics splits wanted into the topics that exist and those that
@@ -308,11 +307,11 @@ func closeSink(s forwarder.Sink) {
 // dlqWriter writes dead letters with acks=all; batches are committed only
 // after it returned.
 func (a *app) dlqWriter(brokers []string) (*publish.Publisher, func(), error) {
-	tlsCfg, err := a.cfg.Kafka.TLSConfig(a.log)
+	tr, err := a.cfg.Kafka.Transport("pigment-forward", a.log)
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := publish.New(publish.Config{Brokers: brokers, TLS: tlsCfg, Compression: "lz4", Logger: a.log})
+	p, err := publish.New(publish.Config{Brokers: brokers, Transport: tr, Compression: "lz4", Logger: a.log})
 	if err != nil {
 		return nil, nil, err
 	}

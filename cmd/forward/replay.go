@@ -25,7 +25,11 @@ func (a *app) replayDLQ(ctx context.Context, out io.Writer) error {
 	}
 	defer closeSink(s)
 	brokers := a.brokers()
-	ends, err := endOffsets(ctx, brokers[0], a.cfg.DLQTopic)
+	admin, err := a.admin(brokers)
+	if err != nil {
+		return err
+	}
+	ends, err := endOffsets(ctx, admin, a.cfg.DLQTopic)
 	if err != nil {
 		return err
 	}
@@ -144,32 +148,34 @@ func header(m kafka.Message, key string) string {
 }
 
 // endOffsets returns each partition's end offset (the next offset to be
-// written) of topic.
-func endOffsets(ctx context.Context, broker, topic string) (map[int]int64, error) {
-	conn, err := kafka.DialContext(ctx, "tcp", broker)
+// written) of topic; none if the topic does not exist.
+func endOffsets(ctx context.Context, c *kafka.Client, topic string) (map[int]int64, error) {
+	meta, err := c.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", broker, err)
+		return nil, fmt.Errorf("metadata of %s: %w", topic, err)
 	}
-	defer conn.Close()
-	parts, err := conn.ReadPartitions(topic)
-	if err != nil {
-		if errors.Is(err, kafka.UnknownTopicOrPartition) {
-			return map[int]int64{}, nil
+	var reqs []kafka.OffsetRequest
+	for _, t := range meta.Topics {
+		if t.Error != nil {
+			if errors.Is(t.Error, kafka.UnknownTopicOrPartition) {
+				return map[int]int64{}, nil
+			}
+			return nil, fmt.Errorf("metadata of %s: %w", topic, t.Error)
 		}
-		return nil, fmt.Errorf("partitions of %s: %w", topic, err)
+		for _, p := range t.Partitions {
+			reqs = append(reqs, kafka.LastOffsetOf(p.ID))
+		}
+	}
+	resp, err := c.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
+	if err != nil {
+		return nil, fmt.Errorf("end offsets of %s: %w", topic, err)
 	}
 	ends := map[int]int64{}
-	for _, p := range parts {
-		pc, err := kafka.DialLeader(ctx, "tcp", fmt.Sprintf("%s:%d", p.Leader.Host, p.Leader.Port), topic, p.ID)
-		if err != nil {
-			return nil, fmt.Errorf("dial leader of %s/%d: %w", topic, p.ID, err)
+	for _, p := range resp.Topics[topic] {
+		if p.Error != nil {
+			return nil, fmt.Errorf("end offset of %s/%d: %w", topic, p.Partition, p.Error)
 		}
-		last, err := pc.ReadLastOffset()
-		pc.Close()
-		if err != nil {
-			return nil, fmt.Errorf("end offset of %s/%d: %w", topic, p.ID, err)
-		}
-		ends[p.ID] = last
+		ends[p.Partition] = p.LastOffset
 	}
 	return ends, nil
 }

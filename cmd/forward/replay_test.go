@@ -45,7 +45,7 @@ func TestReplayCommitsNoSkippedRecordPastAnUndeliveredOne(t *testing.T) {
 	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
 		t.Fatal(err)
 	}
-	ends, err := endOffsets(context.Background(), brokers, dlqTopic)
+	ends, err := endOffsets(context.Background(), &kafka.Client{Addr: kafka.TCP(brokers)}, dlqTopic)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,31 +9,6 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// Kafka is the broker configuration every command shares.
-type Kafka struct {
-	Brokers      []string `env:"KAFKA_BROKERS"`
-	EmbeddedAddr string   `env:"KAFKA_EMBEDDED_ADDR, default=127.0.0.1:19092"`
-	TLS          bool     `env:"KAFKA_TLS, default=false"`
-	CAFile       string   `env:"KAFKA_TLS_CA_FILE"`
-	SkipVerify   bool     `env:"KAFKA_TLS_INSECURE_SKIP_VERIFY, default=false"`
-}
-
-// Validate reports settings that contradict each other.
-func (k Kafka) Validate() error {
-	if (k.CAFile != "" || k.SkipVerify) && !k.TLS {
-		return fmt.Errorf("KAFKA_TLS_CA_FILE and KAFKA_TLS_INSECURE_SKIP_VERIFY need KAFKA_TLS=true")
-	}
-	return nil
-}
-
-// TLSConfig is the brokers' TLS configuration, nil without KAFKA_TLS.
-func (k Kafka) TLSConfig(log zerolog.Logger) (*tls.Config, error) {
-	if !k.TLS {
-		return nil, nil
-	}
-	return TLS("KAFKA_TLS", k.CAFile, k.SkipVerify, log)
-}
-
 // TLS builds a client TLS configuration that verifies peers against the
 // system roots or the PEM bundle caFile. Skipping verification takes an
 // explicit setting and is logged as a warning. prefix names the variables

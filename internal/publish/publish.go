@@ -6,7 +6,6 @@ package publish
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -19,8 +18,9 @@ import (
 // Config configures a Publisher.
 type Config struct {
 	Brokers []string
-	// TLS, when set, encrypts broker connections.
-	TLS *tls.Config
+	// Transport carries the connection settings (TLS, SASL, client ID);
+	// nil connects in plain text.
+	Transport *kafka.Transport
 	// Compression is the codec of produced batches: none, gzip, snappy,
 	// lz4 or zstd.
 	Compression string
@@ -65,6 +65,9 @@ func New(cfg Config) (*Publisher, error) {
 	if cfg.BackoffMax <= 0 {
 		cfg.BackoffMax = 10 * time.Second
 	}
+	if cfg.Transport == nil {
+		cfg.Transport = &kafka.Transport{ClientID: "pigment"}
+	}
 	w := &kafka.Writer{
 		Addr: kafka.TCP(cfg.Brokers...),
 		// Murmur2 is the Java client's partitioner: other producers keyed by
@@ -77,7 +80,7 @@ func New(cfg Config) (*Publisher, error) {
 		BatchTimeout:           cfg.BatchTimeout,
 		Compression:            codec,
 		AllowAutoTopicCreation: true,
-		Transport:              &kafka.Transport{TLS: cfg.TLS, ClientID: "pigment-extract"},
+		Transport:              cfg.Transport,
 	}
 	return &Publisher{w: w, cfg: cfg}, nil
 }

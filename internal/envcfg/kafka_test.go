@@ -1,0 +1,113 @@
+package envcfg_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/pigment-siem/pipeline/internal/envcfg"
+	"github.com/pigment-siem/pipeline/internal/testkit"
+)
+
+func TestKafkaValidate(t *testing.T) {
+	t.Parallel()
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte("from-a-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		k    envcfg.Kafka
+		want string // "" for valid; else a variable the error must name
+	}{
+		{"no SASL", envcfg.Kafka{}, ""},
+		{"SCRAM", envcfg.Kafka{SASLMechanism: "scram-sha-512", SASLUsername: "u", SASLPassword: "p"}, ""},
+		{"password file", envcfg.Kafka{SASLMechanism: "PLAIN", SASLUsername: "u", SASLPasswordFile: pwFile}, ""},
+		{"mechanism without password", envcfg.Kafka{SASLMechanism: "PLAIN", SASLUsername: "u"}, "KAFKA_SASL_PASSWORD"},
+		{"credentials without mechanism", envcfg.Kafka{SASLUsername: "u", SASLPassword: "p"}, "KAFKA_SASL_MECHANISM"},
+		{"unknown mechanism", envcfg.Kafka{SASLMechanism: "GSSAPI", SASLUsername: "u", SASLPassword: "p"}, "KAFKA_SASL_MECHANISM"},
+		{"password and file", envcfg.Kafka{SASLMechanism: "PLAIN", SASLUsername: "u", SASLPassword: "p", SASLPasswordFile: pwFile}, "KAFKA_SASL_PASSWORD_FILE"},
+		{"CA file without TLS", envcfg.Kafka{CAFile: "/ca.pem"}, "KAFKA_TLS"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k := tc.k
+			err := k.Validate()
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("Validate = %v, want nil", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("Validate = %v, want an error naming %s", err, tc.want)
+			case err != nil && strings.Contains(err.Error(), "from-a-file"):
+				t.Fatalf("Validate = %v: the password is echoed", err)
+			}
+			if tc.name == "password file" && k.SASLPassword != "from-a-file" {
+				t.Fatalf("password from the file = %q, want it trimmed", k.SASLPassword)
+			}
+		})
+	}
+}
+
+// Writers (Transport) and group readers (Dialer) authenticate with each
+// mechanism against a broker that requires SASL; a wrong password is
+// refused, with an error that does not echo it. (Kafka answers a wrong
+// password with SASL_AUTHENTICATION_FAILED; kfake closes the connection,
+// so the test checks the refusal, not its code.)
+func TestKafkaSASLAgainstABrokerThatRequiresIt(t *testing.T) {
+	t.Parallel()
+	for _, mech := range []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"} {
+		t.Run(mech, func(t *testing.T) {
+			t.Parallel()
+			const user, pass = "pipeline", "s3cret-0f9e8d"
+			_, addr := testkit.MustKafka(t, kfake.EnableSASL(), kfake.Superuser(mech, user, pass))
+			k := envcfg.Kafka{SASLMechanism: strings.ToLower(mech), SASLUsername: user, SASLPassword: pass}
+			if err := k.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			topic := testkit.Name("sasl")
+			tr, err := k.Transport("test", zerolog.Nop())
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, Transport: tr, AllowAutoTopicCreation: true, RequiredAcks: kafka.RequireAll}
+			defer w.Close()
+			if err := w.WriteMessages(ctx, kafka.Message{Value: []byte("hello")}); err != nil {
+				t.Fatalf("write with %s: %v", mech, err)
+			}
+			dialer, err := k.Dialer("test", zerolog.Nop())
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{addr}, GroupID: testkit.Name("g"), GroupTopics: []string{topic},
+				StartOffset: kafka.FirstOffset, Dialer: dialer, MaxWait: 50 * time.Millisecond})
+			defer r.Close()
+			m, err := r.FetchMessage(ctx)
+			if err != nil || string(m.Value) != "hello" {
+				t.Fatalf("group read with %s = %q, %v; want hello", mech, m.Value, err)
+			}
+
+			wrong := k
+			wrong.SASLPassword = "not-the-password-7a6b"
+			tr, err = wrong.Transport("test", zerolog.Nop())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := &kafka.Client{Addr: kafka.TCP(addr), Transport: tr, Timeout: 10 * time.Second}
+			_, err = c.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+			if err == nil {
+				t.Fatal("metadata with a wrong password succeeded")
+			}
+			if strings.Contains(err.Error(), wrong.SASLPassword) {
+				t.Fatalf("the error %q echoes the password", err)
+			}
+		})
+	}
+}
