@@ -20,9 +20,14 @@ psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $DEMO_DB WITH (FORCE)" -c "CREA
 export DATABASE_URL="${ADMIN_URL/\/postgres\?//$DEMO_DB?}"
 
 pids=()
+# cleanup stops the programs in the reverse order of their start, each
+# before the next: the forwarders and detect finish their batches while the
+# in-memory broker inside extract is still there to commit them.
 cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
 }
 trap cleanup EXIT INT TERM
 
