@@ -75,8 +75,8 @@ func TestSendersDefaultPerSink(t *testing.T) {
 		env  map[string]string
 		want int
 	}{
-		{map[string]string{"SINK": "splunk", "SPLUNK_HEC_URL": "http://h:8088", "SPLUNK_HEC_TOKEN": "t"}, 2},
-		{map[string]string{"SINK": "splunk", "SPLUNK_HEC_URL": "http://h:8088", "SPLUNK_HEC_TOKEN": "t", "SPLUNK_HEC_ACK": "true"}, 4},
+		{map[string]string{"SINK": "splunk", "SPLUNK_HEC_URL": "http://h:8088", "SPLUNK_HEC_TOKEN": "t"}, 4},
+		{map[string]string{"SINK": "splunk", "SPLUNK_HEC_URL": "http://h:8088", "SPLUNK_HEC_TOKEN": "t", "SPLUNK_HEC_ACK": "true"}, 8},
 		{map[string]string{"SINK": "elastic", "ELASTIC_URL": "http://h:9200", "ELASTIC_API_KEY": "k"}, 2},
 		{map[string]string{"SINK": "syslog", "SYSLOG_ADDR": "h:514"}, 1},
 		{map[string]string{"SINK": "file", "FILE_PATH": "/tmp/x"}, 1},

@@ -100,8 +100,8 @@ func BenchmarkForward(b *testing.B) {
 		batch   int
 		senders int
 	}{
-		{"splunk-hec", hec, func(d []byte, ev *transform.Event) []byte { return transform.AppendHEC(d, ev, hecOpts) }, 2000, 2},
-		{"splunk-hec-no-gzip", hecPlain, func(d []byte, ev *transform.Event) []byte { return transform.AppendHEC(d, ev, hecOpts) }, 2000, 2},
+		{"splunk-hec", hec, func(d []byte, ev *transform.Event) []byte { return transform.AppendHEC(d, ev, hecOpts) }, 2000, 4},
+		{"splunk-hec-no-gzip", hecPlain, func(d []byte, ev *transform.Event) []byte { return transform.AppendHEC(d, ev, hecOpts) }, 2000, 4},
 		{"elastic", es, transform.AppendECS, 2000, 2},
 		{"syslog-tcp", sys, func(d []byte, ev *transform.Event) []byte { return transform.AppendSyslog(d, ev, sysOpts) }, 5000, 1},
 	}
