@@ -166,7 +166,9 @@ func TestSplunkKill9MidStreamLosesNothing(t *testing.T) {
 	t.Parallel()
 	d := newDeployment(t, 4000)
 	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken})
-	hec.Slow(300 * time.Millisecond) // about 1,000 events/s for three members
+	// About 1,000 events/s for three members of four senders each (the
+	// default), so the kills land mid-stream with batches in flight.
+	hec.Slow(1200 * time.Millisecond)
 	recs := d.records(t)
 	env := splunkEnv(d, hec, map[string]string{"FORWARD_BATCH_SIZE": "100"})
 	procs := []*proc{startForward(t, env, "run"), startForward(t, env, "run"), startForward(t, env, "run")}
