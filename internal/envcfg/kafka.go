@@ -95,11 +95,7 @@ func scramMechanism(algo scram.Algorithm, user, pass string) (sasl.Mechanism, er
 // Dialer returns a dialer for kafka-go readers and direct connections, with
 // the TLS and SASL settings; clientID names the program to the brokers.
 func (k *Kafka) Dialer(clientID string, log zerolog.Logger) (*kafka.Dialer, error) {
-	tlsCfg, err := k.TLSConfig(log)
-	if err != nil {
-		return nil, err
-	}
-	mech, err := k.mechanism(log)
+	tlsCfg, mech, err := k.security(log)
 	if err != nil {
 		return nil, err
 	}
@@ -109,13 +105,23 @@ func (k *Kafka) Dialer(clientID string, log zerolog.Logger) (*kafka.Dialer, erro
 // Transport returns a transport for kafka-go writers and clients, with the
 // TLS and SASL settings; clientID names the program to the brokers.
 func (k *Kafka) Transport(clientID string, log zerolog.Logger) (*kafka.Transport, error) {
-	tlsCfg, err := k.TLSConfig(log)
-	if err != nil {
-		return nil, err
-	}
-	mech, err := k.mechanism(log)
+	tlsCfg, mech, err := k.security(log)
 	if err != nil {
 		return nil, err
 	}
 	return &kafka.Transport{TLS: tlsCfg, SASL: mech, ClientID: clientID, DialTimeout: 10 * time.Second}, nil
+}
+
+// security is the TLS configuration and the SASL mechanism, either nil when
+// not configured.
+func (k *Kafka) security(log zerolog.Logger) (*tls.Config, sasl.Mechanism, error) {
+	tlsCfg, err := k.TLSConfig(log)
+	if err != nil {
+		return nil, nil, err
+	}
+	mech, err := k.mechanism(log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tlsCfg, mech, nil
 }
