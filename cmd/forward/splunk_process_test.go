@@ -96,6 +96,10 @@ func TestSplunkBusyThrottledAndDownLosesNothing(t *testing.T) {
 		covered = d.checkCommittedDelivered(t, d.group, recs, hecSeen(hec))
 		time.Sleep(200 * time.Millisecond)
 	}
+	// Back-pressure is visible: every sender holds a batch it retries.
+	if m := scrape(t, p, "/metrics"); !strings.Contains(m, `pigment_forward_batches_in_flight{sink="splunk"} 4`+"\n") {
+		t.Errorf("with HEC down, /metrics does not show the four senders' batches in flight:\n%s", grepLines(m, "in_flight"))
+	}
 	if covered == 0 || covered >= len(recs) {
 		t.Errorf("while HEC was down the commits covered %d of %d records; want some but not all (the test would prove nothing)", covered, len(recs))
 	}
@@ -242,4 +246,15 @@ func scrape(t *testing.T, p *proc, path string) string {
 		t.Fatalf("GET %s: %s %s", path, resp.Status, b)
 	}
 	return string(b)
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -141,6 +141,7 @@ func (f *Forwarder) Run(ctx context.Context) error {
 			break
 		}
 		fl := &flight{batch: b, done: make(chan struct{})}
+		f.cfg.Metrics.inFlight(f.cfg.Sink, 1)
 		deliveries.Add(1)
 		go func() {
 			defer deliveries.Done()
@@ -182,6 +183,7 @@ func (f *Forwarder) commitLoop(ctx context.Context, queue <-chan *flight, slots 
 	for fl := range queue {
 		<-fl.done
 		<-slots
+		f.cfg.Metrics.inFlight(f.cfg.Sink, -1)
 		switch {
 		case failed != nil:
 			// Delivered or not, a batch after an undelivered one stays

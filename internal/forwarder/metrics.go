@@ -15,6 +15,9 @@ type Metrics struct {
 	CommitFailed *prometheus.CounterVec
 	BatchSeconds *prometheus.HistogramVec
 	Lag          *prometheus.GaugeVec
+	// InFlight is the batches in delivery or waiting for an earlier one's
+	// commit: pinned at FORWARD_SENDERS, the sink is the bottleneck.
+	InFlight *prometheus.GaugeVec
 }
 
 // NewMetrics creates the series and registers them with reg.
@@ -40,8 +43,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pigment_forward_consumer_lag", Help: "Records behind the end of the partition being read.",
 		}, bySink),
+		InFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "pigment_forward_batches_in_flight", Help: "Batches in delivery or waiting for an earlier batch's commit (at most FORWARD_SENDERS).",
+		}, bySink),
 	}
-	reg.MustRegister(m.Delivered, m.Retried, m.DeadLettered, m.CommitFailed, m.BatchSeconds, m.Lag)
+	reg.MustRegister(m.Delivered, m.Retried, m.DeadLettered, m.CommitFailed, m.BatchSeconds, m.Lag, m.InFlight)
 	return m
 }
 
@@ -52,6 +58,12 @@ func (m *Metrics) batch(sink string, delivered, dead int, d time.Duration) {
 	m.Delivered.WithLabelValues(sink).Add(float64(delivered))
 	m.DeadLettered.WithLabelValues(sink).Add(float64(dead))
 	m.BatchSeconds.WithLabelValues(sink).Observe(d.Seconds())
+}
+
+func (m *Metrics) inFlight(sink string, delta float64) {
+	if m != nil {
+		m.InFlight.WithLabelValues(sink).Add(delta)
+	}
 }
 
 func (m *Metrics) retried(sink string, n int) {
