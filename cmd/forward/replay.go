@@ -79,6 +79,7 @@ type replaySource struct {
 	seen              map[int]int64
 	replayed, skipped int
 	pendingSkip       []kafka.Message
+	committed         map[int]int64 // highest DLQ offset committed, per partition
 }
 
 func (s *replaySource) done() bool {
@@ -124,18 +125,36 @@ func (s *replaySource) CommitMessages(ctx context.Context, msgs ...kafka.Message
 	for i, m := range msgs {
 		dlq[i] = kafka.Message{Topic: s.r.Config().GroupTopics[0], Partition: m.Partition, Offset: m.Offset}
 	}
-	return s.r.CommitMessages(ctx, dlq...)
+	if err := s.r.CommitMessages(ctx, dlq...); err != nil {
+		return err
+	}
+	if s.committed == nil {
+		s.committed = map[int]int64{}
+	}
+	for _, m := range msgs {
+		if c, ok := s.committed[m.Partition]; !ok || m.Offset > c {
+			s.committed[m.Partition] = m.Offset
+		}
+	}
+	return nil
 }
 
-// commitSkipped commits the records of other stages; call it only once
-// fetching is over and every batch is committed.
+// commitSkipped commits the records of other stages that lie past this
+// sink's last committed one in their partition (committing one before it
+// would move the group back); call it only once fetching is over and every
+// batch is committed.
 func (s *replaySource) commitSkipped(ctx context.Context) error {
-	if len(s.pendingSkip) == 0 {
+	var past []kafka.Message
+	for _, m := range s.pendingSkip {
+		if c, ok := s.committed[m.Partition]; !ok || m.Offset > c {
+			past = append(past, m)
+		}
+	}
+	s.pendingSkip = nil
+	if len(past) == 0 {
 		return nil
 	}
-	err := s.r.CommitMessages(ctx, s.pendingSkip...)
-	s.pendingSkip = nil
-	return err
+	return s.r.CommitMessages(ctx, past...)
 }
 
 func header(m kafka.Message, key string) string {
