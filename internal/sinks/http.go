@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -86,30 +85,51 @@ func transportResult(ctx context.Context, peer string, err error) (Result, error
 	return Result{Outcome: Retry, Reason: peer + ": " + err.Error()}, nil
 }
 
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// freeBufs holds request-body buffers between sends. A sync.Pool was
+// emptied by every other garbage collection, and regrowing megabyte
+// buffers (zeroing them included) showed in the forwarder's profile; a
+// bounded free list keeps enough for the concurrent senders of a process.
+var freeBufs = make(chan *bytes.Buffer, 32)
 
 func getBuf() *bytes.Buffer {
-	b := bufPool.Get().(*bytes.Buffer)
-	b.Reset()
-	return b
-}
-
-func putBuf(b *bytes.Buffer) {
-	if b.Cap() <= 64<<20 {
-		bufPool.Put(b)
+	select {
+	case b := <-freeBufs:
+		b.Reset()
+		return b
+	default:
+		return new(bytes.Buffer)
 	}
 }
 
-var gzPool = sync.Pool{New: func() any {
-	w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
-	return w
-}}
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() > 64<<20 {
+		return // an outsized one-off: let it go
+	}
+	select {
+	case freeBufs <- b:
+	default:
+	}
+}
+
+// freeGzips holds gzip writers between sends, for the same reason as
+// freeBufs: each one carries hundreds of kilobytes of compressor state.
+var freeGzips = make(chan *gzip.Writer, 32)
 
 // gzipTo compresses src into dst.
 func gzipTo(dst *bytes.Buffer, src []byte) error {
-	w := gzPool.Get().(*gzip.Writer)
-	defer gzPool.Put(w)
-	w.Reset(dst)
+	var w *gzip.Writer
+	select {
+	case w = <-freeGzips:
+		w.Reset(dst)
+	default:
+		w, _ = gzip.NewWriterLevel(dst, gzip.BestSpeed) // a valid level: no error
+	}
+	defer func() {
+		select {
+		case freeGzips <- w:
+		default:
+		}
+	}()
 	if _, err := w.Write(src); err != nil {
 		return err
 	}
