@@ -21,8 +21,9 @@ import (
 )
 
 type app struct {
-	cfg *Config
-	log zerolog.Logger
+	cfg    *Config
+	log    zerolog.Logger
+	status *forwarder.Status // delivery progress for /healthz (run only)
 }
 
 func newApp(cfg *Config, logOut io.Writer) (*app, error) {
@@ -149,8 +150,13 @@ func (a *app) runForward(ctx context.Context) error {
 	}
 
 	reg := obs.NewRegistry()
+	a.status = &forwarder.Status{}
+	// Always ok: a sink being down is not cured by restarting the
+	// forwarder, so the details say it instead (retrying_batches).
 	srv, err := obs.Listen(a.cfg.MetricsAddr, reg, func() (bool, any) {
-		return true, map[string]any{"sink": a.cfg.Sink, "group": a.cfg.GroupID}
+		r := a.status.Report()
+		return true, map[string]any{"sink": a.cfg.Sink, "group": a.cfg.GroupID,
+			"last_commit": r.LastCommit, "records_committed": r.RecordsCommitted, "retrying_batches": r.RetryingBatches}
 	})
 	if err != nil {
 		return err
@@ -265,7 +271,7 @@ func (a *app) forwarderConfig(m *forwarder.Metrics) forwarder.Config {
 	return forwarder.Config{
 		Sink: a.cfg.Sink, AlertsTopic: a.cfg.AlertsTopic, DLQTopic: a.cfg.DLQTopic,
 		BatchSize: a.cfg.BatchSize, BatchBytes: a.cfg.BatchBytes, BatchWait: a.cfg.BatchWait, Senders: a.cfg.Senders,
-		RetryMax: a.cfg.RetryMax, ShutdownGrace: a.cfg.ShutdownGrace, Logger: a.log, Metrics: m,
+		RetryMax: a.cfg.RetryMax, ShutdownGrace: a.cfg.ShutdownGrace, Logger: a.log, Metrics: m, Status: a.status,
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pigment-siem/pipeline/internal/forwarder"
 	"github.com/pigment-siem/pipeline/internal/sinks/sinktest"
 )
 
@@ -100,6 +101,9 @@ func TestSplunkBusyThrottledAndDownLosesNothing(t *testing.T) {
 	if m := scrape(t, p, "/metrics"); !strings.Contains(m, `pigment_forward_batches_in_flight{sink="splunk"} 4`+"\n") {
 		t.Errorf("with HEC down, /metrics does not show the four senders' batches in flight:\n%s", grepLines(m, "in_flight"))
 	}
+	if h := health(t, p); h.RetryingBatches != 4 || h.LastCommit == nil {
+		t.Errorf("with HEC down, /healthz says %+v; want 4 retrying batches and the time of the last commit", h)
+	}
 	if covered == 0 || covered >= len(recs) {
 		t.Errorf("while HEC was down the commits covered %d of %d records; want some but not all (the test would prove nothing)", covered, len(recs))
 	}
@@ -112,13 +116,19 @@ func TestSplunkBusyThrottledAndDownLosesNothing(t *testing.T) {
 		t.Fatalf("after Up: %d of %d events indexed, committed %v", hec.Unique(), len(d.ids), d.committed(t, d.group))
 	}
 	d.checkCommittedDelivered(t, d.group, recs, hecSeen(hec))
+	var h forwarder.StatusReport
+	if !eventually(5*time.Second, func() bool {
+		h = health(t, p)
+		return h.RetryingBatches == 0 && h.RecordsCommitted == int64(len(d.ids))
+	}) {
+		t.Errorf("after HEC came back and every record was committed, /healthz says %+v; want 0 retrying, %d committed", h, len(d.ids))
+	}
 	metrics := scrape(t, p, "/metrics")
 	for _, want := range []string{`pigment_forward_delivered_total{sink="splunk"}`, `pigment_forward_retried_total{sink="splunk"}`, "pigment_forward_batch_seconds"} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s:\n%s", want, tail(metrics, 2048))
 		}
 	}
-	scrape(t, p, "/healthz")
 	p.Stop()
 	checkAllDelivered(t, d.ids, hecSeen(hec))
 	if !strings.Contains(p.Stderr(), "consumption paused") {
@@ -257,4 +267,17 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// health reads the delivery status on /healthz.
+func health(t *testing.T, p *proc) forwarder.StatusReport {
+	t.Helper()
+	var h struct {
+		OK      bool                   `json:"ok"`
+		Details forwarder.StatusReport `json:"details"`
+	}
+	if err := json.Unmarshal([]byte(scrape(t, p, "/healthz")), &h); err != nil || !h.OK {
+		t.Fatalf("/healthz: ok %v, %v", h.OK, err)
+	}
+	return h.Details
 }

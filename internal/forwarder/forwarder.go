@@ -66,6 +66,7 @@ type Config struct {
 	// Logger should carry the sink's name: records are logged without it.
 	Logger  zerolog.Logger
 	Metrics *Metrics
+	Status  *Status // for /healthz; may be nil
 }
 
 // Forwarder is one consumer of the group. It is not safe for concurrent use.
@@ -225,6 +226,7 @@ func (f *Forwarder) commit(ctx context.Context, b *batch) {
 		return
 	}
 	f.cfg.Metrics.batch(f.cfg.Sink, len(b.msgs)-len(b.dead), len(b.dead), time.Since(b.start))
+	f.cfg.Status.commit(len(b.msgs))
 	f.putBuf(b.buf)
 }
 
@@ -233,6 +235,12 @@ func (f *Forwarder) commit(ctx context.Context, b *batch) {
 func (f *Forwarder) deliver(ctx context.Context, b *batch) error {
 	pending := b.pendingIdx
 	var stopBy time.Time
+	retrying := false
+	defer func() {
+		if retrying {
+			f.cfg.Status.retry(-1)
+		}
+	}()
 	for attempt := 1; len(pending) > 0; attempt++ {
 		recs, ids := b.subset(pending)
 		sctx := context.WithoutCancel(ctx) // a send in flight finishes; shutdown is checked between sends
@@ -258,6 +266,10 @@ func (f *Forwarder) deliver(ctx context.Context, b *batch) error {
 			return nil
 		}
 		f.cfg.Metrics.retried(f.cfg.Sink, len(pending))
+		if !retrying {
+			retrying = true
+			f.cfg.Status.retry(1)
+		}
 		wait := max(after, backoff(attempt, f.cfg.RetryMin, f.cfg.RetryMax))
 		f.cfg.Logger.Warn().Int("records", len(pending)).Int("attempt", attempt).
 			Dur("retry_in", wait).Str("reason", firstReason(results)).Msg("sink asked to retry; consumption paused")
