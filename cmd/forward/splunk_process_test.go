@@ -97,12 +97,15 @@ func TestSplunkBusyThrottledAndDownLosesNothing(t *testing.T) {
 		covered = d.checkCommittedDelivered(t, d.group, recs, hecSeen(hec))
 		time.Sleep(200 * time.Millisecond)
 	}
-	// Back-pressure is visible: every sender holds a batch it retries.
+	// Back-pressure is visible: every sender holds a batch, retrying it or
+	// waiting for an earlier one's commit.
 	if m := scrape(t, p, "/metrics"); !strings.Contains(m, `pigment_forward_batches_in_flight{sink="splunk"} 4`+"\n") {
 		t.Errorf("with HEC down, /metrics does not show the four senders' batches in flight:\n%s", grepLines(m, "in_flight"))
 	}
-	if h := health(t, p); h.RetryingBatches != 4 || h.LastCommit == nil {
-		t.Errorf("with HEC down, /healthz says %+v; want 4 retrying batches and the time of the last commit", h)
+	// At least one batch retries; the others may have got through just
+	// before the outage and wait for it, their commit held in order.
+	if h := health(t, p); h.RetryingBatches < 1 || h.LastCommit == nil {
+		t.Errorf("with HEC down, /healthz says %+v; want retrying batches and the time of the last commit", h)
 	}
 	if covered == 0 || covered >= len(recs) {
 		t.Errorf("while HEC was down the commits covered %d of %d records; want some but not all (the test would prove nothing)", covered, len(recs))
