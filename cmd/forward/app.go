@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/pigment-siem/pipeline/internal/consumer"
 	"github.com/pigment-siem/pipeline/internal/envcfg"
 	"github.com/pigment-siem/pipeline/internal/forwarder"
 	"github.com/pigment-siem/pipeline/internal/obs"
@@ -97,8 +98,23 @@ func (a *app) brokers() []string {
 	return []string{a.cfg.Kafka.EmbeddedAddr}
 }
 
-// reader joins the consumer group on the topics forward delivers. Offsets
-// are committed explicitly (CommitInterval 0), never by the reader itself.
+// consumer joins the group KAFKA_GROUP_ID on the topics forward delivers,
+// picking up partitions added to them. Offsets are committed by the
+// forwarder once batches are delivered, never by the consumer itself.
+func (a *app) consumer(brokers, topics []string) (*consumer.Consumer, error) {
+	dialer, err := a.cfg.Kafka.Dialer("pigment-forward", a.log)
+	if err != nil {
+		return nil, err
+	}
+	// A member that died is noticed after SessionTimeout, and its
+	// partitions move on; kafka-go's default (30s) stalls them longer.
+	return consumer.New(consumer.Config{Brokers: brokers, GroupID: a.cfg.GroupID, Topics: topics, Dialer: dialer,
+		SessionTimeout: a.cfg.SessionTimeout, WatchPartitionChanges: true, Logger: a.log})
+}
+
+// reader joins a consumer group with kafka-go's Reader, which replay-dlq
+// uses: it reads one record at a time, slower but simpler to stop at the
+// DLQ's end. Offsets are committed explicitly (CommitInterval 0).
 func (a *app) reader(brokers []string, group string, topics []string) (*kafka.Reader, error) {
 	dialer, err := a.cfg.Kafka.Dialer("pigment-forward", a.log)
 	if err != nil {
@@ -199,15 +215,15 @@ func (a *app) runForward(ctx context.Context) error {
 			a.log.Warn().Strs("missing", missing).Msg("topic does not exist yet; reading the others and checking every 10s")
 		}
 		a.log.Info().Strs("topics", topics).Msg("forwarding")
-		r, err := a.reader(brokers, a.cfg.GroupID, topics)
+		c, err := a.consumer(brokers, topics)
 		if err != nil {
 			return err
 		}
 		rctx, cancel := context.WithCancel(ctx)
 		go watchTopics(rctx, admin, missing, cancel)
-		err = forwarder.New(a.forwarderConfig(metrics), r, s, format, dlq).Run(rctx)
+		err = forwarder.New(a.forwarderConfig(metrics), c, s, format, dlq).Run(rctx)
 		cancel()
-		r.Close()
+		c.Close()
 		if errors.Is(err, sinks.ErrAuth) {
 			return fmt.Errorf("%w: delivery stopped, nothing committed past the last confirmed batch; fix the credentials and restart", err)
 		}

@@ -91,7 +91,16 @@ func (s *replaySource) done() bool {
 	return true
 }
 
-func (s *replaySource) FetchMessage(ctx context.Context) (kafka.Message, error) {
+// Fetch returns the next record of this sink, one at a time.
+func (s *replaySource) Fetch(ctx context.Context) ([]kafka.Message, error) {
+	m, err := s.next(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return []kafka.Message{m}, nil
+}
+
+func (s *replaySource) next(ctx context.Context) (kafka.Message, error) {
 	if s.seen == nil {
 		s.seen = map[int]int64{}
 		for p := range s.ends {
@@ -118,9 +127,9 @@ func (s *replaySource) FetchMessage(ctx context.Context) (kafka.Message, error) 
 	}
 }
 
-// CommitMessages commits the DLQ offsets of the delivered records (their
-// Topic was restored to the source; the offsets are the DLQ's).
-func (s *replaySource) CommitMessages(ctx context.Context, msgs ...kafka.Message) error {
+// Commit commits the DLQ offsets of the delivered records (their Topic was
+// restored to the source; the offsets are the DLQ's).
+func (s *replaySource) Commit(ctx context.Context, msgs ...kafka.Message) error {
 	dlq := make([]kafka.Message, len(msgs))
 	for i, m := range msgs {
 		dlq[i] = kafka.Message{Topic: s.r.Config().GroupTopics[0], Partition: m.Partition, Offset: m.Offset}

@@ -65,31 +65,42 @@ func (f *Forwarder) fetchLoop(ctx context.Context, out chan<- *batch) error {
 	}
 }
 
-// fill fetches one batch: it waits for a first message, then takes more
+// fill fetches one batch: it waits for a first record, then takes more
 // until the batch is full (BatchSize records or BatchBytes of values) or
-// BatchWait has passed since the first one.
+// BatchWait has passed since the first one. Records fetched beyond a full
+// batch start the next one.
 func (f *Forwarder) fill(ctx context.Context) (*batch, error) {
-	first, err := f.src.FetchMessage(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("fetch: %w", err)
+	if len(f.fetched) == 0 {
+		msgs, err := f.src.Fetch(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("fetch: %w", err)
+		}
+		f.fetched = msgs
 	}
-	b := &batch{msgs: make([]kafka.Message, 1, f.cfg.BatchSize)}
-	b.msgs[0] = first
-	size := len(first.Value)
+	b := &batch{msgs: make([]kafka.Message, 0, f.cfg.BatchSize)}
+	size := 0
 	wctx, cancel := context.WithTimeout(ctx, f.cfg.BatchWait)
 	defer cancel()
-	for len(b.msgs) < f.cfg.BatchSize && size < f.cfg.BatchBytes {
-		m, err := f.src.FetchMessage(wctx)
+	for {
+		n := 0
+		for n < len(f.fetched) && len(b.msgs)+n < f.cfg.BatchSize && size < f.cfg.BatchBytes {
+			size += len(f.fetched[n].Value)
+			n++
+		}
+		b.msgs = append(b.msgs, f.fetched[:n]...)
+		f.fetched = f.fetched[n:]
+		if len(b.msgs) >= f.cfg.BatchSize || size >= f.cfg.BatchBytes {
+			return b, nil
+		}
+		msgs, err := f.src.Fetch(wctx)
 		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-				break // the batch is as full as it gets in BatchWait
+				return b, nil // the batch is as full as it gets in BatchWait
 			}
 			return b, fmt.Errorf("fetch: %w", err)
 		}
-		b.msgs = append(b.msgs, m)
-		size += len(m.Value)
+		f.fetched = msgs
 	}
-	return b, nil
 }
 
 // formatLoop parses and formats batches, in order, between the fetcher and

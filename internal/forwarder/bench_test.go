@@ -25,6 +25,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/pigment-siem/pipeline/internal/consumer"
 	"github.com/pigment-siem/pipeline/internal/forwarder"
 	"github.com/pigment-siem/pipeline/internal/pigment"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
@@ -191,10 +192,13 @@ func cpuTime() time.Duration {
 
 // forwardAll runs a forwarder until the group has committed n records.
 func forwardAll(b *testing.B, brokers, topic, group string, n int, sink forwarder.Sink, format forwarder.Format, batch, senders int, log zerolog.Logger) {
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{brokers}, GroupID: group, GroupTopics: []string{topic},
-		StartOffset: kafka.FirstOffset, MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond, QueueCapacity: 4096})
-	defer r.Close()
-	counting := &countingSource{Reader: r, target: int64(n)}
+	c, err := consumer.New(consumer.Config{Brokers: []string{brokers}, GroupID: group, Topics: []string{topic},
+		Dialer: kafka.DefaultDialer, MaxWait: 100 * time.Millisecond, Logger: log})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	counting := &countingSource{Consumer: c, target: int64(n)}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	counting.done = cancel
@@ -210,14 +214,14 @@ func forwardAll(b *testing.B, brokers, topic, group string, n int, sink forwarde
 
 // countingSource ends the run once n records are committed.
 type countingSource struct {
-	*kafka.Reader
+	*consumer.Consumer
 	target    int64
 	committed atomic.Int64
 	done      context.CancelFunc
 }
 
-func (c *countingSource) CommitMessages(ctx context.Context, msgs ...kafka.Message) error {
-	err := c.Reader.CommitMessages(ctx, msgs...)
+func (c *countingSource) Commit(ctx context.Context, msgs ...kafka.Message) error {
+	err := c.Consumer.Commit(ctx, msgs...)
 	if c.committed.Add(int64(len(msgs))) >= c.target {
 		c.done()
 	}

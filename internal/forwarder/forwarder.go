@@ -32,10 +32,31 @@ type Sink interface {
 // Format renders one parsed record for the sink, appending to dst.
 type Format func(dst []byte, ev *transform.Event) []byte
 
-// source is the consumer-group reader as the forwarder uses it.
+// source is the consumer-group reader as the forwarder uses it: records in
+// chunks (each in offset order within its partition), offsets committed
+// explicitly. internal/consumer is the fast one; ReaderSource adapts a
+// kafka-go Reader.
 type source interface {
-	FetchMessage(ctx context.Context) (kafka.Message, error)
-	CommitMessages(ctx context.Context, msgs ...kafka.Message) error
+	Fetch(ctx context.Context) ([]kafka.Message, error)
+	Commit(ctx context.Context, msgs ...kafka.Message) error
+}
+
+// ReaderSource reads through a kafka-go Reader, one record per Fetch: for
+// replays and tests, where speed does not matter.
+type ReaderSource struct{ *kafka.Reader }
+
+// Fetch returns the next record.
+func (r ReaderSource) Fetch(ctx context.Context) ([]kafka.Message, error) {
+	m, err := r.FetchMessage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return []kafka.Message{m}, nil
+}
+
+// Commit commits msgs through the Reader's group.
+func (r ReaderSource) Commit(ctx context.Context, msgs ...kafka.Message) error {
+	return r.CommitMessages(ctx, msgs...)
 }
 
 // deadLetters writes refused records; nil error means Kafka acknowledged.
@@ -78,6 +99,9 @@ type Forwarder struct {
 	dlq    deadLetters
 	// bufs are formatted-record buffers of committed batches, for reuse.
 	bufs chan []byte
+	// fetched holds records fetched but not yet in a batch (fetch stage
+	// only).
+	fetched []kafka.Message
 }
 
 // New returns a Forwarder with defaults filled in.
@@ -218,7 +242,7 @@ func (f *Forwarder) deliverBatch(ctx context.Context, b *batch) error {
 func (f *Forwarder) commit(ctx context.Context, b *batch) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := f.src.CommitMessages(cctx, b.msgs...); err != nil {
+	if err := f.src.Commit(cctx, b.msgs...); err != nil {
 		// Not fatal: the batch was delivered; after a rebalance or restart it
 		// is delivered again (duplicates, same event IDs), never lost.
 		f.cfg.Logger.Warn().Err(err).Int("records", len(b.msgs)).Msg("commit offsets failed; the batch may be delivered again")

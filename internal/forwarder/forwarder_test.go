@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/pigment-siem/pipeline/internal/consumer"
 	"github.com/pigment-siem/pipeline/internal/forwarder"
 	"github.com/pigment-siem/pipeline/internal/publish"
 	"github.com/pigment-siem/pipeline/internal/sinks"
@@ -85,15 +86,21 @@ func newSetup(t *testing.T, n int, extra ...string) setup {
 	return s
 }
 
-func (s setup) reader() *kafka.Reader {
-	return kafka.NewReader(kafka.ReaderConfig{Brokers: []string{s.brokers}, GroupID: s.group, GroupTopics: []string{s.topic},
-		StartOffset: kafka.FirstOffset, MaxWait: 50 * time.Millisecond, CommitInterval: 0})
+// consumer joins the setup's group, as forward run does.
+func (s setup) consumer(t *testing.T) *consumer.Consumer {
+	t.Helper()
+	c, err := consumer.New(consumer.Config{Brokers: []string{s.brokers}, GroupID: s.group, Topics: []string{s.topic},
+		Dialer: kafka.DefaultDialer, MaxWait: 50 * time.Millisecond, Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // forward runs a forwarder until every record is committed or it stops.
 func (s setup) forward(t *testing.T, sink forwarder.Sink, total int) error {
 	t.Helper()
-	r := s.reader()
+	r := s.consumer(t)
 	defer r.Close()
 	dlq, err := publish.New(publish.Config{Brokers: []string{s.brokers}})
 	if err != nil {
@@ -306,7 +313,7 @@ func TestAlertsTopicRecordsAreFormattedAsAlerts(t *testing.T) {
 	s := newSetup(t, 0, alert)
 	var got []byte
 	sink := newFakeSink(func(string, int) sinks.Result { return sinks.Result{Outcome: sinks.Delivered} })
-	r := s.reader()
+	r := s.consumer(t)
 	defer r.Close()
 	f := forwarder.New(forwarder.Config{Sink: "fake", AlertsTopic: s.topic, DLQTopic: s.dlq, BatchWait: 20 * time.Millisecond},
 		r, sink, func(dst []byte, ev *transform.Event) []byte {
