@@ -198,7 +198,7 @@ func (c *Consumer) dialLeader(ctx context.Context, topic string, partition int) 
 // read fetches from offset until ctx ends or the connection fails, and
 // returns the offset to resume at and whether any record was read.
 func (c *Consumer) read(ctx context.Context, conn *kafka.Conn, offset int64, log zerolog.Logger) (int64, bool, error) {
-	offset, err := c.position(conn, offset, log)
+	offset, err := c.position(ctx, conn, offset, log)
 	if err != nil {
 		return offset, false, err
 	}
@@ -232,7 +232,7 @@ func (c *Consumer) read(ctx context.Context, conn *kafka.Conn, offset int64, log
 		switch {
 		case err == nil, errors.Is(err, io.EOF), errors.Is(err, kafka.RequestTimedOut):
 		case errors.Is(err, kafka.OffsetOutOfRange):
-			if offset, err = c.position(conn, offset, log); err != nil {
+			if offset, err = c.position(ctx, conn, offset, log); err != nil {
 				return offset, progressed, err
 			}
 		default:
@@ -244,9 +244,9 @@ func (c *Consumer) read(ctx context.Context, conn *kafka.Conn, offset int64, log
 
 // position resolves offset against the partition's first and last offsets.
 // Before the first (records deleted by retention before they were read): the
-// first, loudly, since they are gone. Past the last: wait for records, as
-// the end may be behind after a leader change.
-func (c *Consumer) position(conn *kafka.Conn, offset int64, log zerolog.Logger) (int64, error) {
+// first, loudly, since they are gone. Past the last: wait a second for
+// records, as the end may be behind after a leader change.
+func (c *Consumer) position(ctx context.Context, conn *kafka.Conn, offset int64, log zerolog.Logger) (int64, error) {
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 	defer conn.SetDeadline(time.Time{})
 	first, last, err := conn.ReadOffsets()
@@ -264,7 +264,10 @@ func (c *Consumer) position(conn *kafka.Conn, offset int64, log zerolog.Logger) 
 		return first, nil
 	case offset > last:
 		log.Warn().Int64("offset", offset).Int64("end", last).Msg("committed offset past the partition's end; waiting for records")
-		time.Sleep(c.cfg.MaxWait)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
 	}
 	return offset, nil
 }

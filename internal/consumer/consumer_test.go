@@ -1,14 +1,19 @@
 package consumer_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sort"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/pigment-siem/pipeline/internal/consumer"
 	"github.com/pigment-siem/pipeline/internal/testkit"
@@ -180,4 +185,80 @@ func TestCloseIsPrompt(t *testing.T) {
 	if _, err := c.Fetch(context.Background()); err == nil {
 		t.Fatal("Fetch after Close returned records, want an error")
 	}
+}
+
+// A committed offset whose records retention deleted before they were read:
+// reading continues at the first record left, and the loss is logged as an
+// error (nothing can deliver those records any more).
+func TestOffsetDeletedByRetentionIsLoggedAndSkipped(t *testing.T) {
+	t.Parallel()
+	_, brokers := testkit.MustKafka(t)
+	topic, group := testkit.Name("events"), testkit.Name("g")
+	w := &kafka.Writer{Addr: kafka.TCP(brokers), Topic: topic, Balancer: &kafka.Hash{}, RequiredAcks: kafka.RequireAll, AllowAutoTopicCreation: true}
+	defer w.Close()
+	msgs := make([]kafka.Message, 100)
+	for i := range msgs {
+		msgs[i] = kafka.Message{Key: []byte("one-partition"), Value: []byte(fmt.Sprintf("v%d", i))}
+	}
+	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
+		t.Fatal(err)
+	}
+	c := newConsumer(t, brokers, group, topic)
+	got := read(t, c, 100, 30*time.Second, map[int]int64{})
+	partition := got[0].Partition
+	if err := c.Commit(context.Background(), got[:10]...); err != nil { // committed: offset 10
+		t.Fatal(err)
+	}
+	c.Close()
+
+	// Retention deletes offsets 0 to 49.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrDeleteRecordsRequest()
+	rt := kmsg.NewDeleteRecordsRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewDeleteRecordsRequestTopicPartition()
+	rp.Partition, rp.Offset = int32(partition), 50
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(context.Background(), cl)
+	if err != nil || resp.Topics[0].Partitions[0].ErrorCode != 0 {
+		t.Fatalf("delete records: %v %+v", err, resp)
+	}
+
+	var logs syncBuffer
+	c, err = consumer.New(consumer.Config{Brokers: []string{brokers}, GroupID: group, Topics: []string{topic},
+		Dialer: kafka.DefaultDialer, MaxWait: 50 * time.Millisecond, Logger: zerolog.New(&logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rest := read(t, c, 50, 30*time.Second, map[int]int64{})
+	if rest[0].Offset != 50 {
+		t.Fatalf("reading resumed at offset %d, want 50 (the first left)", rest[0].Offset)
+	}
+	if !strings.Contains(logs.String(), `"level":"error"`) || !strings.Contains(logs.String(), "deleted by retention") {
+		t.Fatalf("the lost records were not logged as an error:\n%s", logs.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the consumer's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
