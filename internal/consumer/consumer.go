@@ -16,12 +16,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/segmentio/kafka-go"
+
+	"github.com/pigment-siem/pipeline/internal/backoff"
 )
 
 // Config says which group and topics to read.
@@ -175,7 +176,7 @@ func (c *Consumer) readPartition(ctx context.Context, topic string, partition in
 			return
 		}
 		failures++
-		wait := backoff(failures)
+		wait := backoff.Jittered(failures, 100*time.Millisecond, 10*time.Second)
 		log.Warn().Err(err).Int64("offset", offset).Dur("retry_in", wait).Msg("reading the partition failed; reconnecting")
 		select {
 		case <-ctx.Done():
@@ -280,10 +281,4 @@ func (c *Consumer) send(ctx context.Context, chunk []kafka.Message) bool {
 	case <-ctx.Done():
 		return false
 	}
-}
-
-// backoff is full-jitter exponential backoff from 100ms up to 10s.
-func backoff(failures int) time.Duration {
-	d := min(100*time.Millisecond<<min(failures-1, 10), 10*time.Second)
-	return d/2 + rand.N(d/2+1)
 }

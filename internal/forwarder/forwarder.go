@@ -13,13 +13,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/pigment-siem/pipeline/internal/backoff"
 	"github.com/pigment-siem/pipeline/internal/sinks"
 	"github.com/pigment-siem/pipeline/internal/transform"
 )
@@ -294,7 +294,7 @@ func (f *Forwarder) deliver(ctx context.Context, b *batch) error {
 			retrying = true
 			f.cfg.Status.retry(1)
 		}
-		wait := max(after, backoff(attempt, f.cfg.RetryMin, f.cfg.RetryMax))
+		wait := max(after, backoff.Jittered(attempt, f.cfg.RetryMin, f.cfg.RetryMax))
 		f.cfg.Logger.Warn().Int("records", len(pending)).Int("attempt", attempt).
 			Dur("retry_in", wait).Str("reason", firstReason(results)).Msg("sink asked to retry; consumption paused")
 		if ctx.Err() != nil {
@@ -324,13 +324,4 @@ func firstReason(rs []sinks.Result) string {
 		}
 	}
 	return ""
-}
-
-// backoff is full-jitter exponential backoff.
-func backoff(attempt int, lo, hi time.Duration) time.Duration {
-	d := lo << min(attempt-1, 20)
-	if d <= 0 || d > hi {
-		d = hi
-	}
-	return lo/2 + rand.N(d)
 }

@@ -8,11 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/segmentio/kafka-go"
+
+	"github.com/pigment-siem/pipeline/internal/backoff"
 )
 
 // Config configures a Publisher.
@@ -120,7 +121,7 @@ func (p *Publisher) Write(ctx context.Context, msgs []kafka.Message) error {
 		if p.cfg.OnRetry != nil {
 			p.cfg.OnRetry(err)
 		}
-		wait := backoff(attempt, p.cfg.BackoffMin, p.cfg.BackoffMax)
+		wait := backoff.Jittered(attempt, p.cfg.BackoffMin, p.cfg.BackoffMax)
 		p.cfg.Logger.Warn().Err(err).Int("records", len(pending)).Int("attempt", attempt).
 			Dur("retry_in", wait).Msg("kafka write failed; retrying (checkpoint held)")
 		select {
@@ -170,13 +171,4 @@ func permanent(err error) bool {
 		}
 	}
 	return false
-}
-
-// backoff is full-jitter exponential backoff.
-func backoff(attempt int, lo, hi time.Duration) time.Duration {
-	d := lo << min(attempt-1, 20)
-	if d <= 0 || d > hi {
-		d = hi
-	}
-	return lo/2 + rand.N(d)
 }
