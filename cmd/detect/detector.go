@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/pigment-siem/pipeline/internal/backoff"
 	"github.com/pigment-siem/pipeline/internal/detect"
 	"github.com/pigment-siem/pipeline/internal/detectstore"
 	"github.com/pigment-siem/pipeline/internal/publish"
@@ -135,7 +136,7 @@ func (d *detector) partitions(ctx context.Context) ([]kafka.Partition, error) {
 			err = perr
 		}
 		d.log.Warn().Err(err).Str("topic", d.cfg.Topic).Msg("events topic not readable yet; retrying in 5s")
-		if !sleep(ctx, 5*time.Second) {
+		if backoff.Sleep(ctx, 5*time.Second) != nil {
 			return nil, ctx.Err()
 		}
 	}

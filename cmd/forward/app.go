@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/pigment-siem/pipeline/internal/backoff"
 	"github.com/pigment-siem/pipeline/internal/consumer"
 	"github.com/pigment-siem/pipeline/internal/envcfg"
 	"github.com/pigment-siem/pipeline/internal/forwarder"
@@ -199,14 +200,14 @@ func (a *app) runForward(ctx context.Context) error {
 				return nil
 			}
 			a.log.Warn().Err(err).Msg("Kafka not reachable; retrying in 5s")
-			if !sleep(ctx, 5*time.Second) {
+			if backoff.Sleep(ctx, 5*time.Second) != nil {
 				return nil
 			}
 			continue
 		}
 		if len(topics) == 0 {
 			a.log.Warn().Strs("waiting_for", missing).Msg("no topic to read yet; checking again in 10s")
-			if !sleep(ctx, 10*time.Second) {
+			if backoff.Sleep(ctx, 10*time.Second) != nil {
 				return nil
 			}
 			continue
@@ -265,21 +266,11 @@ func existingTopics(ctx context.Context, c *kafka.Client, wanted []string) (have
 
 // watchTopics calls appeared once one of missing exists.
 func watchTopics(ctx context.Context, c *kafka.Client, missing []string, appeared func()) {
-	for len(missing) > 0 && sleep(ctx, 10*time.Second) {
+	for len(missing) > 0 && backoff.Sleep(ctx, 10*time.Second) == nil {
 		if have, _, err := existingTopics(ctx, c, missing); err == nil && len(have) > 0 {
 			appeared()
 			return
 		}
-	}
-}
-
-// sleep waits d or until ctx ends; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	select {
-	case <-ctx.Done():
-		return false
-	case <-time.After(d):
-		return true
 	}
 }
 

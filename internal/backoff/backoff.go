@@ -1,10 +1,11 @@
-// Package backoff computes the wait before a retry: exponential in the
+// Package backoff computes the wait before a retry, and waits it: exponential in the
 // attempt, capped, and jittered so that clients retrying together (every
 // forwarder of a group after a sink outage, every partition reader after a
 // broker restart) spread out instead of hitting the peer at once.
 package backoff
 
 import (
+	"context"
 	"math/rand/v2"
 	"time"
 )
@@ -18,4 +19,21 @@ func Jittered(attempt int, lo, hi time.Duration) time.Duration {
 		d = hi
 	}
 	return lo/2 + rand.N(d)
+}
+
+// Sleep waits d or until ctx ends, whichever comes first, and returns
+// ctx.Err() in the second case: the wait between retries that a shutdown
+// must be able to cut short.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

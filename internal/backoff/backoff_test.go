@@ -1,6 +1,7 @@
 package backoff
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -24,5 +25,19 @@ func TestJitteredGrowsToItsCapAndStaysInRange(t *testing.T) {
 		if top < lo/2+tc.ceiling*9/10 {
 			t.Errorf("attempt %d: the largest of 2000 draws is %v, want near %v: not spread over the range", tc.attempt, top, lo/2+tc.ceiling)
 		}
+	}
+}
+
+func TestSleepWaitsOrStopsWithItsContext(t *testing.T) {
+	if err := Sleep(context.Background(), time.Millisecond); err != nil {
+		t.Fatalf("Sleep = %v, want nil once the wait passed", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Sleep(ctx, time.Hour); err != context.Canceled {
+		t.Fatalf("Sleep with an ended context = %v, want context.Canceled", err)
+	}
+	if err := Sleep(ctx, 0); err != context.Canceled {
+		t.Fatalf("Sleep(0) with an ended context = %v, want context.Canceled", err)
 	}
 }

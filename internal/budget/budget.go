@@ -22,6 +22,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/pigment-siem/pipeline/internal/backoff"
 )
 
 // Class is the priority of a budget's requests.
@@ -136,7 +138,7 @@ func (b *Budget) Wait(ctx context.Context) error {
 		if wait <= 0 {
 			return nil
 		}
-		if err := sleep(ctx, min(wait, b.poll)); err != nil {
+		if err := backoff.Sleep(ctx, min(wait, b.poll)); err != nil {
 			return fmt.Errorf("wait for request budget: %w", err)
 		}
 	}
@@ -207,7 +209,7 @@ func (b *Budget) Throttled(ctx context.Context, retryAfter time.Duration) error 
 	if err != nil {
 		return fmt.Errorf("record throttling: %w", err)
 	}
-	if err := sleep(ctx, wait); err != nil {
+	if err := backoff.Sleep(ctx, wait); err != nil {
 		return fmt.Errorf("wait after throttling: %w", err)
 	}
 	return nil
@@ -252,16 +254,4 @@ SELECT (SELECT count(*) FROM rate_budget_log WHERE key = $1 AND at > $2),
 		return 0, fmt.Errorf("remaining request budget: %w", err)
 	}
 	return n, nil
-}
-
-// sleep waits for d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -178,10 +178,7 @@ func (c *Consumer) readPartition(ctx context.Context, topic string, partition in
 		failures++
 		wait := backoff.Jittered(failures, 100*time.Millisecond, 10*time.Second)
 		log.Warn().Err(err).Int64("offset", offset).Dur("retry_in", wait).Msg("reading the partition failed; reconnecting")
-		select {
-		case <-ctx.Done():
-		case <-time.After(wait):
-		}
+		_ = backoff.Sleep(ctx, wait) // a generation's end is checked by the loop
 	}
 }
 
@@ -265,10 +262,7 @@ func (c *Consumer) position(ctx context.Context, conn *kafka.Conn, offset int64,
 		return first, nil
 	case offset > last:
 		log.Warn().Int64("offset", offset).Int64("end", last).Msg("committed offset past the partition's end; waiting for records")
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Second):
-		}
+		_ = backoff.Sleep(ctx, time.Second) // a generation's end is checked by the caller
 	}
 	return offset, nil
 }

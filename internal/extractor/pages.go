@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/pigment-siem/pipeline/internal/backoff"
 	"github.com/pigment-siem/pipeline/internal/checkpoint"
 	"github.com/pigment-siem/pipeline/internal/pigment"
 )
@@ -89,13 +89,10 @@ func (x *Extractor) retryStore(ctx context.Context, what string, op func(context
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s: giving up after %d attempts: %w", what, attempt, err)
 		}
-		wait := min(100*time.Millisecond<<min(attempt, 8), 5*time.Second)
-		wait = wait/2 + rand.N(wait/2+1)
+		wait := backoff.Jittered(attempt+1, 100*time.Millisecond, 5*time.Second)
 		x.cfg.Logger.Warn().Err(err).Str("op", what).Dur("retry_in", wait).Msg("postgres error; retrying")
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
+		if err := backoff.Sleep(ctx, wait); err != nil {
+			return err
 		}
 	}
 }

@@ -309,10 +309,7 @@ func (f *Forwarder) deliver(ctx context.Context, b *batch) error {
 			time.Sleep(wait) // shutting down: the wait fits in the grace period (checked above)
 			continue
 		}
-		select { // a shutdown wakes us to re-check the grace period
-		case <-time.After(wait):
-		case <-ctx.Done():
-		}
+		_ = backoff.Sleep(ctx, wait) // a shutdown wakes us to re-check the grace period
 	}
 	return nil
 }

@@ -161,9 +161,9 @@ func parseRetryAfter(h string, now time.Time) time.Duration {
 	return min(max(d, minRetryAfter), maxRetryAfter)
 }
 
-// backoff returns the wait before attempt n+1 after n failed attempts: full
+// retryWait returns the wait before attempt n+1 after n failed attempts: full
 // jitter, uniform in [0, min(maxD, base*2^(n-1))].
-func backoff(base, maxD time.Duration, n int) time.Duration {
+func retryWait(base, maxD time.Duration, n int) time.Duration {
 	ceiling := maxD
 	if n-1 < 62 && base <= maxD>>(n-1) {
 		ceiling = base << (n - 1)
@@ -172,19 +172,4 @@ func backoff(base, maxD time.Duration, n int) time.Duration {
 		return 0
 	}
 	return rand.N(ceiling + 1)
-}
-
-// sleep waits for d or until ctx is done, whichever comes first.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/pigment-siem/pipeline/internal/backoff"
 )
 
 // Limiter is the request budget the client draws from (a Postgres-shared
@@ -204,10 +206,10 @@ func (c *Client) FetchPage(ctx context.Context, since time.Time, cursor string) 
 		if attempt >= c.cfg.MaxAttempts {
 			return nil, fmt.Errorf("fetch events page: giving up after %d attempts: %w", attempt, lastErr)
 		}
-		d := backoff(c.cfg.BaseBackoff, c.cfg.MaxBackoff, attempt)
+		d := retryWait(c.cfg.BaseBackoff, c.cfg.MaxBackoff, attempt)
 		c.cfg.Logger.Warn().Err(lastErr).Int("attempt", attempt).Int("max_attempts", c.cfg.MaxAttempts).
 			Dur("backoff", d).Msg("pigment: events page attempt failed; retrying")
-		if err := sleep(ctx, d); err != nil {
+		if err := backoff.Sleep(ctx, d); err != nil {
 			return nil, fmt.Errorf("fetch events page: %w (last attempt: %w)", err, lastErr)
 		}
 		attempt++
@@ -241,7 +243,7 @@ func (c *Client) throttled(ctx context.Context, retryAfter time.Duration, n int)
 		d = c.cfg.RateWindow
 	}
 	ev.Dur("wait", d).Msg("pigment: rate limited (429); waiting")
-	if err := sleep(ctx, d); err != nil {
+	if err := backoff.Sleep(ctx, d); err != nil {
 		return fmt.Errorf("wait after 429: %w", err)
 	}
 	return nil

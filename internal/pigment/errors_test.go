@@ -193,7 +193,7 @@ func TestBackoff(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for range 100 {
-			if got := backoff(500*time.Millisecond, 30*time.Second, tt.n); got < 0 || got > tt.ceiling {
+			if got := retryWait(500*time.Millisecond, 30*time.Second, tt.n); got < 0 || got > tt.ceiling {
 				t.Fatalf("backoff(n=%d) = %v, want within [0, %v]", tt.n, got, tt.ceiling)
 			}
 		}

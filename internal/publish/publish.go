@@ -124,10 +124,8 @@ func (p *Publisher) Write(ctx context.Context, msgs []kafka.Message) error {
 		wait := backoff.Jittered(attempt, p.cfg.BackoffMin, p.cfg.BackoffMax)
 		p.cfg.Logger.Warn().Err(err).Int("records", len(pending)).Int("attempt", attempt).
 			Dur("retry_in", wait).Msg("kafka write failed; retrying (checkpoint held)")
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("write %d records: %w", len(pending), ctx.Err())
-		case <-time.After(wait):
+		if err := backoff.Sleep(ctx, wait); err != nil {
+			return fmt.Errorf("write %d records: %w", len(pending), err)
 		}
 	}
 }
