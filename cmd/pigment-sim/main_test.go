@@ -1,39 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sethvargo/go-envconfig"
+
+	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger
-// and reads of a test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // listenAddr waits for the "listening" log line and returns its address.
-func listenAddr(t *testing.T, out *syncBuffer, done <-chan error) string {
+func listenAddr(t *testing.T, out *testkit.SyncBuffer, done <-chan error) string {
 	t.Helper()
 	deadline := time.After(5 * time.Second)
 	for {
@@ -60,7 +41,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		"SIM_ADDR": "127.0.0.1:0", "SIM_API_KEY": "secret-key-value", "SIM_HISTORY_EVENTS": "2000",
 		"SIM_SHAPE": "public", "SIM_LOG_LEVEL": "debug",
 	})
-	out := &syncBuffer{}
+	out := &testkit.SyncBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, nil, env, out) }()
 	addr := listenAddr(t, out, done)
@@ -122,13 +103,13 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
 			tt.env["SIM_HISTORY_EVENTS"] = "10"
-			err := run(context.Background(), nil, envconfig.MapLookuper(tt.env), &syncBuffer{})
+			err := run(context.Background(), nil, envconfig.MapLookuper(tt.env), &testkit.SyncBuffer{})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("run with %v = %v, want an error naming %s", tt.env, err, tt.want)
 			}
 		})
 	}
-	if err := run(context.Background(), []string{"-x"}, envconfig.MapLookuper(nil), &syncBuffer{}); err == nil {
+	if err := run(context.Background(), []string{"-x"}, envconfig.MapLookuper(nil), &testkit.SyncBuffer{}); err == nil {
 		t.Errorf("run with arguments = nil, want an error")
 	}
 }

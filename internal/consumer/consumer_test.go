@@ -1,12 +1,10 @@
 package consumer_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -229,7 +227,7 @@ func TestOffsetDeletedByRetentionIsLoggedAndSkipped(t *testing.T) {
 		t.Fatalf("delete records: %v %+v", err, resp)
 	}
 
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	c, err = consumer.New(consumer.Config{Brokers: []string{brokers}, GroupID: group, Topics: []string{topic},
 		Dialer: kafka.DefaultDialer, MaxWait: 50 * time.Millisecond, Logger: zerolog.New(&logs)})
 	if err != nil {
@@ -243,22 +241,4 @@ func TestOffsetDeletedByRetentionIsLoggedAndSkipped(t *testing.T) {
 	if !strings.Contains(logs.String(), `"level":"error"`) || !strings.Contains(logs.String(), "deleted by retention") {
 		t.Fatalf("the lost records were not logged as an error:\n%s", logs.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the consumer's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -37,8 +37,8 @@ func Build(dir, name string) (bin string, cleanup func(), err error) {
 type Proc struct {
 	tb     testing.TB
 	cmd    *exec.Cmd
-	stdout syncBuffer
-	stderr syncBuffer
+	stdout SyncBuffer
+	stderr SyncBuffer
 	done   chan struct{}
 	err    error // set when done is closed
 }
@@ -166,20 +166,20 @@ func Tail(s string, n int) string {
 	return "…" + s[len(s)-n:]
 }
 
-// syncBuffer is a bytes.Buffer safe for exec's writer goroutine and a
-// reading test.
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer safe for concurrent writers (exec's copying
+// goroutine, a logger's goroutines) and a reading test.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()

@@ -8,11 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
 // rsyslogConf makes rsyslogd a plain RFC 5424 receiver: imtcp (octet
@@ -70,7 +70,7 @@ type Parsed struct {
 type Rsyslog struct {
 	TCPAddr, UDPAddr string
 	out              string
-	stderr           *lockedBuffer
+	stderr           *testkit.SyncBuffer
 }
 
 // StartRsyslog runs rsyslogd (Debian package rsyslog) in the foreground with
@@ -111,7 +111,7 @@ func startRsyslog(tb testing.TB, bin string) (*Rsyslog, *exec.Cmd, bool) {
 		TCPAddr: fmt.Sprintf("127.0.0.1:%d", tcpPort),
 		UDPAddr: fmt.Sprintf("127.0.0.1:%d", udpPort),
 		out:     filepath.Join(dir, "parsed.json"),
-		stderr:  &lockedBuffer{},
+		stderr:  &testkit.SyncBuffer{},
 	}
 	conf := filepath.Join(dir, "rsyslog.conf")
 	if err := os.WriteFile(conf, fmt.Appendf(nil, rsyslogConf, work, r.out, tcpPort, udpPort), 0o644); err != nil {
@@ -242,21 +242,4 @@ func stopProcess(cmd *exec.Cmd) {
 	if cmd != nil && cmd.Process != nil {
 		cmd.Process.Kill()
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
