@@ -105,7 +105,9 @@ func (c *Consumer) Fetch(ctx context.Context) ([]kafka.Message, error) {
 }
 
 // Commit commits, for each partition of msgs, the offset after its last
-// record, through the current generation of the group.
+// record, through the current generation of the group. The context is not
+// used: kafka-go's generation commit has no context and is bounded by the
+// group's own network timeout (5s).
 func (c *Consumer) Commit(_ context.Context, msgs ...kafka.Message) error {
 	gen := c.gen.Load()
 	if gen == nil {

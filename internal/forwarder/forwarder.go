@@ -34,29 +34,11 @@ type Format func(dst []byte, ev *transform.Event) []byte
 
 // source is the consumer-group reader as the forwarder uses it: records in
 // chunks (each in offset order within its partition), offsets committed
-// explicitly. internal/consumer is the fast one; ReaderSource adapts a
-// kafka-go Reader.
+// explicitly. forward run uses internal/consumer; replay-dlq its own
+// source over the dead-letter topic.
 type source interface {
 	Fetch(ctx context.Context) ([]kafka.Message, error)
 	Commit(ctx context.Context, msgs ...kafka.Message) error
-}
-
-// ReaderSource reads through a kafka-go Reader, one record per Fetch: for
-// replays and tests, where speed does not matter.
-type ReaderSource struct{ *kafka.Reader }
-
-// Fetch returns the next record.
-func (r ReaderSource) Fetch(ctx context.Context) ([]kafka.Message, error) {
-	m, err := r.FetchMessage(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return []kafka.Message{m}, nil
-}
-
-// Commit commits msgs through the Reader's group.
-func (r ReaderSource) Commit(ctx context.Context, msgs ...kafka.Message) error {
-	return r.CommitMessages(ctx, msgs...)
 }
 
 // deadLetters writes refused records; nil error means Kafka acknowledged.
