@@ -6,10 +6,13 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/ ./cmd/...
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/ ./cmd/... && mkdir -p /data
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/ /usr/local/bin/
+# /data is where the file sink writes in docker-compose.yml: a named volume
+# mounted there takes this directory's owner, so nonroot can write to it.
+COPY --from=build --chown=nonroot:nonroot /data /data
 USER nonroot:nonroot
 ENTRYPOINT []
 CMD ["extract", "run"]
