@@ -104,7 +104,7 @@ func do(c *http.Client, req *http.Request, red *redactor) (answer, error) {
 
 // transportResult classifies a transport error. It returns a non-nil error
 // when delivery must stop: ctx ended, or the peer's certificate cannot be
-// verified (a configuration problem that retrying will not fix).
+// verified (ErrMisconfigured: retrying will not fix it).
 func transportResult(ctx context.Context, peer string, err error) (Result, error) {
 	if ctx.Err() != nil {
 		return Result{}, ctx.Err()
@@ -113,7 +113,7 @@ func transportResult(ctx context.Context, peer string, err error) (Result, error
 	var uae x509.UnknownAuthorityError
 	var hne x509.HostnameError
 	if errors.As(err, &cve) || errors.As(err, &uae) || errors.As(err, &hne) {
-		return Result{}, fmt.Errorf("%s: TLS verification: %w", peer, err)
+		return Result{}, fmt.Errorf("%s: TLS verification: %w: %w", peer, err, ErrMisconfigured)
 	}
 	return Result{Outcome: Retry, Reason: peer + ": " + err.Error()}, nil
 }

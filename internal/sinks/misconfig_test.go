@@ -64,6 +64,7 @@ func TestHECMisconfigured(t *testing.T) {
 		{name: "ack without a channel", opts: sinktest.HECOptions{RequireAck: true}, wantErr: "Data channel is missing (code 10)"},
 		{name: "ack configured, disabled on the token", cfg: sinks.HECConfig{Ack: true}, wantErr: "no ackId"},
 		{name: "wrong token", opts: sinktest.HECOptions{Token: "the-right-one"}, wantErr: "403 Invalid token (code 4)"},
+		{name: "self-signed certificate", opts: sinktest.HECOptions{TLS: true}, wantErr: "hec: TLS verification"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,6 +125,7 @@ func TestElasticMisconfigured(t *testing.T) {
 		{name: "404 page", url: func(tb testing.TB) string { return answering(tb, 404, "text/html", "<html>Not Found</html>") },
 			wantErr: "404"},
 		{name: "wrong API key", opts: sinktest.ElasticOptions{APIKey: "b3RoZXI6a2V5"}, wantErr: "401 security_exception"},
+		{name: "self-signed certificate", opts: sinktest.ElasticOptions{TLS: true}, wantErr: "elastic: TLS verification"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
