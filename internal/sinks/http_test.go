@@ -39,24 +39,28 @@ func redirecting(tb testing.TB, status int) (string, *atomic.Int32, *atomic.Valu
 	return src.URL, &hits, &auth
 }
 
+// sendTo sends three records to url with each HTTP sink's default test
+// configuration.
+var sendTo = map[string]func(tb testing.TB, url string) ([]sinks.Result, error){
+	"hec": func(tb testing.TB, url string) ([]sinks.Result, error) {
+		return mustHEC(tb, sinks.HECConfig{URL: url}).Send(context.Background(), hecEvents(3), ids(3))
+	},
+	"elastic": func(tb testing.TB, url string) ([]sinks.Result, error) {
+		return mustElastic(tb, sinks.ElasticConfig{URL: url}).Send(context.Background(), ecsDocs(3), ids(3))
+	},
+}
+
 // TestRedirectsAreRefused: a redirect is never followed (the credentials
 // never go elsewhere); it is a misconfiguration naming the Location's
 // host, without its path or query.
 func TestRedirectsAreRefused(t *testing.T) {
 	t.Parallel()
 	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
-		for _, sink := range []string{"hec", "elastic"} {
+		for sink, send := range sendTo {
 			t.Run(sink+" "+http.StatusText(status), func(t *testing.T) {
 				t.Parallel()
 				u, hits, auth := redirecting(t, status)
-				var res []sinks.Result
-				var err error
-				switch sink {
-				case "hec":
-					res, err = mustHEC(t, sinks.HECConfig{URL: u}).Send(context.Background(), hecEvents(3), ids(3))
-				default:
-					res, err = mustElastic(t, sinks.ElasticConfig{URL: u}).Send(context.Background(), ecsDocs(3), ids(3))
-				}
+				res, err := send(t, u)
 				if hits.Load() != 0 {
 					t.Errorf("the redirect was followed (%d requests, Authorization %q)", hits.Load(), auth.Load())
 				}
@@ -85,18 +89,20 @@ func TestPlainHTTPWarning(t *testing.T) {
 		{"http://127.0.0.1:8088", false},
 		{"http://[::1]:9200", false},
 	}
+	newSink := map[string]func(url string, l zerolog.Logger) error{
+		"hec": func(url string, l zerolog.Logger) error {
+			_, err := sinks.NewHEC(sinks.HECConfig{URL: url, Token: hecToken, Logger: l})
+			return err
+		},
+		"elastic": func(url string, l zerolog.Logger) error {
+			_, err := sinks.NewElastic(sinks.ElasticConfig{URL: url, APIKey: esKey, Logger: l})
+			return err
+		},
+	}
 	for _, tt := range tests {
-		for _, sink := range []string{"hec", "elastic"} {
+		for sink, newSink := range newSink {
 			var log testkit.SyncBuffer
-			l := zerolog.New(&log)
-			var err error
-			switch sink {
-			case "hec":
-				_, err = sinks.NewHEC(sinks.HECConfig{URL: tt.url, Token: hecToken, Logger: l})
-			default:
-				_, err = sinks.NewElastic(sinks.ElasticConfig{URL: tt.url, APIKey: esKey, Logger: l})
-			}
-			if err != nil {
+			if err := newSink(tt.url, zerolog.New(&log)); err != nil {
 				t.Fatal(err)
 			}
 			got := strings.Contains(log.String(), "plain http")
