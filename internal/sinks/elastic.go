@@ -240,7 +240,7 @@ func (e *Elastic) items(ans answer, res []Result) error {
 			reason, typ := "", ""
 			if item.Error != nil {
 				typ = item.Error.Type
-				reason = "elastic: " + strconv.Itoa(item.Status) + " " + typ + ": " + item.Error.Reason
+				reason = ans.red.string("elastic: " + strconv.Itoa(item.Status) + " " + typ + ": " + item.Error.Reason)
 			}
 			switch o := itemOutcome(item.Status, typ); o {
 			case misconfigured:
@@ -300,8 +300,8 @@ func (e *Elastic) request(ctx context.Context, method, u, ctype string, body []b
 }
 
 // esReason renders a whole-request answer: status, error type and reason.
-// It never includes the request, and the body was redacted: it never
-// contains the credentials.
+// It never includes the request, and it is redacted: it never contains the
+// credentials.
 func esReason(a answer) string {
 	s := "elastic: " + strconv.Itoa(a.status)
 	if a.redirect != "" {
@@ -310,9 +310,9 @@ func esReason(a answer) string {
 	typ, reason := esError(a.body)
 	switch {
 	case typ != "":
-		return s + " " + typ + ": " + reason
+		return a.red.string(s + " " + typ + ": " + reason)
 	case len(a.body) > 0:
-		return s + " " + excerpt(a.body)
+		return s + " " + a.excerpt()
 	}
 	return s + " " + http.StatusText(a.status)
 }

@@ -298,7 +298,7 @@ func (h *HEC) request(ctx context.Context, u string, body []byte, gz bool) (answ
 }
 
 // hecReason renders an answer for a Result or error: status, HEC text and
-// code. It never includes the request, and the body was redacted: it never
+// code. It never includes the request, and it is redacted: it never
 // contains the token.
 func hecReason(a answer, rep hecReply) string {
 	s := "hec: " + strconv.Itoa(a.status)
@@ -306,7 +306,7 @@ func hecReason(a answer, rep hecReply) string {
 	case rep.Text != "" && rep.Code != nil:
 		s += " " + rep.Text + " (code " + strconv.Itoa(*rep.Code) + ")"
 	case len(a.body) > 0:
-		s += " " + excerpt(a.body)
+		s += " " + a.excerpt()
 	default:
 		s += " " + http.StatusText(a.status)
 	}
@@ -316,7 +316,7 @@ func hecReason(a answer, rep hecReply) string {
 	if rep.Invalid != nil {
 		s += " invalid-event-number " + strconv.Itoa(*rep.Invalid)
 	}
-	return s
+	return a.red.string(s)
 }
 
 // newChannel returns a random (version 4) GUID for X-Splunk-Request-Channel.

@@ -69,18 +69,27 @@ func warnPlaintext(log zerolog.Logger, peer string, u *url.URL) {
 
 // answer is a read HTTP response.
 type answer struct {
-	status     int
-	body       []byte // without the sink's secrets (see redactor)
+	status int
+	// body is as received, to be parsed. Text copied out of it goes
+	// through red (see excerpt): redacting the body itself would corrupt
+	// the answer whenever a secret is also a word of it ("status").
+	body       []byte
 	retryAfter time.Duration
 	// redirect is where a 3xx answer pointed: scheme and host only, since
 	// its path or query may carry a secret.
 	redirect string
+	red      *redactor
 }
 
+// excerpt returns a short, single-line excerpt of the body for reasons,
+// without the sink's secrets (removed before cutting, so none is cut in
+// two).
+func (a answer) excerpt() string { return excerpt(a.red.bytes(a.body)) }
+
 // do sends req and reads at most maxAnswer bytes of the answer, draining
-// the rest; the body is redacted with red. A transport error is returned
-// as is (the caller turns it into Retry, a TLS verification error or a
-// context error).
+// the rest; red is kept with the answer for the text copied out of it. A
+// transport error is returned as is (the caller turns it into Retry, a TLS
+// verification error or a context error).
 func do(c *http.Client, req *http.Request, red *redactor) (answer, error) {
 	resp, err := c.Do(req)
 	if err != nil {
@@ -92,7 +101,7 @@ func do(c *http.Client, req *http.Request, red *redactor) (answer, error) {
 	if err != nil {
 		return answer{}, err
 	}
-	a := answer{status: resp.StatusCode, body: red.bytes(body), retryAfter: retryAfter(resp.Header)}
+	a := answer{status: resp.StatusCode, body: body, retryAfter: retryAfter(resp.Header), red: red}
 	if a.status >= 300 && a.status < 400 {
 		a.redirect = "(no Location)"
 		if loc, err := resp.Location(); err == nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/pigment-siem/pipeline/internal/sinks"
+	"github.com/pigment-siem/pipeline/internal/sinks/sinktest"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
@@ -225,5 +226,23 @@ func TestSecretsNeverInReasons(t *testing.T) {
 				t.Errorf("%s, %d %s: delivered", c.name, b.status, b.body)
 			}
 		}
+	}
+}
+
+// TestShortSecretsDoNotChangeAnswers: redaction applies to text copied out
+// of an answer, never to the answer being read: a secret that happens to
+// be a word of the protocol ("t", "status") changes no outcome.
+func TestShortSecretsDoNotChangeAnswers(t *testing.T) {
+	t.Parallel()
+	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: "t"})
+	res, err := mustHEC(t, sinks.HECConfig{URL: hec.URL(), Token: "t"}).Send(context.Background(), hecEvents(3), ids(3))
+	if got := outcomes(res); err != nil || got != "DDD" {
+		t.Errorf("HEC with token %q: Send() = %s, %v; want DDD", "t", got, err)
+	}
+	es := sinktest.NewElastic(t, sinktest.ElasticOptions{Username: "u", Password: "status"})
+	res, err = mustElastic(t, sinks.ElasticConfig{URL: es.URL(), Username: "u", Password: "status"}).
+		Send(context.Background(), with(ecsDocs(3), 1, `{"@timestamp":"yesterday"}`), ids(3))
+	if got := outcomes(res); err != nil || got != "DXD" {
+		t.Errorf("Elasticsearch with password %q: Send() = %s, %v; want DXD", "status", got, err)
 	}
 }
