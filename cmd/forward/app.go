@@ -228,6 +228,9 @@ func (a *app) runForward(ctx context.Context) error {
 		if errors.Is(err, sinks.ErrAuth) {
 			return fmt.Errorf("%w: delivery stopped, nothing committed past the last confirmed batch; fix the credentials and restart", err)
 		}
+		if errors.Is(err, sinks.ErrMisconfigured) {
+			return fmt.Errorf("%w: delivery stopped, nothing committed past the last confirmed batch and nothing dead-lettered; fix the sink's configuration and restart", err)
+		}
 		if err != nil || ctx.Err() != nil {
 			return err
 		}

@@ -52,6 +52,7 @@ type Elastic struct {
 	base    string
 	bulkURL string
 	auth    string
+	red     *redactor
 	action  []byte // `{"create":{"_index":"<DataStream>","_id":`
 	log     zerolog.Logger
 }
@@ -69,17 +70,19 @@ func NewElastic(cfg ElasticConfig) (*Elastic, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}
-	var auth string
+	var scheme, cred string
 	switch {
 	case cfg.APIKey != "" && strings.Contains(cfg.APIKey, ":"):
-		auth = "ApiKey " + base64.StdEncoding.EncodeToString([]byte(cfg.APIKey))
+		scheme, cred = "ApiKey ", base64.StdEncoding.EncodeToString([]byte(cfg.APIKey))
 	case cfg.APIKey != "":
-		auth = "ApiKey " + cfg.APIKey
+		scheme, cred = "ApiKey ", cfg.APIKey
 	case cfg.Username != "":
-		auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(cfg.Username+":"+cfg.Password))
+		scheme, cred = "Basic ", base64.StdEncoding.EncodeToString([]byte(cfg.Username+":"+cfg.Password))
 	default:
 		return nil, errors.New("elastic: no credentials: set an API key or a username and password")
 	}
+	urlPassword, _ := u.User.Password()
+	warnPlaintext(cfg.Logger, "elastic", u)
 	base := strings.TrimRight(u.String(), "/")
 	action := jsonenc.AppendString([]byte(`{"create":{"_index":`), cfg.DataStream)
 	return &Elastic{
@@ -88,7 +91,8 @@ func NewElastic(cfg ElasticConfig) (*Elastic, error) {
 		base:   base,
 		// filter_path keeps the answer to what is read.
 		bulkURL: base + "/_bulk?filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason",
-		auth:    auth,
+		auth:    scheme + cred,
+		red:     newRedactor([]string{cfg.APIKey, cfg.Password, urlPassword}, cred),
 		action:  append(action, `,"_id":`...),
 		log:     cfg.Logger,
 	}, nil
@@ -99,11 +103,19 @@ func NewElastic(cfg ElasticConfig) (*Elastic, error) {
 //
 //   - item 200/201, and 409 (already there): Delivered;
 //   - item 429 and 5xx: Retry (the others are unaffected);
-//   - other item 4xx (a mapping error): Reject with "type: reason";
-//   - whole request 429/5xx, network errors, timeouts: Retry all;
-//   - 413, or another whole-request 4xx: the batch is split in halves until
-//     the offending record is alone, and that one is Rejected;
-//   - 401/403: ErrAuth (wrapped).
+//   - item 401/403/404 or a configuration error type (security_exception,
+//     index_not_found_exception, index_closed_exception, …):
+//     ErrMisconfigured (wrapped), for the whole batch: nothing is Rejected;
+//   - other item 4xx (mapper_parsing_exception, document_parsing_exception):
+//     Reject with "type: reason";
+//   - whole request 429/5xx, network errors, timeouts: Retry all, after
+//     Retry-After (at most MaxRetryAfter) when given;
+//   - 413, or a whole-request 400 with an Elasticsearch error: the batch is
+//     split in halves until the offending record is alone, and that one is
+//     Rejected;
+//   - 401/403: ErrAuth (wrapped); any other answer (404, 405, a redirect,
+//     400 "no handler found for uri", a 200 that is not a bulk answer):
+//     ErrMisconfigured (wrapped).
 //
 // A record that is not valid JSON is Rejected without being sent.
 func (e *Elastic) Send(ctx context.Context, records [][]byte, ids []string) ([]Result, error) {
@@ -173,17 +185,21 @@ func (e *Elastic) send(ctx context.Context, recs [][]byte, ids []string, res []R
 		if err != nil {
 			return err
 		}
+		r.Reason = e.red.string(r.Reason)
 		fill(res, r)
 		return nil
 	}
-	switch {
-	case isAuthStatus(ans.status):
-		return fmt.Errorf("elastic: %s: %w", esReason(ans), ErrAuth)
-	case ans.status == http.StatusOK:
+	switch bulkOutcome(ans) {
+	case Delivered:
 		return e.items(ans, res)
-	case classify(ans.status) == Retry:
+	case Retry:
 		fill(res, Result{Outcome: Retry, Reason: esReason(ans), RetryAfter: ans.retryAfter})
 		return nil
+	case misconfigured:
+		return esMisconfigured(ans, esReason(ans))
+	}
+	// Reject: a bad record, found by bisection.
+	switch {
 	case len(recs) == 1:
 		res[0] = Result{Outcome: Reject, Reason: esReason(ans)}
 		return nil
@@ -205,14 +221,13 @@ func (e *Elastic) items(ans answer, res []Result) error {
 		return nil
 	}
 	var rep bulkReply
-	if err := json.Unmarshal(ans.body, &rep); err != nil {
-		fill(res, Result{Outcome: Retry, Reason: "elastic: unreadable bulk answer: " + err.Error()})
-		return nil
-	}
-	if !rep.Errors && len(rep.Items) == 0 {
-		// filter_path drops nothing here; an empty list with no error means
-		// a proxy answered: do not trust it.
-		fill(res, Result{Outcome: Retry, Reason: "elastic: bulk answer without items"})
+	if err := json.Unmarshal(ans.body, &rep); err != nil || len(rep.Items) == 0 {
+		// Not a bulk answer: a proxy's page, another service, a truncation.
+		reason := esReason(ans) + ": not a bulk answer with items"
+		if bulkBodyOutcome(ans.body) == misconfigured {
+			return esMisconfigured(ans, reason)
+		}
+		fill(res, Result{Outcome: Retry, Reason: reason})
 		return nil
 	}
 	if len(rep.Items) != len(res) {
@@ -222,23 +237,42 @@ func (e *Elastic) items(ans answer, res []Result) error {
 	}
 	for i, it := range rep.Items {
 		for _, item := range it { // one key: the action
-			reason := ""
+			reason, typ := "", ""
 			if item.Error != nil {
-				reason = "elastic: " + strconv.Itoa(item.Status) + " " + item.Error.Type + ": " + item.Error.Reason
+				typ = item.Error.Type
+				reason = ans.red.string("elastic: " + strconv.Itoa(item.Status) + " " + typ + ": " + item.Error.Reason)
 			}
-			switch {
-			case item.Status == http.StatusConflict:
-				res[i] = Result{Outcome: Delivered}
-			case classify(item.Status) == Retry:
-				res[i] = Result{Outcome: Retry, Reason: reason}
-			case classify(item.Status) == Delivered:
+			switch o := itemOutcome(item.Status, typ); o {
+			case misconfigured:
+				// Every record of the index would be refused alike: none
+				// of this batch is a bad record.
+				return fmt.Errorf("%s: %w", reason, esHint(ErrMisconfigured))
+			case Delivered:
 				res[i] = Result{Outcome: Delivered}
 			default:
-				res[i] = Result{Outcome: Reject, Reason: reason}
+				res[i] = Result{Outcome: o, Reason: reason}
 			}
 		}
 	}
 	return nil
+}
+
+// esMisconfigured returns the error of a whole answer classified as
+// misconfigured, with what to check.
+func esMisconfigured(a answer, reason string) error {
+	switch {
+	case isAuthStatus(a.status):
+		return fmt.Errorf("%s: %w", reason, ErrAuth) // reason starts with "elastic: "
+	case a.redirect != "":
+		return fmt.Errorf("%s: redirects are not followed (the credentials are sent to the configured host only): %w", reason, ErrMisconfigured)
+	}
+	return fmt.Errorf("%s: %w", reason, esHint(ErrMisconfigured))
+}
+
+// esHint says what to check, wrapping err.
+func esHint(err error) error {
+	return fmt.Errorf("neither a delivery nor a bad record: check the URL (Elasticsearch's, not a proxy's), "+
+		"the credentials' privileges on the data stream and the data stream itself: %w", err)
 }
 
 // bulk sends one NDJSON _bulk request.
@@ -262,24 +296,23 @@ func (e *Elastic) request(ctx context.Context, method, u, ctype string, body []b
 	}
 	req.Header.Set("Authorization", e.auth)
 	req.Header.Set("Content-Type", ctype)
-	return do(e.client, req)
+	return do(e.client, req, e.red)
 }
 
 // esReason renders a whole-request answer: status, error type and reason.
-// It never includes the request (and so never the credentials).
+// It never includes the request, and it is redacted: it never contains the
+// credentials.
 func esReason(a answer) string {
-	var rep struct {
-		Error struct {
-			Type   string `json:"type"`
-			Reason string `json:"reason"`
-		} `json:"error"`
-	}
 	s := "elastic: " + strconv.Itoa(a.status)
+	if a.redirect != "" {
+		s += " redirect to " + a.redirect
+	}
+	typ, reason := esError(a.body)
 	switch {
-	case json.Unmarshal(a.body, &rep) == nil && rep.Error.Type != "":
-		return s + " " + rep.Error.Type + ": " + rep.Error.Reason
+	case typ != "":
+		return a.red.string(s + " " + typ + ": " + reason)
 	case len(a.body) > 0:
-		return s + " " + excerpt(a.body)
+		return s + " " + a.excerpt()
 	}
 	return s + " " + http.StatusText(a.status)
 }

@@ -105,7 +105,9 @@ func (e *Elastic) Setup(ctx context.Context) error {
 		return fmt.Errorf("elastic: install index template %s: %w", TemplateName, err)
 	case isAuthStatus(ans.status):
 		return fmt.Errorf("elastic: install index template %s: %s: %w", TemplateName, esReason(ans), ErrAuth)
-	case classify(ans.status) != Delivered:
+	case statusOutcome(ans.status) == misconfigured:
+		return fmt.Errorf("elastic: install index template %s: %s: %w", TemplateName, esReason(ans), ErrMisconfigured)
+	case statusOutcome(ans.status) != Delivered:
 		return fmt.Errorf("elastic: install index template %s: %s", TemplateName, esReason(ans))
 	}
 	return nil

@@ -56,6 +56,7 @@ type HEC struct {
 	eventURL string
 	ackURL   string
 	auth     string
+	red      *redactor
 	log      zerolog.Logger
 }
 
@@ -80,6 +81,7 @@ func NewHEC(cfg HECConfig) (*HEC, error) {
 	if cfg.Ack && cfg.Channel == "" {
 		cfg.Channel = newChannel()
 	}
+	warnPlaintext(cfg.Logger, "hec", u)
 	base := strings.TrimRight(u.String(), "/")
 	base = strings.TrimSuffix(strings.TrimSuffix(base, "/event"), "/services/collector")
 	return &HEC{
@@ -88,6 +90,7 @@ func NewHEC(cfg HECConfig) (*HEC, error) {
 		eventURL: base + "/services/collector/event",
 		ackURL:   base + "/services/collector/ack",
 		auth:     "Splunk " + cfg.Token,
+		red:      newRedactor([]string{cfg.Token}),
 		log:      cfg.Logger,
 	}, nil
 }
@@ -98,18 +101,22 @@ func (h *HEC) Channel() string { return h.cfg.Channel }
 // Send posts records (complete HEC event JSON objects) in one request and
 // returns one Result per record. ids are not used by HEC.
 //
-//   - 200 code 0: all Delivered (with Ack: once acknowledged; Retry when not
-//     acknowledged within AckTimeout).
-//   - 400 with invalid-event-number N (0-based): HEC indexed the events
-//     before N, so they are Delivered (with Ack too: a refused request gets
-//     no ackId); N is Rejected with HEC's reason; the events after N are
-//     sent again within this call.
-//   - Other 4xx and 413: the bad record is found by bisection; a single
-//     record so answered is Rejected.
+//   - 200 {"text":"Success","code":0}: all Delivered (with Ack: once
+//     acknowledged; Retry when not acknowledged within AckTimeout). No
+//     other answer is a delivery.
+//   - 400 with a bad-record code (6 invalid data format, 12, 13, …) and
+//     invalid-event-number N (0-based): HEC indexed the events before N,
+//     so they are Delivered (with Ack too: a refused request gets no
+//     ackId); N is Rejected with HEC's reason; the events after N are sent
+//     again within this call.
+//   - 400 with a bad-record code but no position, and 413: the bad record
+//     is found by bisection; a single record so answered is Rejected.
 //   - 503 code 9, 429, 5xx, network errors and timeouts: Retry, with the
-//     Retry-After delay when given.
-//   - 401/403: ErrAuth (wrapped). A data-channel problem (codes 10, 11, 14)
-//     or an unverifiable certificate is a configuration error.
+//     Retry-After delay (at most MaxRetryAfter) when given.
+//   - 401/403: ErrAuth (wrapped). Every other answer (a 200 that is not
+//     HEC's success, 400 code 7 incorrect index, the data-channel codes
+//     10, 11, 14, 404/405 wrong path, a redirect) is ErrMisconfigured
+//     (wrapped), as is an unverifiable certificate.
 func (h *HEC) Send(ctx context.Context, records [][]byte, ids []string) ([]Result, error) {
 	res := make([]Result, len(records))
 	if len(records) == 0 {
@@ -124,7 +131,7 @@ func (h *HEC) Send(ctx context.Context, records [][]byte, ids []string) ([]Resul
 // hecReply is HEC's JSON answer.
 type hecReply struct {
 	Text    string `json:"text"`
-	Code    int    `json:"code"`
+	Code    *int   `json:"code"` // nil: not HEC's JSON
 	Invalid *int   `json:"invalid-event-number"`
 	AckID   *int64 `json:"ackId"`
 }
@@ -136,22 +143,24 @@ func (h *HEC) send(ctx context.Context, recs [][]byte, res []Result) error {
 		if err != nil {
 			return err
 		}
+		r.Reason = h.red.string(r.Reason)
 		fill(res, r)
 		return nil
 	}
 	var rep hecReply
-	_ = json.Unmarshal(ans.body, &rep) // a proxy's non-JSON answer leaves rep zero
+	_ = json.Unmarshal(ans.body, &rep) // a proxy's non-JSON answer leaves rep.Code nil
 	reason := hecReason(ans, rep)
-	switch {
-	case isAuthStatus(ans.status):
-		return fmt.Errorf("%s: %w", reason, ErrAuth) // reason starts with "hec: "
-	case ans.status == http.StatusOK:
+	switch hecOutcome(ans, rep) {
+	case Delivered:
 		return h.delivered(ctx, rep, res)
-	case ans.status == http.StatusBadRequest && (rep.Code == 10 || rep.Code == 11 || rep.Code == 14):
-		return fmt.Errorf("hec: %s: check SPLUNK_HEC_ACK against the token's indexer acknowledgement setting", reason)
-	case classify(ans.status) == Retry:
+	case Retry:
 		fill(res, Result{Outcome: Retry, Reason: reason, RetryAfter: ans.retryAfter})
 		return nil
+	case misconfigured:
+		return hecMisconfigured(ans, rep, reason)
+	}
+	// Reject: a bad record, found by its position or by bisection.
+	switch {
 	case rep.Invalid != nil && *rep.Invalid >= 0 && *rep.Invalid < len(recs):
 		n := *rep.Invalid
 		fill(res[:n], Result{Outcome: Delivered})
@@ -180,7 +189,7 @@ func (h *HEC) delivered(ctx context.Context, rep hecReply, res []Result) error {
 		return nil
 	}
 	if rep.AckID == nil {
-		return errors.New("hec: ack requested but the answer has no ackId: indexer acknowledgement is disabled on the token")
+		return fmt.Errorf("hec: ack requested but the answer has no ackId: indexer acknowledgement is disabled on the token: %w", ErrMisconfigured)
 	}
 	ok, err := h.waitAck(ctx, *rep.AckID)
 	if err != nil {
@@ -237,6 +246,21 @@ func (h *HEC) waitAck(ctx context.Context, id int64) (bool, error) {
 	}
 }
 
+// hecMisconfigured returns the error of an answer classified as
+// misconfigured, with what to check.
+func hecMisconfigured(a answer, rep hecReply, reason string) error {
+	switch {
+	case isAuthStatus(a.status):
+		return fmt.Errorf("%s: %w", reason, ErrAuth) // reason starts with "hec: "
+	case rep.Code != nil && (*rep.Code == 10 || *rep.Code == 11 || *rep.Code == 14):
+		return fmt.Errorf("%s: check SPLUNK_HEC_ACK against the token's indexer acknowledgement setting: %w", reason, ErrMisconfigured)
+	case a.redirect != "":
+		return fmt.Errorf("%s: redirects are not followed (the token is sent to the configured host only): %w", reason, ErrMisconfigured)
+	}
+	return fmt.Errorf("%s: neither a delivery nor a bad record: check that the URL is Splunk HEC's (not a proxy's), the token and the index: %w",
+		reason, ErrMisconfigured)
+}
+
 // post sends the concatenated records to the event endpoint.
 func (h *HEC) post(ctx context.Context, recs [][]byte) (answer, error) {
 	raw := getBuf()
@@ -270,25 +294,29 @@ func (h *HEC) request(ctx context.Context, u string, body []byte, gz bool) (answ
 	if h.cfg.Channel != "" {
 		req.Header.Set("X-Splunk-Request-Channel", h.cfg.Channel)
 	}
-	return do(h.client, req)
+	return do(h.client, req, h.red)
 }
 
 // hecReason renders an answer for a Result or error: status, HEC text and
-// code. It never includes the request (and so never the token).
+// code. It never includes the request, and it is redacted: it never
+// contains the token.
 func hecReason(a answer, rep hecReply) string {
 	s := "hec: " + strconv.Itoa(a.status)
 	switch {
-	case rep.Text != "":
-		s += " " + rep.Text + " (code " + strconv.Itoa(rep.Code) + ")"
+	case rep.Text != "" && rep.Code != nil:
+		s += " " + rep.Text + " (code " + strconv.Itoa(*rep.Code) + ")"
 	case len(a.body) > 0:
-		s += " " + excerpt(a.body)
+		s += " " + a.excerpt()
 	default:
 		s += " " + http.StatusText(a.status)
+	}
+	if a.redirect != "" {
+		s += " redirect to " + a.redirect
 	}
 	if rep.Invalid != nil {
 		s += " invalid-event-number " + strconv.Itoa(*rep.Invalid)
 	}
-	return s
+	return a.red.string(s)
 }
 
 // newChannel returns a random (version 4) GUID for X-Splunk-Request-Channel.

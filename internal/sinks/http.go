@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -24,6 +25,11 @@ const maxAnswer = 4 << 20
 // newHTTPClient returns a keep-alive client for one peer. tlsConf nil means
 // the system roots with full verification. Skipping verification is the
 // caller's explicit choice (tlsConf.InsecureSkipVerify); it is logged loudly.
+//
+// Redirects are never followed: Splunk and Elasticsearch do not send them,
+// and following one would send the Authorization header (and the batch)
+// wherever the answer points, https or not. The 3xx answer is returned as
+// is, and classified as a misconfiguration.
 func newHTTPClient(tlsConf *tls.Config, timeout time.Duration, log zerolog.Logger, peer string) *http.Client {
 	if tlsConf != nil && tlsConf.InsecureSkipVerify {
 		log.Warn().Str("sink", peer).Msg("TLS certificate verification is DISABLED: the peer is not authenticated")
@@ -42,20 +48,49 @@ func newHTTPClient(tlsConf *tls.Config, timeout time.Duration, log zerolog.Logge
 		// for compressed answers (they are small).
 		DisableCompression: true,
 	}
-	return &http.Client{Transport: tr, Timeout: timeout}
+	return &http.Client{Transport: tr, Timeout: timeout, CheckRedirect: refuseRedirect}
+}
+
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// warnPlaintext warns, at start, when a secret is to be sent over plain
+// http to a host other than this one: anyone on the path can read it.
+func warnPlaintext(log zerolog.Logger, peer string, u *url.URL) {
+	if u.Scheme != "http" {
+		return
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); host == "localhost" || ip != nil && ip.IsLoopback() {
+		return
+	}
+	log.Warn().Str("sink", peer).Str("host", u.Host).
+		Msg("credentials are sent over plain http to another host: anyone on the path can read them; use https")
 }
 
 // answer is a read HTTP response.
 type answer struct {
-	status     int
+	status int
+	// body is as received, to be parsed. Text copied out of it goes
+	// through red (see excerpt): redacting the body itself would corrupt
+	// the answer whenever a secret is also a word of it ("status").
 	body       []byte
 	retryAfter time.Duration
+	// redirect is where a 3xx answer pointed: scheme and host only, since
+	// its path or query may carry a secret.
+	redirect string
+	red      *redactor
 }
 
+// excerpt returns a short, single-line excerpt of the body for reasons,
+// without the sink's secrets (removed before cutting, so none is cut in
+// two).
+func (a answer) excerpt() string { return excerpt(a.red.bytes(a.body)) }
+
 // do sends req and reads at most maxAnswer bytes of the answer, draining
-// the rest. A transport error is returned as is (the caller turns it into
-// Retry, a TLS verification error or a context error).
-func do(c *http.Client, req *http.Request) (answer, error) {
+// the rest; red is kept with the answer for the text copied out of it. A
+// transport error is returned as is (the caller turns it into Retry, a TLS
+// verification error or a context error).
+func do(c *http.Client, req *http.Request, red *redactor) (answer, error) {
 	resp, err := c.Do(req)
 	if err != nil {
 		return answer{}, err
@@ -66,12 +101,19 @@ func do(c *http.Client, req *http.Request) (answer, error) {
 	if err != nil {
 		return answer{}, err
 	}
-	return answer{status: resp.StatusCode, body: body, retryAfter: retryAfter(resp.Header)}, nil
+	a := answer{status: resp.StatusCode, body: body, retryAfter: retryAfter(resp.Header), red: red}
+	if a.status >= 300 && a.status < 400 {
+		a.redirect = "(no Location)"
+		if loc, err := resp.Location(); err == nil {
+			a.redirect = loc.Scheme + "://" + loc.Host
+		}
+	}
+	return a, nil
 }
 
 // transportResult classifies a transport error. It returns a non-nil error
 // when delivery must stop: ctx ended, or the peer's certificate cannot be
-// verified (a configuration problem that retrying will not fix).
+// verified (ErrMisconfigured: retrying will not fix it).
 func transportResult(ctx context.Context, peer string, err error) (Result, error) {
 	if ctx.Err() != nil {
 		return Result{}, ctx.Err()
@@ -80,7 +122,7 @@ func transportResult(ctx context.Context, peer string, err error) (Result, error
 	var uae x509.UnknownAuthorityError
 	var hne x509.HostnameError
 	if errors.As(err, &cve) || errors.As(err, &uae) || errors.As(err, &hne) {
-		return Result{}, fmt.Errorf("%s: TLS verification: %w", peer, err)
+		return Result{}, fmt.Errorf("%s: TLS verification: %w: %w", peer, err, ErrMisconfigured)
 	}
 	return Result{Outcome: Retry, Reason: peer + ": " + err.Error()}, nil
 }

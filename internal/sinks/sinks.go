@@ -8,16 +8,20 @@
 //
 // records are formatted payloads, one per Kafka record and in the same order;
 // ids are the records' eventIds (the Elasticsearch _id). Send returns exactly
-// one Result per record. It returns an error only when ctx ends, when the peer
-// refuses the credentials (ErrAuth, wrapped) or when the configuration is
-// broken; transient failures (network errors, timeouts, 5xx, 429, HEC 503
-// code 9) are Results with Outcome Retry, never errors. The decision between
-// retryable and permanent HTTP statuses is made in one place: classify.
+// one Result per record. It returns an error only when ctx ends or when an
+// answer shows the configuration is wrong (ErrMisconfigured, wrapped; ErrAuth
+// for refused credentials is one of them); transient failures (network
+// errors, timeouts, 5xx, 429, HEC 503 code 9) are Results with Outcome
+// Retry, never errors. Every answer is classified in one place
+// (classify.go) into delivered, retry, reject (this record is bad) and
+// misconfigured.
+//
+// The HTTP sinks never follow redirects, and never copy their credentials
+// into a Reason or an error: text from the peer is redacted first.
 package sinks
 
 import (
 	"errors"
-	"net/http"
 	"strconv"
 	"time"
 )
@@ -60,51 +64,30 @@ type Result struct {
 	RetryAfter time.Duration
 }
 
+// ErrMisconfigured is returned (wrapped) by Send and Setup when an answer
+// shows that the sink is configured wrong rather than that a record is bad:
+// the URL does not lead to the service (a proxy's sign-in page, a 404 or
+// 405, a redirect, a success status without the protocol's success body),
+// the credentials lack a privilege, or the index is wrong, missing or
+// closed. Delivery must stop: nothing may be committed and nothing
+// dead-lettered, since every record would be refused alike. The wrapping
+// message says what was answered and never contains the credentials.
+var ErrMisconfigured = errors.New("the sink is misconfigured")
+
 // ErrAuth is returned (wrapped) by Send and Setup when the peer answers
-// 401 or 403: delivery must stop loudly and nothing may be committed. The
-// wrapping message never contains the token, API key or password.
-var ErrAuth = errors.New("sinks: authentication refused")
+// 401 or 403: the credentials were refused. It is a misconfiguration:
+// errors.Is(err, ErrMisconfigured) holds as well. The wrapping message
+// never contains the token, API key or password.
+var ErrAuth error = authError{}
 
-// classify maps an HTTP status to an Outcome. It is the single place where
-// retryable and permanent statuses are told apart:
-//   - 2xx: Delivered
-//   - 408, 429 and 5xx: Retry
-//   - other 4xx (and anything unexpected below 500): Reject
-//
-// 401 and 403 must be checked first with isAuthStatus: they are neither
-// retryable nor a per-record rejection.
-func classify(status int) Outcome {
-	switch {
-	case status >= 200 && status < 300:
-		return Delivered
-	case status == http.StatusRequestTimeout, status == http.StatusTooManyRequests, status >= 500:
-		return Retry
-	}
-	return Reject
-}
+type authError struct{}
 
-// isAuthStatus reports whether status means the credentials were refused.
-func isAuthStatus(status int) bool {
-	return status == http.StatusUnauthorized || status == http.StatusForbidden
-}
+func (authError) Error() string        { return "sinks: authentication refused" }
+func (authError) Is(target error) bool { return target == ErrMisconfigured }
 
-// retryAfter reads a Retry-After header given in seconds or as an HTTP
-// date; it returns 0 when absent or unparsable.
-func retryAfter(h http.Header) time.Duration {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
-	}
-	return 0
-}
+// MaxRetryAfter caps the delay a peer may ask for with Retry-After: a
+// proxy answering "Retry-After: 31536000" must not park a batch for a year.
+const MaxRetryAfter = 5 * time.Minute
 
 // fill sets every element of rs to r and returns rs.
 func fill(rs []Result, r Result) []Result {

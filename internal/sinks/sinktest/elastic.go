@@ -25,6 +25,16 @@ type ElasticOptions struct {
 	MaxContentLength int
 	// TLS serves HTTPS with a self-signed certificate (see TLSConfig).
 	TLS bool
+	// WriteIndexes, when set, are the only indexes the credentials may
+	// write to: a create elsewhere is an item 403 security_exception, as
+	// for an API key or user lacking the create_doc index privilege.
+	WriteIndexes []string
+	// NoAutoCreate is action.auto_create_index: false with no index in
+	// place: every create is an item 404 index_not_found_exception.
+	NoAutoCreate bool
+	// ClosedIndexes are closed: a create there is an item 400
+	// index_closed_exception.
+	ClosedIndexes []string
 }
 
 // Elastic is a strict Elasticsearch on /_bulk, /_index_template/<name> and
@@ -36,6 +46,11 @@ type ElasticOptions struct {
 // installed index template, else @timestamp, event.created,
 // event.ingested as dates and source.ip as an IP): a mismatch is an item
 // 400 mapper_parsing_exception. A create of an existing _id is an item 409.
+// Configuration errors are answered as Elasticsearch 8 answers them: an
+// index the credentials may not write to (item 403 security_exception), a
+// missing index without auto-creation (item 404 index_not_found_exception),
+// a closed index (item 400 index_closed_exception), an unknown route (400
+// "no handler found for uri") or method (405).
 type Elastic struct {
 	*server
 	opts   ElasticOptions
@@ -154,9 +169,12 @@ func (e *Elastic) serve(w http.ResponseWriter, r *http.Request) {
 		e.template(w, r, strings.TrimPrefix(path, "/_index_template/"))
 	case path == "/_bulk" && (r.Method == http.MethodPost || r.Method == http.MethodPut):
 		e.bulk(w, r)
+	case path == "/_bulk":
+		esError(w, http.StatusMethodNotAllowed, "method_not_allowed",
+			"Incorrect HTTP method for uri ["+r.URL.Path+"] and method ["+r.Method+"], allowed: [POST, PUT]")
 	default:
 		esError(w, http.StatusBadRequest, "illegal_argument_exception",
-			"sinktest: unsupported request ["+r.Method+" "+r.URL.Path+"]")
+			"no handler found for uri ["+r.URL.Path+"] and method ["+r.Method+"]")
 	}
 }
 

@@ -2,10 +2,12 @@ package sinktest
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,8 +30,10 @@ type bulkItem struct {
 }
 
 type itemError struct {
-	Type   string `json:"type"`
-	Reason string `json:"reason"`
+	Type      string `json:"type"`
+	Reason    string `json:"reason"`
+	IndexUUID string `json:"index_uuid,omitempty"`
+	Index     string `json:"index,omitempty"`
 }
 
 func (e *Elastic) bulk(w http.ResponseWriter, r *http.Request) {
@@ -57,8 +61,9 @@ func (e *Elastic) bulk(w http.ResponseWriter, r *http.Request) {
 	// Elasticsearch parses the whole request before executing any of it.
 	items := make([]map[string]bulkItem, len(ops))
 	errs := false
+	who := principal(r)
 	for i, op := range ops {
-		it := e.execute(op)
+		it := e.execute(op, who)
 		errs = errs || it.Error != nil
 		items[i] = map[string]bulkItem{op.action: it}
 	}
@@ -109,11 +114,45 @@ func parseBulk(lines [][]byte) (ops []bulkOp, status int, typ, reason string) {
 	return ops, 0, "", ""
 }
 
+// principal names the caller as Elasticsearch's authorization errors do.
+func principal(r *http.Request) string {
+	a := r.Header.Get("Authorization")
+	if k, ok := strings.CutPrefix(a, "ApiKey "); ok {
+		dec, _ := base64.StdEncoding.DecodeString(k)
+		id, _, _ := strings.Cut(string(dec), ":")
+		return "API key id [" + id + "] of user [sinktest]"
+	}
+	dec, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(a, "Basic "))
+	user, _, _ := strings.Cut(string(dec), ":")
+	return "user [" + user + "] with effective roles [pigment_writer]"
+}
+
+// refused returns the item error of a create the index's state or the
+// credentials' privileges refuse, as Elasticsearch 8 renders it, or nil.
+func (e *Elastic) refused(op bulkOp, who string) (int, *itemError) {
+	switch {
+	case len(e.opts.WriteIndexes) > 0 && !slices.Contains(e.opts.WriteIndexes, op.index):
+		return http.StatusForbidden, &itemError{Type: "security_exception", Reason: "action [indices:data/write/bulk[s]] is unauthorized for " +
+			who + " on indices [" + op.index + "], this action is granted by the index privileges [create_doc,create,index,write,all]"}
+	case slices.Contains(e.opts.ClosedIndexes, op.index):
+		return http.StatusBadRequest, &itemError{Type: "index_closed_exception", Reason: "closed",
+			IndexUUID: "wJ5VbFOUQ2SmVHsMBo3S9w", Index: op.index}
+	case e.opts.NoAutoCreate:
+		return http.StatusNotFound, &itemError{Type: "index_not_found_exception",
+			Reason: "no such index [" + op.index + "] and [action.auto_create_index] is [false]", IndexUUID: "_na_", Index: op.index}
+	}
+	return 0, nil
+}
+
 // execute applies one operation and returns its item.
-func (e *Elastic) execute(op bulkOp) bulkItem {
+func (e *Elastic) execute(op bulkOp, who string) bulkItem {
 	it := bulkItem{Index: op.index, ID: op.id}
 	fail := func(status int, typ, reason string) bulkItem {
 		it.Status, it.Error = status, &itemError{Type: typ, Reason: reason}
+		return it
+	}
+	if status, ie := e.refused(op, who); ie != nil {
+		it.Status, it.Error = status, ie
 		return it
 	}
 	dataStream := strings.HasPrefix(op.index, "logs-") || strings.HasPrefix(op.index, "metrics-")
