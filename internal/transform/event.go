@@ -55,6 +55,13 @@ type Event struct {
 	Mitre string // MITRE ATT&CK technique, e.g. "T1078"
 }
 
+// ActorKey is the identity one member's events share, by the one rule of
+// internal/actor (the id, else the email): the key extract gives the
+// member's Kafka records, and what detect counts per actor by.
+func (ev *Event) ActorKey() string {
+	return actor.Actor{ID: ev.ActorID, Email: ev.ActorEmail}.Key()
+}
+
 // Parse reads one record: a Pigment audit event (kind KindEvent) in either
 // envelope, or an alert (KindAlert). It validates the whole JSON in one
 // pass and picks these fields:
