@@ -3,7 +3,8 @@
 // format, detect counts by it: one member must be one actor everywhere,
 // whatever envelope or shape the API used.
 //
-// The API's actor value comes in these shapes (docs/pigment-api-notes):
+// The API's actor value comes in these shapes (the described API and
+// Pigment's public data model; README, "The topic contract"):
 //
 //	described: "actor":{"memberId":"m1","email":"a@x.io","name":"Ann"}
 //	public:    "actor":{"user":{"id":"m1","email":"a@x.io","name":"Ann"},...}
