@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make demo: the simulator as the Pigment API, the in-process Kafka broker
-# (KAFKA_BROKERS unset), the local Postgres, the extractor, and four
+# (KAFKA_BROKERS=embedded, chosen explicitly), the local Postgres, the extractor, and four
 # forwarders writing the events in each SIEM format to files under .demo/.
 # Runs DEMO_SECONDS (default 40; 0 = until Ctrl-C), then prints the
 # checkpoint, the run history and the counts delivered.
@@ -12,6 +12,9 @@ SIM_PORT=${SIM_PORT:-18080}
 ADMIN_URL=${ADMIN_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
 DEMO_DB=${DEMO_DB:-pigment_demo}
 BROKER=${KAFKA_EMBEDDED_ADDR:-127.0.0.1:19092}
+# The in-memory broker inside extract, which keeps nothing after exit; forward
+# and detect reach it at KAFKA_EMBEDDED_ADDR.
+export KAFKA_BROKERS=embedded
 
 go build -o bin/ ./cmd/...
 
@@ -38,7 +41,7 @@ pids+=($!)
 sleep 1
 
 echo "demo: extract run (in-process Kafka on $BROKER, metrics on 127.0.0.1:9101)"
-env -u KAFKA_BROKERS PIGMENT_API_URL=http://127.0.0.1:$SIM_PORT PIGMENT_AUDIT_API_KEY=demo-key \
+PIGMENT_API_URL=http://127.0.0.1:$SIM_PORT PIGMENT_AUDIT_API_KEY=demo-key \
   PIGMENT_POLL_INTERVAL=5s KAFKA_EMBEDDED_ADDR=$BROKER METRICS_ADDR=127.0.0.1:9101 \
   EXTRACT_PROGRESS_INTERVAL=2s LOG_FORMAT=console bin/extract run &
 pids+=($!)

@@ -70,10 +70,9 @@ func (a *app) runDetect(ctx context.Context) error {
 		return fmt.Errorf("connect to database: %w", err)
 	}
 	defer pool.Close()
-	brokers := a.cfg.Kafka.Brokers
-	if len(brokers) == 0 {
-		brokers = []string{a.cfg.Kafka.EmbeddedAddr}
-		a.log.Warn().Str("broker", a.cfg.Kafka.EmbeddedAddr).Msg("KAFKA_BROKERS is unset: reading the in-memory broker that extract starts for trying out")
+	brokers := a.cfg.Kafka.Addrs()
+	if a.cfg.Kafka.Embedded() {
+		a.log.Warn().Str("broker", a.cfg.Kafka.EmbeddedAddr).Msg("KAFKA_BROKERS=embedded: reading the in-memory broker that extract starts for trying out")
 	}
 	tr, err := a.cfg.Kafka.Transport("pigment-detect", a.log)
 	if err != nil {

@@ -102,13 +102,15 @@ func TestConfigErrors(t *testing.T) {
 		{"unreadable rules file, run", []string{"run"}, map[string]string{"DETECT_RULES_FILE": missing}, "DETECT_RULES_FILE"},
 		{"unreadable rules file, test", []string{"test"}, map[string]string{"DETECT_RULES_FILE": missing}, "DETECT_RULES_FILE"},
 		{"empty name", []string{"run"}, map[string]string{"DETECT_NAME": ""}, "DETECT_NAME"},
+		{"brokers unset", []string{"run"}, map[string]string{"KAFKA_BROKERS": ""}, "KAFKA_BROKERS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			// An unreachable database: a run that got past the
 			// configuration would fail on it, not hang.
-			env := map[string]string{"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=1", "METRICS_ADDR": "127.0.0.1:0"}
+			env := map[string]string{"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=1", "METRICS_ADDR": "127.0.0.1:0",
+				"KAFKA_BROKERS": "127.0.0.1:1"}
 			for k, v := range tt.env {
 				env[k] = v
 			}

@@ -51,6 +51,10 @@ func run(ctx context.Context, args []string, env envconfig.Lookuper, stdout, std
 	}
 	switch args[0] {
 	case "run":
+		// Before the database: no offset or state moves without a broker.
+		if err := cfg.Kafka.RequireBrokers(); err != nil {
+			return fmt.Errorf("configuration: %w", err)
+		}
 		a, err := newApp(cfg, stderr)
 		if err != nil {
 			return err

@@ -59,18 +59,18 @@ func (a *app) migrate(ctx context.Context) error {
 	return nil
 }
 
-// publisher connects to KAFKA_BROKERS or, when it is unset, starts the
-// in-process broker. The returned stop closes both.
+// publisher connects to KAFKA_BROKERS or, with KAFKA_BROKERS=embedded,
+// starts the in-process broker. The returned stop closes both.
 func (a *app) publisher() (*publish.Publisher, func(), error) {
 	brokers, stopBroker := a.cfg.Kafka.Brokers, func() {}
-	if len(brokers) == 0 {
+	if a.cfg.Kafka.Embedded() {
 		c, err := devkafka.Start(a.cfg.Kafka.EmbeddedAddr)
 		if err != nil {
 			return nil, nil, err
 		}
 		brokers, stopBroker = c.ListenAddrs(), c.Close
 		a.log.Warn().Strs("brokers", brokers).
-			Msg("KAFKA_BROKERS is unset: using an IN-MEMORY Kafka broker inside this process, for trying out only; its data is lost when extract exits")
+			Msg("KAFKA_BROKERS=embedded: using an IN-MEMORY Kafka broker inside this process, for trying out only; its data is lost when extract exits")
 	}
 	tr, err := a.cfg.Kafka.Transport("pigment-extract", a.log)
 	if err != nil {

@@ -69,6 +69,12 @@ func run(ctx context.Context, args []string, env envconfig.Lookuper, stdout, std
 		return err
 	}
 	cmd, rest := args[0], args[1:]
+	if cmd == "run" || cmd == "once" || cmd == "backfill" {
+		// Before the database: no checkpoint moves without a broker.
+		if err := cfg.Kafka.RequireBrokers(); err != nil {
+			return fmt.Errorf("configuration: %w", err)
+		}
+	}
 	switch cmd {
 	case "run":
 		return app.runLive(ctx, rest)

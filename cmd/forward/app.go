@@ -89,14 +89,14 @@ func (a *app) sinkTLS() (*tls.Config, error) {
 	return envcfg.TLS("SINK_TLS", a.cfg.SinkCAFile, a.cfg.SinkSkipVerify, a.log)
 }
 
-// brokers are KAFKA_BROKERS, or the demo's in-memory broker of extract.
+// brokers are KAFKA_BROKERS, or with KAFKA_BROKERS=embedded the demo's
+// in-memory broker of extract.
 func (a *app) brokers() []string {
-	if len(a.cfg.Kafka.Brokers) > 0 {
-		return a.cfg.Kafka.Brokers
+	if a.cfg.Kafka.Embedded() {
+		a.log.Warn().Str("broker", a.cfg.Kafka.EmbeddedAddr).
+			Msg("KAFKA_BROKERS=embedded: reading the in-memory broker that extract starts for trying out")
 	}
-	a.log.Warn().Str("broker", a.cfg.Kafka.EmbeddedAddr).
-		Msg("KAFKA_BROKERS is unset: reading the in-memory broker that extract starts for trying out")
-	return []string{a.cfg.Kafka.EmbeddedAddr}
+	return a.cfg.Kafka.Addrs()
 }
 
 // consumer joins the group KAFKA_GROUP_ID on the topics forward delivers,

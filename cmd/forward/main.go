@@ -51,6 +51,11 @@ func run(ctx context.Context, args []string, env envconfig.Lookuper, stdout, std
 	if err != nil {
 		return err
 	}
+	if args[0] == "run" || args[0] == "replay-dlq" {
+		if err := cfg.Kafka.RequireBrokers(); err != nil {
+			return fmt.Errorf("configuration: %w", err)
+		}
+	}
 	a, err := newApp(cfg, stderr)
 	if err != nil {
 		return err

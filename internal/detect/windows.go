@@ -191,4 +191,4 @@ func (e *Engine) duplicate(id string, t int64) bool {
 
 // actorKey returns the value actor-scoped rules key an event by: the
 // member id, else the email.
-func actorKey(ev *transform.Event) string { return cmpOr(ev.ActorID, ev.ActorEmail) }
+func actorKey(ev *transform.Event) string { return ev.ActorKey() }

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +20,8 @@ import (
 // (readers, writers, admin requests) comes from Dialer or Transport, so none
 // can miss a setting.
 type Kafka struct {
+	// Brokers is required by every command that reads or writes Kafka;
+	// EmbeddedBrokers selects the in-memory broker at EmbeddedAddr.
 	Brokers      []string `env:"KAFKA_BROKERS"`
 	EmbeddedAddr string   `env:"KAFKA_EMBEDDED_ADDR, default=127.0.0.1:19092"`
 	TLS          bool     `env:"KAFKA_TLS, default=false"`
@@ -32,10 +35,45 @@ type Kafka struct {
 	SASLPasswordFile string `env:"KAFKA_SASL_PASSWORD_FILE"`
 }
 
+// EmbeddedBrokers is the KAFKA_BROKERS value that selects the in-memory
+// broker (internal/devkafka) at KAFKA_EMBEDDED_ADDR, which keeps nothing
+// after exit: a choice made on purpose for the demo, never a default.
+const EmbeddedBrokers = "embedded"
+
+// Embedded reports whether KAFKA_BROKERS=embedded.
+func (k *Kafka) Embedded() bool {
+	return len(k.Brokers) == 1 && strings.EqualFold(strings.TrimSpace(k.Brokers[0]), EmbeddedBrokers)
+}
+
+// RequireBrokers is checked at start by the commands that use Kafka, before
+// they touch anything else: with KAFKA_BROKERS unset they stop, rather than
+// guess a broker (an in-memory one lost every event at exit while the
+// checkpoints advanced in the real Postgres). Commands that never use Kafka
+// (checkpoint show, detect test) do not call it.
+func (k *Kafka) RequireBrokers() error {
+	if len(k.Brokers) == 0 {
+		return fmt.Errorf("KAFKA_BROKERS is required: comma-separated brokers (host:port), or %q for the in-memory broker of the demo, which keeps nothing after exit", EmbeddedBrokers)
+	}
+	return nil
+}
+
+// Addrs is where to connect: KAFKA_BROKERS, or KAFKA_EMBEDDED_ADDR with
+// KAFKA_BROKERS=embedded (forward and detect reach the in-memory broker
+// that extract runs there).
+func (k *Kafka) Addrs() []string {
+	if k.Embedded() {
+		return []string{k.EmbeddedAddr}
+	}
+	return k.Brokers
+}
+
 // Validate reports settings that contradict each other or are missing, and
 // reads KAFKA_SASL_PASSWORD_FILE. Errors never include the password.
 func (k *Kafka) Validate() error {
 	var errs []error
+	if len(k.Brokers) > 1 && slices.ContainsFunc(k.Brokers, func(b string) bool { return strings.EqualFold(strings.TrimSpace(b), EmbeddedBrokers) }) {
+		errs = append(errs, fmt.Errorf("KAFKA_BROKERS: %q stands alone, not in a list of brokers", EmbeddedBrokers))
+	}
 	if (k.CAFile != "" || k.SkipVerify) && !k.TLS {
 		errs = append(errs, errors.New("KAFKA_TLS_CA_FILE and KAFKA_TLS_INSECURE_SKIP_VERIFY need KAFKA_TLS=true"))
 	}

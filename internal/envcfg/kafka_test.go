@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/segmentio/kafka-go"
+	"github.com/sethvargo/go-envconfig"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/pigment-siem/pipeline/internal/envcfg"
@@ -35,6 +36,7 @@ func TestKafkaValidate(t *testing.T) {
 		{"unknown mechanism", envcfg.Kafka{SASLMechanism: "GSSAPI", SASLUsername: "u", SASLPassword: "p"}, "KAFKA_SASL_MECHANISM"},
 		{"password and file", envcfg.Kafka{SASLMechanism: "PLAIN", SASLUsername: "u", SASLPassword: "p", SASLPasswordFile: pwFile}, "KAFKA_SASL_PASSWORD_FILE"},
 		{"CA file without TLS", envcfg.Kafka{CAFile: "/ca.pem"}, "KAFKA_TLS"},
+		{"embedded among brokers", envcfg.Kafka{Brokers: []string{"embedded", "k1:9092"}}, "KAFKA_BROKERS"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			k := tc.k
@@ -49,6 +51,43 @@ func TestKafkaValidate(t *testing.T) {
 			}
 			if tc.name == "password file" && k.SASLPassword != "from-a-file" {
 				t.Fatalf("password from the file = %q, want it trimmed", k.SASLPassword)
+			}
+		})
+	}
+}
+
+// TestKafkaBrokers: KAFKA_BROKERS unset is an error naming it (never an
+// in-memory broker by default); "embedded" is the in-memory broker at
+// KAFKA_EMBEDDED_ADDR; anything else is the list of brokers.
+func TestKafkaBrokers(t *testing.T) {
+	t.Parallel()
+	const addr = "127.0.0.1:19092"
+	for _, tc := range []struct {
+		name         string
+		env          map[string]string
+		wantErr      string // a variable the error of RequireBrokers names; "" for none
+		wantEmbedded bool
+		wantAddrs    string
+	}{
+		{"unset", map[string]string{}, "KAFKA_BROKERS", false, ""},
+		{"empty", map[string]string{"KAFKA_BROKERS": ""}, "KAFKA_BROKERS", false, ""},
+		{"embedded", map[string]string{"KAFKA_BROKERS": "embedded"}, "", true, addr},
+		{"embedded, other address", map[string]string{"KAFKA_BROKERS": "Embedded", "KAFKA_EMBEDDED_ADDR": "127.0.0.1:29092"}, "", true, "127.0.0.1:29092"},
+		{"brokers", map[string]string{"KAFKA_BROKERS": "k1:9092,k2:9092"}, "", false, "k1:9092,k2:9092"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var k envcfg.Kafka
+			if err := envcfg.Process(t.Context(), &k, envconfig.MapLookuper(tc.env)); err != nil {
+				t.Fatal(err)
+			}
+			if err := k.RequireBrokers(); (err != nil) != (tc.wantErr != "") || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Errorf("RequireBrokers() = %v, want an error naming %q (none if empty)", err, tc.wantErr)
+			}
+			if got := k.Embedded(); got != tc.wantEmbedded {
+				t.Errorf("Embedded() = %v, want %v", got, tc.wantEmbedded)
+			}
+			if got := strings.Join(k.Addrs(), ","); got != tc.wantAddrs {
+				t.Errorf("Addrs() = %q, want %q", got, tc.wantAddrs)
 			}
 		})
 	}

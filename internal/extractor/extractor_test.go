@@ -62,12 +62,15 @@ func assertRecordsAreTheAPIBytes(t *testing.T, h *harness) {
 			Actor     struct {
 				MemberID string `json:"memberId"`
 				ID       string `json:"id"`
+				User     struct {
+					ID string `json:"id"`
+				} `json:"user"` // the public shape
 			} `json:"actor"`
 		}
 		if err := json.Unmarshal(m.Value, &ev); err != nil {
 			t.Fatalf("record %s is not JSON: %v", id, err)
 		}
-		actor := ev.Actor.MemberID + ev.Actor.ID
+		actor := ev.Actor.MemberID + ev.Actor.ID + ev.Actor.User.ID
 		if ev.EventID != id || string(m.Key) != actor || testkit.Header(m, publish.HeaderEventType) != ev.EventType {
 			t.Fatalf("record %s: key %q, headers %v; want key %q and the event's id and type", id, m.Key, m.Headers, actor)
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/pigment-siem/pipeline/internal/actor"
 )
 
 // Event is one audit event as the API sent it.
@@ -16,7 +18,7 @@ type Event struct {
 	Raw           []byte    // the event's exact JSON bytes as sent by the API (unknown fields kept, byte-for-byte)
 	ID            string    // eventId
 	Type          string    // eventType ("" if absent)
-	ActorID       string    // actor.memberId, else actor.id, else actor.userId, else actor.email; or actor if it is a plain string; "" if none
+	ActorID       string    // the actor's key (internal/actor: its id, else its email, in any shape the API uses); "" if none
 	EventTime     time.Time // eventTimestamp (zero if absent/unparsable), in UTC
 	IngestionTime time.Time // ingestionTimestamp, in UTC
 }
@@ -167,45 +169,15 @@ func (s *scanner) event(depth int, f *eventFields) error {
 		case "ingestionTimestamp":
 			return s.field(depth, &f.ingestionTime)
 		case "actor":
-			return s.actor(depth, &f.actor)
+			start := s.i
+			if err := s.value(depth); err != nil {
+				return err
+			}
+			f.actor = actor.Parse(s.b[start:s.i]).Key()
+			return nil
 		}
 		return s.value(depth)
 	})
-}
-
-// actor decodes an actor: a plain string, or an object whose memberId, id,
-// userId or email (the first non-empty string) identifies it.
-func (s *scanner) actor(depth int, id *string) error {
-	switch s.peek() {
-	case '"':
-		var v jsonString
-		err := s.field(depth, &v)
-		*id = v.s
-		return err
-	case '{':
-		var ids [4]jsonString // memberId, id, userId, email
-		err := s.object(depth+1, func(key []byte) error {
-			switch string(key) {
-			case "memberId":
-				return s.field(depth+1, &ids[0])
-			case "id":
-				return s.field(depth+1, &ids[1])
-			case "userId":
-				return s.field(depth+1, &ids[2])
-			case "email":
-				return s.field(depth+1, &ids[3])
-			}
-			return s.value(depth + 1)
-		})
-		for _, v := range ids {
-			if v.s != "" {
-				*id = v.s
-				break
-			}
-		}
-		return err
-	}
-	return s.value(depth)
 }
 
 // event validates f and builds the Event; a non-empty reason means the

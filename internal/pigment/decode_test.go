@@ -111,6 +111,10 @@ func TestDecodePageActor(t *testing.T) {
 		{`null`, ""},
 		{`17`, ""},
 		{`["m"]`, ""},
+		{`{"user":{"id":"u-1","email":"e@x","name":"N"},"type":"User"}`, "u-1"},
+		{`{"user":{"email":"e@x","name":"N"}}`, "e@x"},
+		{`{"userId":"u","user":{"memberId":"m"}}`, "u"},
+		{`"e@x"`, "e@x"},
 	}
 	for _, tt := range tests {
 		body := `{"events":[{"eventId":"x","ingestionTimestamp":"2024-01-01T00:00:00Z","actor":` + tt.actor + `}]}`

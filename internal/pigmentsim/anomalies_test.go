@@ -18,6 +18,7 @@ type fullEvent struct {
 	IngestionTimestamp time.Time `json:"ingestionTimestamp"`
 	Actor              struct {
 		MemberID, ID, Email string
+		User                struct{ ID, Email string } // the public shape
 	} `json:"actor"`
 	Target   map[string]any `json:"target"`
 	Context  map[string]any `json:"context"`
@@ -25,7 +26,7 @@ type fullEvent struct {
 	Payload  map[string]any `json:"payload"`
 }
 
-func (e *fullEvent) actor() string { return e.Actor.MemberID + e.Actor.ID }
+func (e *fullEvent) actor() string { return e.Actor.MemberID + e.Actor.ID + e.Actor.User.ID }
 
 func (e *fullEvent) body() map[string]any {
 	if e.Payload != nil {

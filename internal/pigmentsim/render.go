@@ -65,13 +65,14 @@ func (rd *renderer) appendEvent(b []byte, e ev, inj []injected) []byte {
 	b = append(b, `,"ingestionTimestamp":`...)
 	b = appendTime(b, e.ingest)
 	if rd.public {
-		b = append(b, `,"actor":{"id":`...)
+		// Pigment's public data model: the member one level down.
+		b = append(b, `,"actor":{"user":{"id":`...)
 		b = append(b, m.qID...)
-		b = append(b, `,"name":`...)
-		b = append(b, m.qName...)
 		b = append(b, `,"email":`...)
 		b = append(b, m.qEmail...)
-		b = append(b, `,"type":"User"},"context":{"workspaceId":`...)
+		b = append(b, `,"name":`...)
+		b = append(b, m.qName...)
+		b = append(b, `},"type":"User"},"context":{"workspaceId":`...)
 		b = append(b, rd.qWS...)
 		if k.appScoped {
 			b = append(b, `,"applicationId":`...)
@@ -123,10 +124,10 @@ func (rd *renderer) appendInjected(b []byte, in *injected) []byte {
 		app = &rd.w.apps[i]
 	}
 	if rd.public {
-		b = append(b, `,"actor":{"id":`...)
+		b = append(b, `,"actor":{"user":{"id":`...)
 		b = jsonenc.AppendString(b, in.ActorID)
-		b = appendMemberFields(b, m, `,"name":`, `,"email":`)
-		b = append(b, `,"type":"User"},"context":{"workspaceId":`...)
+		b = appendMemberFields(b, m, `,"email":`, `,"name":`)
+		b = append(b, `},"type":"User"},"context":{"workspaceId":`...)
 		b = append(b, rd.qWS...)
 		if in.ApplicationID != "" {
 			b = append(b, `,"applicationId":`...)

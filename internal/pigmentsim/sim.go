@@ -6,8 +6,9 @@
 // injectable faults (5xx, slow answers, truncated bodies).
 //
 // It serves both known response shapes: "described" (the product
-// specification: actor/target/metadata, pagination.nextCursor) and "public"
-// (Pigment's public documentation: actor/context/payload, nextEventsCursor).
+// specification: actor{memberId,email,name}/target/metadata,
+// pagination.nextCursor) and "public" (Pigment's public documentation:
+// actor.user{id,email,name}/context/payload, nextEventsCursor).
 //
 // Activity is deterministic for a given seed and clock: a backlog is generated
 // at New and live events are materialised lazily, up to the clock, when a

@@ -34,8 +34,9 @@ const (
 )
 
 // EventMessage builds the Kafka record for one audit event: the value is the
-// event's JSON exactly as the API sent it; the key is the actor's id so that
-// one actor's events share a partition (the eventId when there is no actor).
+// event's JSON exactly as the API sent it; the key is the actor's key
+// (internal/actor: its id, else its email, whatever the envelope) so that
+// one member's events share a partition (the eventId when there is no actor).
 func EventMessage(topic string, ev pigment.Event) kafka.Message {
 	key := ev.ActorID
 	if key == "" {

@@ -16,6 +16,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/pigment-siem/pipeline/internal/actor"
 )
 
 // Kind says which topic a record came from.
@@ -53,6 +55,13 @@ type Event struct {
 	Mitre string // MITRE ATT&CK technique, e.g. "T1078"
 }
 
+// ActorKey is the identity one member's events share, by the one rule of
+// internal/actor (the id, else the email): the key extract gives the
+// member's Kafka records, and what detect counts per actor by.
+func (ev *Event) ActorKey() string {
+	return actor.Actor{ID: ev.ActorID, Email: ev.ActorEmail}.Key()
+}
+
 // Parse reads one record: a Pigment audit event (kind KindEvent) in either
 // envelope, or an alert (KindAlert). It validates the whole JSON in one
 // pass and picks these fields:
@@ -60,12 +69,15 @@ type Event struct {
 //	described: eventId eventType eventTimestamp ingestionTimestamp
 //	           actor{memberId,email,name} target{applicationId,applicationName}
 //	           metadata{ipAddress,country,outcome,status,applicationId,applicationName}
-//	public:    the same top level, actor{id|userId|memberId,email,name}
+//	public:    the same top level, actor{user{id,email,name}} or actor{id|userId,email,name}
 //	           context{ipAddress|ip,country,outcome,applicationId,applicationName}
 //	           payload{...as metadata}
 //	alert:     id rule severity title mitre lastEventTime firstEventTime
-//	           actor (string: an email if it has '@', else an ID; or an object as above)
+//	           actor (as for events)
 //	           application (string: an ID; or {id|applicationId,name|applicationName})
+//
+// The actor, in every shape (objects, a nested user, a plain string: an email
+// if it has '@', else an ID), is read by the one rule of internal/actor.
 //
 // The actor and target/context win over metadata/payload. Outcome is
 // normalised to "success", "failure" or "" (status "Completed"/"Failed"
@@ -146,13 +158,6 @@ func (ev *Event) top(s *scanner, key []byte, ctx, body *fields) error {
 		ev.Title, err = s.string(1)
 	case k == "mitre" && alert:
 		ev.Mitre, err = s.string(1)
-	case k == "actor" && alert && s.peek() == '"':
-		var a string
-		if a, err = s.string(1); strings.Contains(a, "@") {
-			ev.ActorEmail = a
-		} else {
-			ev.ActorID = a
-		}
 	case k == "actor":
 		err = ev.readActor(s)
 	case k == "application" && alert && s.peek() == '"':
@@ -173,30 +178,17 @@ func (ev *Event) top(s *scanner, key []byte, ctx, body *fields) error {
 // null target, a string where an object was expected). They loop inline
 // rather than take a callback, which would move the scanner to the heap.
 
-// readActor reads an actor object.
+// readActor reads the actor value at s.i, in any shape, with the one rule
+// of internal/actor. The value is validated here, then read by the rule:
+// a second pass over its few bytes, and no allocation unless escaped.
 func (ev *Event) readActor(s *scanner) error {
-	if ok, err := s.enter(); !ok {
+	start := s.i
+	if err := s.value(1); err != nil {
 		return err
 	}
-	for n := 0; ; n++ {
-		key, ok, err := s.member(n)
-		if err != nil || !ok {
-			return err
-		}
-		switch string(key) {
-		case "memberId", "id", "userId":
-			ev.ActorID, err = s.string(2)
-		case "email":
-			ev.ActorEmail, err = s.string(2)
-		case "name":
-			ev.ActorName, err = s.string(2)
-		default:
-			err = s.value(2)
-		}
-		if err != nil {
-			return err
-		}
-	}
+	a := actor.Parse(s.b[start:s.i])
+	ev.ActorID, ev.ActorEmail, ev.ActorName = a.ID, a.Email, a.Name
+	return nil
 }
 
 // readApp reads a target (events) or application (alerts) object.

@@ -82,14 +82,17 @@ func TestParseSimEvents(t *testing.T) {
 func wantFields(tb testing.TB, raw []byte, shape string) [7]string {
 	var e struct {
 		EventID, EventType string
-		Actor              struct{ MemberID, ID, Email, Name string }
-		Target, Context    struct{ ApplicationID, ApplicationName string }
+		Actor              struct {
+			MemberID, ID, Email, Name string
+			User                      struct{ ID, Email, Name string } // the public shape
+		}
+		Target, Context struct{ ApplicationID, ApplicationName string }
 	}
 	if err := json.Unmarshal(raw, &e); err != nil {
 		tb.Fatal(err)
 	}
 	if shape == pigmentsim.ShapePublic {
-		return [...]string{e.EventID, e.EventType, e.Actor.ID, e.Actor.Email, e.Actor.Name, e.Context.ApplicationID, e.Context.ApplicationName}
+		return [...]string{e.EventID, e.EventType, e.Actor.User.ID, e.Actor.User.Email, e.Actor.User.Name, e.Context.ApplicationID, e.Context.ApplicationName}
 	}
 	return [...]string{e.EventID, e.EventType, e.Actor.MemberID, e.Actor.Email, e.Actor.Name, e.Target.ApplicationID, e.Target.ApplicationName}
 }

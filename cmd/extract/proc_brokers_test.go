@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/pigment-siem/pipeline/internal/pigmentsim"
+)
+
+// TestUnsetBrokersStopsBeforeTouchingPostgres: with KAFKA_BROKERS unset,
+// every extraction command exits 1 at start naming the variable, and the
+// database is left as it was (no migration, no checkpoint): an in-memory
+// broker nobody asked for would lose every event at exit while the
+// checkpoint advanced in the real Postgres.
+func TestUnsetBrokersStopsBeforeTouchingPostgres(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, pigmentsim.Config{Seed: 16, History: time.Hour, HistoryEvents: 50})
+	// Were the in-memory broker started, it would take a free port, not
+	// the demo's.
+	env := s.env(map[string]string{"KAFKA_BROKERS": "", "KAFKA_EMBEDDED_ADDR": "127.0.0.1:0", "METRICS_ADDR": "127.0.0.1:0"})
+	now := time.Now().UTC()
+	from, to := now.Add(-time.Hour).Format(time.RFC3339), now.Format(time.RFC3339)
+	for _, args := range [][]string{{"once"}, {"backfill", "--from", from, "--to", to}, {"run"}} {
+		code, _, stderr := runExtract(t, env, args...)
+		if code != 1 || !strings.Contains(stderr, "KAFKA_BROKERS") {
+			t.Errorf("extract %v with KAFKA_BROKERS unset exited %d, want 1 with an error naming KAFKA_BROKERS; stderr:\n%s", args, code, stderr)
+		}
+	}
+	if n := tableCount(t, s.dbURL); n != 0 {
+		t.Errorf("the database holds %d tables after runs with KAFKA_BROKERS unset, want none", n)
+	}
+}
+
+// TestEmbeddedBrokerIsExplicit: KAFKA_BROKERS=embedded starts the in-memory
+// broker, says so, and extracts into it.
+func TestEmbeddedBrokerIsExplicit(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, pigmentsim.Config{Seed: 17, History: time.Hour, HistoryEvents: 50})
+	env := s.env(map[string]string{"KAFKA_BROKERS": "embedded", "KAFKA_EMBEDDED_ADDR": "127.0.0.1:0"})
+	code, _, stderr := runExtract(t, env, "once")
+	if code != 0 {
+		t.Fatalf("extract once with KAFKA_BROKERS=embedded exited %d, want 0; stderr:\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "IN-MEMORY") {
+		t.Errorf("extract once with KAFKA_BROKERS=embedded does not warn of the in-memory broker; stderr:\n%s", stderr)
+	}
+	if ids := s.topicIDs(t); len(ids) != 0 {
+		t.Errorf("KAFKA_BROKERS=embedded produced %d records to the test's broker, want them in the in-memory one", len(ids))
+	}
+}
+
+// tableCount is the number of tables in the public schema of dbURL.
+func tableCount(t *testing.T, dbURL string) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var n int
+	if err := c.QueryRow(ctx, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
