@@ -238,6 +238,13 @@ func nullTime(t time.Time) any {
 	return t
 }
 
+// Stored is t as Postgres keeps it (timestamptz: microseconds, UTC). Compare
+// a time read back from the store only with Stored of an original, never with
+// the original itself: the API sends up to nanoseconds.
+func Stored(t time.Time) time.Time {
+	return t.UTC().Truncate(time.Microsecond)
+}
+
 func utc(t *time.Time) time.Time {
 	if t == nil {
 		return time.Time{}

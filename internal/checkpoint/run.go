@@ -132,7 +132,7 @@ func (s *Store) CommitPages(ctx context.Context, run *Run, p PageCommit, pages i
 		return fmt.Errorf("commit page of run %d (%q): %w", run.ID, run.Name, ErrRunSuperseded)
 	}
 	run.Cursor = p.NextCursor
-	run.High = maxTime(run.High, p.High.UTC().Truncate(time.Microsecond)) // as stored
+	run.High = maxTime(run.High, Stored(p.High))
 	run.Pages += int64(pages)
 	run.Fetched += int64(p.Fetched)
 	run.Produced += int64(len(p.Produced))
@@ -148,7 +148,7 @@ func (s *Store) CommitPages(ctx context.Context, run *Run, p PageCommit, pages i
 // and the high-water mark are kept, so re-served events are recognised as
 // duplicates. ErrRunSuperseded as for CommitPage.
 func (s *Store) RestartRun(ctx context.Context, run *Run, since time.Time) error {
-	since = since.UTC().Truncate(time.Microsecond)
+	since = Stored(since)
 	tag, err := s.pool.Exec(ctx, `
 WITH c AS (
     UPDATE checkpoints SET run_cursor = '', run_since = $3, updated_at = now()

@@ -204,8 +204,12 @@ type lookupScope struct {
 	upTo time.Time
 }
 
+// needs compares at the precision Postgres stored upTo (microseconds): an
+// event ingested at .178071649 is the very event whose time was stored as
+// .178071, and comparing the original with the stored value would call it
+// new and produce it again on every run.
 func (s *lookupScope) needs(ev pigment.Event) bool {
-	return s.all || !ev.IngestionTime.After(s.upTo)
+	return s.all || !checkpoint.Stored(ev.IngestionTime).After(s.upTo)
 }
 
 // since is where a new run starts: the watermark minus the overlap, or the

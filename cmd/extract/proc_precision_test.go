@@ -1,0 +1,42 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/pigment-siem/pipeline/internal/pigmentsim"
+)
+
+// TestOnceRepeatedProducesSubMicrosecondEventsOnce runs `extract once` again
+// and again against ingestion times with 3, 6, 7 and 9 fraction digits, the
+// newest with nine: Postgres keeps microseconds, and comparing the stored
+// watermark with the original time used to re-produce the newest event on
+// every invocation.
+func TestOnceRepeatedProducesSubMicrosecondEventsOnce(t *testing.T) {
+	t.Parallel()
+	for _, overlap := range []string{"10m", "0s"} {
+		t.Run("overlap="+overlap, func(t *testing.T) {
+			t.Parallel()
+			s := newStack(t, pigmentsim.Config{Seed: 1})
+			api := newFakeAPI(t)
+			base := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+			stamp := func(d time.Duration, layout string) string { return base.Add(d).Format(layout) }
+			api.add(t, "ms", stamp(1*time.Second+123*time.Millisecond, "2006-01-02T15:04:05.000Z07:00"), "")
+			api.add(t, "us", stamp(2*time.Second+123456*time.Microsecond, "2006-01-02T15:04:05.000000Z07:00"), "")
+			api.add(t, "net", stamp(3*time.Second+1234567*100, "2006-01-02T15:04:05.0000000Z07:00"), "")
+			api.add(t, "ns-old", stamp(4*time.Second+178071649, "2006-01-02T15:04:05.000000000Z07:00"), "")
+			api.add(t, "ns-newest", stamp(5*time.Second+178071649, "2006-01-02T15:04:05.000000000Z07:00"), "")
+			env := api.env(s, map[string]string{"PIGMENT_OVERLAP": overlap})
+			for i := 0; i < 5; i++ {
+				mustRunExtract(t, env, "once")
+			}
+			want := api.ids()
+			got := s.topicIDs(t)
+			d := diffIDs(got, want)
+			d.check(t, want)
+			if d.duplicates > 0 {
+				t.Errorf("five `extract once` produced %d records for %d events: %d repeated", len(got), len(want), d.duplicates)
+			}
+		})
+	}
+}
