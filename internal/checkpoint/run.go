@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -89,7 +90,8 @@ func validateRun(name, mode string, since, until time.Time) error {
 const commitPageSQL = `
 WITH c AS (
     UPDATE checkpoints
-    SET run_cursor = $3, run_high = GREATEST(run_high, $4), updated_at = now()
+    SET run_cursor = $3, run_high = GREATEST(run_high, $4), seen_high = GREATEST(seen_high, $13),
+        updated_at = now()
     WHERE name = $1 AND run_id = $2
     RETURNING name
 ), seen AS (
@@ -120,11 +122,15 @@ func (s *Store) CommitPage(ctx context.Context, run *Run, p PageCommit) error {
 func (s *Store) CommitPages(ctx context.Context, run *Run, p PageCommit, pages int) error {
 	ids := make([]pgtype.UUID, len(p.Produced))
 	ingestions := make([]time.Time, len(p.Produced))
+	var seenHigh time.Time
 	for i, e := range p.Produced {
 		ids[i], ingestions[i] = eventKey(e.ID), e.Ingestion
+		seenHigh = maxTime(seenHigh, e.Ingestion)
 	}
-	tag, err := s.pool.Exec(ctx, commitPageSQL, run.Name, run.ID, p.NextCursor, nullTime(p.High),
-		ids, ingestions, p.Fetched, len(p.Produced), p.DLQ, p.Duplicates, p.Skipped, pages)
+	// The cursor goes as bytes: the API may send any string, NUL included,
+	// which a text column refuses.
+	tag, err := s.pool.Exec(ctx, commitPageSQL, run.Name, run.ID, []byte(p.NextCursor), nullTime(p.High),
+		ids, ingestions, p.Fetched, len(p.Produced), p.DLQ, p.Duplicates, p.Skipped, pages, nullTime(seenHigh))
 	if err != nil {
 		return fmt.Errorf("commit page of run %d (%q): %w", run.ID, run.Name, err)
 	}
@@ -230,6 +236,8 @@ func (s *Store) InterruptRun(ctx context.Context, run *Run, cause string) error 
 }
 
 func (s *Store) stopRun(ctx context.Context, run *Run, status, cause string) error {
+	// An error may quote what the API sent (a cursor): text refuses NUL.
+	cause = strings.ReplaceAll(strings.ToValidUTF8(cause, "\uFFFD"), "\x00", `\u0000`)
 	tag, err := s.pool.Exec(ctx, `
 WITH c AS (
     SELECT name FROM checkpoints WHERE name = $1 AND run_id = $2 FOR UPDATE

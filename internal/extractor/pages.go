@@ -51,11 +51,14 @@ func (x *Extractor) prefetch(ctx context.Context, since time.Time, cursor string
 func (x *Extractor) pageThrough(ctx context.Context, run *checkpoint.Run, scope *lookupScope, log zerolog.Logger) error {
 	restarts := 0
 	prog := newProgress(x.cfg, run, log)
+	// The watermark and completeBefore never pass this: a source's clock
+	// can run ahead of ours.
+	limit := x.cfg.Now().Add(x.cfg.MaxClockSkew)
 	for {
 		// run.Since is sent unchanged: a cursor is valid only with the
 		// ingestedSince it was issued for.
 		fctx, cancel := context.WithCancel(ctx)
-		err := x.consume(ctx, x.prefetch(fctx, run.Since, run.Cursor), run, scope, prog)
+		err := x.consume(ctx, x.prefetch(fctx, run.Since, run.Cursor), run, scope, limit, prog)
 		cancel()
 		if !errors.Is(err, pigment.ErrCursorRejected) {
 			return err

@@ -20,10 +20,13 @@ import (
 // restarted run, or twice in one page) or skipped (after a backfill's upper
 // bound, left to the live extractor).
 type planIn struct {
-	page     *pigment.Page
-	seen     map[string]struct{}
-	until    time.Time // zero: no upper bound
-	since    time.Time // the run's ingestedSince: everything before it is in the topic
+	page  *pigment.Page
+	seen  map[string]struct{}
+	until time.Time // zero: no upper bound
+	since time.Time // the run's ingestedSince: everything before it is in the topic
+	// limit bounds the high-water mark and completeBefore: the run's start
+	// plus the allowed clock skew. Later ingestion times are in the future.
+	limit    time.Time
 	topic    string
 	dlqTopic string
 	maxBytes int
@@ -37,6 +40,8 @@ type planOut struct {
 	reached time.Time
 	// oversized counts events both recorded as seen and dead-lettered.
 	oversized int
+	// future holds the events produced whose ingestion time is past limit.
+	future []pigment.Event
 }
 
 func plan(in planIn, high time.Time) planOut {
@@ -45,14 +50,15 @@ func plan(in planIn, high time.Time) planOut {
 	out.commit.Fetched = len(in.page.Events) + len(in.page.Invalid)
 	out.records = make([]kafka.Message, 0, len(in.page.Events)+len(in.page.Invalid))
 	inPage := make(map[string]struct{}, len(in.page.Events))
+	completeBefore := publish.CompleteBefore(minTime(in.since, in.limit))
 	for _, ev := range in.page.Events {
 		out.reached = ev.IngestionTime
 		if !in.until.IsZero() && !ev.IngestionTime.Before(in.until) {
 			out.commit.Skipped++
 			continue
 		}
-		if ev.IngestionTime.After(out.commit.High) {
-			out.commit.High = ev.IngestionTime
+		if high := minTime(ev.IngestionTime, in.limit); high.After(out.commit.High) {
+			out.commit.High = high
 		}
 		_, dup := in.seen[ev.ID]
 		_, twice := inPage[ev.ID]
@@ -61,9 +67,12 @@ func plan(in planIn, high time.Time) planOut {
 			continue
 		}
 		inPage[ev.ID] = struct{}{}
+		if !in.limit.IsZero() && ev.IngestionTime.After(in.limit) {
+			out.future = append(out.future, ev)
+		}
 		out.commit.Produced = append(out.commit.Produced, checkpoint.Seen{ID: ev.ID, Ingestion: ev.IngestionTime})
 		msg := publish.EventMessage(in.topic, ev)
-		msg.Headers = append(msg.Headers, publish.CompleteBefore(in.since))
+		msg.Headers = append(msg.Headers, completeBefore)
 		if size := publish.Size(msg); size > in.maxBytes {
 			reason := fmt.Sprintf("oversized: event %s is %d bytes, over KAFKA_MAX_MESSAGE_BYTES %d", ev.ID, size, in.maxBytes)
 			msg = publish.DeadLetter(in.dlqTopic, ev.Raw, reason, in.maxBytes, in.now)
@@ -78,4 +87,12 @@ func plan(in planIn, high time.Time) planOut {
 		out.commit.DLQ++
 	}
 	return out
+}
+
+// minTime is the earlier of a and b; a zero b is no bound.
+func minTime(a, b time.Time) time.Time {
+	if !b.IsZero() && b.Before(a) {
+		return b
+	}
+	return a
 }
