@@ -17,21 +17,21 @@ import (
 func TestFutureEventDoesNotBlindLaterRuns(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, pigmentsim.Config{Seed: 1})
-	api := newFakeAPI(t)
+	api := testkit.NewFakeAPI(t)
 	now := time.Now().UTC()
-	api.add(t, "future", now.Add(24*time.Hour).Format(time.RFC3339Nano), "")
-	api.add(t, "before-1", now.Add(-time.Minute).Format(time.RFC3339Nano), "")
-	env := api.env(s, map[string]string{"PIGMENT_MAX_CLOCK_SKEW": "1m", "LOG_LEVEL": "warn"})
+	api.Add(t, "future", now.Add(24*time.Hour).Format(time.RFC3339Nano), "")
+	api.Add(t, "before-1", now.Add(-time.Minute).Format(time.RFC3339Nano), "")
+	env := fakeAPIEnv(api, s, map[string]string{"PIGMENT_MAX_CLOCK_SKEW": "1m", "LOG_LEVEL": "warn"})
 	_, _, stderr := runOnce(t, env)
 	if !strings.Contains(stderr, `"future"`) || !strings.Contains(stderr, "future") {
 		t.Errorf("no warning naming the future event in the log:\n%s", stderr)
 	}
 	for i := range 3 {
 		// Ingested after the first run, an hour before the future event.
-		api.add(t, "later-"+string(rune('a'+i)), time.Now().UTC().Format(time.RFC3339Nano), "")
+		api.Add(t, "later-"+string(rune('a'+i)), time.Now().UTC().Format(time.RFC3339Nano), "")
 		runOnce(t, env)
 	}
-	want := api.ids()
+	want := api.IDs()
 	got := s.topicIDs(t)
 	d := diffIDs(got, want)
 	d.check(t, want)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
+	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
 // TestOnceRepeatedProducesSubMicrosecondEventsOnce runs `extract once` again
@@ -18,19 +19,19 @@ func TestOnceRepeatedProducesSubMicrosecondEventsOnce(t *testing.T) {
 		t.Run("overlap="+overlap, func(t *testing.T) {
 			t.Parallel()
 			s := newStack(t, pigmentsim.Config{Seed: 1})
-			api := newFakeAPI(t)
+			api := testkit.NewFakeAPI(t)
 			base := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
 			stamp := func(d time.Duration, layout string) string { return base.Add(d).Format(layout) }
-			api.add(t, "ms", stamp(1*time.Second+123*time.Millisecond, "2006-01-02T15:04:05.000Z07:00"), "")
-			api.add(t, "us", stamp(2*time.Second+123456*time.Microsecond, "2006-01-02T15:04:05.000000Z07:00"), "")
-			api.add(t, "net", stamp(3*time.Second+1234567*100, "2006-01-02T15:04:05.0000000Z07:00"), "")
-			api.add(t, "ns-old", stamp(4*time.Second+178071649, "2006-01-02T15:04:05.000000000Z07:00"), "")
-			api.add(t, "ns-newest", stamp(5*time.Second+178071649, "2006-01-02T15:04:05.000000000Z07:00"), "")
-			env := api.env(s, map[string]string{"PIGMENT_OVERLAP": overlap})
+			api.Add(t, "ms", stamp(1*time.Second+123*time.Millisecond, "2006-01-02T15:04:05.000Z07:00"), "")
+			api.Add(t, "us", stamp(2*time.Second+123456*time.Microsecond, "2006-01-02T15:04:05.000000Z07:00"), "")
+			api.Add(t, "net", stamp(3*time.Second+1234567*100, "2006-01-02T15:04:05.0000000Z07:00"), "")
+			api.Add(t, "ns-old", stamp(4*time.Second+178071649, "2006-01-02T15:04:05.000000000Z07:00"), "")
+			api.Add(t, "ns-newest", stamp(5*time.Second+178071649, "2006-01-02T15:04:05.000000000Z07:00"), "")
+			env := fakeAPIEnv(api, s, map[string]string{"PIGMENT_OVERLAP": overlap})
 			for i := 0; i < 5; i++ {
 				mustRunExtract(t, env, "once")
 			}
-			want := api.ids()
+			want := api.IDs()
 			got := s.topicIDs(t)
 			d := diffIDs(got, want)
 			d.check(t, want)
