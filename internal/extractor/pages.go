@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -27,12 +28,26 @@ type fetched struct {
 // needs only this page's cursor, not its acknowledgement, so the API and
 // Kafka round trips overlap. Pages arrive in order; the channel closes after
 // the last page or the first error.
+//
+// A next cursor already followed in this pass is an error (ErrCursorCycle):
+// the API would page in a circle for ever.
 func (x *Extractor) prefetch(ctx context.Context, since time.Time, cursor string) <-chan fetched {
 	ch := make(chan fetched, 1)
 	go func() {
 		defer close(ch)
-		for {
+		followed := map[string]int{} // cursor -> the page it was followed to
+		if cursor != "" {
+			followed[cursor] = 1
+		}
+		for n := 1; ; n++ {
 			page, err := x.api.FetchPage(ctx, since, cursor)
+			if err == nil && page.NextCursor != "" {
+				if at, ok := followed[page.NextCursor]; ok {
+					err = fmt.Errorf("%w: page %d of this pass names as next the cursor %s already followed to page %d",
+						ErrCursorCycle, n, quoteCursor(page.NextCursor), at)
+				}
+				followed[page.NextCursor] = n + 1
+			}
 			select {
 			case ch <- fetched{page, err}:
 			case <-ctx.Done():
@@ -45,6 +60,19 @@ func (x *Extractor) prefetch(ctx context.Context, since time.Time, cursor string
 		}
 	}()
 	return ch
+}
+
+// ErrCursorCycle fails a run whose pages lead back to a cursor it already
+// followed. The run fails loudly and resumes at its last committed cursor
+// on the next attempt, where the API may have recovered.
+var ErrCursorCycle = errors.New("cursor cycle: the API's next cursor leads back to a page already read")
+
+// quoteCursor quotes a cursor for an error, cut to a readable length.
+func quoteCursor(c string) string {
+	if len(c) > 80 {
+		c = c[:80] + "..."
+	}
+	return strconv.Quote(c)
 }
 
 // pageThrough writes and commits every page of run, from its cursor on.
