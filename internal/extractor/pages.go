@@ -12,6 +12,7 @@ import (
 	"github.com/pigment-siem/pipeline/internal/backoff"
 	"github.com/pigment-siem/pipeline/internal/checkpoint"
 	"github.com/pigment-siem/pipeline/internal/pigment"
+	"github.com/pigment-siem/pipeline/internal/publish"
 )
 
 // maxCursorRestarts bounds how often one run starts over because the API
@@ -129,8 +130,12 @@ func (x *Extractor) retryStore(ctx context.Context, what string, op func(context
 }
 
 // permanent reports errors that another attempt cannot fix: the API refused
-// our credentials.
+// our credentials, or the brokers refuse records KAFKA_MAX_MESSAGE_BYTES let
+// through.
 func permanent(err error) bool {
 	var apiErr *pigment.APIError
-	return errors.As(err, &apiErr) && (apiErr.StatusCode == 401 || apiErr.StatusCode == 403)
+	if errors.As(err, &apiErr) && (apiErr.StatusCode == 401 || apiErr.StatusCode == 403) {
+		return true
+	}
+	return errors.Is(err, publish.ErrRecordTooLarge)
 }
