@@ -105,6 +105,10 @@ type PageCommit struct {
 	NextCursor string
 	High       time.Time // new run high-water mark (max so far); zero = none
 	Produced   []Seen    // events produced on this page
+	// Remembered are dead-lettered elements without an eventId, recorded
+	// as seen under a key of their own (not counted as produced) so that
+	// one served again is not dead-lettered twice.
+	Remembered []Seen
 	Fetched    int
 	DLQ        int
 	Duplicates int

@@ -120,12 +120,15 @@ func (s *Store) CommitPage(ctx context.Context, run *Run, p PageCommit) error {
 // PageCommit (the last page's cursor, all produced IDs, summed counters):
 // one transaction where a busy extractor would otherwise need several.
 func (s *Store) CommitPages(ctx context.Context, run *Run, p PageCommit, pages int) error {
-	ids := make([]pgtype.UUID, len(p.Produced))
-	ingestions := make([]time.Time, len(p.Produced))
+	ids := make([]pgtype.UUID, 0, len(p.Produced)+len(p.Remembered))
+	ingestions := make([]time.Time, 0, cap(ids))
 	var seenHigh time.Time
-	for i, e := range p.Produced {
-		ids[i], ingestions[i] = eventKey(e.ID), e.Ingestion
+	for _, e := range p.Produced {
+		ids, ingestions = append(ids, eventKey(e.ID)), append(ingestions, e.Ingestion)
 		seenHigh = maxTime(seenHigh, e.Ingestion)
+	}
+	for _, e := range p.Remembered {
+		ids, ingestions = append(ids, eventKey(e.ID)), append(ingestions, e.Ingestion)
 	}
 	// The cursor goes as bytes: the API may send any string, NUL included,
 	// which a text column refuses.

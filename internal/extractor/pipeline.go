@@ -93,11 +93,14 @@ func (x *Extractor) writeLoop(ctx context.Context, pages <-chan fetched, run *ch
 // seen returns the page's event IDs already produced: recorded in Postgres,
 // or on a page still on its way there.
 func (x *Extractor) seen(ctx context.Context, name string, page *pigment.Page, scope *lookupScope, inFlight [maxUncommitted + 1]map[string]struct{}) (map[string]struct{}, error) {
-	ids := make([]string, 0, len(page.Events))
+	ids := make([]string, 0, len(page.Events)+len(page.Invalid))
 	for _, ev := range page.Events {
 		if scope.needs(ev) {
 			ids = append(ids, ev.ID)
 		}
+	}
+	for _, bad := range page.Invalid {
+		ids = append(ids, invalidKey(bad.Raw))
 	}
 	seen := map[string]struct{}{}
 	if len(ids) > 0 {
@@ -105,12 +108,18 @@ func (x *Extractor) seen(ctx context.Context, name string, page *pigment.Page, s
 			return nil, err
 		}
 	}
-	for _, ev := range page.Events {
+	inPages := func(id string) {
 		for _, m := range inFlight {
-			if _, ok := m[ev.ID]; ok {
-				seen[ev.ID] = struct{}{}
+			if _, ok := m[id]; ok {
+				seen[id] = struct{}{}
 			}
 		}
+	}
+	for _, ev := range page.Events {
+		inPages(ev.ID)
+	}
+	for _, bad := range page.Invalid {
+		inPages(invalidKey(bad.Raw))
 	}
 	return seen, nil
 }
@@ -124,8 +133,11 @@ func (x *Extractor) lookup(ctx context.Context, name string, ids []string, seen 
 }
 
 func producedIDs(p planOut) map[string]struct{} {
-	m := make(map[string]struct{}, len(p.commit.Produced))
+	m := make(map[string]struct{}, len(p.commit.Produced)+len(p.commit.Remembered))
 	for _, s := range p.commit.Produced {
+		m[s.ID] = struct{}{}
+	}
+	for _, s := range p.commit.Remembered {
 		m[s.ID] = struct{}{}
 	}
 	return m
@@ -174,6 +186,7 @@ func merge(batch []planOut) checkpoint.PageCommit {
 			c.High = q.commit.High
 		}
 		c.Produced = append(c.Produced, q.commit.Produced...)
+		c.Remembered = append(c.Remembered, q.commit.Remembered...)
 		c.Fetched += q.commit.Fetched
 		c.DLQ += q.commit.DLQ
 		c.Duplicates += q.commit.Duplicates

@@ -1,6 +1,8 @@
 package extractor
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -16,8 +18,8 @@ import (
 // produced for this checkpoint, and the bounds in; records and counts out.
 //
 // Every element of the page ends up in exactly one bucket: produced, dead
-// letter (invalid or oversized), duplicate (already produced: the overlap, a
-// restarted run, or twice in one page) or skipped (after a backfill's upper
+// letter (invalid or oversized), duplicate (already produced or
+// dead-lettered: the overlap, a restarted run, or twice in one page) or skipped (after a backfill's upper
 // bound, left to the live extractor).
 type planIn struct {
 	page  *pigment.Page
@@ -82,11 +84,46 @@ func plan(in planIn, high time.Time) planOut {
 		}
 		out.records = append(out.records, msg)
 	}
+	// Invalid elements have no eventId: they are remembered by their bytes,
+	// so one served again in the overlap is not dead-lettered twice. The
+	// page's newest ingestion time keeps the key at least as long as the
+	// element can be served again.
+	at := pageNewest(in.page, in.limit)
 	for _, bad := range in.page.Invalid {
+		key := invalidKey(bad.Raw)
+		_, dup := in.seen[key]
+		_, twice := inPage[key]
+		if dup || twice {
+			out.commit.Duplicates++
+			continue
+		}
+		inPage[key] = struct{}{}
+		out.commit.Remembered = append(out.commit.Remembered, checkpoint.Seen{ID: key, Ingestion: at})
 		out.records = append(out.records, publish.DeadLetter(in.dlqTopic, bad.Raw, bad.Reason, in.maxBytes, in.now))
 		out.commit.DLQ++
 	}
 	return out
+}
+
+// invalidKey is the seen-ID under which an invalid element is remembered.
+func invalidKey(raw []byte) string {
+	sum := sha256.Sum256(raw)
+	return "invalid:" + hex.EncodeToString(sum[:16])
+}
+
+// pageNewest is the newest ingestion time of the page's events, at most
+// limit; limit when there is none.
+func pageNewest(page *pigment.Page, limit time.Time) time.Time {
+	var t time.Time
+	for _, ev := range page.Events {
+		if ev.IngestionTime.After(t) {
+			t = ev.IngestionTime
+		}
+	}
+	if t.IsZero() {
+		return limit
+	}
+	return minTime(t, limit)
 }
 
 // minTime is the earlier of a and b; a zero b is no bound.
