@@ -9,7 +9,7 @@ import (
 )
 
 // TestOnceRepeatedProducesSubMicrosecondEventsOnce runs `extract once` again
-// and again against ingestion times with 3, 6, 7 and 9 fraction digits, the
+// and again, then `extract run` for five more polls, against ingestion times with 3, 6, 7 and 9 fraction digits, the
 // newest with nine: Postgres keeps microseconds, and comparing the stored
 // watermark with the original time used to re-produce the newest event on
 // every invocation.
@@ -27,10 +27,16 @@ func TestOnceRepeatedProducesSubMicrosecondEventsOnce(t *testing.T) {
 			api.Add(t, "net", stamp(3*time.Second+1234567*100, "2006-01-02T15:04:05.0000000Z07:00"), "")
 			api.Add(t, "ns-old", stamp(4*time.Second+178071649, "2006-01-02T15:04:05.000000000Z07:00"), "")
 			api.Add(t, "ns-newest", stamp(5*time.Second+178071649, "2006-01-02T15:04:05.000000000Z07:00"), "")
-			env := fakeAPIEnv(api, s, map[string]string{"PIGMENT_OVERLAP": overlap})
+			env := fakeAPIEnv(api, s, map[string]string{"PIGMENT_OVERLAP": overlap, "PIGMENT_POLL_INTERVAL": "50ms", "METRICS_ADDR": "127.0.0.1:0"})
 			for i := 0; i < 5; i++ {
 				mustRunExtract(t, env, "once")
 			}
+			// Then extract run, until it has polled five more times.
+			p := startExtract(t, env, "run")
+			if !eventually(t.Context(), time.Minute, func() bool { return countRuns(t, env) >= 10 }) {
+				t.Fatalf("extract run did not finish five runs within a minute; stderr:\n%s", p.Stderr())
+			}
+			p.Stop()
 			want := api.IDs()
 			got := s.topicIDs(t)
 			d := diffIDs(got, want)
@@ -40,4 +46,18 @@ func TestOnceRepeatedProducesSubMicrosecondEventsOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// countRuns is the number of finished runs recorded.
+func countRuns(t *testing.T, env map[string]string) int {
+	t.Helper()
+	var runs []struct{ Status string }
+	mustRunJSON(t, env, &runs, "runs", "--limit", "1000", "--json")
+	n := 0
+	for _, r := range runs {
+		if r.Status == "ok" {
+			n++
+		}
+	}
+	return n
 }
