@@ -32,8 +32,9 @@ type Config struct {
 	// Compression is the codec of produced batches: none, gzip, snappy,
 	// lz4 or zstd.
 	Compression string
-	// MaxMessageBytes is the largest record accepted by the brokers
-	// (message.max.bytes, 1 MB by default on Kafka).
+	// MaxMessageBytes is the largest record, and the largest batch, the
+	// brokers accept (message.max.bytes, 1 MiB by default on Kafka); zero
+	// means 1 MiB.
 	MaxMessageBytes int
 	// BatchTimeout bounds how long a partial batch waits before it is sent.
 	// A synchronous write of one page waits for it, so keep it small.
@@ -62,7 +63,7 @@ func New(cfg Config) (*Publisher, error) {
 		return nil, err
 	}
 	if cfg.MaxMessageBytes <= 0 {
-		cfg.MaxMessageBytes = 1_000_000
+		cfg.MaxMessageBytes = 1 << 20
 	}
 	if cfg.BatchTimeout <= 0 {
 		cfg.BatchTimeout = 2 * time.Millisecond
