@@ -49,6 +49,7 @@ func (a *app) extraction(ctx context.Context, xc extractor.Config, class budget.
 	role.Store("starting")
 	xc.Topic, xc.DLQTopic, xc.MaxMessageBytes = a.cfg.Topic, a.cfg.DLQTopic, a.cfg.MaxMessageBytes
 	xc.Overlap, xc.InitialLookback = time.Duration(a.cfg.Overlap), time.Duration(a.cfg.InitialLookback)
+	xc.MaxClockSkew = a.cfg.MaxClockSkew
 	xc.ProgressEvery, xc.Logger, xc.Metrics = a.cfg.ProgressEvery, a.log, extractor.NewMetrics(reg)
 	x := extractor.New(xc, client, pub, store)
 

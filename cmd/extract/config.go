@@ -27,6 +27,7 @@ type Config struct {
 	InitialLookback Days          `env:"PIGMENT_INITIAL_LOOKBACK, default=180d"`
 	HTTPTimeout     time.Duration `env:"PIGMENT_HTTP_TIMEOUT, default=30s"`
 	MaxAttempts     int           `env:"PIGMENT_MAX_ATTEMPTS, default=8"`
+	MaxClockSkew    time.Duration `env:"PIGMENT_MAX_CLOCK_SKEW, default=1m"`
 
 	Topic           string `env:"KAFKA_TOPIC, default=pigment.audit.events"`
 	DLQTopic        string `env:"KAFKA_DLQ_TOPIC, default=pigment.audit.dlq"`
@@ -77,6 +78,7 @@ func (c *Config) validate() error {
 	check(c.InitialLookback <= 0, "PIGMENT_INITIAL_LOOKBACK must be positive")
 	check(c.HTTPTimeout <= 0, "PIGMENT_HTTP_TIMEOUT must be positive")
 	check(c.MaxAttempts < 1, "PIGMENT_MAX_ATTEMPTS must be at least 1")
+	check(c.MaxClockSkew <= 0, "PIGMENT_MAX_CLOCK_SKEW must be positive")
 	check(c.RateReserve >= c.RateLimit.Requests && c.RateLimit.Requests > 0,
 		"PIGMENT_RATE_RESERVE %d must be below the limit %d", c.RateReserve, c.RateLimit.Requests)
 	check(c.Workspace == "", "PIGMENT_WORKSPACE must not be empty")

@@ -22,7 +22,7 @@ commands:
   backfill --from T --to T [--name N]
                           a named, resumable extraction of an ingestion-time range
   checkpoint show [--name N] [--json]
-  checkpoint reset --to T --reason R [--operator O] [--name N]
+  checkpoint reset --to T --reason R [--operator O] [--name N] [--force]
   checkpoint history [--name N] [--limit K]
   runs [--name N] [--limit K]
   migrate                 apply database migrations and exit (every command also does)

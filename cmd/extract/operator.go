@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -32,11 +33,17 @@ func (a *app) checkpointCmd(ctx context.Context, args []string, out io.Writer) e
 		if err := fs.Parse(args[1:]); err != nil {
 			return errUsage
 		}
+		if *name != "" {
+			if err := a.mustExist(ctx, store, *name); err != nil {
+				return fmt.Errorf("checkpoint show: %w", err)
+			}
+		}
 		return a.showCheckpoints(ctx, store, *name, *asJSON, out)
 	case "reset":
 		to := fs.String("to", "", "new watermark, RFC 3339 or a date: the next run re-reads from it minus PIGMENT_OVERLAP")
 		reason := fs.String("reason", "", "why (recorded in the history; required)")
 		operator := fs.String("operator", currentUser(), "who (recorded in the history)")
+		force := fs.Bool("force", false, "allow a --to in the future (every event ingested before it is skipped)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return errUsage
 		}
@@ -44,8 +51,15 @@ func (a *app) checkpointCmd(ctx context.Context, args []string, out io.Writer) e
 		if err != nil {
 			return fmt.Errorf("checkpoint reset --to: %w", err)
 		}
+		if now := time.Now(); t.After(now) && !*force {
+			return fmt.Errorf("checkpoint reset --to %s is in the future (now %s): every event ingested before it would be skipped; "+
+				"add --force if that is what you want", t.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		}
 		if *reason == "" {
 			return fmt.Errorf("checkpoint reset: --reason is required (it goes into the history)")
+		}
+		if err := a.mustExist(ctx, store, orDefault(*name, liveCheckpoint)); err != nil {
+			return fmt.Errorf("checkpoint reset: %w", err)
 		}
 		cp := a.checkpointName(orDefault(*name, liveCheckpoint))
 		if err := store.Reset(ctx, cp, t, *operator, *reason); err != nil {
@@ -58,6 +72,9 @@ func (a *app) checkpointCmd(ctx context.Context, args []string, out io.Writer) e
 		limit := fs.Int("limit", 50, "entries to show")
 		if err := fs.Parse(args[1:]); err != nil {
 			return errUsage
+		}
+		if err := a.mustExist(ctx, store, orDefault(*name, liveCheckpoint)); err != nil {
+			return fmt.Errorf("checkpoint history: %w", err)
 		}
 		h, err := store.History(ctx, a.checkpointName(orDefault(*name, liveCheckpoint)), *limit)
 		if err != nil {
@@ -125,6 +142,9 @@ func (a *app) runsCmd(ctx context.Context, args []string, out io.Writer) error {
 	defer pool.Close()
 	cp := ""
 	if *name != "" {
+		if err := a.mustExist(ctx, store, *name); err != nil {
+			return fmt.Errorf("runs: %w", err)
+		}
 		cp = a.checkpointName(*name)
 	}
 	runs, err := store.Runs(ctx, cp, *limit)
@@ -141,6 +161,34 @@ func (a *app) runsCmd(ctx context.Context, args []string, out io.Writer) error {
 			ts(r.StartedAt), ts(r.EndedAt), r.Pages, r.Fetched, r.Produced, r.DLQ, r.Duplicates, r.Skipped, r.Error)
 	}
 	return tw.Flush()
+}
+
+// mustExist refuses a checkpoint name (as the operator typed it, without
+// the workspace) that no checkpoint has, listing those that exist: a typo
+// would otherwise create a new checkpoint or show nothing. The live
+// checkpoint always exists for the operator, run or not.
+func (a *app) mustExist(ctx context.Context, store *checkpoint.Store, name string) error {
+	if name == liveCheckpoint {
+		return nil
+	}
+	cps, err := store.List(ctx)
+	if err != nil {
+		return err
+	}
+	prefix := a.checkpointName("")
+	names := []string{liveCheckpoint}
+	for _, cp := range cps {
+		short, ok := strings.CutPrefix(cp.Name, prefix)
+		if !ok || short == liveCheckpoint {
+			continue
+		}
+		if short == name {
+			return nil
+		}
+		names = append(names, short)
+	}
+	return fmt.Errorf("no checkpoint named %q in workspace %q; existing checkpoints: %s",
+		name, a.cfg.Workspace, strings.Join(names, ", "))
 }
 
 func ts(t time.Time) string {

@@ -85,6 +85,10 @@ type Checkpoint struct {
 	// Watermark: every event with ingestion < Watermark - overlap is known
 	// produced; zero = never ran.
 	Watermark time.Time
+	// SeenHigh is the newest ingestion time produced since the last Reset
+	// (as stored, microseconds); it may lie beyond the Watermark, which is
+	// bounded by the local clock. Zero: none.
+	SeenHigh  time.Time
 	Complete  bool // backfills: finished
 	Run       *Run // the run in progress, nil if none
 	UpdatedAt time.Time
@@ -101,6 +105,10 @@ type PageCommit struct {
 	NextCursor string
 	High       time.Time // new run high-water mark (max so far); zero = none
 	Produced   []Seen    // events produced on this page
+	// Remembered are dead-lettered elements without an eventId, recorded
+	// as seen under a key of their own (not counted as produced) so that
+	// one served again is not dead-lettered twice.
+	Remembered []Seen
 	Fetched    int
 	DLQ        int
 	Duplicates int
@@ -111,7 +119,7 @@ type PageCommit struct {
 // cursor and high-water mark come from the checkpoint row, which is the
 // authority for progress.
 const checkpointSelect = `
-SELECT c.name, c.watermark, c.complete, c.updated_at,
+SELECT c.name, c.watermark, c.seen_high, c.complete, c.updated_at,
        r.id, r.mode, c.run_since, c.run_until, c.run_cursor, c.run_high, r.started_at,
        r.pages, r.fetched, r.produced, r.dlq, r.duplicates, r.skipped
 FROM checkpoints c LEFT JOIN extract_runs r ON r.id = c.run_id`
@@ -120,23 +128,25 @@ func scanCheckpoint(row pgx.Row) (Checkpoint, error) {
 	var (
 		cp                    Checkpoint
 		watermark, high       *time.Time
+		seenHigh              *time.Time
 		since, until, started *time.Time
 		runID                 *int64
-		mode, cursor          *string
+		mode                  *string
+		cursor                []byte
 		counters              [6]*int64
 	)
-	err := row.Scan(&cp.Name, &watermark, &cp.Complete, &cp.UpdatedAt,
+	err := row.Scan(&cp.Name, &watermark, &seenHigh, &cp.Complete, &cp.UpdatedAt,
 		&runID, &mode, &since, &until, &cursor, &high, &started,
 		&counters[0], &counters[1], &counters[2], &counters[3], &counters[4], &counters[5])
 	if err != nil {
 		return Checkpoint{}, err
 	}
-	cp.Watermark = utc(watermark)
+	cp.Watermark, cp.SeenHigh = utc(watermark), utc(seenHigh)
 	cp.UpdatedAt = cp.UpdatedAt.UTC()
 	if runID != nil {
 		cp.Run = &Run{
 			ID: *runID, Name: cp.Name, Mode: deref(mode),
-			Since: utc(since), Until: utc(until), Cursor: deref(cursor), High: utc(high),
+			Since: utc(since), Until: utc(until), Cursor: string(cursor), High: utc(high),
 			StartedAt: utc(started),
 			Pages:     deref(counters[0]), Fetched: deref(counters[1]), Produced: deref(counters[2]),
 			DLQ: deref(counters[3]), Duplicates: deref(counters[4]), Skipped: deref(counters[5]),
@@ -236,6 +246,13 @@ func nullTime(t time.Time) any {
 		return nil
 	}
 	return t
+}
+
+// Stored is t as Postgres keeps it (timestamptz: microseconds, UTC). Compare
+// a time read back from the store only with Stored of an original, never with
+// the original itself: the API sends up to nanoseconds.
+func Stored(t time.Time) time.Time {
+	return t.UTC().Truncate(time.Microsecond)
 }
 
 func utc(t *time.Time) time.Time {

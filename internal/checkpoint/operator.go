@@ -71,7 +71,7 @@ WHERE id = $1`, *runID); err != nil {
 		if _, err := tx.Exec(ctx, `
 UPDATE checkpoints
 SET watermark = $2, complete = false, run_id = NULL, run_since = NULL, run_until = NULL,
-    run_cursor = NULL, run_high = NULL, updated_at = now()
+    run_cursor = NULL, run_high = NULL, seen_high = NULL, updated_at = now()
 WHERE name = $1`, name, nullTime(to)); err != nil {
 			return err
 		}
@@ -137,12 +137,14 @@ ORDER BY id DESC LIMIT $2`, name, limit)
 		var (
 			r                  RunRecord
 			until, high, ended *time.Time
+			cursor             []byte
 		)
-		err := row.Scan(&r.ID, &r.Name, &r.Mode, &r.Since, &until, &r.Cursor, &high, &r.StartedAt,
+		err := row.Scan(&r.ID, &r.Name, &r.Mode, &r.Since, &until, &cursor, &high, &r.StartedAt,
 			&ended, &r.Status, &r.Error, &r.Restarts,
 			&r.Pages, &r.Fetched, &r.Produced, &r.DLQ, &r.Duplicates, &r.Skipped)
 		r.Since, r.StartedAt = r.Since.UTC(), r.StartedAt.UTC()
 		r.Until, r.High, r.EndedAt = utc(until), utc(high), utc(ended)
+		r.Cursor = string(cursor)
 		return r, err
 	})
 	if err != nil {

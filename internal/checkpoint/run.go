@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -89,7 +90,8 @@ func validateRun(name, mode string, since, until time.Time) error {
 const commitPageSQL = `
 WITH c AS (
     UPDATE checkpoints
-    SET run_cursor = $3, run_high = GREATEST(run_high, $4), updated_at = now()
+    SET run_cursor = $3, run_high = GREATEST(run_high, $4), seen_high = GREATEST(seen_high, $13),
+        updated_at = now()
     WHERE name = $1 AND run_id = $2
     RETURNING name
 ), seen AS (
@@ -118,13 +120,20 @@ func (s *Store) CommitPage(ctx context.Context, run *Run, p PageCommit) error {
 // PageCommit (the last page's cursor, all produced IDs, summed counters):
 // one transaction where a busy extractor would otherwise need several.
 func (s *Store) CommitPages(ctx context.Context, run *Run, p PageCommit, pages int) error {
-	ids := make([]pgtype.UUID, len(p.Produced))
-	ingestions := make([]time.Time, len(p.Produced))
-	for i, e := range p.Produced {
-		ids[i], ingestions[i] = eventKey(e.ID), e.Ingestion
+	ids := make([]pgtype.UUID, 0, len(p.Produced)+len(p.Remembered))
+	ingestions := make([]time.Time, 0, cap(ids))
+	var seenHigh time.Time
+	for _, e := range p.Produced {
+		ids, ingestions = append(ids, eventKey(e.ID)), append(ingestions, e.Ingestion)
+		seenHigh = maxTime(seenHigh, e.Ingestion)
 	}
-	tag, err := s.pool.Exec(ctx, commitPageSQL, run.Name, run.ID, p.NextCursor, nullTime(p.High),
-		ids, ingestions, p.Fetched, len(p.Produced), p.DLQ, p.Duplicates, p.Skipped, pages)
+	for _, e := range p.Remembered {
+		ids, ingestions = append(ids, eventKey(e.ID)), append(ingestions, e.Ingestion)
+	}
+	// The cursor goes as bytes: the API may send any string, NUL included,
+	// which a text column refuses.
+	tag, err := s.pool.Exec(ctx, commitPageSQL, run.Name, run.ID, []byte(p.NextCursor), nullTime(p.High),
+		ids, ingestions, p.Fetched, len(p.Produced), p.DLQ, p.Duplicates, p.Skipped, pages, nullTime(seenHigh))
 	if err != nil {
 		return fmt.Errorf("commit page of run %d (%q): %w", run.ID, run.Name, err)
 	}
@@ -132,7 +141,7 @@ func (s *Store) CommitPages(ctx context.Context, run *Run, p PageCommit, pages i
 		return fmt.Errorf("commit page of run %d (%q): %w", run.ID, run.Name, ErrRunSuperseded)
 	}
 	run.Cursor = p.NextCursor
-	run.High = maxTime(run.High, p.High.UTC().Truncate(time.Microsecond)) // as stored
+	run.High = maxTime(run.High, Stored(p.High))
 	run.Pages += int64(pages)
 	run.Fetched += int64(p.Fetched)
 	run.Produced += int64(len(p.Produced))
@@ -148,7 +157,7 @@ func (s *Store) CommitPages(ctx context.Context, run *Run, p PageCommit, pages i
 // and the high-water mark are kept, so re-served events are recognised as
 // duplicates. ErrRunSuperseded as for CommitPage.
 func (s *Store) RestartRun(ctx context.Context, run *Run, since time.Time) error {
-	since = since.UTC().Truncate(time.Microsecond)
+	since = Stored(since)
 	tag, err := s.pool.Exec(ctx, `
 WITH c AS (
     UPDATE checkpoints SET run_cursor = '', run_since = $3, updated_at = now()
@@ -230,6 +239,8 @@ func (s *Store) InterruptRun(ctx context.Context, run *Run, cause string) error 
 }
 
 func (s *Store) stopRun(ctx context.Context, run *Run, status, cause string) error {
+	// An error may quote what the API sent (a cursor): text refuses NUL.
+	cause = strings.ReplaceAll(strings.ToValidUTF8(cause, "\uFFFD"), "\x00", `\u0000`)
 	tag, err := s.pool.Exec(ctx, `
 WITH c AS (
     SELECT name FROM checkpoints WHERE name = $1 AND run_id = $2 FOR UPDATE

@@ -50,6 +50,12 @@ type Config struct {
 	InitialLookback time.Duration
 	// From and Until bound a backfill (Until zero for live runs).
 	From, Until time.Time
+	// MaxClockSkew is how far past the local clock (at the run's start) an
+	// ingestion time may move the watermark and the completeBefore header:
+	// an event stamped later is produced, counted and logged, but the
+	// watermark stops at the bound, so events ingested meanwhile are still
+	// requested. Zero: one minute.
+	MaxClockSkew time.Duration
 	// Lookback is the API's retention (180 days): older starts are clamped.
 	Lookback time.Duration
 	// ProgressEvery is the interval of progress lines during long runs.
@@ -87,6 +93,9 @@ func New(cfg Config, api pageSource, out recordWriter, store *checkpoint.Store) 
 	}
 	if cfg.StoreRetryFor <= 0 {
 		cfg.StoreRetryFor = 5 * time.Minute
+	}
+	if cfg.MaxClockSkew <= 0 {
+		cfg.MaxClockSkew = time.Minute
 	}
 	if cfg.MaxMessageBytes <= 0 {
 		cfg.MaxMessageBytes = 1_000_000
@@ -181,6 +190,8 @@ func (x *Extractor) startRun(ctx context.Context) (*checkpoint.Run, *lookupScope
 		// A resumed run may have been restarted before: look everything up.
 		return cp.Run, &lookupScope{all: true}, false, nil
 	}
+	// Events stamped in the future were produced beyond the watermark.
+	upTo := maxTime(cp.Watermark, cp.SeenHigh)
 	if cp.Complete {
 		x.cfg.Logger.Info().Str("checkpoint", cp.Name).Msg("backfill already complete; nothing to do")
 		return nil, nil, true, nil
@@ -192,20 +203,25 @@ func (x *Extractor) startRun(ctx context.Context) (*checkpoint.Run, *lookupScope
 		run, err = x.store.BeginRun(ctx, x.cfg.Checkpoint, x.cfg.Mode, since, x.cfg.Until)
 		return err
 	})
-	return run, &lookupScope{upTo: cp.Watermark}, false, err
+	return run, &lookupScope{upTo: upTo}, false, err
 }
 
 // lookupScope says which events of a run need the seen-ID lookup. Earlier
-// runs produced nothing ingested after the watermark, so in a fresh run only
-// the overlap needs one; after a cursor restart, or in a resumed run, every
+// runs produced nothing ingested after the watermark, save events stamped in
+// the future (up to the checkpoint's SeenHigh), so in a fresh run only the
+// overlap and those need one; after a cursor restart, or in a resumed run, every
 // event does. It saves a Postgres round trip on almost every page.
 type lookupScope struct {
 	all  bool
 	upTo time.Time
 }
 
+// needs compares at the precision Postgres stored upTo (microseconds): an
+// event ingested at .178071649 is the very event whose time was stored as
+// .178071, and comparing the original with the stored value would call it
+// new and produce it again on every run.
 func (s *lookupScope) needs(ev pigment.Event) bool {
-	return s.all || !ev.IngestionTime.After(s.upTo)
+	return s.all || !checkpoint.Stored(ev.IngestionTime).After(s.upTo)
 }
 
 // since is where a new run starts: the watermark minus the overlap, or the
@@ -237,6 +253,13 @@ func (x *Extractor) clamp(since time.Time) time.Time {
 			Msg("start is older than the API's lookback; events before it are no longer served")
 	}
 	return t
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 func (x *Extractor) failRun(run *checkpoint.Run, cause error, log zerolog.Logger) {

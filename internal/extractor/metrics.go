@@ -9,6 +9,7 @@ type Metrics struct {
 	DeadLetter *prometheus.CounterVec
 	Duplicates *prometheus.CounterVec
 	Skipped    *prometheus.CounterVec
+	Future     *prometheus.CounterVec
 	Pages      *prometheus.CounterVec
 	Runs       *prometheus.CounterVec
 	Watermark  *prometheus.GaugeVec
@@ -32,6 +33,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pigment_extract_events_out_of_range_total", Help: "Events after a backfill's upper bound, left to the live extractor.",
 		}, byCP),
+		Future: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pigment_extract_events_future_total", Help: "Events produced whose ingestion time was past the run's start plus PIGMENT_MAX_CLOCK_SKEW.",
+		}, byCP),
 		Pages: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pigment_extract_pages_total", Help: "API pages fetched and committed.",
 		}, byCP),
@@ -48,7 +52,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "pigment_extract_kafka_write_retries_total", Help: "Failed Kafka write attempts that were retried.",
 		}),
 	}
-	reg.MustRegister(m.Produced, m.DeadLetter, m.Duplicates, m.Skipped, m.Pages, m.Runs,
+	reg.MustRegister(m.Produced, m.DeadLetter, m.Duplicates, m.Skipped, m.Future, m.Pages, m.Runs,
 		m.Watermark, m.LagSeconds, m.KafkaRetry)
 	return m
 }

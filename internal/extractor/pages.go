@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -11,6 +12,7 @@ import (
 	"github.com/pigment-siem/pipeline/internal/backoff"
 	"github.com/pigment-siem/pipeline/internal/checkpoint"
 	"github.com/pigment-siem/pipeline/internal/pigment"
+	"github.com/pigment-siem/pipeline/internal/publish"
 )
 
 // maxCursorRestarts bounds how often one run starts over because the API
@@ -27,12 +29,26 @@ type fetched struct {
 // needs only this page's cursor, not its acknowledgement, so the API and
 // Kafka round trips overlap. Pages arrive in order; the channel closes after
 // the last page or the first error.
+//
+// A next cursor already followed in this pass is an error (ErrCursorCycle):
+// the API would page in a circle for ever.
 func (x *Extractor) prefetch(ctx context.Context, since time.Time, cursor string) <-chan fetched {
 	ch := make(chan fetched, 1)
 	go func() {
 		defer close(ch)
-		for {
+		followed := map[string]int{} // cursor -> the page it was followed to
+		if cursor != "" {
+			followed[cursor] = 1
+		}
+		for n := 1; ; n++ {
 			page, err := x.api.FetchPage(ctx, since, cursor)
+			if err == nil && page.NextCursor != "" {
+				if at, ok := followed[page.NextCursor]; ok {
+					err = fmt.Errorf("%w: page %d of this pass names as next the cursor %s already followed to page %d",
+						ErrCursorCycle, n, quoteCursor(page.NextCursor), at)
+				}
+				followed[page.NextCursor] = n + 1
+			}
 			select {
 			case ch <- fetched{page, err}:
 			case <-ctx.Done():
@@ -47,15 +63,31 @@ func (x *Extractor) prefetch(ctx context.Context, since time.Time, cursor string
 	return ch
 }
 
+// ErrCursorCycle fails a run whose pages lead back to a cursor it already
+// followed. The run fails loudly and resumes at its last committed cursor
+// on the next attempt, where the API may have recovered.
+var ErrCursorCycle = errors.New("cursor cycle: the API's next cursor leads back to a page already read")
+
+// quoteCursor quotes a cursor for an error, cut to a readable length.
+func quoteCursor(c string) string {
+	if len(c) > 80 {
+		c = c[:80] + "..."
+	}
+	return strconv.Quote(c)
+}
+
 // pageThrough writes and commits every page of run, from its cursor on.
 func (x *Extractor) pageThrough(ctx context.Context, run *checkpoint.Run, scope *lookupScope, log zerolog.Logger) error {
 	restarts := 0
 	prog := newProgress(x.cfg, run, log)
+	// The watermark and completeBefore never pass this: a source's clock
+	// can run ahead of ours.
+	limit := x.cfg.Now().Add(x.cfg.MaxClockSkew)
 	for {
 		// run.Since is sent unchanged: a cursor is valid only with the
 		// ingestedSince it was issued for.
 		fctx, cancel := context.WithCancel(ctx)
-		err := x.consume(ctx, x.prefetch(fctx, run.Since, run.Cursor), run, scope, prog)
+		err := x.consume(ctx, x.prefetch(fctx, run.Since, run.Cursor), run, scope, limit, prog)
 		cancel()
 		if !errors.Is(err, pigment.ErrCursorRejected) {
 			return err
@@ -98,8 +130,12 @@ func (x *Extractor) retryStore(ctx context.Context, what string, op func(context
 }
 
 // permanent reports errors that another attempt cannot fix: the API refused
-// our credentials.
+// our credentials, or the brokers refuse records KAFKA_MAX_MESSAGE_BYTES let
+// through.
 func permanent(err error) bool {
 	var apiErr *pigment.APIError
-	return errors.As(err, &apiErr) && (apiErr.StatusCode == 401 || apiErr.StatusCode == 403)
+	if errors.As(err, &apiErr) && (apiErr.StatusCode == 401 || apiErr.StatusCode == 403) {
+		return true
+	}
+	return errors.Is(err, publish.ErrRecordTooLarge)
 }

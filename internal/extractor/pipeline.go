@@ -26,7 +26,7 @@ const maxUncommitted = 3
 // Postgres, several per transaction when they queue up. Commits stay in page
 // order, a page is committed only after Kafka acknowledged it, and at most
 // maxUncommitted pages are acknowledged but not committed at any time.
-func (x *Extractor) consume(ctx context.Context, pages <-chan fetched, run *checkpoint.Run, scope *lookupScope, prog *progress) error {
+func (x *Extractor) consume(ctx context.Context, pages <-chan fetched, run *checkpoint.Run, scope *lookupScope, limit time.Time, prog *progress) error {
 	g, gctx := errgroup.WithContext(ctx)
 	commits := make(chan planOut, maxUncommitted)
 	slots := make(chan struct{}, maxUncommitted)
@@ -41,14 +41,14 @@ func (x *Extractor) consume(ctx context.Context, pages <-chan fetched, run *chec
 	g.Go(func() error { return x.commitLoop(cctx, run, commits, slots, prog) })
 	g.Go(func() error {
 		defer close(commits)
-		return x.writeLoop(gctx, pages, run, scope, commits, slots)
+		return x.writeLoop(gctx, pages, run, scope, limit, commits, slots)
 	})
 	return g.Wait()
 }
 
 // writeLoop looks up which events were already produced, writes the rest
 // and hands each acknowledged page to the committer.
-func (x *Extractor) writeLoop(ctx context.Context, pages <-chan fetched, run *checkpoint.Run, scope *lookupScope, commits chan<- planOut, slots chan<- struct{}) error {
+func (x *Extractor) writeLoop(ctx context.Context, pages <-chan fetched, run *checkpoint.Run, scope *lookupScope, limit time.Time, commits chan<- planOut, slots chan<- struct{}) error {
 	high := run.High
 	// inFlight holds the IDs of the pages written but perhaps not yet
 	// committed, which the seen-ID lookup in Postgres cannot know about.
@@ -62,7 +62,7 @@ func (x *Extractor) writeLoop(ctx context.Context, pages <-chan fetched, run *ch
 			return err
 		}
 		p := plan(planIn{
-			page: f.page, seen: seen, until: run.Until, since: run.Since,
+			page: f.page, seen: seen, until: run.Until, since: run.Since, limit: limit,
 			topic: x.cfg.Topic, dlqTopic: x.cfg.DLQTopic, maxBytes: x.cfg.MaxMessageBytes, now: x.cfg.Now(),
 		}, high)
 		select { // a slot per page written and not yet committed
@@ -93,11 +93,14 @@ func (x *Extractor) writeLoop(ctx context.Context, pages <-chan fetched, run *ch
 // seen returns the page's event IDs already produced: recorded in Postgres,
 // or on a page still on its way there.
 func (x *Extractor) seen(ctx context.Context, name string, page *pigment.Page, scope *lookupScope, inFlight [maxUncommitted + 1]map[string]struct{}) (map[string]struct{}, error) {
-	ids := make([]string, 0, len(page.Events))
+	ids := make([]string, 0, len(page.Events)+len(page.Invalid))
 	for _, ev := range page.Events {
 		if scope.needs(ev) {
 			ids = append(ids, ev.ID)
 		}
+	}
+	for _, bad := range page.Invalid {
+		ids = append(ids, invalidKey(bad.Raw))
 	}
 	seen := map[string]struct{}{}
 	if len(ids) > 0 {
@@ -105,12 +108,18 @@ func (x *Extractor) seen(ctx context.Context, name string, page *pigment.Page, s
 			return nil, err
 		}
 	}
-	for _, ev := range page.Events {
+	inPages := func(id string) {
 		for _, m := range inFlight {
-			if _, ok := m[ev.ID]; ok {
-				seen[ev.ID] = struct{}{}
+			if _, ok := m[id]; ok {
+				seen[id] = struct{}{}
 			}
 		}
+	}
+	for _, ev := range page.Events {
+		inPages(ev.ID)
+	}
+	for _, bad := range page.Invalid {
+		inPages(invalidKey(bad.Raw))
 	}
 	return seen, nil
 }
@@ -124,8 +133,11 @@ func (x *Extractor) lookup(ctx context.Context, name string, ids []string, seen 
 }
 
 func producedIDs(p planOut) map[string]struct{} {
-	m := make(map[string]struct{}, len(p.commit.Produced))
+	m := make(map[string]struct{}, len(p.commit.Produced)+len(p.commit.Remembered))
 	for _, s := range p.commit.Produced {
+		m[s.ID] = struct{}{}
+	}
+	for _, s := range p.commit.Remembered {
 		m[s.ID] = struct{}{}
 	}
 	return m
@@ -157,6 +169,7 @@ func (x *Extractor) commitLoop(ctx context.Context, run *checkpoint.Run, commits
 		for _, q := range batch {
 			<-slots
 			x.cfg.Metrics.page(run.Name, len(q.commit.Produced)-q.oversized, q.commit.DLQ, q.commit.Duplicates, q.commit.Skipped)
+			x.future(run, q.future)
 			prog.page(q.reached)
 		}
 	}
@@ -173,10 +186,28 @@ func merge(batch []planOut) checkpoint.PageCommit {
 			c.High = q.commit.High
 		}
 		c.Produced = append(c.Produced, q.commit.Produced...)
+		c.Remembered = append(c.Remembered, q.commit.Remembered...)
 		c.Fetched += q.commit.Fetched
 		c.DLQ += q.commit.DLQ
 		c.Duplicates += q.commit.Duplicates
 		c.Skipped += q.commit.Skipped
 	}
 	return c
+}
+
+// future counts and logs the events of a committed page stamped past the
+// run's start plus the allowed skew: produced once, but a sign of a clock
+// running ahead or a bad record, and the watermark did not follow them.
+func (x *Extractor) future(run *checkpoint.Run, evs []pigment.Event) {
+	if len(evs) == 0 {
+		return
+	}
+	if m := x.cfg.Metrics; m != nil {
+		m.Future.WithLabelValues(run.Name).Add(float64(len(evs)))
+	}
+	for _, ev := range evs {
+		x.cfg.Logger.Warn().Str("checkpoint", run.Name).Int64("run", run.ID).Str("eventId", ev.ID).
+			Time("ingestion", ev.IngestionTime).Dur("max_clock_skew", x.cfg.MaxClockSkew).
+			Msg("event ingested in the future: produced, but the watermark stops at the run's start plus PIGMENT_MAX_CLOCK_SKEW")
+	}
 }

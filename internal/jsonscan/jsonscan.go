@@ -34,6 +34,20 @@ var special = func() (t [256]bool) {
 // Str scans the string whose opening quote is at b[i]. It returns the span
 // of its contents (between the quotes) and whether it has escapes.
 func Str(b []byte, i int) (start, end int, esc bool, next int, what string) {
+	return str(b, i, false)
+}
+
+// StrControl is Str accepting raw control characters (U+0000 to U+001F)
+// inside the string: encoding/json refuses them, but real producers emit
+// them (a tab or a newline copied into a field), and a reader that must keep
+// an event's bytes exactly can take them as the characters they are. esc is
+// also true when the string holds one, so that callers decoding the value
+// take the slow path. Everything else is as strict as Str.
+func StrControl(b []byte, i int) (start, end int, esc bool, next int, what string) {
+	return str(b, i, true)
+}
+
+func str(b []byte, i int, control bool) (start, end int, esc bool, next int, what string) {
 	i++
 	start = i
 	for {
@@ -58,6 +72,9 @@ func Str(b []byte, i int) (start, end int, esc bool, next int, what string) {
 				return 0, 0, false, i, "invalid escape"
 			}
 		case c == '\\':
+			i++
+		case control:
+			esc = true
 			i++
 		default:
 			return 0, 0, false, i, "control character in a string"

@@ -61,3 +61,27 @@ func FuzzScan(f *testing.F) {
 		}
 	})
 }
+
+// TestStrControl: raw control characters are accepted by StrControl only,
+// which reports them as escapes; everything else Str refuses stays refused.
+func TestStrControl(t *testing.T) {
+	tests := []struct {
+		in                   string
+		wantStr, wantControl bool // accepted by Str, by StrControl
+		wantEsc              bool // StrControl's esc
+	}{
+		{`"plain"`, true, true, false},
+		{"\"a\tb\"", false, true, true},
+		{"\"\x00\x1f\"", false, true, true},
+		{"\"\\u0041\n\"", false, true, true},
+		{`"\q"`, false, false, false},
+		{"\"unterminated\x01", false, false, false},
+	}
+	for _, tt := range tests {
+		_, _, _, _, what := Str([]byte(tt.in), 0)
+		_, _, esc, next, whatC := StrControl([]byte(tt.in), 0)
+		if (what == "") != tt.wantStr || (whatC == "") != tt.wantControl || (whatC == "" && (esc != tt.wantEsc || next != len(tt.in))) {
+			t.Errorf("Str(%q) = %q, StrControl = %q (esc %v, next %d); want accepted %v, %v (esc %v)", tt.in, what, whatC, esc, next, tt.wantStr, tt.wantControl, tt.wantEsc)
+		}
+	}
+}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pigment-siem/pipeline/internal/actor"
+	"github.com/pigment-siem/pipeline/internal/jsonscan"
 )
 
 // Event is one audit event as the API sent it.
@@ -85,7 +87,11 @@ func decodePage(body []byte) (*Page, error) {
 			}
 			haveEvents = true
 			p.Events, p.Invalid = p.Events[:0], p.Invalid[:0] // a repeated key: the last wins
-			return s.array(2, func() error { return s.element(p) })
+			n := 0
+			return s.array(2, func() error {
+				n++
+				return s.element(p, n)
+			})
 		case "nextEventsCursor":
 			return s.field(1, &topCursor)
 		case "pagination":
@@ -124,30 +130,98 @@ func decodePage(body []byte) (*Page, error) {
 	return p, nil
 }
 
-// element decodes one element of the events array into p.Events or p.Invalid.
-// Only JSON that is not valid fails it (and with it the whole page).
-func (s *scanner) element(p *Page) error {
+// element decodes the n-th element (from 1) of the events array into
+// p.Events or p.Invalid. An element that cannot be read as JSON is skipped
+// to its end (skipElement) and reported Invalid with its position and the
+// reason, so one broken event does not fail the page; only when its end
+// cannot be found either (the envelope itself is broken) does it fail the
+// page.
+func (s *scanner) element(p *Page, n int) error {
 	start := s.i
-	if s.peek() != '{' {
-		if err := s.value(2); err != nil {
+	raw, ev, reason, err := s.readElement()
+	if err == nil {
+		// What follows must be the array's: otherwise the element is
+		// broken after what looked like its end.
+		if j := jsonscan.SkipSpace(s.b, s.i); j < len(s.b) && s.b[j] != ',' && s.b[j] != ']' {
+			s.i = j
+			err = s.errorf(errInvalidJSON, "unexpected data after the element")
+		}
+	}
+	if err != nil {
+		end, ok := skipElement(s.b, start)
+		if !ok {
 			return err
 		}
-		raw := s.b[start:s.i:s.i]
-		p.Invalid = append(p.Invalid, Invalid{Raw: raw, Reason: "not a JSON object (" + jsonKind(raw) + ")"})
+		s.i = end
+		raw = bytes.TrimRight(s.b[start:end], " \t\r\n")
+		p.Invalid = append(p.Invalid, Invalid{Raw: raw[:len(raw):len(raw)], Reason: fmt.Sprintf(
+			"element %d of the events array (page offset %d) cannot be read: %s", n, start, strings.TrimPrefix(err.Error(), errMalformed.Error()+": "))})
 		return nil
 	}
-	var f eventFields
-	if err := s.event(3, &f); err != nil {
-		return err
-	}
-	raw := s.b[start:s.i:s.i]
-	ev, reason := f.event(raw)
 	if reason != "" {
 		p.Invalid = append(p.Invalid, Invalid{Raw: raw, Reason: reason})
 		return nil
 	}
 	p.Events = append(p.Events, ev)
 	return nil
+}
+
+// readElement reads the element at s.i: an event, or the reason it is not
+// one, or an error when it is not readable JSON.
+func (s *scanner) readElement() (raw []byte, ev Event, reason string, err error) {
+	start := s.i
+	if s.peek() != '{' {
+		if err := s.value(2); err != nil {
+			return nil, Event{}, "", err
+		}
+		raw = s.b[start:s.i:s.i]
+		return raw, Event{}, "not a JSON object (" + jsonKind(raw) + ")", nil
+	}
+	var f eventFields
+	if err := s.event(3, &f); err != nil {
+		return nil, Event{}, "", err
+	}
+	raw = s.b[start:s.i:s.i]
+	ev, reason = f.event(raw)
+	return raw, ev, reason, nil
+}
+
+// skipElement finds the end of the array element starting at b[i] without
+// validating it: the offset of the ',' or ']' that follows it at its own
+// nesting level, strings (with escapes and raw control characters) skipped
+// whole. ok is false when there is none before the end of the body, or a
+// closing bracket does not match: the events array cannot be read past the
+// element.
+func skipElement(b []byte, i int) (end int, ok bool) {
+	var open []byte // the brackets open inside the element
+	for ; i < len(b); i++ {
+		switch c := b[i]; c {
+		case '"':
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			if i >= len(b) {
+				return 0, false
+			}
+		case '{', '[':
+			open = append(open, c)
+		case '}', ']':
+			if len(open) == 0 {
+				return i, c == ']'
+			}
+			if want := open[len(open)-1]; want == '{' && c != '}' || want == '[' && c != ']' {
+				return 0, false
+			}
+			open = open[:len(open)-1]
+		case ',':
+			if len(open) == 0 {
+				return i, true
+			}
+		}
+	}
+	return 0, false
 }
 
 // eventFields holds the only fields the client reads from an event.

@@ -12,9 +12,10 @@ import (
 const maxDepth = 10000
 
 // scanner is a minimal validating JSON reader over one body: it accepts
-// exactly what encoding/json accepts (checked by FuzzDecodePage) and lets the
-// caller pick out the few fields it needs in the same pass. encoding/json
-// needs three to four scans of every byte for the same work.
+// what encoding/json accepts (checked by FuzzDecodePage), and raw control
+// characters inside strings, which real producers emit; it lets the caller
+// pick out the few fields it needs in the same pass. encoding/json needs
+// three to four scans of every byte for the same work.
 //
 // Every method reading a value expects s.i at its first byte (no leading
 // space) and leaves s.i just past it.
@@ -145,7 +146,7 @@ func (s *scanner) array(depth int, elem func() error) error {
 // str reads the string at s.i and returns the span of its contents (between
 // the quotes) and whether it has escapes.
 func (s *scanner) str() (start, end int, esc bool, err error) {
-	start, end, esc, next, what := jsonscan.Str(s.b, s.i)
+	start, end, esc, next, what := jsonscan.StrControl(s.b, s.i)
 	s.i = next
 	if what != "" {
 		return 0, 0, false, s.errorf(errInvalidJSON, what)
@@ -193,14 +194,32 @@ func (s *scanner) field(depth int, f *jsonString) error {
 	return nil
 }
 
-// unquote returns the string value of the valid JSON string quoted (quotes
-// included). Like encoding/json, it replaces invalid UTF-8 with U+FFFD.
+// unquote returns the string value of the JSON string quoted (quotes
+// included), as str validated it. Like encoding/json, it replaces invalid
+// UTF-8 with U+FFFD; a raw control character stands for itself.
 func unquote(quoted []byte, esc bool) string {
 	inner := quoted[1 : len(quoted)-1]
 	if !esc && utf8.Valid(inner) {
 		return string(inner)
 	}
 	var v string
-	_ = json.Unmarshal(quoted, &v) // cannot fail: str validated it
+	if json.Unmarshal(quoted, &v) != nil { // only raw control characters make it fail
+		_ = json.Unmarshal(escapeControls(quoted), &v)
+	}
 	return v
+}
+
+// escapeControls returns quoted with its raw control characters written as
+// \u00XX escapes, which encoding/json accepts.
+func escapeControls(quoted []byte) []byte {
+	const hex = "0123456789abcdef"
+	out := make([]byte, 0, len(quoted)+16)
+	for _, c := range quoted {
+		if c < 0x20 {
+			out = append(out, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }

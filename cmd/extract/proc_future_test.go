@@ -1,0 +1,62 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pigment-siem/pipeline/internal/pigmentsim"
+	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/testkit"
+)
+
+// TestFutureEventDoesNotBlindLaterRuns serves one event stamped a day ahead:
+// it is produced once and logged, and events ingested afterwards (still
+// before its time) are extracted by later runs. The watermark and the
+// completeBefore header used to jump a day ahead and skip them.
+func TestFutureEventDoesNotBlindLaterRuns(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, pigmentsim.Config{Seed: 1})
+	api := testkit.NewFakeAPI(t)
+	now := time.Now().UTC()
+	api.Add(t, "future", now.Add(24*time.Hour).Format(time.RFC3339Nano), "")
+	api.Add(t, "before-1", now.Add(-time.Minute).Format(time.RFC3339Nano), "")
+	env := fakeAPIEnv(api, s, map[string]string{"PIGMENT_MAX_CLOCK_SKEW": "1m", "LOG_LEVEL": "warn"})
+	_, _, stderr := runOnce(t, env)
+	if !strings.Contains(stderr, `"future"`) || !strings.Contains(stderr, "future") {
+		t.Errorf("no warning naming the future event in the log:\n%s", stderr)
+	}
+	for i := range 3 {
+		// Ingested after the first run, an hour before the future event.
+		api.Add(t, "later-"+string(rune('a'+i)), time.Now().UTC().Format(time.RFC3339Nano), "")
+		runOnce(t, env)
+	}
+	want := api.IDs()
+	got := s.topicIDs(t)
+	d := diffIDs(got, want)
+	d.check(t, want)
+	if d.duplicates > 0 {
+		t.Errorf("topic holds %d records for %d events: %d repeated", len(got), len(want), d.duplicates)
+	}
+	limit := time.Now().Add(2 * time.Minute)
+	for _, m := range testkit.ReadAll(t, s.brokers, s.topic) {
+		cb, err := time.Parse(time.RFC3339Nano, testkit.Header(m, publish.HeaderCompleteBefore))
+		if err != nil || cb.After(limit) {
+			t.Errorf("record %s: completeBefore %q (%v), want a time before %v", testkit.Header(m, publish.HeaderEventID),
+				testkit.Header(m, publish.HeaderCompleteBefore), err, limit)
+		}
+	}
+	cp := showLive(t, env)
+	if cp.Watermark.After(limit) {
+		t.Errorf("watermark %v is past now plus the skew", cp.Watermark)
+	}
+}
+
+func runOnce(t *testing.T, env map[string]string) (int, string, string) {
+	t.Helper()
+	code, stdout, stderr := runExtract(t, env, "once")
+	if code != 0 {
+		t.Fatalf("extract once exited %d; stderr:\n%s", code, stderr)
+	}
+	return code, stdout, stderr
+}
