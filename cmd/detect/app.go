@@ -14,6 +14,7 @@ import (
 	"github.com/pigment-siem/pipeline/internal/checkpoint"
 	"github.com/pigment-siem/pipeline/internal/detectstore"
 	"github.com/pigment-siem/pipeline/internal/obs"
+	"github.com/pigment-siem/pipeline/internal/pgdsn"
 	"github.com/pigment-siem/pipeline/internal/publish"
 	"github.com/pigment-siem/pipeline/migrations"
 )
@@ -24,7 +25,7 @@ type app struct {
 }
 
 func newApp(cfg *Config, logOut io.Writer) (*app, error) {
-	log, err := obs.NewLogger(logOut, cfg.LogLevel, cfg.LogFormat)
+	log, err := obs.NewLogger(pgdsn.Writer(logOut, cfg.DatabaseURL), cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
@@ -63,11 +64,11 @@ func (a *app) runDetect(ctx context.Context) error {
 		return err
 	}
 	if err := migrations.Apply(ctx, a.cfg.DatabaseURL); err != nil {
-		return fmt.Errorf("migrate database: %w", err)
+		return fmt.Errorf("migrate database at %s: %w", pgdsn.Redact(a.cfg.DatabaseURL), pgdsn.Scrub(err, a.cfg.DatabaseURL))
 	}
 	pool, err := pgxpool.New(ctx, a.cfg.DatabaseURL)
 	if err != nil {
-		return fmt.Errorf("connect to database: %w", err)
+		return fmt.Errorf("connect to database at %s: %w", pgdsn.Redact(a.cfg.DatabaseURL), pgdsn.Scrub(err, a.cfg.DatabaseURL))
 	}
 	defer pool.Close()
 	brokers := a.cfg.Kafka.Brokers
