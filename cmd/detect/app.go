@@ -37,6 +37,7 @@ type metrics struct {
 	events, invalid prometheus.Counter
 	alerts          *prometheus.CounterVec
 	late            prometheus.Gauge
+	untimed, future prometheus.Gauge
 	stateBytes      prometheus.Gauge
 	watermark       prometheus.Gauge
 	lag             prometheus.Gauge
@@ -48,11 +49,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		invalid:    prometheus.NewCounter(prometheus.CounterOpts{Name: "pigment_detect_invalid_total", Help: "Records that are not events, sent to the dead-letter topic."}),
 		alerts:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pigment_detect_alerts_total", Help: "Alerts written, by rule and severity."}, []string{"rule", "severity"}),
 		late:       prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_late_events", Help: "Events that arrived after their window was decided (since start)."}),
+		untimed:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_untimed_events", Help: "Events without a usable time (none, or before 1700 or from 2200 on), in no window (since the state began)."}),
+		future:     prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_future_events", Help: "Events dated more than maxFuture after their record's completeBefore, in no window (since the state began)."}),
 		stateBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_state_bytes", Help: "Size of the saved detector state."}),
 		watermark:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_watermark_timestamp_seconds", Help: "Event-time watermark: windows before it are decided."}),
 		lag:        prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_lag", Help: "Records of the events topic not yet processed."}),
 	}
-	reg.MustRegister(m.events, m.invalid, m.alerts, m.late, m.stateBytes, m.watermark, m.lag)
+	reg.MustRegister(m.events, m.invalid, m.alerts, m.late, m.untimed, m.future, m.stateBytes, m.watermark, m.lag)
 	return m
 }
 

@@ -259,11 +259,28 @@ func (s *session) handle(f fetched) {
 	s.d.m.events.Inc()
 	for _, h := range m.Headers {
 		if h.Key == publish.HeaderCompleteBefore {
-			if c, err := time.Parse(time.RFC3339Nano, string(h.Value)); err == nil && c.After(s.complete[m.Partition]) {
+			c, err := time.Parse(time.RFC3339Nano, string(h.Value))
+			// A completeBefore past the local clock plus maxFuture is a
+			// clock running ahead: believed, it would close every window.
+			if err == nil && c.After(time.Now().Add(s.eng.MaxFuture())) {
+				s.d.log.Warn().Str("completeBefore", string(h.Value)).Int("partition", m.Partition).Int64("offset", m.Offset).
+					Msg("completeBefore header later than this clock plus maxFuture; ignored")
+				continue
+			}
+			if err == nil && c.After(s.complete[m.Partition]) {
 				s.complete[m.Partition] = c
 			}
 		}
 	}
+	// A genuine event happened before extract produced its record: events
+	// dated more than maxFuture after the record's Kafka timestamp are
+	// counted as future and enter no window. A record without a timestamp,
+	// or one past this clock, is bounded by this clock.
+	bound, now := m.Time, time.Now()
+	if bound.IsZero() || bound.After(now) {
+		bound = now
+	}
+	s.eng.SetBound(bound)
 	t := ev.Time
 	if t.IsZero() {
 		t = ev.Ingested
@@ -380,7 +397,10 @@ func (s *session) save(ctx context.Context) error {
 		return err
 	}
 	s.d.m.stateBytes.Set(float64(len(state)))
-	s.d.m.late.Set(float64(s.eng.Stats().Late))
+	st := s.eng.Stats()
+	s.d.m.late.Set(float64(st.Late))
+	s.d.m.untimed.Set(float64(st.Untimed))
+	s.d.m.future.Set(float64(st.Future))
 	for _, a := range s.pending {
 		s.d.log.Info().Str("alert", a.ID).Str("rule", a.Rule).Str("severity", a.Severity).
 			Str("actor", a.ActorEmail).Int("count", a.Count).Msg(a.Title)
