@@ -37,6 +37,7 @@ type metrics struct {
 	events, invalid prometheus.Counter
 	alerts          *prometheus.CounterVec
 	late            prometheus.Gauge
+	truncated       prometheus.Counter
 	untimed, future prometheus.Gauge
 	stateBytes      prometheus.Gauge
 	watermark       prometheus.Gauge
@@ -51,11 +52,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		late:       prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_late_events", Help: "Events that arrived after their window was decided (since start)."}),
 		untimed:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_untimed_events", Help: "Events without a usable time (none, or before 1700 or from 2200 on), in no window (since the state began)."}),
 		future:     prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_future_events", Help: "Events dated more than maxFuture after their record's completeBefore, in no window (since the state began)."}),
+		truncated:  prometheus.NewCounter(prometheus.CounterOpts{Name: "pigment_detect_alerts_truncated_total", Help: "Alerts cut to fit KAFKA_MAX_MESSAGE_BYTES (flagged truncated)."}),
 		stateBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_state_bytes", Help: "Size of the saved detector state."}),
 		watermark:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_watermark_timestamp_seconds", Help: "Event-time watermark: windows before it are decided."}),
 		lag:        prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_lag", Help: "Records of the events topic not yet processed."}),
 	}
-	reg.MustRegister(m.events, m.invalid, m.alerts, m.late, m.untimed, m.future, m.stateBytes, m.watermark, m.lag)
+	reg.MustRegister(m.events, m.invalid, m.alerts, m.truncated, m.late, m.untimed, m.future, m.stateBytes, m.watermark, m.lag)
 	return m
 }
 
@@ -87,7 +89,7 @@ func (a *app) runDetect(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pub, err := publish.New(publish.Config{Brokers: brokers, Transport: tr, Compression: "lz4", Logger: a.log})
+	pub, err := publish.New(publish.Config{Brokers: brokers, Transport: tr, Compression: "lz4", MaxMessageBytes: a.cfg.MaxMessageBytes, Logger: a.log})
 	if err != nil {
 		return err
 	}

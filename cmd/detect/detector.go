@@ -192,24 +192,86 @@ func (s *session) repartitioned(ctx context.Context) bool {
 	return len(meta.Topics[0].Partitions) > len(s.parts)
 }
 
-// flushOutbox produces the alerts decided but not yet acknowledged.
+// flushOutbox produces the alerts decided but not yet acknowledged. An
+// alert whose record would exceed KAFKA_MAX_MESSAGE_BYTES is cut to fit
+// (fitAlert), and the records are written in groups under that size, so
+// that no produce request is refused for its size: a refused one would be
+// refused again on every retry, and detect would restart in a loop.
 func (d *detector) flushOutbox(ctx context.Context) error {
 	pending, err := d.store.Pending(ctx, d.cfg.Name)
 	if err != nil || len(pending) == 0 {
 		return err
 	}
-	msgs := make([]kafka.Message, len(pending))
-	ids := make([]string, len(pending))
-	for i, a := range pending {
+	var group []kafka.Message
+	var ids []string
+	size := 0
+	write := func() error {
+		if len(group) == 0 {
+			return nil
+		}
+		if err := d.pub.Write(ctx, group); err != nil {
+			return fmt.Errorf("write %d alerts: %w", len(group), err)
+		}
+		if err := d.store.Sent(ctx, d.cfg.Name, ids); err != nil {
+			return err
+		}
+		group, ids, size = group[:0], ids[:0], 0
+		return nil
+	}
+	for _, a := range pending {
 		var hdr struct{ Actor, Rule, Severity string }
 		_ = json.Unmarshal(a.Payload, &hdr)
-		msgs[i] = alertMessage(d.cfg.AlertsTopic, a.ID, hdr.Rule, hdr.Severity, hdr.Actor, a.Payload)
-		ids[i] = a.ID
+		msg, err := d.fitAlert(alertMessage(d.cfg.AlertsTopic, a.ID, hdr.Rule, hdr.Severity, hdr.Actor, a.Payload))
+		if err != nil {
+			return err
+		}
+		n := publish.Size(msg)
+		if size+n > d.cfg.MaxMessageBytes {
+			if err := write(); err != nil {
+				return err
+			}
+		}
+		group, ids, size = append(group, msg), append(ids, a.ID), size+n
 	}
-	if err := d.pub.Write(ctx, msgs); err != nil {
-		return fmt.Errorf("write %d alerts: %w", len(msgs), err)
+	return write()
+}
+
+// maxAlertKey caps the key of an alert record that must be cut to fit (the
+// actor): enough to keep a real member id whole.
+const maxAlertKey = 256
+
+// fitAlert returns msg, cut to KAFKA_MAX_MESSAGE_BYTES when it is larger:
+// the key to maxAlertKey bytes and the alert by detect.Alert.MarshalFit,
+// flagged "truncated":true, logged and counted.
+func (d *detector) fitAlert(msg kafka.Message) (kafka.Message, error) {
+	size := publish.Size(msg)
+	if size <= d.cfg.MaxMessageBytes {
+		return msg, nil
 	}
-	return d.store.Sent(ctx, d.cfg.Name, ids)
+	var a detect.Alert
+	if err := json.Unmarshal(msg.Value, &a); err != nil {
+		return msg, fmt.Errorf("alert %s: %d bytes over KAFKA_MAX_MESSAGE_BYTES, and not readable to cut: %w", headerOf(msg, "alertId"), size, err)
+	}
+	msg.Key = []byte(detect.CutKey(string(msg.Key), maxAlertKey))
+	value, _, err := a.MarshalFit(d.cfg.MaxMessageBytes - (publish.Size(msg) - len(msg.Value)))
+	if err != nil {
+		return msg, fmt.Errorf("cut alert to KAFKA_MAX_MESSAGE_BYTES: %w", err)
+	}
+	msg.Value = value
+	d.m.truncated.Inc()
+	d.log.Warn().Str("alert", a.ID).Str("rule", a.Rule).Int("bytes", size).Int("max_bytes", d.cfg.MaxMessageBytes).
+		Msg("alert larger than KAFKA_MAX_MESSAGE_BYTES: cut to fit and flagged truncated")
+	return msg, nil
+}
+
+// testHeader returns the value of header key of m ("" when absent).
+func headerOf(m kafka.Message, key string) string {
+	for _, h := range m.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
 }
 
 // alertMessage is the record of one alert on the alerts topic (README,
