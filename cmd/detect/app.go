@@ -41,7 +41,6 @@ type metrics struct {
 	untimed, future prometheus.Gauge
 	stateBytes      prometheus.Gauge
 	watermark       prometheus.Gauge
-	lag             prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -55,9 +54,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		truncated:  prometheus.NewCounter(prometheus.CounterOpts{Name: "pigment_detect_alerts_truncated_total", Help: "Alerts cut to fit KAFKA_MAX_MESSAGE_BYTES (flagged truncated)."}),
 		stateBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_state_bytes", Help: "Size of the saved detector state."}),
 		watermark:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_watermark_timestamp_seconds", Help: "Event-time watermark: windows before it are decided."}),
-		lag:        prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_lag", Help: "Records of the events topic not yet processed."}),
 	}
-	reg.MustRegister(m.events, m.invalid, m.alerts, m.truncated, m.late, m.untimed, m.future, m.stateBytes, m.watermark, m.lag)
+	reg.MustRegister(m.events, m.invalid, m.alerts, m.truncated, m.late, m.untimed, m.future, m.stateBytes, m.watermark)
 	return m
 }
 
@@ -96,9 +94,20 @@ func (a *app) runDetect(ctx context.Context) error {
 	defer pub.Close()
 
 	reg := obs.NewRegistry()
+	prog := newProgress(a.cfg.Topic)
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "pigment_detect_lag",
+		Help: "Records of the events topic not yet processed, when scraped (NaN: end offsets never read)."}, prog.lag))
 	var role atomic.Value
 	role.Store("starting")
-	srv, err := obs.Listen(a.cfg.MetricsAddr, reg, func() (bool, any) { return true, map[string]any{"role": role.Load()} })
+	srv, err := obs.Listen(a.cfg.MetricsAddr, reg, func() (bool, any) {
+		r := role.Load()
+		if r != "leader" {
+			return true, map[string]any{"role": r} // standing by is healthy
+		}
+		ok, d := prog.check(a.cfg.StuckAfter)
+		d["role"] = r
+		return ok, d
+	})
 	if err != nil {
 		return err
 	}
@@ -111,7 +120,7 @@ func (a *app) runDetect(ctx context.Context) error {
 		}
 	}()
 
-	d := &detector{cfg: a.cfg, log: a.log, rules: rules, brokers: brokers, dialer: dialer, transport: tr, store: detectstore.New(pool), pub: pub, m: newMetrics(reg)}
+	d := &detector{cfg: a.cfg, log: a.log, rules: rules, brokers: brokers, dialer: dialer, transport: tr, store: detectstore.New(pool), pub: pub, m: newMetrics(reg), prog: prog}
 	err = checkpoint.New(pool).RunAsLeader(ctx, "detect:"+a.cfg.Name, a.cfg.StandbyPoll, a.log,
 		func(r string) { role.Store(r) }, func(ctx context.Context) error {
 			for {

@@ -27,10 +27,13 @@ type Config struct {
 	Name            string        `env:"DETECT_NAME, default=detect"`
 	SaveEvery       time.Duration `env:"DETECT_SAVE_INTERVAL, default=1s"`
 	StandbyPoll     time.Duration `env:"DETECT_STANDBY_POLL, default=1s"`
-	DatabaseURL     string        `env:"DATABASE_URL, default=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"`
-	MetricsAddr     string        `env:"METRICS_ADDR, default=:9103"`
-	LogLevel        string        `env:"LOG_LEVEL, default=info"`
-	LogFormat       string        `env:"LOG_FORMAT, default=json"`
+	// StuckAfter is how long the leader may go without progress, records
+	// waiting, before /healthz answers 503.
+	StuckAfter  time.Duration `env:"DETECT_STUCK_AFTER, default=2m"`
+	DatabaseURL string        `env:"DATABASE_URL, default=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"`
+	MetricsAddr string        `env:"METRICS_ADDR, default=:9103"`
+	LogLevel    string        `env:"LOG_LEVEL, default=info"`
+	LogFormat   string        `env:"LOG_FORMAT, default=json"`
 }
 
 func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
@@ -50,6 +53,7 @@ func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
 	check(c.MaxMessageBytes < 16<<10, "KAFKA_MAX_MESSAGE_BYTES must be at least 16384")
 	check(c.SaveEvery <= 0, "DETECT_SAVE_INTERVAL must be positive")
 	check(c.StandbyPoll <= 0, "DETECT_STANDBY_POLL must be positive")
+	check(c.StuckAfter <= c.SaveEvery, "DETECT_STUCK_AFTER must be longer than DETECT_SAVE_INTERVAL")
 	if err := c.Kafka.Validate(); err != nil {
 		errs = append(errs, err)
 	}

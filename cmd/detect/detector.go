@@ -40,12 +40,12 @@ type detector struct {
 	store     *detectstore.Store
 	pub       *publish.Publisher
 	m         *metrics
+	prog      *progress // for /healthz and pigment_detect_lag
 }
 
-// fetched is one record and its partition's lag after it.
+// fetched is one record read.
 type fetched struct {
 	msg kafka.Message
-	lag int64
 }
 
 // run is one leadership term.
@@ -71,9 +71,10 @@ func (d *detector) run(ctx context.Context) error {
 	if snap.Complete == nil {
 		snap.Complete = map[int]time.Time{}
 	}
-	s := &session{d: d, eng: eng, offsets: snap.Offsets, complete: snap.Complete, newest: snap.Newest, lags: map[int]int64{},
+	s := &session{d: d, eng: eng, offsets: snap.Offsets, complete: snap.Complete, newest: snap.Newest,
 		parts: parts, admin: &kafka.Client{Addr: kafka.TCP(d.brokers...), Timeout: 10 * time.Second,
 			Transport: d.transport}}
+	d.prog.term(s.admin, parts, snap.Offsets)
 	tick := time.NewTicker(d.cfg.SaveEvery)
 	defer tick.Stop()
 	for {
@@ -167,7 +168,7 @@ func (d *detector) read(ctx context.Context, p kafka.Partition, offsets map[int]
 			return
 		}
 		select {
-		case out <- fetched{msg: m, lag: r.Lag()}:
+		case out <- fetched{msg: m}:
 		case <-ctx.Done():
 			return
 		}
@@ -296,7 +297,6 @@ type session struct {
 	d        *detector
 	eng      *detect.Engine
 	offsets  map[int]int64
-	lags     map[int]int64
 	newest   time.Time         // newest event time processed
 	complete map[int]time.Time // per partition, the newest completeBefore header read there
 	parts    []kafka.Partition
@@ -311,7 +311,7 @@ func (s *session) handle(f fetched) {
 	m := f.msg
 	s.dirty = true
 	s.offsets[m.Partition] = m.Offset + 1
-	s.lags[m.Partition] = f.lag
+	s.d.prog.processed(m.Partition, m.Offset+1)
 	ev, err := transform.Parse(m.Value, transform.KindEvent)
 	if err != nil {
 		s.d.m.invalid.Inc()
@@ -413,14 +413,6 @@ func (s *session) ends(ctx context.Context) map[int]int64 {
 	return ends
 }
 
-func (s *session) updateLag() {
-	var total int64
-	for _, l := range s.lags {
-		total += max(l, 0)
-	}
-	s.d.m.lag.Set(float64(total))
-}
-
 // save advances the watermark when caught up, then saves state, offsets and
 // the new alerts in one transaction, then produces the alerts.
 func (s *session) save(ctx context.Context) error {
@@ -428,7 +420,6 @@ func (s *session) save(ctx context.Context) error {
 		return nil
 	}
 	s.dirty = false
-	s.updateLag()
 	if ends := s.ends(ctx); ends != nil {
 		if wm := s.watermark(ends); !wm.IsZero() {
 			s.pending = append(s.pending, s.eng.Advance(wm)...)
@@ -458,6 +449,7 @@ func (s *session) save(ctx context.Context) error {
 	if err := s.d.store.Save(ctx, s.d.cfg.Name, snap, outbox); err != nil {
 		return err
 	}
+	s.d.prog.saved()
 	s.d.m.stateBytes.Set(float64(len(state)))
 	st := s.eng.Stats()
 	s.d.m.late.Set(float64(st.Late))
