@@ -203,38 +203,27 @@ func (d *detector) flushOutbox(ctx context.Context) error {
 	if err != nil || len(pending) == 0 {
 		return err
 	}
-	var group []kafka.Message
-	var ids []string
-	size := 0
-	write := func() error {
-		if len(group) == 0 {
-			return nil
+	msgs := make([]kafka.Message, len(pending))
+	for i, a := range pending {
+		var hdr struct{ Actor, Rule, Severity string }
+		_ = json.Unmarshal(a.Payload, &hdr)
+		if msgs[i], err = d.fitAlert(alertMessage(d.cfg.AlertsTopic, a.ID, hdr.Rule, hdr.Severity, hdr.Actor, a.Payload)); err != nil {
+			return err
 		}
-		if err := d.pub.Write(ctx, group); err != nil {
-			return fmt.Errorf("write %d alerts: %w", len(group), err)
+	}
+	for _, g := range groups(msgs, d.cfg.MaxMessageBytes) {
+		if err := d.pub.Write(ctx, g); err != nil {
+			return fmt.Errorf("write %d alerts: %w", len(g), err)
+		}
+		ids := make([]string, len(g))
+		for i, m := range g {
+			ids[i] = headerOf(m, "alertId")
 		}
 		if err := d.store.Sent(ctx, d.cfg.Name, ids); err != nil {
 			return err
 		}
-		group, ids, size = group[:0], ids[:0], 0
-		return nil
 	}
-	for _, a := range pending {
-		var hdr struct{ Actor, Rule, Severity string }
-		_ = json.Unmarshal(a.Payload, &hdr)
-		msg, err := d.fitAlert(alertMessage(d.cfg.AlertsTopic, a.ID, hdr.Rule, hdr.Severity, hdr.Actor, a.Payload))
-		if err != nil {
-			return err
-		}
-		n := publish.Size(msg)
-		if size+n > d.cfg.MaxMessageBytes {
-			if err := write(); err != nil {
-				return err
-			}
-		}
-		group, ids, size = append(group, msg), append(ids, a.ID), size+n
-	}
-	return write()
+	return nil
 }
 
 // maxAlertKey caps the key of an alert record that must be cut to fit (the
@@ -246,7 +235,7 @@ const maxAlertKey = 256
 // flagged "truncated":true, logged and counted.
 func (d *detector) fitAlert(msg kafka.Message) (kafka.Message, error) {
 	size := publish.Size(msg)
-	if size <= d.cfg.MaxMessageBytes {
+	if size <= d.cfg.MaxMessageBytes-recordReserve {
 		return msg, nil
 	}
 	var a detect.Alert
@@ -254,7 +243,7 @@ func (d *detector) fitAlert(msg kafka.Message) (kafka.Message, error) {
 		return msg, fmt.Errorf("alert %s: %d bytes over KAFKA_MAX_MESSAGE_BYTES, and not readable to cut: %w", headerOf(msg, "alertId"), size, err)
 	}
 	msg.Key = []byte(detect.CutKey(string(msg.Key), maxAlertKey))
-	value, _, err := a.MarshalFit(d.cfg.MaxMessageBytes - (publish.Size(msg) - len(msg.Value)))
+	value, _, err := a.MarshalFit(d.cfg.MaxMessageBytes - recordReserve - (publish.Size(msg) - len(msg.Value)))
 	if err != nil {
 		return msg, fmt.Errorf("cut alert to KAFKA_MAX_MESSAGE_BYTES: %w", err)
 	}
@@ -315,7 +304,7 @@ func (s *session) handle(f fetched) {
 	ev, err := transform.Parse(m.Value, transform.KindEvent)
 	if err != nil {
 		s.d.m.invalid.Inc()
-		s.dead = append(s.dead, deadLetter(s.d.cfg.DLQTopic, m, err))
+		s.dead = append(s.dead, deadLetter(s.d.cfg.DLQTopic, m, err, s.d.cfg.MaxMessageBytes))
 		return
 	}
 	s.d.m.events.Inc()
@@ -426,12 +415,12 @@ func (s *session) save(ctx context.Context) error {
 			s.d.m.watermark.Set(float64(wm.Unix()))
 		}
 	}
-	if len(s.dead) > 0 {
-		if err := s.d.pub.Write(ctx, s.dead); err != nil {
-			return fmt.Errorf("write %d dead letters: %w", len(s.dead), err)
+	for _, g := range groups(s.dead, s.d.cfg.MaxMessageBytes) {
+		if err := s.d.pub.Write(ctx, g); err != nil {
+			return fmt.Errorf("write %d dead letters: %w", len(g), err)
 		}
-		s.dead = nil
 	}
+	s.dead = nil
 	state, err := s.eng.MarshalState()
 	if err != nil {
 		return fmt.Errorf("marshal detector state: %w", err)
@@ -466,8 +455,11 @@ func (s *session) save(ctx context.Context) error {
 	return s.d.flushOutbox(ctx)
 }
 
-// deadLetter is the DLQ record of a record detect cannot read.
-func deadLetter(topic string, m kafka.Message, cause error) kafka.Message {
+// deadLetter is the DLQ record of a record detect cannot read. One that
+// would not fit maxBytes keeps the beginning of its value, flagged
+// dlq.truncated with dlq.originalSize: refused whole by the brokers, it
+// would stop detect at every save.
+func deadLetter(topic string, m kafka.Message, cause error, maxBytes int) kafka.Message {
 	h := append([]kafka.Header(nil), m.Headers...)
 	h = append(h,
 		kafka.Header{Key: publish.HeaderDLQReason, Value: []byte("invalid record: " + cause.Error())},
@@ -476,5 +468,37 @@ func deadLetter(topic string, m kafka.Message, cause error) kafka.Message {
 		kafka.Header{Key: "dlq.source.partition", Value: []byte(strconv.Itoa(m.Partition))},
 		kafka.Header{Key: "dlq.source.offset", Value: []byte(strconv.FormatInt(m.Offset, 10))},
 	)
-	return kafka.Message{Topic: topic, Key: m.Key, Value: m.Value, Headers: h}
+	out := kafka.Message{Topic: topic, Key: m.Key, Value: m.Value, Headers: h}
+	if publish.Size(out) > maxBytes-recordReserve {
+		out.Headers = append(out.Headers,
+			kafka.Header{Key: publish.HeaderDLQTruncated, Value: []byte("true")},
+			kafka.Header{Key: publish.HeaderDLQSize, Value: []byte(strconv.Itoa(len(m.Value)))})
+		over := publish.Size(out) - (maxBytes - recordReserve)
+		out.Value = m.Value[:max(len(m.Value)-over, 0)]
+	}
+	return out
+}
+
+// recordReserve is kept free below KAFKA_MAX_MESSAGE_BYTES when detect cuts
+// a record to fit: publish.Size estimates, and compression may add bytes.
+const recordReserve = 512
+
+// groups splits msgs, in order, into groups whose sizes add up to at most
+// maxBytes (a record alone over it makes a group of its own), so that no
+// produce request is refused for its size.
+func groups(msgs []kafka.Message, maxBytes int) [][]kafka.Message {
+	var out [][]kafka.Message
+	start, size := 0, 0
+	for i, m := range msgs {
+		n := publish.Size(m)
+		if i > start && size+n > maxBytes {
+			out = append(out, msgs[start:i])
+			start, size = i, 0
+		}
+		size += n
+	}
+	if start < len(msgs) {
+		out = append(out, msgs[start:])
+	}
+	return out
 }

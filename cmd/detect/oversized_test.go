@@ -34,7 +34,8 @@ func randomText(t *testing.T, n int) string {
 // email and description), and eleven deletions whose event IDs are 1.8 KB
 // each (the evidence list). Every alert is delivered, within the limit,
 // flagged "truncated":true, with its id, rule, count and the evidence it
-// kept in order; detect keeps running.
+// kept in order; detect keeps running. A record that is not an event, as
+// large as the broker takes, reaches the dead-letter topic cut to fit.
 func TestOversizedAlertsAreCutAndDelivered(t *testing.T) {
 	t.Parallel()
 	const maxBytes = 20000
@@ -60,6 +61,10 @@ func TestOversizedAlertsAreCutAndDelivered(t *testing.T) {
 		deletionIDs = append(deletionIDs, id)
 		msgs = append(msgs, event(id, "BlockDeleted", "member-deleter", "deleter@example.com", 1+i))
 	}
+	// A record that is not an event, as large as the broker takes: its
+	// dead letter (the same bytes and more headers) would not fit whole.
+	notEvent := kafka.Message{Key: []byte("junk"), Value: []byte("not json " + randomText(t, maxBytes-160))}
+	msgs = append(msgs, notEvent)
 	w := &kafka.Writer{Addr: kafka.TCP(brokers), Topic: topic, Balancer: &kafka.Hash{}, BatchSize: 1,
 		RequiredAcks: kafka.RequireAll, AllowAutoTopicCreation: true}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -96,6 +101,17 @@ func TestOversizedAlertsAreCutAndDelivered(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	p.Stop()
+	var dead []kafka.Message
+	if !waitFor(10*time.Second, func() bool { dead = testkit.ReadAll(t, brokers, topic+"-dlq"); return len(dead) > 0 }) {
+		t.Errorf("no dead letter for the %d-byte record that is not an event", len(notEvent.Value))
+	}
+	for _, m := range dead {
+		if n := len(m.Key) + len(m.Value); n > maxBytes || testkit.Header(m, "dlq.truncated") != "true" ||
+			!strings.HasPrefix(string(notEvent.Value), string(m.Value)) || testkit.Header(m, "dlq.originalSize") != fmt.Sprint(len(notEvent.Value)) {
+			t.Errorf("dead letter: %d bytes, dlq.truncated %q, dlq.originalSize %q: want it cut from the record's start to fit %d, flagged, with the original size",
+				n, testkit.Header(m, "dlq.truncated"), testkit.Header(m, "dlq.originalSize"), maxBytes)
+		}
+	}
 	cut := 0
 	for _, m := range got {
 		rule := testkit.Header(m, "rule")
