@@ -41,7 +41,8 @@ func TestOversizedAlertsAreCutAndDelivered(t *testing.T) {
 	const maxBytes = 20000
 	_, brokers := testkit.MustKafka(t, kfake.BrokerConfigs(map[string]string{"message.max.bytes": fmt.Sprint(maxBytes)}))
 	topic, alerts := testkit.Name("events"), testkit.Name("alerts")
-	at := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	// Ten minutes into the last hour: the eleven deletions share one 1h window.
+	at := time.Now().UTC().Truncate(time.Hour).Add(-50 * time.Minute)
 	event := func(id, typ, actor, email string, i int) kafka.Message {
 		v, err := json.Marshal(map[string]any{"eventId": id, "eventType": typ,
 			"eventTimestamp":     at.Add(time.Duration(i) * time.Second).Format(time.RFC3339),
