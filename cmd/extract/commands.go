@@ -13,6 +13,7 @@ import (
 	"github.com/pigment-siem/pipeline/internal/budget"
 	"github.com/pigment-siem/pipeline/internal/extractor"
 	"github.com/pigment-siem/pipeline/internal/obs"
+	"github.com/pigment-siem/pipeline/internal/pgdsn"
 )
 
 const (
@@ -70,6 +71,9 @@ func (a *app) extraction(ctx context.Context, xc extractor.Config, class budget.
 			}
 			ok, d := xc.Metrics.Health.Check(unhealthyPolls * a.cfg.PollInterval)
 			d["role"], d["checkpoint"] = r, xc.Checkpoint
+			if e, ok := d["last_error"].(string); ok { // errors are scrubbed where returned; once more here
+				d["last_error"] = pgdsn.Scrub(errors.New(e), a.cfg.DatabaseURL).Error()
+			}
 			return ok, d
 		})
 		if err != nil {
