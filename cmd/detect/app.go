@@ -14,6 +14,7 @@ import (
 	"github.com/pigment-siem/pipeline/internal/checkpoint"
 	"github.com/pigment-siem/pipeline/internal/detectstore"
 	"github.com/pigment-siem/pipeline/internal/obs"
+	"github.com/pigment-siem/pipeline/internal/pgdsn"
 	"github.com/pigment-siem/pipeline/internal/publish"
 	"github.com/pigment-siem/pipeline/migrations"
 )
@@ -24,7 +25,7 @@ type app struct {
 }
 
 func newApp(cfg *Config, logOut io.Writer) (*app, error) {
-	log, err := obs.NewLogger(logOut, cfg.LogLevel, cfg.LogFormat)
+	log, err := obs.NewLogger(pgdsn.Writer(logOut, cfg.DatabaseURL), cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
@@ -36,9 +37,10 @@ type metrics struct {
 	events, invalid prometheus.Counter
 	alerts          *prometheus.CounterVec
 	late            prometheus.Gauge
+	truncated       prometheus.Counter
+	untimed, future prometheus.Gauge
 	stateBytes      prometheus.Gauge
 	watermark       prometheus.Gauge
-	lag             prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -47,11 +49,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		invalid:    prometheus.NewCounter(prometheus.CounterOpts{Name: "pigment_detect_invalid_total", Help: "Records that are not events, sent to the dead-letter topic."}),
 		alerts:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pigment_detect_alerts_total", Help: "Alerts written, by rule and severity."}, []string{"rule", "severity"}),
 		late:       prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_late_events", Help: "Events that arrived after their window was decided (since start)."}),
+		untimed:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_untimed_events", Help: "Events without a usable time (none, or before 1700 or from 2200 on), in no window (since the state began)."}),
+		future:     prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_future_events", Help: "Events dated more than maxFuture after their record's completeBefore, in no window (since the state began)."}),
+		truncated:  prometheus.NewCounter(prometheus.CounterOpts{Name: "pigment_detect_alerts_truncated_total", Help: "Alerts cut to fit KAFKA_MAX_MESSAGE_BYTES (flagged truncated)."}),
 		stateBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_state_bytes", Help: "Size of the saved detector state."}),
 		watermark:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_watermark_timestamp_seconds", Help: "Event-time watermark: windows before it are decided."}),
-		lag:        prometheus.NewGauge(prometheus.GaugeOpts{Name: "pigment_detect_lag", Help: "Records of the events topic not yet processed."}),
 	}
-	reg.MustRegister(m.events, m.invalid, m.alerts, m.late, m.stateBytes, m.watermark, m.lag)
+	reg.MustRegister(m.events, m.invalid, m.alerts, m.truncated, m.late, m.untimed, m.future, m.stateBytes, m.watermark)
 	return m
 }
 
@@ -63,11 +67,11 @@ func (a *app) runDetect(ctx context.Context) error {
 		return err
 	}
 	if err := migrations.Apply(ctx, a.cfg.DatabaseURL); err != nil {
-		return fmt.Errorf("migrate database: %w", err)
+		return fmt.Errorf("migrate database at %s: %w", pgdsn.Redact(a.cfg.DatabaseURL), pgdsn.Scrub(err, a.cfg.DatabaseURL))
 	}
 	pool, err := pgxpool.New(ctx, a.cfg.DatabaseURL)
 	if err != nil {
-		return fmt.Errorf("connect to database: %w", err)
+		return fmt.Errorf("connect to database at %s: %w", pgdsn.Redact(a.cfg.DatabaseURL), pgdsn.Scrub(err, a.cfg.DatabaseURL))
 	}
 	defer pool.Close()
 	brokers := a.cfg.Kafka.Addrs()
@@ -82,16 +86,27 @@ func (a *app) runDetect(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pub, err := publish.New(publish.Config{Brokers: brokers, Transport: tr, Compression: "lz4", Logger: a.log})
+	pub, err := publish.New(publish.Config{Brokers: brokers, Transport: tr, Compression: "lz4", MaxMessageBytes: a.cfg.MaxMessageBytes, Logger: a.log})
 	if err != nil {
 		return err
 	}
 	defer pub.Close()
 
 	reg := obs.NewRegistry()
+	prog := newProgress(a.cfg.Topic)
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "pigment_detect_lag",
+		Help: "Records of the events topic not yet processed, when scraped (NaN: end offsets never read)."}, prog.lag))
 	var role atomic.Value
 	role.Store("starting")
-	srv, err := obs.Listen(a.cfg.MetricsAddr, reg, func() (bool, any) { return true, map[string]any{"role": role.Load()} })
+	srv, err := obs.Listen(a.cfg.MetricsAddr, reg, func() (bool, any) {
+		r := role.Load()
+		if r != "leader" {
+			return true, map[string]any{"role": r} // standing by is healthy
+		}
+		ok, d := prog.check(a.cfg.StuckAfter)
+		d["role"] = r
+		return ok, d
+	})
 	if err != nil {
 		return err
 	}
@@ -104,7 +119,7 @@ func (a *app) runDetect(ctx context.Context) error {
 		}
 	}()
 
-	d := &detector{cfg: a.cfg, log: a.log, rules: rules, brokers: brokers, dialer: dialer, transport: tr, store: detectstore.New(pool), pub: pub, m: newMetrics(reg)}
+	d := &detector{cfg: a.cfg, log: a.log, rules: rules, brokers: brokers, dialer: dialer, transport: tr, store: detectstore.New(pool), pub: pub, m: newMetrics(reg), prog: prog}
 	err = checkpoint.New(pool).RunAsLeader(ctx, "detect:"+a.cfg.Name, a.cfg.StandbyPoll, a.log,
 		func(r string) { role.Store(r) }, func(ctx context.Context) error {
 			for {

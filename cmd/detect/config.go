@@ -18,13 +18,18 @@ import (
 // Config is every environment variable detect reads (README, "detect").
 type Config struct {
 	Kafka       envcfg.Kafka
-	Topic       string        `env:"KAFKA_TOPIC, default=pigment.audit.events"`
-	AlertsTopic string        `env:"KAFKA_ALERTS_TOPIC, default=pigment.audit.alerts"`
-	DLQTopic    string        `env:"KAFKA_DLQ_TOPIC, default=pigment.audit.dlq"`
-	RulesFile   string        `env:"DETECT_RULES_FILE"`
-	Name        string        `env:"DETECT_NAME, default=detect"`
-	SaveEvery   time.Duration `env:"DETECT_SAVE_INTERVAL, default=1s"`
-	StandbyPoll time.Duration `env:"DETECT_STANDBY_POLL, default=1s"`
+	Topic       string `env:"KAFKA_TOPIC, default=pigment.audit.events"`
+	AlertsTopic string `env:"KAFKA_ALERTS_TOPIC, default=pigment.audit.alerts"`
+	DLQTopic    string `env:"KAFKA_DLQ_TOPIC, default=pigment.audit.dlq"`
+	// MaxMessageBytes is the brokers' record limit: larger alerts are cut.
+	MaxMessageBytes int           `env:"KAFKA_MAX_MESSAGE_BYTES, default=1000000"`
+	RulesFile       string        `env:"DETECT_RULES_FILE"`
+	Name            string        `env:"DETECT_NAME, default=detect"`
+	SaveEvery       time.Duration `env:"DETECT_SAVE_INTERVAL, default=1s"`
+	StandbyPoll     time.Duration `env:"DETECT_STANDBY_POLL, default=1s"`
+	// StuckAfter is how long the leader may go without progress, records
+	// waiting, before /healthz answers 503.
+	StuckAfter  time.Duration `env:"DETECT_STUCK_AFTER, default=2m"`
 	DatabaseURL string        `env:"DATABASE_URL, default=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"`
 	MetricsAddr string        `env:"METRICS_ADDR, default=:9103"`
 	LogLevel    string        `env:"LOG_LEVEL, default=info"`
@@ -45,8 +50,10 @@ func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
 	check(c.Topic == "" || c.AlertsTopic == "" || c.Topic == c.AlertsTopic, "KAFKA_TOPIC and KAFKA_ALERTS_TOPIC must be set and differ")
 	check(c.DLQTopic == "" || c.DLQTopic == c.Topic, "KAFKA_DLQ_TOPIC must be set and differ from KAFKA_TOPIC")
 	check(c.Name == "", "DETECT_NAME must not be empty")
+	check(c.MaxMessageBytes < 16<<10, "KAFKA_MAX_MESSAGE_BYTES must be at least 16384")
 	check(c.SaveEvery <= 0, "DETECT_SAVE_INTERVAL must be positive")
 	check(c.StandbyPoll <= 0, "DETECT_STANDBY_POLL must be positive")
+	check(c.StuckAfter <= c.SaveEvery, "DETECT_STUCK_AFTER must be longer than DETECT_SAVE_INTERVAL")
 	if err := c.Kafka.Validate(); err != nil {
 		errs = append(errs, err)
 	}

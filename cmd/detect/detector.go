@@ -40,12 +40,12 @@ type detector struct {
 	store     *detectstore.Store
 	pub       *publish.Publisher
 	m         *metrics
+	prog      *progress // for /healthz and pigment_detect_lag
 }
 
-// fetched is one record and its partition's lag after it.
+// fetched is one record read.
 type fetched struct {
 	msg kafka.Message
-	lag int64
 }
 
 // run is one leadership term.
@@ -71,9 +71,10 @@ func (d *detector) run(ctx context.Context) error {
 	if snap.Complete == nil {
 		snap.Complete = map[int]time.Time{}
 	}
-	s := &session{d: d, eng: eng, offsets: snap.Offsets, complete: snap.Complete, newest: snap.Newest, lags: map[int]int64{},
+	s := &session{d: d, eng: eng, offsets: snap.Offsets, complete: snap.Complete, newest: snap.Newest,
 		parts: parts, admin: &kafka.Client{Addr: kafka.TCP(d.brokers...), Timeout: 10 * time.Second,
 			Transport: d.transport}}
+	d.prog.term(s.admin, parts, snap.Offsets)
 	tick := time.NewTicker(d.cfg.SaveEvery)
 	defer tick.Stop()
 	for {
@@ -167,7 +168,7 @@ func (d *detector) read(ctx context.Context, p kafka.Partition, offsets map[int]
 			return
 		}
 		select {
-		case out <- fetched{msg: m, lag: r.Lag()}:
+		case out <- fetched{msg: m}:
 		case <-ctx.Done():
 			return
 		}
@@ -192,24 +193,75 @@ func (s *session) repartitioned(ctx context.Context) bool {
 	return len(meta.Topics[0].Partitions) > len(s.parts)
 }
 
-// flushOutbox produces the alerts decided but not yet acknowledged.
+// flushOutbox produces the alerts decided but not yet acknowledged. An
+// alert whose record would exceed KAFKA_MAX_MESSAGE_BYTES is cut to fit
+// (fitAlert), and the records are written in groups under that size, so
+// that no produce request is refused for its size: a refused one would be
+// refused again on every retry, and detect would restart in a loop.
 func (d *detector) flushOutbox(ctx context.Context) error {
 	pending, err := d.store.Pending(ctx, d.cfg.Name)
 	if err != nil || len(pending) == 0 {
 		return err
 	}
 	msgs := make([]kafka.Message, len(pending))
-	ids := make([]string, len(pending))
 	for i, a := range pending {
 		var hdr struct{ Actor, Rule, Severity string }
 		_ = json.Unmarshal(a.Payload, &hdr)
-		msgs[i] = alertMessage(d.cfg.AlertsTopic, a.ID, hdr.Rule, hdr.Severity, hdr.Actor, a.Payload)
-		ids[i] = a.ID
+		if msgs[i], err = d.fitAlert(alertMessage(d.cfg.AlertsTopic, a.ID, hdr.Rule, hdr.Severity, hdr.Actor, a.Payload)); err != nil {
+			return err
+		}
 	}
-	if err := d.pub.Write(ctx, msgs); err != nil {
-		return fmt.Errorf("write %d alerts: %w", len(msgs), err)
+	for _, g := range groups(msgs, d.cfg.MaxMessageBytes) {
+		if err := d.pub.Write(ctx, g); err != nil {
+			return fmt.Errorf("write %d alerts: %w", len(g), err)
+		}
+		ids := make([]string, len(g))
+		for i, m := range g {
+			ids[i] = headerOf(m, "alertId")
+		}
+		if err := d.store.Sent(ctx, d.cfg.Name, ids); err != nil {
+			return err
+		}
 	}
-	return d.store.Sent(ctx, d.cfg.Name, ids)
+	return nil
+}
+
+// maxAlertKey caps the key of an alert record that must be cut to fit (the
+// actor): enough to keep a real member id whole.
+const maxAlertKey = 256
+
+// fitAlert returns msg, cut to KAFKA_MAX_MESSAGE_BYTES when it is larger:
+// the key to maxAlertKey bytes and the alert by detect.Alert.MarshalFit,
+// flagged "truncated":true, logged and counted.
+func (d *detector) fitAlert(msg kafka.Message) (kafka.Message, error) {
+	size := publish.Size(msg)
+	if size <= d.cfg.MaxMessageBytes-recordReserve {
+		return msg, nil
+	}
+	var a detect.Alert
+	if err := json.Unmarshal(msg.Value, &a); err != nil {
+		return msg, fmt.Errorf("alert %s: %d bytes over KAFKA_MAX_MESSAGE_BYTES, and not readable to cut: %w", headerOf(msg, "alertId"), size, err)
+	}
+	msg.Key = []byte(detect.CutKey(string(msg.Key), maxAlertKey))
+	value, _, err := a.MarshalFit(d.cfg.MaxMessageBytes - recordReserve - (publish.Size(msg) - len(msg.Value)))
+	if err != nil {
+		return msg, fmt.Errorf("cut alert to KAFKA_MAX_MESSAGE_BYTES: %w", err)
+	}
+	msg.Value = value
+	d.m.truncated.Inc()
+	d.log.Warn().Str("alert", a.ID).Str("rule", a.Rule).Int("bytes", size).Int("max_bytes", d.cfg.MaxMessageBytes).
+		Msg("alert larger than KAFKA_MAX_MESSAGE_BYTES: cut to fit and flagged truncated")
+	return msg, nil
+}
+
+// testHeader returns the value of header key of m ("" when absent).
+func headerOf(m kafka.Message, key string) string {
+	for _, h := range m.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
 }
 
 // alertMessage is the record of one alert on the alerts topic (README,
@@ -234,7 +286,6 @@ type session struct {
 	d        *detector
 	eng      *detect.Engine
 	offsets  map[int]int64
-	lags     map[int]int64
 	newest   time.Time         // newest event time processed
 	complete map[int]time.Time // per partition, the newest completeBefore header read there
 	parts    []kafka.Partition
@@ -249,21 +300,38 @@ func (s *session) handle(f fetched) {
 	m := f.msg
 	s.dirty = true
 	s.offsets[m.Partition] = m.Offset + 1
-	s.lags[m.Partition] = f.lag
+	s.d.prog.processed(m.Partition, m.Offset+1)
 	ev, err := transform.Parse(m.Value, transform.KindEvent)
 	if err != nil {
 		s.d.m.invalid.Inc()
-		s.dead = append(s.dead, deadLetter(s.d.cfg.DLQTopic, m, err))
+		s.dead = append(s.dead, deadLetter(s.d.cfg.DLQTopic, m, err, s.d.cfg.MaxMessageBytes))
 		return
 	}
 	s.d.m.events.Inc()
 	for _, h := range m.Headers {
 		if h.Key == publish.HeaderCompleteBefore {
-			if c, err := time.Parse(time.RFC3339Nano, string(h.Value)); err == nil && c.After(s.complete[m.Partition]) {
+			c, err := time.Parse(time.RFC3339Nano, string(h.Value))
+			// A completeBefore past the local clock plus maxFuture is a
+			// clock running ahead: believed, it would close every window.
+			if err == nil && c.After(time.Now().Add(s.eng.MaxFuture())) {
+				s.d.log.Warn().Str("completeBefore", string(h.Value)).Int("partition", m.Partition).Int64("offset", m.Offset).
+					Msg("completeBefore header later than this clock plus maxFuture; ignored")
+				continue
+			}
+			if err == nil && c.After(s.complete[m.Partition]) {
 				s.complete[m.Partition] = c
 			}
 		}
 	}
+	// A genuine event happened before extract produced its record: events
+	// dated more than maxFuture after the record's Kafka timestamp are
+	// counted as future and enter no window. A record without a timestamp,
+	// or one past this clock, is bounded by this clock.
+	bound, now := m.Time, time.Now()
+	if bound.IsZero() || bound.After(now) {
+		bound = now
+	}
+	s.eng.SetBound(bound)
 	t := ev.Time
 	if t.IsZero() {
 		t = ev.Ingested
@@ -334,14 +402,6 @@ func (s *session) ends(ctx context.Context) map[int]int64 {
 	return ends
 }
 
-func (s *session) updateLag() {
-	var total int64
-	for _, l := range s.lags {
-		total += max(l, 0)
-	}
-	s.d.m.lag.Set(float64(total))
-}
-
 // save advances the watermark when caught up, then saves state, offsets and
 // the new alerts in one transaction, then produces the alerts.
 func (s *session) save(ctx context.Context) error {
@@ -349,19 +409,18 @@ func (s *session) save(ctx context.Context) error {
 		return nil
 	}
 	s.dirty = false
-	s.updateLag()
 	if ends := s.ends(ctx); ends != nil {
 		if wm := s.watermark(ends); !wm.IsZero() {
 			s.pending = append(s.pending, s.eng.Advance(wm)...)
 			s.d.m.watermark.Set(float64(wm.Unix()))
 		}
 	}
-	if len(s.dead) > 0 {
-		if err := s.d.pub.Write(ctx, s.dead); err != nil {
-			return fmt.Errorf("write %d dead letters: %w", len(s.dead), err)
+	for _, g := range groups(s.dead, s.d.cfg.MaxMessageBytes) {
+		if err := s.d.pub.Write(ctx, g); err != nil {
+			return fmt.Errorf("write %d dead letters: %w", len(g), err)
 		}
-		s.dead = nil
 	}
+	s.dead = nil
 	state, err := s.eng.MarshalState()
 	if err != nil {
 		return fmt.Errorf("marshal detector state: %w", err)
@@ -379,8 +438,12 @@ func (s *session) save(ctx context.Context) error {
 	if err := s.d.store.Save(ctx, s.d.cfg.Name, snap, outbox); err != nil {
 		return err
 	}
+	s.d.prog.saved()
 	s.d.m.stateBytes.Set(float64(len(state)))
-	s.d.m.late.Set(float64(s.eng.Stats().Late))
+	st := s.eng.Stats()
+	s.d.m.late.Set(float64(st.Late))
+	s.d.m.untimed.Set(float64(st.Untimed))
+	s.d.m.future.Set(float64(st.Future))
 	for _, a := range s.pending {
 		s.d.log.Info().Str("alert", a.ID).Str("rule", a.Rule).Str("severity", a.Severity).
 			Str("actor", a.ActorEmail).Int("count", a.Count).Msg(a.Title)
@@ -392,8 +455,11 @@ func (s *session) save(ctx context.Context) error {
 	return s.d.flushOutbox(ctx)
 }
 
-// deadLetter is the DLQ record of a record detect cannot read.
-func deadLetter(topic string, m kafka.Message, cause error) kafka.Message {
+// deadLetter is the DLQ record of a record detect cannot read. One that
+// would not fit maxBytes keeps the beginning of its value, flagged
+// dlq.truncated with dlq.originalSize: refused whole by the brokers, it
+// would stop detect at every save.
+func deadLetter(topic string, m kafka.Message, cause error, maxBytes int) kafka.Message {
 	h := append([]kafka.Header(nil), m.Headers...)
 	h = append(h,
 		kafka.Header{Key: publish.HeaderDLQReason, Value: []byte("invalid record: " + cause.Error())},
@@ -402,5 +468,37 @@ func deadLetter(topic string, m kafka.Message, cause error) kafka.Message {
 		kafka.Header{Key: "dlq.source.partition", Value: []byte(strconv.Itoa(m.Partition))},
 		kafka.Header{Key: "dlq.source.offset", Value: []byte(strconv.FormatInt(m.Offset, 10))},
 	)
-	return kafka.Message{Topic: topic, Key: m.Key, Value: m.Value, Headers: h}
+	out := kafka.Message{Topic: topic, Key: m.Key, Value: m.Value, Headers: h}
+	if publish.Size(out) > maxBytes-recordReserve {
+		out.Headers = append(out.Headers,
+			kafka.Header{Key: publish.HeaderDLQTruncated, Value: []byte("true")},
+			kafka.Header{Key: publish.HeaderDLQSize, Value: []byte(strconv.Itoa(len(m.Value)))})
+		over := publish.Size(out) - (maxBytes - recordReserve)
+		out.Value = m.Value[:max(len(m.Value)-over, 0)]
+	}
+	return out
+}
+
+// recordReserve is kept free below KAFKA_MAX_MESSAGE_BYTES when detect cuts
+// a record to fit: publish.Size estimates, and compression may add bytes.
+const recordReserve = 512
+
+// groups splits msgs, in order, into groups whose sizes add up to at most
+// maxBytes (a record alone over it makes a group of its own), so that no
+// produce request is refused for its size.
+func groups(msgs []kafka.Message, maxBytes int) [][]kafka.Message {
+	var out [][]kafka.Message
+	start, size := 0, 0
+	for i, m := range msgs {
+		n := publish.Size(m)
+		if i > start && size+n > maxBytes {
+			out = append(out, msgs[start:i])
+			start, size = i, 0
+		}
+		size += n
+	}
+	if start < len(msgs) {
+		out = append(out, msgs[start:])
+	}
+	return out
 }

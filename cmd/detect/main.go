@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/sethvargo/go-envconfig"
+
+	"github.com/pigment-siem/pipeline/internal/pgdsn"
 )
 
 const usage = `usage: detect COMMAND
@@ -59,7 +61,8 @@ func run(ctx context.Context, args []string, env envconfig.Lookuper, stdout, std
 		if err != nil {
 			return err
 		}
-		return a.runDetect(ctx)
+		// Whatever fails, the database password never reaches the message.
+		return pgdsn.Scrub(a.runDetect(ctx), cfg.DatabaseURL)
 	case "test":
 		return testRules(cfg, args[1:], stdout)
 	case "rules":

@@ -19,6 +19,7 @@ import (
 	"github.com/pigment-siem/pipeline/internal/checkpoint"
 	"github.com/pigment-siem/pipeline/internal/devkafka"
 	"github.com/pigment-siem/pipeline/internal/obs"
+	"github.com/pigment-siem/pipeline/internal/pgdsn"
 	"github.com/pigment-siem/pipeline/internal/pigment"
 	"github.com/pigment-siem/pipeline/internal/publish"
 	"github.com/pigment-siem/pipeline/migrations"
@@ -31,7 +32,7 @@ type app struct {
 }
 
 func newApp(cfg *Config, logOut io.Writer) (*app, error) {
-	log, err := obs.NewLogger(logOut, cfg.LogLevel, cfg.LogFormat)
+	log, err := obs.NewLogger(pgdsn.Writer(logOut, cfg.DatabaseURL), cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
@@ -41,11 +42,11 @@ func newApp(cfg *Config, logOut io.Writer) (*app, error) {
 // openStore applies migrations and opens the connection pool.
 func (a *app) openStore(ctx context.Context) (*checkpoint.Store, *pgxpool.Pool, error) {
 	if err := migrations.Apply(ctx, a.cfg.DatabaseURL); err != nil {
-		return nil, nil, fmt.Errorf("migrate database at %s: %w", redactURL(a.cfg.DatabaseURL), err)
+		return nil, nil, fmt.Errorf("migrate database at %s: %w", pgdsn.Redact(a.cfg.DatabaseURL), pgdsn.Scrub(err, a.cfg.DatabaseURL))
 	}
 	pool, err := pgxpool.New(ctx, a.cfg.DatabaseURL)
 	if err != nil {
-		return nil, nil, fmt.Errorf("connect to database at %s: %w", redactURL(a.cfg.DatabaseURL), err)
+		return nil, nil, fmt.Errorf("connect to database at %s: %w", pgdsn.Redact(a.cfg.DatabaseURL), pgdsn.Scrub(err, a.cfg.DatabaseURL))
 	}
 	return checkpoint.New(pool), pool, nil
 }
@@ -53,9 +54,9 @@ func (a *app) openStore(ctx context.Context) (*checkpoint.Store, *pgxpool.Pool, 
 // migrate is the explicit form of what every command does at start.
 func (a *app) migrate(ctx context.Context) error {
 	if err := migrations.Apply(ctx, a.cfg.DatabaseURL); err != nil {
-		return fmt.Errorf("migrate database at %s: %w", redactURL(a.cfg.DatabaseURL), err)
+		return fmt.Errorf("migrate database at %s: %w", pgdsn.Redact(a.cfg.DatabaseURL), pgdsn.Scrub(err, a.cfg.DatabaseURL))
 	}
-	a.log.Info().Str("database", redactURL(a.cfg.DatabaseURL)).Msg("migrations applied")
+	a.log.Info().Str("database", pgdsn.Redact(a.cfg.DatabaseURL)).Msg("migrations applied")
 	return nil
 }
 
@@ -160,13 +161,4 @@ func budgetKey(apiKey, apiURL string) string {
 	}
 	sum := sha256.Sum256([]byte(host + "\x00" + apiKey))
 	return hex.EncodeToString(sum[:8])
-}
-
-// redactURL drops credentials from a URL before it is logged.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
 }

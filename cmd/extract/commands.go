@@ -13,11 +13,15 @@ import (
 	"github.com/pigment-siem/pipeline/internal/budget"
 	"github.com/pigment-siem/pipeline/internal/extractor"
 	"github.com/pigment-siem/pipeline/internal/obs"
+	"github.com/pigment-siem/pipeline/internal/pgdsn"
 )
 
 const (
 	liveCheckpoint     = "live"
 	defaultMetricsAddr = ":9101"
+	// unhealthyPolls is how many poll intervals a leader may go without a
+	// successful run or a committed page before /healthz answers 503.
+	unhealthyPolls = 3
 )
 
 // job is what a command runs once it holds the leader lock.
@@ -52,11 +56,26 @@ func (a *app) extraction(ctx context.Context, xc extractor.Config, class budget.
 	xc.MaxClockSkew = a.cfg.MaxClockSkew
 	xc.ProgressEvery, xc.Logger, xc.Metrics = a.cfg.ProgressEvery, a.log, extractor.NewMetrics(reg)
 	x := extractor.New(xc, client, pub, store)
+	setRole := func(r string) {
+		if r == "leader" {
+			xc.Metrics.Health.Lead()
+		}
+		role.Store(r)
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	if metricsAddr != "" {
 		srv, err := obs.Listen(metricsAddr, reg, func() (bool, any) {
-			return true, map[string]any{"role": role.Load(), "checkpoint": xc.Checkpoint}
+			r := role.Load()
+			if r != "leader" {
+				return true, map[string]any{"role": r, "checkpoint": xc.Checkpoint} // standing by is healthy
+			}
+			ok, d := xc.Metrics.Health.Check(unhealthyPolls * a.cfg.PollInterval)
+			d["role"], d["checkpoint"] = r, xc.Checkpoint
+			if e, ok := d["last_error"].(string); ok { // errors are scrubbed where returned; once more here
+				d["last_error"] = pgdsn.Scrub(errors.New(e), a.cfg.DatabaseURL).Error()
+			}
+			return ok, d
 		})
 		if err != nil {
 			return err
@@ -66,7 +85,7 @@ func (a *app) extraction(ctx context.Context, xc extractor.Config, class budget.
 	}
 	g.Go(func() error {
 		defer func() { role.Store("stopped") }()
-		err := store.RunAsLeader(gctx, lockName, a.cfg.StandbyPoll, a.log, func(r string) { role.Store(r) },
+		err := store.RunAsLeader(gctx, lockName, a.cfg.StandbyPoll, a.log, setRole,
 			func(ctx context.Context) error { return j(ctx, x) })
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 			return nil // SIGTERM: a clean stop

@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/sethvargo/go-envconfig"
+
+	"github.com/pigment-siem/pipeline/internal/pgdsn"
 )
 
 const usage = `usage: extract COMMAND [flags]
@@ -68,26 +70,31 @@ func run(ctx context.Context, args []string, env envconfig.Lookuper, stdout, std
 	if err != nil {
 		return err
 	}
-	cmd, rest := args[0], args[1:]
+	// Whatever fails, the database password never reaches the message.
+	return pgdsn.Scrub(app.dispatch(ctx, args[0], args[1:], stdout, stderr), cfg.DatabaseURL)
+}
+
+// dispatch runs one command.
+func (a *app) dispatch(ctx context.Context, cmd string, rest []string, stdout, stderr io.Writer) error {
 	if cmd == "run" || cmd == "once" || cmd == "backfill" {
 		// Before the database: no checkpoint moves without a broker.
-		if err := cfg.Kafka.RequireBrokers(); err != nil {
+		if err := a.cfg.Kafka.RequireBrokers(); err != nil {
 			return fmt.Errorf("configuration: %w", err)
 		}
 	}
 	switch cmd {
 	case "run":
-		return app.runLive(ctx, rest)
+		return a.runLive(ctx, rest)
 	case "once":
-		return app.runOnce(ctx, rest)
+		return a.runOnce(ctx, rest)
 	case "backfill":
-		return app.runBackfill(ctx, rest)
+		return a.runBackfill(ctx, rest)
 	case "checkpoint":
-		return app.checkpointCmd(ctx, rest, stdout)
+		return a.checkpointCmd(ctx, rest, stdout)
 	case "runs":
-		return app.runsCmd(ctx, rest, stdout)
+		return a.runsCmd(ctx, rest, stdout)
 	case "migrate":
-		return app.migrate(ctx)
+		return a.migrate(ctx)
 	}
 	fmt.Fprintf(stderr, "extract: unknown command %q\n\n%s", cmd, usage)
 	return errUsage

@@ -31,6 +31,9 @@ type Alert struct {
 	Evidence       []string  `json:"evidence"` // event IDs, at most RuleSet.EvidenceCap
 	Mitre          string    `json:"mitre,omitempty"`
 	Runbook        string    `json:"runbook,omitempty"`
+	// Truncated says MarshalFit cut the alert to fit a record: long texts
+	// end with "…" and the evidence lost its last IDs (Count is whole).
+	Truncated bool `json:"truncated,omitempty"`
 
 	// Key is what the rule counted by ("actor:<id>", "application:<id>",
 	// "workspace", ...): part of ID, used by rule tests, not serialised.

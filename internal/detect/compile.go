@@ -48,6 +48,7 @@ type rule struct {
 type config struct {
 	rules       []*rule
 	lateness    int64
+	maxFuture   int64 // how far after the watermark or bound an event may be dated
 	evidenceCap int
 	maxActors   int
 	horizon     int64 // the longest period a rule keeps open (window or suppression)
@@ -59,11 +60,12 @@ func compile(rs RuleSet) (*config, error) {
 	lateness := time.Duration(cmpOr(rs.Lateness, Duration(10*time.Minute)))
 	c := &config{
 		lateness:    int64(lateness),
+		maxFuture:   int64(cmpOr(rs.MaxFuture, Duration(24*time.Hour))),
 		evidenceCap: cmpOr(rs.EvidenceCap, 20),
 		maxActors:   cmpOr(rs.MaxActors, 200000),
 	}
-	if lateness < 0 || c.evidenceCap < 0 || c.maxActors < 0 {
-		return nil, fmt.Errorf("detect: rules: lateness, evidenceCap and maxActors must not be negative")
+	if lateness < 0 || c.maxFuture < 0 || c.evidenceCap < 0 || c.maxActors < 0 {
+		return nil, fmt.Errorf("detect: rules: lateness, maxFuture, evidenceCap and maxActors must not be negative")
 	}
 	seen := map[string]bool{}
 	for i := range rs.Rules {

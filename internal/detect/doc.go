@@ -34,7 +34,11 @@
 // when the window closes; inactive members are reported from Advance once
 // the watermark passes last login + inactivity. An event whose window (for
 // rules deciding on one event: whose suppression period) is already closed
-// is late: it is counted in Stats.Late and reopens nothing.
+// is late: it is counted in Stats.Late and reopens nothing. An event with
+// no time, or one before 1700 or from 2200 on, is counted in Stats.Untimed;
+// one dated more than RuleSet.MaxFuture after the caller's bound (SetBound:
+// detect passes the record's Kafka timestamp) in Stats.Future; neither
+// enters a window, so state stays bounded whatever the timestamps.
 //
 // # Alert IDs, suppression, replay
 //
@@ -65,7 +69,9 @@
 //	 "count":11,"evidence":["<eventId>",...],"mitre":"T1485","runbook":"Check with ..."}
 //
 // actor, actorEmail, application, mitre and runbook are omitted when empty;
-// evidence holds at most RuleSet.EvidenceCap (20) event IDs.
+// evidence holds at most RuleSet.EvidenceCap (20) event IDs. An alert cut by
+// Alert.MarshalFit to fit a record carries "truncated":true (absent
+// otherwise).
 //
 // # State and memory
 //

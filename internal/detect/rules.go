@@ -30,6 +30,11 @@ type RuleSet struct {
 	// Lateness is how far behind the newest event time an event may arrive
 	// and still be counted (default 10m); see Engine.Advance.
 	Lateness Duration `yaml:"lateness"`
+	// MaxFuture is how far after the caller's bound (detect: the Kafka
+	// timestamp of the event's record) an event may be dated and still
+	// be counted (default 24h); later ones are counted as future and
+	// ignored (Engine.SetBound).
+	MaxFuture Duration `yaml:"maxFuture"`
 	// EvidenceCap caps the event IDs an alert carries (default 20).
 	EvidenceCap int `yaml:"evidenceCap"`
 	// MaxActors caps the actors with long-lived state (location history,

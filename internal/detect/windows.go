@@ -181,7 +181,7 @@ func (e *Engine) duplicate(id string, t int64) bool {
 			if b+hour+e.cfg.horizon+2*hour <= e.wm {
 				return false // too old to be counted anywhere: late
 			}
-			s = e.newIDSet()
+			s = e.newIDSet(b)
 			e.seen[b] = s
 		}
 		e.seenB, e.seenS = b, s

@@ -124,6 +124,7 @@ func (x *Extractor) Poll(ctx context.Context, interval time.Duration) error {
 			if permanent(err) {
 				return err
 			}
+			x.cfg.Metrics.health().runFailed(err)
 			x.cfg.Logger.Error().Err(err).Dur("retry_in", interval).Msg("run failed; it resumes at its cursor")
 		}
 		select {
@@ -166,8 +167,8 @@ func (x *Extractor) CatchUp(ctx context.Context) (Result, error) {
 	x.cfg.Metrics.runEnded(run.Name, "ok")
 	if m := x.cfg.Metrics; m != nil && !wm.IsZero() {
 		m.Watermark.WithLabelValues(run.Name).Set(float64(wm.Unix()))
-		m.LagSeconds.WithLabelValues(run.Name).Set(x.cfg.Now().Sub(wm).Seconds())
 	}
+	x.cfg.Metrics.health().runOK(run.Name, wm)
 	log.Info().Int64("pages", run.Pages).Int64("fetched", run.Fetched).Int64("produced", run.Produced).
 		Int64("dlq", run.DLQ).Int64("duplicates", run.Duplicates).Int64("skipped", run.Skipped).
 		Time("watermark", wm).Dur("took", time.Since(run.StartedAt)).Msg("run finished")
@@ -186,6 +187,7 @@ func (x *Extractor) startRun(ctx context.Context) (*checkpoint.Run, *lookupScope
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("load checkpoint %q: %w", x.cfg.Checkpoint, err)
 	}
+	x.cfg.Metrics.health().loaded(x.cfg.Checkpoint, cp.Watermark)
 	if cp.Run != nil {
 		// A resumed run may have been restarted before: look everything up.
 		return cp.Run, &lookupScope{all: true}, false, nil

@@ -1,6 +1,10 @@
 package extractor
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Metrics are the extractor's Prometheus series. A nil *Metrics is valid and
 // records nothing, so tests need not register anything.
@@ -13,7 +17,9 @@ type Metrics struct {
 	Pages      *prometheus.CounterVec
 	Runs       *prometheus.CounterVec
 	Watermark  *prometheus.GaugeVec
-	LagSeconds *prometheus.GaugeVec
+	// Health reports progress to /healthz and the watermark lag, computed
+	// when scraped.
+	Health     *Health
 	KafkaRetry prometheus.Counter
 }
 
@@ -45,15 +51,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Watermark: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pigment_extract_watermark_timestamp_seconds", Help: "Committed watermark (ingestion time) as a Unix time.",
 		}, byCP),
-		LagSeconds: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "pigment_extract_watermark_lag_seconds", Help: "Now minus the committed watermark, at the end of the last run.",
-		}, byCP),
+		Health: newHealth(time.Now),
 		KafkaRetry: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "pigment_extract_kafka_write_retries_total", Help: "Failed Kafka write attempts that were retried.",
 		}),
 	}
 	reg.MustRegister(m.Produced, m.DeadLetter, m.Duplicates, m.Skipped, m.Future, m.Pages, m.Runs,
-		m.Watermark, m.LagSeconds, m.KafkaRetry)
+		m.Watermark, m.Health, m.KafkaRetry)
 	return m
 }
 
@@ -61,6 +65,7 @@ func (m *Metrics) page(cp string, produced, dlq, dups, skipped int) {
 	if m == nil {
 		return
 	}
+	m.Health.progress()
 	m.Pages.WithLabelValues(cp).Inc()
 	m.Produced.WithLabelValues(cp).Add(float64(produced))
 	m.DeadLetter.WithLabelValues(cp).Add(float64(dlq))
@@ -73,4 +78,12 @@ func (m *Metrics) runEnded(cp, outcome string) {
 		return
 	}
 	m.Runs.WithLabelValues(cp, outcome).Inc()
+}
+
+// health returns m.Health, nil when m is.
+func (m *Metrics) health() *Health {
+	if m == nil {
+		return nil
+	}
+	return m.Health
 }

@@ -53,9 +53,25 @@ type Server struct {
 	ln  net.Listener
 }
 
+// timeouts bound how long a client may hold a connection of the metrics
+// server: to send its request headers, its whole request, to read the
+// answer, and idle between keep-alive requests.
+type timeouts struct{ header, read, write, idle time.Duration }
+
+// defaultTimeouts are generous for a scraper or a probe, and short enough
+// that stalled or idle clients cannot pile up connections and goroutines.
+// write covers a scrape of a large registry and a health check that asks
+// Kafka (bounded itself at a few seconds).
+var defaultTimeouts = timeouts{header: 5 * time.Second, read: 10 * time.Second, write: 30 * time.Second, idle: 60 * time.Second}
+
 // Listen binds addr (host:port; port 0 picks one) so that a taken port is
-// reported at start-up, before any work begins.
+// reported at start-up, before any work begins. The server has read, write
+// and idle timeouts (defaultTimeouts).
 func Listen(addr string, reg *prometheus.Registry, health HealthFunc) (*Server, error) {
+	return listen(addr, reg, health, defaultTimeouts)
+}
+
+func listen(addr string, reg *prometheus.Registry, health HealthFunc, to timeouts) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("METRICS_ADDR %q: %w", addr, err)
@@ -73,7 +89,8 @@ func Listen(addr string, reg *prometheus.Registry, health HealthFunc) (*Server, 
 		}
 		_ = json.NewEncoder(w).Encode(map[string]any{"ok": ok, "details": details})
 	})
-	return &Server{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, ln: ln}, nil
+	return &Server{srv: &http.Server{Handler: mux, ReadHeaderTimeout: to.header, ReadTimeout: to.read,
+		WriteTimeout: to.write, IdleTimeout: to.idle}, ln: ln}, nil
 }
 
 // Addr is the address actually bound.

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pigment-siem/pipeline/internal/pigmentsim"
+	"github.com/pigment-siem/pipeline/internal/testkit"
+)
+
+// TestHealthGoesBadWhenRunsFail runs `extract run` (poll every 300ms)
+// against an API that starts answering 500 after the first runs:
+// /healthz turns 503 with ok:false and a reason, no sooner than three poll
+// intervals after the last successful run, the watermark lag keeps growing from one
+// scrape to the next, and health comes back once the API does.
+func TestHealthGoesBadWhenRunsFail(t *testing.T) {
+	t.Parallel()
+	const poll = 300 * time.Millisecond
+	s := newStack(t, pigmentsim.Config{Seed: 71, History: time.Hour, HistoryEvents: 200, LateFraction: -1})
+	var failing atomic.Bool
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if failing.Load() {
+			http.Error(w, "upstream down", http.StatusInternalServerError)
+			return
+		}
+		s.sim.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(api.Close)
+	p := startExtract(t, s.env(map[string]string{
+		"PIGMENT_API_URL": api.URL, "PIGMENT_POLL_INTERVAL": poll.String(), "PIGMENT_MAX_ATTEMPTS": "1",
+		"METRICS_ADDR": "127.0.0.1:0", "LOG_LEVEL": "info",
+	}), "run")
+	ctx := t.Context()
+	var addr string
+	if !eventually(ctx, 15*time.Second, func() bool { addr = metricsAddr(p.Stderr()); return addr != "" }) {
+		t.Fatalf("extract logged no metrics address; stderr:\n%s", p.Stderr())
+	}
+	var h testkit.Health
+	if !eventually(ctx, 15*time.Second, func() bool {
+		h = testkit.GetHealth(addr)
+		return h.Status == http.StatusOK && h.OK && h.Details["role"] == "leader" && countMessages(p.Stderr(), "run finished") > 0
+	}) {
+		t.Fatalf("/healthz = %+v, want 200 ok as leader after a finished run; stderr:\n%s", h, p.Stderr())
+	}
+
+	failing.Store(true)
+	if !eventually(ctx, 20*time.Second, func() bool { h = testkit.GetHealth(addr); return h.Status == http.StatusServiceUnavailable }) {
+		t.Fatalf("with every run failing, /healthz = %+v, want 503; stderr:\n%s", h, testkit.Tail(p.Stderr(), 4096))
+	}
+	// A run in flight when the API failed may still have finished after.
+	last, err := time.Parse(time.RFC3339Nano, fmt.Sprint(h.Details["last_success"]))
+	if err != nil {
+		t.Errorf("/healthz last_success = %v, want the time of the last successful run", h.Details["last_success"])
+	} else if since := time.Since(last); since < 3*poll {
+		t.Errorf("/healthz turned 503 %v after the last successful run, want no sooner than three poll intervals (%v)", since, 3*poll)
+	}
+	if reason, _ := h.Details["reason"].(string); h.OK || !strings.Contains(reason, "no successful run") {
+		t.Errorf("/healthz = %+v, want ok:false and a reason naming the missing successful run", h)
+	}
+	const lag = `pigment_extract_watermark_lag_seconds{checkpoint="live"}`
+	first, ok1 := testkit.Gauge(addr, lag)
+	time.Sleep(1100 * time.Millisecond)
+	second, ok2 := testkit.Gauge(addr, lag)
+	if !ok1 || !ok2 || second <= first {
+		t.Errorf("lag scraped 1.1s apart while runs fail = %v (%v), %v (%v): want it present and growing", first, ok1, second, ok2)
+	}
+
+	failing.Store(false)
+	if !eventually(ctx, 20*time.Second, func() bool { h = testkit.GetHealth(addr); return h.Status == http.StatusOK && h.OK }) {
+		t.Fatalf("after the API recovered, /healthz = %+v, want 200 ok", h)
+	}
+}

@@ -1,0 +1,129 @@
+package extractor
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Health is what an extractor tells /healthz and the lag gauge: when it
+// last made progress (a run finished, or a page committed), why its last
+// run failed, and each checkpoint's committed watermark. It is safe for
+// concurrent use; a nil *Health records nothing and reports healthy.
+//
+// It is also the Prometheus collector of
+// pigment_extract_watermark_lag_seconds, computed when scraped: a lag set
+// at the end of a run would freeze at its last value while no run ends.
+type Health struct {
+	now       func() time.Time
+	mu        sync.Mutex
+	since     time.Time // the later of the lead's start and the last progress
+	lastOK    time.Time // end of the last successful run
+	lastErr   string
+	watermark map[string]time.Time
+}
+
+var lagDesc = prometheus.NewDesc("pigment_extract_watermark_lag_seconds",
+	"Now minus the committed watermark, when scraped.", []string{"checkpoint"}, nil)
+
+// newHealth returns a Health reading the time from now.
+func newHealth(now func() time.Time) *Health {
+	return &Health{now: now, since: now(), watermark: map[string]time.Time{}}
+}
+
+// Lead records that this process became the leader: the time without
+// progress counts from now.
+func (h *Health) Lead() {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	h.since = h.now()
+	h.mu.Unlock()
+}
+
+// progress records a committed page.
+func (h *Health) progress() {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	h.since = h.now()
+	h.mu.Unlock()
+}
+
+// loaded records a checkpoint's watermark as read at the start of a run,
+// so that the lag is known before any run succeeds.
+func (h *Health) loaded(cp string, wm time.Time) {
+	if h == nil || wm.IsZero() {
+		return
+	}
+	h.mu.Lock()
+	if h.watermark[cp].Before(wm) {
+		h.watermark[cp] = wm
+	}
+	h.mu.Unlock()
+}
+
+// runOK records a finished run and the watermark it committed.
+func (h *Health) runOK(cp string, wm time.Time) {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	h.since, h.lastOK, h.lastErr = h.now(), h.now(), ""
+	if !wm.IsZero() {
+		h.watermark[cp] = wm
+	}
+	h.mu.Unlock()
+}
+
+// runFailed records why a run failed.
+func (h *Health) runFailed(err error) {
+	if h == nil || err == nil {
+		return
+	}
+	h.mu.Lock()
+	h.lastErr = err.Error()
+	h.mu.Unlock()
+}
+
+// Check reports whether the extractor made progress within quiet (a run
+// finished or a page committed), with details for /healthz: the last
+// successful run, the last error and, when unhealthy, the reason.
+func (h *Health) Check(quiet time.Duration) (bool, map[string]any) {
+	if h == nil {
+		return true, map[string]any{}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	d := map[string]any{"last_success": nil}
+	if !h.lastOK.IsZero() {
+		d["last_success"] = h.lastOK.UTC().Format(time.RFC3339Nano)
+	}
+	if h.lastErr != "" {
+		d["last_error"] = h.lastErr
+	}
+	idle := h.now().Sub(h.since)
+	if idle <= quiet {
+		return true, d
+	}
+	d["reason"] = fmt.Sprintf("no successful run and no page committed for %s (more than %s)", idle.Round(time.Second), quiet)
+	return false, d
+}
+
+// Describe implements prometheus.Collector.
+func (h *Health) Describe(ch chan<- *prometheus.Desc) { ch <- lagDesc }
+
+// Collect implements prometheus.Collector: the lag of every checkpoint
+// whose watermark is known, as of now.
+func (h *Health) Collect(ch chan<- prometheus.Metric) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := h.now()
+	for cp, wm := range h.watermark {
+		ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, now.Sub(wm).Seconds(), cp)
+	}
+}

@@ -1,0 +1,75 @@
+package testkit
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Health is a /healthz answer: its HTTP status and decoded body.
+type Health struct {
+	Status  int
+	OK      bool           `json:"ok"`
+	Details map[string]any `json:"details"`
+}
+
+// GetHealth reads http://addr/healthz; Status is 0 when it cannot be read.
+func GetHealth(addr string) Health {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
+	if err != nil {
+		return Health{}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return Health{}
+	}
+	defer resp.Body.Close()
+	var h Health
+	if json.NewDecoder(resp.Body).Decode(&h) != nil {
+		return Health{}
+	}
+	h.Status = resp.StatusCode
+	return h
+}
+
+// Gauge scrapes http://addr/metrics and returns the value of the first
+// sample whose name and labels start with series (e.g.
+// `pigment_detect_lag` or `x{checkpoint="live"}`); ok is false when
+// there is none or the scrape fails.
+func Gauge(addr, series string) (v float64, ok bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	if err != nil {
+		return 0, false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(io.LimitReader(resp.Body, 16<<20))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, series) {
+			continue
+		}
+		rest := line[len(series):]
+		if !strings.HasPrefix(rest, " ") && !strings.HasPrefix(rest, "{") && !strings.HasSuffix(series, "}") {
+			continue // a longer name
+		}
+		f := strings.Fields(line)
+		if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil {
+			return v, true
+		}
+	}
+	return 0, false
+}
