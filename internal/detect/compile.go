@@ -36,7 +36,7 @@ type rule struct {
 	scopes     []scope
 	slots      []int           // per scope: its counting slot (keyEntry.cells, Engine.wsRefs)
 	apps       map[string]bool // sensitive applications (ids and lower-cased names)
-	ranks      map[string]int  // lower-cased account type -> rank
+	orders     [nOrders]order  // privilege: account types, licence types, roles
 	alpha      float64         // spike: EWMA weight of the newest window
 	bhStart    int             // off-hours: minutes after midnight
 	bhEnd      int
@@ -111,7 +111,6 @@ func compileRule(r Rule, rs RuleSet) (*rule, error) {
 		winDaily:   r.Window%day == 0,
 		supDaily:   r.Suppression%day == 0,
 		apps:       map[string]bool{},
-		ranks:      map[string]int{},
 		inactivity: int64(cmpOr(r.Inactivity, 30*day)),
 	}
 	for _, s := range r.Scopes {
@@ -123,17 +122,12 @@ func compileRule(r Rule, rs RuleSet) (*rule, error) {
 	for _, a := range r.Applications {
 		cr.apps[a], cr.apps[strings.ToLower(a)] = true, true
 	}
-	for i, name := range r.Ranks {
-		cr.ranks[strings.ToLower(name)] = i + 1
-	}
 	cr.alpha = 2 / float64(cmpOr(r.BaselineWindows, 24)+1)
 	switch r.Detector {
 	case "offhours":
 		err = cr.compileHours(rs.BusinessHours)
 	case "privilege":
-		if len(r.Ranks) < 2 {
-			err = fmt.Errorf("ranks: want at least two account types, lowest first")
-		}
+		err = cr.compileOrders()
 	case "spike":
 		if r.Factor <= 1 || math.IsInf(r.Factor, 0) {
 			err = fmt.Errorf("factor %v: want > 1", r.Factor)

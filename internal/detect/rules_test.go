@@ -184,12 +184,98 @@ func TestPrivilegeEscalation(t *testing.T) {
 			"UserAccountTypeUpdated@2025-06-10T10:00:00Z m1 userId=m8 previousAccountType=contributor newAccountType=Workspace_Admin"},
 			want: []string{"privilege-escalation member:m8 count=1"}},
 		{name: "custom ranks", rule: "privilege-escalation", edit: func(rs *RuleSet) {
-			ruleOf(rs, "privilege-escalation").Ranks = []string{"Builder", "Viewer"}
+			ruleOf(rs, "privilege-escalation").Roles = []Rank{{"Builder"}, {"Viewer"}}
 		}, events: []string{"RoleChanged@2025-06-10T10:00:00Z m1 targetMemberId=m9 previousRole=Builder newRole=Viewer"},
 			want: []string{"privilege-escalation member:m9 count=1"}},
 		{name: "no roles, unknown type", rule: "privilege-escalation", events: []string{
 			"RoleChanged@2025-06-10T10:00:00Z m1 targetMemberId=m9", "Promoted@2025-06-10T10:00:00Z m1"}},
 	})
+}
+
+// TestPrivilegeAccountTypes runs one change per case through the default
+// rule: Pigment's account types, licence types, application roles, their
+// aliases, and unknown values naming an admin or an owner.
+func TestPrivilegeAccountTypes(t *testing.T) {
+	const at = "UserAccountTypeUpdated@2025-06-10T10:00:00Z m1 userId=m8 "
+	const rc = "RoleChanged@2025-06-10T10:00:00Z m1 targetMemberId=m8 "
+	up := []string{"privilege-escalation member:m8 count=1"}
+	var none []string
+	cases := []struct {
+		name, event string
+		edit        func(*RuleSet)
+		want        []string
+	}{
+		{"Member to Workspace Admin", at + "previousAccountType=Member newAccountType=Workspace_Admin", nil, up},
+		{"Standard Member to Builder", at + "previousAccountType=Standard_Member newAccountType=Builder", nil, up},
+		{"Builder to Workspace Admin", at + "previousAccountType=Builder newAccountType=Workspace_Admin", nil, up},
+		{"Workspace Admin to Security Admin is up", at + "previousAccountType=Workspace_Admin newAccountType=Security_Admin", nil, up},
+		{"Security Admin to Primary Owner", at + "previousAccountType=Security_Admin newAccountType=Primary_Owner", nil, up},
+		{"Security Admin to Workspace Admin is down", at + "previousAccountType=Security_Admin newAccountType=Workspace_Admin", nil, none},
+		{"Primary Owner to Standard User is down", at + "previousAccountType=Primary_Owner newAccountType=Standard_User", nil, none},
+		{"Admin is Workspace Admin: sideways", at + "previousAccountType=admin newAccountType=WORKSPACE_ADMIN", nil, none},
+		{"Standard User is Standard Member: sideways", at + "previousAccountType=Standard_User newAccountType=member", nil, none},
+		{"aliases and case: standard user to ADMIN", at + "previousAccountType=standard_user newAccountType=ADMIN", nil, up},
+		{"enum spelling: StandardMember to WorkspaceAdmin", at + "previousAccountType=StandardMember newAccountType=WorkspaceAdmin", nil, up},
+		{"RoleChanged Viewer to Admin", rc + "previousRole=Viewer newRole=Admin", nil, up},
+		{"RoleChanged Member to Workspace Admin", rc + "previousRole=Member newRole=Workspace_Admin", nil, up},
+		{"RoleChanged Viewer to Contributor", rc + "previousRole=Viewer newRole=Contributor", nil, up},
+		{"RoleChanged Builder to Viewer is down", rc + "previousRole=Builder newRole=Viewer", nil, none},
+		{"RoleChanged Workspace Admin to Security Admin is up", rc + "previousRole=Workspace_Admin newRole=Security_Admin", nil, up},
+		{"RoleChanged Builder to Member is down", rc + "previousRole=Builder newRole=Member", nil, none},
+		{"licence Explorer to Editor", at + "previousLicenseType=Explorer newLicenseType=Editor", nil, up},
+		{"licence Editor to Contributor is down", at + "previousLicenseType=Editor newLicenseType=Contributor", nil, none},
+		{"licence types in the account type fields", at + "previousAccountType=Explorer newAccountType=Contributor", nil, up},
+		{"unknown value naming an admin", rc + "previousRole=Viewer newRole=Billing_Administrator", nil, up},
+		{"unknown value naming an owner", at + "previousAccountType=Builder newAccountType=Co-owner", nil, up},
+		{"unknown previous, new Workspace Admin", at + "previousAccountType=Guest newAccountType=Workspace_Admin", nil, up},
+		{"unknown value naming neither", rc + "previousRole=Viewer newRole=Overlord", nil, none},
+		{"configured roles with aliases", rc + "previousRole=reader newRole=Planner", func(rs *RuleSet) {
+			ruleOf(rs, "privilege-escalation").Roles = []Rank{{"Viewer", "Reader"}, {"Planner"}, {"Model Owner"}}
+		}, up},
+		{"configured roles: down", rc + "previousRole=Model_Owner newRole=Planner", func(rs *RuleSet) {
+			ruleOf(rs, "privilege-escalation").Roles = []Rank{{"Viewer", "Reader"}, {"Planner"}, {"Model Owner"}}
+		}, none},
+	}
+	for _, tc := range cases {
+		e := mustEngine(t, mustRules(t, tc.edit, "privilege-escalation"))
+		got := keys(feed(e, []transform.Event{tev(t, 0, tc.event)}, time.Time{}))
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: alerts = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestPrivilegeLegacyRanks: a rules file of the first version, with ranks
+// and no roles, still loads; its ranks are the roles, and account types
+// are Pigment's.
+func TestPrivilegeLegacyRanks(t *testing.T) {
+	rs, err := LoadRules([]byte(`rules: [{id: p, detector: privilege, severity: high, enabled: true, types: ["*"],
+  ranks: [Viewer, Contributor, Builder, Security Admin, Workspace Admin]}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := mustEngine(t, rs)
+	got := keys(feed(e, []transform.Event{
+		tev(t, 0, "RoleChanged@2025-06-10T10:00:00Z m1 targetMemberId=m8 previousRole=Security_Admin newRole=Workspace_Admin"),
+		tev(t, 1, "UserAccountTypeUpdated@2025-06-10T10:00:00Z m1 userId=m7 previousAccountType=Member newAccountType=Builder"),
+	}, time.Time{}))
+	if want := []string{"p member:m7 count=1", "p member:m8 count=1"}; !slices.Equal(got, want) {
+		t.Errorf("alerts = %q, want %q", got, want)
+	}
+}
+
+func TestPrivilegeRanksErrors(t *testing.T) {
+	for i, edit := range []func(r *Rule){
+		func(r *Rule) { r.AccountTypes = []Rank{{"Builder"}} },
+		func(r *Rule) { r.Roles = []Rank{{"Viewer"}, {"Builder", "viewer"}} },
+		func(r *Rule) { r.LicenceTypes = []Rank{{"Explorer"}, {}} },
+	} {
+		rs := mustRules(t, nil, "privilege-escalation")
+		edit(ruleOf(&rs, "privilege-escalation"))
+		if _, err := NewEngine(rs); err == nil {
+			t.Errorf("NewEngine(case %d) = nil error, want one", i)
+		}
+	}
 }
 
 func TestMatchRules(t *testing.T) {
