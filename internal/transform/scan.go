@@ -189,6 +189,19 @@ func (s *scanner) string(depth int) (string, error) {
 	return unsafe.String(&s.b[start], end-start), nil
 }
 
+// stringOrNumber reads a string like string, or a number as its text (an
+// ASN may come either way); any other value is skipped.
+func (s *scanner) stringOrNumber(depth int) (string, error) {
+	if c := s.peek(); c != '-' && (c < '0' || c > '9') {
+		return s.string(depth)
+	}
+	start := s.i
+	if err := s.number(); err != nil {
+		return "", err
+	}
+	return unsafe.String(&s.b[start], s.i-start), nil
+}
+
 // unescape appends the value of the valid JSON string contents in to dst.
 // Lone surrogates become U+FFFD, as with encoding/json; other bytes are kept.
 func unescape(dst, in []byte) []byte {
