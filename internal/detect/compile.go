@@ -42,6 +42,9 @@ type rule struct {
 	bhEnd      int
 	bhDays     [7]bool
 	inactivity int64
+	netHistory int // location: networks kept per actor
+	ipv4Bits   int // location: prefix of an IPv4 address's network
+	ipv6Bits   int
 }
 
 // config is a compiled RuleSet.
@@ -112,6 +115,9 @@ func compileRule(r Rule, rs RuleSet) (*rule, error) {
 		supDaily:   r.Suppression%day == 0,
 		apps:       map[string]bool{},
 		inactivity: int64(cmpOr(r.Inactivity, 30*day)),
+		netHistory: cmpOr(r.NetworkHistory, r.IPHistory),
+		ipv4Bits:   cmpOr(r.IPv4Prefix, 24),
+		ipv6Bits:   cmpOr(r.IPv6Prefix, 48),
 	}
 	for _, s := range r.Scopes {
 		cr.scopes = append(cr.scopes, scopeByName[s])
@@ -133,8 +139,15 @@ func compileRule(r Rule, rs RuleSet) (*rule, error) {
 			err = fmt.Errorf("factor %v: want > 1", r.Factor)
 		}
 	case "location":
-		if r.History < 1 {
+		switch {
+		case r.History < 1:
 			err = fmt.Errorf("history %d: want >= 1", r.History)
+		case cr.netHistory < 0:
+			err = fmt.Errorf("networkHistory %d: want >= 0", cr.netHistory)
+		case cr.ipv4Bits < 1 || cr.ipv4Bits > 32:
+			err = fmt.Errorf("ipv4Prefix %d: want 1 to 32", r.IPv4Prefix)
+		case cr.ipv6Bits < 1 || cr.ipv6Bits > 128:
+			err = fmt.Errorf("ipv6Prefix %d: want 1 to 128", r.IPv6Prefix)
 		}
 	}
 	return cr, err

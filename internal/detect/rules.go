@@ -86,7 +86,10 @@ type Rule struct {
 	BaselineWindows   int      `yaml:"baselineWindows"`   // spike: baseline span, in windows
 	Share             float64  `yaml:"share"`             // failed logins: failures/attempts > Share
 	History           int      `yaml:"history"`           // location: countries kept per actor
-	IPHistory         int      `yaml:"ipHistory"`         // location: IPs kept per actor (0 = IPs not checked)
+	NetworkHistory    int      `yaml:"networkHistory"`    // location: networks kept per actor (0 = networks not judged)
+	IPHistory         int      `yaml:"ipHistory"`         // deprecated: NetworkHistory, when that is 0
+	IPv4Prefix        int      `yaml:"ipv4Prefix"`        // location: an IPv4 address's network, in bits (default 24)
+	IPv6Prefix        int      `yaml:"ipv6Prefix"`        // location: an IPv6 address's network, in bits (default 48)
 	Inactivity        Duration `yaml:"inactivity"`        // inactive members: no login for this long
 
 	Tests []TestCase `yaml:"tests"`
