@@ -91,9 +91,11 @@ func (e *Engine) location(r *rule, ev *transform.Event, t int64) bool {
 	}
 	alert := newCountry && len(a.countries) > 0 ||
 		ev.Country == "" && n > 0 && !knownNet && len(a.networks) > 0
-	var desc string
-	if alert {
-		desc = e.locationText(a, ev, nets[:n], newCountry, knownNet)
+	ok := true
+	if alert { // before the histories change: the text names what the actor knew
+		ok = e.instant(r, scopeActor, v, ev, t, func() string {
+			return e.locationText(a, ev, nets[:n], newCountry, knownNet)
+		})
 	}
 	if newCountry {
 		a.countries = pushCapped(a.countries, intern(ev.Country), r.History)
@@ -103,10 +105,7 @@ func (e *Engine) location(r *rule, ev *transform.Event, t int64) bool {
 			a.networks = pushCapped(a.networks, id, r.netHistory)
 		}
 	}
-	if !alert {
-		return true
-	}
-	return e.instant(r, scopeActor, v, ev, t, func() string { return desc })
+	return ok
 }
 
 // locationText describes an unusual login with the actor's history before it.
@@ -174,6 +173,9 @@ func addrNet(s string, v4, v6 int) (netID, bool) {
 // asnNet returns the network of an autonomous system number, "3215" or
 // "AS3215"; 0 and anything else are none.
 func asnNet(s string) (netID, bool) {
+	if s == "" {
+		return netID{}, false // and no error to allocate
+	}
 	if len(s) > 2 && (s[0] == 'A' || s[0] == 'a') && (s[1] == 'S' || s[1] == 's') {
 		s = s[2:]
 	}
