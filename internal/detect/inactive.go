@@ -79,6 +79,7 @@ type extraFields struct {
 	ID                  string `json:"id"`
 	Email               string `json:"email"`
 	PreviousRole        string `json:"previousRole"`
+	OldRole             string `json:"oldRole"`
 	NewRole             string `json:"newRole"`
 	RoleBefore          string `json:"roleBefore"`
 	RoleAfter           string `json:"roleAfter"`
@@ -114,7 +115,7 @@ func (x *extra) change() (kind int, before, after string) {
 		case f.NewLicenseType != "":
 			return orderLicenceTypes, f.PreviousLicenseType, f.NewLicenseType
 		case f.NewRole != "" || f.RoleAfter != "":
-			return orderRoles, cmpOr(f.PreviousRole, f.RoleBefore), cmpOr(f.NewRole, f.RoleAfter)
+			return orderRoles, cmpOr(f.PreviousRole, cmpOr(f.OldRole, f.RoleBefore)), cmpOr(f.NewRole, f.RoleAfter)
 		}
 	}
 	return orderRoles, "", ""

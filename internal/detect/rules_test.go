@@ -371,6 +371,7 @@ func TestPrivilegeAccountTypes(t *testing.T) {
 		{"RoleChanged Builder to Viewer is down", rc + "previousRole=Builder newRole=Viewer", nil, none},
 		{"RoleChanged Workspace Admin to Security Admin is up", rc + "previousRole=Workspace_Admin newRole=Security_Admin", nil, up},
 		{"RoleChanged Builder to Member is down", rc + "previousRole=Builder newRole=Member", nil, none},
+		{"RoleChanged oldRole (the description's old_role) is the value before", rc + "oldRole=Security_Admin newRole=Workspace_Admin", nil, none},
 		{"licence Explorer to Editor", at + "previousLicenseType=Explorer newLicenseType=Editor", nil, up},
 		{"licence Editor to Contributor is down", at + "previousLicenseType=Editor newLicenseType=Contributor", nil, none},
 		{"licence types in the account type fields", at + "previousAccountType=Explorer newAccountType=Contributor", nil, up},
