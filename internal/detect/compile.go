@@ -36,12 +36,15 @@ type rule struct {
 	scopes     []scope
 	slots      []int           // per scope: its counting slot (keyEntry.cells, Engine.wsRefs)
 	apps       map[string]bool // sensitive applications (ids and lower-cased names)
-	ranks      map[string]int  // lower-cased account type -> rank
+	orders     [nOrders]order  // privilege: account types, licence types, roles
 	alpha      float64         // spike: EWMA weight of the newest window
 	bhStart    int             // off-hours: minutes after midnight
 	bhEnd      int
 	bhDays     [7]bool
 	inactivity int64
+	netHistory int // location: networks kept per actor
+	ipv4Bits   int // location: prefix of an IPv4 address's network
+	ipv6Bits   int
 }
 
 // config is a compiled RuleSet.
@@ -113,8 +116,10 @@ func compileRule(r Rule, rs RuleSet) (*rule, error) {
 		winDaily:   r.Window%day == 0,
 		supDaily:   r.Suppression%day == 0,
 		apps:       map[string]bool{},
-		ranks:      map[string]int{},
 		inactivity: int64(cmpOr(r.Inactivity, 30*day)),
+		netHistory: cmpOr(r.NetworkHistory, r.IPHistory),
+		ipv4Bits:   cmpOr(r.IPv4Prefix, 24),
+		ipv6Bits:   cmpOr(r.IPv6Prefix, 48),
 	}
 	for _, s := range r.Scopes {
 		cr.scopes = append(cr.scopes, scopeByName[s])
@@ -125,24 +130,26 @@ func compileRule(r Rule, rs RuleSet) (*rule, error) {
 	for _, a := range r.Applications {
 		cr.apps[a], cr.apps[strings.ToLower(a)] = true, true
 	}
-	for i, name := range r.Ranks {
-		cr.ranks[strings.ToLower(name)] = i + 1
-	}
 	cr.alpha = 2 / float64(cmpOr(r.BaselineWindows, 24)+1)
 	switch r.Detector {
 	case "offhours":
 		err = cr.compileHours(rs.BusinessHours)
 	case "privilege":
-		if len(r.Ranks) < 2 {
-			err = fmt.Errorf("ranks: want at least two account types, lowest first")
-		}
+		err = cr.compileOrders()
 	case "spike":
 		if r.Factor <= 1 || math.IsInf(r.Factor, 0) {
 			err = fmt.Errorf("factor %v: want > 1", r.Factor)
 		}
 	case "location":
-		if r.History < 1 {
+		switch {
+		case r.History < 1:
 			err = fmt.Errorf("history %d: want >= 1", r.History)
+		case cr.netHistory < 0:
+			err = fmt.Errorf("networkHistory %d: want >= 0", cr.netHistory)
+		case cr.ipv4Bits < 1 || cr.ipv4Bits > 32:
+			err = fmt.Errorf("ipv4Prefix %d: want 1 to 32", r.IPv4Prefix)
+		case cr.ipv6Bits < 1 || cr.ipv6Bits > 128:
+			err = fmt.Errorf("ipv6Prefix %d: want 1 to 128", r.IPv6Prefix)
 		}
 	}
 	return cr, err

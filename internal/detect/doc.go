@@ -84,7 +84,7 @@
 // when they decay below 0.01; actors with history are capped at MaxActors.
 // Memory is about
 //
-//	620 B x actors with login history (5 countries, 10 IPs, last login)
+//	620 B x actors with login history (5 countries, 10 networks of 24 B, last login)
 //	+ ~300 B x open counting windows (rule x key x window within lateness), + ~40 B per evidence ID
 //	+ 8 to 16 B x events within the longest window (24h by default) for replay detection
 //	+ ~260 B x actors active within the lateness + ~80 B x suppression records

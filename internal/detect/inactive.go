@@ -3,7 +3,6 @@ package detect
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/pigment-siem/pipeline/internal/transform"
 )
@@ -80,11 +79,14 @@ type extraFields struct {
 	ID                  string `json:"id"`
 	Email               string `json:"email"`
 	PreviousRole        string `json:"previousRole"`
+	OldRole             string `json:"oldRole"`
 	NewRole             string `json:"newRole"`
 	RoleBefore          string `json:"roleBefore"`
 	RoleAfter           string `json:"roleAfter"`
 	PreviousAccountType string `json:"previousAccountType"`
 	NewAccountType      string `json:"newAccountType"`
+	PreviousLicenseType string `json:"previousLicenseType"`
+	NewLicenseType      string `json:"newLicenseType"`
 }
 
 // member returns the id (else email) of the member a change is about.
@@ -102,14 +104,19 @@ func (x *extra) email() string {
 	return cmpOr(x.Metadata.TargetEmail, cmpOr(x.Payload.UserEmail, cmpOr(x.Payload.Email, x.Metadata.Email)))
 }
 
-// roles returns the account types before and after a change, lower-cased.
-func (x *extra) roles() (before, after string) {
+// change returns the values before and after a role, account-type or
+// licence change, as sent, and which kind of fields held them (orderRoles,
+// orderAccountTypes, orderLicenceTypes).
+func (x *extra) change() (kind int, before, after string) {
 	for _, f := range [...]*extraFields{&x.Metadata, &x.Payload} {
-		b := cmpOr(f.PreviousRole, cmpOr(f.RoleBefore, f.PreviousAccountType))
-		a := cmpOr(f.NewRole, cmpOr(f.RoleAfter, f.NewAccountType))
-		if a != "" {
-			return strings.ToLower(b), strings.ToLower(a)
+		switch {
+		case f.NewAccountType != "":
+			return orderAccountTypes, f.PreviousAccountType, f.NewAccountType
+		case f.NewLicenseType != "":
+			return orderLicenceTypes, f.PreviousLicenseType, f.NewLicenseType
+		case f.NewRole != "" || f.RoleAfter != "":
+			return orderRoles, cmpOr(f.PreviousRole, cmpOr(f.OldRole, f.RoleBefore)), cmpOr(f.NewRole, f.RoleAfter)
 		}
 	}
-	return "", ""
+	return orderRoles, "", ""
 }

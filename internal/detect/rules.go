@@ -74,7 +74,15 @@ type Rule struct {
 	Types        []string `yaml:"types"`        // event types: exact, "*", "Prefix*", "*Suffix", "*Part*"
 	Scopes       []string `yaml:"scopes"`       // actor, application, workspace
 	Applications []string `yaml:"applications"` // sensitive applications, by id or name
-	Ranks        []string `yaml:"ranks"`        // account types, lowest first
+	// AccountTypes, LicenceTypes and Roles are the orders of the privilege
+	// detector, lowest first, each step a name and its aliases (matched
+	// case-insensitively, ignoring spaces, '_' and '-'). Empty AccountTypes
+	// and LicenceTypes mean Pigment's; empty Roles mean Ranks, else
+	// Viewer < Contributor < Builder.
+	AccountTypes []Rank   `yaml:"accountTypes"`
+	LicenceTypes []Rank   `yaml:"licenceTypes"`
+	Roles        []Rank   `yaml:"roles"`
+	Ranks        []string `yaml:"ranks"` // deprecated: Roles without aliases
 
 	Threshold         int      `yaml:"threshold"`         // alert when a count exceeds it
 	MinCount          int      `yaml:"minCount"`          // per actor (or key): fewer never alert
@@ -83,10 +91,31 @@ type Rule struct {
 	BaselineWindows   int      `yaml:"baselineWindows"`   // spike: baseline span, in windows
 	Share             float64  `yaml:"share"`             // failed logins: failures/attempts > Share
 	History           int      `yaml:"history"`           // location: countries kept per actor
-	IPHistory         int      `yaml:"ipHistory"`         // location: IPs kept per actor (0 = IPs not checked)
+	NetworkHistory    int      `yaml:"networkHistory"`    // location: networks kept per actor (0 = networks not judged)
+	IPHistory         int      `yaml:"ipHistory"`         // deprecated: NetworkHistory, when that is 0
+	IPv4Prefix        int      `yaml:"ipv4Prefix"`        // location: an IPv4 address's network, in bits (default 24)
+	IPv6Prefix        int      `yaml:"ipv6Prefix"`        // location: an IPv6 address's network, in bits (default 48)
 	Inactivity        Duration `yaml:"inactivity"`        // inactive members: no login for this long
 
 	Tests []TestCase `yaml:"tests"`
+}
+
+// Rank is one step of an order of the privilege detector: a name, then its
+// aliases. In YAML it is a string or a list of strings.
+type Rank []string
+
+// UnmarshalYAML reads a name or a list of names.
+func (r *Rank) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*r = Rank{n.Value}
+		return nil
+	}
+	var names []string
+	if err := n.Decode(&names); err != nil {
+		return fmt.Errorf("line %d: want a name or a list of names: %w", n.Line, err)
+	}
+	*r = names
+	return nil
 }
 
 // Duration is a time.Duration read from YAML as "90s", "10m", "24h" or "30d".

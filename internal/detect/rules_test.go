@@ -1,6 +1,9 @@
 package detect
 
 import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -92,19 +95,21 @@ func TestUnusualLocation(t *testing.T) {
 			"UserLoggedIn@2025-06-10T09:00:00Z m1 outcome=success country=NG ip=9.9.9.9",
 			"UserLoggedIn@2025-06-10T10:00:00Z m1 outcome=success country=NG ip=9.9.9.9",
 		}, want: []string{"unusual-location actor:m1 count=1"}},
-		{name: "new IP, same country", rule: "unusual-location", events: []string{
+		// Issue 9: with a country known and unchanged, a new network is
+		// evidence, not an alert (this case alerted before).
+		{name: "new network, same country", rule: "unusual-location", events: []string{
 			"UserLoggedIn@2025-06-10T08:00:00Z m1 outcome=success country=FR ip=1.1.1.1",
 			"UserLoggedIn@2025-06-10T09:00:00Z m1 outcome=success country=FR ip=2.2.2.2",
-		}, want: []string{"unusual-location actor:m1 count=1"}},
-		{name: "IPs not checked", rule: "unusual-location", edit: func(rs *RuleSet) { ruleOf(rs, "unusual-location").IPHistory = 0 },
+		}},
+		{name: "networks not checked", rule: "unusual-location", edit: func(rs *RuleSet) { ruleOf(rs, "unusual-location").NetworkHistory = 0 },
 			events: []string{
-				"UserLoggedIn@2025-06-10T08:00:00Z m1 outcome=success country=FR ip=1.1.1.1",
-				"UserLoggedIn@2025-06-10T09:00:00Z m1 outcome=success country=FR ip=2.2.2.2",
+				"UserLoggedIn@2025-06-10T08:00:00Z m1 outcome=success ip=1.1.1.1",
+				"UserLoggedIn@2025-06-10T09:00:00Z m1 outcome=success ip=2.2.2.2",
 			}},
 		{name: "history is bounded: the oldest country is forgotten", rule: "unusual-location",
 			edit: func(rs *RuleSet) {
 				r := ruleOf(rs, "unusual-location")
-				r.History, r.IPHistory, r.Suppression = 2, 0, Duration(time.Hour)
+				r.History, r.NetworkHistory, r.Suppression = 2, 0, Duration(time.Hour)
 			},
 			events: []string{
 				"UserLoggedIn@2025-06-10T08:00:00Z m1 outcome=success country=FR",
@@ -117,6 +122,150 @@ func TestUnusualLocation(t *testing.T) {
 			"UserLoggedIn@2025-06-10T09:00:00Z m2 outcome=success country=US",
 		}},
 	})
+}
+
+// TestLocationNetworks: a login is judged by its country when the event
+// carries one (a change alerts), else by its network (an ASN when carried,
+// else the address's /24 or /48 by default): a new network alerts once the
+// actor has one. Each case is one actor's logins, a day apart.
+func TestLocationNetworks(t *testing.T) {
+	none, one := []string(nil), []string{"unusual-location actor:m1 count=1"}
+	prefix16 := func(rs *RuleSet) { ruleOf(rs, "unusual-location").IPv4Prefix = 16 }
+	bounded := func(rs *RuleSet) { ruleOf(rs, "unusual-location").NetworkHistory = 2 }
+	cases := []struct {
+		name   string
+		edit   func(*RuleSet)
+		logins []string // "ip [country] [asn=N]" per day
+		want   []string
+	}{
+		{"one /24 over ten days, country known", nil, []string{"81.2.3.4 FR", "81.2.3.17 FR", "81.2.3.99 FR", "81.2.3.5 FR", "81.2.3.6 FR",
+			"81.2.3.7 FR", "81.2.3.8 FR", "81.2.3.9 FR", "81.2.3.10 FR", "81.2.3.11 FR", "81.2.3.12 FR", "81.2.3.13 FR"}, none},
+		{"one /24 over ten days, no country", nil, []string{"81.2.3.4", "81.2.3.17", "81.2.3.99", "81.2.3.5", "81.2.3.6",
+			"81.2.3.7", "81.2.3.8", "81.2.3.9", "81.2.3.10", "81.2.3.11", "81.2.3.12", "81.2.3.13"}, none},
+		{"a new /24 in the same country", nil, []string{"81.2.3.4 FR", "90.1.1.1 FR"}, none},
+		{"a new country in a known /24", nil, []string{"81.2.3.4 FR", "81.2.3.5 KP"}, one},
+		{"a new /24, no country, once history exists", nil, []string{"81.2.3.4", "90.1.1.1"}, one},
+		{"the first login only starts the history", nil, []string{"90.1.1.1"}, none},
+		{"country known then missing: networks still count", nil, []string{"81.2.3.4 FR", "81.2.3.9", "90.1.1.1"}, one},
+		{"IPv6 in one /48", nil, []string{"2001:db8:1:a::1", "2001:db8:1:b::2", "2001:db8:1:ffff:1:2:3:4"}, none},
+		{"IPv6, a new /48", nil, []string{"2001:db8:1:a::1", "2001:db8:2:a::1"}, one},
+		{"IPv4-mapped IPv6 is its IPv4 network", nil, []string{"81.2.3.4", "::ffff:81.2.3.9"}, none},
+		{"an address with a port", nil, []string{"81.2.3.4", "81.2.3.7:5000"}, none},
+		{"an IPv6 address with a zone or a port", nil, []string{"fe80::1%eth0", "fe80::2", "[fe80::3]:443"}, none},
+		{"malformed addresses start no history", nil, []string{"not-an-ip", "999.1.1.1", "81.2.3", "81.2.3.4"}, none},
+		{"malformed addresses do not alert", nil, []string{"81.2.3.4", "not-an-ip", "1.2.3.4.5", "::gg"}, none},
+		{"a configured /16", prefix16, []string{"81.2.3.4", "81.2.200.1"}, none},
+		{"a configured /16, a new one", prefix16, []string{"81.2.3.4", "81.3.0.1"}, one},
+		{"a new /24 in a known AS", nil, []string{"81.2.3.4 asn=3215", "90.1.1.1 asn=AS3215"}, none},
+		{"a new AS and a new /24", nil, []string{"81.2.3.4 asn=3215", "90.1.1.1 asn=16276"}, one},
+		{"bounded: the oldest network is forgotten", bounded, []string{"81.2.3.4", "82.2.3.4", "83.2.3.4", "81.2.3.4"},
+			[]string{"unusual-location actor:m1 count=1", "unusual-location actor:m1 count=1", "unusual-location actor:m1 count=1"}},
+	}
+	for _, tc := range cases {
+		e := mustEngine(t, mustRules(t, tc.edit, "unusual-location"))
+		var evs []transform.Event
+		for i, l := range tc.logins {
+			f := strings.Fields(l)
+			spec := fmt.Sprintf("UserLoggedIn@2025-06-%02dT09:00:00Z m1 outcome=success ip=%s", 1+i, f[0])
+			for _, x := range f[1:] {
+				if !strings.Contains(x, "=") {
+					x = "country=" + x
+				}
+				spec += " " + x
+			}
+			evs = append(evs, tev(t, i, spec))
+		}
+		if got := keys(feed(e, evs, time.Time{})); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: alerts = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestLocationEvidence: an alert names the network and whether the actor
+// knew it, and what it knew.
+func TestLocationEvidence(t *testing.T) {
+	cases := []struct {
+		name   string
+		logins []string
+		want   []string // in the description
+	}{
+		{"country change, known network", []string{"country=FR ip=81.2.3.4", "country=KP ip=81.2.3.5"},
+			[]string{"country KP", "81.2.3.0/24 (known)", "FR"}},
+		{"country change, new network", []string{"country=FR ip=81.2.3.4", "country=KP ip=175.45.176.1"},
+			[]string{"country KP", "175.45.176.0/24 (new)"}},
+		{"new network, no country", []string{"ip=81.2.3.4", "ip=2001:db8:1::1"},
+			[]string{"network 2001:db8:1::/48", "IP 2001:db8:1::1", "81.2.3.0/24"}},
+	}
+	for _, tc := range cases {
+		e := mustEngine(t, mustRules(t, nil, "unusual-location"))
+		var evs []transform.Event
+		for i, l := range tc.logins {
+			evs = append(evs, tev(t, i, fmt.Sprintf("UserLoggedIn@2025-06-%02dT09:00:00Z m1 outcome=success %s", 1+i, l)))
+		}
+		as := feed(e, evs, time.Time{})
+		if len(as) != 1 {
+			t.Errorf("%s: %d alerts, want 1", tc.name, len(as))
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(as[0].Description, w) {
+				t.Errorf("%s: description %q lacks %q", tc.name, as[0].Description, w)
+			}
+		}
+	}
+}
+
+// TestLocationState: networks survive a restart, and the addresses of a
+// state saved before networks become their networks.
+func TestLocationState(t *testing.T) {
+	login := func(i int, ip string) transform.Event {
+		return tev(t, i, fmt.Sprintf("UserLoggedIn@2025-06-%02dT09:00:00Z m1 outcome=success ip=%s", 10+i, ip))
+	}
+	rs := mustRules(t, nil, "unusual-location")
+	e := mustEngine(t, rs)
+	feed(e, []transform.Event{login(0, "81.2.3.4"), login(1, "2001:db8:1::1")}, time.Time{})
+	saved, err := e.MarshalState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same history as a state of the first version: addresses.
+	var old snapshot
+	if err := gob.NewDecoder(bytes.NewReader(saved)).Decode(&old); err != nil {
+		t.Fatal(err)
+	}
+	if got := old.Actors[0].Networks; !slices.Equal(got, []string{"81.2.3.0/24", "2001:db8:1::/48"}) {
+		t.Errorf("saved networks = %q", got)
+	}
+	old.Actors[0].Networks, old.Actors[0].IPs = nil, []string{"81.2.3.4", "2001:db8:1::1", "garbage"}
+	var legacy bytes.Buffer
+	if err := gob.NewEncoder(&legacy).Encode(&old); err != nil {
+		t.Fatal(err)
+	}
+	for name, state := range map[string][]byte{"networks": saved, "addresses": legacy.Bytes()} {
+		r := mustEngine(t, rs)
+		if err := r.UnmarshalState(state); err != nil {
+			t.Fatal(err)
+		}
+		got := keys(feed(r, []transform.Event{login(2, "81.2.3.200"), login(3, "2001:db8:1:ff::2"), login(4, "90.1.1.1")}, time.Time{}))
+		if want := []string{"unusual-location actor:m1 count=1"}; !slices.Equal(got, want) {
+			t.Errorf("restored from %s: alerts = %q, want %q", name, got, want)
+		}
+	}
+}
+
+func TestLocationConfigErrors(t *testing.T) {
+	for i, edit := range []func(r *Rule){
+		func(r *Rule) { r.IPv4Prefix = 33 },
+		func(r *Rule) { r.IPv6Prefix = 129 },
+		func(r *Rule) { r.IPv4Prefix = -1 },
+		func(r *Rule) { r.NetworkHistory = -1 },
+	} {
+		rs := mustRules(t, nil, "unusual-location")
+		edit(ruleOf(&rs, "unusual-location"))
+		if _, err := NewEngine(rs); err == nil {
+			t.Errorf("NewEngine(case %d) = nil error, want one", i)
+		}
+	}
 }
 
 func TestBulkDeletion(t *testing.T) {
@@ -184,12 +333,99 @@ func TestPrivilegeEscalation(t *testing.T) {
 			"UserAccountTypeUpdated@2025-06-10T10:00:00Z m1 userId=m8 previousAccountType=contributor newAccountType=Workspace_Admin"},
 			want: []string{"privilege-escalation member:m8 count=1"}},
 		{name: "custom ranks", rule: "privilege-escalation", edit: func(rs *RuleSet) {
-			ruleOf(rs, "privilege-escalation").Ranks = []string{"Builder", "Viewer"}
+			ruleOf(rs, "privilege-escalation").Roles = []Rank{{"Builder"}, {"Viewer"}}
 		}, events: []string{"RoleChanged@2025-06-10T10:00:00Z m1 targetMemberId=m9 previousRole=Builder newRole=Viewer"},
 			want: []string{"privilege-escalation member:m9 count=1"}},
 		{name: "no roles, unknown type", rule: "privilege-escalation", events: []string{
 			"RoleChanged@2025-06-10T10:00:00Z m1 targetMemberId=m9", "Promoted@2025-06-10T10:00:00Z m1"}},
 	})
+}
+
+// TestPrivilegeAccountTypes runs one change per case through the default
+// rule: Pigment's account types, licence types, application roles, their
+// aliases, and unknown values naming an admin or an owner.
+func TestPrivilegeAccountTypes(t *testing.T) {
+	const at = "UserAccountTypeUpdated@2025-06-10T10:00:00Z m1 userId=m8 "
+	const rc = "RoleChanged@2025-06-10T10:00:00Z m1 targetMemberId=m8 "
+	up := []string{"privilege-escalation member:m8 count=1"}
+	var none []string
+	cases := []struct {
+		name, event string
+		edit        func(*RuleSet)
+		want        []string
+	}{
+		{"Member to Workspace Admin", at + "previousAccountType=Member newAccountType=Workspace_Admin", nil, up},
+		{"Standard Member to Builder", at + "previousAccountType=Standard_Member newAccountType=Builder", nil, up},
+		{"Builder to Workspace Admin", at + "previousAccountType=Builder newAccountType=Workspace_Admin", nil, up},
+		{"Workspace Admin to Security Admin is up", at + "previousAccountType=Workspace_Admin newAccountType=Security_Admin", nil, up},
+		{"Security Admin to Primary Owner", at + "previousAccountType=Security_Admin newAccountType=Primary_Owner", nil, up},
+		{"Security Admin to Workspace Admin is down", at + "previousAccountType=Security_Admin newAccountType=Workspace_Admin", nil, none},
+		{"Primary Owner to Standard User is down", at + "previousAccountType=Primary_Owner newAccountType=Standard_User", nil, none},
+		{"Admin is Workspace Admin: sideways", at + "previousAccountType=admin newAccountType=WORKSPACE_ADMIN", nil, none},
+		{"Standard User is Standard Member: sideways", at + "previousAccountType=Standard_User newAccountType=member", nil, none},
+		{"aliases and case: standard user to ADMIN", at + "previousAccountType=standard_user newAccountType=ADMIN", nil, up},
+		{"enum spelling: StandardMember to WorkspaceAdmin", at + "previousAccountType=StandardMember newAccountType=WorkspaceAdmin", nil, up},
+		{"RoleChanged Viewer to Admin", rc + "previousRole=Viewer newRole=Admin", nil, up},
+		{"RoleChanged Member to Workspace Admin", rc + "previousRole=Member newRole=Workspace_Admin", nil, up},
+		{"RoleChanged Viewer to Contributor", rc + "previousRole=Viewer newRole=Contributor", nil, up},
+		{"RoleChanged Builder to Viewer is down", rc + "previousRole=Builder newRole=Viewer", nil, none},
+		{"RoleChanged Workspace Admin to Security Admin is up", rc + "previousRole=Workspace_Admin newRole=Security_Admin", nil, up},
+		{"RoleChanged Builder to Member is down", rc + "previousRole=Builder newRole=Member", nil, none},
+		{"RoleChanged oldRole (the description's old_role) is the value before", rc + "oldRole=Security_Admin newRole=Workspace_Admin", nil, none},
+		{"licence Explorer to Editor", at + "previousLicenseType=Explorer newLicenseType=Editor", nil, up},
+		{"licence Editor to Contributor is down", at + "previousLicenseType=Editor newLicenseType=Contributor", nil, none},
+		{"licence types in the account type fields", at + "previousAccountType=Explorer newAccountType=Contributor", nil, up},
+		{"unknown value naming an admin", rc + "previousRole=Viewer newRole=Billing_Administrator", nil, up},
+		{"unknown value naming an owner", at + "previousAccountType=Builder newAccountType=Co-owner", nil, up},
+		{"unknown previous, new Workspace Admin", at + "previousAccountType=Guest newAccountType=Workspace_Admin", nil, up},
+		{"unknown value naming neither", rc + "previousRole=Viewer newRole=Overlord", nil, none},
+		{"configured roles with aliases", rc + "previousRole=reader newRole=Planner", func(rs *RuleSet) {
+			ruleOf(rs, "privilege-escalation").Roles = []Rank{{"Viewer", "Reader"}, {"Planner"}, {"Model Owner"}}
+		}, up},
+		{"configured roles: down", rc + "previousRole=Model_Owner newRole=Planner", func(rs *RuleSet) {
+			ruleOf(rs, "privilege-escalation").Roles = []Rank{{"Viewer", "Reader"}, {"Planner"}, {"Model Owner"}}
+		}, none},
+	}
+	for _, tc := range cases {
+		e := mustEngine(t, mustRules(t, tc.edit, "privilege-escalation"))
+		got := keys(feed(e, []transform.Event{tev(t, 0, tc.event)}, time.Time{}))
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: alerts = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestPrivilegeLegacyRanks: a rules file of the first version, with ranks
+// and no roles, still loads; its ranks are the roles, and account types
+// are Pigment's.
+func TestPrivilegeLegacyRanks(t *testing.T) {
+	rs, err := LoadRules([]byte(`rules: [{id: p, detector: privilege, severity: high, enabled: true, types: ["*"],
+  ranks: [Viewer, Contributor, Builder, Security Admin, Workspace Admin]}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := mustEngine(t, rs)
+	got := keys(feed(e, []transform.Event{
+		tev(t, 0, "RoleChanged@2025-06-10T10:00:00Z m1 targetMemberId=m8 previousRole=Security_Admin newRole=Workspace_Admin"),
+		tev(t, 1, "UserAccountTypeUpdated@2025-06-10T10:00:00Z m1 userId=m7 previousAccountType=Member newAccountType=Builder"),
+	}, time.Time{}))
+	if want := []string{"p member:m7 count=1", "p member:m8 count=1"}; !slices.Equal(got, want) {
+		t.Errorf("alerts = %q, want %q", got, want)
+	}
+}
+
+func TestPrivilegeRanksErrors(t *testing.T) {
+	for i, edit := range []func(r *Rule){
+		func(r *Rule) { r.AccountTypes = []Rank{{"Builder"}} },
+		func(r *Rule) { r.Roles = []Rank{{"Viewer"}, {"Builder", "viewer"}} },
+		func(r *Rule) { r.LicenceTypes = []Rank{{"Explorer"}, {}} },
+	} {
+		rs := mustRules(t, nil, "privilege-escalation")
+		edit(ruleOf(&rs, "privilege-escalation"))
+		if _, err := NewEngine(rs); err == nil {
+			t.Errorf("NewEngine(case %d) = nil error, want one", i)
+		}
+	}
 }
 
 func TestMatchRules(t *testing.T) {

@@ -56,8 +56,9 @@ type snapSeen struct {
 
 type snapActor struct {
 	ID, Email           string
-	Countries, IPs      []string
+	Countries, IPs      []string // IPs: addresses, in states saved before networks (read only)
 	LastLogin, Reported int64
+	Networks            []string // netID.String()
 }
 
 type snapBase struct {
@@ -108,7 +109,11 @@ func (e *Engine) MarshalState() ([]byte, error) {
 	}
 	slices.SortFunc(s.Seen, func(a, b snapSeen) int { return cmp.Compare(a.Bucket, b.Bucket) })
 	for id, a := range e.actors {
-		s.Actors = append(s.Actors, snapActor{id, a.email, a.countries, a.ips, a.lastLogin, a.reported})
+		sa := snapActor{ID: id, Email: a.email, Countries: a.countries, LastLogin: a.lastLogin, Reported: a.reported}
+		for _, n := range a.networks {
+			sa.Networks = append(sa.Networks, n.String())
+		}
+		s.Actors = append(s.Actors, sa)
 	}
 	slices.SortFunc(s.Actors, func(a, b snapActor) int { return strings.Compare(a.ID, b.ID) })
 	for k, b := range e.baselines {
@@ -193,7 +198,7 @@ func (e *Engine) UnmarshalState(data []byte) error {
 		n.seen[x.Bucket] = m
 	}
 	for _, a := range s.Actors {
-		n.actors[a.ID] = &actor{countries: a.Countries, ips: a.IPs, lastLogin: a.LastLogin, reported: a.Reported, email: a.Email}
+		n.actors[a.ID] = &actor{countries: a.Countries, networks: e.cfg.restoreNetworks(a), lastLogin: a.LastLogin, reported: a.Reported, email: a.Email}
 	}
 	for _, b := range s.Baselines {
 		if j, ok := idx[int(b.Rule)]; ok {

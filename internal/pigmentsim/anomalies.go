@@ -54,7 +54,7 @@ const (
 	// 10:04:00 in one application (distinct blocks, gone from the metadata).
 	AnomalyBulkDeletion = "bulk_deletion"
 	// AnomalyPrivilegeEscalation: D 10:30:00 the member raises their own
-	// account type from Viewer to Workspace Admin: RoleChanged with
+	// account type from Standard Member to Workspace Admin: RoleChanged with
 	// previousRole/newRole (described) or UserAccountTypeUpdated with
 	// previousAccountType/newAccountType (public); actor = target.
 	AnomalyPrivilegeEscalation = "privilege_escalation"

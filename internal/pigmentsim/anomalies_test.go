@@ -202,7 +202,7 @@ func checkPlanted(t *testing.T, s *Sim, shape string, p Planted, evs []*fullEven
 		if public {
 			wantType, prev, next, target = "UserAccountTypeUpdated", b["previousAccountType"], b["newAccountType"], b["userId"]
 		}
-		if len(evs) != 1 || evs[0].EventType != wantType || prev != "Viewer" || next != "Workspace Admin" || target != p.ActorID {
+		if len(evs) != 1 || evs[0].EventType != wantType || prev != "Standard Member" || next != "Workspace Admin" || target != p.ActorID {
 			fail("%s %v", evs[0].EventType, b)
 		}
 	case AnomalyExportBurst:

@@ -152,14 +152,14 @@ func (s *Sim) plantAnomalies(p *plan) []Planted {
 			pl.add(pt, m, app, "BlockDeleted", 10*time.Hour+time.Duration(i)*10*time.Second, body)
 		}
 	}
-	{ // self-escalation from Viewer to Workspace Admin
+	{ // self-escalation from Standard Member to Workspace Admin
 		m := pl.member(AnomalyPrivilegeEscalation)
 		pt := newPT(AnomalyPrivilegeEscalation, nil)
 		body := pl.targetMember(m, "userId", "userName", "userEmail")
 		if s.cfg.Shape == ShapePublic {
-			body["previousAccountType"], body["newAccountType"] = "Viewer", "Workspace Admin"
+			body["previousAccountType"], body["newAccountType"] = "Standard Member", "Workspace Admin"
 		} else {
-			body["previousRole"], body["newRole"] = "Viewer", "Workspace Admin"
+			body["previousRole"], body["newRole"] = "Standard Member", "Workspace Admin"
 		}
 		pl.add(pt, m, nil, "RoleChanged", 10*time.Hour+30*time.Minute, body)
 	}

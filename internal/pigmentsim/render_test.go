@@ -3,6 +3,7 @@ package pigmentsim
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -158,4 +159,54 @@ func FuzzAppendString(f *testing.F) {
 			t.Errorf("jsonenc.AppendString(%q) decodes to %q, want %q", s, got, want)
 		}
 	})
+}
+
+// TestAccountTypes: role changes and member events carry Pigment's own
+// account types, in both vocabularies, and the workspace has one Primary
+// Owner.
+func TestAccountTypes(t *testing.T) {
+	pigment := []string{"Primary Owner", "Security Admin", "Workspace Admin", "Builder", "Standard Member"}
+	for _, shape := range []string{ShapeDescribed, ShapePublic} {
+		s, err := New(Config{Seed: 3, APIKey: "k", Shape: shape, History: time.Hour, HistoryEvents: 20000, Clock: func() time.Time { return t0 }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		owners := 0
+		for _, m := range s.ws.members {
+			if m.accountType == "Primary Owner" {
+				owners++
+			}
+		}
+		if owners != 1 {
+			t.Errorf("%s: %d Primary Owners, want 1", shape, owners)
+		}
+		changes := 0
+		var page []byte
+		for _, e := range s.st.evs {
+			page = s.rd.appendEvent(page[:0], e, nil)
+			var ev struct {
+				EventType         string
+				Metadata, Payload map[string]any
+			}
+			if err := json.Unmarshal(page, &ev); err != nil {
+				t.Fatal(err)
+			}
+			body := ev.Payload
+			if shape == ShapeDescribed {
+				body = ev.Metadata
+			}
+			for _, k := range []string{"previousAccountType", "newAccountType", "previousRole", "newRole", "accountType"} {
+				v, ok := body[k].(string)
+				if ok && !slices.Contains(pigment, v) {
+					t.Errorf("%s: %s %s = %q, not one of Pigment's account types", shape, ev.EventType, k, v)
+				}
+				if ok && k != "accountType" {
+					changes++
+				}
+			}
+		}
+		if changes == 0 {
+			t.Errorf("%s: no account type change among %d events", shape, len(s.st.evs))
+		}
+	}
 }

@@ -182,7 +182,7 @@ func New(cfg Config) (*Sim, error) {
 	var p *plan
 	if c.Anomalies {
 		p = newPlan(&c, ws, start)
-		ws.members[p.actor[AnomalyPrivilegeEscalation]].accountType = "Viewer"
+		ws.members[p.actor[AnomalyPrivilegeEscalation]].accountType = "Standard Member"
 		ws.plan = p
 	}
 	s := &Sim{

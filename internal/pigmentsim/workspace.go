@@ -61,9 +61,12 @@ var (
 		{"山田 花子", "hanako.yamada"}, {"佐藤 健", "ken.sato"}, {"日本 太郎", "taro.nihon"},
 		{"鈴木 一郎", "ichiro.suzuki"}, {"김 민준", "minjun.kim"},
 	}
-	accountTypes = []string{"Workspace Admin", "Security Admin", "Builder", "Contributor", "Viewer"}
-	// accountTypeWeights skews the workspace toward viewers and contributors.
-	accountTypeWeights = []int{1, 1, 4, 6, 8}
+	// accountTypes are Pigment's account types but the Primary Owner, who is
+	// member 0 (one per workspace, protected): what members have and what
+	// role changes move them between.
+	accountTypes = []string{"Workspace Admin", "Security Admin", "Builder", "Standard Member"}
+	// accountTypeWeights skews the workspace toward standard members.
+	accountTypeWeights = []int{1, 1, 4, 14}
 	countries          = []string{"FR", "US", "GB", "DE", "ES", "NL", "JP", "CA", "SG", "BR"}
 	// rareCountries are used for the occasional login from an unusual place.
 	rareCountries = []string{"RU", "KP", "NG", "VN", "RO", "IR"}
@@ -119,7 +122,7 @@ func newWorkspace(seed int64, nMembers, nApps int, start time.Time) *workspace {
 			ip:          fmt.Sprintf("%d.%d.%d.%d", 80+rng.IntN(120), rng.IntN(256), rng.IntN(256), 1+rng.IntN(254)),
 		}
 		if i == 0 {
-			m.accountType = "Workspace Admin"
+			m.accountType = "Primary Owner"
 		}
 		m.qID, m.qName, m.qEmail = jsonenc.AppendString(nil, m.id), jsonenc.AppendString(nil, m.name), jsonenc.AppendString(nil, m.email)
 		m.qIP = jsonenc.AppendString(nil, m.ip)

@@ -47,6 +47,7 @@ type Event struct {
 	ActorID, ActorEmail, ActorName string
 	AppID, AppName                 string
 	SourceIP, Country              string // as sent; formats check them before use
+	ASN                            string // autonomous system of SourceIP, as sent ("AS3215" or "3215"), if any
 	Outcome                        string // "success" | "failure" | "" (unknown)
 	Severity                       string // alerts: their severity; events: "" (see SyslogSeverity)
 
@@ -68,9 +69,9 @@ func (ev *Event) ActorKey() string {
 //
 //	described: eventId eventType eventTimestamp ingestionTimestamp
 //	           actor{memberId,email,name} target{applicationId,applicationName}
-//	           metadata{ipAddress,country,outcome,status,applicationId,applicationName}
+//	           metadata{ipAddress,country,asn,outcome,status,applicationId,applicationName}
 //	public:    the same top level, actor{user{id,email,name}} or actor{id|userId,email,name}
-//	           context{ipAddress|ip,country,outcome,applicationId,applicationName}
+//	           context{ipAddress|ip,country,asn,outcome,applicationId,applicationName}
 //	           payload{...as metadata}
 //	alert:     id rule severity title mitre lastEventTime firstEventTime
 //	           actor (as for events)
@@ -122,6 +123,7 @@ func Parse(raw []byte, kind Kind) (Event, error) {
 	ev.AppName = cmpOr(ev.AppName, ctx.appName, body.appName)
 	ev.SourceIP = cmpOr(ctx.ip, body.ip)
 	ev.Country = cmpOr(ctx.country, body.country)
+	ev.ASN = cmpOr(ctx.asn, body.asn)
 	ev.Outcome = cmpOr(outcome(ctx.outcome), outcome(body.outcome), outcome(body.status))
 	if ev.ID == "" {
 		if kind == KindAlert {
@@ -134,7 +136,7 @@ func Parse(raw []byte, kind Kind) (Event, error) {
 
 // fields holds what a metadata, payload or context object may carry.
 type fields struct {
-	ip, country, outcome, status, appID, appName string
+	ip, country, asn, outcome, status, appID, appName string
 }
 
 // top reads the value of one top-level member.
@@ -230,6 +232,8 @@ func (f *fields) read(s *scanner) error {
 			f.ip, err = s.string(2)
 		case "country":
 			f.country, err = s.string(2)
+		case "asn":
+			f.asn, err = s.stringOrNumber(2)
 		case "outcome":
 			f.outcome, err = s.string(2)
 		case "status":

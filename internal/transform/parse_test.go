@@ -41,6 +41,12 @@ func TestParse(t *testing.T) {
 			Event{ID: "eé\"", Type: "T", ActorName: "😀 \ufffdx\n"}},
 		{"wrong types", `{"eventId":"e3","eventType":7,"actor":["x"],"target":"y","metadata":{"ipAddress":{"v":1}},"eventTimestamp":"yesterday"}`, KindEvent,
 			Event{ID: "e3"}},
+		{"asn as a number", `{"eventId":"e4","metadata":{"ipAddress":"81.2.3.4","asn":3215,"country":"FR"}}`, KindEvent,
+			Event{ID: "e4", SourceIP: "81.2.3.4", Country: "FR", ASN: "3215"}},
+		{"asn as a string, context first", `{"eventId":"e5","context":{"asn":"AS16276"},"payload":{"asn":1}}`, KindEvent,
+			Event{ID: "e5", ASN: "AS16276"}},
+		{"asn of a wrong type", `{"eventId":"e6","metadata":{"asn":{"n":1},"country":"FR"}}`, KindEvent,
+			Event{ID: "e6", Country: "FR"}},
 		{"alert", `{"id":"al1","rule":"brute_force","severity":"high","title":"10 failed logins","actor":"a@x.io","application":"app9",
 			"window":{"start":"2025-06-10T11:00:00Z","end":"2025-06-10T12:00:00Z"},"firstEventTime":"2025-06-10T11:01:00Z",
 			"lastEventTime":"2025-06-10T11:58:00Z","count":10,"evidence":["e1","e2"],"mitre":"T1110","runbook":"r"}`, KindAlert,
@@ -62,7 +68,7 @@ func equalEvents(a, b *Event) bool {
 	return string(a.Raw) == string(b.Raw) && a.Kind == b.Kind && a.ID == b.ID && a.Type == b.Type &&
 		a.Time.Equal(b.Time) && a.Ingested.Equal(b.Ingested) && a.ActorID == b.ActorID &&
 		a.ActorEmail == b.ActorEmail && a.ActorName == b.ActorName && a.AppID == b.AppID &&
-		a.AppName == b.AppName && a.SourceIP == b.SourceIP && a.Country == b.Country &&
+		a.AppName == b.AppName && a.SourceIP == b.SourceIP && a.Country == b.Country && a.ASN == b.ASN &&
 		a.Outcome == b.Outcome && a.Severity == b.Severity && a.Title == b.Title && a.Mitre == b.Mitre
 }
 

@@ -186,3 +186,16 @@ func (s *scanner) string(depth int) (string, error) {
 	}
 	return unsafe.String(&s.b[start], end-start), nil
 }
+
+// stringOrNumber reads a string like string, or a number as its text (an
+// ASN may come either way); any other value is skipped.
+func (s *scanner) stringOrNumber(depth int) (string, error) {
+	if c := s.peek(); c != '-' && (c < '0' || c > '9') {
+		return s.string(depth)
+	}
+	start := s.i
+	if err := s.number(); err != nil {
+		return "", err
+	}
+	return unsafe.String(&s.b[start], s.i-start), nil
+}
