@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -283,4 +284,28 @@ func health(t *testing.T, p *proc) forwarder.StatusReport {
 		t.Fatalf("/healthz: ok %v, %v", h.OK, err)
 	}
 	return h.Details
+}
+
+// With SPLUNK_HEC_ACK=true, an indexer that loses the acknowledgements of
+// the 2nd and 9th requests and 1 % of the others costs re-sends, not the
+// stream: while a lost ack is awaited, far more batches than the senders
+// are sent, and every event is delivered and committed.
+func TestSplunkLostAcksDoNotHoldTheStream(t *testing.T) {
+	t.Parallel()
+	const batch, senders = 50, 2
+	d := newDeployment(t, 3000)
+	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken, RequireAck: true,
+		LoseAcks: []int{2, 9}, LoseAckFraction: 0.01, Seed: 5})
+	env := splunkEnv(d, hec, map[string]string{"SPLUNK_HEC_ACK": "true", "SPLUNK_HEC_ACK_TIMEOUT": "2s",
+		"FORWARD_BATCH_SIZE": strconv.Itoa(batch), "FORWARD_SENDERS": strconv.Itoa(senders)})
+	recs := d.records(t)
+	forwardUntil(t, d, env, recs, func() bool { return hec.Unique() == len(d.ids) })
+	checkAllDelivered(t, d.ids, hecSeen(hec))
+	t.Logf("%d requests, %d acks lost, %d duplicates", hec.Requests(), hec.LostAcks(), hec.Duplicates())
+	if hec.LostAcks() < 2 {
+		t.Fatalf("%d acks lost, want at least the 2nd and 9th requests'", hec.LostAcks())
+	}
+	if gap, limit := hec.WidestResendGap(), 4*senders*batch; gap <= limit {
+		t.Errorf("at most %d events were indexed while a lost ack was awaited, want more than %d: batches waited behind it", gap, limit)
+	}
 }

@@ -1,7 +1,6 @@
 package forwarder_test
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -64,40 +63,13 @@ func TestLostAcksAreResentWithoutHoldingTheStream(t *testing.T) {
 	// Between an event's first arrival (its ack then lost) and its re-send,
 	// a forwarder that holds a sender per pending ack indexes at most its
 	// other senders' batches: fewer than (senders+1) batches.
-	if gap, limit := widestResendGap(t, hec.Events()), 4*senders*batch; gap <= limit {
+	if gap, limit := hec.WidestResendGap(), 4*senders*batch; gap <= limit {
 		t.Errorf("at most %d events were indexed while a lost ack was awaited, want more than %d: batches waited behind it", gap, limit)
 	}
 	dups := hec.Duplicates()
 	if got := int(counter(t, reg, "pigment_forward_ack_resent_total")); got != dups || got < 2*batch {
 		t.Errorf("pigment_forward_ack_resent_total = %d, want the %d duplicates HEC indexed (at least two batches)", got, dups)
 	}
-}
-
-// widestResendGap returns the largest number of events indexed between
-// the first and the second arrival of one eventId.
-func widestResendGap(t *testing.T, events [][]byte) int {
-	t.Helper()
-	first := map[string]int{}
-	widest := 0
-	for i, raw := range events {
-		var ev struct {
-			Event struct {
-				ID string `json:"eventId"`
-			} `json:"event"`
-		}
-		if err := json.Unmarshal(raw, &ev); err != nil {
-			t.Fatalf("indexed event %s: %v", raw, err)
-		}
-		j, seen := first[ev.Event.ID]
-		switch {
-		case !seen:
-			first[ev.Event.ID] = i
-		case j >= 0:
-			widest = max(widest, i-j-1)
-			first[ev.Event.ID] = -1
-		}
-	}
-	return widest
 }
 
 // counter returns the value of a counter of reg (summed over its labels).

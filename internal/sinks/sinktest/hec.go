@@ -143,6 +143,34 @@ func (h *HEC) LostAcks() int {
 	return n
 }
 
+// WidestResendGap returns the largest number of events indexed between
+// the first and the second arrival of one eventId: how much was sent
+// while a re-sent request (its ack lost, say) was being waited for.
+func (h *HEC) WidestResendGap() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	first := map[string]int{}
+	widest := 0
+	for i, raw := range h.events {
+		var ev struct {
+			Event struct {
+				EventID string `json:"eventId"`
+			} `json:"event"`
+		}
+		_ = json.Unmarshal(raw, &ev)
+		j, seen := first[ev.Event.EventID]
+		switch {
+		case ev.Event.EventID == "":
+		case !seen:
+			first[ev.Event.EventID] = i
+		case j >= 0:
+			widest = max(widest, i-j-1)
+			first[ev.Event.EventID] = -1
+		}
+	}
+	return widest
+}
+
 // Requests returns how many event requests arrived (any answer).
 func (h *HEC) Requests() int {
 	h.mu.Lock()
