@@ -70,6 +70,8 @@ type HEC struct {
 	nextAck  map[string]int64
 	acks     map[string]map[int64]int // channel -> ackId -> polls; forgotten once reported true
 	accepted int                      // requests answered with an ackId
+	ackPolls int
+	mostAcks int // most ackIds asked about in one poll
 	lost     map[string]map[int64]bool
 	rng      *rand.Rand
 }
@@ -169,6 +171,14 @@ func (h *HEC) WidestResendGap() int {
 		}
 	}
 	return widest
+}
+
+// AckPolls returns how many ack requests were answered, and the most
+// ackIds one of them asked about.
+func (h *HEC) AckPolls() (polls, most int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.ackPolls, h.mostAcks
 }
 
 // Requests returns how many event requests arrived (any answer).
@@ -417,6 +427,8 @@ func (h *HEC) ack(w http.ResponseWriter, r *http.Request, channel string) {
 	}
 	out := make(map[string]bool, len(req.Acks))
 	h.mu.Lock()
+	h.ackPolls++
+	h.mostAcks = max(h.mostAcks, len(req.Acks))
 	for _, id := range req.Acks {
 		polls, known := h.acks[channel][id]
 		ok := known && !h.opts.NeverAck && !h.lost[channel][id] && polls >= h.opts.AckAfter
