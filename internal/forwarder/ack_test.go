@@ -89,3 +89,32 @@ func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	}
 	return sum
 }
+
+// A batch confirmed while an earlier one's acknowledgement is lost keeps
+// only its offsets until its commit: the byte bound covers batches not yet
+// confirmed, so a small one still lets the stream run far past the lost
+// ack instead of filling up behind it.
+func TestConfirmedBatchesDoNotHoldTheByteBound(t *testing.T) {
+	t.Parallel()
+	const n, batch = 4000, 50
+	s := newSetup(t, n)
+	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: ackToken, RequireAck: true, LoseAcks: []int{2}})
+	sink, err := sinks.NewHEC(sinks.HECConfig{URL: hec.URL(), Token: ackToken, Ack: true,
+		AckTimeout: 2 * time.Second, AckPoll: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.senders = 2
+	s.format = hecFormat
+	const bound = 128 << 10 // a few batches of 50 (~40 KB each)
+	s.tune = func(c *forwarder.Config) { c.Sink, c.BatchSize, c.AckPendingBytes = "splunk", batch, bound }
+	if err := s.forward(t, sink, n); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if got := s.committed(t); got != n {
+		t.Fatalf("%d offsets committed, want %d", got, n)
+	}
+	if gap := hec.WidestResendGap(); gap <= 20*batch {
+		t.Errorf("%d events were indexed while the lost ack was awaited, want more than %d: confirmed batches held the byte bound", gap, 20*batch)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/segmentio/kafka-go"
+
 	"github.com/pigment-siem/pipeline/internal/sinks"
 )
 
@@ -60,7 +62,7 @@ func (f *Forwarder) awaitAcks(wctx context.Context, list []awaited) ([]int, erro
 	return again, nil
 }
 
-// byteBound bounds the bytes of batches sent and not yet committed. One
+// byteBound bounds the bytes of batches sent and not yet confirmed. One
 // batch is always let through, however large, so that nothing stalls.
 type byteBound struct {
 	limit int
@@ -105,6 +107,39 @@ func (b *byteBound) release(n int) int {
 	close(b.freed)
 	b.freed = make(chan struct{})
 	return b.used
+}
+
+// maxWaiting bounds the batches confirmed but waiting for an earlier
+// batch's commit (a lost acknowledgement's re-send, say), each holding a
+// few offsets: 8192 batches of 1,000 records let the stream run ahead by
+// 8 million records before fetching pauses.
+const maxWaiting = 8192
+
+// compact drops what a confirmed batch no longer needs while it waits for
+// its commit: its formatted records (the buffer goes back for reuse) and
+// its messages but the last of each partition, all a commit needs.
+func (f *Forwarder) compact(b *batch) {
+	if b.buf != nil {
+		f.putBuf(b.buf)
+	}
+	b.buf, b.records, b.ids, b.ends, b.pendingIdx = nil, nil, nil, nil, nil
+	type tp struct {
+		topic     string
+		partition int
+	}
+	last := map[tp]int{}
+	for i := range b.msgs {
+		k := tp{b.msgs[i].Topic, b.msgs[i].Partition}
+		if j, ok := last[k]; !ok || b.msgs[i].Offset > b.msgs[j].Offset {
+			last[k] = i
+		}
+	}
+	msgs := make([]kafka.Message, 0, len(last))
+	for _, i := range last {
+		m := b.msgs[i]
+		msgs = append(msgs, kafka.Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Time: m.Time})
+	}
+	b.msgs = msgs
 }
 
 // heldBytes is what a batch holds in memory until its commit: its

@@ -64,9 +64,10 @@ type Config struct {
 	Senders int
 	// AckPendingBytes, when > 0, lets a batch the sink accepted but has not
 	// confirmed yet (an HEC indexer acknowledgement pending) leave its
-	// sender: batches sent and awaiting a confirmation or an earlier
-	// batch's commit are then bounded by their bytes (formatted records
-	// plus the Kafka values), not by Senders. 0: a batch keeps its sender
+	// sender: batches sent and not yet confirmed are then bounded by their
+	// bytes (formatted records plus the Kafka values), not by Senders, and
+	// a confirmed batch waiting for an earlier one's commit keeps only its
+	// offsets (at most 8192 such batches). 0: a batch keeps its sender
 	// until it is confirmed.
 	AckPendingBytes int
 	// ShutdownGrace bounds how long a batch in flight may still be
@@ -148,18 +149,19 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	// One slot per batch in its sender, or awaiting its commit unless
 	// AckPendingBytes lets it leave the sender while its acknowledgement
 	// is pending; then bound holds the bytes of every batch sent and not
-	// yet committed.
+	// yet confirmed, and a confirmed batch waiting for an earlier one's
+	// commit keeps only its offsets, up to maxWaiting of them.
 	slots := make(chan struct{}, f.cfg.Senders)
 	queueLen := f.cfg.Senders
 	var bound *byteBound
 	if f.cfg.AckPendingBytes > 0 {
 		bound = newByteBound(f.cfg.AckPendingBytes)
-		queueLen += 1024 // a full queue only pauses fetching, as the bound does
+		queueLen += maxWaiting // a full queue only pauses fetching, as the bound does
 	}
 	queue := make(chan *flight, queueLen) // the batches sent, in fetch order
 	commitErr := make(chan error, 1)
 	stop := func() { stopDelivering(); stopWaiting() }
-	go func() { commitErr <- f.commitLoop(ctx, queue, bound, stop) }()
+	go func() { commitErr <- f.commitLoop(ctx, queue, stop) }()
 	var deliveries sync.WaitGroup
 	for b := range formatted {
 		fl := &flight{batch: b, done: make(chan struct{}), release: sync.OnceFunc(func() { <-slots })}
@@ -185,6 +187,14 @@ func (f *Forwarder) Run(ctx context.Context) error {
 		go func() {
 			defer deliveries.Done()
 			fl.err = f.deliverBatch(dctx, wctx, fl)
+			if bound != nil {
+				// Confirmed (or failed): what it still holds until its
+				// commit is a few offsets, not its bytes.
+				if fl.err == nil {
+					f.compact(fl.batch)
+				}
+				f.cfg.Metrics.pendingBytes(f.cfg.Sink, bound.release(fl.held))
+			}
 			close(fl.done)
 		}()
 		queue <- fl
@@ -219,7 +229,7 @@ var errShutdown = errors.New("shutdown grace period over")
 // commitLoop commits delivered batches in fetch order. At the first batch
 // that could not be delivered it stops committing and calls stop; that
 // batch's error is returned (nil if it was only the shutdown).
-func (f *Forwarder) commitLoop(ctx context.Context, queue <-chan *flight, bound *byteBound, stop func()) error {
+func (f *Forwarder) commitLoop(ctx context.Context, queue <-chan *flight, stop func()) error {
 	var failed error
 	for fl := range queue {
 		<-fl.done
@@ -234,9 +244,6 @@ func (f *Forwarder) commitLoop(ctx context.Context, queue <-chan *flight, bound 
 			stop()
 		default:
 			f.commit(ctx, fl.batch)
-		}
-		if bound != nil {
-			f.cfg.Metrics.pendingBytes(f.cfg.Sink, bound.release(fl.held))
 		}
 	}
 	if errors.Is(failed, errShutdown) {
@@ -265,13 +272,15 @@ func (f *Forwarder) commit(ctx context.Context, b *batch) {
 	if err := f.src.Commit(cctx, b.msgs...); err != nil {
 		// Not fatal: the batch was delivered; after a rebalance or restart it
 		// is delivered again (duplicates, same event IDs), never lost.
-		f.cfg.Logger.Warn().Err(err).Int("records", len(b.msgs)).Msg("commit offsets failed; the batch may be delivered again")
+		f.cfg.Logger.Warn().Err(err).Int("records", b.total).Msg("commit offsets failed; the batch may be delivered again")
 		f.cfg.Metrics.commitFailed(f.cfg.Sink)
 		return
 	}
-	f.cfg.Metrics.batch(f.cfg.Sink, len(b.msgs)-len(b.dead), len(b.dead), time.Since(b.start))
-	f.cfg.Status.commit(len(b.msgs))
-	f.putBuf(b.buf)
+	f.cfg.Metrics.batch(f.cfg.Sink, b.total-len(b.dead), len(b.dead), time.Since(b.start))
+	f.cfg.Status.commit(b.total)
+	if b.buf != nil {
+		f.putBuf(b.buf)
+	}
 }
 
 // deliver sends the batch's records until every one is delivered or

@@ -21,7 +21,7 @@ type Metrics struct {
 	// AckResent counts records sent again because the sink accepted them
 	// but did not acknowledge them in time (HEC indexer acknowledgement).
 	AckResent *prometheus.CounterVec
-	// PendingBytes is the bytes of batches sent and not yet committed,
+	// PendingBytes is the bytes of batches sent and not yet confirmed,
 	// bounded by Config.AckPendingBytes (only tracked with it).
 	PendingBytes *prometheus.GaugeVec
 }
@@ -56,7 +56,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "pigment_forward_ack_resent_total", Help: "Records sent again because their indexer acknowledgement did not come within SPLUNK_HEC_ACK_TIMEOUT.",
 		}, bySink),
 		PendingBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "pigment_forward_ack_pending_bytes", Help: "Bytes of batches sent and not yet committed (at most SPLUNK_HEC_ACK_PENDING_BYTES; with indexer acknowledgement only).",
+			Name: "pigment_forward_ack_pending_bytes", Help: "Bytes of batches sent and not yet confirmed (at most SPLUNK_HEC_ACK_PENDING_BYTES; with indexer acknowledgement only).",
 		}, bySink),
 	}
 	reg.MustRegister(m.Delivered, m.Retried, m.DeadLettered, m.CommitFailed, m.BatchSeconds, m.Lag, m.InFlight, m.AckResent, m.PendingBytes)
