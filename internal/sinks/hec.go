@@ -48,8 +48,9 @@ type HECConfig struct {
 }
 
 // HEC delivers records to Splunk's HTTP Event Collector. It is safe for
-// concurrent use; with Ack, concurrent Sends are how throughput is kept up
-// while acknowledgements are pending.
+// concurrent use. With Ack, Submit returns once HEC accepted a request and
+// leaves the acknowledgement to be awaited (Result.Ack), so that more can
+// be sent meanwhile; the pending ackIds of all requests are polled together.
 type HEC struct {
 	cfg      HECConfig
 	client   *http.Client
