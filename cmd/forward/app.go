@@ -278,11 +278,16 @@ func watchTopics(ctx context.Context, c *kafka.Client, missing []string, appeare
 }
 
 func (a *app) forwarderConfig(m *forwarder.Metrics) forwarder.Config {
-	return forwarder.Config{
+	c := forwarder.Config{
 		Sink: a.cfg.Sink, AlertsTopic: a.cfg.AlertsTopic, DLQTopic: a.cfg.DLQTopic,
 		BatchSize: a.cfg.BatchSize, BatchBytes: a.cfg.BatchBytes, BatchWait: a.cfg.BatchWait, Senders: a.cfg.Senders,
 		RetryMax: a.cfg.RetryMax, ShutdownGrace: a.cfg.ShutdownGrace, Logger: a.log, Metrics: m, Status: a.status,
 	}
+	if a.cfg.Sink == "splunk" && a.cfg.HECAck {
+		// Batches awaiting their indexer acknowledgement leave the senders.
+		c.AckPendingBytes = a.cfg.HECAckPending
+	}
+	return c
 }
 
 func (a *app) setup(ctx context.Context, out io.Writer) error {

@@ -34,6 +34,7 @@ type Config struct {
 	HECTokenFile       string        `env:"SPLUNK_HEC_TOKEN_FILE"`
 	HECAck             bool          `env:"SPLUNK_HEC_ACK, default=false"`
 	HECAckTimeout      time.Duration `env:"SPLUNK_HEC_ACK_TIMEOUT, default=2m"`
+	HECAckPending      int           `env:"SPLUNK_HEC_ACK_PENDING_BYTES, default=134217728"`
 	HECGzip            bool          `env:"SPLUNK_HEC_GZIP, default=true"`
 	SplunkIndex        string        `env:"SPLUNK_INDEX"`
 	SplunkSource       string        `env:"SPLUNK_SOURCE, default=pigment:audit"`
@@ -106,6 +107,7 @@ func (c *Config) validate() []error {
 	case "splunk":
 		check(c.HECURL == "", "SPLUNK_HEC_URL is required with SINK=splunk")
 		check(c.HECToken == "", "SPLUNK_HEC_TOKEN (or SPLUNK_HEC_TOKEN_FILE) is required with SINK=splunk")
+		check(c.HECAck && c.HECAckPending < 1<<20, "SPLUNK_HEC_ACK_PENDING_BYTES %d: want at least 1048576", c.HECAckPending)
 	case "elastic":
 		check(c.ElasticURL == "", "ELASTIC_URL is required with SINK=elastic")
 		check(c.ElasticAPIKey == "" && c.ElasticUser == "", "ELASTIC_API_KEY or ELASTIC_USERNAME/ELASTIC_PASSWORD is required with SINK=elastic")

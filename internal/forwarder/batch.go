@@ -17,6 +17,7 @@ import (
 type batch struct {
 	msgs       []kafka.Message
 	records    [][]byte // formatted, index-aligned with msgs; nil for dead ones
+	total      int      // records in the batch (msgs may be compacted once it is delivered)
 	ids        []string
 	pendingIdx []int // indexes still to deliver
 	dead       []deadRecord
@@ -115,6 +116,7 @@ func (f *Forwarder) formatLoop(in <-chan *batch, out chan<- *batch) {
 }
 
 func (f *Forwarder) formatBatch(b *batch) {
+	b.total = len(b.msgs)
 	b.buf = f.takeBuf()
 	b.ids = make([]string, 0, len(b.msgs))
 	b.ends = make([]int, 0, len(b.msgs))

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"regexp"
 	"slices"
@@ -27,6 +28,15 @@ type HECOptions struct {
 	AckAfter int
 	// NeverAck answers every ack poll false (acks lost).
 	NeverAck bool
+	// LoseAcks are the ordinal numbers (1 for the first) of accepted
+	// requests whose ackId is never confirmed, as when the indexer
+	// restarts and loses its pending acknowledgements; the events were
+	// indexed all the same.
+	LoseAcks []int
+	// LoseAckFraction of the other accepted requests are never confirmed
+	// either, chosen at random from Seed (the same requests each run).
+	LoseAckFraction float64
+	Seed            uint64
 	// Indexes, when set, are the indexes the token may write to; an event
 	// naming another is refused with code 7 "Incorrect index".
 	Indexes []string
@@ -58,13 +68,19 @@ type HEC struct {
 	seen     map[string]int
 	requests int
 	nextAck  map[string]int64
-	acks     map[string]map[int64]int // channel -> ackId -> polls
+	acks     map[string]map[int64]int // channel -> ackId -> polls; forgotten once reported true
+	accepted int                      // requests answered with an ackId
+	ackPolls int
+	mostAcks int // most ackIds asked about in one poll
+	lost     map[string]map[int64]bool
+	rng      *rand.Rand
 }
 
 // NewHEC starts a strict HEC receiver, closed by t.Cleanup.
 func NewHEC(tb testing.TB, o HECOptions) *HEC {
 	tb.Helper()
-	h := &HEC{opts: o, seen: map[string]int{}, nextAck: map[string]int64{}, acks: map[string]map[int64]int{}}
+	h := &HEC{opts: o, seen: map[string]int{}, nextAck: map[string]int64{}, acks: map[string]map[int64]int{},
+		lost: map[string]map[int64]bool{}, rng: rand.New(rand.NewPCG(o.Seed, 0x4845432d61636b))}
 	h.server = newServer(tb, http.HandlerFunc(h.serve), o.TLS)
 	return h
 }
@@ -115,6 +131,54 @@ func (h *HEC) Duplicates() int {
 		d += n - 1
 	}
 	return d
+}
+
+// LostAcks returns how many accepted requests will never be acknowledged
+// (LoseAcks and LoseAckFraction).
+func (h *HEC) LostAcks() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, ids := range h.lost {
+		n += len(ids)
+	}
+	return n
+}
+
+// WidestResendGap returns the largest number of events indexed between
+// the first and the second arrival of one eventId: how much was sent
+// while a re-sent request (its ack lost, say) was being waited for.
+func (h *HEC) WidestResendGap() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	first := map[string]int{}
+	widest := 0
+	for i, raw := range h.events {
+		var ev struct {
+			Event struct {
+				EventID string `json:"eventId"`
+			} `json:"event"`
+		}
+		_ = json.Unmarshal(raw, &ev)
+		j, seen := first[ev.Event.EventID]
+		switch {
+		case ev.Event.EventID == "":
+		case !seen:
+			first[ev.Event.EventID] = i
+		case j >= 0:
+			widest = max(widest, i-j-1)
+			first[ev.Event.EventID] = -1
+		}
+	}
+	return widest
+}
+
+// AckPolls returns how many ack requests were answered, and the most
+// ackIds one of them asked about.
+func (h *HEC) AckPolls() (polls, most int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.ackPolls, h.mostAcks
 }
 
 // Requests returns how many event requests arrived (any answer).
@@ -271,8 +335,13 @@ func (h *HEC) index(w http.ResponseWriter, body []byte, channel string) {
 		h.nextAck[channel]++
 		if h.acks[channel] == nil {
 			h.acks[channel] = map[int64]int{}
+			h.lost[channel] = map[int64]bool{}
 		}
 		h.acks[channel][id] = 0
+		h.accepted++
+		if slices.Contains(h.opts.LoseAcks, h.accepted) || h.rng.Float64() < h.opts.LoseAckFraction {
+			h.lost[channel][id] = true
+		}
 		h.mu.Unlock()
 		hecAnswer(w, http.StatusOK, `{"text":"Success","code":0,"ackId":`+strconv.FormatInt(id, 10)+`}`)
 	default:
@@ -338,6 +407,8 @@ func (h *HEC) record(evs [][]byte) {
 }
 
 // ack answers {"acks":{"<id>":bool}} for the polled ids of the channel.
+// As Splunk does, an ackId reported true is forgotten: polled again, it
+// is false (unknown).
 func (h *HEC) ack(w http.ResponseWriter, r *http.Request, channel string) {
 	switch {
 	case !h.opts.RequireAck:
@@ -356,10 +427,16 @@ func (h *HEC) ack(w http.ResponseWriter, r *http.Request, channel string) {
 	}
 	out := make(map[string]bool, len(req.Acks))
 	h.mu.Lock()
+	h.ackPolls++
+	h.mostAcks = max(h.mostAcks, len(req.Acks))
 	for _, id := range req.Acks {
 		polls, known := h.acks[channel][id]
-		out[strconv.FormatInt(id, 10)] = known && !h.opts.NeverAck && polls >= h.opts.AckAfter
-		if known {
+		ok := known && !h.opts.NeverAck && !h.lost[channel][id] && polls >= h.opts.AckAfter
+		out[strconv.FormatInt(id, 10)] = ok
+		switch {
+		case ok:
+			delete(h.acks[channel], id)
+		case known:
 			h.acks[channel][id] = polls + 1
 		}
 	}
