@@ -65,9 +65,11 @@ func (a *app) runDetect(ctx context.Context) error {
 	defer pub.Close()
 
 	reg := obs.NewRegistry()
+	checkpoints := checkpoint.New(pool) // extract's progress, and the leader lock
 	d := detector.New(detector.Config{Name: a.cfg.Name, Topic: a.cfg.Topic, AlertsTopic: a.cfg.AlertsTopic, DLQTopic: a.cfg.DLQTopic,
 		MaxMessageBytes: a.cfg.MaxMessageBytes, SaveEvery: a.cfg.SaveEvery, Rules: rules, Brokers: brokers,
-		Dialer: dialer, Transport: tr, Logger: a.log}, detector.NewStore(pool), pub, reg)
+		Dialer: dialer, Transport: tr, Extract: checkpoints, ExtractCheckpoint: checkpoint.Scoped(a.cfg.Workspace, "live"),
+		Logger: a.log}, detector.NewStore(pool), pub, reg)
 	var role atomic.Value
 	role.Store("starting")
 	srv, err := obs.Listen(a.cfg.MetricsAddr, reg, func() (bool, any) {
@@ -91,7 +93,7 @@ func (a *app) runDetect(ctx context.Context) error {
 		}
 	}()
 
-	err = checkpoint.New(pool).RunAsLeader(ctx, "detect:"+a.cfg.Name, a.cfg.StandbyPoll, a.log,
+	err = checkpoints.RunAsLeader(ctx, "detect:"+a.cfg.Name, a.cfg.StandbyPoll, a.log,
 		func(r string) { role.Store(r) }, d.Run)
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		return nil

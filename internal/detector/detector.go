@@ -36,6 +36,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/pigment-siem/pipeline/internal/backoff"
+	"github.com/pigment-siem/pipeline/internal/checkpoint"
 	"github.com/pigment-siem/pipeline/internal/detect"
 	"github.com/pigment-siem/pipeline/internal/publish"
 )
@@ -54,8 +55,23 @@ type Config struct {
 	// Dialer and Transport carry the brokers' TLS and SASL settings.
 	Dialer    *kafka.Dialer
 	Transport *kafka.Transport
-	Logger    zerolog.Logger
+	// Extract, when set, is extract's committed progress in the same
+	// database; ExtractCheckpoint names its live checkpoint (see
+	// extractMark). Nil, or no such checkpoint: the watermark follows the
+	// records' completeBefore headers alone.
+	Extract           extractProgress
+	ExtractCheckpoint string
+	Logger            zerolog.Logger
 }
+
+// extractProgress is extract's committed progress as detect reads it.
+type extractProgress interface {
+	// CompleteBefore returns the ingestion time before which every event
+	// of checkpoint is in the events topic (zero: nothing known).
+	CompleteBefore(ctx context.Context, checkpoint string) (time.Time, error)
+}
+
+var _ extractProgress = (*checkpoint.Store)(nil)
 
 // Detector runs the rules over the events topic while it holds the lock.
 // Windows are decided as the watermark passes them (see session.watermark).

@@ -26,6 +26,11 @@ type session struct {
 	dead     []kafka.Message
 	dirty    bool      // events processed since the last save
 	checked  time.Time // last check of the topic's partitions
+	// extracted is the ingestion time before which extract's checkpoint
+	// vouched that every event is in the records read; awaited is the
+	// latest mark read, until the records it vouches for are read.
+	extracted time.Time
+	awaited   *extractMark
 }
 
 func (s *session) handle(f fetched) {
@@ -87,6 +92,11 @@ func (s *session) handle(f fetched) {
 // (ends, fetched at each save) vouches for the newest one read anywhere.
 // The bound is the least of these, so it depends on the records read, not
 // on the timing of reads across partitions or of saves.
+//
+// That bound stops at the newest event read, and a header moves only when
+// extract writes a later record; extract's checkpoint (extracted, see
+// extractMark) moves it further once the records it vouches for are read,
+// so windows are decided when nothing more arrives.
 func (s *session) watermark(ends map[int]int64) time.Time {
 	var newestComplete time.Time
 	for _, c := range s.complete {
@@ -106,10 +116,91 @@ func (s *session) watermark(ends map[int]int64) time.Time {
 	if s.newest.Before(bound) {
 		bound = s.newest
 	}
+	// Extract's checkpoint vouches past the newest event read: a quiet
+	// hour after a burst, or the end of a first catch-up, is known over.
+	if x := minTime(s.extracted, time.Now().Add(maxExtractSkew)); x.After(bound) {
+		bound = x
+	}
 	if bound.IsZero() {
 		return bound
 	}
 	return bound.Add(-s.eng.Lateness())
+}
+
+// maxExtractSkew bounds extract's checkpoint by this clock: its times come
+// from Postgres's clock and the source's (as extract's own
+// PIGMENT_MAX_CLOCK_SKEW, by default), and one running ahead must not
+// decide windows early.
+const maxExtractSkew = time.Minute
+
+// extractMark is what extract's committed checkpoint vouches for: every
+// event ingested before at is in the events topic, before offsets ends.
+// Extract commits a run only once Kafka acknowledged its records, so end
+// offsets read after the checkpoint include them: once detect has read up
+// to ends, the watermark may move to at (minus the lateness). Read in the
+// other order, offsets could miss the pages of a run committed between
+// the two reads.
+type extractMark struct {
+	at   time.Time
+	ends map[int]int64
+}
+
+// readExtract returns extract's checkpoint as a mark without its end
+// offsets, or nil when there is none (detect used alone) or it cannot be
+// read now (the watermark then follows the headers).
+func (s *session) readExtract(ctx context.Context) *extractMark {
+	if s.d.cfg.Extract == nil {
+		return nil
+	}
+	at, err := s.d.cfg.Extract.CompleteBefore(ctx, s.d.cfg.ExtractCheckpoint)
+	if err != nil {
+		s.d.log.Warn().Err(err).Str("checkpoint", s.d.cfg.ExtractCheckpoint).Msg("read extract's checkpoint; the watermark follows the records' headers")
+		return nil
+	}
+	if at.IsZero() {
+		return nil
+	}
+	return &extractMark{at: at}
+}
+
+// noteExtract moves extracted to the awaited mark once every partition
+// was read up to its offsets, and awaits fresh (nil: none read) when no
+// mark is awaited.
+func (s *session) noteExtract(fresh *extractMark) {
+	if s.awaited != nil && s.readTo(s.awaited.ends) {
+		s.extracted, s.awaited = maxTime(s.extracted, s.awaited.at), nil
+	}
+	if s.awaited != nil || fresh == nil || !fresh.at.After(s.extracted) {
+		return
+	}
+	s.awaited = fresh
+	if s.readTo(fresh.ends) {
+		s.extracted, s.awaited = fresh.at, nil
+	}
+}
+
+// readTo reports whether every partition was read up to ends.
+func (s *session) readTo(ends map[int]int64) bool {
+	for p, end := range ends {
+		if s.offsets[p] < end {
+			return false
+		}
+	}
+	return true
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // ends returns each partition's end offset, or nil if Kafka cannot say now
@@ -137,16 +228,29 @@ func (s *session) ends(ctx context.Context) map[int]int64 {
 // save advances the watermark when caught up, then saves state, offsets and
 // the new alerts in one transaction, then produces the alerts.
 func (s *session) save(ctx context.Context) error {
-	if !s.dirty {
+	fresh := s.readExtract(ctx) // before the end offsets: see extractMark
+	if fresh != nil && (s.awaited != nil || !fresh.at.After(s.extracted)) {
+		fresh = nil // nothing it could vouch for now
+	}
+	if !s.dirty && fresh == nil {
 		return nil
 	}
-	s.dirty = false
+	advanced := false
 	if ends := s.ends(ctx); ends != nil {
+		if fresh != nil {
+			fresh.ends = ends
+		}
+		s.noteExtract(fresh)
 		if wm := s.watermark(ends); !wm.IsZero() {
+			advanced = wm.After(s.eng.Watermark())
 			s.pending = append(s.pending, s.eng.Advance(wm)...)
 			s.d.m.watermark.Set(float64(wm.Unix()))
 		}
 	}
+	if !s.dirty && !advanced {
+		return nil
+	}
+	s.dirty = false
 	for _, g := range groups(s.dead, s.d.cfg.MaxMessageBytes) {
 		if err := s.d.pub.Write(ctx, g); err != nil {
 			return fmt.Errorf("write %d dead letters: %w", len(g), err)
