@@ -274,7 +274,6 @@ func (s *session) save(ctx context.Context) error {
 	if err := s.d.store.Save(ctx, s.d.cfg.Name, snap, outbox); err != nil {
 		return err
 	}
-	s.d.prog.saved()
 	s.d.m.stateBytes.Set(float64(len(state)))
 	st := s.eng.Stats()
 	s.d.m.late.Set(float64(st.Late))
@@ -285,8 +284,14 @@ func (s *session) save(ctx context.Context) error {
 			Str("actor", a.ActorEmail).Int("count", a.Count).Msg(a.Title)
 	}
 	if len(s.pending) == 0 {
+		s.d.prog.saved()
 		return nil // the outbox is empty: every earlier flush succeeded or ended the term
 	}
 	s.pending = s.pending[:0]
-	return s.d.flushOutbox(ctx)
+	s.d.prog.unflushed() // a flush hanging on Kafka is work waiting, not progress
+	if err := s.d.flushOutbox(ctx); err != nil {
+		return err
+	}
+	s.d.prog.saved()
+	return nil
 }
