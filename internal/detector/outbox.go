@@ -73,7 +73,7 @@ func (d *Detector) fitAlert(msg kafka.Message) (kafka.Message, error) {
 	return msg, nil
 }
 
-// testHeader returns the value of header key of m ("" when absent).
+// headerOf returns the value of header key of m ("" when absent).
 func headerOf(m kafka.Message, key string) string {
 	for _, h := range m.Headers {
 		if h.Key == key {
