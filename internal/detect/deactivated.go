@@ -32,6 +32,11 @@ type change struct {
 	id    string // the change's event ID, for evidence
 }
 
+// history is a member's status changes, sorted by time (cmpChange).
+type history struct {
+	changes []change
+}
+
 // act is an activity held until the watermark passes its minute.
 type act struct {
 	t     int64
@@ -54,8 +59,12 @@ func (a *act) eventID() string {
 type held struct {
 	id, email string // the actor (copies)
 	acts      []act
-	compacted int  // len(acts) after the last compaction
-	gone      bool // dropped from Engine.held (see keyEntry.held)
+	compacted int         // len(acts) after the last compaction
+	gone      bool        // dropped from Engine.held (see keyEntry.held)
+	hs        [2]*history // the actor's histories (Engine.histories) at statusGen
+	statusGen uint64
+	next      int64 // earliest minute end among acts (MaxInt64: none)
+	used      int64 // newest activity time held
 }
 
 const (
@@ -109,27 +118,28 @@ func (e *Engine) addChange(ev *transform.Event, t int64, deact bool) {
 		if k == "" {
 			continue
 		}
-		h, ok := e.status[k]
-		if !ok && len(e.status) >= e.cfg.maxActors {
-			e.stats.Dropped++
-			continue
+		h := e.status[k]
+		if h == nil {
+			if len(e.status) >= e.cfg.maxActors {
+				e.stats.Dropped++
+				continue
+			}
+			h = &history{}
+			e.status[strings.Clone(k)] = h
+			e.statusGen++ // a new member: cached lookups are stale
 		}
 		if c.id == "" {
 			c.id = strings.Clone(ev.ID)
 		}
-		i, found := slices.BinarySearchFunc(h, c, cmpChange)
+		i, found := slices.BinarySearchFunc(h.changes, c, cmpChange)
 		if found {
 			continue
 		}
-		h = slices.Insert(h, i, c)
-		if len(h) > maxChanges { // the oldest goes: it rarely matters
-			h = slices.Delete(h, 0, 1)
+		h.changes = slices.Insert(h.changes, i, c)
+		if len(h.changes) > maxChanges { // the oldest goes: it rarely matters
+			h.changes = slices.Delete(h.changes, 0, 1)
 			e.stats.Dropped++
 		}
-		if !ok {
-			k = strings.Clone(k)
-		}
-		e.status[k] = h
 	}
 }
 
@@ -146,15 +156,33 @@ func cmpChange(a, b change) int {
 	return 1
 }
 
-// deactivatedAt reports whether the member with this id or email was
-// deactivated at t: the last deactivation strictly before t, when no
-// reactivation at or after it and not after t follows. It returns that
-// deactivation.
-func (e *Engine) deactivatedAt(id, email string, t int64) (change, bool) {
+// histories returns the status histories kept under a member's id and
+// email (nil when none).
+func (e *Engine) histories(id, email string) [2]*history {
+	var hs [2]*history
+	if len(e.status) == 0 {
+		return hs
+	}
+	if id != "" {
+		hs[0] = e.status[id]
+	}
+	if email != "" {
+		hs[1] = e.status[email]
+	}
+	return hs
+}
+
+// deactivatedAt reports whether a member with histories hs was deactivated
+// at t: the last deactivation strictly before t, when no reactivation at or
+// after it and not after t follows. It returns that deactivation.
+func deactivatedAt(hs [2]*history, t int64) (change, bool) {
 	var last change
 	found := false
-	for _, k := range [...]string{id, email} {
-		for _, c := range e.status[k] {
+	for _, h := range hs {
+		if h == nil {
+			continue
+		}
+		for _, c := range h.changes {
 			if c.deact && c.at < t && (!found || c.at > last.at) {
 				last, found = c, true
 			}
@@ -163,8 +191,11 @@ func (e *Engine) deactivatedAt(id, email string, t int64) (change, bool) {
 	if !found {
 		return last, false
 	}
-	for _, k := range [...]string{id, email} {
-		for _, c := range e.status[k] {
+	for _, h := range hs {
+		if h == nil {
+			continue
+		}
+		for _, c := range h.changes {
 			if !c.deact && c.at >= last.at && c.at <= t {
 				return last, false
 			}
@@ -187,7 +218,7 @@ func (e *Engine) hold(r *rule, v string, ev *transform.Event, t int64) {
 				e.stats.Dropped++
 				return
 			}
-			h = &held{id: strings.Clone(ev.ActorID), email: strings.Clone(ev.ActorEmail)}
+			h = &held{id: strings.Clone(ev.ActorID), email: strings.Clone(ev.ActorEmail), next: math.MaxInt64}
 			if ke != nil {
 				e.held[ke.name] = h
 			} else {
@@ -208,7 +239,9 @@ func (e *Engine) hold(r *rule, v string, ev *transform.Event, t int64) {
 		a.app = e.curApp.name
 	}
 	h.acts = append(h.acts, a)
-	e.heldNext = min(e.heldNext, minuteEnd(t))
+	h.next = min(h.next, minuteEnd(t))
+	h.used = max(h.used, t)
+	e.heldNext = min(e.heldNext, h.next)
 	if len(h.acts) >= max(compactAt, 2*h.compacted) {
 		h.acts = compact(h.acts)
 		h.compacted = len(h.acts)
@@ -256,24 +289,36 @@ func (e *Engine) judgeHeld() {
 		return
 	}
 	next := int64(math.MaxInt64)
-	var due []act
 	var alerts []Alert
 	for v, h := range e.held {
-		due = due[:0]
+		if h.next > e.wm {
+			next = min(next, h.next)
+			continue
+		}
+		if h.statusGen != e.statusGen {
+			h.hs, h.statusGen = e.histories(h.id, h.email), e.statusGen
+		}
+		hs := h.hs
+		flag := hs[0] != nil || hs[1] != nil // else never deactivated: nothing to flag
+		due := e.due[:0]
 		keep := h.acts[:0]
+		h.next = math.MaxInt64
 		for _, a := range h.acts {
-			if minuteEnd(a.t) <= e.wm {
-				due = append(due, a)
-			} else {
+			switch end := minuteEnd(a.t); {
+			case end > e.wm:
 				keep = append(keep, a)
-				next = min(next, minuteEnd(a.t))
+				h.next = min(h.next, end)
+			case flag:
+				due = append(due, a)
 			}
 		}
+		next = min(next, h.next)
 		clear(h.acts[len(keep):])
 		h.acts = keep
 		h.compacted = min(h.compacted, len(keep))
+		e.due = due[:0]
 		for _, a := range compact(due) {
-			c, ok := e.deactivatedAt(h.id, h.email, a.t)
+			c, ok := deactivatedAt(hs, a.t)
 			if !ok {
 				continue
 			}
@@ -294,6 +339,7 @@ func (e *Engine) judgeHeld() {
 			alerts = append(alerts, al)
 		}
 	}
+	clear(e.due[:cap(e.due)])
 	e.heldNext = next
 	slices.SortFunc(alerts, func(a, b Alert) int { return strings.Compare(a.ID, b.ID) })
 	for _, a := range alerts {
@@ -302,7 +348,7 @@ func (e *Engine) judgeHeld() {
 }
 
 // pruneStatus drops what the deactivation rule no longer needs: actors
-// holding nothing, and status changes the watermark has passed by more
+// holding nothing for an hour, and status changes the watermark has passed by more
 // than the rules' horizon plus the lateness. Of those, only the last one
 // matters to what can still be judged: a deactivation is kept, a
 // reactivation dropped (a member without history is active). Changes that
@@ -310,7 +356,7 @@ func (e *Engine) judgeHeld() {
 // dropped one.
 func (e *Engine) pruneStatus() {
 	for v, h := range e.held {
-		if len(h.acts) == 0 {
+		if len(h.acts) == 0 && h.used <= e.wm-hour {
 			delete(e.held, v)
 			h.gone = true
 		}
@@ -318,19 +364,18 @@ func (e *Engine) pruneStatus() {
 	cut := e.wm - e.cfg.horizon - e.cfg.lateness
 	for k, h := range e.status {
 		i := 0
-		for i < len(h) && h[i].at <= cut {
+		for i < len(h.changes) && h.changes[i].at <= cut {
 			i++
 		}
 		switch {
 		case i == 0:
 			continue
-		case h[i-1].deact:
+		case h.changes[i-1].deact:
 			i-- // the last old change stays: a deactivation
 		}
-		if h = slices.Delete(h, 0, i); len(h) == 0 {
+		if h.changes = slices.Delete(h.changes, 0, i); len(h.changes) == 0 {
 			delete(e.status, k)
-		} else {
-			e.status[k] = h
+			e.statusGen++ // cached lookups are stale
 		}
 	}
 }
@@ -338,6 +383,6 @@ func (e *Engine) pruneStatus() {
 // deactivatedMember reports whether the member (id or email) is
 // deactivated after every change known.
 func (e *Engine) deactivatedMember(id, email string) bool {
-	_, ok := e.deactivatedAt(id, email, math.MaxInt64)
+	_, ok := deactivatedAt(e.histories(id, email), math.MaxInt64)
 	return ok
 }

@@ -39,9 +39,11 @@ type Engine struct {
 	seenS     *idSet               // the set of the last hour looked up (nil: none)
 	actors    map[string]*actor    // location history and last login
 	baselines map[baseKey]*ewma    // spike baselines
-	status    map[string][]change  // deactivation rule: member id or email -> status history
+	status    map[string]*history  // deactivation rule: member id or email -> status history
 	held      map[string]*held     // deactivation rule: actor -> activity not yet judged
 	heldNext  int64                // earliest minute end among held (MaxInt64: none)
+	statusGen uint64               // changes whenever a key of status comes or goes
+	due       []act                // scratch for judgeHeld
 	keys      map[string]*keyEntry // per-key cache (actors, applications)
 	wsRefs    []cellRef            // per counting slot: the workspace's current cell
 	free      []*cell              // closed cells for reuse
@@ -123,9 +125,10 @@ func NewEngine(rules RuleSet) (*Engine, error) {
 		seen:      map[int64]*idSet{},
 		actors:    map[string]*actor{},
 		baselines: map[baseKey]*ewma{},
-		status:    map[string][]change{},
+		status:    map[string]*history{},
 		held:      map[string]*held{},
 		heldNext:  math.MaxInt64,
+		statusGen: 1,
 		keys:      map[string]*keyEntry{},
 		wsRefs:    make([]cellRef, cfg.slots),
 		epoch:     make([]int64, n),

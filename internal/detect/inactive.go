@@ -87,13 +87,26 @@ type extraFields struct {
 // member changed by the one rule of internal/actor (the same as
 // transform.Event.Target*). Fields of an unexpected type are left empty.
 func (x *extra) UnmarshalJSON(b []byte) error {
-	var raw struct{ Target, Metadata, Payload json.RawMessage }
+	var raw struct{ Target, Metadata, Payload span }
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	_ = json.Unmarshal(raw.Metadata, &x.Metadata)
-	_ = json.Unmarshal(raw.Payload, &x.Payload)
+	if len(raw.Metadata) > 0 {
+		_ = json.Unmarshal(raw.Metadata, &x.Metadata)
+	}
+	if len(raw.Payload) > 0 {
+		_ = json.Unmarshal(raw.Payload, &x.Payload)
+	}
 	x.target = actorrule.Target(raw.Target, raw.Metadata, raw.Payload)
+	return nil
+}
+
+// span is a JSON value's bytes, aliasing (unlike json.RawMessage, not
+// copying) the input: extra reads it only while the event lives.
+type span []byte
+
+func (s *span) UnmarshalJSON(b []byte) error {
+	*s = b
 	return nil
 }
 

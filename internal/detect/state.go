@@ -140,7 +140,7 @@ func (e *Engine) MarshalState() ([]byte, error) {
 	})
 	for k, h := range e.status {
 		st := snapStatus{Member: k}
-		for _, c := range h {
+		for _, c := range h.changes {
 			st.At, st.Deact, st.IDs = append(st.At, c.at), append(st.Deact, c.deact), append(st.IDs, c.id)
 		}
 		s.Status = append(s.Status, st)
@@ -230,7 +230,7 @@ func (e *Engine) UnmarshalState(data []byte) error {
 		}
 	}
 	for _, d := range s.Deact { // version 2: a deactivation time per member
-		n.status[d.ID] = []change{{at: d.At, deact: true}}
+		n.status[d.ID] = &history{changes: []change{{at: d.At, deact: true}}}
 	}
 	for _, x := range s.Status {
 		if len(x.Deact) != len(x.At) || len(x.IDs) != len(x.At) {
@@ -240,13 +240,13 @@ func (e *Engine) UnmarshalState(data []byte) error {
 		for i := range h {
 			h[i] = change{at: x.At[i], deact: x.Deact[i], id: x.IDs[i]}
 		}
-		n.status[x.Member] = h
+		n.status[x.Member] = &history{changes: h}
 	}
 	for _, x := range s.Held {
 		if len(x.Times) != len(x.Rules) || len(x.EventIDs) != len(x.Rules) || len(x.Types) != len(x.Rules) || len(x.Apps) != len(x.Rules) {
 			return fmt.Errorf("detect: unmarshal state: held activity of %s: lists of unequal length", x.Actor)
 		}
-		h := &held{id: x.ID, email: x.Email}
+		h := &held{id: x.ID, email: x.Email, next: math.MaxInt64}
 		for i, ri := range x.Rules {
 			j, ok := idx[int(ri)]
 			if !ok {
@@ -259,7 +259,8 @@ func (e *Engine) UnmarshalState(data []byte) error {
 				a.long = id
 			}
 			h.acts = append(h.acts, a)
-			n.heldNext = min(n.heldNext, minuteEnd(a.t))
+			h.next, h.used = min(h.next, minuteEnd(a.t)), max(h.used, a.t)
+			n.heldNext = min(n.heldNext, h.next)
 		}
 		h.compacted = len(h.acts)
 		n.held[x.Actor] = h
