@@ -132,7 +132,10 @@ func (e *Engine) addChange(ev *transform.Event, t int64, deact bool) {
 			c.id = strings.Clone(ev.ID)
 		}
 		i, found := slices.BinarySearchFunc(h.changes, c, cmpChange)
-		if found {
+		if found { // two events, one change: the evidence is the least ID, whatever the order
+			if c.id < h.changes[i].id {
+				h.changes[i].id = c.id
+			}
 			continue
 		}
 		h.changes = slices.Insert(h.changes, i, c)
