@@ -293,3 +293,24 @@ func TestStateVersion2(t *testing.T) {
 		t.Errorf("UnmarshalState(version 1) = %v, want an error naming the version", err)
 	}
 }
+
+// TestDeactivatedEvidence: the alert's evidence is the activity and the
+// deactivation; two events naming one change give the same evidence in
+// either order.
+func TestDeactivatedEvidence(t *testing.T) {
+	evs := []transform.Event{
+		rawEv(t, deactShapes("Deactivated", "z-deact", "2025-06-10T11:00:00Z", "m5", "m5@x.io")[0]),
+		rawEv(t, deactShapes("Deactivated", "b-deact", "2025-06-10T11:00:00Z", "m5", "m5@x.io")[4]),
+		rawEv(t, activity("act", "2025-06-10T11:30:00Z", "m5")),
+	}
+	for _, order := range [][]int{{0, 1, 2}, {1, 0, 2}, {2, 0, 1}} {
+		var in []transform.Event
+		for _, i := range order {
+			in = append(in, evs[i])
+		}
+		got := backlog(mustEngine(t, mustRules(t, nil, "deactivated-activity")), in)
+		if len(got) != 1 || !slices.Equal(got[0].Evidence, []string{"act", "b-deact"}) {
+			t.Errorf("order %v: alerts %+v, want one with evidence [act b-deact]", order, got)
+		}
+	}
+}
