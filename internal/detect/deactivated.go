@@ -63,8 +63,9 @@ type held struct {
 	gone      bool        // dropped from Engine.held (see keyEntry.held)
 	hs        [2]*history // the actor's histories (Engine.histories) at statusGen
 	statusGen uint64
-	next      int64 // earliest minute end among acts (MaxInt64: none)
-	used      int64 // newest activity time held
+	typ       string // the type of the last activity held (interned)
+	next      int64  // earliest minute end among acts (MaxInt64: none)
+	used      int64  // newest activity time held
 }
 
 const (
@@ -73,7 +74,7 @@ const (
 	maxChanges = 16
 	// compactAt is the number of held activities of one actor from which
 	// they are compacted (see compact).
-	compactAt = 64
+	compactAt = 256
 )
 
 // deactivated records status changes and holds other events as activity of
@@ -232,7 +233,10 @@ func (e *Engine) hold(r *rule, v string, ev *transform.Event, t int64) {
 			ke.held = h
 		}
 	}
-	a := act{t: t, rule: r.idx, typ: e.typeName(ev.Type)}
+	if h.typ != ev.Type { // an actor often repeats one type
+		h.typ = e.typeName(ev.Type)
+	}
+	a := act{t: t, rule: r.idx, typ: h.typ}
 	if len(ev.ID) <= len(a.id) {
 		a.idLen = uint8(copy(a.id[:], ev.ID))
 	} else {
@@ -303,18 +307,7 @@ func (e *Engine) judgeHeld() {
 		}
 		hs := h.hs
 		flag := hs[0] != nil || hs[1] != nil // else never deactivated: nothing to flag
-		due := e.due[:0]
-		keep := h.acts[:0]
-		h.next = math.MaxInt64
-		for _, a := range h.acts {
-			switch end := minuteEnd(a.t); {
-			case end > e.wm:
-				keep = append(keep, a)
-				h.next = min(h.next, end)
-			case flag:
-				due = append(due, a)
-			}
-		}
+		due, keep := e.split(h, flag)
 		next = min(next, h.next)
 		clear(h.acts[len(keep):])
 		h.acts = keep
@@ -348,6 +341,47 @@ func (e *Engine) judgeHeld() {
 	for _, a := range alerts {
 		e.push(a)
 	}
+}
+
+// split moves h's activity whose minute the watermark has passed to the
+// engine's scratch (only when flag is set: else it is dropped) and returns
+// it and the rest (in h.acts' array), setting h.next. Activity arrives
+// mostly in time order, so the common case moves a prefix.
+func (e *Engine) split(h *held, flag bool) (due, keep []act) {
+	due = e.due[:0]
+	n := 0
+	for n < len(h.acts) && minuteEnd(h.acts[n].t) <= e.wm {
+		n++
+	}
+	h.next = math.MaxInt64
+	sorted := true
+	for i := n; i < len(h.acts); i++ {
+		end := minuteEnd(h.acts[i].t)
+		if end <= e.wm {
+			sorted = false
+			break
+		}
+		h.next = min(h.next, end)
+	}
+	if sorted { // a due prefix
+		if flag {
+			due = append(due, h.acts[:n]...)
+		}
+		return due, h.acts[:copy(h.acts, h.acts[n:])]
+	}
+	keep = h.acts[:0]
+	h.next = math.MaxInt64
+	for i := range h.acts {
+		a := &h.acts[i] // not a copy: an act is 88 bytes
+		switch end := minuteEnd(a.t); {
+		case end > e.wm:
+			keep = append(keep, *a)
+			h.next = min(h.next, end)
+		case flag:
+			due = append(due, *a)
+		}
+	}
+	return due, keep
 }
 
 // pruneStatus drops what the deactivation rule no longer needs: actors
