@@ -32,7 +32,14 @@
 // before it. Counting rules alert from Process as soon as a count crosses
 // the threshold; the spike and failed-login share rules alert from Advance
 // when the window closes; inactive members are reported from Advance once
-// the watermark passes last login + inactivity. An event whose window (for
+// the watermark passes last login + inactivity; activity after deactivation
+// is judged from Advance once the watermark passes the end of the
+// activity's minute, against the member's status history in event time
+// (deactivated from, reactivated from), so a reactivation arriving before
+// the deactivation it ends, or activity before the deactivation, decides
+// the same as in event order. The member deactivated is the event's target
+// (transform.Event.Target*, by actor.Target), matched on the actor's id or
+// email. An event whose window (for
 // rules deciding on one event: whose suppression period) is already closed
 // is late: it is counted in Stats.Late and reopens nothing. An event with
 // no time, or one before 1700 or from 2200 on, is counted in Stats.Untimed;
@@ -54,7 +61,9 @@
 // million events an hour); such a false positive can only make one event
 // count as a duplicate, lowering one count by one. Tests show that the
 // simulator's stream in ingestion order, shuffled within the lateness, or
-// processed twice, gives the same alert IDs. Counts and evidence of an alert
+// processed twice, gives the same alert IDs, and that the deactivation
+// rule gives the same alert IDs oldest first, newest first and newest first
+// per poll window. Counts and evidence of an alert
 // decided early reflect the events seen when it was decided. Location
 // history is kept in processing order: reordering an actor's logins across a
 // suppression period boundary may change which period alerts.
@@ -80,14 +89,18 @@
 // resuming from the saved state gives the same alerts as an uninterrupted
 // run. State is bounded: windows and suppression records are dropped when
 // the watermark passes their end; event IDs after the longest window; the
-// deactivation rule's recent events after the lateness; spike baselines
+// deactivation rule's held activity once judged (two events at most per
+// actor and minute while held) and status changes older than the longest
+// window plus the lateness (the last of them kept if a deactivation; 16 per
+// member at most); spike baselines
 // when they decay below 0.01; actors with history are capped at MaxActors.
 // Memory is about
 //
 //	620 B x actors with login history (5 countries, 10 networks of 24 B, last login)
 //	+ ~300 B x open counting windows (rule x key x window within lateness), + ~40 B per evidence ID
 //	+ 8 to 16 B x events within the longest window (24h by default) for replay detection
-//	+ ~260 B x actors active within the lateness + ~80 B x suppression records
+//	+ ~100 B x events held (steady state: those within the lateness) + ~80 B x suppression records
+//	+ ~100 B x status changes kept (members deactivated or reactivated)
 //	+ ~300 B x actors and applications active within the last hour (a per-key cache)
 //	+ at most 4096 closed windows kept for reuse (~1.5 MB)
 //
@@ -98,7 +111,7 @@
 // # Speed
 //
 // Process looks an event's actor and application up once (a per-key cache
-// holds their current windows, history and deactivation), checks replays in
+// holds their current windows, history and held activity), checks replays in
 // the hour's hash set, and, for an event that raises nothing, does not
 // allocate: windows keep evidence IDs in a byte arena and are recycled when
 // they close. BenchmarkEngine reports events/s, events per CPU-second (run

@@ -39,11 +39,13 @@ type Engine struct {
 	seenS     *idSet               // the set of the last hour looked up (nil: none)
 	actors    map[string]*actor    // location history and last login
 	baselines map[baseKey]*ewma    // spike baselines
-	deact     map[string]int64     // deactivated member -> deactivation time
-	recent    map[string]*recent   // deactivation rule: last events per actor
+	status    map[string]*history  // deactivation rule: member id or email -> status history
+	held      map[string]*held     // deactivation rule: actor -> activity not yet judged
+	heldNext  int64                // earliest minute end among held (MaxInt64: none)
+	statusGen uint64               // changes whenever a key of status comes or goes
+	due       []act                // scratch for judgeHeld
 	keys      map[string]*keyEntry // per-key cache (actors, applications)
 	wsRefs    []cellRef            // per counting slot: the workspace's current cell
-	deactGen  uint64               // changes whenever deact does
 	free      []*cell              // closed cells for reuse
 	closing   []closing            // scratch for closeCells
 	cellGen   uint64               // generation of the last cell handed out
@@ -141,11 +143,12 @@ func NewEngine(rules RuleSet) (*Engine, error) {
 		seen:      map[int64]*idSet{},
 		actors:    map[string]*actor{},
 		baselines: map[baseKey]*ewma{},
-		deact:     map[string]int64{},
-		recent:    map[string]*recent{},
+		status:    map[string]*history{},
+		held:      map[string]*held{},
+		heldNext:  math.MaxInt64,
+		statusGen: 1,
 		keys:      map[string]*keyEntry{},
 		wsRefs:    make([]cellRef, cfg.slots),
-		deactGen:  1,
 		epoch:     make([]int64, n),
 		wm:        math.MinInt64,
 		bound:     math.MinInt64,
@@ -315,6 +318,7 @@ func (e *Engine) Advance(watermark time.Time) []Alert {
 	if w >= e.nextClose {
 		e.closeCells()
 	}
+	e.judgeHeld()
 	e.prune()
 	if w-e.lastScan >= hour || e.lastScan == math.MinInt64 {
 		e.lastScan = w

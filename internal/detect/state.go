@@ -12,8 +12,12 @@ import (
 
 // stateVersion is the version of the MarshalState format. Version 2
 // hashes event IDs with idHash (version 1: FNV-1a); a version 1 state is
-// refused rather than let replayed events count twice.
-const stateVersion = 2
+// refused rather than let replayed events count twice. Version 3 keeps the
+// deactivation rule's status histories and held activity (Status, Held)
+// instead of a deactivation time and recent events per member (Deact,
+// Recent): a version 2 state loads, its deactivations becoming histories
+// and its recent events (already checked) dropped.
+const stateVersion = 3
 
 // snapshot is the serialised engine state (encoding/gob). Entries refer to
 // rules by index into Rules, so a state saved under one rule set restores
@@ -29,8 +33,10 @@ type snapshot struct {
 	Seen      []snapSeen
 	Actors    []snapActor
 	Baselines []snapBase
-	Deact     []snapDeact
-	Recent    []snapRecent
+	Deact     []snapDeact  // version 2 only
+	Recent    []snapRecent // version 2 only
+	Status    []snapStatus
+	Held      []snapHeld
 	Stats     Stats
 }
 
@@ -80,6 +86,21 @@ type snapDeact struct {
 	At int64
 }
 
+type snapStatus struct {
+	Member string
+	At     []int64
+	Deact  []bool
+	IDs    []string
+}
+
+type snapHeld struct {
+	Actor, ID, Email string
+	Rules            []uint8
+	Times            []int64
+	EventIDs, Types  []string
+	Apps             []string
+}
+
 // MarshalState returns the engine's state: open windows, suppression
 // records, recently seen event IDs, per-actor history and baselines,
 // deactivated members, the watermark and the counters. The caller saves it
@@ -122,18 +143,26 @@ func (e *Engine) MarshalState() ([]byte, error) {
 	slices.SortFunc(s.Baselines, func(a, b snapBase) int {
 		return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Scope, b.Scope), strings.Compare(a.Value, b.Value))
 	})
-	for id, at := range e.deact {
-		s.Deact = append(s.Deact, snapDeact{id, at})
-	}
-	slices.SortFunc(s.Deact, func(a, b snapDeact) int { return strings.Compare(a.ID, b.ID) })
-	for v, rc := range e.recent {
-		sr := snapRecent{Actor: v, Email: rc.email, Times: rc.times[:], Types: rc.types[:], Next: rc.next}
-		for i := range rc.ids {
-			sr.IDs = append(sr.IDs, string(rc.ids[i][:rc.idLen[i]]))
+	for k, h := range e.status {
+		st := snapStatus{Member: k}
+		for _, c := range h.changes {
+			st.At, st.Deact, st.IDs = append(st.At, c.at), append(st.Deact, c.deact), append(st.IDs, c.id)
 		}
-		s.Recent = append(s.Recent, sr)
+		s.Status = append(s.Status, st)
 	}
-	slices.SortFunc(s.Recent, func(a, b snapRecent) int { return strings.Compare(a.Actor, b.Actor) })
+	slices.SortFunc(s.Status, func(a, b snapStatus) int { return strings.Compare(a.Member, b.Member) })
+	for v, h := range e.held {
+		if len(h.acts) == 0 {
+			continue
+		}
+		sh := snapHeld{Actor: v, ID: h.id, Email: h.email}
+		for _, a := range compact(slices.Clone(h.acts)) {
+			sh.Rules, sh.Times = append(sh.Rules, a.rule), append(sh.Times, a.t)
+			sh.EventIDs, sh.Types, sh.Apps = append(sh.EventIDs, a.eventID()), append(sh.Types, a.typ), append(sh.Apps, a.app)
+		}
+		s.Held = append(s.Held, sh)
+	}
+	slices.SortFunc(s.Held, func(a, b snapHeld) int { return strings.Compare(a.Actor, b.Actor) })
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(&s); err != nil {
 		return nil, fmt.Errorf("detect: marshal state: %w", err)
@@ -149,8 +178,8 @@ func (e *Engine) UnmarshalState(data []byte) error {
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil {
 		return fmt.Errorf("detect: unmarshal state: %w", err)
 	}
-	if s.Version != stateVersion {
-		return fmt.Errorf("detect: unmarshal state: version %d, want %d", s.Version, stateVersion)
+	if s.Version != stateVersion && s.Version != 2 {
+		return fmt.Errorf("detect: unmarshal state: version %d, want 2 or %d", s.Version, stateVersion)
 	}
 	if len(s.Epoch) != len(s.Rules) {
 		return fmt.Errorf("detect: unmarshal state: %d epochs for %d rules", len(s.Epoch), len(s.Rules))
@@ -205,19 +234,41 @@ func (e *Engine) UnmarshalState(data []byte) error {
 			n.baselines[baseKey{j, scope(b.Scope), b.Value}] = &ewma{avg: b.Avg, last: b.Last}
 		}
 	}
-	for _, d := range s.Deact {
-		n.deact[d.ID] = d.At
+	for _, d := range s.Deact { // version 2: a deactivation time per member
+		n.status[d.ID] = &history{changes: []change{{at: d.At, deact: true}}}
 	}
-	for _, x := range s.Recent {
-		if len(x.Times) != recentN || len(x.IDs) != recentN || len(x.Types) != recentN {
-			return fmt.Errorf("detect: unmarshal state: recent events of %s: want %d", x.Actor, recentN)
+	for _, x := range s.Status {
+		if len(x.Deact) != len(x.At) || len(x.IDs) != len(x.At) {
+			return fmt.Errorf("detect: unmarshal state: status of %s: %d times, %d changes, %d IDs", x.Member, len(x.At), len(x.Deact), len(x.IDs))
 		}
-		rc := &recent{email: x.Email, next: x.Next}
-		for i := range recentN {
-			rc.times[i], rc.types[i] = x.Times[i], x.Types[i]
-			rc.idLen[i] = uint8(copy(rc.ids[i][:], x.IDs[i]))
+		h := make([]change, len(x.At))
+		for i := range h {
+			h[i] = change{at: x.At[i], deact: x.Deact[i], id: x.IDs[i]}
 		}
-		n.recent[x.Actor] = rc
+		n.status[x.Member] = &history{changes: h}
+	}
+	for _, x := range s.Held {
+		if len(x.Times) != len(x.Rules) || len(x.EventIDs) != len(x.Rules) || len(x.Types) != len(x.Rules) || len(x.Apps) != len(x.Rules) {
+			return fmt.Errorf("detect: unmarshal state: held activity of %s: lists of unequal length", x.Actor)
+		}
+		h := &held{id: x.ID, email: x.Email, next: math.MaxInt64}
+		for i, ri := range x.Rules {
+			j, ok := idx[int(ri)]
+			if !ok {
+				continue
+			}
+			a := act{t: x.Times[i], rule: j, typ: n.typeName(x.Types[i]), app: x.Apps[i]}
+			if id := x.EventIDs[i]; len(id) <= len(a.id) {
+				a.idLen = uint8(copy(a.id[:], id))
+			} else {
+				a.long = id
+			}
+			h.acts = append(h.acts, a)
+			h.next, h.used = min(h.next, minuteEnd(a.t)), max(h.used, a.t)
+			n.heldNext = min(n.heldNext, h.next)
+		}
+		h.compacted = len(h.acts)
+		n.held[x.Actor] = h
 	}
 	*e = n
 	return nil
