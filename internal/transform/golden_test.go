@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 )
@@ -213,6 +214,51 @@ func jsonEqual(a, b any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return bytes.Equal(x, y)
+}
+
+// TestAppendRaw: the embedded event is strict JSON on one line, the same
+// value as the original: raw control characters inside strings escaped as
+// \u00XX (Splunk and Elasticsearch refuse them raw), CR and LF between
+// tokens turned into spaces, invalid UTF-8 into \ufffd, the rest copied.
+func TestAppendRaw(t *testing.T) {
+	tests := []struct{ raw, want string }{
+		{`{"a":"b","c":[1,true,null]}`, `{"a":"b","c":[1,true,null]}`},
+		{"{\"a\":\"x\x01y\x1fz\x00\"}", `{"a":"x\u0001y\u001fz\u0000"}`},
+		{"{\"a\":\"tab\there\nnew\rline\"}", `{"a":"tab\u0009here\u000anew\u000dline"}`},
+		{"{\n\t\"a\" :\r\n\"b\tc\" }\n", "{ \t\"a\" :  \"b\\u0009c\" }"},
+		{"{\"k\x02\":\"v\"}", `{"k\u0002":"v"}`},
+		{"{\"a\":\"q\\\"\x03\",\"b\":\"\\\\\",\"c\":\"\x04\"}", `{"a":"q\"\u0003","b":"\\","c":"\u0004"}`},
+		{"{\"a\":\"\xff\x05\u00e9\"}", `{"a":"\ufffd\u0005é"}`},
+		{"{\"a\":\"é\x06日本\"}", `{"a":"é\u0006日本"}`},
+		{"{\"a\":\"" + strings.Repeat("x", 40) + "\x07\"}", `{"a":"` + strings.Repeat("x", 40) + `\u0007"}`},
+	}
+	for _, tt := range tests {
+		got := appendRaw(nil, []byte(tt.raw))
+		if string(got) != tt.want || !json.Valid(got) {
+			t.Errorf("appendRaw(%q) = %q (valid JSON: %v), want %q", tt.raw, got, json.Valid(got), tt.want)
+		}
+	}
+}
+
+// TestPlain: appendRaw's fast check agrees with its definition for every
+// byte value at every position of a 45-byte run (the 32-byte, 8-byte and
+// byte-wise paths), after a prefix of every length up to 8.
+func TestPlain(t *testing.T) {
+	naive := func(b []byte) bool {
+		return !bytes.ContainsFunc(b, func(r rune) bool { return r < 0x20 }) && utf8.Valid(b)
+	}
+	base := []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS")
+	for pos := range base {
+		for c := range 256 {
+			b := bytes.Clone(base)
+			b[pos] = byte(c)
+			for start := 0; start <= min(pos, 8); start++ {
+				if got, want := plain(b[start:]), naive(b[start:]); got != want {
+					t.Fatalf("plain(%q) = %v, want %v", b[start:], got, want)
+				}
+			}
+		}
+	}
 }
 
 // rfc5424 matches an RFC 5424 HEADER (PRI, version 1, timestamp with at most
