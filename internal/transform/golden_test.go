@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -58,6 +59,9 @@ func goldenCases(tb testing.TB) []goldenCase {
 		{"long_type", KindEvent, []byte(`{"eventId":"e-long","eventType":"AVeryLongEventTypeNameThatExceedsThirtyTwoCharacters","eventTimestamp":"2025-06-10T11:00:00.000123Z"}`)},
 		{"minimal", KindEvent, []byte(`{"eventId":"e-min"}`)},
 		{"control_chars", KindEvent, []byte(`{"eventId":"e-ctl","eventType":"Bad\nType\u0001","eventTimestamp":"yesterday","ingestionTimestamp":"2025-06-10T11:00:03+02:00","actor":{"memberId":"m\t1","name":"a\u0000b\u007fc\r\nd","email":"x\u2028y@acme.io"},"metadata":{"ipAddress":"not an ip","country":"France"}}`)},
+		{"raw_control_chars", KindEvent, []byte("{\n\t\"eventId\":\"e-raw\x01ctl\",\"eventType\":\"BlockModified\",\"eventTimestamp\":\"2025-06-10T11:00:00Z\",\n" +
+			"\"actor\":{\"memberId\":\"m-raw\",\"email\":\"raw@acme.io\",\"name\":\"Ann\x01B\x1fC\x00D\tE\nF\"},\"target\":{\"applicationId\":\"app-1\",\"applicationName\":\"Plan\tQ3\r\nFY\"},\r\n" +
+			"\"metadata\":{\"note\":\"line1\nline2\ttab\x00end \\\"q\\\" \\\\\",\"k\x1fey\":\"\x1f\",\"ipAddress\":\"192.0.2.9\",\"country\":\"fr\"}\n}\n")},
 		{"pretty_printed", KindEvent, []byte("{\n  \"eventId\": \"e-pretty\",\r\n  \"eventType\": \"APIKeyCreated\",\n  \"eventTimestamp\": \"2025-06-10T11:00:00Z\",\n  \"context\": {\"ipAddress\": \"2001:db8::1\"}\n}\n")},
 		{"invalid_utf8", KindEvent, []byte("{\"eventId\":\"e-utf8\",\"eventType\":\"UserLoggedIn\",\"eventTimestamp\":\"2025-06-10T11:00:00Z\",\"actor\":{\"memberId\":\"m-1\",\"name\":\"bad \xff\xfe name \xc3\"},\"metadata\":{\"outcome\":\"success\",\"ipAddress\":\"192.0.2.7\"}}")},
 	}
@@ -200,14 +204,42 @@ type errorString string
 func (e errorString) Error() string { return string(e) }
 
 // sameJSON reports whether got is the original raw: byte for byte when raw
-// is one line of valid UTF-8, else the same JSON value.
+// is one line of valid UTF-8 without raw control characters in strings,
+// else the same JSON value.
 func sameJSON(got, raw []byte) bool {
 	raw = bytes.TrimSpace(raw)
-	if !bytes.ContainsAny(raw, "\r\n") && bytes.Equal(bytes.ToValidUTF8(raw, nil), raw) {
+	strict := strictJSON(raw)
+	if !bytes.ContainsAny(raw, "\r\n") && bytes.Equal(bytes.ToValidUTF8(raw, nil), raw) && bytes.Equal(strict, raw) {
 		return bytes.Equal(got, raw)
 	}
 	var a, b any
-	return json.Unmarshal(got, &a) == nil && json.Unmarshal(raw, &b) == nil && jsonEqual(a, b)
+	return json.Unmarshal(got, &a) == nil && json.Unmarshal(strict, &b) == nil && jsonEqual(a, b)
+}
+
+// strictJSON is b with the raw control characters inside its strings
+// escaped as \u00XX, which encoding/json accepts: the JSON that Parse reads
+// b as. Strings are found by their quotes and backslashes alone, so for
+// any input, valid or not, encoding/json accepts the result exactly when
+// Parse's rule (encoding/json's, plus raw control characters in strings)
+// accepts b.
+func strictJSON(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	in := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case in && c == '\\' && i+1 < len(b):
+			out = append(out, c, b[i+1])
+			i++
+		case c == '"':
+			in = !in
+			out = append(out, c)
+		case in && c < 0x20:
+			out = fmt.Appendf(out, `\u%04x`, c)
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func jsonEqual(a, b any) bool {
