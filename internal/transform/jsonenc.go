@@ -54,6 +54,11 @@ func appendRaw(dst, raw []byte) []byte {
 	return dst
 }
 
+// AppendJSON appends raw, a record Parse accepted, as the formats embed it
+// (see appendRaw): the same JSON value, which encoding/json reads even when
+// raw holds raw control characters in strings.
+func AppendJSON(dst, raw []byte) []byte { return appendRaw(dst, raw) }
+
 const hexDigits = "0123456789abcdef"
 
 // plain reports whether b is valid UTF-8 without a byte below 0x20: JSON
