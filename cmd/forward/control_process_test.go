@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +18,7 @@ import (
 	"github.com/pigment-siem/pipeline/internal/pigment"
 	"github.com/pigment-siem/pipeline/internal/publish"
 	"github.com/pigment-siem/pipeline/internal/sinks/sinktest"
+	"github.com/pigment-siem/pipeline/internal/sinks/syslogtest"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
@@ -124,5 +128,81 @@ func TestRawControlCharactersReachHECAndElasticsearch(t *testing.T) {
 
 	if dlq := testkit.ReadAll(t, d.brokers, d.dlq); len(dlq) != 0 {
 		t.Errorf("the DLQ holds %d records, want none; the first: %q (%s)", len(dlq), dlq[0].Value, testkit.Header(dlq[0], "dlq.reason"))
+	}
+}
+
+// The same events through a real rsyslogd (RFC 5424 over TCP) and into a
+// file (FILE_FORMAT=hec): each message's MSG and each line is strict JSON
+// holding the original values, and nothing is dead-lettered.
+func TestRawControlCharactersReachSyslogAndFile(t *testing.T) {
+	t.Parallel()
+	rs := syslogtest.StartRsyslog(t) // fails the test when rsyslogd is missing
+	d := newDeployment(t, 20)
+	d.write(t, fetchControlEvents(t, d.topic)...)
+	ids := slices.Concat(d.ids, []string{"ctl-1", "ctl-2\x01"})
+	recs := d.records(t)
+
+	env := d.env("syslog", map[string]string{"SYSLOG_ADDR": rs.TCPAddr, "SYSLOG_NETWORK": "tcp"})
+	forwardUntil(t, d, env, recs, func() bool { return true })
+	var msgs []string
+	for _, p := range rs.Wait(t, len(ids), 60*time.Second) {
+		msgs = append(msgs, p.Msg)
+	}
+	checkControlEvents(t, "rsyslog MSG", msgs, ids)
+
+	path := filepath.Join(t.TempDir(), "events.ndjson")
+	env = d.env("file", map[string]string{"FILE_PATH": path, "FILE_FORMAT": "hec", "KAFKA_GROUP_ID": testkit.Name("forward-file")})
+	forwardUntil(t, d, env, recs, func() bool { return true })
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		var hec struct {
+			Event json.RawMessage `json:"event"`
+		}
+		if err := json.Unmarshal([]byte(line), &hec); err != nil {
+			t.Fatalf("file line is not JSON: %v\n%q", err, line)
+		}
+		events = append(events, string(hec.Event))
+	}
+	checkControlEvents(t, "file line's event", events, ids)
+
+	if dlq := testkit.ReadAll(t, d.brokers, d.dlq); len(dlq) != 0 {
+		t.Errorf("the DLQ holds %d records, want none; the first: %q (%s)", len(dlq), dlq[0].Value, testkit.Header(dlq[0], "dlq.reason"))
+	}
+}
+
+// checkControlEvents checks that each of docs is a strict JSON event, one
+// per id of ids, and that the control events hold their original values.
+func checkControlEvents(t *testing.T, what string, docs []string, ids []string) {
+	t.Helper()
+	seen := map[string]int{}
+	for _, doc := range docs {
+		var ev struct {
+			EventID string `json:"eventId"`
+			Actor   struct {
+				Name string `json:"name"`
+				User struct {
+					Name string `json:"name"`
+				} `json:"user"`
+			} `json:"actor"`
+			Metadata struct {
+				Note string `json:"note"`
+			} `json:"metadata"`
+		}
+		if err := json.Unmarshal([]byte(doc), &ev); err != nil {
+			t.Fatalf("%s is not strict JSON: %v\n%q", what, err, doc)
+		}
+		seen[ev.EventID]++
+		if (ev.EventID == "ctl-1" && (ev.Actor.Name != "A\x01B" || ev.Metadata.Note != "l1\nl2\tx\x00\x1f")) ||
+			(ev.EventID == "ctl-2\x01" && ev.Actor.User.Name != "tab\there\r\n") {
+			t.Errorf("%s of %q = %s; want the original values", what, ev.EventID, doc)
+		}
+	}
+	checkAllDelivered(t, ids, func(id string) bool { return seen[id] == 1 })
+	if len(docs) != len(ids) {
+		t.Errorf("%d of %s, want %d", len(docs), what, len(ids))
 	}
 }
