@@ -31,7 +31,7 @@ func appendRaw(dst, raw []byte) []byte {
 			in = !in
 			dst = append(dst, c)
 		case c == '\\' && in && i+1 < len(raw) && raw[i+1] < utf8.RuneSelf:
-			dst = append(dst, c, raw[i+1]) // an escape: its second byte is no quote and no control
+			dst = append(dst, c, raw[i+1]) // an escape, whole: an escaped quote ends no string
 			i++
 		case c < 0x20 && in:
 			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
