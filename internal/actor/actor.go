@@ -19,6 +19,10 @@
 // Only non-empty strings count: null, numbers, booleans, objects and ""
 // are absent (a repeated key: the last non-empty string wins). Only one
 // level of "user" is read; a "user" that is not an object is ignored.
+//
+// Strings may hold raw control characters (U+0000 to U+001F), which
+// encoding/json refuses but real producers emit and extract keeps byte for
+// byte (jsonscan.StrControl): a value keeps them as they are.
 package actor
 
 import (
@@ -117,7 +121,7 @@ func object(b []byte, i int, f []string, base int, sh shape) (int, bool) {
 		if i >= len(b) || b[i] != '"' {
 			return i, false
 		}
-		start, end, esc, next, what := jsonscan.Str(b, i)
+		start, end, esc, next, what := jsonscan.StrControl(b, i)
 		if what != "" {
 			return next, false
 		}
@@ -198,7 +202,7 @@ func nestedAt(key []byte, sh shape) (int, shape) {
 // str reads the string at b[i]: its value, the offset past it, and false on
 // a syntax problem.
 func str(b []byte, i int) (string, int, bool) {
-	start, end, esc, next, what := jsonscan.Str(b, i)
+	start, end, esc, next, what := jsonscan.StrControl(b, i)
 	switch {
 	case what != "":
 		return "", next, false
@@ -211,8 +215,9 @@ func str(b []byte, i int) (string, int, bool) {
 }
 
 // skip returns the offset past the value at b[i], and false on a syntax
-// problem. Containers are skipped by bracket depth, their strings by Str:
-// enough for input the caller validated, and never a panic on any other.
+// problem. Containers are skipped by bracket depth, their strings by
+// StrControl: enough for input the caller validated, and never a panic on
+// any other.
 func skip(b []byte, i int) (int, bool) {
 	if i >= len(b) {
 		return i, false
@@ -220,7 +225,7 @@ func skip(b []byte, i int) (int, bool) {
 	var what string
 	switch c := b[i]; {
 	case c == '"':
-		_, _, _, i, what = jsonscan.Str(b, i)
+		_, _, _, i, what = jsonscan.StrControl(b, i)
 	case c == '-' || c >= '0' && c <= '9':
 		i, what = jsonscan.Number(b, i)
 	case c == 't':
@@ -233,7 +238,7 @@ func skip(b []byte, i int) (int, bool) {
 		for depth := 0; i < len(b); {
 			switch b[i] {
 			case '"':
-				if _, _, _, i, what = jsonscan.Str(b, i); what != "" {
+				if _, _, _, i, what = jsonscan.StrControl(b, i); what != "" {
 					return i, false
 				}
 				continue

@@ -94,6 +94,10 @@ func (ev *Event) ActorKey() string {
 // count when there is no outcome). Timestamps are RFC 3339; an unparsable
 // one is left zero. Fields of an unexpected type are ignored.
 //
+// Strings may hold raw control characters, which encoding/json refuses but
+// extract keeps (README, "The topic contract"): fields keep them, and the
+// formats escape them where they embed Raw.
+//
 // The returned Event aliases raw: Raw is raw, and strings without JSON
 // escapes point into it, so raw must not be modified while the Event is in
 // use. The error says why the record cannot be forwarded: invalid JSON, not
