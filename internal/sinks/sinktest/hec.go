@@ -38,10 +38,6 @@ type HECOptions struct {
 	// either, chosen at random from Seed (the same requests each run).
 	LoseAckFraction float64
 	Seed            uint64
-	// RestartEvery, when > 0, restarts the indexer after every
-	// RestartEvery accepted requests (see RestartIndexer): ackIds start
-	// again at 0 on the same channel.
-	RestartEvery int
 	// Indexes, when set, are the indexes the token may write to; an event
 	// naming another is refused with code 7 "Incorrect index".
 	Indexes []string
@@ -438,15 +434,11 @@ func numeric(s string) bool {
 }
 
 // record stores indexed events and counts them by eventId. An accepted
-// request (acknowledgement on) is given its ackId, after the indexer
-// restarted if RestartEvery says so; record returns the ackId and how long
-// to delay the answer (DelayAnswers).
+// request (acknowledgement on) is given its ackId; record returns it and
+// how long to delay the answer (DelayAnswers).
 func (h *HEC) record(evs [][]byte, accepted bool, channel string) (int64, time.Duration) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if n := h.opts.RestartEvery; accepted && n > 0 && h.accepted > 0 && h.accepted%n == 0 && h.restarts < h.accepted/n {
-		h.restart()
-	}
 	first := len(h.events)
 	for _, raw := range evs {
 		h.events = append(h.events, raw)
