@@ -176,8 +176,10 @@ func TestIndexerRestartsReusingAckIDsLoseNothing(t *testing.T) {
 		t.Fatalf("%d indexer restarts while forwarding, want at least 2", hec.Restarts())
 	}
 	// The acks a restart forgot (not given again) time out together: each
-	// restart costs at most one ack timeout, and nothing waits longer.
-	if limit := time.Duration(hec.Restarts()+3) * timeout; took > limit {
+	// restart costs at most one ack timeout, and nothing waits longer (a
+	// margin for a loaded machine; a batch held by a reused ackId used to
+	// hold the stream for good).
+	if limit := time.Duration(hec.Restarts()+5) * timeout; took > limit {
 		t.Errorf("forwarding took %v, want under %v: a batch waited past the ack timeout", took, limit)
 	}
 }
