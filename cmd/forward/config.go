@@ -15,22 +15,23 @@ import (
 type Config struct {
 	Sink string `env:"SINK"`
 
-	Kafka         envcfg.Kafka
-	Topic         string `env:"KAFKA_TOPIC, default=pigment.audit.events"`
-	AlertsTopic   string `env:"KAFKA_ALERTS_TOPIC, default=pigment.audit.alerts"`
-	IncludeAlerts bool   `env:"FORWARD_ALERTS, default=true"`
-	DLQTopic      string `env:"KAFKA_DLQ_TOPIC, default=pigment.audit.dlq"`
+	Kafka          envcfg.Kafka
+	Topic          string        `env:"KAFKA_TOPIC, default=pigment.audit.events"`
+	AlertsTopic    string        `env:"KAFKA_ALERTS_TOPIC, default=pigment.audit.alerts"`
+	IncludeAlerts  bool          `env:"FORWARD_ALERTS, default=true"`
+	DLQTopic       string        `env:"KAFKA_DLQ_TOPIC, default=pigment.audit.dlq"`
+	GroupID        string        `env:"KAFKA_GROUP_ID"`
+	SessionTimeout time.Duration `env:"KAFKA_SESSION_TIMEOUT, default=10s"`
+	BatchSize      int           `env:"FORWARD_BATCH_SIZE, default=1000"`
+	BatchBytes     int           `env:"FORWARD_BATCH_BYTES, default=4194304"`
+	BatchWait      time.Duration `env:"FORWARD_BATCH_WAIT, default=200ms"`
+	Senders        int           `env:"FORWARD_SENDERS"` // 0: the sink's default (defaultSenders)
+	RetryMax       time.Duration `env:"FORWARD_RETRY_MAX, default=30s"`
+	ShutdownGrace  time.Duration `env:"FORWARD_SHUTDOWN_GRACE, default=10s"`
+
 	// MaxMessageBytes is the brokers' record limit: larger dead letters
 	// are cut to fit.
-	MaxMessageBytes int           `env:"KAFKA_MAX_MESSAGE_BYTES, default=1000000"`
-	GroupID         string        `env:"KAFKA_GROUP_ID"`
-	SessionTimeout  time.Duration `env:"KAFKA_SESSION_TIMEOUT, default=10s"`
-	BatchSize       int           `env:"FORWARD_BATCH_SIZE, default=1000"`
-	BatchBytes      int           `env:"FORWARD_BATCH_BYTES, default=4194304"`
-	BatchWait       time.Duration `env:"FORWARD_BATCH_WAIT, default=200ms"`
-	Senders         int           `env:"FORWARD_SENDERS"` // 0: the sink's default (defaultSenders)
-	RetryMax        time.Duration `env:"FORWARD_RETRY_MAX, default=30s"`
-	ShutdownGrace   time.Duration `env:"FORWARD_SHUTDOWN_GRACE, default=10s"`
+	MaxMessageBytes int `env:"KAFKA_MAX_MESSAGE_BYTES, default=1000000"`
 
 	HECURL             string        `env:"SPLUNK_HEC_URL"`
 	HECToken           string        `env:"SPLUNK_HEC_TOKEN"`
