@@ -29,6 +29,10 @@ type Config struct {
 	RetryMax       time.Duration `env:"FORWARD_RETRY_MAX, default=30s"`
 	ShutdownGrace  time.Duration `env:"FORWARD_SHUTDOWN_GRACE, default=10s"`
 
+	// MaxMessageBytes is the brokers' record limit: larger dead letters
+	// are cut to fit.
+	MaxMessageBytes int `env:"KAFKA_MAX_MESSAGE_BYTES, default=1000000"`
+
 	HECURL             string        `env:"SPLUNK_HEC_URL"`
 	HECToken           string        `env:"SPLUNK_HEC_TOKEN"`
 	HECTokenFile       string        `env:"SPLUNK_HEC_TOKEN_FILE"`
@@ -123,6 +127,7 @@ func (c *Config) validate() []error {
 	}
 	check(c.Topic == "", "KAFKA_TOPIC must not be empty")
 	check(c.DLQTopic == "" || c.DLQTopic == c.Topic || c.DLQTopic == c.AlertsTopic, "KAFKA_DLQ_TOPIC must be set and differ from the topics read")
+	check(c.MaxMessageBytes < 16<<10, "KAFKA_MAX_MESSAGE_BYTES must be at least 16384")
 	check(c.BatchSize < 1, "FORWARD_BATCH_SIZE must be at least 1")
 	check(c.SessionTimeout < time.Second, "KAFKA_SESSION_TIMEOUT must be at least 1s")
 	check(c.BatchBytes < 1024, "FORWARD_BATCH_BYTES must be at least 1024")

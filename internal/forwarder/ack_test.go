@@ -118,3 +118,68 @@ func TestConfirmedBatchesDoNotHoldTheByteBound(t *testing.T) {
 		t.Errorf("%d events were indexed while the lost ack was awaited, want more than %d: confirmed batches held the byte bound", gap, 20*batch)
 	}
 }
+
+// An indexer that restarts loses the events it has not acknowledged yet
+// and gives their ackIds to new requests: every event still arrives (the
+// lost ones sent again), every offset is committed, and no batch waits for
+// a reused ackId past the ack timeout.
+func TestIndexerRestartsReusingAckIDsLoseNothing(t *testing.T) {
+	t.Parallel()
+	const n, batch, timeout, restarts = 4000, 50, time.Second, 5
+	s := newSetup(t, n)
+	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: ackToken, RequireAck: true, AckAfter: 1})
+	sink, err := sinks.NewHEC(sinks.HECConfig{URL: hec.URL(), Token: ackToken, Ack: true,
+		AckTimeout: timeout, AckPoll: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.senders = 2
+	s.format = hecFormat
+	s.tune = func(c *forwarder.Config) { c.Sink, c.BatchSize, c.AckPendingBytes = "splunk", batch, 64<<20 }
+	// The indexer restarts every 100ms once the first requests are in,
+	// until it has restarted five times.
+	stop := make(chan struct{})
+	restarted := make(chan struct{})
+	go func() {
+		defer close(restarted)
+		for hec.Requests() < 3 {
+			time.Sleep(time.Millisecond)
+		}
+		for range restarts {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			hec.RestartIndexer()
+		}
+	}()
+	start := time.Now()
+	err = s.forward(t, sink, n)
+	took := time.Since(start)
+	close(stop)
+	<-restarted
+	if err != nil {
+		t.Fatalf("Run = %v; %d committed", err, s.committed(t))
+	}
+	t.Logf("%d events in %v; %d requests, %d restarts, %d duplicates", n, took.Round(time.Millisecond),
+		hec.Requests(), hec.Restarts(), hec.Duplicates())
+	if got := s.committed(t); got != n {
+		t.Fatalf("%d offsets committed, want %d", got, n)
+	}
+	for _, id := range s.ids {
+		if hec.Seen(id) == 0 {
+			t.Fatalf("event %s lost: not indexed, or lost in a restart and never sent again", id)
+		}
+	}
+	if hec.Restarts() < 2 {
+		t.Fatalf("%d indexer restarts while forwarding, want at least 2", hec.Restarts())
+	}
+	// The acks a restart forgot (not given again) time out together: each
+	// restart costs at most one ack timeout, and nothing waits longer (a
+	// margin for a loaded machine; a batch held by a reused ackId used to
+	// hold the stream for good).
+	if limit := time.Duration(hec.Restarts()+5) * timeout; took > limit {
+		t.Errorf("forwarding took %v, want under %v: a batch waited past the ack timeout", took, limit)
+	}
+}

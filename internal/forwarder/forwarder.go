@@ -51,6 +51,10 @@ type Config struct {
 	Sink        string // "splunk", "elastic", "syslog", "file": in DLQ headers and metrics
 	AlertsTopic string // records of this topic are parsed as alerts
 	DLQTopic    string
+	// DLQMaxBytes is the largest record the dead-letter topic takes
+	// (KAFKA_MAX_MESSAGE_BYTES, default 1,000,000): a larger dead letter
+	// is cut to fit and flagged dlq.truncated, with dlq.originalSize.
+	DLQMaxBytes int
 	BatchSize   int           // records per batch (default 1000)
 	BatchBytes  int           // formatted bytes per batch (default 4 MiB)
 	BatchWait   time.Duration // longest wait to fill a batch (default 200ms)
@@ -98,6 +102,9 @@ type Forwarder struct {
 func New(cfg Config, src source, sink Sink, format Format, dlq deadLetters) *Forwarder {
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 1000
+	}
+	if cfg.DLQMaxBytes <= 0 {
+		cfg.DLQMaxBytes = 1_000_000
 	}
 	if cfg.BatchBytes <= 0 {
 		cfg.BatchBytes = 4 << 20

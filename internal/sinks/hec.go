@@ -156,6 +156,13 @@ type hecReply struct {
 }
 
 func (h *HEC) send(ctx context.Context, recs [][]byte, res []Result) error {
+	answered := func() {}
+	if h.cfg.Ack {
+		// Ack answers are held while this request may hold an ackId
+		// not known here yet (ackTracker).
+		answered = h.acks.begin()
+	}
+	defer answered()
 	ans, err := h.post(ctx, recs)
 	if err != nil {
 		r, err := transportResult(ctx, "hec", err)
@@ -187,12 +194,14 @@ func (h *HEC) send(ctx context.Context, recs [][]byte, res []Result) error {
 		if n+1 == len(recs) {
 			return nil
 		}
+		answered()
 		return h.send(ctx, recs[n+1:], res[n+1:])
 	case len(recs) == 1:
 		res[0] = Result{Outcome: Reject, Reason: reason}
 		return nil
 	}
 	h.log.Debug().Int("records", len(recs)).Str("answer", reason).Msg("hec: bisecting a refused batch")
+	answered()
 	m := len(recs) / 2
 	if err := h.send(ctx, recs[:m], res[:m]); err != nil {
 		return err

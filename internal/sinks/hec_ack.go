@@ -30,11 +30,16 @@ func (a *Ack) ID() int64 { return a.id }
 
 // Wait blocks until HEC confirms the request (true), AckTimeout passes
 // since it was accepted (false: send its records again), or ctx ends or the
-// ack endpoint refuses the credentials (error). It is safe for concurrent
-// use: the waiters of one HEC take turns polling /services/collector/ack
-// for every pending ackId of the channel in one request, so a lost
-// acknowledgement delays only its own request.
+// ack endpoint refuses the credentials (error). It is also false, at once,
+// when HEC gives the same ackId to a newer request on the channel (an
+// indexer restarted, or another node behind a load balancer answered):
+// HEC can no longer tell the two apart, so the older one is sent again.
+// It is safe for concurrent use: the waiters of one HEC take turns polling
+// /services/collector/ack for every pending ackId of the channel in one
+// request, so a lost acknowledgement delays only its own request.
 func (a *Ack) Wait(ctx context.Context) (bool, error) {
+	expiry := time.NewTimer(time.Until(a.deadline))
+	defer expiry.Stop()
 	for {
 		select {
 		case <-a.done:
@@ -47,6 +52,8 @@ func (a *Ack) Wait(ctx context.Context) (bool, error) {
 		case <-ctx.Done():
 			a.t.forget(a)
 			return false, ctx.Err()
+		case <-expiry.C:
+			a.t.expire(a)
 		case <-a.t.token:
 			err := a.t.poll(ctx, a)
 			a.t.token <- struct{}{}
@@ -60,26 +67,90 @@ func (a *Ack) Wait(ctx context.Context) (bool, error) {
 
 // ackTracker holds the ackIds of one channel not yet confirmed. Whoever
 // holds token polls for all of them; there is no goroutine of its own.
+//
+// An ack answer is credited only to the request that held the ackId when
+// HEC answered. A request still in flight may already hold, at HEC, an
+// ackId that this side still files under an older request (HEC restarted
+// and reuses ackIds): an answer that comes while requests are in flight is
+// held until they have their ackIds, and dropped for an ackId one of them
+// took (both requests are then sent again once their ack times out).
 type ackTracker struct {
 	h     *HEC
 	token chan struct{}
 
-	mu      sync.Mutex
-	pending map[int64]*Ack
+	mu       sync.Mutex
+	pending  map[int64]*Ack
+	posts    map[uint64]struct{} // event requests in flight, by number
+	nextPost uint64
+	held     []heldAcks
+}
+
+// heldAcks are acknowledgements HEC reported while the requests numbered
+// below upTo were in flight.
+type heldAcks struct {
+	upTo uint64
+	acks []*Ack
 }
 
 func newAckTracker(h *HEC) *ackTracker {
-	t := &ackTracker{h: h, token: make(chan struct{}, 1), pending: map[int64]*Ack{}}
+	t := &ackTracker{h: h, token: make(chan struct{}, 1), pending: map[int64]*Ack{}, posts: map[uint64]struct{}{}}
 	t.token <- struct{}{}
 	return t
 }
 
-// add registers an ackId HEC just gave.
+// begin registers an event request about to be sent; the function it
+// returns (idempotent) is called once its answer is handled, after add
+// for an accepted one.
+func (t *ackTracker) begin() func() {
+	t.mu.Lock()
+	n := t.nextPost
+	t.nextPost++
+	t.posts[n] = struct{}{}
+	t.mu.Unlock()
+	return sync.OnceFunc(func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		delete(t.posts, n)
+		t.release()
+	})
+}
+
+// release credits the held acknowledgements whose requests in flight have
+// all been answered, to the Acks that still hold their ackIds; t.mu must
+// be held.
+func (t *ackTracker) release() {
+	oldest := t.nextPost
+	for n := range t.posts {
+		oldest = min(oldest, n)
+	}
+	kept := t.held[:0]
+	for _, h := range t.held {
+		if h.upTo > oldest {
+			kept = append(kept, h)
+			continue
+		}
+		for _, a := range h.acks {
+			if t.pending[a.id] == a {
+				t.settle(a, true, nil)
+			}
+		}
+	}
+	clear(t.held[len(kept):])
+	t.held = kept
+}
+
+// add registers an ackId HEC just gave. An older request still waiting
+// under the same ackId is settled as not acknowledged: it is sent again.
 func (t *ackTracker) add(id int64) *Ack {
 	a := &Ack{id: id, t: t, deadline: time.Now().Add(t.h.cfg.AckTimeout), done: make(chan struct{})}
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	if old := t.pending[id]; old != nil {
+		t.h.log.Warn().Int64("ack_id", id).Str("channel", t.h.cfg.Channel).
+			Msg("hec: ackId given again (indexer restarted, or another node answered); sending the older request again")
+		t.settle(old, false, nil)
+	}
 	t.pending[id] = a
-	t.mu.Unlock()
 	return a
 }
 
@@ -92,47 +163,73 @@ func (t *ackTracker) forget(a *Ack) {
 	}
 }
 
-// settle makes a's fate final; t.mu must be held.
+// expire settles a as not acknowledged if it is still open: its deadline
+// passed.
+func (t *ackTracker) expire(a *Ack) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.settle(a, false, nil)
+}
+
+// settle makes a's fate final, unless it already is; t.mu must be held.
 func (t *ackTracker) settle(a *Ack, acked bool, err error) {
-	delete(t.pending, a.id)
+	if t.pending[a.id] == a {
+		delete(t.pending, a.id)
+	}
+	select {
+	case <-a.done:
+		return
+	default:
+	}
 	a.acked, a.err = acked, err
 	close(a.done)
 }
 
-// snapshot returns the pending ackIds, sorted, and the earliest deadline.
-func (t *ackTracker) snapshot() ([]int64, time.Time) {
+// snapshot returns the pending ackIds, sorted, the Ack each stands for,
+// and the earliest deadline. self, when no longer filed under its ackId,
+// is settled as not acknowledged (sent again) rather than waited for.
+func (t *ackTracker) snapshot(self *Ack) ([]int64, map[int64]*Ack, time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.pending[self.id] != self {
+		t.settle(self, false, nil)
+	}
 	ids := make([]int64, 0, len(t.pending))
+	acks := make(map[int64]*Ack, len(t.pending))
 	var first time.Time
 	for id, a := range t.pending {
 		ids = append(ids, id)
+		acks[id] = a
 		if first.IsZero() || a.deadline.Before(first) {
 			first = a.deadline
 		}
 	}
 	slices.Sort(ids)
-	return ids, first
+	return ids, acks, first
 }
 
 // poll queries every pending ackId until self is settled, ctx ends (its
 // error) or the credentials are refused (the error, given to every waiter).
 // The delay between polls starts at AckPoll and doubles, up to a second,
-// while no acknowledgement arrives.
+// while no acknowledgement arrives; it never exceeds the time left to the
+// earliest deadline.
 func (t *ackTracker) poll(ctx context.Context, self *Ack) error {
 	delay := t.h.cfg.AckPoll
 	for {
+		ids, acks, first := t.snapshot(self)
 		select {
 		case <-self.done:
 			return nil
 		default:
 		}
-		ids, first := t.snapshot()
-		timer := time.NewTimer(max(min(delay, time.Until(first)), 0))
+		timer := time.NewTimer(max(min(delay, time.Until(first)), 0)) // first is set: self is pending
 		select {
 		case <-ctx.Done():
 			timer.Stop()
 			return ctx.Err()
+		case <-self.done:
+			timer.Stop()
+			return nil
 		case <-timer.C:
 		}
 		acked, err := t.query(ctx, ids)
@@ -142,7 +239,7 @@ func (t *ackTracker) poll(ctx context.Context, self *Ack) error {
 			}
 			return err
 		}
-		if t.record(acked, time.Now()) > 0 {
+		if t.record(acked, acks, time.Now()) > 0 {
 			delay = t.h.cfg.AckPoll
 		} else {
 			delay = min(delay*2, time.Second)
@@ -150,22 +247,32 @@ func (t *ackTracker) poll(ctx context.Context, self *Ack) error {
 	}
 }
 
-// record settles the acknowledged ackIds and those past their deadline;
-// it returns how many were acknowledged.
-func (t *ackTracker) record(acked map[string]bool, now time.Time) int {
+// record settles the acknowledged ackIds of a poll that asked about acks,
+// and those past their deadline; it returns how many were acknowledged.
+// An ackId acknowledged is credited only to the Ack it was asked for, and
+// only once the requests in flight have their ackIds (see ackTracker).
+func (t *ackTracker) record(acked map[string]bool, acks map[int64]*Ack, now time.Time) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	n := 0
-	for id, a := range t.pending {
-		switch {
-		case acked[strconv.FormatInt(id, 10)]:
+	var confirmed []*Ack
+	for id, a := range acks {
+		if acked[strconv.FormatInt(id, 10)] && t.pending[id] == a {
+			confirmed = append(confirmed, a)
+		}
+	}
+	if len(t.posts) > 0 && len(confirmed) > 0 {
+		t.held = append(t.held, heldAcks{upTo: t.nextPost, acks: confirmed})
+	} else {
+		for _, a := range confirmed {
 			t.settle(a, true, nil)
-			n++
-		case !now.Before(a.deadline):
+		}
+	}
+	for _, a := range t.pending {
+		if !now.Before(a.deadline) {
 			t.settle(a, false, nil)
 		}
 	}
-	return n
+	return len(confirmed)
 }
 
 // failAll settles every pending ackId with err.
