@@ -161,10 +161,16 @@ func (x *Extractor) commitLoop(ctx context.Context, run *checkpoint.Run, commits
 			}
 		}
 		c := merge(batch)
+		high := run.High
 		if err := x.retryStore(ctx, "commit page", func(ctx context.Context) error {
 			return x.store.CommitPages(ctx, run, c, len(batch))
 		}); err != nil {
 			return err
+		}
+		// Pages of duplicates only are no progress: a run that commits
+		// one and fails at every poll (a cursor cycle) is stuck.
+		if len(c.Produced) > 0 || c.DLQ > 0 || run.High.After(high) {
+			x.cfg.Metrics.health().progress()
 		}
 		for _, q := range batch {
 			<-slots
