@@ -31,7 +31,7 @@ func TestCompleteBefore(t *testing.T) {
 	if c := complete("live"); !c.IsZero() {
 		t.Errorf("CompleteBefore during the first run = %v, want zero", c)
 	}
-	if _, err := s.FinishRun(ctx, run, time.Minute); err != nil {
+	if _, err := s.FinishRun(ctx, run, time.Minute, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	// Finished: every event ingested before the run began was served to it
@@ -49,7 +49,7 @@ func TestCompleteBefore(t *testing.T) {
 		t.Errorf("CompleteBefore after a failed run = %v, want the last finished run's start %v", c, run.StartedAt)
 	}
 	quiet := mustBegin(t, s, "live", ModeRun, at(-60), time.Time{})
-	if _, err := s.FinishRun(ctx, quiet, time.Minute); err != nil {
+	if _, err := s.FinishRun(ctx, quiet, time.Minute, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if c := complete("live"); !c.Equal(quiet.StartedAt) || !c.After(run.StartedAt) {
@@ -60,7 +60,7 @@ func TestCompleteBefore(t *testing.T) {
 	ahead := mustBegin(t, s, "live", ModeRun, at(-60), time.Time{})
 	high := ahead.StartedAt.Add(30 * time.Second)
 	mustCommit(t, s, ahead, PageCommit{High: high})
-	if _, err := s.FinishRun(ctx, ahead, time.Minute); err != nil {
+	if _, err := s.FinishRun(ctx, ahead, time.Minute, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if c := complete("live"); !c.Equal(high) {
