@@ -1,0 +1,384 @@
+package detect
+
+// Sliding windows of the counting rules (threshold, distinct,
+// failed-logins): "more than N in an hour" means any hour, to within a
+// step of a twelfth of the window.
+//
+// Each rule, scope and key has a slide: the counts of its steps (window/12
+// of event time each, aligned on the Unix epoch) that are still pending
+// (not yet passed by the watermark) or within the last window decided. A
+// window is the twelve steps ending with step e; it is decided once the
+// watermark passes the end of e, so from counts no later event can change:
+// whatever the arrival order within the lateness, every window has the
+// same count when it is decided. Windows are decided in order. A window
+// over the threshold after one that was not (a crossing) alerts, with the
+// ID of the suppression period holding the start of its last step; while
+// windows stay over, the run alerts again in a step that holds events of
+// it at least one suppression period after its last alert. A burst thus
+// raises one alert, a spree one per suppression period it lasts.
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/pigment-siem/pipeline/internal/transform"
+)
+
+// steps is the number of steps in a window.
+const steps = 12
+
+// step counts one step of one slide.
+type step struct {
+	idx          int64 // floor(time / hop)
+	count, fails int   // events (failed-logins: attempts), failed attempts
+	first, last  int64
+	ev           []byte   // evidence: event IDs, capped, concatenated
+	evEnd        []uint32 // end of each evidence ID in ev
+	apps         []string // distinct: applications first seen in this step, capped; apps[i] has evidence i
+}
+
+// slide is the sliding window of one rule, scope and key.
+type slide struct {
+	steps []step // in order: steps[:n] are the decided window (idx in done-11..done), the rest pending (idx > done)
+	n     int
+	done  int64 // the last step whose window was decided
+	sum   int   // over the decided window: events (failed-logins: attempts)
+	fails int
+	refs  []appRef // distinct: applications of the decided window, with how many of its steps hold them
+	run   bool     // the decided window is over the threshold
+	next  int64    // during a run: the first step that may alert again
+	email string   // for the alert: actor email, application name
+	app   string
+	gen   uint64 // changes when the slide is dropped (see cellRef)
+}
+
+// appRef is an application of a distinct slide's window.
+type appRef struct {
+	name string
+	n    int
+}
+
+// sliding reports whether a detector counts in sliding windows.
+func sliding(det int) bool { return det == detThreshold || det == detDistinct || det == detFailed }
+
+// floorDiv returns floor(a / b) for b > 0.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b < 0 {
+		q--
+	}
+	return q
+}
+
+// lastFinal returns the last step of rule r the watermark has passed.
+func (e *Engine) lastFinal(r *rule) int64 { return floorDiv(e.wm, r.hop) - 1 }
+
+// stepFor returns the step of rule r, its si-th scope s and value v that
+// holds t, creating it, or nil when the watermark has passed that step.
+func (e *Engine) stepFor(r *rule, si int, s scope, v string, t int64, ev *transform.Event) *step {
+	idx := floorDiv(t, r.hop)
+	if idx <= e.lastFinal(r) {
+		return nil
+	}
+	sl := e.slideFor(r, si, s, v, ev)
+	i := len(sl.steps)
+	for i > sl.n && sl.steps[i-1].idx > idx {
+		i--
+	}
+	if i > sl.n && sl.steps[i-1].idx == idx {
+		return &sl.steps[i-1]
+	}
+	// Insert at i, reusing the arenas of a step dropped earlier.
+	if len(sl.steps) < cap(sl.steps) {
+		sl.steps = sl.steps[:len(sl.steps)+1]
+	} else {
+		sl.steps = append(sl.steps, step{})
+	}
+	spare := sl.steps[len(sl.steps)-1]
+	copy(sl.steps[i+1:], sl.steps[i:len(sl.steps)-1])
+	clear(spare.apps)
+	sl.steps[i] = step{idx: idx, first: t, last: t, ev: spare.ev[:0], evEnd: spare.evEnd[:0], apps: spare.apps[:0]}
+	return &sl.steps[i]
+}
+
+// slideFor returns the slide of rule r, scope s and value v, creating it.
+// The key's cache entry remembers it.
+func (e *Engine) slideFor(r *rule, si int, s scope, v string, ev *transform.Event) *slide {
+	var ref *cellRef
+	var ke *keyEntry
+	switch s {
+	case scopeActor:
+		ke = e.curActor
+	case scopeApp:
+		ke = e.curApp
+	case scopeWorkspace:
+		ref = &e.wsRefs[r.slots[si]]
+	}
+	if ke != nil {
+		ref = &ke.cells[r.slots[si]]
+	}
+	if ref != nil && ref.s != nil && ref.s.gen == ref.gen {
+		return ref.s
+	}
+	k := baseKey{rule: r.idx, scope: s, value: v}
+	sl := e.slides[k]
+	if sl == nil {
+		sl = e.newSlide()
+		sl.done = e.lastFinal(r)
+		if ke != nil {
+			k.value = ke.name
+		} else {
+			k.value = strings.Clone(v)
+		}
+		switch {
+		case s == scopeActor && ke != nil:
+			sl.email = ke.emailOf(ev)
+		case s == scopeActor:
+			sl.email = strings.Clone(ev.ActorEmail)
+		case s == scopeApp && ke != nil:
+			sl.app = ke.labelOf(cmpOr(ev.AppName, ev.AppID))
+		case s == scopeApp:
+			sl.app = strings.Clone(cmpOr(ev.AppName, ev.AppID))
+		}
+		e.slides[k] = sl
+	}
+	if ref != nil {
+		*ref = cellRef{s: sl, gen: sl.gen}
+	}
+	return sl
+}
+
+// add counts ev in st.
+func (st *step) add(ev *transform.Event, t int64, evidenceCap int) {
+	st.count++
+	st.first, st.last = min(st.first, t), max(st.last, t)
+	st.addEvidence(ev.ID, evidenceCap)
+}
+
+func (st *step) addEvidence(id string, n int) {
+	if len(st.evEnd) < n {
+		st.ev = append(st.ev, id...)
+		st.evEnd = append(st.evEnd, uint32(len(st.ev)))
+	}
+}
+
+// evidenceAt returns the i-th evidence ID of st.
+func (st *step) evidenceAt(i int) string {
+	from := uint32(0)
+	if i > 0 {
+		from = st.evEnd[i-1]
+	}
+	return string(st.ev[from:st.evEnd[i]])
+}
+
+// slideNow decides the windows of every slide the watermark has passed,
+// rule by rule, and drops slides left empty. The alerts of one call are
+// put in a fixed order (window end, rule, key).
+func (e *Engine) slideNow() {
+	due := false
+	for _, r := range e.cfg.rules {
+		if sliding(r.det) && e.lastFinal(r) > e.swept[r.idx] {
+			due = true
+		}
+	}
+	if !due {
+		return
+	}
+	from := len(e.out)
+	for k, sl := range e.slides {
+		r := e.cfg.rules[k.rule]
+		last := e.lastFinal(r)
+		if last <= sl.done {
+			continue
+		}
+		e.decide(r, k, sl, last)
+		if sl.n == 0 && len(sl.steps) == 0 {
+			delete(e.slides, k)
+			e.freeSlide(sl)
+		}
+	}
+	for _, r := range e.cfg.rules {
+		e.swept[r.idx] = e.lastFinal(r)
+	}
+	slices.SortFunc(e.out[from:], func(a, b Alert) int {
+		return cmp.Or(a.Window.End.Compare(b.Window.End), strings.Compare(a.Rule, b.Rule), strings.Compare(a.Key, b.Key))
+	})
+}
+
+// decide decides the windows of sl ending with steps done+1..last, in order.
+func (e *Engine) decide(r *rule, k baseKey, sl *slide, last int64) {
+	every := max(r.sup/r.hop, 1)
+	for sl.done < last {
+		if sl.n == 0 { // nothing in the window: skip to the next pending step
+			sl.run = false
+			if len(sl.steps) == 0 || sl.steps[0].idx > last {
+				sl.done = last
+				return
+			}
+			sl.done = sl.steps[0].idx - 1
+		}
+		i := sl.done + 1
+		if sl.n > 0 && sl.steps[0].idx <= i-steps {
+			sl.leave()
+		}
+		fed := false
+		if sl.n < len(sl.steps) && sl.steps[sl.n].idx == i {
+			sl.enter()
+			fed = true
+		}
+		sl.done = i
+		if !sl.over(r, k.scope) {
+			sl.run = false
+			continue
+		}
+		if !sl.run || (fed && i >= sl.next) {
+			sl.run, sl.next = true, i+every
+			e.slideAlert(r, k, sl)
+		}
+	}
+}
+
+// enter adds the first pending step to the decided window.
+func (sl *slide) enter() {
+	st := &sl.steps[sl.n]
+	sl.n++
+	sl.sum += st.count
+	sl.fails += st.fails
+	for _, a := range st.apps {
+		j := slices.IndexFunc(sl.refs, func(x appRef) bool { return x.name == a })
+		if j < 0 {
+			sl.refs = append(sl.refs, appRef{a, 1})
+		} else {
+			sl.refs[j].n++
+		}
+	}
+}
+
+// leave drops the oldest step of the decided window, keeping its arenas
+// past the end of steps for reuse.
+func (sl *slide) leave() {
+	old := sl.steps[0]
+	sl.sum -= old.count
+	sl.fails -= old.fails
+	for _, a := range old.apps {
+		j := slices.IndexFunc(sl.refs, func(x appRef) bool { return x.name == a })
+		if j >= 0 {
+			if sl.refs[j].n--; sl.refs[j].n == 0 {
+				sl.refs = slices.Delete(sl.refs, j, j+1)
+			}
+		}
+	}
+	copy(sl.steps, sl.steps[1:])
+	sl.steps[len(sl.steps)-1] = old
+	sl.steps = sl.steps[:len(sl.steps)-1]
+	sl.n--
+}
+
+// over reports whether the decided window of sl, of scope s, is over the
+// rule's threshold.
+func (sl *slide) over(r *rule, s scope) bool {
+	switch r.det {
+	case detDistinct:
+		return len(sl.refs) > r.Threshold
+	case detFailed:
+		minCount := r.MinCount
+		if s == scopeWorkspace {
+			minCount = cmpOr(r.WorkspaceMinCount, r.MinCount)
+		}
+		return sl.sum >= max(minCount, 1) && float64(sl.fails) > r.Share*float64(sl.sum)
+	}
+	return sl.sum > r.Threshold
+}
+
+// slideAlert emits the alert of the decided window of sl, subject to
+// suppression.
+func (e *Engine) slideAlert(r *rule, k baseKey, sl *slide) {
+	start := (sl.done - steps + 1) * r.hop
+	p, ok := e.claim(r, k.scope, k.value, sl.done*r.hop)
+	if !ok {
+		return
+	}
+	first, last := int64(math.MaxInt64), int64(math.MinInt64)
+	for _, st := range sl.steps[:sl.n] {
+		first, last = min(first, st.first), max(last, st.last)
+	}
+	a := newAlert(r, k.scope.key(k.value), p, [2]int64{start, (sl.done + 1) * r.hop}, first, last)
+	switch k.scope {
+	case scopeActor:
+		a.Actor, a.ActorEmail = k.value, sl.email
+	case scopeApp:
+		a.Application = k.value
+	}
+	a.Evidence = sl.evidence(r.det == detDistinct, e.cfg.evidenceCap)
+	subj := subject(k.scope, k.value, &cell{email: sl.email, app: sl.app})
+	switch r.det {
+	case detDistinct:
+		a.Count = len(sl.refs)
+		a.Description = fmt.Sprintf("%s touched %d distinct applications between %s and %s, more than %d",
+			cmpOr(sl.email, k.value), a.Count, clock(first), clock(last), r.Threshold)
+	case detFailed:
+		a.Count = sl.fails
+		a.Description = fmt.Sprintf("%d of %d login attempts failed %s between %s and %s (more than %.0f%%)",
+			sl.fails, sl.sum, subj, clock(first), clock(last), 100*r.Share)
+	default:
+		a.Count = sl.sum
+		a.Description = fmt.Sprintf("%d events of %s %s between %s and %s, more than %d",
+			sl.sum, strings.Join(r.Types, "/"), subj, clock(first), clock(last), r.Threshold)
+	}
+	e.push(a)
+}
+
+// evidence returns up to n evidence IDs of the decided window, oldest step
+// first; for distinct, the first event on each application.
+func (sl *slide) evidence(distinct bool, n int) []string {
+	var out []string
+	var seen []string
+	for _, st := range sl.steps[:sl.n] {
+		for i := range st.evEnd {
+			if len(out) == n {
+				return out
+			}
+			if distinct {
+				if slices.Contains(seen, st.apps[i]) {
+					continue
+				}
+				seen = append(seen, st.apps[i])
+			}
+			out = append(out, st.evidenceAt(i))
+		}
+	}
+	return out
+}
+
+// maxFreeSlides caps the dropped slides kept for reuse.
+const maxFreeSlides = 4096
+
+// newSlide returns a cleared slide, recycled when one is free, with a new
+// generation.
+func (e *Engine) newSlide() *slide {
+	var sl *slide
+	if n := len(e.freeSlides); n > 0 {
+		sl = e.freeSlides[n-1]
+		e.freeSlides[n-1] = nil
+		e.freeSlides = e.freeSlides[:n-1]
+		clear(sl.refs)
+		*sl = slide{steps: sl.steps[:0], refs: sl.refs[:0]}
+	} else {
+		sl = &slide{}
+	}
+	e.cellGen++
+	sl.gen = e.cellGen
+	return sl
+}
+
+// freeSlide retires a slide dropped from Engine.slides: references to it
+// become stale, and it is kept for reuse unless enough are.
+func (e *Engine) freeSlide(sl *slide) {
+	sl.gen = 0
+	if len(e.freeSlides) < maxFreeSlides && cap(sl.steps) <= 32 {
+		e.freeSlides = append(e.freeSlides, sl)
+	}
+}

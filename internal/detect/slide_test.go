@@ -1,0 +1,199 @@
+package detect
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/pigment-siem/pipeline/internal/transform"
+)
+
+func threshold15(id string) func(*RuleSet) {
+	return func(rs *RuleSet) { ruleOf(rs, id).Threshold = 15 }
+}
+
+// slidingCase is a burst for one counting rule: the alerts it must raise
+// (as "rule key count=N") and the start of their suppression period.
+type slidingCase struct {
+	name   string
+	rule   string
+	edit   func(*RuleSet)
+	events []string
+	want   []string
+	period string // RFC 3339: the suppression period of every alert
+}
+
+// slidingCases straddle a window boundary of the old tumbling windows:
+// each half is under the threshold, any 60 minutes (24 hours for
+// high-churn) is not. The near misses hold exactly the threshold.
+func slidingCases() []slidingCase {
+	var apps, eightApps []string
+	for i := range 9 {
+		at := time.Date(2025, 6, 10, 10, 40+5*i, 0, 0, time.UTC).Format(time.RFC3339)
+		apps = append(apps, "ApplicationAccessed@"+at+" m1 app=a"+string(rune('1'+i)))
+		if i < 8 {
+			eightApps = append(eightApps, "ApplicationAccessed@"+at+" m1 app=a"+string(rune('1'+i)))
+		} else {
+			eightApps = append(eightApps, "ApplicationAccessed@"+at+" m1 app=a1")
+		}
+	}
+	var fails, half []string
+	for i := range 6 {
+		at := time.Date(2025, 6, 10, 10, 55+2*i, 0, 0, time.UTC)
+		fails = append(fails, "UserLoggedIn@"+at.Format(time.RFC3339)+" m1 outcome=failure")
+		if i < 4 {
+			half = append(half, "UserLoggedIn@"+at.Format(time.RFC3339)+" m1 outcome=success",
+				"UserLoggedIn@"+at.Add(time.Minute).Format(time.RFC3339)+" m1 outcome=failure")
+		}
+	}
+	return []slidingCase{
+		{name: "bulk-deletion: 25 in 48 minutes across 11:00, threshold 15", rule: "bulk-deletion", edit: threshold15("bulk-deletion"),
+			events: repeat(25, "BlockDeleted@T m1 app=a1", "2025-06-10T10:40:00Z", 2*time.Minute),
+			want:   []string{"bulk-deletion actor:m1 count=18", "bulk-deletion application:a1 count=18"}, period: "2025-06-10T11:00:00Z"},
+		{name: "bulk-deletion: 15 in 45 minutes is not more than 15", rule: "bulk-deletion", edit: threshold15("bulk-deletion"),
+			events: repeat(15, "BlockDeleted@T m1 app=a1", "2025-06-10T10:40:00Z", 3*time.Minute)},
+		{name: "bulk-deletion: a burst just before the hour is one alert", rule: "bulk-deletion",
+			events: repeat(20, "BlockDeleted@T m1", "2025-06-10T10:56:00Z", 9*time.Second),
+			want:   []string{"bulk-deletion actor:m1 count=20"}, period: "2025-06-10T10:00:00Z"},
+		{name: "export-burst: 25 in 48 minutes across 11:00, threshold 15", rule: "export-burst", edit: threshold15("export-burst"),
+			events: repeat(25, "ExportExecuted@T m1 app=a1", "2025-06-10T10:40:00Z", 2*time.Minute),
+			want:   []string{"export-burst actor:m1 count=18"}, period: "2025-06-10T11:00:00Z"},
+		{name: "export-burst: 21 across 11:00 at the default threshold", rule: "export-burst",
+			events: repeat(21, "ExportExecuted@T m1 app=a1", "2025-06-10T10:40:00Z", 2*time.Minute),
+			want:   []string{"export-burst actor:m1 count=21"}, period: "2025-06-10T11:00:00Z"},
+		{name: "export-burst: 20 across 11:00", rule: "export-burst",
+			events: repeat(20, "ExportExecuted@T m1 app=a1", "2025-06-10T10:40:00Z", 2*time.Minute)},
+		// Paris midnight is 22:00Z: 240 changes on the 10th, 360 on the 11th.
+		{name: "high-churn: 600 in 20 hours across Paris midnight", rule: "high-churn",
+			events: repeat(600, "BlockModified@T m1 app=a1", "2025-06-10T14:00:00Z", 2*time.Minute),
+			want:   []string{"high-churn application:a1 count=540"}, period: "2025-06-10T22:00:00Z"},
+		{name: "high-churn: 500 across Paris midnight", rule: "high-churn",
+			events: repeat(500, "BlockModified@T m1 app=a1", "2025-06-10T14:00:00Z", 2*time.Minute)},
+		{name: "broad-access: 9 applications in 40 minutes across 11:00", rule: "broad-access", events: apps,
+			want: []string{"broad-access actor:m1 count=9"}, period: "2025-06-10T11:00:00Z"},
+		{name: "broad-access: 8 applications across 11:00", rule: "broad-access", events: eightApps},
+		{name: "failed-logins: 6 failures across 11:00", rule: "failed-logins", events: fails,
+			want: []string{"failed-logins actor:m1 count=5"}, period: "2025-06-10T11:00:00Z"},
+		{name: "failed-logins: half of 8 across 11:00 is not more than half", rule: "failed-logins", events: half},
+	}
+}
+
+// TestSlidingWindows: "more than N in an hour" is any 60 minutes, to
+// within a step: bursts across a boundary of the old tumbling windows
+// alert once, with the ID of the suppression period of the step in which
+// the count crossed; exactly the threshold does not. The alerts and their
+// IDs are the same oldest first, newest first (a first catch-up: nothing
+// decided until the end) and shuffled within the lateness.
+func TestSlidingWindows(t *testing.T) {
+	for _, tc := range slidingCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			rs := mustRules(t, tc.edit, tc.rule)
+			var evs []transform.Event
+			for i, s := range tc.events {
+				evs = append(evs, tev(t, i, s))
+			}
+			got := feed(mustEngine(t, rs), evs, time.Time{})
+			if k := keys(got); !slices.Equal(k, sorted(tc.want)) {
+				t.Errorf("oldest first: alerts = %q, want %q", k, sorted(tc.want))
+			}
+			var wantIDs []string
+			for _, a := range got {
+				p, _ := time.Parse(time.RFC3339, tc.period)
+				if id := alertID(a.Rule, a.Key, p.UnixNano()); a.ID != id {
+					t.Errorf("alert %s %s: ID %s, want that of the period starting %s (%s); window %v", a.Rule, a.Key, a.ID, tc.period, id, a.Window)
+				}
+				wantIDs = append(wantIDs, a.ID)
+			}
+			slices.Sort(wantIDs)
+			newest := slices.Clone(evs)
+			slices.Reverse(newest)
+			orders := map[string][]Alert{
+				"newest first": feedAll(mustEngine(t, rs), newest),
+				"shuffled 0":   feed(mustEngine(t, rs), shuffled(evs, 5*time.Minute, 0), time.Time{}),
+				"shuffled 1":   feed(mustEngine(t, rs), shuffled(evs, 5*time.Minute, 1), time.Time{}),
+			}
+			for name, as := range orders {
+				if g := ids(as); !slices.Equal(g, wantIDs) {
+					t.Errorf("%s: alerts %q IDs %v, want %v", name, keys(as), g, wantIDs)
+				}
+			}
+		})
+	}
+}
+
+// feedAll processes every event before advancing the watermark, as detect
+// does with a first catch-up served newest first (its completeBefore is
+// the start of the backlog), then advances past every window.
+func feedAll(e *Engine, evs []transform.Event) []Alert {
+	var out []Alert
+	var newest time.Time
+	for i := range evs {
+		out = append(out, e.Process(&evs[i])...)
+		if evs[i].Time.After(newest) {
+			newest = evs[i].Time
+		}
+	}
+	return append(out, e.Advance(newest.Add(72*time.Hour))...)
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}
+
+// TestSlidingSpree: a spree that lasts three hours alerts once per
+// suppression period it feeds, not once per step, and not again once the
+// events stop.
+func TestSlidingSpree(t *testing.T) {
+	rs := mustRules(t, func(rs *RuleSet) { ruleOf(rs, "bulk-deletion").Scopes = []string{"actor"} }, "bulk-deletion")
+	var evs []transform.Event
+	for i, s := range repeat(90, "BlockDeleted@T m1", "2025-06-10T10:00:00Z", 2*time.Minute) {
+		evs = append(evs, tev(t, i, s))
+	}
+	got := feed(mustEngine(t, rs), evs, time.Time{})
+	var periods []string
+	for _, a := range got {
+		for _, p := range []string{"10", "11", "12", "13"} {
+			if a.ID == alertID("bulk-deletion", "actor:m1", time.Date(2025, 6, 10, int(p[1]-'0')+10, 0, 0, 0, time.UTC).UnixNano()) {
+				periods = append(periods, p)
+			}
+		}
+	}
+	slices.Sort(periods)
+	if !slices.Equal(periods, []string{"10", "11", "12"}) || len(got) != 3 {
+		t.Errorf("alerts %q in periods %v, want three: 10:00, 11:00, 12:00", keys(got), periods)
+	}
+}
+
+// TestSlidingStateRoundTrip: a burst across 11:00 cut at every event and
+// resumed from the saved state gives the same alerts as one run.
+func TestSlidingStateRoundTrip(t *testing.T) {
+	for _, tc := range slidingCases() {
+		rs := mustRules(t, tc.edit, tc.rule)
+		var evs []transform.Event
+		for i, s := range tc.events {
+			evs = append(evs, tev(t, i, s))
+		}
+		want := alertJSON(t, feed(mustEngine(t, rs), evs, time.Time{}))
+		for cut := 1; cut < len(evs); cut += max(1, len(evs)/7) {
+			a := mustEngine(t, rs)
+			got := feed(a, evs[:cut], evs[cut-1].Time.Add(-a.Lateness()))
+			state, err := a.MarshalState()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := mustEngine(t, rs)
+			if err := b.UnmarshalState(state); err != nil {
+				t.Fatal(err)
+			}
+			if again, _ := b.MarshalState(); string(again) != string(state) {
+				t.Errorf("%s, cut %d: state changed by a round trip", tc.name, cut)
+			}
+			got = append(got, feedFrom(b, evs[cut:], evs[cut-1].Time)...)
+			if g := alertJSON(t, got); g != want {
+				t.Errorf("%s, cut %d: restarted run differs:\n%s", tc.name, cut, lineDiff(g, want))
+			}
+		}
+	}
+}
