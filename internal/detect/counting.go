@@ -36,12 +36,16 @@ func (e *Engine) threshold(r *rule, ev *transform.Event, t int64) bool {
 		if !ok {
 			continue
 		}
-		st := e.stepFor(r, si, s, v, t, ev)
+		sl, st := e.stepFor(r, si, s, v, t, ev)
 		if st == nil {
 			inTime = false
 			continue
 		}
-		st.add(ev, t, e.cfg.evidenceCap)
+		st.count++
+		st.first, st.last = min(st.first, t), max(st.last, t)
+		st.addEvidence(ev.ID, e.cfg.evidenceCap)
+		sl.total++
+		e.wake(r, sl)
 	}
 	return inTime
 }
@@ -54,7 +58,7 @@ func (e *Engine) distinct(r *rule, ev *transform.Event, t int64) bool {
 	if v == "" || app == "" {
 		return true
 	}
-	st := e.stepFor(r, 0, scopeActor, v, t, ev)
+	sl, st := e.stepFor(r, 0, scopeActor, v, t, ev)
 	if st == nil {
 		return false
 	}
@@ -64,11 +68,17 @@ func (e *Engine) distinct(r *rule, ev *transform.Event, t int64) bool {
 		return true
 	}
 	if e.curApp != nil {
-		st.apps = append(st.apps, e.curApp.name)
+		app = e.curApp.name
 	} else {
-		st.apps = append(st.apps, strings.Clone(app))
+		app = strings.Clone(app)
 	}
+	if st.apps == nil {
+		st.apps = make([]string, 0, 2)
+	}
+	st.apps = append(st.apps, app)
 	st.addEvidence(ev.ID, math.MaxInt)
+	sl.all = addApp(sl.all, app)
+	e.wake(r, sl)
 	return true
 }
 

@@ -17,17 +17,20 @@ func (e *Engine) failedLogin(r *rule, ev *transform.Event, t int64) bool {
 		if !ok {
 			continue
 		}
-		st := e.stepFor(r, si, s, v, t, ev)
+		sl, st := e.stepFor(r, si, s, v, t, ev)
 		if st == nil {
 			inTime = false
 			continue
 		}
 		st.count++
+		sl.total++
 		st.first, st.last = min(st.first, t), max(st.last, t)
 		if ev.Outcome == "failure" {
 			st.fails++
+			sl.totalFails++
 			st.addEvidence(ev.ID, e.cfg.evidenceCap)
 		}
+		e.wake(r, sl)
 	}
 	return inTime
 }

@@ -53,6 +53,12 @@ type slide struct {
 	email string   // for the alert: actor email, application name
 	app   string
 	gen   uint64 // changes when the slide is dropped (see cellRef)
+	key   baseKey
+	// Over every step held (decided or pending), so that a slide no window
+	// of which can be over is left alone until it gets events (quiet).
+	total, totalFails int
+	all               []appRef // distinct: the applications of every step held
+	loud              bool     // in Engine.loud
 }
 
 // appRef is an application of a distinct slide's window.
@@ -78,10 +84,10 @@ func (e *Engine) lastFinal(r *rule) int64 { return floorDiv(e.wm, r.hop) - 1 }
 
 // stepFor returns the step of rule r, its si-th scope s and value v that
 // holds t, creating it, or nil when the watermark has passed that step.
-func (e *Engine) stepFor(r *rule, si int, s scope, v string, t int64, ev *transform.Event) *step {
+func (e *Engine) stepFor(r *rule, si int, s scope, v string, t int64, ev *transform.Event) (*slide, *step) {
 	idx := floorDiv(t, r.hop)
 	if idx <= e.lastFinal(r) {
-		return nil
+		return nil, nil
 	}
 	sl := e.slideFor(r, si, s, v, ev)
 	i := len(sl.steps)
@@ -89,7 +95,7 @@ func (e *Engine) stepFor(r *rule, si int, s scope, v string, t int64, ev *transf
 		i--
 	}
 	if i > sl.n && sl.steps[i-1].idx == idx {
-		return &sl.steps[i-1]
+		return sl, &sl.steps[i-1]
 	}
 	// Insert at i, reusing the arenas of a step dropped earlier.
 	if len(sl.steps) < cap(sl.steps) {
@@ -101,7 +107,57 @@ func (e *Engine) stepFor(r *rule, si int, s scope, v string, t int64, ev *transf
 	copy(sl.steps[i+1:], sl.steps[i:len(sl.steps)-1])
 	clear(spare.apps)
 	sl.steps[i] = step{idx: idx, first: t, last: t, ev: spare.ev[:0], evEnd: spare.evEnd[:0], apps: spare.apps[:0]}
-	return &sl.steps[i]
+	return sl, &sl.steps[i]
+}
+
+// quiet reports whether no window of sl can be over the threshold, counting
+// every step it holds.
+func (sl *slide) quiet(r *rule) bool {
+	switch r.det {
+	case detDistinct:
+		return len(sl.all) <= r.Threshold
+	case detFailed:
+		minCount := r.MinCount
+		if sl.key.scope == scopeWorkspace {
+			minCount = cmpOr(r.WorkspaceMinCount, r.MinCount)
+		}
+		return sl.totalFails == 0 || sl.total < minCount
+	}
+	return sl.total <= r.Threshold
+}
+
+// wake puts sl on the list slideNow decides when it may be over.
+func (e *Engine) wake(r *rule, sl *slide) {
+	if !sl.loud && !sl.quiet(r) {
+		sl.loud = true
+		e.loud = append(e.loud, sl)
+	}
+}
+
+// addApp counts an application in refs.
+func addApp(refs []appRef, a string) []appRef {
+	for j := range refs {
+		if refs[j].name == a {
+			refs[j].n++
+			return refs
+		}
+	}
+	return append(refs, appRef{a, 1})
+}
+
+// dropApp uncounts an application from refs.
+func dropApp(refs []appRef, a string) []appRef {
+	for j := range refs {
+		if refs[j].name == a {
+			if refs[j].n--; refs[j].n == 0 {
+				refs[j] = refs[len(refs)-1]
+				refs[len(refs)-1] = appRef{}
+				refs = refs[:len(refs)-1]
+			}
+			return refs
+		}
+	}
+	return refs
 }
 
 // slideFor returns the slide of rule r, scope s and value v, creating it.
@@ -133,6 +189,7 @@ func (e *Engine) slideFor(r *rule, si int, s scope, v string, ev *transform.Even
 		} else {
 			k.value = strings.Clone(v)
 		}
+		sl.key = k
 		switch {
 		case s == scopeActor && ke != nil:
 			sl.email = ke.emailOf(ev)
@@ -151,15 +208,11 @@ func (e *Engine) slideFor(r *rule, si int, s scope, v string, ev *transform.Even
 	return sl
 }
 
-// add counts ev in st.
-func (st *step) add(ev *transform.Event, t int64, evidenceCap int) {
-	st.count++
-	st.first, st.last = min(st.first, t), max(st.last, t)
-	st.addEvidence(ev.ID, evidenceCap)
-}
-
 func (st *step) addEvidence(id string, n int) {
 	if len(st.evEnd) < n {
+		if st.ev == nil { // room for a few IDs at once
+			st.ev, st.evEnd = make([]byte, 0, 4*len(id)), make([]uint32, 0, 4)
+		}
 		st.ev = append(st.ev, id...)
 		st.evEnd = append(st.evEnd, uint32(len(st.ev)))
 	}
@@ -174,34 +227,44 @@ func (st *step) evidenceAt(i int) string {
 	return string(st.ev[from:st.evEnd[i]])
 }
 
-// slideNow decides the windows of every slide the watermark has passed,
-// rule by rule, and drops slides left empty. The alerts of one call are
-// put in a fixed order (window end, rule, key).
+// slideNow decides the windows the watermark has passed of every slide
+// that may be over the threshold (Engine.loud), and hourly catches up the
+// quiet ones and drops those left empty. The alerts of one call are put in
+// a fixed order (window end, rule, key).
 func (e *Engine) slideNow() {
 	due := false
 	for _, r := range e.cfg.rules {
 		if sliding(r.det) && e.lastFinal(r) > e.swept[r.idx] {
 			due = true
+			e.swept[r.idx] = e.lastFinal(r)
 		}
 	}
 	if !due {
 		return
 	}
 	from := len(e.out)
-	for k, sl := range e.slides {
-		r := e.cfg.rules[k.rule]
-		last := e.lastFinal(r)
-		if last <= sl.done {
-			continue
-		}
-		e.decide(r, k, sl, last)
-		if sl.n == 0 && len(sl.steps) == 0 {
-			delete(e.slides, k)
-			e.freeSlide(sl)
+	loud := e.loud[:0]
+	for _, sl := range e.loud {
+		r := e.cfg.rules[sl.key.rule]
+		e.decide(r, sl, e.lastFinal(r))
+		if sl.quiet(r) {
+			sl.loud = false
+		} else {
+			loud = append(loud, sl)
 		}
 	}
-	for _, r := range e.cfg.rules {
-		e.swept[r.idx] = e.lastFinal(r)
+	clear(e.loud[len(loud):])
+	e.loud = loud
+	if e.wm >= e.slidePrune {
+		e.slidePrune = e.wm - ((e.wm%hour)+hour)%hour + hour
+		for k, sl := range e.slides {
+			r := e.cfg.rules[k.rule]
+			e.decide(r, sl, e.lastFinal(r))
+			if len(sl.steps) == 0 && !sl.loud {
+				delete(e.slides, k)
+				e.freeSlide(sl)
+			}
+		}
 	}
 	slices.SortFunc(e.out[from:], func(a, b Alert) int {
 		return cmp.Or(a.Window.End.Compare(b.Window.End), strings.Compare(a.Rule, b.Rule), strings.Compare(a.Key, b.Key))
@@ -209,7 +272,11 @@ func (e *Engine) slideNow() {
 }
 
 // decide decides the windows of sl ending with steps done+1..last, in order.
-func (e *Engine) decide(r *rule, k baseKey, sl *slide, last int64) {
+func (e *Engine) decide(r *rule, sl *slide, last int64) {
+	if sl.done >= last {
+		return
+	}
+	k := sl.key
 	every := max(r.sup/r.hop, 1)
 	for sl.done < last {
 		if sl.n == 0 { // nothing in the window: skip to the next pending step
@@ -248,12 +315,7 @@ func (sl *slide) enter() {
 	sl.sum += st.count
 	sl.fails += st.fails
 	for _, a := range st.apps {
-		j := slices.IndexFunc(sl.refs, func(x appRef) bool { return x.name == a })
-		if j < 0 {
-			sl.refs = append(sl.refs, appRef{a, 1})
-		} else {
-			sl.refs[j].n++
-		}
+		sl.refs = addApp(sl.refs, a)
 	}
 }
 
@@ -263,18 +325,39 @@ func (sl *slide) leave() {
 	old := sl.steps[0]
 	sl.sum -= old.count
 	sl.fails -= old.fails
+	sl.total -= old.count
+	sl.totalFails -= old.fails
 	for _, a := range old.apps {
-		j := slices.IndexFunc(sl.refs, func(x appRef) bool { return x.name == a })
-		if j >= 0 {
-			if sl.refs[j].n--; sl.refs[j].n == 0 {
-				sl.refs = slices.Delete(sl.refs, j, j+1)
-			}
-		}
+		sl.refs = dropApp(sl.refs, a)
+		sl.all = dropApp(sl.all, a)
 	}
 	copy(sl.steps, sl.steps[1:])
 	sl.steps[len(sl.steps)-1] = old
 	sl.steps = sl.steps[:len(sl.steps)-1]
 	sl.n--
+}
+
+// recount sets the totals of sl and its decided window from its steps.
+func (sl *slide) recount() {
+	clear(sl.refs)
+	clear(sl.all)
+	sl.refs, sl.all = sl.refs[:0], sl.all[:0]
+	sl.sum, sl.fails, sl.total, sl.totalFails = 0, 0, 0, 0
+	for i := range sl.steps {
+		st := &sl.steps[i]
+		sl.total += st.count
+		sl.totalFails += st.fails
+		for _, a := range st.apps {
+			sl.all = addApp(sl.all, a)
+		}
+		if i < sl.n {
+			sl.sum += st.count
+			sl.fails += st.fails
+			for _, a := range st.apps {
+				sl.refs = addApp(sl.refs, a)
+			}
+		}
+	}
 }
 
 // over reports whether the decided window of sl, of scope s, is over the
@@ -332,23 +415,42 @@ func (e *Engine) slideAlert(r *rule, k baseKey, sl *slide) {
 }
 
 // evidence returns up to n evidence IDs of the decided window, oldest step
-// first; for distinct, the first event on each application.
+// first; for distinct, the first event on each application. The IDs share
+// one string.
 func (sl *slide) evidence(distinct bool, n int) []string {
-	var out []string
-	var seen []string
+	var size, ids int
 	for _, st := range sl.steps[:sl.n] {
-		for i := range st.evEnd {
-			if len(out) == n {
-				return out
+		size, ids = size+len(st.ev), ids+len(st.evEnd)
+	}
+	if ids == 0 {
+		return nil
+	}
+	buf := make([]byte, 0, size)
+	ends := make([]int, 0, min(ids, n))
+	var apps []string
+	for _, st := range sl.steps[:sl.n] {
+		from := uint32(0)
+		for i, end := range st.evEnd {
+			if len(ends) == n {
+				break
 			}
+			id := st.ev[from:end]
+			from = end
 			if distinct {
-				if slices.Contains(seen, st.apps[i]) {
+				if slices.Contains(apps, st.apps[i]) {
 					continue
 				}
-				seen = append(seen, st.apps[i])
+				apps = append(apps, st.apps[i])
 			}
-			out = append(out, st.evidenceAt(i))
+			buf = append(buf, id...)
+			ends = append(ends, len(buf))
 		}
+	}
+	all := string(buf)
+	out := make([]string, len(ends))
+	prev := 0
+	for i, end := range ends {
+		out[i], prev = all[prev:end], end
 	}
 	return out
 }
@@ -365,7 +467,8 @@ func (e *Engine) newSlide() *slide {
 		e.freeSlides[n-1] = nil
 		e.freeSlides = e.freeSlides[:n-1]
 		clear(sl.refs)
-		*sl = slide{steps: sl.steps[:0], refs: sl.refs[:0]}
+		clear(sl.all)
+		*sl = slide{steps: sl.steps[:0], refs: sl.refs[:0], all: sl.all[:0]}
 	} else {
 		sl = &slide{}
 	}

@@ -236,6 +236,11 @@ func (e *Engine) UnmarshalState(data []byte) error {
 			n.nextClose = min(n.nextClose, c.End)
 		}
 	}
+	for _, sl := range n.slides {
+		sl.recount()
+		n.wake(n.cfg.rules[sl.key.rule], sl)
+	}
+	slices.SortFunc(n.loud, func(a, b *slide) int { return cmpBaseKey(a.key, b.key) })
 	for _, x := range s.Sup {
 		if j, ok := idx[int(x.Rule)]; ok {
 			n.sup[supKey{j, scope(x.Scope), x.Start, x.Value}] = x.End
@@ -289,10 +294,9 @@ func (e *Engine) restoreSlide(j uint8, x snapSlide) error {
 			s.addEvidence(id, math.MaxInt)
 		}
 	}
-	for range x.N {
-		sl.enter()
-	}
-	e.slides[baseKey{j, scope(x.Scope), x.Value}] = sl
+	sl.n = x.N
+	sl.key = baseKey{j, scope(x.Scope), x.Value}
+	e.slides[sl.key] = sl
 	return nil
 }
 
@@ -305,7 +309,7 @@ func (e *Engine) slideFromCell(j uint8, c snapCell) {
 	sl := e.slides[k]
 	if sl == nil {
 		sl = e.newSlide()
-		sl.done, sl.email, sl.app = e.lastFinal(r), c.Email, c.App
+		sl.done, sl.email, sl.app, sl.key = e.lastFinal(r), c.Email, c.App, k
 		e.slides[k] = sl
 	}
 	idx := max(floorDiv(c.Last, r.hop), e.lastFinal(r)+1)
@@ -330,4 +334,8 @@ func (e *Engine) slideFromCell(j uint8, c snapCell) {
 	for _, id := range ids {
 		st.addEvidence(id, e.cfg.evidenceCap)
 	}
+}
+
+func cmpBaseKey(a, b baseKey) int {
+	return cmp.Or(cmp.Compare(a.rule, b.rule), cmp.Compare(a.scope, b.scope), strings.Compare(a.value, b.value))
 }
