@@ -1,7 +1,11 @@
 package detect
 
 import (
+	"bytes"
+	"encoding/gob"
+	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -195,5 +199,43 @@ func TestSlidingStateRoundTrip(t *testing.T) {
 				t.Errorf("%s, cut %d: restarted run differs:\n%s", tc.name, cut, lineDiff(g, want))
 			}
 		}
+	}
+}
+
+// TestSlidingOldState: a state saved by version 2 (tumbling windows)
+// loads: its counting window becomes one step at its last event, so a
+// burst in progress at the upgrade is still counted. Version 1 is refused.
+func TestSlidingOldState(t *testing.T) {
+	rs := mustRules(t, func(rs *RuleSet) { ruleOf(rs, "bulk-deletion").Scopes = []string{"actor"} }, "bulk-deletion")
+	at := func(m int) int64 { return time.Date(2025, 6, 10, 10, m, 0, 0, time.UTC).UnixNano() }
+	old := snapshot{Version: 2, Rules: []string{"bulk-deletion"}, Watermark: at(47), LastScan: at(47), Epoch: []int64{math.MaxInt64},
+		Cells: []snapCell{{Rule: 0, Scope: uint8(scopeActor), Start: at(0), End: at(60), First: at(50), Last: at(57),
+			Value: "m1", Email: "m1@example.com", Count: 8, Evidence: []string{"o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8"}}}}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(&old); err != nil {
+		t.Fatal(err)
+	}
+	e := mustEngine(t, rs)
+	if err := e.UnmarshalState(buf.Bytes()); err != nil {
+		t.Fatalf("UnmarshalState(version 2) = %v", err)
+	}
+	var evs []transform.Event
+	for i, s := range repeat(5, "BlockDeleted@T m1", "2025-06-10T11:00:00Z", time.Minute) {
+		evs = append(evs, tev(t, i, s))
+	}
+	got := feedFrom(e, evs, time.Unix(0, at(57)))
+	if k := keys(got); !slices.Equal(k, []string{"bulk-deletion actor:m1 count=13"}) {
+		t.Errorf("after a version 2 state of 8 deletions, 5 more: alerts %q, want one of 13", k)
+	}
+	if len(got) == 1 && !slices.Contains(got[0].Evidence, "o1") {
+		t.Errorf("evidence %v lacks the old window's", got[0].Evidence)
+	}
+	old.Version = 1
+	buf.Reset()
+	if err := gob.NewEncoder(&buf).Encode(&old); err != nil {
+		t.Fatal(err)
+	}
+	if err := mustEngine(t, rs).UnmarshalState(buf.Bytes()); err == nil || !strings.Contains(err.Error(), "version 1") {
+		t.Errorf("UnmarshalState(version 1) = %v, want an error naming the version", err)
 	}
 }
