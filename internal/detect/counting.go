@@ -45,7 +45,7 @@ func (e *Engine) threshold(r *rule, ev *transform.Event, t int64) bool {
 		st.first, st.last = min(st.first, t), max(st.last, t)
 		st.addEvidence(ev.ID, e.cfg.evidenceCap)
 		sl.total++
-		e.wake(r, sl)
+		e.wake(r, sl, st.idx)
 	}
 	return inTime
 }
@@ -78,7 +78,7 @@ func (e *Engine) distinct(r *rule, ev *transform.Event, t int64) bool {
 	st.apps = append(st.apps, app)
 	st.addEvidence(ev.ID, math.MaxInt)
 	sl.all = addApp(sl.all, app)
-	e.wake(r, sl)
+	e.wake(r, sl, st.idx)
 	return true
 }
 

@@ -36,6 +36,7 @@ type Engine struct {
 	freeSlides []*slide             // dropped slides for reuse
 	loud       []*slide             // slides a window of which may be over the threshold
 	slidePrune int64                // watermark at which slideNow next drops empty slides
+	appScratch []string             // scratch for counts
 	nextClose  int64                // earliest end among cells (MaxInt64: none)
 	sup        map[supKey]int64     // alerts emitted: (rule, key, period) -> period end
 	supNext    int64                // earliest end among sup (MaxInt64: none)

@@ -30,7 +30,7 @@ func (e *Engine) failedLogin(r *rule, ev *transform.Event, t int64) bool {
 			sl.totalFails++
 			st.addEvidence(ev.ID, e.cfg.evidenceCap)
 		}
-		e.wake(r, sl)
+		e.wake(r, sl, st.idx)
 	}
 	return inTime
 }

@@ -59,6 +59,7 @@ type slide struct {
 	total, totalFails int
 	all               []appRef // distinct: the applications of every step held
 	loud              bool     // in Engine.loud
+	claimed           int64    // end of the last suppression period claimed (atOnce need not look again)
 }
 
 // appRef is an application of a distinct slide's window.
@@ -126,12 +127,24 @@ func (sl *slide) quiet(r *rule) bool {
 	return sl.total <= r.Threshold
 }
 
-// wake puts sl on the list slideNow decides when it may be over.
-func (e *Engine) wake(r *rule, sl *slide) {
-	if !sl.loud && !sl.quiet(r) {
+// wake puts sl on the list slideNow decides when it may be over, and
+// then looks for an alert it may raise at once (atOnce) in the step idx
+// that just got an event.
+func (e *Engine) wake(r *rule, sl *slide, idx int64) {
+	if !sl.loud {
+		// Steps no undecided window holds still count in the totals of a
+		// quiet slide (slideNow leaves it alone): drop them first. No
+		// window it passes can be over.
+		if last := e.lastFinal(r); sl.steps[0].idx <= last-steps {
+			e.decide(r, sl, last)
+		}
+		if sl.quiet(r) {
+			return
+		}
 		sl.loud = true
 		e.loud = append(e.loud, sl)
 	}
+	e.atOnce(r, sl, idx)
 }
 
 // addApp counts an application in refs.
@@ -276,7 +289,6 @@ func (e *Engine) decide(r *rule, sl *slide, last int64) {
 	if sl.done >= last {
 		return
 	}
-	k := sl.key
 	every := max(r.sup/r.hop, 1)
 	for sl.done < last {
 		if sl.n == 0 { // nothing in the window: skip to the next pending step
@@ -297,13 +309,13 @@ func (e *Engine) decide(r *rule, sl *slide, last int64) {
 			fed = true
 		}
 		sl.done = i
-		if !sl.over(r, k.scope) {
+		if !sl.over(r, sl.key.scope) {
 			sl.run = false
 			continue
 		}
 		if !sl.run || (fed && i >= sl.next) {
 			sl.run, sl.next = true, i+every
-			e.slideAlert(r, k, sl)
+			e.slideAlert(r, sl, i, sl.steps[:sl.n])
 		}
 	}
 }
@@ -376,50 +388,129 @@ func (sl *slide) over(r *rule, s scope) bool {
 	return sl.sum > r.Threshold
 }
 
-// slideAlert emits the alert of the decided window of sl, subject to
-// suppression.
-func (e *Engine) slideAlert(r *rule, k baseKey, sl *slide) {
-	start := (sl.done - steps + 1) * r.hop
-	p, ok := e.claim(r, k.scope, k.value, sl.done*r.hop)
+// window returns the steps of sl within the window ending with step i.
+func (sl *slide) window(i int64) []step {
+	lo := 0
+	for lo < len(sl.steps) && sl.steps[lo].idx <= i-steps {
+		lo++
+	}
+	hi := lo
+	for hi < len(sl.steps) && sl.steps[hi].idx <= i {
+		hi++
+	}
+	return sl.steps[lo:hi]
+}
+
+// counts returns the events (failed-logins: attempts), failures and
+// distinct applications of the steps ws.
+func (e *Engine) counts(ws []step) (sum, fails, apps int) {
+	seen := e.appScratch[:0]
+	for i := range ws {
+		sum, fails = sum+ws[i].count, fails+ws[i].fails
+		for _, a := range ws[i].apps {
+			if !slices.Contains(seen, a) {
+				seen = append(seen, a)
+			}
+		}
+	}
+	clear(seen)
+	e.appScratch = seen[:0]
+	return sum, fails, len(seen)
+}
+
+// isOver reports whether counts are over rule r's threshold for scope s.
+func isOver(r *rule, s scope, sum, fails, apps int) bool {
+	switch r.det {
+	case detDistinct:
+		return apps > r.Threshold
+	case detFailed:
+		minCount := r.MinCount
+		if s == scopeWorkspace {
+			minCount = cmpOr(r.WorkspaceMinCount, r.MinCount)
+		}
+		return sum >= max(minCount, 1) && float64(fails) > r.Share*float64(sum)
+	}
+	return sum > r.Threshold
+}
+
+// atOnce raises, from Process, the alert a count crossing in the current
+// suppression period is sure to get: the watermark is within the period
+// that holds the first step it has not passed, and the last window it
+// passed was not over (for a slide decided up to it, not in a run; for one
+// that was quiet until now, none was), so the first window over among
+// those ending in the period begins a run in it, whose alert has the
+// period's ID whatever else arrives. idx is the step that got the event.
+// The alert's count and evidence are the window's at this moment; the
+// watermark's decision of the same run is then suppressed.
+func (e *Engine) atOnce(r *rule, sl *slide, idx int64) {
+	if e.wm == math.MinInt64 || (sl.run && sl.done == e.lastFinal(r)) {
+		return
+	}
+	next := e.lastFinal(r) + 1
+	_, end := e.period(r, next*r.hop)
+	if idx*r.hop >= end || sl.claimed == end {
+		return
+	}
+	last := idx + steps
+	if r.det != detFailed && sl.steps[len(sl.steps)-1].idx == idx {
+		// Windows ending later hold fewer of the steps with events:
+		// counts and distinct applications can only be lower.
+		last = idx + 1
+	}
+	for i := idx; i < last && i*r.hop < end; i++ {
+		ws := sl.window(i)
+		if sum, fails, apps := e.counts(ws); isOver(r, sl.key.scope, sum, fails, apps) {
+			e.slideAlert(r, sl, i, ws)
+			return
+		}
+	}
+}
+
+// slideAlert emits the alert of the window of sl ending with step i, of
+// steps ws, subject to suppression.
+func (e *Engine) slideAlert(r *rule, sl *slide, i int64, ws []step) {
+	k := sl.key
+	_, sl.claimed = e.period(r, i*r.hop)
+	p, ok := e.claim(r, k.scope, k.value, i*r.hop)
 	if !ok {
 		return
 	}
 	first, last := int64(math.MaxInt64), int64(math.MinInt64)
-	for _, st := range sl.steps[:sl.n] {
+	for _, st := range ws {
 		first, last = min(first, st.first), max(last, st.last)
 	}
-	a := newAlert(r, k.scope.key(k.value), p, [2]int64{start, (sl.done + 1) * r.hop}, first, last)
+	a := newAlert(r, k.scope.key(k.value), p, [2]int64{(i - steps + 1) * r.hop, (i + 1) * r.hop}, first, last)
 	switch k.scope {
 	case scopeActor:
 		a.Actor, a.ActorEmail = k.value, sl.email
 	case scopeApp:
 		a.Application = k.value
 	}
-	a.Evidence = sl.evidence(r.det == detDistinct, e.cfg.evidenceCap)
+	a.Evidence = evidence(ws, r.det == detDistinct, e.cfg.evidenceCap)
 	subj := subject(k.scope, k.value, &cell{email: sl.email, app: sl.app})
+	sum, fails, apps := e.counts(ws)
 	switch r.det {
 	case detDistinct:
-		a.Count = len(sl.refs)
+		a.Count = apps
 		a.Description = fmt.Sprintf("%s touched %d distinct applications between %s and %s, more than %d",
 			cmpOr(sl.email, k.value), a.Count, clock(first), clock(last), r.Threshold)
 	case detFailed:
-		a.Count = sl.fails
+		a.Count = fails
 		a.Description = fmt.Sprintf("%d of %d login attempts failed %s between %s and %s (more than %.0f%%)",
-			sl.fails, sl.sum, subj, clock(first), clock(last), 100*r.Share)
+			fails, sum, subj, clock(first), clock(last), 100*r.Share)
 	default:
-		a.Count = sl.sum
+		a.Count = sum
 		a.Description = fmt.Sprintf("%d events of %s %s between %s and %s, more than %d",
-			sl.sum, strings.Join(r.Types, "/"), subj, clock(first), clock(last), r.Threshold)
+			sum, strings.Join(r.Types, "/"), subj, clock(first), clock(last), r.Threshold)
 	}
 	e.push(a)
 }
 
-// evidence returns up to n evidence IDs of the decided window, oldest step
-// first; for distinct, the first event on each application. The IDs share
-// one string.
-func (sl *slide) evidence(distinct bool, n int) []string {
+// evidence returns up to n evidence IDs of the steps ws, oldest first; for
+// distinct, the first event on each application. The IDs share one string.
+func evidence(ws []step, distinct bool, n int) []string {
 	var size, ids int
-	for _, st := range sl.steps[:sl.n] {
+	for _, st := range ws {
 		size, ids = size+len(st.ev), ids+len(st.evEnd)
 	}
 	if ids == 0 {
@@ -428,7 +519,7 @@ func (sl *slide) evidence(distinct bool, n int) []string {
 	buf := make([]byte, 0, size)
 	ends := make([]int, 0, min(ids, n))
 	var apps []string
-	for _, st := range sl.steps[:sl.n] {
+	for _, st := range ws {
 		from := uint32(0)
 		for i, end := range st.evEnd {
 			if len(ends) == n {

@@ -17,7 +17,8 @@ func threshold15(id string) func(*RuleSet) {
 }
 
 // slidingCase is a burst for one counting rule: the alerts it must raise
-// (as "rule key count=N") and the start of their suppression period.
+// oldest first (as "rule key count=N": the count when decided) and the
+// start of their suppression period.
 type slidingCase struct {
 	name   string
 	rule   string
@@ -53,15 +54,15 @@ func slidingCases() []slidingCase {
 	return []slidingCase{
 		{name: "bulk-deletion: 25 in 48 minutes across 11:00, threshold 15", rule: "bulk-deletion", edit: threshold15("bulk-deletion"),
 			events: repeat(25, "BlockDeleted@T m1 app=a1", "2025-06-10T10:40:00Z", 2*time.Minute),
-			want:   []string{"bulk-deletion actor:m1 count=18", "bulk-deletion application:a1 count=18"}, period: "2025-06-10T11:00:00Z"},
+			want:   []string{"bulk-deletion actor:m1 count=17", "bulk-deletion application:a1 count=17"}, period: "2025-06-10T11:00:00Z"},
 		{name: "bulk-deletion: 15 in 45 minutes is not more than 15", rule: "bulk-deletion", edit: threshold15("bulk-deletion"),
 			events: repeat(15, "BlockDeleted@T m1 app=a1", "2025-06-10T10:40:00Z", 3*time.Minute)},
 		{name: "bulk-deletion: a burst just before the hour is one alert", rule: "bulk-deletion",
 			events: repeat(20, "BlockDeleted@T m1", "2025-06-10T10:56:00Z", 9*time.Second),
-			want:   []string{"bulk-deletion actor:m1 count=20"}, period: "2025-06-10T10:00:00Z"},
+			want:   []string{"bulk-deletion actor:m1 count=11"}, period: "2025-06-10T10:00:00Z"},
 		{name: "export-burst: 25 in 48 minutes across 11:00, threshold 15", rule: "export-burst", edit: threshold15("export-burst"),
 			events: repeat(25, "ExportExecuted@T m1 app=a1", "2025-06-10T10:40:00Z", 2*time.Minute),
-			want:   []string{"export-burst actor:m1 count=18"}, period: "2025-06-10T11:00:00Z"},
+			want:   []string{"export-burst actor:m1 count=17"}, period: "2025-06-10T11:00:00Z"},
 		{name: "export-burst: 21 across 11:00 at the default threshold", rule: "export-burst",
 			events: repeat(21, "ExportExecuted@T m1 app=a1", "2025-06-10T10:40:00Z", 2*time.Minute),
 			want:   []string{"export-burst actor:m1 count=21"}, period: "2025-06-10T11:00:00Z"},
@@ -70,7 +71,7 @@ func slidingCases() []slidingCase {
 		// Paris midnight is 22:00Z: 240 changes on the 10th, 360 on the 11th.
 		{name: "high-churn: 600 in 20 hours across Paris midnight", rule: "high-churn",
 			events: repeat(600, "BlockModified@T m1 app=a1", "2025-06-10T14:00:00Z", 2*time.Minute),
-			want:   []string{"high-churn application:a1 count=540"}, period: "2025-06-10T22:00:00Z"},
+			want:   []string{"high-churn application:a1 count=501"}, period: "2025-06-10T22:00:00Z"},
 		{name: "high-churn: 500 across Paris midnight", rule: "high-churn",
 			events: repeat(500, "BlockModified@T m1 app=a1", "2025-06-10T14:00:00Z", 2*time.Minute)},
 		{name: "broad-access: 9 applications in 40 minutes across 11:00", rule: "broad-access", events: apps,
@@ -237,5 +238,39 @@ func TestSlidingOldState(t *testing.T) {
 	}
 	if err := mustEngine(t, rs).UnmarshalState(buf.Bytes()); err == nil || !strings.Contains(err.Error(), "version 1") {
 		t.Errorf("UnmarshalState(version 1) = %v, want an error naming the version", err)
+	}
+}
+
+// TestSlidingAtOnce: once the watermark is inside a suppression period and
+// the last window it passed was not over, a count crossing in that period
+// can only be that period's alert: Process raises it at once. Before the
+// watermark reaches the period, the crossing waits for it. Either way the
+// ID is the period's.
+func TestSlidingAtOnce(t *testing.T) {
+	rs := mustRules(t, func(rs *RuleSet) { ruleOf(rs, "bulk-deletion").Scopes = []string{"actor"} }, "bulk-deletion")
+	want := alertID("bulk-deletion", "actor:m1", time.Date(2025, 6, 10, 10, 0, 0, 0, time.UTC).UnixNano())
+	for _, tc := range []struct {
+		watermark string
+		atOnce    bool
+	}{{"2025-06-10T10:10:00Z", true}, {"2025-06-10T09:50:00Z", false}} {
+		e := mustEngine(t, rs)
+		wm, _ := time.Parse(time.RFC3339, tc.watermark)
+		e.Advance(wm)
+		var got []Alert
+		for i, s := range repeat(11, "BlockDeleted@T m1", "2025-06-10T10:20:00Z", time.Minute) {
+			ev := tev(t, i, s)
+			as := e.Process(&ev)
+			if len(as) > 0 && i != 10 {
+				t.Errorf("watermark %s: event %d raised %d alerts, want none before the eleventh", tc.watermark, i, len(as))
+			}
+			got = append(got, as...)
+		}
+		if atOnce := len(got) == 1; atOnce != tc.atOnce {
+			t.Errorf("watermark %s: Process raised %q, want at once: %v", tc.watermark, keys(got), tc.atOnce)
+		}
+		got = append(got, e.Advance(wm.Add(2*time.Hour))...)
+		if len(got) != 1 || got[0].ID != want || got[0].Count != 11 {
+			t.Errorf("watermark %s: alerts %q, want one with the ID of 10:00's period", tc.watermark, keys(got))
+		}
 	}
 }

@@ -238,7 +238,10 @@ func (e *Engine) UnmarshalState(data []byte) error {
 	}
 	for _, sl := range n.slides {
 		sl.recount()
-		n.wake(n.cfg.rules[sl.key.rule], sl)
+		if r := n.cfg.rules[sl.key.rule]; !sl.quiet(r) {
+			sl.loud = true
+			n.loud = append(n.loud, sl)
+		}
 	}
 	slices.SortFunc(n.loud, func(a, b *slide) int { return cmpBaseKey(a.key, b.key) })
 	for _, x := range s.Sup {
