@@ -42,7 +42,13 @@
 // that was not alerts; while windows stay over, the run alerts again only
 // in a step that feeds it, at least one suppression period after its last
 // alert: a burst is one alert, a spree one per suppression period. An
-// alert thus comes at most one step plus the lateness after its crossing.
+// alert thus comes at most one step plus the lateness after its crossing,
+// and usually at once: when the watermark is already inside the
+// suppression period and the last window it passed was not over, a count
+// (or set of applications, which only grow) crossing in that period can
+// only begin a run of that period, so Process raises its alert with the
+// period's ID (atOnce) and the watermark's decision is suppressed. A share
+// of failed logins may still fall, so failed-logins always wait.
 //
 // The spike rule's windows are tumbling (its baseline is a mean of past
 // windows), aligned on their size since the Unix epoch, or for whole days
@@ -63,9 +69,9 @@
 // window, aligned like tumbling windows). An alert's ID is
 // uuid.NewSHA1(Namespace, rule+"|"+key+"|"+periodStart) with periodStart in
 // RFC 3339 UTC: for a counting rule, the period holding the step in which
-// its count crossed (decided on final counts: whatever the arrival order
-// within the lateness, the same step, hence the same ID, count and
-// evidence); for the spike rule, the period holding its window; for rules
+// its count crossed (on final counts: whatever the arrival order within
+// the lateness, the same step, hence the same ID; the count and evidence
+// are those seen when decided); for the spike rule, the period holding its window; for rules
 // deciding on one event, the period holding it. Event IDs are remembered (a 64-bit hash per event, in
 // a compact open-addressing set per hour of event time, kept for the
 // longest window plus two hours) so a replayed event is not counted twice

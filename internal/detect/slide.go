@@ -434,7 +434,8 @@ func isOver(r *rule, s scope, sum, fails, apps int) bool {
 }
 
 // atOnce raises, from Process, the alert a count crossing in the current
-// suppression period is sure to get: the watermark is within the period
+// suppression period is sure to get (counts and distinct applications only
+// grow; a share of failures does not, so failed-logins always wait): the watermark is within the period
 // that holds the first step it has not passed, and the last window it
 // passed was not over (for a slide decided up to it, not in a run; for one
 // that was quiet until now, none was), so the first window over among
@@ -443,8 +444,8 @@ func isOver(r *rule, s scope, sum, fails, apps int) bool {
 // The alert's count and evidence are the window's at this moment; the
 // watermark's decision of the same run is then suppressed.
 func (e *Engine) atOnce(r *rule, sl *slide, idx int64) {
-	if e.wm == math.MinInt64 || (sl.run && sl.done == e.lastFinal(r)) {
-		return
+	if r.det == detFailed || e.wm == math.MinInt64 || (sl.run && sl.done == e.lastFinal(r)) {
+		return // a share of failures may still fall: wait for the watermark
 	}
 	next := e.lastFinal(r) + 1
 	_, end := e.period(r, next*r.hop)
@@ -452,7 +453,7 @@ func (e *Engine) atOnce(r *rule, sl *slide, idx int64) {
 		return
 	}
 	last := idx + steps
-	if r.det != detFailed && sl.steps[len(sl.steps)-1].idx == idx {
+	if sl.steps[len(sl.steps)-1].idx == idx {
 		// Windows ending later hold fewer of the steps with events:
 		// counts and distinct applications can only be lower.
 		last = idx + 1

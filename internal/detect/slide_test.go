@@ -274,3 +274,23 @@ func TestSlidingAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestSlidingFailedShareWaits: a share of failures is not monotone (later
+// successes lower it), so failed-logins decide only when the watermark
+// passes the step: five failures followed, within the lateness, by six
+// successes are no alert, in this order as in time order.
+func TestSlidingFailedShareWaits(t *testing.T) {
+	rs := mustRules(t, nil, "failed-logins")
+	var evs []transform.Event
+	for i, s := range append(repeat(5, "UserLoggedIn@T m1 outcome=failure", "2025-06-10T10:20:00Z", time.Second),
+		repeat(6, "UserLoggedIn@T m1 outcome=success", "2025-06-10T10:20:30Z", time.Second)...) {
+		evs = append(evs, tev(t, i, s))
+	}
+	for name, order := range map[string][]transform.Event{"failures first": evs, "shuffled": shuffled(evs, time.Minute, 3)} {
+		e := mustEngine(t, rs)
+		e.Advance(time.Date(2025, 6, 10, 10, 10, 0, 0, time.UTC))
+		if got := keys(feed(e, order, time.Time{})); len(got) != 0 {
+			t.Errorf("%s: alerts %q, want none: 5 of 11 attempts failed", name, got)
+		}
+	}
+}
