@@ -15,7 +15,12 @@ package detect
 // ID of the suppression period holding the start of its last step; while
 // windows stay over, the run alerts again in a step that holds events of
 // it at least one suppression period after its last alert. A burst thus
-// raises one alert, a spree one per suppression period it lasts.
+// raises one alert, a spree one per suppression period it lasts. A
+// crossing whose period is already certain is raised at once (atOnce).
+//
+// Most slides cannot be over (all their steps together hold no more than
+// the threshold): they are quiet, and left alone until an event makes them
+// loud, or the hourly sweep drops them once empty.
 
 import (
 	"cmp"
@@ -309,7 +314,7 @@ func (e *Engine) decide(r *rule, sl *slide, last int64) {
 			fed = true
 		}
 		sl.done = i
-		if !sl.over(r, sl.key.scope) {
+		if !sl.over(r) {
 			sl.run = false
 			continue
 		}
@@ -372,21 +377,9 @@ func (sl *slide) recount() {
 	}
 }
 
-// over reports whether the decided window of sl, of scope s, is over the
-// rule's threshold.
-func (sl *slide) over(r *rule, s scope) bool {
-	switch r.det {
-	case detDistinct:
-		return len(sl.refs) > r.Threshold
-	case detFailed:
-		minCount := r.MinCount
-		if s == scopeWorkspace {
-			minCount = cmpOr(r.WorkspaceMinCount, r.MinCount)
-		}
-		return sl.sum >= max(minCount, 1) && float64(sl.fails) > r.Share*float64(sl.sum)
-	}
-	return sl.sum > r.Threshold
-}
+// over reports whether the decided window of sl is over the rule's
+// threshold.
+func (sl *slide) over(r *rule) bool { return isOver(r, sl.key.scope, sl.sum, sl.fails, len(sl.refs)) }
 
 // window returns the steps of sl within the window ending with step i.
 func (sl *slide) window(i int64) []step {
