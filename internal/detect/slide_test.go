@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 	"github.com/pigment-siem/pipeline/internal/transform"
 )
 
@@ -291,6 +292,48 @@ func TestSlidingFailedShareWaits(t *testing.T) {
 		e.Advance(time.Date(2025, 6, 10, 10, 10, 0, 0, time.UTC))
 		if got := keys(feed(e, order, time.Time{})); len(got) != 0 {
 			t.Errorf("%s: alerts %q, want none: 5 of 11 attempts failed", name, got)
+		}
+	}
+}
+
+// TestSlidingSimOrders: the counting rules over the simulator's stream
+// with planted anomalies give the same alert IDs oldest first, newest
+// first (a first catch-up), newest first within each 10 minutes (polls)
+// and shuffled within the lateness.
+func TestSlidingSimOrders(t *testing.T) {
+	evs := mustSim(t, pigmentsim.Config{Seed: 7, Members: 200, History: 48 * time.Hour, HistoryEvents: 40000, Anomalies: true})
+	slices.SortStableFunc(evs, func(a, b transform.Event) int { return a.Time.Compare(b.Time) })
+	rs := mustRules(t, nil, "bulk-deletion", "export-burst", "high-churn", "broad-access", "failed-logins")
+	want := ids(feed(mustEngine(t, rs), evs, time.Time{}))
+	if len(want) < 5 {
+		t.Fatalf("only %d alerts: the test proves nothing", len(want))
+	}
+	t.Logf("%d alerts: %v", len(want), summary(feed(mustEngine(t, rs), evs, time.Time{})))
+	newest := slices.Clone(evs)
+	slices.Reverse(newest)
+	polls := func() []Alert { // each 10 minutes newest first, the watermark after each
+		e := mustEngine(t, rs)
+		var out []Alert
+		for i := 0; i < len(evs); {
+			j := i
+			for j < len(evs) && evs[j].Time.Before(evs[i].Time.Truncate(10*time.Minute).Add(10*time.Minute)) {
+				j++
+			}
+			for k := j - 1; k >= i; k-- {
+				out = append(out, e.Process(&evs[k])...)
+			}
+			out = append(out, e.Advance(evs[j-1].Time.Add(-e.Lateness()))...)
+			i = j
+		}
+		return append(out, e.Advance(evs[len(evs)-1].Time.Add(72*time.Hour))...)
+	}
+	for name, got := range map[string][]string{
+		"newest first":         ids(feedAll(mustEngine(t, rs), newest)),
+		"newest first by poll": ids(polls()),
+		"shuffled":             ids(feed(mustEngine(t, rs), shuffled(evs, 5*time.Minute, 9), time.Time{})),
+	} {
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: %d alert IDs, want %d; differ: %v", name, len(got), len(want), symDiff(got, want))
 		}
 	}
 }
