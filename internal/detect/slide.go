@@ -305,7 +305,7 @@ func (e *Engine) decide(r *rule, sl *slide, last int64) {
 			sl.done = sl.steps[0].idx - 1
 		}
 		i := sl.done + 1
-		if sl.n > 0 && sl.steps[0].idx <= i-steps {
+		for sl.n > 0 && sl.steps[0].idx <= i-steps {
 			sl.leave()
 		}
 		fed := false
