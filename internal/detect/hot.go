@@ -36,6 +36,7 @@ type keyEntry struct {
 // closed (and perhaps recycled for another key) gets a new generation.
 type cellRef struct {
 	c   *cell
+	s   *slide // sliding rules: the key's slide
 	gen uint64
 }
 

@@ -15,8 +15,12 @@ import (
 // refused rather than let replayed events count twice. Version 3 keeps the
 // deactivation rule's status histories and held activity (Status, Held)
 // instead of a deactivation time and recent events per member (Deact,
-// Recent): a version 2 state loads, its deactivations becoming histories
-// and its recent events (already checked) dropped.
+// Recent), and the counting rules' sliding windows (Slides) instead of
+// tumbling ones. A version 2 state loads: its deactivations become
+// histories and its recent events (already checked) are dropped; each of
+// its counting windows becomes one step at its last event's time (or the
+// first step still open, if that one is passed), so a count in progress is
+// kept, spread no wider than before.
 const stateVersion = 3
 
 // snapshot is the serialised engine state (encoding/gob). Entries refer to
@@ -28,7 +32,8 @@ type snapshot struct {
 	Watermark int64
 	LastScan  int64
 	Epoch     []int64
-	Cells     []snapCell
+	Cells     []snapCell // spike windows (version 2: every counting window)
+	Slides    []snapSlide
 	Sup       []snapSup
 	Seen      []snapSeen
 	Actors    []snapActor
@@ -47,6 +52,24 @@ type snapCell struct {
 	Count, Fails            int
 	Emitted                 bool
 	Evidence, Distinct      []string
+}
+
+type snapSlide struct {
+	Rule, Scope uint8
+	Value       string
+	Email, App  string
+	Done, Next  int64
+	N           int
+	Run         bool
+	Steps       []snapStep
+}
+
+type snapStep struct {
+	Idx          int64
+	Count, Fails int
+	First, Last  int64
+	Evidence     []string
+	Apps         []string
 }
 
 type snapSup struct {
@@ -116,6 +139,22 @@ func (e *Engine) MarshalState() ([]byte, error) {
 	}
 	slices.SortFunc(s.Cells, func(a, b snapCell) int {
 		return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Scope, b.Scope), cmp.Compare(a.Start, b.Start), strings.Compare(a.Value, b.Value))
+	})
+	for k, sl := range e.slides {
+		ss := snapSlide{Rule: k.rule, Scope: uint8(k.scope), Value: k.value, Email: sl.email, App: sl.app,
+			Done: sl.done, Next: sl.next, N: sl.n, Run: sl.run}
+		for i := range sl.steps {
+			st := &sl.steps[i]
+			sst := snapStep{Idx: st.idx, Count: st.count, Fails: st.fails, First: st.first, Last: st.last, Apps: st.apps}
+			for j := range st.evEnd {
+				sst.Evidence = append(sst.Evidence, st.evidenceAt(j))
+			}
+			ss.Steps = append(ss.Steps, sst)
+		}
+		s.Slides = append(s.Slides, ss)
+	}
+	slices.SortFunc(s.Slides, func(a, b snapSlide) int {
+		return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Scope, b.Scope), strings.Compare(a.Value, b.Value))
 	})
 	for k, end := range e.sup {
 		s.Sup = append(s.Sup, snapSup{k.rule, uint8(k.scope), k.start, end, k.value})
@@ -188,6 +227,7 @@ func (e *Engine) UnmarshalState(data []byte) error {
 	n := *fresh
 	n.cfg, n.types, n.winCache, n.supCache, n.zones = e.cfg, e.types, e.winCache, e.supCache, e.zones
 	n.wsRefs = make([]cellRef, e.cfg.slots)
+	n.swept = make([]int64, len(e.swept))
 	n.epoch = make([]int64, len(e.epoch))
 	for i := range n.epoch {
 		n.epoch[i] = math.MaxInt64
@@ -203,8 +243,20 @@ func (e *Engine) UnmarshalState(data []byte) error {
 	}
 	n.wm, n.lastScan, n.stats = s.Watermark, s.LastScan, s.Stats
 	n.nextClose = math.MaxInt64
+	for i, r := range e.cfg.rules {
+		n.swept[i] = n.lastFinal(r)
+	}
+	for _, x := range s.Slides {
+		if j, ok := idx[int(x.Rule)]; ok {
+			if err := n.restoreSlide(j, x); err != nil {
+				return err
+			}
+		}
+	}
 	for _, c := range s.Cells {
-		if j, ok := idx[int(c.Rule)]; ok {
+		if j, ok := idx[int(c.Rule)]; ok && sliding(e.cfg.rules[j].det) {
+			n.slideFromCell(j, c)
+		} else if ok {
 			nc := n.newCell()
 			nc.start, nc.end, nc.count, nc.fails, nc.first, nc.last = c.Start, c.End, c.Count, c.Fails, c.First, c.Last
 			nc.emitted, nc.email, nc.app, nc.distinct = c.Emitted, c.Email, c.App, c.Distinct
@@ -213,6 +265,14 @@ func (e *Engine) UnmarshalState(data []byte) error {
 			n.nextClose = min(n.nextClose, c.End)
 		}
 	}
+	for _, sl := range n.slides {
+		sl.recount()
+		if r := n.cfg.rules[sl.key.rule]; !sl.quiet(r) {
+			sl.loud = true
+			n.loud = append(n.loud, sl)
+		}
+	}
+	slices.SortFunc(n.loud, func(a, b *slide) int { return cmpBaseKey(a.key, b.key) })
 	for _, x := range s.Sup {
 		if j, ok := idx[int(x.Rule)]; ok {
 			n.sup[supKey{j, scope(x.Scope), x.Start, x.Value}] = x.End
@@ -272,4 +332,64 @@ func (e *Engine) UnmarshalState(data []byte) error {
 	}
 	*e = n
 	return nil
+}
+
+// restoreSlide restores a saved slide of rule j.
+func (e *Engine) restoreSlide(j uint8, x snapSlide) error {
+	if x.N < 0 || x.N > len(x.Steps) || !slices.IsSortedFunc(x.Steps, func(a, b snapStep) int { return cmp.Compare(a.Idx, b.Idx) }) {
+		return fmt.Errorf("detect: unmarshal state: slide %d/%s: %d of %d steps decided, or steps out of order", j, x.Value, x.N, len(x.Steps))
+	}
+	sl := e.newSlide()
+	sl.email, sl.app, sl.done, sl.next, sl.run = x.Email, x.App, x.Done, x.Next, x.Run
+	for _, st := range x.Steps {
+		sl.steps = append(sl.steps, step{idx: st.Idx, count: st.Count, fails: st.Fails, first: st.First, last: st.Last, apps: st.Apps})
+		s := &sl.steps[len(sl.steps)-1]
+		for _, id := range st.Evidence {
+			s.addEvidence(id, math.MaxInt)
+		}
+	}
+	sl.n = x.N
+	sl.key = baseKey{j, scope(x.Scope), x.Value}
+	e.slides[sl.key] = sl
+	return nil
+}
+
+// slideFromCell turns a counting window of a version 2 state into one
+// step of its key's slide: at its last event's step, or the first step
+// still open when the watermark has passed that one.
+func (e *Engine) slideFromCell(j uint8, c snapCell) {
+	r := e.cfg.rules[j]
+	k := baseKey{j, scope(c.Scope), c.Value}
+	sl := e.slides[k]
+	if sl == nil {
+		sl = e.newSlide()
+		sl.done, sl.email, sl.app, sl.key = e.lastFinal(r), c.Email, c.App, k
+		e.slides[k] = sl
+	}
+	idx := max(floorDiv(c.Last, r.hop), e.lastFinal(r)+1)
+	i, found := slices.BinarySearchFunc(sl.steps, idx, func(s step, t int64) int { return cmp.Compare(s.idx, t) })
+	if !found {
+		sl.steps = slices.Insert(sl.steps, i, step{idx: idx, first: c.First, last: c.Last})
+	}
+	st := &sl.steps[i]
+	st.count, st.fails = st.count+c.Count, st.fails+c.Fails
+	st.first, st.last = min(st.first, c.First), max(st.last, c.Last)
+	ids := c.Evidence
+	if r.det == detDistinct {
+		ids = ids[:min(len(ids), len(c.Distinct))]
+		for n, app := range c.Distinct[:len(ids)] {
+			if !slices.Contains(st.apps, app) {
+				st.apps = append(st.apps, app)
+				st.addEvidence(ids[n], math.MaxInt)
+			}
+		}
+		return
+	}
+	for _, id := range ids {
+		st.addEvidence(id, e.cfg.evidenceCap)
+	}
+}
+
+func cmpBaseKey(a, b baseKey) int {
+	return cmp.Or(cmp.Compare(a.rule, b.rule), cmp.Compare(a.scope, b.scope), strings.Compare(a.value, b.value))
 }
