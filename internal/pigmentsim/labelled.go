@@ -43,6 +43,7 @@ type Label struct {
 	Rule        string // the detection rule that decides it
 	Key         string // what the rule counts by: "actor:<id>", "member:<id>", "application:<id>", "actor:<id>|<type or app>"
 	Member      string // the member concerned (the actor, or the member changed)
+	Email       string // that member's email
 	Application string // set for application keys
 	Expect      bool   // true: a planted anomaly, must alert; false: a near miss, must not
 	What        string
@@ -159,7 +160,7 @@ func (g *lgen) at(d, hh, mm int) time.Time {
 }
 
 func (g *lgen) label(rule, key string, m int, app int, expect bool, what string) {
-	l := Label{Rule: rule, Key: key, Member: g.s.ws.members[m].id, Expect: expect, What: what}
+	l := Label{Rule: rule, Key: key, Member: g.s.ws.members[m].id, Email: g.s.ws.members[m].email, Expect: expect, What: what}
 	if app >= 0 {
 		l.Application = g.s.ws.apps[app].id
 	}

@@ -27,8 +27,8 @@ func TestLabelledTruth(t *testing.T) {
 	s := labelledSim(t, 7)
 	planted, near := map[string]int{}, map[string]int{}
 	for _, l := range s.Labels() {
-		if l.Member == "" || l.Key == "" || l.What == "" {
-			t.Errorf("label %+v: want a member, a key and a description", l)
+		if l.Member == "" || l.Email == "" || l.Key == "" || l.What == "" {
+			t.Errorf("label %+v: want a member, their email, a key and a description", l)
 		}
 		if l.Expect {
 			planted[l.Rule]++
