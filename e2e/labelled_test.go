@@ -79,7 +79,10 @@ func TestLabelledEndToEnd(t *testing.T) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	liveMsgs := live.settle(t, brokers, 3*time.Second, 30*time.Second)
+	liveMsgs, err := live.settle(t, brokers, 3*time.Second, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
 	alerts := decode(t, liveMsgs)
 	for i, l := range labels {
 		if _, ok := found[i]; l.Expect && !ok {
@@ -111,7 +114,10 @@ func TestLabelledEndToEnd(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			msgs := d.settle(t, brokers, 3*time.Second, 60*time.Second)
+			msgs, err := d.settle(t, brokers, 3*time.Second, 60*time.Second)
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
 			mu.Lock()
 			got[name] = idSet(msgs)
 			seen = append(seen, decode(t, msgs)...)
@@ -120,13 +126,23 @@ func TestLabelledEndToEnd(t *testing.T) {
 	}
 	killed := newDetector(t, brokers, dbURL, rules, topic)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 9))
-	for range 2 {
+	var kills []string
+	for range 3 { // each time once it reads, a moment later: mid-stream
 		killed.start(t)
-		time.Sleep(time.Duration(300+rng.IntN(1200)) * time.Millisecond)
+		began := time.Now()
+		for killed.behind() <= 0 && !killed.p.Exited() && time.Since(began) < 30*time.Second {
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(time.Duration(rng.IntN(150)) * time.Millisecond)
+		kills = append(kills, fmt.Sprintf("after %v with %d records behind", time.Since(began).Round(time.Millisecond), killed.behind()))
 		killed.p.Kill()
 	}
 	killed.start(t)
-	msgs := killed.settle(t, brokers, 3*time.Second, 60*time.Second)
+	msgs, err := killed.settle(t, brokers, 3*time.Second, 60*time.Second)
+	if err != nil {
+		t.Error(err)
+	}
+	t.Logf("kill -9 %v", kills)
 	wg.Wait()
 	got["after kill -9 and restart"] = idSet(msgs)
 	seen = append(seen, decode(t, msgs)...)

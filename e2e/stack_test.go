@@ -130,14 +130,14 @@ func (d *detector) behind() int {
 }
 
 // settle waits until the detector has read its whole topic and its alerts
-// topic has not grown for quiet, and returns the alerts.
-func (d *detector) settle(t *testing.T, brokers string, quiet, limit time.Duration) []kafka.Message {
-	t.Helper()
+// topic has not grown for quiet, and returns the alerts. It may run on a
+// goroutine of its own: it reports failure as an error.
+func (d *detector) settle(t *testing.T, brokers string, quiet, limit time.Duration) ([]kafka.Message, error) {
 	deadline := time.Now().Add(limit)
 	last, since := -1, time.Now()
 	for time.Now().Before(deadline) {
 		if d.p.Exited() {
-			t.Fatalf("detect %s exited (%v); stderr:\n%s", d.name, d.p.Err(), testkit.Tail(d.p.Stderr(), 4096))
+			return nil, fmt.Errorf("detect %s exited (%v); stderr:\n%s", d.name, d.p.Err(), testkit.Tail(d.p.Stderr(), 4096))
 		}
 		if d.behind() == 0 {
 			msgs := testkit.ReadAll(t, brokers, d.alerts)
@@ -145,13 +145,12 @@ func (d *detector) settle(t *testing.T, brokers string, quiet, limit time.Durati
 			case len(msgs) != last:
 				last, since = len(msgs), time.Now()
 			case time.Since(since) >= quiet:
-				return msgs
+				return msgs, nil
 			}
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	t.Fatalf("detect %s did not settle within %v; stderr:\n%s", d.name, limit, testkit.Tail(d.p.Stderr(), 4096))
-	return nil
+	return nil, fmt.Errorf("detect %s did not settle within %v; stderr:\n%s", d.name, limit, testkit.Tail(d.p.Stderr(), 4096))
 }
 
 // extractWatermark returns extract's saved watermark (zero before the first
