@@ -43,6 +43,7 @@ type config struct {
 	SlowDelay       time.Duration `env:"SLOW_DELAY, default=2s"`
 	TruncateRate    float64       `env:"TRUNCATE_RATE, default=0"`
 	Anomalies       bool          `env:"ANOMALIES, default=false"`
+	Scenario        string        `env:"SCENARIO"`
 	LogLevel        string        `env:"LOG_LEVEL, default=info"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT, default=10s"`
 }
@@ -67,6 +68,9 @@ func loadConfig(ctx context.Context, l envconfig.Lookuper) (config, zerolog.Leve
 		{c.APIKey == "", "SIM_API_KEY", "must not be empty"},
 		{c.Members < 1, "SIM_MEMBERS", "must be at least 1"},
 		{c.Anomalies && c.Members < 20, "SIM_MEMBERS", "must be at least 20 with SIM_ANOMALIES"},
+		{c.Scenario != "" && c.Scenario != pigmentsim.ScenarioLabelled, "SIM_SCENARIO", "want empty or labelled"},
+		{c.Scenario != "" && (c.Anomalies || c.Members < 100 || c.Applications < 30), "SIM_SCENARIO",
+			"labelled needs SIM_MEMBERS >= 100, SIM_APPLICATIONS >= 30 and no SIM_ANOMALIES"},
 		{c.Applications < 1, "SIM_APPLICATIONS", "must be at least 1"},
 		{c.Rate < 0, "SIM_RATE", "must not be negative"},
 		{c.History < 0, "SIM_HISTORY", "must not be negative"},
@@ -109,7 +113,7 @@ func (c config) simConfig() pigmentsim.Config {
 		RateLimit: c.RateLimit, RateWindow: c.RateWindow, RetryAfter: c.RetryAfter,
 		Lookback: c.Lookback, CursorTTL: c.CursorTTL,
 		FaultRate: c.FaultRate, SlowRate: c.SlowRate, SlowDelay: c.SlowDelay, TruncateRate: c.TruncateRate,
-		Anomalies: c.Anomalies,
+		Anomalies: c.Anomalies, Scenario: c.Scenario,
 	}
 }
 

@@ -101,17 +101,22 @@ func logStart(log zerolog.Logger, c config, addr string, events int, took time.D
 		Int("rate_limit", c.RateLimit).Stringer("rate_window", c.RateWindow).Bool("retry_after", c.RetryAfter).
 		Dur("lookback", c.Lookback).Stringer("cursor_ttl", c.CursorTTL).
 		Float64("fault_rate", c.FaultRate).Float64("slow_rate", c.SlowRate).Stringer("slow_delay", c.SlowDelay).
-		Float64("truncate_rate", c.TruncateRate).Bool("anomalies", c.Anomalies).
+		Float64("truncate_rate", c.TruncateRate).Bool("anomalies", c.Anomalies).Str("scenario", c.Scenario).
 		Msg("listening")
 }
 
-// logPlanted logs the ground truth of the planted anomalies (SIM_ANOMALIES),
-// one line each, and the control members.
+// logPlanted logs the ground truth of the planted anomalies (SIM_ANOMALIES)
+// or of the labelled scenario (SIM_SCENARIO), one line each, and the
+// control members.
 func logPlanted(log zerolog.Logger, sim *pigmentsim.Sim) {
 	for _, p := range sim.Planted() {
 		log.Info().Str("kind", p.Kind).Str("actor_id", p.ActorID).Str("actor_email", p.ActorEmail).
 			Str("application_id", p.ApplicationID).Time("from", p.From).Time("to", p.To).
 			Int("events", len(p.EventIDs)).Msg("planted anomaly")
+	}
+	for _, l := range sim.Labels() {
+		log.Info().Str("rule", l.Rule).Str("key", l.Key).Str("member", l.Member).Str("application_id", l.Application).
+			Bool("expect_alert", l.Expect).Str("what", l.What).Msg("labelled case")
 	}
 	if c := sim.ControlActors(); c != nil {
 		log.Info().Strs("control_actors", c).Msg("control members")

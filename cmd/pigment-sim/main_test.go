@@ -128,3 +128,16 @@ func TestAnomaliesConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestScenarioConfig: SIM_SCENARIO=labelled serves the labelled scenario;
+// anything else is refused, naming the variable.
+func TestScenarioConfig(t *testing.T) {
+	c, _, err := loadConfig(context.Background(), envconfig.MapLookuper(map[string]string{"SIM_SCENARIO": "labelled", "SIM_MEMBERS": "300", "SIM_APPLICATIONS": "40"}))
+	if err != nil || c.simConfig().Scenario != "labelled" {
+		t.Errorf("loadConfig(SIM_SCENARIO=labelled): Scenario %q, err %v; want labelled", c.simConfig().Scenario, err)
+	}
+	_, _, err = loadConfig(context.Background(), envconfig.MapLookuper(map[string]string{"SIM_SCENARIO": "demo"}))
+	if err == nil || !strings.Contains(err.Error(), "SIM_SCENARIO") {
+		t.Errorf("loadConfig(SIM_SCENARIO=demo) = %v, want an error naming SIM_SCENARIO", err)
+	}
+}

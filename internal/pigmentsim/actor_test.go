@@ -65,3 +65,42 @@ func TestActorShape(t *testing.T) {
 		})
 	}
 }
+
+// TestInjectedShape: an injected event may name its own envelope, so one
+// stream can mix both (as a workspace read through two API versions would);
+// the page keeps the Sim's shape.
+func TestInjectedShape(t *testing.T) {
+	s, srv, _ := mustSim(t, Config{Seed: 4})
+	known := s.rd.w.members[0].id
+	at := t0.Add(-time.Minute)
+	s.Inject(
+		Injected{ID: "as-public", Shape: ShapePublic, Type: "UserLoggedIn", ActorID: known, EventTime: at, IngestionTime: at},
+		Injected{ID: "as-described", Shape: ShapeDescribed, Type: "UserLoggedIn", ActorID: known, EventTime: at, IngestionTime: at},
+		Injected{ID: "as-sim", Type: "UserLoggedIn", ActorID: known, EventTime: at, IngestionTime: at},
+	)
+	_, body, _ := get(t, srv, "/api/audit/v1/events", sinceParam(t0.Add(-time.Hour)))
+	var p struct {
+		Events []struct {
+			EventID string                     `json:"eventId"`
+			Actor   map[string]json.RawMessage `json:"actor"`
+			Context json.RawMessage            `json:"context"`
+		} `json:"events"`
+		Pagination json.RawMessage `json:"pagination"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil || p.Pagination == nil {
+		t.Fatalf("page in the described shape: %v: %s", err, body)
+	}
+	got := map[string]string{}
+	for _, e := range p.Events {
+		switch {
+		case e.Actor["user"] != nil && e.Context != nil:
+			got[e.EventID] = ShapePublic
+		case e.Actor["memberId"] != nil && e.Context == nil:
+			got[e.EventID] = ShapeDescribed
+		}
+	}
+	want := map[string]string{"as-public": ShapePublic, "as-described": ShapeDescribed, "as-sim": ShapeDescribed}
+	if !maps.Equal(got, want) {
+		t.Errorf("envelopes = %v, want %v", got, want)
+	}
+}

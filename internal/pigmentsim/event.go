@@ -29,6 +29,7 @@ type Injected struct {
 	IngestionTime time.Time
 	VisibleAt     time.Time      // zero (or before IngestionTime) = IngestionTime
 	Payload       map[string]any // metadata (described) or payload (public); must marshal to JSON, else {}
+	Shape         string         // its envelope: ShapeDescribed, ShapePublic, or empty for the Sim's
 }
 
 // injected is the stored form of an Injected event.

@@ -105,7 +105,7 @@ func (rd *renderer) appendEvent(b []byte, e ev, inj []injected) []byte {
 }
 
 // appendInjected renders an injected event with the same envelope as
-// generated ones.
+// generated ones, or the one it names (Injected.Shape).
 func (rd *renderer) appendInjected(b []byte, in *injected) []byte {
 	b = append(b, `{"eventId":`...)
 	b = jsonenc.AppendString(b, in.ID)
@@ -123,7 +123,14 @@ func (rd *renderer) appendInjected(b []byte, in *injected) []byte {
 	if i, ok := rd.w.byApp[in.ApplicationID]; ok {
 		app = &rd.w.apps[i]
 	}
-	if rd.public {
+	public := rd.public
+	switch in.Shape {
+	case ShapePublic:
+		public = true
+	case ShapeDescribed:
+		public = false
+	}
+	if public {
 		b = append(b, `,"actor":{"user":{"id":`...)
 		b = jsonenc.AppendString(b, in.ActorID)
 		b = appendMemberFields(b, m, `,"email":`, `,"name":`)

@@ -68,6 +68,12 @@ type Config struct {
 	// ControlActors give the ground truth. Needs Members >= 20. Off (false)
 	// changes nothing.
 	Anomalies bool
+	// Scenario "" is the generated activity above; ScenarioLabelled replaces
+	// the backlog (History, HistoryEvents) with the labelled scenario: three
+	// weekdays of office work with planted anomalies, near misses and
+	// control members (Labels, ControlActors). It needs Members >= 100 and
+	// Applications >= 30, and excludes Anomalies.
+	Scenario string
 }
 
 const maxMembers = 1 << 16
@@ -113,6 +119,10 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("Config.Order %q: want %q or %q", c.Order, OrderDesc, OrderAsc)
 	case c.Anomalies && c.Members < minAnomalyMembers:
 		return c, fmt.Errorf("Config.Members %d: Anomalies needs at least %d", c.Members, minAnomalyMembers)
+	case c.Scenario != "" && c.Scenario != ScenarioLabelled:
+		return c, fmt.Errorf("Config.Scenario %q: want empty or %q", c.Scenario, ScenarioLabelled)
+	case c.Scenario == ScenarioLabelled && (c.Anomalies || c.Members < labelledMinMembers || c.Applications < labelledMinApps):
+		return c, fmt.Errorf("Config.Scenario %q: needs Members >= %d, Applications >= %d and no Anomalies", c.Scenario, labelledMinMembers, labelledMinApps)
 	case c.PageSize < 1:
 		return c, fmt.Errorf("Config.PageSize %d: want >= 1", c.PageSize)
 	case c.RateLimit < 0 || c.RateWindow < 0 || c.Lookback < 0 || c.CursorTTL < 0 || c.SlowDelay < 0:
@@ -120,6 +130,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if err := checkShares(c.FaultRate, c.SlowRate, c.TruncateRate); err != nil {
 		return c, err
+	}
+	if c.Scenario == ScenarioLabelled {
+		c.History, c.HistoryEvents = 0, 0
 	}
 	return c, nil
 }
@@ -157,6 +170,7 @@ type Sim struct {
 	st    *store
 	plan  *plan     // nil unless cfg.Anomalies
 	plant []Planted // ground truth of the planted anomalies
+	lab   *labelled // nil unless cfg.Scenario is ScenarioLabelled
 
 	mu          sync.Mutex // guards the fields below
 	window      int64      // current rate-limit window number
@@ -200,6 +214,9 @@ func New(cfg Config) (*Sim, error) {
 		s.plan = p
 		s.plant = s.plantAnomalies(p)
 	}
+	if c.Scenario == ScenarioLabelled {
+		s.lab = s.plantLabelled()
+	}
 	return s, nil
 }
 
@@ -221,8 +238,12 @@ func (s *Sim) Planted() []Planted {
 // (Config.Anomalies): they only log in successfully from their usual place,
 // access applications and modify blocks and data in two applications,
 // during weekday business hours (09:00-18:00 UTC), and must raise no alert.
-// Nil when Anomalies is off.
+// With ScenarioLabelled, the labelled scenario's control members. Nil
+// otherwise.
 func (s *Sim) ControlActors() []string {
+	if s.lab != nil {
+		return slices.Clone(s.lab.controls)
+	}
 	if s.plan == nil {
 		return nil
 	}
