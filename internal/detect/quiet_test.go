@@ -1,0 +1,161 @@
+package detect
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pigment-siem/pipeline/internal/pigmentsim"
+	"github.com/pigment-siem/pipeline/internal/transform"
+)
+
+// plantedRule maps each planted anomaly kind to the rule meant to find it.
+var plantedRule = map[string]string{
+	pigmentsim.AnomalyOffHoursLogin:             "off-hours",
+	pigmentsim.AnomalyBulkDeletion:              "bulk-deletion",
+	pigmentsim.AnomalyPrivilegeEscalation:       "privilege-escalation",
+	pigmentsim.AnomalyExportBurst:               "export-burst",
+	pigmentsim.AnomalyActivityAfterDeactivation: "deactivated-activity",
+	pigmentsim.AnomalyFailedLogins:              "failed-logins",
+	pigmentsim.AnomalyUnusualLocation:           "unusual-location",
+	pigmentsim.AnomalySecurityChange:            "security-config",
+	pigmentsim.AnomalyBroadAccess:               "broad-access",
+	pigmentsim.AnomalyActivitySpike:             "activity-spike",
+}
+
+// noise is what the default rules raise on the simulator's activity.
+type noise struct {
+	days, members int
+	events        int
+	planted       map[string]int // alerts on a planted actor, by rule
+	other         map[string]int // the rest, by rule
+	control       []string       // alerts naming a control member
+	missed        []string       // planted kinds without an alert of their rule
+}
+
+// rate returns the alerts not on a planted anomaly per day per 1,000 members.
+func (n noise) rate() float64 {
+	total := 0
+	for _, c := range n.other {
+		total += c
+	}
+	return float64(total) / float64(n.days) * 1000 / float64(n.members)
+}
+
+func (n noise) String() string {
+	perDay := func(m map[string]int) string {
+		var ks []string
+		for k := range m {
+			ks = append(ks, k)
+		}
+		slices.Sort(ks)
+		var b strings.Builder
+		for _, k := range ks {
+			fmt.Fprintf(&b, " %s=%d (%.0f/day/1k)", k, m[k], float64(m[k])/float64(n.days)*1000/float64(n.members))
+		}
+		return b.String()
+	}
+	return fmt.Sprintf("%d events, %d days, %d members: %.1f alerts/day/1k members not planted;\n  other:%s\n  planted:%s\n  control: %v\n  missed: %v",
+		n.events, n.days, n.members, n.rate(), perDay(n.other), perDay(n.planted), n.control, n.missed)
+}
+
+// measureNoise runs the simulator's backlog (c: Anomalies on) through an
+// engine with rs, as detect does (ingestion order, watermark the newest
+// event time minus the lateness), and sorts the alerts into those on a
+// planted anomaly's actor (or its target, or application) and the rest.
+func measureNoise(tb testing.TB, c pigmentsim.Config, rs RuleSet) noise {
+	tb.Helper()
+	c.APIKey, c.PageSize, c.Clock = "k", c.HistoryEvents+100000, func() time.Time { return quietNow }
+	sim, err := pigmentsim.New(c)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c = sim.Config()
+	evs := byIngestion(simBacklog(tb, sim, quietNow.Add(-c.History-96*time.Hour)))
+	alerts := feed(mustEngine(tb, rs), evs, time.Time{})
+	n := noise{days: int(c.History / (24 * time.Hour)), members: c.Members, events: len(evs),
+		planted: map[string]int{}, other: map[string]int{}}
+	plantedActor := map[string]bool{}
+	found := map[string]bool{}
+	for _, p := range sim.Planted() {
+		plantedActor[p.ActorID] = true
+	}
+	controls := sim.ControlActors()
+	for _, a := range alerts {
+		subject := cmpOr(a.Actor, strings.TrimPrefix(a.Key, "member:"))
+		if slices.Contains(controls, subject) || strings.Contains(a.Key, "member:") && slices.Contains(controls, strings.TrimPrefix(a.Key, "member:")) {
+			n.control = append(n.control, a.Rule+" "+a.Key)
+		}
+		onPlanted := plantedActor[subject] || plantedActor[strings.TrimPrefix(a.Key, "member:")]
+		if onPlanted {
+			n.planted[a.Rule]++
+		} else {
+			n.other[a.Rule]++
+		}
+		for _, p := range sim.Planted() {
+			if plantedRule[p.Kind] == a.Rule && (subject == p.ActorID || strings.TrimPrefix(a.Key, "member:") == p.ActorID) {
+				found[p.Kind] = true
+			}
+		}
+	}
+	for _, p := range sim.Planted() {
+		if !found[p.Kind] {
+			n.missed = append(n.missed, p.Kind)
+		}
+	}
+	return n
+}
+
+// quietNow is a Wednesday in winter, when Paris (the default rules' time
+// zone) is UTC+1: the simulator's business hours, 09:00-18:00 UTC, are
+// within the rules' 08:00-19:00 local.
+var quietNow = time.Date(2025, 12, 3, 12, 0, 0, 0, time.UTC)
+
+// simBacklog returns every event sim serves ingested since, parsed, in the
+// simulator's order (one page: PageSize must hold them all).
+func simBacklog(tb testing.TB, sim *pigmentsim.Sim, since time.Time) []transform.Event {
+	tb.Helper()
+	req := httptest.NewRequest(http.MethodGet, "/api/audit/v1/events?ingestedSince="+since.Format(time.RFC3339), nil)
+	req.Header.Set("Authorization", "Bearer k")
+	rec := httptest.NewRecorder()
+	sim.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		tb.Fatalf("simulator answered %d: %s", rec.Code, rec.Body)
+	}
+	var page struct {
+		Events     []json.RawMessage
+		Pagination struct{ NextCursor string }
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
+		tb.Fatal(err)
+	}
+	if page.Pagination.NextCursor != "" {
+		tb.Fatalf("simulator served %d events and more: raise PageSize", len(page.Events))
+	}
+	out := make([]transform.Event, 0, len(page.Events))
+	for _, raw := range page.Events {
+		ev, err := transform.Parse(raw, transform.KindEvent)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// demoConfig is the simulator's backlog of `make demo`: two days, 50,000
+// events, the default 50 members, planted anomalies.
+func demoConfig() pigmentsim.Config {
+	return pigmentsim.Config{Seed: 7, Anomalies: true, History: 48 * time.Hour, HistoryEvents: 50000}
+}
+
+func TestNoiseReport(t *testing.T) {
+	n := measureNoise(t, demoConfig(), mustRules(t, nil))
+	t.Log(n)
+}
+
