@@ -54,7 +54,8 @@ func (e *Engine) threshold(r *rule, ev *transform.Event, t int64) bool {
 
 // distinct counts the distinct applications an actor touches per window,
 // and alerts once per window when they exceed Threshold. The evidence is
-// the first event on each application.
+// the first event on each application. With a known period, only
+// applications new to the actor count (see novel).
 func (e *Engine) distinct(r *rule, ev *transform.Event, t int64) bool {
 	v, app := actorKey(ev), cmpOr(ev.AppID, ev.AppName)
 	if v == "" || app == "" {
@@ -63,6 +64,9 @@ func (e *Engine) distinct(r *rule, ev *transform.Event, t int64) bool {
 	c := e.cellFor(r, 0, scopeActor, v, t, ev)
 	if c == nil {
 		return false
+	}
+	if r.known > 0 && !e.novel(r, v, app, t) {
+		return true
 	}
 	c.count++
 	c.first, c.last = min(c.first, t), max(c.last, t)
@@ -78,8 +82,12 @@ func (e *Engine) distinct(r *rule, ev *transform.Event, t int64) bool {
 	if !c.emitted && len(c.distinct) > r.Threshold {
 		c.emitted = true
 		c.count = len(c.distinct)
-		e.countAlert(r, scopeActor, v, c, fmt.Sprintf("%s touched %d distinct applications between %s and %s, more than %d",
-			cmpOr(c.email, v), len(c.distinct), clock(c.first), clock(c.last), r.Threshold))
+		what := "distinct applications"
+		if r.known > 0 {
+			what = "applications they had not used in " + fmtDays(r.known)
+		}
+		e.countAlert(r, scopeActor, v, c, fmt.Sprintf("%s touched %d %s between %s and %s, more than %d",
+			cmpOr(c.email, v), len(c.distinct), what, clock(c.first), clock(c.last), r.Threshold))
 	}
 	return true
 }

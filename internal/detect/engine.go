@@ -58,6 +58,8 @@ type Engine struct {
 	supCache  []periods            // per rule
 	stats     Stats
 	out       []Alert
+
+	known map[knownKey]*knownSet // what each member used recently, per rule with a known period
 }
 
 // Stats counts what an Engine saw. Late events fell into a window already
@@ -143,6 +145,7 @@ func NewEngine(rules RuleSet) (*Engine, error) {
 		baselines: map[baseKey]*ewma{},
 		deact:     map[string]int64{},
 		recent:    map[string]*recent{},
+		known:     map[knownKey]*knownSet{},
 		keys:      map[string]*keyEntry{},
 		wsRefs:    make([]cellRef, cfg.slots),
 		deactGen:  1,

@@ -31,6 +31,7 @@ func (e *Engine) login(r *rule, ev *transform.Event, t int64) bool {
 func (e *Engine) scanInactive() {
 	e.pruneBaselines()
 	e.pruneRecent()
+	e.pruneKnown()
 	e.pruneKeys()
 	for _, r := range e.cfg.rules {
 		if r.det != detInactive {

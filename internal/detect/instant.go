@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pigment-siem/pipeline/internal/transform"
 )
@@ -35,6 +36,14 @@ func (e *Engine) instant(r *rule, s scope, v string, ev *transform.Event, t int6
 	return true
 }
 
+// fmtDays formats a known period: "30 days", or a duration under a day.
+func fmtDays(ns int64) string {
+	if ns%int64(day) == 0 {
+		return fmt.Sprintf("%d days", ns/int64(day))
+	}
+	return time.Duration(ns).String()
+}
+
 // who names an event's actor for a description.
 func who(ev *transform.Event) string {
 	return cmpOr(ev.ActorEmail, cmpOr(ev.ActorName, cmpOr(ev.ActorID, "an unknown actor")))
@@ -48,18 +57,37 @@ func appName(ev *transform.Event) string {
 // matchRule alerts on every event of the rule's types, keyed by actor and
 // event type; with applications configured, only on events about one of
 // them (by id or case-insensitive name), keyed by actor and application.
+// With a known period, only on an event type (application) new to the
+// actor: not used by them within it (see novel).
 func (e *Engine) matchRule(r *rule, ev *transform.Event, t int64) bool {
 	v := actorKey(ev)
+	if r.known > 0 {
+		e.epoch[r.idx] = min(e.epoch[r.idx], t) // learning starts with the rule's first event
+	}
 	if len(r.apps) > 0 {
 		if !e.sensitive(r, ev) {
 			return true
 		}
-		return e.instant(r, scopeActor, v+"|"+cmpOr(ev.AppID, ev.AppName), ev, t, func() string {
-			return fmt.Sprintf("%s by %s on sensitive application %s", ev.Type, who(ev), appName(ev))
+		app := cmpOr(ev.AppID, ev.AppName)
+		if r.known > 0 && (v == "" || !e.novel(r, v, app, t)) {
+			return true
+		}
+		return e.instant(r, scopeActor, v+"|"+app, ev, t, func() string {
+			first := ""
+			if r.known > 0 {
+				first = fmt.Sprintf(", the first in %s", fmtDays(r.known))
+			}
+			return fmt.Sprintf("%s by %s on sensitive application %s%s", ev.Type, who(ev), appName(ev), first)
 		})
+	}
+	if r.known > 0 && (v == "" || !e.novel(r, v, ev.Type, t)) {
+		return true
 	}
 	return e.instant(r, scopeActor, v+"|"+ev.Type, ev, t, func() string {
 		d := fmt.Sprintf("Security configuration change %s by %s", ev.Type, who(ev))
+		if r.known > 0 {
+			d += fmt.Sprintf(", the first of its kind by them in %s", fmtDays(r.known))
+		}
 		if ev.AppID != "" || ev.AppName != "" {
 			d += " in " + appName(ev)
 		}

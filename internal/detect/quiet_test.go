@@ -1,8 +1,11 @@
 package detect
 
 import (
+	"bytes"
+	"encoding/gob"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -26,6 +29,21 @@ var plantedRule = map[string]string{
 	pigmentsim.AnomalySecurityChange:            "security-config",
 	pigmentsim.AnomalyBroadAccess:               "broad-access",
 	pigmentsim.AnomalyActivitySpike:             "activity-spike",
+}
+
+// everyEvent turns the rules that judge by the member's history back into
+// the rules before it (the defaults before issue 9): security-config on
+// every change of seven types, sensitive-access on every access,
+// broad-access on more than 8 distinct applications, for tests of the
+// counting itself.
+func everyEvent(rs *RuleSet) {
+	for _, id := range []string{"security-config", "sensitive-access", "broad-access"} {
+		r := ruleOf(rs, id)
+		r.Known, r.Learning = 0, 0
+	}
+	ruleOf(rs, "security-config").Types = []string{"APIKeyCreated", "APIKeyRevoked", "AccessRightsChanged",
+		"PermissionsChanged", "GroupCreated", "GroupModified", "SupportSessionStarted"}
+	ruleOf(rs, "broad-access").Threshold = 8
 }
 
 // noise is what the default rules raise on the simulator's activity.
@@ -159,3 +177,69 @@ func TestNoiseReport(t *testing.T) {
 	t.Log(n)
 }
 
+// TestKnownSurvivesState: what a member used is saved with the state, so a
+// restart does not take a daily user's access for a first one.
+func TestKnownSurvivesState(t *testing.T) {
+	rs := mustRules(t, func(rs *RuleSet) { ruleOf(rs, "sensitive-access").Learning = 0 }, "sensitive-access")
+	day1 := tev(t, 1, "ApplicationAccessed@2025-06-10T10:00:00Z m1 app=a7 appName=Headcount_Planning")
+	day2 := tev(t, 2, "ApplicationAccessed@2025-06-11T10:00:00Z m1 app=a7 appName=Headcount_Planning")
+	e := mustEngine(t, rs)
+	if got := keys(feed(e, []transform.Event{day1}, day1.Time.Add(time.Hour))); len(got) != 1 {
+		t.Fatalf("first access: alerts %q, want one", got)
+	}
+	state, err := e.MarshalState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored := mustEngine(t, rs)
+	if err := restored.UnmarshalState(state); err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(feed(restored, []transform.Event{day2}, time.Time{})); len(got) != 0 {
+		t.Errorf("restored, the next day's access: alerts %q, want none", got)
+	}
+	fresh := mustEngine(t, rs)
+	if got := keys(feed(fresh, []transform.Event{day2}, time.Time{})); len(got) != 1 {
+		t.Errorf("without the state, the next day's access: alerts %q, want one (the test proves nothing)", got)
+	}
+}
+
+// TestKnownBounded: a member's history holds at most knownCap items, and
+// items unused for the known period are forgotten, members with them.
+func TestKnownBounded(t *testing.T) {
+	e := mustEngine(t, mustRules(t, nil, "broad-access"))
+	var evs []transform.Event
+	for i := range 3 * knownCap {
+		evs = append(evs, tev(t, i, fmt.Sprintf("ApplicationAccessed@2025-06-10T10:%02d:%02dZ m1 app=a%d", i/60, i%60, i)))
+	}
+	feed(e, evs, evs[len(evs)-1].Time)
+	if n := len(e.known); n != 1 {
+		t.Fatalf("%d members with history, want 1", n)
+	}
+	for _, ks := range e.known {
+		if len(ks.items) != knownCap {
+			t.Errorf("%d items remembered, want the cap %d", len(ks.items), knownCap)
+		}
+	}
+	e.Advance(evs[len(evs)-1].Time.Add(31*24*time.Hour + 2*time.Hour))
+	if n := len(e.known); n != 0 {
+		t.Errorf("31 days later: %d members with history, want 0", n)
+	}
+}
+
+// TestStateVersion2: a state saved before histories (version 2) is read,
+// with none.
+func TestStateVersion2(t *testing.T) {
+	e := mustEngine(t, mustRules(t, nil))
+	var buf bytes.Buffer
+	s := snapshot{Version: 2, Rules: e.cfg.ruleNames(), Epoch: slices.Repeat([]int64{math.MaxInt64}, len(e.cfg.rules)), Watermark: 42}
+	if err := gob.NewEncoder(&buf).Encode(&s); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.UnmarshalState(buf.Bytes()); err != nil {
+		t.Fatalf("version 2 state: %v", err)
+	}
+	if e.wm != 42 || len(e.known) != 0 {
+		t.Errorf("watermark %d, %d histories; want 42 and none", e.wm, len(e.known))
+	}
+}

@@ -96,6 +96,13 @@ type Rule struct {
 	IPv4Prefix        int      `yaml:"ipv4Prefix"`        // location: an IPv4 address's network, in bits (default 24)
 	IPv6Prefix        int      `yaml:"ipv6Prefix"`        // location: an IPv6 address's network, in bits (default 48)
 	Inactivity        Duration `yaml:"inactivity"`        // inactive members: no login for this long
+	// Known, when set, makes the rule judge an event against the member's
+	// own history: only an application (broad-access, sensitive-access) or
+	// event type (security-config) the member has not used within Known
+	// counts. Learning is how long the rule only learns, from the first
+	// event it sees, before anything counts as new.
+	Known    Duration `yaml:"known"`
+	Learning Duration `yaml:"learning"`
 
 	Tests []TestCase `yaml:"tests"`
 }
@@ -179,8 +186,8 @@ func checkRule(r *Rule) error {
 		return fmt.Errorf("detector %q: want one of %s", r.Detector, strings.Join(detectors, ", "))
 	case !slices.Contains(severities, r.Severity):
 		return fmt.Errorf("severity %q: want low, medium, high or critical", r.Severity)
-	case r.Window < 0 || r.Suppression < 0 || r.Inactivity < 0:
-		return errors.New("window, suppression and inactivity must not be negative")
+	case r.Window < 0 || r.Suppression < 0 || r.Inactivity < 0 || r.Known < 0 || r.Learning < 0:
+		return errors.New("window, suppression, inactivity, known and learning must not be negative")
 	case r.Threshold < 0 || r.MinCount < 0 || r.WorkspaceMinCount < 0 || r.Factor < 0 || r.Share < 0 || r.Share > 1:
 		return errors.New("threshold, minCount, factor must not be negative; share within [0, 1]")
 	}

@@ -12,8 +12,10 @@ import (
 
 // stateVersion is the version of the MarshalState format. Version 2
 // hashes event IDs with idHash (version 1: FNV-1a); a version 1 state is
-// refused rather than let replayed events count twice.
-const stateVersion = 2
+// refused rather than let replayed events count twice. Version 3 adds what
+// members used recently (Known); a version 2 state is read as having none,
+// and the rules that judge by it learn again for their learning period.
+const stateVersion = 3
 
 // snapshot is the serialised engine state (encoding/gob). Entries refer to
 // rules by index into Rules, so a state saved under one rule set restores
@@ -32,6 +34,14 @@ type snapshot struct {
 	Deact     []snapDeact
 	Recent    []snapRecent
 	Stats     Stats
+	Known     []snapKnown
+}
+
+type snapKnown struct {
+	Rule  uint8
+	Actor string
+	Items []string
+	Last  []int64
 }
 
 type snapCell struct {
@@ -134,6 +144,12 @@ func (e *Engine) MarshalState() ([]byte, error) {
 		s.Recent = append(s.Recent, sr)
 	}
 	slices.SortFunc(s.Recent, func(a, b snapRecent) int { return strings.Compare(a.Actor, b.Actor) })
+	for k, ks := range e.known {
+		s.Known = append(s.Known, snapKnown{k.rule, k.actor, ks.items, ks.last})
+	}
+	slices.SortFunc(s.Known, func(a, b snapKnown) int {
+		return cmp.Or(cmp.Compare(a.Rule, b.Rule), strings.Compare(a.Actor, b.Actor))
+	})
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(&s); err != nil {
 		return nil, fmt.Errorf("detect: marshal state: %w", err)
@@ -149,7 +165,7 @@ func (e *Engine) UnmarshalState(data []byte) error {
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil {
 		return fmt.Errorf("detect: unmarshal state: %w", err)
 	}
-	if s.Version != stateVersion {
+	if s.Version != stateVersion && s.Version != 2 {
 		return fmt.Errorf("detect: unmarshal state: version %d, want %d", s.Version, stateVersion)
 	}
 	if len(s.Epoch) != len(s.Rules) {
@@ -204,6 +220,13 @@ func (e *Engine) UnmarshalState(data []byte) error {
 		if j, ok := idx[int(b.Rule)]; ok {
 			n.baselines[baseKey{j, scope(b.Scope), b.Value}] = &ewma{avg: b.Avg, last: b.Last}
 		}
+	}
+	for _, x := range s.Known {
+		j, ok := idx[int(x.Rule)]
+		if !ok || e.cfg.rules[j].known == 0 || len(x.Items) != len(x.Last) || len(x.Items) > knownCap {
+			continue
+		}
+		n.known[knownKey{j, x.Actor}] = &knownSet{items: x.Items, last: x.Last}
 	}
 	for _, d := range s.Deact {
 		n.deact[d.ID] = d.At
