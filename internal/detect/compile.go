@@ -48,6 +48,7 @@ type rule struct {
 	known      int64 // ns: an item is new to a member not using it for this long (0: off)
 	learning   int64 // ns
 	knownSlot  int   // index into keyEntry.known
+	allow      *allowList
 }
 
 // config is a compiled RuleSet.
@@ -130,6 +131,7 @@ func compileRule(r Rule, rs RuleSet) (*rule, error) {
 		ipv6Bits:   cmpOr(r.IPv6Prefix, 48),
 		known:      int64(r.Known),
 		learning:   int64(r.Learning),
+		allow:      newAllowList(r.Allow),
 	}
 	for _, s := range r.Scopes {
 		cr.scopes = append(cr.scopes, scopeByName[s])

@@ -258,6 +258,9 @@ func (e *Engine) Process(ev *transform.Event) []Alert {
 	late := false
 	for ; mask != 0; mask &= mask - 1 {
 		r := e.cfg.rules[bits.TrailingZeros64(mask)]
+		if r.allow != nil && e.allowed(r, ev) {
+			continue
+		}
 		if !e.apply(r, ev, t) {
 			late = true
 		}

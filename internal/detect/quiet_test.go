@@ -243,3 +243,51 @@ func TestStateVersion2(t *testing.T) {
 		t.Errorf("watermark %d, %d histories; want 42 and none", e.wm, len(e.known))
 	}
 }
+
+// TestAllowList: a rule ignores its allow list's members (by id, email or
+// pattern, any case) and applications (by id or name) before counting.
+func TestAllowList(t *testing.T) {
+	allow := func(rs *RuleSet) {
+		everyEvent(rs)
+		for _, id := range []string{"security-config", "broad-access", "bulk-deletion"} {
+			ruleOf(rs, id).Allow = Allow{
+				Members:      []string{"m-admin", "Ops@Example.com", "*@svc.example.com", "robot-*"},
+				Applications: []string{"app-sandbox", "Scratch Pad"},
+			}
+		}
+	}
+	runCases(t, []ruleCase{
+		{name: "members by id, email and pattern", rule: "security-config", edit: allow, events: []string{
+			"APIKeyCreated@2025-06-10T10:00:00Z m-admin",
+			"APIKeyCreated@2025-06-10T10:01:00Z m2 eid=x1", // email m2@example.com: not listed
+			"APIKeyCreated@2025-06-10T10:02:00Z ops",       // ops@example.com, listed with other case
+			"APIKeyCreated@2025-06-10T10:03:00Z robot-7",
+		}, want: []string{"security-config actor:m2|APIKeyCreated count=1"}},
+		{name: "a member not listed", rule: "security-config", edit: allow, events: []string{"SupportSessionStarted@2025-06-10T10:00:00Z m3"}, want: []string{"security-config actor:m3|SupportSessionStarted count=1"}},
+		{name: "applications by id and name do not count", rule: "broad-access", edit: allow,
+			events: append(repeatApps(8, "m1"), "ApplicationAccessed@2025-06-10T10:30:00Z m1 app=app-sandbox",
+				"ApplicationAccessed@2025-06-10T10:31:00Z m1 app=a99 appName=scratch_pad")},
+		{name: "the ninth application, not listed, does", rule: "broad-access", edit: allow,
+			events: append(repeatApps(8, "m1"), "ApplicationAccessed@2025-06-10T10:30:00Z m1 app=a50"),
+			want:   []string{"broad-access actor:m1 count=9"}},
+		{name: "a listed actor's deletions are not counted in the application either", rule: "bulk-deletion", edit: allow,
+			events: append(repeat(6, "BlockDeleted@T m-admin app=a1", "2025-06-10T10:00:00Z", time.Minute),
+				repeat(6, "BlockDeleted@T m2 app=a1", "2025-06-10T10:10:00Z", time.Minute)...)},
+	})
+	// The service-account pattern matches the email, not the id.
+	e := mustEngine(t, mustRules(t, allow, "security-config"))
+	ev := tev(t, 0, "APIKeyCreated@2025-06-10T10:00:00Z m4")
+	ev.ActorEmail = "sync@SVC.example.com"
+	if as := e.Process(&ev); len(as) != 0 {
+		t.Errorf("service account by pattern: %d alerts, want none", len(as))
+	}
+}
+
+// repeatApps returns n accesses by actor to applications a0.. within an hour.
+func repeatApps(n int, actor string) []string {
+	var out []string
+	for i := range n {
+		out = append(out, fmt.Sprintf("ApplicationAccessed@2025-06-10T10:%02d:00Z %s app=a%d", i, actor, i))
+	}
+	return out
+}

@@ -103,6 +103,8 @@ type Rule struct {
 	// event it sees, before anything counts as new.
 	Known    Duration `yaml:"known"`
 	Learning Duration `yaml:"learning"`
+	// Allow lists what the rule ignores, before it counts an event.
+	Allow Allow `yaml:"allow"`
 
 	Tests []TestCase `yaml:"tests"`
 }
