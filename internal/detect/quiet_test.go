@@ -291,3 +291,22 @@ func repeatApps(n int, actor string) []string {
 	}
 	return out
 }
+
+// TestSpikeSkipsIdleWindows: a member working 60 events an hour during the
+// day is not a spike every morning (the night's empty windows do not lower
+// the baseline), but 250 in an hour is.
+func TestSpikeSkipsIdleWindows(t *testing.T) {
+	var evs []string
+	for d := range 3 {
+		for h := 9; h < 18; h++ {
+			evs = append(evs, repeat(60, "BlockModified@T m1 app=a1", fmt.Sprintf("2025-06-%02dT%02d:00:00Z", 9+d, h), time.Minute)...)
+		}
+	}
+	burst := repeat(250, "BlockModified@T m1 app=a1", "2025-06-12T10:00:00Z", 10*time.Second)
+	actorOnly := func(rs *RuleSet) { ruleOf(rs, "activity-spike").Scopes = []string{"actor"} }
+	runCases(t, []ruleCase{
+		{name: "mornings", rule: "activity-spike", edit: actorOnly, events: evs},
+		{name: "a burst", rule: "activity-spike", edit: actorOnly, events: append(slices.Clone(evs), burst...),
+			want: []string{"activity-spike actor:m1 count=250"}},
+	})
+}

@@ -89,6 +89,7 @@ type Rule struct {
 	WorkspaceMinCount int      `yaml:"workspaceMinCount"` // the same for the workspace scope
 	Factor            float64  `yaml:"factor"`            // spike: count > Factor x baseline
 	BaselineWindows   int      `yaml:"baselineWindows"`   // spike: baseline span, in windows
+	SkipIdle          bool     `yaml:"skipIdle"`          // spike: windows without events leave the baseline as it is
 	Share             float64  `yaml:"share"`             // failed logins: failures/attempts > Share
 	History           int      `yaml:"history"`           // location: countries kept per actor
 	NetworkHistory    int      `yaml:"networkHistory"`    // location: networks kept per actor (0 = networks not judged)
