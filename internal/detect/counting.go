@@ -55,7 +55,8 @@ func (e *Engine) threshold(r *rule, ev *transform.Event, t int64) bool {
 // distinct counts the distinct applications an actor touches per window,
 // and alerts once per window when they exceed Threshold. The evidence is
 // the first event on each application. With a known period, only
-// applications new to the actor count (see novel).
+// applications new to the actor count, decided when the window closes
+// (distinctNew, closeDistinct).
 func (e *Engine) distinct(r *rule, ev *transform.Event, t int64) bool {
 	v, app := actorKey(ev), cmpOr(ev.AppID, ev.AppName)
 	if v == "" || app == "" {
@@ -65,8 +66,8 @@ func (e *Engine) distinct(r *rule, ev *transform.Event, t int64) bool {
 	if c == nil {
 		return false
 	}
-	if r.known > 0 && !e.novel(r, v, app, t) {
-		return true
+	if r.known > 0 {
+		return e.distinctNew(r, v, app, c, ev, t)
 	}
 	c.count++
 	c.first, c.last = min(c.first, t), max(c.last, t)
@@ -82,14 +83,58 @@ func (e *Engine) distinct(r *rule, ev *transform.Event, t int64) bool {
 	if !c.emitted && len(c.distinct) > r.Threshold {
 		c.emitted = true
 		c.count = len(c.distinct)
-		what := "distinct applications"
-		if r.known > 0 {
-			what = "applications they had not used in " + fmtDays(r.known)
-		}
-		e.countAlert(r, scopeActor, v, c, fmt.Sprintf("%s touched %d %s between %s and %s, more than %d",
-			cmpOr(c.email, v), len(c.distinct), what, clock(c.first), clock(c.last), r.Threshold))
+		e.countAlert(r, scopeActor, v, c, fmt.Sprintf("%s touched %d distinct applications between %s and %s, more than %d",
+			cmpOr(c.email, v), len(c.distinct), clock(c.first), clock(c.last), r.Threshold))
 	}
 	return true
+}
+
+// distinctNew collects, for a rule with a known period, the applications
+// that may be new to the actor in the window: those not used within the
+// period before (see use). The window is decided when it closes
+// (closeDistinct): an older event arriving later may still show one was
+// known.
+func (e *Engine) distinctNew(r *rule, v, app string, c *cell, ev *transform.Event, t int64) bool {
+	if t <= e.wm {
+		return false
+	}
+	c.count++
+	c.first, c.last = min(c.first, t), max(c.last, t)
+	if ch := e.use(r, v, app, t, nil); ch != nil && ch.start < c.start {
+		return true // used within the period before the window: known here, whatever comes
+	}
+	if len(c.distinct) >= knownCap || slices.Contains(c.distinct, app) {
+		return true
+	}
+	if e.curApp != nil {
+		c.distinct = append(c.distinct, e.curApp.name)
+	} else {
+		c.distinct = append(c.distinct, strings.Clone(app))
+	}
+	c.addEvidence(ev.ID, e.cfg.evidenceCap)
+	return true
+}
+
+// closeDistinct decides a closed window of a rule with a known period: it
+// alerts when more than Threshold of the applications collected were new
+// to the actor there (past the rule's learning period).
+func (e *Engine) closeDistinct(r *rule, k cellKey, c *cell) {
+	if r.known == 0 || !e.learnt(r, c.start) {
+		return
+	}
+	ks := e.known[knownKey{r.idx, k.value}]
+	n := 0
+	for _, app := range c.distinct {
+		if ks == nil || ks.newInWindow(app, c.start, c.end) {
+			n++
+		}
+	}
+	if n <= r.Threshold {
+		return
+	}
+	c.count = n
+	e.countAlert(r, scopeActor, k.value, c, fmt.Sprintf("%s touched %d applications they had not used in %s between %s and %s, more than %d",
+		cmpOr(c.email, k.value), n, fmtDays(r.known), clock(c.first), clock(c.last), r.Threshold))
 }
 
 // countAlert emits the alert of a counting window, subject to suppression.

@@ -59,7 +59,9 @@ type Engine struct {
 	stats     Stats
 	out       []Alert
 
-	known map[knownKey]*knownSet // what each member used recently, per rule with a known period
+	known     map[knownKey]*knownSet // what each member used recently, per rule with a known period
+	knownPend []*knownSet            // those with chains not decided yet
+	knownNext int64                  // earliest start of such a chain (MaxInt64: none)
 }
 
 // Stats counts what an Engine saw. Late events fell into a window already
@@ -146,6 +148,7 @@ func NewEngine(rules RuleSet) (*Engine, error) {
 		deact:     map[string]int64{},
 		recent:    map[string]*recent{},
 		known:     map[knownKey]*knownSet{},
+		knownNext: math.MaxInt64,
 		keys:      map[string]*keyEntry{},
 		wsRefs:    make([]cellRef, cfg.slots),
 		deactGen:  1,
@@ -318,6 +321,7 @@ func (e *Engine) Advance(watermark time.Time) []Alert {
 		return nil
 	}
 	e.wm = w
+	e.decideKnown()
 	if w >= e.nextClose {
 		e.closeCells()
 	}

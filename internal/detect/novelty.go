@@ -1,17 +1,28 @@
 package detect
 
 import (
+	"math"
+	"slices"
 	"strings"
 )
 
 // This file holds what lets a rule judge an event against the member's own
 // history rather than an absolute count: for a rule with `known` set, what
-// each member used recently (applications for broad-access and
-// sensitive-access, event types for security-config), with the last time
-// they used it. Only what is new to the member counts.
+// each member used (applications for broad-access and sensitive-access,
+// event types for security-config, levels granted for privilege-escalation)
+// and when. Only what is new to the member counts.
+//
+// The verdict must not depend on the order events arrive in (a catch-up
+// arrives newest first), so it is taken in event time, once the watermark
+// passes: the uses of an item are kept as chains, maximal runs of uses each
+// within `known` of the previous one. A chain's first use is new (nothing in
+// the `known` before it); every other use is not. A chain whose start the
+// watermark has passed is decided: its start can no longer move, since
+// earlier events are late. Chains that ended more than `known` before the
+// watermark can change nothing any more and are forgotten.
 
 // knownCap caps the items remembered per member and rule; beyond it the
-// least recently used one is forgotten.
+// one used least recently is forgotten.
 const knownCap = 64
 
 // knownKey names the history of one member for one rule.
@@ -20,46 +31,166 @@ type knownKey struct {
 	actor string
 }
 
-// knownSet is what one member used within a rule's `known` period: items
-// (application keys or event types, interned) and when each was last used.
+// knownSet is one member's history for one rule: items (application keys,
+// event types or levels, interned) and, per item, its chains in time order.
 type knownSet struct {
-	items []string
-	last  []int64
-	gone  bool // dropped from Engine.known (see keyEntry.known)
+	rule    uint8
+	items   []string
+	chains  [][]chain
+	pending bool // listed in Engine.knownPend
+	gone    bool // dropped from Engine.known (see keyEntry.known)
 }
 
-// novel reports whether item is new to actor v for rule r (not used within
-// r.known before t), and records its use at t. During the rule's learning
-// period (r.learning after the first event of its types) nothing is new:
-// the rule only learns. An actor beyond MaxActors has no history: everything
-// is new to it.
-func (e *Engine) novel(r *rule, v, item string, t int64) bool {
+// chain is a run of uses of one item, each within `known` of the previous.
+type chain struct {
+	start, end int64
+	decided    bool
+	draft      *draft // the alert its start raises (match, privilege); nil for counting
+}
+
+// draft is what an alert on a chain's first use needs.
+type draft struct {
+	Key, ID, Actor, Email, App, Desc string
+}
+
+// use records a use of item by actor v at t for rule r (not late: t is
+// after the watermark) and returns the chain holding it. mk builds the
+// alert of a chain starting at t (nil: none). An actor beyond MaxActors
+// has no history, and nil is returned.
+func (e *Engine) use(r *rule, v, item string, t int64, mk func() *draft) *chain {
 	e.epoch[r.idx] = min(e.epoch[r.idx], t)
-	learnt := t-e.epoch[r.idx] >= r.learning
 	ks := e.knownFor(r, v)
 	if ks == nil {
-		return learnt
+		return nil
 	}
-	for i, it := range ks.items {
-		if it == item {
-			known := ks.last[i] >= t-r.known
-			ks.last[i] = max(ks.last[i], t)
-			return learnt && !known
+	i := slices.Index(ks.items, item)
+	if i < 0 {
+		i = ks.add(e.intern(item))
+	}
+	cs := ks.chains[i]
+	// The first chain ending at or after t - known.
+	j, _ := slices.BinarySearchFunc(cs, t-r.known, func(c chain, x int64) int { return cmpInt(c.end, x) })
+	switch {
+	case j < len(cs) && cs[j].start-r.known <= t && cs[j].start <= t:
+		cs[j].end = max(cs[j].end, t) // within a chain, or just after its end
+	case j < len(cs) && cs[j].start-r.known <= t:
+		cs[j].start = t // just before its start: t starts it now
+		if mk != nil {
+			cs[j].draft = mk()
 		}
+	default:
+		c := chain{start: t, end: t}
+		if mk != nil {
+			c.draft = mk()
+		}
+		cs = slices.Insert(cs, j, c)
 	}
+	// Extending a chain may have brought the next one within reach.
+	for j+1 < len(cs) && cs[j+1].start-r.known <= cs[j].end {
+		cs[j].end = max(cs[j].end, cs[j+1].end)
+		cs = slices.Delete(cs, j+1, j+2)
+	}
+	ks.chains[i] = cs
+	if !cs[j].decided && !ks.pending {
+		ks.pending = true
+		e.knownPend = append(e.knownPend, ks)
+	}
+	e.knownNext = min(e.knownNext, cs[j].start)
+	return &ks.chains[i][j]
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// add appends item, forgetting the least recently used one at the cap.
+func (ks *knownSet) add(item string) int {
 	if len(ks.items) < knownCap {
-		ks.items = append(ks.items, e.intern(item))
-		ks.last = append(ks.last, t)
-		return learnt
+		ks.items = append(ks.items, item)
+		ks.chains = append(ks.chains, nil)
+		return len(ks.items) - 1
 	}
-	oldest := 0
-	for i, at := range ks.last {
-		if at < ks.last[oldest] {
-			oldest = i
+	oldest, at := 0, int64(math.MaxInt64)
+	for i, cs := range ks.chains {
+		last := int64(math.MinInt64)
+		if n := len(cs); n > 0 {
+			last = cs[n-1].end
+		}
+		if last < at {
+			oldest, at = i, last
 		}
 	}
-	ks.items[oldest], ks.last[oldest] = e.intern(item), t
-	return learnt
+	ks.items[oldest], ks.chains[oldest] = item, nil
+	return oldest
+}
+
+// learnt reports whether rule r is past its learning period at t.
+func (e *Engine) learnt(r *rule, t int64) bool { return t-e.epoch[r.idx] >= r.learning }
+
+// decideKnown decides the chains whose start the watermark has passed, and
+// raises the alert of each new one (match, privilege) past the learning
+// period. Advance calls it before closing windows.
+func (e *Engine) decideKnown() {
+	if e.wm < e.knownNext {
+		return
+	}
+	next := int64(math.MaxInt64)
+	keep := e.knownPend[:0]
+	for _, ks := range e.knownPend {
+		still := false
+		if !ks.gone {
+			r := e.cfg.rules[ks.rule]
+			for i := range ks.chains {
+				for j := range ks.chains[i] {
+					c := &ks.chains[i][j]
+					if c.decided {
+						continue
+					}
+					if c.start > e.wm {
+						still, next = true, min(next, c.start)
+						continue
+					}
+					c.decided = true
+					if c.draft != nil && e.learnt(r, c.start) {
+						e.raise(r, c)
+					}
+					c.draft = nil
+				}
+			}
+		}
+		ks.pending = still
+		if still {
+			keep = append(keep, ks)
+		}
+	}
+	clear(e.knownPend[len(keep):])
+	e.knownPend, e.knownNext = keep, next
+}
+
+// raise emits the alert of a new chain, subject to suppression.
+func (e *Engine) raise(r *rule, c *chain) {
+	d := c.draft
+	s := scopeActor
+	v := d.Key
+	if r.det == detPrivilege {
+		s = scopeMember
+	}
+	p, ok := e.claim(r, s, v, c.start)
+	if !ok {
+		return
+	}
+	a := newAlert(r, s.key(v), p, p, c.start, c.start)
+	a.Actor, a.ActorEmail, a.Application = d.Actor, d.Email, d.App
+	a.Count = 1
+	a.Evidence = []string{d.ID}
+	a.Description = d.Desc
+	e.push(a)
 }
 
 // intern returns item without aliasing the event: the application's cached
@@ -93,7 +224,7 @@ func (e *Engine) knownFor(r *rule, v string) *knownSet {
 			e.stats.Dropped++
 			return nil
 		}
-		ks = &knownSet{}
+		ks = &knownSet{rule: r.idx}
 		if ke != nil && ke.name == v {
 			k.actor = ke.name
 		} else {
@@ -107,21 +238,41 @@ func (e *Engine) knownFor(r *rule, v string) *knownSet {
 	return ks
 }
 
-// pruneKnown forgets items not used within their rule's known period
-// before the watermark, and members left with none.
+// newInWindow reports whether item's use in [start, end) starts a chain
+// there: the item was not used within `known` before its first use in the
+// window. Valid once the watermark passed end.
+func (ks *knownSet) newInWindow(item string, start, end int64) bool {
+	i := slices.Index(ks.items, item)
+	if i < 0 {
+		return false
+	}
+	for _, c := range ks.chains[i] {
+		if c.start >= start && c.start < end {
+			return true
+		}
+	}
+	return false
+}
+
+// pruneKnown forgets decided chains that ended more than their rule's
+// known period before the watermark (no event still to come is within
+// reach of them), items left without chains, and members left without
+// items.
 func (e *Engine) pruneKnown() {
 	for k, ks := range e.known {
 		r := e.cfg.rules[k.rule]
-		j := 0
-		for i, at := range ks.last {
-			if at >= e.wm-r.known {
-				ks.items[j], ks.last[j] = ks.items[i], at
-				j++
+		n := 0
+		for i, cs := range ks.chains {
+			cs = slices.DeleteFunc(cs, func(c chain) bool { return c.decided && c.end < e.wm-r.known })
+			if len(cs) > 0 {
+				ks.items[n], ks.chains[n] = ks.items[i], cs
+				n++
 			}
 		}
-		clear(ks.items[j:])
-		ks.items, ks.last = ks.items[:j], ks.last[:j]
-		if j == 0 {
+		clear(ks.items[n:])
+		clear(ks.chains[n:])
+		ks.items, ks.chains = ks.items[:n], ks.chains[:n]
+		if n == 0 {
 			delete(e.known, k)
 			ks.gone = true
 		}

@@ -336,3 +336,52 @@ func TestSpikeSkipsIdleWindows(t *testing.T) {
 			want: []string{"activity-spike actor:m1 count=250"}},
 	})
 }
+
+// TestHistoryOrderIndependent: the rules judging by the member's history
+// decide the same alerts whatever the arrival order: oldest first (the
+// watermark following), newest first as a first catch-up arrives (the
+// watermark held until the end), and newest first with the state saved and
+// restored halfway.
+func TestHistoryOrderIndependent(t *testing.T) {
+	c := demoConfig()
+	c.APIKey, c.PageSize, c.Clock = "k", c.HistoryEvents+100000, func() time.Time { return quietNow }
+	sim, err := pigmentsim.New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newestFirst := simBacklog(t, sim, quietNow.Add(-c.History-96*time.Hour))
+	rs := mustRules(t, nil, "security-config", "sensitive-access", "broad-access", "privilege-escalation")
+	want := ids(feed(mustEngine(t, rs), byIngestion(newestFirst), time.Time{}))
+	if len(want) < 20 {
+		t.Fatalf("only %d alerts oldest first: the test proves nothing", len(want))
+	}
+	end := newestFirst[0].Time.Add(72 * time.Hour)
+	catchUp := func(e *Engine, evs []transform.Event) []Alert {
+		var out []Alert
+		for i := range evs {
+			out = append(out, e.Process(&evs[i])...)
+		}
+		return out
+	}
+	e := mustEngine(t, rs)
+	got := ids(append(catchUp(e, newestFirst), e.Advance(end)...))
+	if !slices.Equal(got, want) {
+		t.Errorf("newest first: %d alert IDs, want %d; differ: %v", len(got), len(want), symDiff(got, want))
+	}
+	half := len(newestFirst) / 2
+	e = mustEngine(t, rs)
+	as := catchUp(e, newestFirst[:half])
+	state, err := e.MarshalState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e = mustEngine(t, rs)
+	if err := e.UnmarshalState(state); err != nil {
+		t.Fatal(err)
+	}
+	as = append(as, catchUp(e, newestFirst[half:])...)
+	got = ids(append(as, e.Advance(end)...))
+	if !slices.Equal(got, want) {
+		t.Errorf("newest first, restarted halfway: %d alert IDs, want %d; differ: %v", len(got), len(want), symDiff(got, want))
+	}
+}

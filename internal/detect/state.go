@@ -38,10 +38,16 @@ type snapshot struct {
 }
 
 type snapKnown struct {
-	Rule  uint8
-	Actor string
-	Items []string
-	Last  []int64
+	Rule   uint8
+	Actor  string
+	Items  []string
+	Chains [][]snapChain
+}
+
+type snapChain struct {
+	Start, End int64
+	Decided    bool
+	Draft      *draft
 }
 
 type snapCell struct {
@@ -145,7 +151,15 @@ func (e *Engine) MarshalState() ([]byte, error) {
 	}
 	slices.SortFunc(s.Recent, func(a, b snapRecent) int { return strings.Compare(a.Actor, b.Actor) })
 	for k, ks := range e.known {
-		s.Known = append(s.Known, snapKnown{k.rule, k.actor, ks.items, ks.last})
+		sk := snapKnown{Rule: k.rule, Actor: k.actor, Items: ks.items}
+		for _, cs := range ks.chains {
+			var sc []snapChain
+			for _, c := range cs {
+				sc = append(sc, snapChain{c.start, c.end, c.decided, c.draft})
+			}
+			sk.Chains = append(sk.Chains, sc)
+		}
+		s.Known = append(s.Known, sk)
 	}
 	slices.SortFunc(s.Known, func(a, b snapKnown) int {
 		return cmp.Or(cmp.Compare(a.Rule, b.Rule), strings.Compare(a.Actor, b.Actor))
@@ -223,10 +237,23 @@ func (e *Engine) UnmarshalState(data []byte) error {
 	}
 	for _, x := range s.Known {
 		j, ok := idx[int(x.Rule)]
-		if !ok || e.cfg.rules[j].known == 0 || len(x.Items) != len(x.Last) || len(x.Items) > knownCap {
+		if !ok || e.cfg.rules[j].known == 0 || len(x.Items) != len(x.Chains) || len(x.Items) > knownCap {
 			continue
 		}
-		n.known[knownKey{j, x.Actor}] = &knownSet{items: x.Items, last: x.Last}
+		ks := &knownSet{rule: j, items: x.Items, chains: make([][]chain, len(x.Chains))}
+		for i, sc := range x.Chains {
+			for _, c := range sc {
+				ks.chains[i] = append(ks.chains[i], chain{c.Start, c.End, c.Decided, c.Draft})
+				if !c.Decided {
+					n.knownNext = min(n.knownNext, c.Start)
+					if !ks.pending {
+						ks.pending = true
+						n.knownPend = append(n.knownPend, ks)
+					}
+				}
+			}
+		}
+		n.known[knownKey{j, x.Actor}] = ks
 	}
 	for _, d := range s.Deact {
 		n.deact[d.ID] = d.At

@@ -121,6 +121,8 @@ func (e *Engine) closeCells() {
 			e.closeSpike(r, d.k, d.c)
 		case detFailed:
 			e.closeFailed(r, d.k, d.c)
+		case detDistinct:
+			e.closeDistinct(r, d.k, d.c)
 		}
 		delete(e.cells, d.k)
 		e.freeCell(d.c)
