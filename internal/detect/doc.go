@@ -30,8 +30,10 @@
 // day lasts 23 or 25 hours). The watermark passed to Advance is the newest
 // event time seen minus the lateness: Advance closes windows ending at or
 // before it. Counting rules alert from Process as soon as a count crosses
-// the threshold; the spike and failed-login share rules alert from Advance
-// when the window closes; inactive members are reported from Advance once
+// the threshold; the spike and failed-login share rules, and broad-access
+// with a known period, alert from Advance when the window closes; the
+// rules judging by the member's history (known) alert from Advance once
+// the watermark passes the event (novelty.go); inactive members are reported from Advance once
 // the watermark passes last login + inactivity. An event whose window (for
 // rules deciding on one event: whose suppression period) is already closed
 // is late: it is counted in Stats.Late and reopens nothing. An event with
