@@ -92,7 +92,7 @@
 //	+ ~260 B x actors active within the lateness + ~80 B x suppression records
 //	+ ~300 B x actors and applications active within the last hour (a per-key cache)
 //	+ at most 4096 closed windows kept for reuse (~1.5 MB)
-//	+ per member and rule with a known period, up to 64 items of ~24 B (novelty.go)
+//	+ per member and rule with a known period, up to 64 items of ~60 B (novelty.go)
 //
 // Measured with 100,000 distinct actors (TestStateMemory): 172 MB (1.8 KB per
 // actor) while their windows are open, 60 MB (630 B per actor) after; the
