@@ -102,6 +102,7 @@ func TestConfigErrors(t *testing.T) {
 		{"unreadable rules file, run", []string{"run"}, map[string]string{"DETECT_RULES_FILE": missing}, "DETECT_RULES_FILE"},
 		{"unreadable rules file, test", []string{"test"}, map[string]string{"DETECT_RULES_FILE": missing}, "DETECT_RULES_FILE"},
 		{"empty name", []string{"run"}, map[string]string{"DETECT_NAME": ""}, "DETECT_NAME"},
+		{"empty workspace", []string{"run"}, map[string]string{"PIGMENT_WORKSPACE": ""}, "PIGMENT_WORKSPACE"},
 		{"brokers unset", []string{"run"}, map[string]string{"KAFKA_BROKERS": ""}, "KAFKA_BROKERS"},
 	}
 	for _, tt := range tests {

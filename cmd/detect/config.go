@@ -34,6 +34,10 @@ type Config struct {
 	MetricsAddr string        `env:"METRICS_ADDR, default=:9103"`
 	LogLevel    string        `env:"LOG_LEVEL, default=info"`
 	LogFormat   string        `env:"LOG_FORMAT, default=json"`
+
+	// Workspace names extract's live checkpoint, read in the same database
+	// to decide windows when nothing more arrives (README, "detect").
+	Workspace string `env:"PIGMENT_WORKSPACE, default=default"`
 }
 
 func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
@@ -50,6 +54,7 @@ func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
 	check(c.Topic == "" || c.AlertsTopic == "" || c.Topic == c.AlertsTopic, "KAFKA_TOPIC and KAFKA_ALERTS_TOPIC must be set and differ")
 	check(c.DLQTopic == "" || c.DLQTopic == c.Topic, "KAFKA_DLQ_TOPIC must be set and differ from KAFKA_TOPIC")
 	check(c.Name == "", "DETECT_NAME must not be empty")
+	check(c.Workspace == "", "PIGMENT_WORKSPACE must not be empty")
 	check(c.MaxMessageBytes < 16<<10, "KAFKA_MAX_MESSAGE_BYTES must be at least 16384")
 	check(c.SaveEvery <= 0, "DETECT_SAVE_INTERVAL must be positive")
 	check(c.StandbyPoll <= 0, "DETECT_STANDBY_POLL must be positive")

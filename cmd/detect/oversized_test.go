@@ -14,6 +14,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/pigment-siem/pipeline/internal/publish"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
@@ -52,7 +53,10 @@ func TestOversizedAlertsAreCutAndDelivered(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return kafka.Message{Key: []byte(actor[:min(len(actor), 64)]), Value: v}
+		// As extract writes them: every event ingested before completeBefore
+		// is in the topic, which lets detect move its watermark.
+		return kafka.Message{Key: []byte(actor[:min(len(actor), 64)]), Value: v,
+			Headers: []kafka.Header{{Key: publish.HeaderCompleteBefore, Value: []byte(at.Add(32 * time.Minute).Format(time.RFC3339))}}}
 	}
 	hugeActor, hugeEmail := randomText(t, 8000), randomText(t, 8000)+"@example.com"
 	// An export burst by the member with the huge id and email: an alert
@@ -73,6 +77,9 @@ func TestOversizedAlertsAreCutAndDelivered(t *testing.T) {
 	// dead letter (the same bytes and more headers) would not fit whole.
 	notEvent := kafka.Message{Key: []byte("junk"), Value: []byte("not json " + randomText(t, maxBytes-160))}
 	msgs = append(msgs, notEvent)
+	// Counting windows are decided when the watermark passes them: a later
+	// event (half an hour after) moves it past the deletions.
+	msgs = append(msgs, event("later-1", "ReportViewed", "member-other", "other@example.com", 30*60))
 	w := &kafka.Writer{Addr: kafka.TCP(brokers), Topic: topic, Balancer: &kafka.Hash{}, BatchSize: 1,
 		RequiredAcks: kafka.RequireAll, AllowAutoTopicCreation: true}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -23,7 +23,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/pigment-siem/pipeline/internal/detect"
-	"github.com/pigment-siem/pipeline/internal/detectstore"
+	"github.com/pigment-siem/pipeline/internal/detector"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
@@ -217,7 +217,7 @@ func (s *stack) caughtUp(t testing.TB, pool *pgxpool.Pool, name string, end map[
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	st := detectstore.New(pool)
+	st := detector.NewStore(pool)
 	snap, ok, err := st.Load(ctx, name)
 	if err != nil || !ok {
 		return false
@@ -237,7 +237,7 @@ func (s *stack) savedRecords(t testing.TB, pool *pgxpool.Pool, name string) int6
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	snap, _, err := detectstore.New(pool).Load(ctx, name)
+	snap, _, err := detector.NewStore(pool).Load(ctx, name)
 	if err != nil {
 		t.Fatalf("load state of %s: %v", name, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pigment-siem/pipeline/internal/budget"
+	"github.com/pigment-siem/pipeline/internal/checkpoint"
 	"github.com/pigment-siem/pipeline/internal/extractor"
 	"github.com/pigment-siem/pipeline/internal/obs"
 	"github.com/pigment-siem/pipeline/internal/pgdsn"
@@ -175,12 +176,7 @@ func (a *app) runBackfill(ctx context.Context, args []string) error {
 
 // checkpointName scopes a checkpoint to the workspace, so one database can
 // serve several workspaces.
-func (a *app) checkpointName(name string) string {
-	if a.cfg.Workspace == "default" {
-		return name
-	}
-	return a.cfg.Workspace + "/" + name
-}
+func (a *app) checkpointName(name string) string { return checkpoint.Scoped(a.cfg.Workspace, name) }
 
 func (a *app) lockName(name string) string { return "extract:" + a.cfg.Workspace + ":" + name }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/pigment-siem/pipeline/internal/checkpoint"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 )
 
@@ -50,6 +51,17 @@ func TestEmbeddedBrokerIsExplicit(t *testing.T) {
 	}
 	if ids := s.topicIDs(t); len(ids) != 0 {
 		t.Errorf("KAFKA_BROKERS=embedded produced %d records to the test's broker, want them in the in-memory one", len(ids))
+	}
+	// A run counts as produced only what Kafka acknowledged: here, the
+	// in-memory broker. None would pass the checks above as well.
+	var runs []checkpoint.RunRecord
+	mustRunJSON(t, env, &runs, "runs", "--json")
+	produced := int64(0)
+	for _, r := range runs {
+		produced += r.Produced
+	}
+	if len(runs) != 1 || runs[0].Status != checkpoint.StatusOK || produced == 0 {
+		t.Errorf("runs after extract once with KAFKA_BROKERS=embedded: %+v, want one ok run that produced events", runs)
 	}
 }
 

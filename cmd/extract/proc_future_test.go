@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -59,4 +60,60 @@ func runOnce(t *testing.T, env map[string]string) (int, string, string) {
 		t.Fatalf("extract once exited %d; stderr:\n%s", code, stderr)
 	}
 	return code, stdout, stderr
+}
+
+// TestFutureEventDoesNotBlindRunsWithoutOverlap: with PIGMENT_OVERLAP=0s
+// nothing re-reads what the watermark passed, so it must never pass the
+// run's start. One future event used to set it to the start plus
+// PIGMENT_MAX_CLOCK_SKEW, and an event ingested a few seconds after the
+// start, visible only later, was never requested. A watermark already in
+// the future (set before the upgrade, or by `checkpoint reset --force`) is
+// queried from now minus the overlap, with a warning, and heals: events
+// ingested now are extracted, once.
+func TestFutureEventDoesNotBlindRunsWithoutOverlap(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, pigmentsim.Config{Seed: 2})
+	api := testkit.NewFakeAPI(t)
+	now := time.Now().UTC()
+	api.Add(t, "future", now.Add(24*time.Hour).Format(time.RFC3339Nano), "")
+	api.Add(t, "before-1", now.Add(-time.Minute).Format(time.RFC3339Nano), "")
+	env := fakeAPIEnv(api, s, map[string]string{"PIGMENT_OVERLAP": "0s", "PIGMENT_MAX_CLOCK_SKEW": "1m", "LOG_LEVEL": "warn"})
+	runOnce(t, env)
+	// Ingested after the run started, visible only once it ended.
+	api.Add(t, "on-time", time.Now().UTC().Add(time.Second).Format(time.RFC3339Nano), "")
+	time.Sleep(1100 * time.Millisecond)
+	runOnce(t, env)
+	runOnce(t, env)
+	if cp := showLive(t, env); cp.Watermark.After(time.Now()) {
+		t.Errorf("watermark %v is past now", cp.Watermark)
+	}
+	want := api.IDs()
+	got := s.topicIDs(t)
+	d := diffIDs(got, want)
+	d.check(t, want)
+	if d.duplicates > 0 {
+		t.Errorf("topic holds %d records for %d events: %d repeated", len(got), len(want), d.duplicates)
+	}
+
+	// A reset forgets what was produced: events served again after it are
+	// produced again (the README's reset rule), then never more.
+	tomorrow := time.Now().UTC().Add(24 * time.Hour).Format(time.RFC3339)
+	mustRunExtract(t, env, "checkpoint", "reset", "--to", tomorrow, "--reason", "clock test", "--force")
+	env["PIGMENT_OVERLAP"] = "1m"
+	api.Add(t, "after-reset", time.Now().UTC().Format(time.RFC3339Nano), "")
+	_, _, stderr := runOnce(t, env)
+	if !strings.Contains(stderr, "watermark is in the future") {
+		t.Errorf("no warning of the watermark in the future in the log:\n%s", stderr)
+	}
+	got = s.topicIDs(t)
+	if !slices.Contains(got, "after-reset") {
+		t.Errorf("an event ingested after a reset into the future was not extracted; topic: %v", got)
+	}
+	runOnce(t, env)
+	if again := s.topicIDs(t); len(again) != len(got) {
+		t.Errorf("a second run after the reset produced %d more records, want none", len(again)-len(got))
+	}
+	if cp := showLive(t, env); cp.Watermark.After(time.Now()) {
+		t.Errorf("after runs from a watermark reset into the future: watermark %v is past now", cp.Watermark)
+	}
 }

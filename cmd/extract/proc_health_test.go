@@ -75,3 +75,51 @@ func TestHealthGoesBadWhenRunsFail(t *testing.T) {
 		t.Fatalf("after the API recovered, /healthz = %+v, want 200 ok", h)
 	}
 }
+
+// TestHealthGoesBadOnACursorCycle runs `extract run` against an API whose
+// cursors go round A -> B -> A. Every poll resumes at the committed cursor,
+// commits one page of duplicates and fails with the cursor cycle: that is
+// not progress (no run finishes, no event is produced, the high-water mark
+// stands still), so /healthz turns 503 after three poll intervals. Each
+// committed page used to count as progress: 200 for ever, the watermark
+// frozen.
+func TestHealthGoesBadOnACursorCycle(t *testing.T) {
+	t.Parallel()
+	const poll = 300 * time.Millisecond
+	s := newStack(t, pigmentsim.Config{Seed: 72})
+	api := testkit.NewFakeAPI(t)
+	api.Cursor = func(n int) string { // page 1 is "A", page 2 "B", page 3 "A" again
+		if n%2 == 1 {
+			return "A"
+		}
+		return "B"
+	}
+	now := time.Now().UTC()
+	for i := range 8 {
+		api.Add(t, fmt.Sprintf("ev-%d", i), now.Add(-time.Duration(i)*time.Minute).Format(time.RFC3339Nano), "")
+	}
+	p := startExtract(t, fakeAPIEnv(api, s, map[string]string{
+		"PIGMENT_POLL_INTERVAL": poll.String(), "METRICS_ADDR": "127.0.0.1:0", "LOG_LEVEL": "info",
+	}), "run")
+	ctx := t.Context()
+	var addr string
+	if !eventually(ctx, 15*time.Second, func() bool { addr = metricsAddr(p.Stderr()); return addr != "" }) {
+		t.Fatalf("extract logged no metrics address; stderr:\n%s", p.Stderr())
+	}
+	var h testkit.Health
+	if !eventually(ctx, 20*time.Second, func() bool { h = testkit.GetHealth(addr); return h.Status == http.StatusServiceUnavailable }) {
+		t.Fatalf("with every run failing on a cursor cycle, /healthz = %+v, want 503; stderr:\n%s", h, testkit.Tail(p.Stderr(), 4096))
+	}
+	if n := strings.Count(p.Stderr(), "cursor cycle"); n < 3 {
+		t.Errorf("%d log lines name the cursor cycle, want one per failed poll (at least 3); stderr:\n%s", n, testkit.Tail(p.Stderr(), 4096))
+	}
+	if countMessages(p.Stderr(), "run finished") != 0 {
+		t.Errorf("a run finished on a cycling API; stderr:\n%s", testkit.Tail(p.Stderr(), 4096))
+	}
+	if reason, _ := h.Details["reason"].(string); h.OK || !strings.Contains(reason, "no successful run") {
+		t.Errorf("/healthz = %+v, want ok:false and a reason naming the missing progress", h)
+	}
+	if last, _ := h.Details["last_error"].(string); !strings.Contains(last, "cursor cycle") {
+		t.Errorf("/healthz last_error = %q, want the cursor cycle", last)
+	}
+}

@@ -278,11 +278,16 @@ func watchTopics(ctx context.Context, c *kafka.Client, missing []string, appeare
 }
 
 func (a *app) forwarderConfig(m *forwarder.Metrics) forwarder.Config {
-	return forwarder.Config{
-		Sink: a.cfg.Sink, AlertsTopic: a.cfg.AlertsTopic, DLQTopic: a.cfg.DLQTopic,
+	c := forwarder.Config{
+		Sink: a.cfg.Sink, AlertsTopic: a.cfg.AlertsTopic, DLQTopic: a.cfg.DLQTopic, DLQMaxBytes: a.cfg.MaxMessageBytes,
 		BatchSize: a.cfg.BatchSize, BatchBytes: a.cfg.BatchBytes, BatchWait: a.cfg.BatchWait, Senders: a.cfg.Senders,
 		RetryMax: a.cfg.RetryMax, ShutdownGrace: a.cfg.ShutdownGrace, Logger: a.log, Metrics: m, Status: a.status,
 	}
+	if a.cfg.Sink == "splunk" && a.cfg.HECAck {
+		// Batches awaiting their indexer acknowledgement leave the senders.
+		c.AckPendingBytes = a.cfg.HECAckPending
+	}
+	return c
 }
 
 func (a *app) setup(ctx context.Context, out io.Writer) error {
@@ -320,14 +325,16 @@ func closeSink(s forwarder.Sink) {
 	}
 }
 
-// dlqWriter writes dead letters with acks=all; batches are committed only
-// after it returned.
+// dlqWriter writes dead letters with acks=all, each at most
+// KAFKA_MAX_MESSAGE_BYTES (the forwarder cuts larger ones to fit);
+// batches are committed only after it returned.
 func (a *app) dlqWriter(brokers []string) (*publish.Publisher, func(), error) {
 	tr, err := a.cfg.Kafka.Transport("pigment-forward", a.log)
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := publish.New(publish.Config{Brokers: brokers, Transport: tr, Compression: "lz4", Logger: a.log})
+	p, err := publish.New(publish.Config{Brokers: brokers, Transport: tr, Compression: "lz4",
+		MaxMessageBytes: a.cfg.MaxMessageBytes, Logger: a.log})
 	if err != nil {
 		return nil, nil, err
 	}

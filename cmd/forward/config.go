@@ -29,11 +29,16 @@ type Config struct {
 	RetryMax       time.Duration `env:"FORWARD_RETRY_MAX, default=30s"`
 	ShutdownGrace  time.Duration `env:"FORWARD_SHUTDOWN_GRACE, default=10s"`
 
+	// MaxMessageBytes is the brokers' record limit: larger dead letters
+	// are cut to fit.
+	MaxMessageBytes int `env:"KAFKA_MAX_MESSAGE_BYTES, default=1000000"`
+
 	HECURL             string        `env:"SPLUNK_HEC_URL"`
 	HECToken           string        `env:"SPLUNK_HEC_TOKEN"`
 	HECTokenFile       string        `env:"SPLUNK_HEC_TOKEN_FILE"`
 	HECAck             bool          `env:"SPLUNK_HEC_ACK, default=false"`
 	HECAckTimeout      time.Duration `env:"SPLUNK_HEC_ACK_TIMEOUT, default=2m"`
+	HECAckPending      int           `env:"SPLUNK_HEC_ACK_PENDING_BYTES, default=134217728"`
 	HECGzip            bool          `env:"SPLUNK_HEC_GZIP, default=true"`
 	SplunkIndex        string        `env:"SPLUNK_INDEX"`
 	SplunkSource       string        `env:"SPLUNK_SOURCE, default=pigment:audit"`
@@ -106,6 +111,7 @@ func (c *Config) validate() []error {
 	case "splunk":
 		check(c.HECURL == "", "SPLUNK_HEC_URL is required with SINK=splunk")
 		check(c.HECToken == "", "SPLUNK_HEC_TOKEN (or SPLUNK_HEC_TOKEN_FILE) is required with SINK=splunk")
+		check(c.HECAck && c.HECAckPending < 1<<20, "SPLUNK_HEC_ACK_PENDING_BYTES %d: want at least 1048576", c.HECAckPending)
 	case "elastic":
 		check(c.ElasticURL == "", "ELASTIC_URL is required with SINK=elastic")
 		check(c.ElasticAPIKey == "" && c.ElasticUser == "", "ELASTIC_API_KEY or ELASTIC_USERNAME/ELASTIC_PASSWORD is required with SINK=elastic")
@@ -121,6 +127,7 @@ func (c *Config) validate() []error {
 	}
 	check(c.Topic == "", "KAFKA_TOPIC must not be empty")
 	check(c.DLQTopic == "" || c.DLQTopic == c.Topic || c.DLQTopic == c.AlertsTopic, "KAFKA_DLQ_TOPIC must be set and differ from the topics read")
+	check(c.MaxMessageBytes < 16<<10, "KAFKA_MAX_MESSAGE_BYTES must be at least 16384")
 	check(c.BatchSize < 1, "FORWARD_BATCH_SIZE must be at least 1")
 	check(c.SessionTimeout < time.Second, "KAFKA_SESSION_TIMEOUT must be at least 1s")
 	check(c.BatchBytes < 1024, "FORWARD_BATCH_BYTES must be at least 1024")

@@ -49,6 +49,8 @@ func TestRunRefusesInvalidConfiguration(t *testing.T) {
 		{"bad FILE_FORMAT", with(splunk, "SINK", "file", "FILE_PATH", "/tmp/x", "FILE_FORMAT", "xml"), "FILE_FORMAT"},
 		{"token and token file", with(splunk, "SPLUNK_HEC_TOKEN_FILE", "/nonexistent"), "SPLUNK_HEC_TOKEN"},
 		{"missing KAFKA_BROKERS", with(splunk, "KAFKA_BROKERS", ""), "KAFKA_BROKERS"},
+		{"tiny KAFKA_MAX_MESSAGE_BYTES", with(splunk, "KAFKA_MAX_MESSAGE_BYTES", "1000"), "KAFKA_MAX_MESSAGE_BYTES"},
+		{"tiny SPLUNK_HEC_ACK_PENDING_BYTES", with(splunk, "SPLUNK_HEC_ACK", "true", "SPLUNK_HEC_ACK_PENDING_BYTES", "1000"), "SPLUNK_HEC_ACK_PENDING_BYTES"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/pigment-siem/pipeline/internal/pigment"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
@@ -55,10 +56,11 @@ type deployment struct {
 	raw     map[string][]byte // eventId -> the record's value
 }
 
-// newDeployment starts a broker and fills a fresh topic with n events.
-func newDeployment(t testing.TB, n int) *deployment {
+// newDeployment starts a broker (with opts) and fills a fresh topic with n
+// events.
+func newDeployment(t testing.TB, n int, opts ...kfake.Opt) *deployment {
 	t.Helper()
-	_, brokers := testkit.MustKafka(t)
+	_, brokers := testkit.MustKafka(t, opts...)
 	d := &deployment{
 		brokers: brokers, topic: testkit.Name("events"), alerts: testkit.Name("alerts"),
 		dlq: testkit.Name("dlq"), group: testkit.Name("forward"), raw: map[string][]byte{},

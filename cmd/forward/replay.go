@@ -33,7 +33,12 @@ func (a *app) replayDLQ(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r, err := a.reader(brokers, a.cfg.GroupID+"-replay", []string{a.cfg.DLQTopic})
+	group := a.cfg.GroupID + "-replay"
+	starts, err := startOffsets(ctx, admin, group, a.cfg.DLQTopic, ends)
+	if err != nil {
+		return err
+	}
+	r, err := a.reader(brokers, group, []string{a.cfg.DLQTopic})
 	if err != nil {
 		return err
 	}
@@ -44,9 +49,11 @@ func (a *app) replayDLQ(ctx context.Context, out io.Writer) error {
 	}
 	defer closeDLQ()
 
-	src := &replaySource{r: r, ends: ends, stage: "forward:" + a.cfg.Sink}
+	src := &replaySource{r: r, ends: ends, starts: starts, stage: "forward:" + a.cfg.Sink}
 	if src.done() {
-		fmt.Fprintln(out, "dead-letter topic is empty")
+		// Checked before reading: a reader with nothing to read would wait
+		// for the next dead letter, however long that takes.
+		fmt.Fprintln(out, "nothing to replay: no dead letter past those already replayed")
 		return nil
 	}
 	cfg := a.forwarderConfig(nil)
@@ -73,22 +80,39 @@ var errEndOfDLQ = errors.New("end of the dead-letter topic")
 // it while fetching goes on ahead, and committing a skipped record's offset
 // with an earlier batch could pass records not yet delivered.
 type replaySource struct {
-	r                 *kafka.Reader
-	ends              map[int]int64
+	r    *kafka.Reader
+	ends map[int]int64
+	// starts is where the replay group begins in each partition (its
+	// committed offset, else the first offset kept); absent means 0.
+	starts            map[int]int64
 	stage             string
-	seen              map[int]int64
+	seen              map[int]int64 // offset of the last record read (start-1 before any)
 	replayed, skipped int
 	pendingSkip       []kafka.Message
 	committed         map[int]int64 // highest DLQ offset committed, per partition
 }
 
+// done reports whether every partition was read up to its end at start.
+// end is the next offset to be written: a partition holding one record at
+// offset 0 has end 1, and is done once offset 0 was read.
 func (s *replaySource) done() bool {
+	s.init()
 	for p, end := range s.ends {
-		if s.seen[p]+1 < end && end > 0 {
+		if s.seen[p]+1 < end {
 			return false
 		}
 	}
 	return true
+}
+
+func (s *replaySource) init() {
+	if s.seen != nil {
+		return
+	}
+	s.seen = map[int]int64{}
+	for p := range s.ends {
+		s.seen[p] = s.starts[p] - 1
+	}
 }
 
 // Fetch returns the next record of this sink, one at a time.
@@ -101,12 +125,6 @@ func (s *replaySource) Fetch(ctx context.Context) ([]kafka.Message, error) {
 }
 
 func (s *replaySource) next(ctx context.Context) (kafka.Message, error) {
-	if s.seen == nil {
-		s.seen = map[int]int64{}
-		for p := range s.ends {
-			s.seen[p] = -1
-		}
-	}
 	for {
 		if s.done() {
 			return kafka.Message{}, errEndOfDLQ
@@ -206,4 +224,45 @@ func endOffsets(ctx context.Context, c *kafka.Client, topic string) (map[int]int
 		ends[p.Partition] = p.LastOffset
 	}
 	return ends, nil
+}
+
+// startOffsets returns, for each partition of ends, the offset where the
+// replay group starts reading topic: its committed offset, or the first
+// offset the partition still holds when it has none (or retention deleted
+// past it).
+func startOffsets(ctx context.Context, c *kafka.Client, group, topic string, ends map[int]int64) (map[int]int64, error) {
+	starts := map[int]int64{}
+	if len(ends) == 0 {
+		return starts, nil
+	}
+	var parts []int
+	var reqs []kafka.OffsetRequest
+	for p := range ends {
+		parts = append(parts, p)
+		reqs = append(reqs, kafka.FirstOffsetOf(p))
+	}
+	first, err := c.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
+	if err != nil {
+		return nil, fmt.Errorf("first offsets of %s: %w", topic, err)
+	}
+	for _, p := range first.Topics[topic] {
+		if p.Error != nil {
+			return nil, fmt.Errorf("first offset of %s/%d: %w", topic, p.Partition, p.Error)
+		}
+		starts[p.Partition] = p.FirstOffset
+	}
+	resp, err := c.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: parts}})
+	if err != nil {
+		return nil, fmt.Errorf("offsets of group %s: %w", group, err)
+	}
+	if resp.Error != nil && !errors.Is(resp.Error, kafka.GroupIdNotFound) {
+		return nil, fmt.Errorf("offsets of group %s: %w", group, resp.Error)
+	}
+	for _, p := range resp.Topics[topic] {
+		if p.Error != nil {
+			return nil, fmt.Errorf("offset of group %s in %s/%d: %w", group, topic, p.Partition, p.Error)
+		}
+		starts[p.Partition] = max(starts[p.Partition], p.CommittedOffset)
+	}
+	return starts, nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -283,4 +284,55 @@ func health(t *testing.T, p *proc) forwarder.StatusReport {
 		t.Fatalf("/healthz: ok %v, %v", h.OK, err)
 	}
 	return h.Details
+}
+
+// With SPLUNK_HEC_ACK=true, an indexer that loses the acknowledgements of
+// the 2nd and 9th requests and 1 % of the others costs re-sends, not the
+// stream: while a lost ack is awaited, far more batches than the senders
+// are sent, and every event is delivered and committed.
+func TestSplunkLostAcksDoNotHoldTheStream(t *testing.T) {
+	t.Parallel()
+	const batch, senders = 50, 2
+	d := newDeployment(t, 3000)
+	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken, RequireAck: true,
+		LoseAcks: []int{2, 9}, LoseAckFraction: 0.01, Seed: 5})
+	env := splunkEnv(d, hec, map[string]string{"SPLUNK_HEC_ACK": "true", "SPLUNK_HEC_ACK_TIMEOUT": "2s",
+		"FORWARD_BATCH_SIZE": strconv.Itoa(batch), "FORWARD_SENDERS": strconv.Itoa(senders)})
+	recs := d.records(t)
+	forwardUntil(t, d, env, recs, func() bool { return hec.Unique() == len(d.ids) })
+	checkAllDelivered(t, d.ids, hecSeen(hec))
+	t.Logf("%d requests, %d acks lost, %d duplicates", hec.Requests(), hec.LostAcks(), hec.Duplicates())
+	if hec.LostAcks() < 2 {
+		t.Fatalf("%d acks lost, want at least the 2nd and 9th requests'", hec.LostAcks())
+	}
+	if gap, limit := hec.WidestResendGap(), 4*senders*batch; gap <= limit {
+		t.Errorf("at most %d events were indexed while a lost ack was awaited, want more than %d: batches waited behind it", gap, limit)
+	}
+}
+
+// An acknowledgement lost with SPLUNK_HEC_ACK_TIMEOUT at its default (2m):
+// every later batch is still sent, nothing past the unconfirmed batch is
+// committed, SIGTERM exits within FORWARD_SHUTDOWN_GRACE instead of
+// waiting for the timeout, and a restart delivers and commits the rest.
+func TestSplunkSIGTERMWhileAnAckIsLost(t *testing.T) {
+	t.Parallel()
+	d := newDeployment(t, 2000)
+	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken, RequireAck: true, LoseAcks: []int{3}})
+	recs := d.records(t)
+	env := splunkEnv(d, hec, map[string]string{"SPLUNK_HEC_ACK": "true", "FORWARD_BATCH_SIZE": "100", "FORWARD_SHUTDOWN_GRACE": "2s"})
+	p := startForward(t, env, "run")
+	if !eventually(30*time.Second, func() bool { return hec.Unique() == len(d.ids) }) {
+		t.Fatalf("HEC indexed %d of %d events in 30s while one ack was lost; stderr:\n%s", hec.Unique(), len(d.ids), tail(p.Stderr(), 4096))
+	}
+	p.Signal(syscall.SIGTERM)
+	start := time.Now()
+	if code := p.Wait(2*time.Second + 10*time.Second); code != 0 {
+		t.Fatalf("forward exited %d after SIGTERM, want 0; stderr:\n%s", code, tail(p.Stderr(), 4096))
+	}
+	t.Logf("exited %v after SIGTERM (grace 2s, ack timeout 2m)", time.Since(start).Round(time.Millisecond))
+	if covered := d.checkCommittedDelivered(t, d.group, recs, hecSeen(hec)); covered >= len(recs) {
+		t.Errorf("the commits cover all %d records, the unconfirmed batch's included", len(recs))
+	}
+	forwardUntil(t, d, env, recs, func() bool { return true })
+	checkAllDelivered(t, d.ids, hecSeen(hec))
 }

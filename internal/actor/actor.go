@@ -1,7 +1,8 @@
 // Package actor is the one rule for who did something in a Pigment audit
-// event. Extract keys Kafka records by it, forward writes it into every SIEM
-// format, detect counts by it: one member must be one actor everywhere,
-// whatever envelope or shape the API used.
+// event (Parse), and the one rule for the member an event changes
+// (Target). Extract keys Kafka records by the actor, forward writes it into
+// every SIEM format, detect counts by it: one member must be one actor
+// everywhere, whatever envelope or shape the API used.
 //
 // The API's actor value comes in these shapes (the described API and
 // Pigment's public data model; README, "The topic contract"):
@@ -18,6 +19,10 @@
 // Only non-empty strings count: null, numbers, booleans, objects and ""
 // are absent (a repeated key: the last non-empty string wins). Only one
 // level of "user" is read; a "user" that is not an object is ignored.
+//
+// Strings may hold raw control characters (U+0000 to U+001F), which
+// encoding/json refuses but real producers emit and extract keeps byte for
+// byte (jsonscan.StrControl): a value keeps them as they are.
 package actor
 
 import (
@@ -53,6 +58,17 @@ const (
 	user = nFields // offset of the nested user's slots
 )
 
+// shape says which keys an object is read with: an actor's (slotOf), a
+// member changed's (memberSlot), or a member changed's inside an event's
+// target object, where id and name are the application's.
+type shape uint8
+
+const (
+	actorShape shape = iota
+	memberShape
+	targetShape
+)
+
 // Parse reads b, the JSON value of an event's (or alert's) "actor" member,
 // with the rule of the package comment. It never fails: a value that has no
 // actor, or is not valid JSON, gives the zero Actor. Callers validate the
@@ -78,7 +94,7 @@ func Parse(b []byte) Actor {
 		return Actor{ID: v}
 	case '{':
 		var f [2 * nFields]string
-		next, ok := object(b, i, &f, 0)
+		next, ok := object(b, i, f[:], 0, actorShape)
 		if !ok || jsonscan.SkipSpace(b, next) != len(b) {
 			return Actor{}
 		}
@@ -91,10 +107,11 @@ func Parse(b []byte) Actor {
 	return Actor{}
 }
 
-// object reads the object whose '{' is at b[i] into the slots at offset
-// base of f, and the nested "user" object (when base is 0) at offset user.
-// It returns the offset past the object, and false on a syntax problem.
-func object(b []byte, i int, f *[2 * nFields]string, base int) (int, bool) {
+// object reads the object whose '{' is at b[i], with the keys of sh, into
+// the slots at offset base of f, and (when base is 0) its nested objects at
+// their offsets (nestedAt). It returns the offset past the object, and
+// false on a syntax problem.
+func object(b []byte, i int, f []string, base int, sh shape) (int, bool) {
 	var scratch [32]byte
 	i = jsonscan.SkipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
@@ -104,7 +121,7 @@ func object(b []byte, i int, f *[2 * nFields]string, base int) (int, bool) {
 		if i >= len(b) || b[i] != '"' {
 			return i, false
 		}
-		start, end, esc, next, what := jsonscan.Str(b, i)
+		start, end, esc, next, what := jsonscan.StrControl(b, i)
 		if what != "" {
 			return next, false
 		}
@@ -117,7 +134,8 @@ func object(b []byte, i int, f *[2 * nFields]string, base int) (int, bool) {
 			return i, false
 		}
 		i = jsonscan.SkipSpace(b, i+1)
-		slot := slotOf(key)
+		slot := slotOf(key, sh)
+		off, nested := nestedAt(key, sh)
 		var ok bool
 		switch {
 		case slot >= 0 && i < len(b) && b[i] == '"':
@@ -125,8 +143,8 @@ func object(b []byte, i int, f *[2 * nFields]string, base int) (int, bool) {
 			if v, i, ok = str(b, i); ok && v != "" {
 				f[base+slot] = v
 			}
-		case base == 0 && string(key) == "user" && i < len(b) && b[i] == '{':
-			i, ok = object(b, i, f, user)
+		case base == 0 && off > 0 && i < len(b) && b[i] == '{':
+			i, ok = object(b, i, f, off, nested)
 		default:
 			i, ok = skip(b, i)
 		}
@@ -145,8 +163,12 @@ func object(b []byte, i int, f *[2 * nFields]string, base int) (int, bool) {
 	}
 }
 
-// slotOf is the slot of an actor field, -1 for other keys.
-func slotOf(key []byte) int {
+// slotOf is the slot of a field of an object of shape sh, -1 for other
+// keys.
+func slotOf(key []byte, sh shape) int {
+	if sh != actorShape {
+		return memberSlot(key, sh)
+	}
 	switch string(key) {
 	case "memberId":
 		return memberID
@@ -162,10 +184,25 @@ func slotOf(key []byte) int {
 	return -1
 }
 
+// nestedAt returns the offset of the slots of a nested object named key in
+// an object of shape sh and the shape it is read with; 0 when key names no
+// nested object.
+func nestedAt(key []byte, sh shape) (int, shape) {
+	switch {
+	case sh == actorShape && string(key) == "user":
+		return user, actorShape
+	case sh != actorShape && string(key) == "user":
+		return mUser, memberShape
+	case sh != actorShape && string(key) == "member":
+		return mMember, memberShape
+	}
+	return 0, sh
+}
+
 // str reads the string at b[i]: its value, the offset past it, and false on
 // a syntax problem.
 func str(b []byte, i int) (string, int, bool) {
-	start, end, esc, next, what := jsonscan.Str(b, i)
+	start, end, esc, next, what := jsonscan.StrControl(b, i)
 	switch {
 	case what != "":
 		return "", next, false
@@ -178,8 +215,9 @@ func str(b []byte, i int) (string, int, bool) {
 }
 
 // skip returns the offset past the value at b[i], and false on a syntax
-// problem. Containers are skipped by bracket depth, their strings by Str:
-// enough for input the caller validated, and never a panic on any other.
+// problem. Containers are skipped by bracket depth, their strings by
+// StrControl: enough for input the caller validated, and never a panic on
+// any other.
 func skip(b []byte, i int) (int, bool) {
 	if i >= len(b) {
 		return i, false
@@ -187,7 +225,7 @@ func skip(b []byte, i int) (int, bool) {
 	var what string
 	switch c := b[i]; {
 	case c == '"':
-		_, _, _, i, what = jsonscan.Str(b, i)
+		_, _, _, i, what = jsonscan.StrControl(b, i)
 	case c == '-' || c >= '0' && c <= '9':
 		i, what = jsonscan.Number(b, i)
 	case c == 't':
@@ -200,7 +238,7 @@ func skip(b []byte, i int) (int, bool) {
 		for depth := 0; i < len(b); {
 			switch b[i] {
 			case '"':
-				if _, _, _, i, what = jsonscan.Str(b, i); what != "" {
+				if _, _, _, i, what = jsonscan.StrControl(b, i); what != "" {
 					return i, false
 				}
 				continue

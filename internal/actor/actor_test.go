@@ -49,6 +49,16 @@ func TestParse(t *testing.T) {
 		{"escaped keys", `{"\u0075ser":{"\u0069d":"m"},"em\u0061il":"a@x.io"}`, Actor{ID: "m", Email: "a@x.io"}},
 		{"escaped string with @", `"a\u0040x.io"`, Actor{Email: "a@x.io"}},
 		{"key with a long escape", `{"` + strings.Repeat(`\u0061`, 40) + `":"x","id":"m"}`, Actor{ID: "m"}},
+		// Raw control characters in strings (real producers emit them;
+		// extract keeps such events byte for byte): read, kept as they are.
+		{"raw control in name", "{\"memberId\":\"m1\",\"name\":\"A\x01B\"}", Actor{ID: "m1", Name: "A\x01B"}},
+		{"raw NUL, US, tab, newline", "{\"user\":{\"id\":\"m1\",\"name\":\"\x00a\x1fb\tc\nd\"}}", Actor{ID: "m1", Name: "\x00a\x1fb\tc\nd"}},
+		{"raw control and an escape", "{\"id\":\"m\\u00e9\x01\",\"email\":\"a@x.io\"}", Actor{ID: "m\u00e9\x01", Email: "a@x.io"}},
+		{"raw control in a skipped member", "{\"note\":\"a\x02b\",\"meta\":{\"x\":[\"\x03\"]},\"memberId\":\"m1\"}", Actor{ID: "m1"}},
+		{"raw control in a key", "{\"n\x04\":1,\"id\":\"m1\"}", Actor{ID: "m1"}},
+		{"raw control in a plain string", "\"svc\x05\"", Actor{ID: "svc\x05"}},
+		{"raw control outside a string", "{\"id\":\"m1\"\x01}", Actor{}},
+		{"raw control after a backslash", "{\"id\":\"m\\\x01\"}", Actor{}},
 		{"not JSON", `{"id":`, Actor{}},
 		{"truncated string", `{"id":"m`, Actor{}},
 	} {

@@ -134,7 +134,7 @@ func testRunCycle(t *testing.T, s *Store) {
 		t.Errorf("times not UTC: %v, %v", cp.UpdatedAt, cp.Run.StartedAt)
 	}
 
-	wm, err := s.FinishRun(ctx, run, 10*time.Minute)
+	wm, err := s.FinishRun(ctx, run, 10*time.Minute, time.Time{})
 	if err != nil {
 		t.Fatalf("FinishRun: %v", err)
 	}
@@ -181,7 +181,7 @@ func testWatermark(t *testing.T, s *Store) {
 			if !tt.old.IsZero() {
 				r := mustBegin(t, s, name, ModeRun, at(-100), time.Time{})
 				mustCommit(t, s, r, PageCommit{High: tt.old})
-				if _, err := s.FinishRun(context.Background(), r, time.Minute); err != nil {
+				if _, err := s.FinishRun(context.Background(), r, time.Minute, time.Time{}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -189,7 +189,7 @@ func testWatermark(t *testing.T, s *Store) {
 			for _, h := range tt.highs {
 				mustCommit(t, s, run, PageCommit{High: h})
 			}
-			got, err := s.FinishRun(context.Background(), run, time.Minute)
+			got, err := s.FinishRun(context.Background(), run, time.Minute, time.Time{})
 			if err != nil {
 				t.Fatalf("FinishRun: %v", err)
 			}

@@ -14,7 +14,7 @@ func TestReset(t *testing.T) {
 	s, _ := mustStore(t)
 	run := mustBegin(t, s, "live", ModeRun, at(0), time.Time{})
 	mustCommit(t, s, run, PageCommit{High: at(30), Produced: events("a", 20, 3)})
-	if _, err := s.FinishRun(ctx, run, time.Minute); err != nil {
+	if _, err := s.FinishRun(ctx, run, time.Minute, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	run = mustBegin(t, s, "live", ModeRun, at(29), time.Time{})

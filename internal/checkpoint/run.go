@@ -178,11 +178,14 @@ FROM c WHERE r.id = $2`, run.Name, run.ID, since)
 
 // FinishRun ends a run whose last page was committed. In one transaction it
 // advances the watermark (live and once runs: max(old watermark, run's
-// high-water mark as committed); backfills: Until, and Complete is set),
+// high-water mark as committed), but never past upTo unless upTo is zero:
+// a watermark already beyond it, from an older version or an operator's
+// reset into the future, comes back to it; backfills: Until, and Complete
+// is set),
 // clears the run in progress, marks the run's row "ok" and prunes the seen
 // IDs of the checkpoint with ingestion < watermark - overlap. It returns the
 // new watermark (UTC). ErrRunSuperseded as for CommitPage.
-func (s *Store) FinishRun(ctx context.Context, run *Run, overlap time.Duration) (time.Time, error) {
+func (s *Store) FinishRun(ctx context.Context, run *Run, overlap time.Duration, upTo time.Time) (time.Time, error) {
 	var watermark time.Time
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var old, high, until *time.Time
@@ -197,6 +200,9 @@ WHERE name = $1 AND run_id = $2 FOR UPDATE`, run.Name, run.ID).Scan(&old, &high,
 		}
 		complete := run.Mode == ModeBackfill
 		watermark = maxTime(utc(old), utc(high))
+		if !upTo.IsZero() && watermark.After(upTo) {
+			watermark = Stored(upTo)
+		}
 		if complete {
 			watermark = utc(until)
 		}

@@ -44,7 +44,7 @@ func testSuperseded(t *testing.T, s *Store) {
 			if err := s.FailRun(ctx, run, "boom"); !errors.Is(err, ErrRunSuperseded) {
 				t.Errorf("FailRun = %v, want ErrRunSuperseded", err)
 			}
-			if _, err := s.FinishRun(ctx, run, time.Minute); !errors.Is(err, ErrRunSuperseded) {
+			if _, err := s.FinishRun(ctx, run, time.Minute, time.Time{}); !errors.Is(err, ErrRunSuperseded) {
 				t.Errorf("FinishRun = %v, want ErrRunSuperseded", err)
 			}
 			if *run != before {
@@ -106,7 +106,7 @@ func testFinishRunPrunes(t *testing.T, s *Store) {
 	mustCommit(t, s, run, PageCommit{High: at(60), Produced: events("e", 0, 60)})
 	other := mustBegin(t, s, bf, ModeBackfill, at(0), at(100))
 	mustCommit(t, s, other, PageCommit{Produced: events("e", 0, 60)})
-	if _, err := s.FinishRun(ctx, run, 15*time.Minute); err != nil {
+	if _, err := s.FinishRun(ctx, run, 15*time.Minute, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	all := make([]string, 60)
@@ -163,7 +163,7 @@ func testFailRunResumes(t *testing.T, s *Store) {
 	if runs[0].Status != StatusInterrupted {
 		t.Errorf("status after InterruptRun = %q, want %q", runs[0].Status, StatusInterrupted)
 	}
-	if _, err := s.FinishRun(ctx, resumed, time.Minute); err != nil {
+	if _, err := s.FinishRun(ctx, resumed, time.Minute, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	runs, _ = s.Runs(ctx, live, 0)
@@ -195,5 +195,32 @@ func testStoredPrecision(t *testing.T, s *Store) {
 		if want := tt.since.Truncate(time.Microsecond); !run.Since.Equal(want) {
 			t.Errorf("run.Since = %v, want %v", run.Since, want)
 		}
+	}
+}
+
+// TestFinishRunBringsAFutureWatermarkBack: a watermark past upTo (an
+// operator's reset into the future, an older version's bound) comes back
+// to upTo when a run ends, and the seen IDs of the events produced since
+// are kept; a backfill's watermark is its Until whatever upTo.
+func TestFinishRunBringsAFutureWatermarkBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := mustStore(t)
+	if err := s.Reset(ctx, "live", at(24*60), "alice", "clock test"); err != nil {
+		t.Fatal(err)
+	}
+	run := mustBegin(t, s, "live", ModeRun, at(50), time.Time{})
+	mustCommit(t, s, run, PageCommit{High: at(60), Produced: events("a", 59, 2)})
+	wm, err := s.FinishRun(ctx, run, time.Minute, at(60))
+	if err != nil || !wm.Equal(at(60)) {
+		t.Fatalf("FinishRun(upTo %v) over a watermark a day ahead = %v, %v; want %v", at(60), wm, err, at(60))
+	}
+	seen, err := s.SeenIDs(ctx, "live", []string{events("a", 59, 2)[0].ID}) // within the overlap
+	if err != nil || len(seen) != 1 {
+		t.Errorf("seen IDs after the watermark came back: %v, %v; want the event produced kept", seen, err)
+	}
+	bf := mustBegin(t, s, "backfill:b", ModeBackfill, at(0), at(90))
+	if wm, err := s.FinishRun(ctx, bf, time.Minute, at(60)); err != nil || !wm.Equal(at(90)) {
+		t.Errorf("FinishRun of a backfill = %v, %v; want its Until %v", wm, err, at(90))
 	}
 }

@@ -11,8 +11,9 @@ import (
 type Alert struct {
 	// ID is uuid.NewSHA1(Namespace, rule+"|"+key+"|"+periodStart), with
 	// periodStart in RFC 3339 UTC: the start of the suppression period
-	// holding the alert's window (the window itself when, as by default,
-	// the suppression period equals the window). A replay or a restart
+	// holding the step in which a counting rule's count crossed its
+	// threshold, the spike rule's window, or a one-event rule's event. A
+	// replay, a restart or another arrival order within the lateness
 	// produces the same ID.
 	ID          string `json:"id"`
 	Rule        string `json:"rule"`
@@ -22,8 +23,9 @@ type Alert struct {
 	Actor       string `json:"actor,omitempty"` // member id
 	ActorEmail  string `json:"actorEmail,omitempty"`
 	Application string `json:"application,omitempty"` // application id (else name)
-	// Window is the counting window, or for rules deciding on one event the
-	// suppression period holding it.
+	// Window is the counting window (for sliding rules, the first window
+	// over the threshold, or the one that alerted again), or for rules
+	// deciding on one event the suppression period holding it.
 	Window         Window    `json:"window"`
 	FirstEventTime time.Time `json:"firstEventTime"`
 	LastEventTime  time.Time `json:"lastEventTime"`

@@ -31,6 +31,7 @@ type rule struct {
 	loc        *time.Location
 	window     int64 // ns
 	sup        int64 // ns
+	hop        int64 // sliding counting rules: a step, window/steps (ns)
 	winDaily   bool  // windows are local days
 	supDaily   bool
 	scopes     []scope
@@ -122,6 +123,7 @@ func compileRule(r Rule, rs RuleSet) (*rule, error) {
 		loc:        loc,
 		window:     int64(r.Window),
 		sup:        int64(r.Suppression),
+		hop:        max(int64(r.Window)/steps, 1),
 		winDaily:   r.Window%day == 0,
 		supDaily:   r.Suppression%day == 0,
 		apps:       map[string]bool{},

@@ -1,7 +1,7 @@
 package detect
 
 import (
-	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -9,9 +9,9 @@ import (
 	"github.com/pigment-siem/pipeline/internal/transform"
 )
 
-// This file holds the counting detectors that decide as soon as a count
-// crosses a threshold: "threshold" (bulk deletion, export burst, high
-// churn) and "distinct" (broad access).
+// This file holds the counting detectors "threshold" (bulk deletion,
+// export burst, high churn) and "distinct" (broad access); their windows
+// slide (slide.go).
 
 // scopeValue returns what scope s keys an event by; "" means the event has
 // no such key (the workspace scope always has one).
@@ -27,9 +27,8 @@ func scopeValue(s scope, ev *transform.Event) (string, bool) {
 	return "", true
 }
 
-// threshold counts events of the rule's types per scope and window, and
-// alerts once per window (and suppression period) when a count exceeds
-// Threshold.
+// threshold counts events of the rule's types per scope and step; windows
+// are decided when the watermark passes them (slide.go).
 func (e *Engine) threshold(r *rule, ev *transform.Event, t int64) bool {
 	inTime := true
 	for si, s := range r.scopes {
@@ -37,107 +36,65 @@ func (e *Engine) threshold(r *rule, ev *transform.Event, t int64) bool {
 		if !ok {
 			continue
 		}
-		c := e.cellFor(r, si, s, v, t, ev)
-		if c == nil {
+		sl, st := e.stepFor(r, si, s, v, t, ev)
+		if st == nil {
 			inTime = false
 			continue
 		}
-		c.add(ev, t, e.cfg.evidenceCap)
-		if !c.emitted && c.count > r.Threshold {
-			c.emitted = true
-			e.countAlert(r, s, v, c, fmt.Sprintf("%d events of %s %s between %s and %s, more than %d",
-				c.count, strings.Join(r.Types, "/"), subject(s, v, c), clock(c.first), clock(c.last), r.Threshold))
-		}
+		st.count++
+		st.first, st.last = min(st.first, t), max(st.last, t)
+		st.addEvidence(ev.ID, e.cfg.evidenceCap)
+		sl.total++
+		e.wake(r, sl, st.idx)
 	}
 	return inTime
 }
 
-// distinct counts the distinct applications an actor touches per window,
-// and alerts once per window when they exceed Threshold. The evidence is
-// the first event on each application. With a known period, only
-// applications new to the actor count, decided when the window closes
-// (distinctNew, closeDistinct).
+// distinct keeps the distinct applications an actor touches per step
+// (at most Threshold+1 per step: enough to decide), with the first event
+// on each as evidence; windows are decided when the watermark passes them.
+// With a known period, only applications new to the actor count: each is
+// counted once decided, at the start of its run of uses (see use,
+// countNew), in the step that holds it.
 func (e *Engine) distinct(r *rule, ev *transform.Event, t int64) bool {
 	v, app := actorKey(ev), cmpOr(ev.AppID, ev.AppName)
 	if v == "" || app == "" {
 		return true
 	}
-	c := e.cellFor(r, 0, scopeActor, v, t, ev)
-	if c == nil {
-		return false
-	}
 	if r.known > 0 {
-		return e.distinctNew(r, v, app, c, ev, t)
-	}
-	c.count++
-	c.first, c.last = min(c.first, t), max(c.last, t)
-	if len(c.distinct) > r.Threshold || slices.Contains(c.distinct, app) {
+		if t <= e.wm {
+			return false
+		}
+		e.use(r, v, app, t, func() *draft {
+			return &draft{ID: strings.Clone(ev.ID), Email: strings.Clone(ev.ActorEmail)}
+		})
 		return true
 	}
-	if e.curApp != nil {
-		c.distinct = append(c.distinct, e.curApp.name)
-	} else {
-		c.distinct = append(c.distinct, strings.Clone(app))
-	}
-	c.addEvidence(ev.ID, e.cfg.evidenceCap)
-	if !c.emitted && len(c.distinct) > r.Threshold {
-		c.emitted = true
-		c.count = len(c.distinct)
-		e.countAlert(r, scopeActor, v, c, fmt.Sprintf("%s touched %d distinct applications between %s and %s, more than %d",
-			cmpOr(c.email, v), len(c.distinct), clock(c.first), clock(c.last), r.Threshold))
-	}
-	return true
-}
-
-// distinctNew collects, for a rule with a known period, the applications
-// that may be new to the actor in the window: those not used within the
-// period before (see use). The window is decided when it closes
-// (closeDistinct): an older event arriving later may still show one was
-// known.
-func (e *Engine) distinctNew(r *rule, v, app string, c *cell, ev *transform.Event, t int64) bool {
-	if t <= e.wm {
+	sl, st := e.stepFor(r, 0, scopeActor, v, t, ev)
+	if st == nil {
 		return false
 	}
-	c.count++
-	c.first, c.last = min(c.first, t), max(c.last, t)
-	if ch := e.use(r, v, app, t, nil); ch != nil && ch.start < c.start {
-		return true // used within the period before the window: known here, whatever comes
-	}
-	if len(c.distinct) >= knownCap || slices.Contains(c.distinct, app) {
+	st.count++
+	st.first, st.last = min(st.first, t), max(st.last, t)
+	if len(st.apps) > r.Threshold || slices.Contains(st.apps, app) {
 		return true
 	}
 	if e.curApp != nil {
-		c.distinct = append(c.distinct, e.curApp.name)
+		app = e.curApp.name
 	} else {
-		c.distinct = append(c.distinct, strings.Clone(app))
+		app = strings.Clone(app)
 	}
-	c.addEvidence(ev.ID, e.cfg.evidenceCap)
+	if st.apps == nil {
+		st.apps = make([]string, 0, 2)
+	}
+	st.apps = append(st.apps, app)
+	st.addEvidence(ev.ID, math.MaxInt)
+	sl.all = addApp(sl.all, app)
+	e.wake(r, sl, st.idx)
 	return true
 }
 
-// closeDistinct decides a closed window of a rule with a known period: it
-// alerts when more than Threshold of the applications collected were new
-// to the actor there (past the rule's learning period).
-func (e *Engine) closeDistinct(r *rule, k cellKey, c *cell) {
-	if r.known == 0 || !e.learnt(r, c.start) {
-		return
-	}
-	ks := e.known[knownKey{r.idx, k.value}]
-	n := 0
-	for _, app := range c.distinct {
-		if ks == nil || ks.newInWindow(app, c.start, c.end) {
-			n++
-		}
-	}
-	if n <= r.Threshold {
-		return
-	}
-	c.count = n
-	e.countAlert(r, scopeActor, k.value, c, fmt.Sprintf("%s touched %d applications they had not used in %s between %s and %s, more than %d",
-		cmpOr(c.email, k.value), n, fmtDays(r.known), clock(c.first), clock(c.last), r.Threshold))
-}
-
-// countAlert emits the alert of a counting window, subject to suppression.
+// countAlert emits the alert of a spike window, subject to suppression.
 func (e *Engine) countAlert(r *rule, s scope, v string, c *cell, desc string) {
 	p, ok := e.claim(r, s, v, c.start)
 	if !ok {

@@ -30,34 +30,42 @@ type Engine struct {
 	cfg   *config
 	types map[string]*typeInfo // event type -> the rules it concerns, interned name
 
-	cells     map[cellKey]*cell    // open counting windows
-	nextClose int64                // earliest end among cells (MaxInt64: none)
-	sup       map[supKey]int64     // alerts emitted: (rule, key, period) -> period end
-	supNext   int64                // earliest end among sup (MaxInt64: none)
-	seen      map[int64]*idSet     // hour of event time -> hashes of the event IDs counted
-	seenB     int64                // the hour of seenS
-	seenS     *idSet               // the set of the last hour looked up (nil: none)
-	actors    map[string]*actor    // location history and last login
-	baselines map[baseKey]*ewma    // spike baselines
-	deact     map[string]int64     // deactivated member -> deactivation time
-	recent    map[string]*recent   // deactivation rule: last events per actor
-	keys      map[string]*keyEntry // per-key cache (actors, applications)
-	wsRefs    []cellRef            // per counting slot: the workspace's current cell
-	deactGen  uint64               // changes whenever deact does
-	free      []*cell              // closed cells for reuse
-	closing   []closing            // scratch for closeCells
-	cellGen   uint64               // generation of the last cell handed out
-	curActor  *keyEntry            // the event's actor (nil: none), during Process
-	curApp    *keyEntry            // the event's application (nil: none)
-	epoch     []int64              // per rule: the earliest window start seen (spike warm-up)
-	wm        int64                // watermark, Unix ns
-	bound     int64                // SetBound's time, Unix ns (MinInt64: none)
-	lastScan  int64                // watermark of the last inactive-members scan
-	winCache  []periods            // per rule
-	zones     []zoneCache          // per rule (off-hours)
-	supCache  []periods            // per rule
-	stats     Stats
-	out       []Alert
+	cells      map[cellKey]*cell    // open spike windows
+	slides     map[baseKey]*slide   // sliding windows of the counting rules
+	swept      []int64              // per rule: the last step slideNow decided
+	freeSlides []*slide             // dropped slides for reuse
+	loud       []*slide             // slides a window of which may be over the threshold
+	slidePrune int64                // watermark at which slideNow next drops empty slides
+	appScratch []string             // scratch for counts
+	nextClose  int64                // earliest end among cells (MaxInt64: none)
+	sup        map[supKey]int64     // alerts emitted: (rule, key, period) -> period end
+	supNext    int64                // earliest end among sup (MaxInt64: none)
+	seen       map[int64]*idSet     // hour of event time -> hashes of the event IDs counted
+	seenB      int64                // the hour of seenS
+	seenS      *idSet               // the set of the last hour looked up (nil: none)
+	actors     map[string]*actor    // location history and last login
+	baselines  map[baseKey]*ewma    // spike baselines
+	status     map[string]*history  // deactivation rule: member id or email -> status history
+	held       map[string]*held     // deactivation rule: actor -> activity not yet judged
+	heldNext   int64                // earliest minute end among held (MaxInt64: none)
+	statusGen  uint64               // changes whenever a key of status comes or goes
+	due        []act                // scratch for judgeHeld
+	keys       map[string]*keyEntry // per-key cache (actors, applications)
+	wsRefs     []cellRef            // per counting slot: the workspace's current cell
+	free       []*cell              // closed cells for reuse
+	closing    []closing            // scratch for closeCells
+	cellGen    uint64               // generation of the last cell handed out
+	curActor   *keyEntry            // the event's actor (nil: none), during Process
+	curApp     *keyEntry            // the event's application (nil: none)
+	epoch      []int64              // per rule: the earliest window start seen (spike warm-up)
+	wm         int64                // watermark, Unix ns
+	bound      int64                // SetBound's time, Unix ns (MinInt64: none)
+	lastScan   int64                // watermark of the last inactive-members scan
+	winCache   []periods            // per rule
+	zones      []zoneCache          // per rule (off-hours)
+	supCache   []periods            // per rule
+	stats      Stats
+	out        []Alert
 
 	known     map[knownKey]*knownSet // what each member used recently, per rule with a known period
 	knownPend []*knownSet            // those with chains not decided yet
@@ -139,19 +147,22 @@ func NewEngine(rules RuleSet) (*Engine, error) {
 		cfg:       cfg,
 		types:     map[string]*typeInfo{},
 		cells:     map[cellKey]*cell{},
+		slides:    map[baseKey]*slide{},
+		swept:     make([]int64, n),
 		nextClose: math.MaxInt64,
 		sup:       map[supKey]int64{},
 		supNext:   math.MaxInt64,
 		seen:      map[int64]*idSet{},
 		actors:    map[string]*actor{},
 		baselines: map[baseKey]*ewma{},
-		deact:     map[string]int64{},
-		recent:    map[string]*recent{},
+		status:    map[string]*history{},
+		held:      map[string]*held{},
+		heldNext:  math.MaxInt64,
+		statusGen: 1,
 		known:     map[knownKey]*knownSet{},
 		knownNext: math.MaxInt64,
 		keys:      map[string]*keyEntry{},
 		wsRefs:    make([]cellRef, cfg.slots),
-		deactGen:  1,
 		epoch:     make([]int64, n),
 		wm:        math.MinInt64,
 		bound:     math.MinInt64,
@@ -162,6 +173,7 @@ func NewEngine(rules RuleSet) (*Engine, error) {
 	}
 	for i := range e.epoch {
 		e.epoch[i] = math.MaxInt64
+		e.swept[i] = math.MinInt64
 	}
 	return e, nil
 }
@@ -320,11 +332,13 @@ func (e *Engine) Advance(watermark time.Time) []Alert {
 	if w <= e.wm {
 		return nil
 	}
+	e.decideKnown(w) // before the watermark moves: it feeds windows still pending
 	e.wm = w
-	e.decideKnown()
 	if w >= e.nextClose {
 		e.closeCells()
 	}
+	e.slideNow()
+	e.judgeHeld()
 	e.prune()
 	if w-e.lastScan >= hour || e.lastScan == math.MinInt64 {
 		e.lastScan = w

@@ -15,7 +15,7 @@ import (
 // keyEntry caches, for one actor or application key seen recently, what
 // the hot path would otherwise look up in maps keyed by 36-byte strings:
 // the current counting window of each counting rule and scope, the
-// actor's long-lived state, recent events and deactivation. It is only a
+// actor's long-lived state and held activity. It is only a
 // cache (the maps stay the truth): Process looks the key up once per
 // event, and dropping an entry changes nothing but speed. Entries not used
 // for an hour of event time are dropped by the hourly scan.
@@ -26,13 +26,10 @@ type keyEntry struct {
 	used     int64     // newest event time it served
 	cells    []cellRef // per counting slot (rule.slots)
 	actor    *actor    // long-lived state (never deleted while the engine lives)
-	recent   *recent   // deactivation rule's recent events (nil or gone: look up)
-	deactGen uint64    // Engine.deactGen when deactAt/deactOK were read
-	deactAt  int64
-	deactOK  bool
-	sensName string // application: the AppName sens was computed for
-	sens     uint64 // application: rules (bits) for which it is sensitive
-	sensSet  uint64 // rules for which sens is computed
+	held     *held     // deactivation rule's held activity (nil or gone: look up)
+	sensName string    // application: the AppName sens was computed for
+	sens     uint64    // application: rules (bits) for which it is sensitive
+	sensSet  uint64    // rules for which sens is computed
 
 	// known: per rule with a known period (rule.knownSlot); nil or gone: look up
 	known []*knownSet
@@ -47,6 +44,7 @@ type keyEntry struct {
 // closed (and perhaps recycled for another key) gets a new generation.
 type cellRef struct {
 	c   *cell
+	s   *slide // sliding rules: the key's slide
 	gen uint64
 }
 
@@ -97,16 +95,6 @@ func (e *Engine) pruneKeys() {
 		}
 		e.keys = m
 	}
-}
-
-// deactOf returns the deactivation time of the entry's actor, from the
-// entry when the deactivations have not changed since it read them.
-func (e *Engine) deactOf(k *keyEntry) (int64, bool) {
-	if k.deactGen != e.deactGen {
-		k.deactAt, k.deactOK = e.deact[k.name]
-		k.deactGen = e.deactGen
-	}
-	return k.deactAt, k.deactOK
 }
 
 // idSet is an open-addressing hash set of 64-bit event-ID hashes (0 marks

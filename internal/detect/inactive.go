@@ -1,9 +1,11 @@
 package detect
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 
+	actorrule "github.com/pigment-siem/pipeline/internal/actor"
 	"github.com/pigment-siem/pipeline/internal/transform"
 )
 
@@ -27,10 +29,10 @@ func (e *Engine) login(r *rule, ev *transform.Event, t int64) bool {
 // window is [last login, last login + inactivity) and its ID derives from
 // the last login, so a rescan or a replay gives the same ID. Advance runs
 // it at most once per hour of event time; it also prunes spike baselines and
-// the deactivation rule's recent events.
+// the deactivation rule's state.
 func (e *Engine) scanInactive() {
 	e.pruneBaselines()
-	e.pruneRecent()
+	e.pruneStatus()
 	e.pruneKnown()
 	e.pruneKeys()
 	for _, r := range e.cfg.rules {
@@ -47,7 +49,7 @@ func (e *Engine) scanInactive() {
 		for _, v := range due {
 			a := e.actors[v]
 			a.reported = a.lastLogin
-			if _, gone := e.deact[v]; gone {
+			if e.deactivatedMember(v, a.email) {
 				continue
 			}
 			w := [2]int64{a.lastLogin, a.lastLogin + r.inactivity}
@@ -67,18 +69,12 @@ func (e *Engine) scanInactive() {
 // types before and after. Both vocabularies: metadata (described) and
 // payload (public).
 type extra struct {
-	Metadata extraFields `json:"metadata"`
-	Payload  extraFields `json:"payload"`
+	Metadata extraFields     `json:"metadata"`
+	Payload  extraFields     `json:"payload"`
+	target   actorrule.Actor // the member changed, by actor.Target
 }
 
 type extraFields struct {
-	TargetMemberID      string `json:"targetMemberId"`
-	TargetEmail         string `json:"targetEmail"`
-	UserID              string `json:"userId"`
-	UserEmail           string `json:"userEmail"`
-	MemberID            string `json:"memberId"`
-	ID                  string `json:"id"`
-	Email               string `json:"email"`
 	PreviousRole        string `json:"previousRole"`
 	OldRole             string `json:"oldRole"`
 	NewRole             string `json:"newRole"`
@@ -90,20 +86,38 @@ type extraFields struct {
 	NewLicenseType      string `json:"newLicenseType"`
 }
 
-// member returns the id (else email) of the member a change is about.
-func (x *extra) member() string {
-	for _, f := range [...]*extraFields{&x.Metadata, &x.Payload} {
-		if v := cmpOr(f.TargetMemberID, cmpOr(f.UserID, cmpOr(f.MemberID, f.ID))); v != "" {
-			return v
-		}
+// UnmarshalJSON reads an event's metadata and payload fields, and the
+// member changed by the one rule of internal/actor (the same as
+// transform.Event.Target*). Fields of an unexpected type are left empty.
+func (x *extra) UnmarshalJSON(b []byte) error {
+	var raw struct{ Target, Metadata, Payload span }
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
 	}
-	return cmpOr(x.Metadata.TargetEmail, cmpOr(x.Payload.UserEmail, cmpOr(x.Metadata.Email, x.Payload.Email)))
+	if len(raw.Metadata) > 0 {
+		_ = json.Unmarshal(raw.Metadata, &x.Metadata)
+	}
+	if len(raw.Payload) > 0 {
+		_ = json.Unmarshal(raw.Payload, &x.Payload)
+	}
+	x.target = actorrule.Target(raw.Target, raw.Metadata, raw.Payload)
+	return nil
 }
 
-// email returns the email of the member a change is about.
-func (x *extra) email() string {
-	return cmpOr(x.Metadata.TargetEmail, cmpOr(x.Payload.UserEmail, cmpOr(x.Payload.Email, x.Metadata.Email)))
+// span is a JSON value's bytes, aliasing (unlike json.RawMessage, not
+// copying) the input: extra reads it only while the event lives.
+type span []byte
+
+func (s *span) UnmarshalJSON(b []byte) error {
+	*s = b
+	return nil
 }
+
+// member returns the id (else email) of the member a change is about.
+func (x *extra) member() string { return x.target.Key() }
+
+// email returns the email of the member a change is about.
+func (x *extra) email() string { return x.target.Email }
 
 // change returns the values before and after a role, account-type or
 // licence change, as sent, and which kind of fields held them (orderRoles,

@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/pigment-siem/pipeline/internal/transform"
 )
 
 // This file holds what lets a rule judge an event against the member's own
@@ -35,6 +37,7 @@ type knownKey struct {
 // event types or levels, interned) and, per item, its chains in time order.
 type knownSet struct {
 	rule    uint8
+	actor   string
 	items   []string
 	chains  [][]chain
 	pending bool // listed in Engine.knownPend
@@ -133,11 +136,14 @@ func (ks *knownSet) add(item string) int {
 // learnt reports whether rule r is past its learning period at t.
 func (e *Engine) learnt(r *rule, t int64) bool { return t-e.epoch[r.idx] >= r.learning }
 
-// decideKnown decides the chains whose start the watermark has passed, and
-// raises the alert of each new one (match, privilege) past the learning
-// period. Advance calls it before closing windows.
-func (e *Engine) decideKnown() {
-	if e.wm < e.knownNext {
+// decideKnown decides the chains whose start the new watermark w passes,
+// and for each new one past the learning period raises its alert (match,
+// privilege) or counts its application in the actor's sliding window
+// (distinct). Advance calls it before moving the watermark to w, so that
+// the steps holding these starts are still pending: the windows holding
+// them are then decided at w like any other.
+func (e *Engine) decideKnown(w int64) {
+	if w < e.knownNext {
 		return
 	}
 	next := int64(math.MaxInt64)
@@ -152,12 +158,16 @@ func (e *Engine) decideKnown() {
 					if c.decided {
 						continue
 					}
-					if c.start > e.wm {
+					if c.start > w {
 						still, next = true, min(next, c.start)
 						continue
 					}
 					c.decided = true
-					if c.draft != nil && e.learnt(r, c.start) {
+					switch {
+					case c.draft == nil || !e.learnt(r, c.start):
+					case r.det == detDistinct:
+						e.countNew(r, ks.actor, ks.items[i], c)
+					default:
 						e.raise(r, c)
 					}
 					c.draft = nil
@@ -224,12 +234,12 @@ func (e *Engine) knownFor(r *rule, v string) *knownSet {
 			e.stats.Dropped++
 			return nil
 		}
-		ks = &knownSet{rule: r.idx}
 		if ke != nil && ke.name == v {
 			k.actor = ke.name
 		} else {
 			k.actor = strings.Clone(v)
 		}
+		ks = &knownSet{rule: r.idx, actor: k.actor}
 		e.known[k] = ks
 	}
 	if ke != nil && ke.name == v {
@@ -238,20 +248,27 @@ func (e *Engine) knownFor(r *rule, v string) *knownSet {
 	return ks
 }
 
-// newInWindow reports whether item's use in [start, end) starts a chain
-// there: the item was not used within `known` before its first use in the
-// window. Valid once the watermark passed end.
-func (ks *knownSet) newInWindow(item string, start, end int64) bool {
-	i := slices.Index(ks.items, item)
-	if i < 0 {
-		return false
+// countNew counts app, new to actor v at the start of chain c, in the
+// actor's sliding window of rule r (distinct), with the event that started
+// the chain as evidence. The watermark has not moved yet (decideKnown), so
+// the step is still pending.
+func (e *Engine) countNew(r *rule, v, app string, c *chain) {
+	ev := transform.Event{ID: c.draft.ID, ActorEmail: c.draft.Email}
+	e.curActor, e.curApp = e.keys[v], nil
+	defer func() { e.curActor = nil }()
+	sl, st := e.stepFor(r, 0, scopeActor, v, c.start, &ev)
+	if st == nil {
+		return
 	}
-	for _, c := range ks.chains[i] {
-		if c.start >= start && c.start < end {
-			return true
-		}
+	st.count++
+	st.first, st.last = min(st.first, c.start), max(st.last, c.start)
+	if len(st.apps) > r.Threshold || slices.Contains(st.apps, app) {
+		return
 	}
-	return false
+	st.apps = append(st.apps, app)
+	st.addEvidence(c.draft.ID, math.MaxInt)
+	sl.all = addApp(sl.all, app)
+	e.wake(r, sl, st.idx)
 }
 
 // pruneKnown forgets decided chains that ended more than their rule's

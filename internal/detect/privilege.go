@@ -14,7 +14,7 @@ import (
 // left empty.
 func readExtra(ev *transform.Event) *extra {
 	var x extra
-	_ = json.Unmarshal(ev.Raw, &x) // Parse validated Raw; type mismatches only leave fields empty
+	_ = json.Unmarshal(transform.AppendJSON(nil, ev.Raw), &x) // Raw as strict JSON; type mismatches only leave fields empty
 	return &x
 }
 

@@ -183,7 +183,7 @@ func TestNoise(t *testing.T) {
 		c    pigmentsim.Config
 		max  float64 // alerts per day per 1,000 members, not on a planted anomaly
 	}{
-		{"make demo: two days, 50,000 events", demoConfig(), 1800},
+		{"make demo: two days, 50,000 events", demoConfig(), 1900},
 		{"a week at the same rate", pigmentsim.Config{Seed: 7, Anomalies: true, History: 7 * 24 * time.Hour, HistoryEvents: 125000}, 1000},
 	}
 	for _, tt := range tests {
@@ -253,17 +253,23 @@ func TestKnownBounded(t *testing.T) {
 	}
 }
 
-// TestStateVersion2: a state saved before histories (version 2) is read,
-// with none.
-func TestStateVersion2(t *testing.T) {
+// TestStateBeforeHistories: a state saved before members' histories
+// (versions 2 and 3) is read, with none.
+func TestStateBeforeHistories(t *testing.T) {
+	for _, v := range []int{2, 3} {
+		stateVersionRead(t, v)
+	}
+}
+
+func stateVersionRead(t *testing.T, version int) {
 	e := mustEngine(t, mustRules(t, nil))
 	var buf bytes.Buffer
-	s := snapshot{Version: 2, Rules: e.cfg.ruleNames(), Epoch: slices.Repeat([]int64{math.MaxInt64}, len(e.cfg.rules)), Watermark: 42}
+	s := snapshot{Version: version, Rules: e.cfg.ruleNames(), Epoch: slices.Repeat([]int64{math.MaxInt64}, len(e.cfg.rules)), Watermark: 42}
 	if err := gob.NewEncoder(&buf).Encode(&s); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.UnmarshalState(buf.Bytes()); err != nil {
-		t.Fatalf("version 2 state: %v", err)
+		t.Fatalf("version %d state: %v", version, err)
 	}
 	if e.wm != 42 || len(e.known) != 0 {
 		t.Errorf("watermark %d, %d histories; want 42 and none", e.wm, len(e.known))

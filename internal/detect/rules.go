@@ -63,8 +63,10 @@ type Rule struct {
 	Mitre    string `yaml:"mitre"`
 	Runbook  string `yaml:"runbook"`
 
-	// Window is the tumbling event-time window of counting detectors,
-	// aligned on its size (whole days: on local midnight in Timezone).
+	// Window is the event-time window of counting detectors. It slides
+	// for threshold, distinct and failed-logins (any Window, in steps of
+	// Window/12); the spike detector's is tumbling, aligned on its size
+	// (whole days: on local midnight in Timezone).
 	Window Duration `yaml:"window"`
 	// Suppression: one alert per rule and key per period of this length,
 	// aligned like windows; a multiple of Window (default Window, or 1h).

@@ -284,8 +284,14 @@ func TestBulkDeletion(t *testing.T) {
 				}
 				return s
 			}(), want: []string{"bulk-deletion application:a1 count=11"}},
-		{name: "window boundary splits them", rule: "bulk-deletion",
-			events: repeat(11, "BlockDeleted@T m1 app=a1", "2025-06-10T10:55:00Z", time.Minute)},
+		// Issue 9: windows slide; eleven in eleven minutes across 11:00 are
+		// more than ten in an hour (tumbling windows split them 5 and 6).
+		{name: "a window boundary no longer splits them", rule: "bulk-deletion",
+			events: repeat(11, "BlockDeleted@T m1 app=a1", "2025-06-10T10:55:00Z", time.Minute),
+			want:   []string{"bulk-deletion actor:m1 count=11", "bulk-deletion application:a1 count=11"}},
+		{name: "ten in an hour, the eleventh 61 minutes after the first", rule: "bulk-deletion",
+			events: append(repeat(10, "BlockDeleted@T m1 app=a1", "2025-06-10T10:00:00Z", time.Minute),
+				"BlockDeleted@2025-06-10T11:01:00Z m1 app=a1")},
 		{name: "any type containing Deleted", rule: "bulk-deletion",
 			events: repeat(11, "ViewDeletedForever@T m1", "2025-06-10T10:00:00Z", time.Second),
 			want:   []string{"bulk-deletion actor:m1 count=11"}},
@@ -469,13 +475,22 @@ func TestFailedLogins(t *testing.T) {
 	ok := "UserLoggedIn@2025-06-10T10:30:00Z m1 outcome=success"
 	runCases(t, []ruleCase{
 		{name: "share above", rule: "failed-logins", events: append(fails, ok), want: []string{"failed-logins actor:m1 count=4"}},
-		{name: "out of order", rule: "failed-logins", events: append([]string{ok}, fails...), want: []string{"failed-logins actor:m1 count=4"}},
+		// Within the lateness: events older than it are late whatever
+		// window they fall in (the success used to come at 10:30).
+		{name: "out of order", rule: "failed-logins", events: append([]string{"UserLoggedIn@2025-06-10T10:09:00Z m1 outcome=success"}, fails...),
+			want: []string{"failed-logins actor:m1 count=4"}},
+		{name: "older than the lateness is late", rule: "failed-logins", events: append([]string{ok}, fails...)},
 		{name: "too few attempts", rule: "failed-logins", events: fails},
-		{name: "across a window boundary", rule: "failed-logins",
-			events: repeat(6, "UserLoggedIn@T m1 outcome=failure", "2025-06-10T10:57:00Z", time.Minute)},
+		{name: "across a window boundary", rule: "failed-logins", // issue 9: windows slide
+			events: repeat(6, "UserLoggedIn@T m1 outcome=failure", "2025-06-10T10:57:00Z", time.Minute),
+			want:   []string{"failed-logins actor:m1 count=6"}},
 		{name: "unknown outcomes are not attempts", rule: "failed-logins",
 			events: append(fails, repeat(5, "UserLoggedIn@T m1", "2025-06-10T10:10:00Z", time.Minute)...)},
-		{name: "not before the window closes", rule: "failed-logins", events: append(fails, ok), end: "2025-06-10T10:59:59Z"},
+		// Issue 9: decided when the watermark passes the 5-minute step in
+		// which the share crossed, not at the end of an hour.
+		{name: "not before the step closes", rule: "failed-logins", events: append(fails, ok), end: "2025-06-10T10:34:59Z"},
+		{name: "once the step closes", rule: "failed-logins", events: append(fails, ok), end: "2025-06-10T10:35:00Z",
+			want: []string{"failed-logins actor:m1 count=4"}},
 	})
 }
 
@@ -483,10 +498,15 @@ func TestHighChurn(t *testing.T) {
 	runCases(t, []ruleCase{
 		{name: "one Paris day", rule: "high-churn", events: repeat(501, "BlockModified@T m1 app=a1", "2025-06-10T00:00:00Z", time.Minute),
 			want: []string{"high-churn application:a1 count=501"}},
-		{name: "across Paris midnight", rule: "high-churn", events: repeat(600, "BlockCreated@T m1 app=a1", "2025-06-10T14:00:00Z", time.Minute)},
+		// Issue 9: any 24 hours, not local days.
+		{name: "across Paris midnight", rule: "high-churn", events: repeat(600, "BlockCreated@T m1 app=a1", "2025-06-10T14:00:00Z", time.Minute),
+			want: []string{"high-churn application:a1 count=501"}},
 		{name: "the same across UTC midnight in UTC", rule: "high-churn", edit: utcZone,
 			events: repeat(600, "BlockCreated@T m1 app=a1", "2025-06-10T14:00:00Z", time.Minute),
 			want:   []string{"high-churn application:a1 count=501"}},
+		{name: "500 a day, two days", rule: "high-churn",
+			events: append(repeat(500, "BlockCreated@T m1 app=a1", "2025-06-10T00:00:00Z", time.Minute),
+				repeat(500, "BlockCreated@T m1 app=a1", "2025-06-11T02:00:00Z", time.Minute)...)},
 		{name: "DST day is 23 hours", rule: "high-churn", // 2025-03-29T23:00Z .. 2025-03-30T22:00Z
 			events: repeat(501, "BlockModified@T m1 app=a1", "2025-03-30T13:39:00Z", time.Minute),
 			want:   []string{"high-churn application:a1 count=501"}},

@@ -12,10 +12,19 @@ import (
 
 // stateVersion is the version of the MarshalState format. Version 2
 // hashes event IDs with idHash (version 1: FNV-1a); a version 1 state is
-// refused rather than let replayed events count twice. Version 3 adds what
-// members used recently (Known); a version 2 state is read as having none,
-// and the rules that judge by it learn again for their learning period.
-const stateVersion = 3
+// refused rather than let replayed events count twice. Version 3 keeps the
+// deactivation rule's status histories and held activity (Status, Held)
+// instead of a deactivation time and recent events per member (Deact,
+// Recent), and the counting rules' sliding windows (Slides) instead of
+// tumbling ones. A version 2 state loads: its deactivations become
+// histories and its recent events (already checked) are dropped; each of
+// its counting windows becomes one step at its last event's time (or the
+// first step still open, if that one is passed), so a count in progress is
+// kept, spread no wider than before.
+// Version 4 adds what members used (Known); a version 2 or 3 state is read
+// as having none, and the rules that judge by it learn again for their
+// learning period.
+const stateVersion = 4
 
 // snapshot is the serialised engine state (encoding/gob). Entries refer to
 // rules by index into Rules, so a state saved under one rule set restores
@@ -26,13 +35,16 @@ type snapshot struct {
 	Watermark int64
 	LastScan  int64
 	Epoch     []int64
-	Cells     []snapCell
+	Cells     []snapCell // spike windows (version 2: every counting window)
+	Slides    []snapSlide
 	Sup       []snapSup
 	Seen      []snapSeen
 	Actors    []snapActor
 	Baselines []snapBase
-	Deact     []snapDeact
-	Recent    []snapRecent
+	Deact     []snapDeact  // version 2 only
+	Recent    []snapRecent // version 2 only
+	Status    []snapStatus
+	Held      []snapHeld
 	Stats     Stats
 	Known     []snapKnown
 }
@@ -57,6 +69,24 @@ type snapCell struct {
 	Count, Fails            int
 	Emitted                 bool
 	Evidence, Distinct      []string
+}
+
+type snapSlide struct {
+	Rule, Scope uint8
+	Value       string
+	Email, App  string
+	Done, Next  int64
+	N           int
+	Run         bool
+	Steps       []snapStep
+}
+
+type snapStep struct {
+	Idx          int64
+	Count, Fails int
+	First, Last  int64
+	Evidence     []string
+	Apps         []string
 }
 
 type snapSup struct {
@@ -96,6 +126,21 @@ type snapDeact struct {
 	At int64
 }
 
+type snapStatus struct {
+	Member string
+	At     []int64
+	Deact  []bool
+	IDs    []string
+}
+
+type snapHeld struct {
+	Actor, ID, Email string
+	Rules            []uint8
+	Times            []int64
+	EventIDs, Types  []string
+	Apps             []string
+}
+
 // MarshalState returns the engine's state: open windows, suppression
 // records, recently seen event IDs, per-actor history and baselines,
 // deactivated members, the watermark and the counters. The caller saves it
@@ -111,6 +156,22 @@ func (e *Engine) MarshalState() ([]byte, error) {
 	}
 	slices.SortFunc(s.Cells, func(a, b snapCell) int {
 		return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Scope, b.Scope), cmp.Compare(a.Start, b.Start), strings.Compare(a.Value, b.Value))
+	})
+	for k, sl := range e.slides {
+		ss := snapSlide{Rule: k.rule, Scope: uint8(k.scope), Value: k.value, Email: sl.email, App: sl.app,
+			Done: sl.done, Next: sl.next, N: sl.n, Run: sl.run}
+		for i := range sl.steps {
+			st := &sl.steps[i]
+			sst := snapStep{Idx: st.idx, Count: st.count, Fails: st.fails, First: st.first, Last: st.last, Apps: st.apps}
+			for j := range st.evEnd {
+				sst.Evidence = append(sst.Evidence, st.evidenceAt(j))
+			}
+			ss.Steps = append(ss.Steps, sst)
+		}
+		s.Slides = append(s.Slides, ss)
+	}
+	slices.SortFunc(s.Slides, func(a, b snapSlide) int {
+		return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Scope, b.Scope), strings.Compare(a.Value, b.Value))
 	})
 	for k, end := range e.sup {
 		s.Sup = append(s.Sup, snapSup{k.rule, uint8(k.scope), k.start, end, k.value})
@@ -138,18 +199,26 @@ func (e *Engine) MarshalState() ([]byte, error) {
 	slices.SortFunc(s.Baselines, func(a, b snapBase) int {
 		return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Scope, b.Scope), strings.Compare(a.Value, b.Value))
 	})
-	for id, at := range e.deact {
-		s.Deact = append(s.Deact, snapDeact{id, at})
-	}
-	slices.SortFunc(s.Deact, func(a, b snapDeact) int { return strings.Compare(a.ID, b.ID) })
-	for v, rc := range e.recent {
-		sr := snapRecent{Actor: v, Email: rc.email, Times: rc.times[:], Types: rc.types[:], Next: rc.next}
-		for i := range rc.ids {
-			sr.IDs = append(sr.IDs, string(rc.ids[i][:rc.idLen[i]]))
+	for k, h := range e.status {
+		st := snapStatus{Member: k}
+		for _, c := range h.changes {
+			st.At, st.Deact, st.IDs = append(st.At, c.at), append(st.Deact, c.deact), append(st.IDs, c.id)
 		}
-		s.Recent = append(s.Recent, sr)
+		s.Status = append(s.Status, st)
 	}
-	slices.SortFunc(s.Recent, func(a, b snapRecent) int { return strings.Compare(a.Actor, b.Actor) })
+	slices.SortFunc(s.Status, func(a, b snapStatus) int { return strings.Compare(a.Member, b.Member) })
+	for v, h := range e.held {
+		if len(h.acts) == 0 {
+			continue
+		}
+		sh := snapHeld{Actor: v, ID: h.id, Email: h.email}
+		for _, a := range compact(slices.Clone(h.acts)) {
+			sh.Rules, sh.Times = append(sh.Rules, a.rule), append(sh.Times, a.t)
+			sh.EventIDs, sh.Types, sh.Apps = append(sh.EventIDs, a.eventID()), append(sh.Types, a.typ), append(sh.Apps, a.app)
+		}
+		s.Held = append(s.Held, sh)
+	}
+	slices.SortFunc(s.Held, func(a, b snapHeld) int { return strings.Compare(a.Actor, b.Actor) })
 	for k, ks := range e.known {
 		sk := snapKnown{Rule: k.rule, Actor: k.actor, Items: ks.items}
 		for _, cs := range ks.chains {
@@ -179,8 +248,8 @@ func (e *Engine) UnmarshalState(data []byte) error {
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil {
 		return fmt.Errorf("detect: unmarshal state: %w", err)
 	}
-	if s.Version != stateVersion && s.Version != 2 {
-		return fmt.Errorf("detect: unmarshal state: version %d, want %d", s.Version, stateVersion)
+	if s.Version < 2 || s.Version > stateVersion {
+		return fmt.Errorf("detect: unmarshal state: version %d, want 2 to %d", s.Version, stateVersion)
 	}
 	if len(s.Epoch) != len(s.Rules) {
 		return fmt.Errorf("detect: unmarshal state: %d epochs for %d rules", len(s.Epoch), len(s.Rules))
@@ -189,6 +258,7 @@ func (e *Engine) UnmarshalState(data []byte) error {
 	n := *fresh
 	n.cfg, n.types, n.winCache, n.supCache, n.zones = e.cfg, e.types, e.winCache, e.supCache, e.zones
 	n.wsRefs = make([]cellRef, e.cfg.slots)
+	n.swept = make([]int64, len(e.swept))
 	n.epoch = make([]int64, len(e.epoch))
 	for i := range n.epoch {
 		n.epoch[i] = math.MaxInt64
@@ -204,8 +274,20 @@ func (e *Engine) UnmarshalState(data []byte) error {
 	}
 	n.wm, n.lastScan, n.stats = s.Watermark, s.LastScan, s.Stats
 	n.nextClose = math.MaxInt64
+	for i, r := range e.cfg.rules {
+		n.swept[i] = n.lastFinal(r)
+	}
+	for _, x := range s.Slides {
+		if j, ok := idx[int(x.Rule)]; ok {
+			if err := n.restoreSlide(j, x); err != nil {
+				return err
+			}
+		}
+	}
 	for _, c := range s.Cells {
-		if j, ok := idx[int(c.Rule)]; ok {
+		if j, ok := idx[int(c.Rule)]; ok && sliding(e.cfg.rules[j].det) {
+			n.slideFromCell(j, c)
+		} else if ok {
 			nc := n.newCell()
 			nc.start, nc.end, nc.count, nc.fails, nc.first, nc.last = c.Start, c.End, c.Count, c.Fails, c.First, c.Last
 			nc.emitted, nc.email, nc.app, nc.distinct = c.Emitted, c.Email, c.App, c.Distinct
@@ -214,6 +296,14 @@ func (e *Engine) UnmarshalState(data []byte) error {
 			n.nextClose = min(n.nextClose, c.End)
 		}
 	}
+	for _, sl := range n.slides {
+		sl.recount()
+		if r := n.cfg.rules[sl.key.rule]; !sl.quiet(r) {
+			sl.loud = true
+			n.loud = append(n.loud, sl)
+		}
+	}
+	slices.SortFunc(n.loud, func(a, b *slide) int { return cmpBaseKey(a.key, b.key) })
 	for _, x := range s.Sup {
 		if j, ok := idx[int(x.Rule)]; ok {
 			n.sup[supKey{j, scope(x.Scope), x.Start, x.Value}] = x.End
@@ -240,7 +330,7 @@ func (e *Engine) UnmarshalState(data []byte) error {
 		if !ok || e.cfg.rules[j].known == 0 || len(x.Items) != len(x.Chains) || len(x.Items) > knownCap {
 			continue
 		}
-		ks := &knownSet{rule: j, items: x.Items, chains: make([][]chain, len(x.Chains))}
+		ks := &knownSet{rule: j, actor: x.Actor, items: x.Items, chains: make([][]chain, len(x.Chains))}
 		for i, sc := range x.Chains {
 			for _, c := range sc {
 				ks.chains[i] = append(ks.chains[i], chain{c.Start, c.End, c.Decided, c.Draft})
@@ -255,20 +345,102 @@ func (e *Engine) UnmarshalState(data []byte) error {
 		}
 		n.known[knownKey{j, x.Actor}] = ks
 	}
-	for _, d := range s.Deact {
-		n.deact[d.ID] = d.At
+	for _, d := range s.Deact { // version 2: a deactivation time per member
+		n.status[d.ID] = &history{changes: []change{{at: d.At, deact: true}}}
 	}
-	for _, x := range s.Recent {
-		if len(x.Times) != recentN || len(x.IDs) != recentN || len(x.Types) != recentN {
-			return fmt.Errorf("detect: unmarshal state: recent events of %s: want %d", x.Actor, recentN)
+	for _, x := range s.Status {
+		if len(x.Deact) != len(x.At) || len(x.IDs) != len(x.At) {
+			return fmt.Errorf("detect: unmarshal state: status of %s: %d times, %d changes, %d IDs", x.Member, len(x.At), len(x.Deact), len(x.IDs))
 		}
-		rc := &recent{email: x.Email, next: x.Next}
-		for i := range recentN {
-			rc.times[i], rc.types[i] = x.Times[i], x.Types[i]
-			rc.idLen[i] = uint8(copy(rc.ids[i][:], x.IDs[i]))
+		h := make([]change, len(x.At))
+		for i := range h {
+			h[i] = change{at: x.At[i], deact: x.Deact[i], id: x.IDs[i]}
 		}
-		n.recent[x.Actor] = rc
+		n.status[x.Member] = &history{changes: h}
+	}
+	for _, x := range s.Held {
+		if len(x.Times) != len(x.Rules) || len(x.EventIDs) != len(x.Rules) || len(x.Types) != len(x.Rules) || len(x.Apps) != len(x.Rules) {
+			return fmt.Errorf("detect: unmarshal state: held activity of %s: lists of unequal length", x.Actor)
+		}
+		h := &held{id: x.ID, email: x.Email, next: math.MaxInt64}
+		for i, ri := range x.Rules {
+			j, ok := idx[int(ri)]
+			if !ok {
+				continue
+			}
+			a := act{t: x.Times[i], rule: j, typ: n.typeName(x.Types[i]), app: x.Apps[i]}
+			if id := x.EventIDs[i]; len(id) <= len(a.id) {
+				a.idLen = uint8(copy(a.id[:], id))
+			} else {
+				a.long = id
+			}
+			h.acts = append(h.acts, a)
+			h.next, h.used = min(h.next, minuteEnd(a.t)), max(h.used, a.t)
+			n.heldNext = min(n.heldNext, h.next)
+		}
+		h.compacted = len(h.acts)
+		n.held[x.Actor] = h
 	}
 	*e = n
 	return nil
+}
+
+// restoreSlide restores a saved slide of rule j.
+func (e *Engine) restoreSlide(j uint8, x snapSlide) error {
+	if x.N < 0 || x.N > len(x.Steps) || !slices.IsSortedFunc(x.Steps, func(a, b snapStep) int { return cmp.Compare(a.Idx, b.Idx) }) {
+		return fmt.Errorf("detect: unmarshal state: slide %d/%s: %d of %d steps decided, or steps out of order", j, x.Value, x.N, len(x.Steps))
+	}
+	sl := e.newSlide()
+	sl.email, sl.app, sl.done, sl.next, sl.run = x.Email, x.App, x.Done, x.Next, x.Run
+	for _, st := range x.Steps {
+		sl.steps = append(sl.steps, step{idx: st.Idx, count: st.Count, fails: st.Fails, first: st.First, last: st.Last, apps: st.Apps})
+		s := &sl.steps[len(sl.steps)-1]
+		for _, id := range st.Evidence {
+			s.addEvidence(id, math.MaxInt)
+		}
+	}
+	sl.n = x.N
+	sl.key = baseKey{j, scope(x.Scope), x.Value}
+	e.slides[sl.key] = sl
+	return nil
+}
+
+// slideFromCell turns a counting window of a version 2 state into one
+// step of its key's slide: at its last event's step, or the first step
+// still open when the watermark has passed that one.
+func (e *Engine) slideFromCell(j uint8, c snapCell) {
+	r := e.cfg.rules[j]
+	k := baseKey{j, scope(c.Scope), c.Value}
+	sl := e.slides[k]
+	if sl == nil {
+		sl = e.newSlide()
+		sl.done, sl.email, sl.app, sl.key = e.lastFinal(r), c.Email, c.App, k
+		e.slides[k] = sl
+	}
+	idx := max(floorDiv(c.Last, r.hop), e.lastFinal(r)+1)
+	i, found := slices.BinarySearchFunc(sl.steps, idx, func(s step, t int64) int { return cmp.Compare(s.idx, t) })
+	if !found {
+		sl.steps = slices.Insert(sl.steps, i, step{idx: idx, first: c.First, last: c.Last})
+	}
+	st := &sl.steps[i]
+	st.count, st.fails = st.count+c.Count, st.fails+c.Fails
+	st.first, st.last = min(st.first, c.First), max(st.last, c.Last)
+	ids := c.Evidence
+	if r.det == detDistinct {
+		ids = ids[:min(len(ids), len(c.Distinct))]
+		for n, app := range c.Distinct[:len(ids)] {
+			if !slices.Contains(st.apps, app) {
+				st.apps = append(st.apps, app)
+				st.addEvidence(ids[n], math.MaxInt)
+			}
+		}
+		return
+	}
+	for _, id := range ids {
+		st.addEvidence(id, e.cfg.evidenceCap)
+	}
+}
+
+func cmpBaseKey(a, b baseKey) int {
+	return cmp.Or(cmp.Compare(a.rule, b.rule), cmp.Compare(a.scope, b.scope), strings.Compare(a.value, b.value))
 }

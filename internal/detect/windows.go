@@ -64,7 +64,7 @@ func (e *Engine) cellFor(r *rule, si int, s scope, v string, t int64, ev *transf
 		e.nextClose = min(e.nextClose, end)
 	}
 	if ref != nil {
-		*ref = cellRef{c, c.gen}
+		*ref = cellRef{c: c, gen: c.gen}
 	}
 	return c
 }
@@ -119,10 +119,6 @@ func (e *Engine) closeCells() {
 		switch r.det {
 		case detSpike:
 			e.closeSpike(r, d.k, d.c)
-		case detFailed:
-			e.closeFailed(r, d.k, d.c)
-		case detDistinct:
-			e.closeDistinct(r, d.k, d.c)
 		}
 		delete(e.cells, d.k)
 		e.freeCell(d.c)

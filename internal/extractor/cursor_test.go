@@ -68,29 +68,42 @@ func TestCursorWithNULIsStored(t *testing.T) {
 	assertExactlyOnce(t, h.produced(), api.IDs())
 }
 
-// TestCursorCycleFailsTheRun serves a next cursor that leads back to a page
-// already read: the run must fail with an error saying so, instead of
-// paging the same pages until it is stopped.
+// TestCursorCycleFailsTheRun serves next cursors that lead back to a page
+// already read, straight away (A -> A) or through another (A -> B -> A):
+// the run must fail with an error saying so, instead of paging the same
+// pages until it is stopped.
 func TestCursorCycleFailsTheRun(t *testing.T) {
 	t.Parallel()
-	h, api, client := fakeAPIHarness(t)
-	api.Cursor = func(n int) string { return "again" } // page 1 leads to page 1
-	base := h.now().Add(-time.Hour)
-	for i := range 6 {
-		api.Add(t, "ev-"+strconv.Itoa(i), base.Add(time.Duration(i)*time.Second).Format(time.RFC3339Nano), "")
+	tests := []struct {
+		name   string
+		cursor func(n int) string
+	}{
+		{"page 1 leads to page 1", func(n int) string { return "again" }},
+		{"A to B to A", func(n int) string { return map[bool]string{true: "A", false: "B"}[n%2 == 1] }},
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	_, err := extractor.New(h.config(), client, h.pub, h.store).CatchUp(ctx)
-	if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "cycle") {
-		t.Fatalf("CatchUp = %v (context: %v), want an error naming the cursor cycle", err, ctx.Err())
-	}
-	got := h.produced()
-	count := map[string]int{}
-	for _, id := range got {
-		count[id]++
-		if count[id] > 1 {
-			t.Errorf("event %s produced %d times", id, count[id])
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h, api, client := fakeAPIHarness(t)
+			api.Cursor = tt.cursor
+			base := h.now().Add(-time.Hour)
+			for i := range 8 { // four pages: page 2 names a next cursor
+				api.Add(t, "ev-"+strconv.Itoa(i), base.Add(time.Duration(i)*time.Second).Format(time.RFC3339Nano), "")
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			_, err := extractor.New(h.config(), client, h.pub, h.store).CatchUp(ctx)
+			if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "cycle") {
+				t.Fatalf("CatchUp = %v (context: %v), want an error naming the cursor cycle", err, ctx.Err())
+			}
+			got := h.produced()
+			count := map[string]int{}
+			for _, id := range got {
+				count[id]++
+				if count[id] > 1 {
+					t.Errorf("event %s produced %d times", id, count[id])
+				}
+			}
+		})
 	}
 }

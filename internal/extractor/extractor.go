@@ -51,10 +51,11 @@ type Config struct {
 	// From and Until bound a backfill (Until zero for live runs).
 	From, Until time.Time
 	// MaxClockSkew is how far past the local clock (at the run's start) an
-	// ingestion time may move the watermark and the completeBefore header:
-	// an event stamped later is produced, counted and logged, but the
-	// watermark stops at the bound, so events ingested meanwhile are still
-	// requested. Zero: one minute.
+	// ingestion time may lie before its event counts as stamped in the
+	// future: produced, counted and logged. Whatever the skew, the
+	// watermark and the completeBefore header stop at the run's start, so
+	// events ingested meanwhile are still requested, overlap or not.
+	// Zero: one minute.
 	MaxClockSkew time.Duration
 	// Lookback is the API's retention (180 days): older starts are clamped.
 	Lookback time.Duration
@@ -138,13 +139,16 @@ func (x *Extractor) Poll(ctx context.Context, interval time.Duration) error {
 // CatchUp resumes the run in progress, or starts one from the watermark, and
 // pages to the end. It returns when the run is finished and committed.
 func (x *Extractor) CatchUp(ctx context.Context) (Result, error) {
-	run, scope, done, err := x.startRun(ctx)
+	// The watermark never passes the time this run began (local clock):
+	// what is ingested from then on is the next run's.
+	start := x.cfg.Now()
+	run, scope, done, err := x.startRun(ctx, start)
 	if err != nil || done {
 		return Result{AlreadyComplete: done}, err
 	}
 	log := x.cfg.Logger.With().Str("checkpoint", run.Name).Int64("run", run.ID).Logger()
 	log.Info().Time("since", run.Since).Bool("resumed", run.Cursor != "").Msg("run started")
-	if err := x.pageThrough(ctx, run, scope, log); err != nil {
+	if err := x.pageThrough(ctx, run, scope, start, log); err != nil {
 		if errors.Is(err, checkpoint.ErrRunSuperseded) {
 			x.cfg.Metrics.runEnded(run.Name, "superseded")
 			log.Warn().Msg("run superseded by an operator reset; the next run starts from the new checkpoint")
@@ -157,7 +161,7 @@ func (x *Extractor) CatchUp(ctx context.Context) (Result, error) {
 	var wm time.Time
 	err = x.retryStore(ctx, "finish run", func(ctx context.Context) error {
 		var err error
-		wm, err = x.store.FinishRun(ctx, run, x.cfg.Overlap)
+		wm, err = x.store.FinishRun(ctx, run, x.cfg.Overlap, x.upTo(run, start))
 		return err
 	})
 	if err != nil {
@@ -177,7 +181,7 @@ func (x *Extractor) CatchUp(ctx context.Context) (Result, error) {
 
 // startRun loads the checkpoint and returns the run to continue, and which
 // of its events may have been produced before.
-func (x *Extractor) startRun(ctx context.Context) (*checkpoint.Run, *lookupScope, bool, error) {
+func (x *Extractor) startRun(ctx context.Context, start time.Time) (*checkpoint.Run, *lookupScope, bool, error) {
 	var cp checkpoint.Checkpoint
 	err := x.retryStore(ctx, "load checkpoint", func(ctx context.Context) error {
 		var err error
@@ -198,7 +202,7 @@ func (x *Extractor) startRun(ctx context.Context) (*checkpoint.Run, *lookupScope
 		x.cfg.Logger.Info().Str("checkpoint", cp.Name).Msg("backfill already complete; nothing to do")
 		return nil, nil, true, nil
 	}
-	since := x.since(cp)
+	since := x.since(cp, start)
 	var run *checkpoint.Run
 	err = x.retryStore(ctx, "begin run", func(ctx context.Context) error {
 		var err error
@@ -227,16 +231,23 @@ func (s *lookupScope) needs(ev pigment.Event) bool {
 }
 
 // since is where a new run starts: the watermark minus the overlap, or the
-// configured start for a first run, never before the API's lookback.
-func (x *Extractor) since(cp checkpoint.Checkpoint) time.Time {
+// configured start for a first run, never before the API's lookback. A
+// watermark past now (set by an older version, or by a reset --force into
+// the future) is read as now, with a warning: it would hide every event
+// ingested until then. The run's end brings it back to the run's start.
+func (x *Extractor) since(cp checkpoint.Checkpoint, now time.Time) time.Time {
 	var since time.Time
 	switch {
+	case cp.Watermark.After(now):
+		since = now.Add(-x.cfg.Overlap)
+		x.cfg.Logger.Warn().Str("checkpoint", cp.Name).Time("watermark", cp.Watermark).Time("since", since).
+			Msg("the watermark is in the future: querying from now minus PIGMENT_OVERLAP instead; the run's end brings the watermark back to now")
 	case !cp.Watermark.IsZero():
 		since = cp.Watermark.Add(-x.cfg.Overlap)
 	case !x.cfg.From.IsZero():
 		since = x.cfg.From
 	default:
-		since = x.cfg.Now().Add(-x.cfg.InitialLookback)
+		since = now.Add(-x.cfg.InitialLookback)
 	}
 	return x.clamp(since).UTC()
 }
@@ -255,6 +266,15 @@ func (x *Extractor) clamp(since time.Time) time.Time {
 			Msg("start is older than the API's lookback; events before it are no longer served")
 	}
 	return t
+}
+
+// upTo bounds the watermark a run leaves: its start, for live and once
+// runs (a backfill's is its Until).
+func (x *Extractor) upTo(run *checkpoint.Run, start time.Time) time.Time {
+	if run.Mode == checkpoint.ModeBackfill {
+		return time.Time{}
+	}
+	return start
 }
 
 func maxTime(a, b time.Time) time.Time {

@@ -9,7 +9,9 @@ import (
 )
 
 // Health is what an extractor tells /healthz and the lag gauge: when it
-// last made progress (a run finished, or a page committed), why its last
+// last made progress (a run finished, or a committed page produced an event
+// or advanced the run's high-water mark: a page of duplicates read again,
+// as by a run failing on a cursor cycle at every poll, is none), why its last
 // run failed, and each checkpoint's committed watermark. It is safe for
 // concurrent use; a nil *Health records nothing and reports healthy.
 //
@@ -44,7 +46,8 @@ func (h *Health) Lead() {
 	h.mu.Unlock()
 }
 
-// progress records a committed page.
+// progress records a committed page that produced events or advanced the
+// run's high-water mark.
 func (h *Health) progress() {
 	if h == nil {
 		return
@@ -91,7 +94,7 @@ func (h *Health) runFailed(err error) {
 }
 
 // Check reports whether the extractor made progress within quiet (a run
-// finished or a page committed), with details for /healthz: the last
+// finished, or a page produced events or advanced the run), with details for /healthz: the last
 // successful run, the last error and, when unhealthy, the reason.
 func (h *Health) Check(quiet time.Duration) (bool, map[string]any) {
 	if h == nil {
@@ -110,7 +113,7 @@ func (h *Health) Check(quiet time.Duration) (bool, map[string]any) {
 	if idle <= quiet {
 		return true, d
 	}
-	d["reason"] = fmt.Sprintf("no successful run and no page committed for %s (more than %s)", idle.Round(time.Second), quiet)
+	d["reason"] = fmt.Sprintf("no successful run and no progress (no event produced, the high-water mark still) for %s (more than %s)", idle.Round(time.Second), quiet)
 	return false, d
 }
 

@@ -65,7 +65,6 @@ func (m *Metrics) page(cp string, produced, dlq, dups, skipped int) {
 	if m == nil {
 		return
 	}
-	m.Health.progress()
 	m.Pages.WithLabelValues(cp).Inc()
 	m.Produced.WithLabelValues(cp).Add(float64(produced))
 	m.DeadLetter.WithLabelValues(cp).Add(float64(dlq))

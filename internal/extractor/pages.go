@@ -77,12 +77,14 @@ func quoteCursor(c string) string {
 }
 
 // pageThrough writes and commits every page of run, from its cursor on.
-func (x *Extractor) pageThrough(ctx context.Context, run *checkpoint.Run, scope *lookupScope, log zerolog.Logger) error {
+func (x *Extractor) pageThrough(ctx context.Context, run *checkpoint.Run, scope *lookupScope, start time.Time, log zerolog.Logger) error {
 	restarts := 0
 	prog := newProgress(x.cfg, run, log)
-	// The watermark and completeBefore never pass this: a source's clock
-	// can run ahead of ours.
-	limit := x.cfg.Now().Add(x.cfg.MaxClockSkew)
+	// The watermark and completeBefore never pass the run's start: a
+	// source's clock can run ahead of ours, and what is ingested after the
+	// start is the next run's. Past the start plus the skew, an event is
+	// stamped in the future.
+	limit := bounds{high: start, future: start.Add(x.cfg.MaxClockSkew)}
 	for {
 		// run.Since is sent unchanged: a cursor is valid only with the
 		// ingestedSince it was issued for.

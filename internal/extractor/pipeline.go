@@ -26,7 +26,7 @@ const maxUncommitted = 3
 // Postgres, several per transaction when they queue up. Commits stay in page
 // order, a page is committed only after Kafka acknowledged it, and at most
 // maxUncommitted pages are acknowledged but not committed at any time.
-func (x *Extractor) consume(ctx context.Context, pages <-chan fetched, run *checkpoint.Run, scope *lookupScope, limit time.Time, prog *progress) error {
+func (x *Extractor) consume(ctx context.Context, pages <-chan fetched, run *checkpoint.Run, scope *lookupScope, limit bounds, prog *progress) error {
 	g, gctx := errgroup.WithContext(ctx)
 	commits := make(chan planOut, maxUncommitted)
 	slots := make(chan struct{}, maxUncommitted)
@@ -48,7 +48,7 @@ func (x *Extractor) consume(ctx context.Context, pages <-chan fetched, run *chec
 
 // writeLoop looks up which events were already produced, writes the rest
 // and hands each acknowledged page to the committer.
-func (x *Extractor) writeLoop(ctx context.Context, pages <-chan fetched, run *checkpoint.Run, scope *lookupScope, limit time.Time, commits chan<- planOut, slots chan<- struct{}) error {
+func (x *Extractor) writeLoop(ctx context.Context, pages <-chan fetched, run *checkpoint.Run, scope *lookupScope, limit bounds, commits chan<- planOut, slots chan<- struct{}) error {
 	high := run.High
 	// inFlight holds the IDs of the pages written but perhaps not yet
 	// committed, which the seen-ID lookup in Postgres cannot know about.
@@ -62,7 +62,7 @@ func (x *Extractor) writeLoop(ctx context.Context, pages <-chan fetched, run *ch
 			return err
 		}
 		p := plan(planIn{
-			page: f.page, seen: seen, until: run.Until, since: run.Since, limit: limit,
+			page: f.page, seen: seen, until: run.Until, since: run.Since, limit: limit.high, futureAfter: limit.future,
 			topic: x.cfg.Topic, dlqTopic: x.cfg.DLQTopic, maxBytes: x.cfg.MaxMessageBytes, now: x.cfg.Now(),
 		}, high)
 		select { // a slot per page written and not yet committed
@@ -161,10 +161,16 @@ func (x *Extractor) commitLoop(ctx context.Context, run *checkpoint.Run, commits
 			}
 		}
 		c := merge(batch)
+		high := run.High
 		if err := x.retryStore(ctx, "commit page", func(ctx context.Context) error {
 			return x.store.CommitPages(ctx, run, c, len(batch))
 		}); err != nil {
 			return err
+		}
+		// Pages of duplicates only are no progress: a run that commits
+		// one and fails at every poll (a cursor cycle) is stuck.
+		if len(c.Produced) > 0 || c.DLQ > 0 || run.High.After(high) {
+			x.cfg.Metrics.health().progress()
 		}
 		for _, q := range batch {
 			<-slots
@@ -197,7 +203,7 @@ func merge(batch []planOut) checkpoint.PageCommit {
 
 // future counts and logs the events of a committed page stamped past the
 // run's start plus the allowed skew: produced once, but a sign of a clock
-// running ahead or a bad record, and the watermark did not follow them.
+// running ahead or a bad record; the watermark stopped at the run's start.
 func (x *Extractor) future(run *checkpoint.Run, evs []pigment.Event) {
 	if len(evs) == 0 {
 		return
@@ -208,6 +214,6 @@ func (x *Extractor) future(run *checkpoint.Run, evs []pigment.Event) {
 	for _, ev := range evs {
 		x.cfg.Logger.Warn().Str("checkpoint", run.Name).Int64("run", run.ID).Str("eventId", ev.ID).
 			Time("ingestion", ev.IngestionTime).Dur("max_clock_skew", x.cfg.MaxClockSkew).
-			Msg("event ingested in the future: produced, but the watermark stops at the run's start plus PIGMENT_MAX_CLOCK_SKEW")
+			Msg("event ingested in the future (past the run's start plus PIGMENT_MAX_CLOCK_SKEW): produced, but the watermark stops at the run's start")
 	}
 }

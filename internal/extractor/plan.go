@@ -26,13 +26,15 @@ type planIn struct {
 	seen  map[string]struct{}
 	until time.Time // zero: no upper bound
 	since time.Time // the run's ingestedSince: everything before it is in the topic
-	// limit bounds the high-water mark and completeBefore: the run's start
-	// plus the allowed clock skew. Later ingestion times are in the future.
-	limit    time.Time
-	topic    string
-	dlqTopic string
-	maxBytes int
-	now      time.Time
+	// limit bounds the high-water mark and completeBefore: the run's start.
+	limit time.Time
+	// futureAfter is the run's start plus the allowed clock skew: later
+	// ingestion times are in the future, counted and logged.
+	futureAfter time.Time
+	topic       string
+	dlqTopic    string
+	maxBytes    int
+	now         time.Time
 }
 
 type planOut struct {
@@ -42,9 +44,15 @@ type planOut struct {
 	reached time.Time
 	// oversized counts events both recorded as seen and dead-lettered.
 	oversized int
-	// future holds the events produced whose ingestion time is past limit.
+	// future holds the events produced whose ingestion time is past
+	// futureAfter.
 	future []pigment.Event
 }
+
+// bounds are a run's time bounds: high for the high-water mark and
+// completeBefore (the run's start), future for what counts as stamped in
+// the future (the start plus the allowed skew).
+type bounds struct{ high, future time.Time }
 
 func plan(in planIn, high time.Time) planOut {
 	var out planOut
@@ -69,7 +77,7 @@ func plan(in planIn, high time.Time) planOut {
 			continue
 		}
 		inPage[ev.ID] = struct{}{}
-		if !in.limit.IsZero() && ev.IngestionTime.After(in.limit) {
+		if !in.futureAfter.IsZero() && ev.IngestionTime.After(in.futureAfter) {
 			out.future = append(out.future, ev)
 		}
 		out.commit.Produced = append(out.commit.Produced, checkpoint.Seen{ID: ev.ID, Ingestion: ev.IngestionTime})

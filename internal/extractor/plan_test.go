@@ -20,7 +20,7 @@ func TestPlanPutsEveryElementInOneBucket(t *testing.T) {
 		seen                                     []string
 		until                                    time.Time
 		high                                     time.Time
-		limit                                    time.Time
+		limit, futureAfter                       time.Time
 		wantRecords, wantDups, wantSkip, wantDLQ int
 		wantFuture                               int
 		wantHigh                                 time.Time
@@ -32,8 +32,9 @@ func TestPlanPutsEveryElementInOneBucket(t *testing.T) {
 		{name: "invalid to the DLQ", events: []pigment.Event{ev("a", 1)}, invalid: 2, wantRecords: 3, wantDLQ: 2, wantHigh: t0.Add(time.Minute)},
 		{name: "high never goes back", events: []pigment.Event{ev("a", 1)}, high: t0.Add(time.Hour), wantRecords: 1, wantHigh: t0.Add(time.Hour)},
 		{name: "empty page", wantHigh: time.Time{}},
-		{name: "future event: produced, high stops at the limit", events: []pigment.Event{ev("a", 24*60), ev("b", 1)}, limit: t0.Add(2 * time.Minute), wantRecords: 2, wantFuture: 1, wantHigh: t0.Add(2 * time.Minute)},
-		{name: "future event seen before: no second count", events: []pigment.Event{ev("a", 24*60)}, seen: []string{"a"}, limit: t0.Add(2 * time.Minute), wantDups: 1, wantHigh: t0.Add(2 * time.Minute)},
+		{name: "future event: produced, high stops at the limit", events: []pigment.Event{ev("a", 24*60), ev("b", 1)}, limit: t0.Add(2 * time.Minute), futureAfter: t0.Add(3 * time.Minute), wantRecords: 2, wantFuture: 1, wantHigh: t0.Add(2 * time.Minute)},
+		{name: "future event seen before: no second count", events: []pigment.Event{ev("a", 24*60)}, seen: []string{"a"}, limit: t0.Add(2 * time.Minute), futureAfter: t0.Add(3 * time.Minute), wantDups: 1, wantHigh: t0.Add(2 * time.Minute)},
+		{name: "after the start, within the skew: high stops at the start, not future", events: []pigment.Event{ev("a", 3)}, limit: t0.Add(2 * time.Minute), futureAfter: t0.Add(4 * time.Minute), wantRecords: 1, wantHigh: t0.Add(2 * time.Minute)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,7 +46,7 @@ func TestPlanPutsEveryElementInOneBucket(t *testing.T) {
 			for _, id := range tt.seen {
 				seen[id] = struct{}{}
 			}
-			out := plan(planIn{page: page, seen: seen, until: tt.until, topic: "t", dlqTopic: "d", maxBytes: 1 << 20, now: t0, limit: tt.limit}, tt.high)
+			out := plan(planIn{page: page, seen: seen, until: tt.until, topic: "t", dlqTopic: "d", maxBytes: 1 << 20, now: t0, limit: tt.limit, futureAfter: tt.futureAfter}, tt.high)
 			c := out.commit
 			if len(out.records) != tt.wantRecords || c.Duplicates != tt.wantDups || c.Skipped != tt.wantSkip || c.DLQ != tt.wantDLQ || !c.High.Equal(tt.wantHigh) {
 				t.Errorf("plan = %d records, %d dups, %d skipped, %d DLQ, high %v; want %d, %d, %d, %d, %v",

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/pigment-siem/pipeline/internal/publish"
 	"github.com/pigment-siem/pipeline/internal/transform"
 )
 
@@ -17,6 +16,7 @@ import (
 type batch struct {
 	msgs       []kafka.Message
 	records    [][]byte // formatted, index-aligned with msgs; nil for dead ones
+	total      int      // records in the batch (msgs may be compacted once it is delivered)
 	ids        []string
 	pendingIdx []int // indexes still to deliver
 	dead       []deadRecord
@@ -115,6 +115,7 @@ func (f *Forwarder) formatLoop(in <-chan *batch, out chan<- *batch) {
 }
 
 func (f *Forwarder) formatBatch(b *batch) {
+	b.total = len(b.msgs)
 	b.buf = f.takeBuf()
 	b.ids = make([]string, 0, len(b.msgs))
 	b.ends = make([]int, 0, len(b.msgs))
@@ -161,24 +162,12 @@ func (f *Forwarder) add(b *batch, idx int, ev *transform.Event) {
 	b.pendingIdx = append(b.pendingIdx, idx)
 }
 
-// dlqMessage is the dead-letter record of msg: the original bytes, key and
-// headers, plus why, where it came from and which sink refused it.
+// dlqMessage is the dead-letter record of m (publish.Letter): the original
+// bytes, key and headers, plus why, where it came from and which sink
+// refused it; cut to fit DLQMaxBytes, and flagged so, when larger.
 func (f *Forwarder) dlqMessage(m kafka.Message, reason string) kafka.Message {
-	h := make([]kafka.Header, 0, len(m.Headers)+6)
-	for _, x := range m.Headers { // a replayed dead letter gets fresh dlq.* headers
-		if !strings.HasPrefix(x.Key, "dlq.") {
-			h = append(h, x)
-		}
-	}
-	h = append(h,
-		kafka.Header{Key: "dlq.reason", Value: []byte(reason)},
-		kafka.Header{Key: "dlq.stage", Value: []byte("forward:" + f.cfg.Sink)},
-		kafka.Header{Key: "dlq.source.topic", Value: []byte(m.Topic)},
-		kafka.Header{Key: "dlq.source.partition", Value: []byte(strconv.Itoa(m.Partition))},
-		kafka.Header{Key: "dlq.source.offset", Value: []byte(strconv.FormatInt(m.Offset, 10))},
-		kafka.Header{Key: "dlq.time", Value: []byte(time.Now().UTC().Format(time.RFC3339Nano))},
-	)
-	return kafka.Message{Topic: f.cfg.DLQTopic, Key: m.Key, Value: m.Value, Headers: h}
+	return publish.Letter{Key: m.Key, Value: m.Value, Headers: m.Headers, Reason: reason,
+		Stage: "forward:" + f.cfg.Sink, Source: &m, Time: time.Now()}.Message(f.cfg.DLQTopic, f.cfg.DLQMaxBytes)
 }
 
 // writeDead writes the batch's refused records to the DLQ; the batch is
@@ -187,9 +176,11 @@ func (f *Forwarder) writeDead(ctx context.Context, b *batch) error {
 	msgs := make([]kafka.Message, len(b.dead))
 	for i, d := range b.dead {
 		msgs[i] = f.dlqMessage(b.msgs[d.idx], d.reason)
+		cut := len(msgs[i].Value) < len(b.msgs[d.idx].Value)
 		f.cfg.Logger.Warn().Str("topic", b.msgs[d.idx].Topic).
 			Int("partition", b.msgs[d.idx].Partition).Int64("offset", b.msgs[d.idx].Offset).
-			Str("reason", d.reason).Msg("record refused; sent to the dead-letter topic")
+			Str("reason", d.reason).Bool("truncated", cut).Int("bytes", len(b.msgs[d.idx].Value)).
+			Msg("record refused; sent to the dead-letter topic")
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()

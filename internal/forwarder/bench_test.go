@@ -212,17 +212,33 @@ func forwardAll(b *testing.B, brokers, topic, group string, n int, sink forwarde
 	}
 }
 
-// countingSource ends the run once n records are committed.
+// countingSource ends the run once n records are committed. It counts
+// offsets, not messages: a commit needs only the last message of each
+// partition, and the forwarder may pass no more.
 type countingSource struct {
 	*consumer.Consumer
 	target    int64
 	committed atomic.Int64
 	done      context.CancelFunc
+
+	mu   sync.Mutex
+	ends map[int]int64 // partition -> committed offset (one topic)
 }
 
 func (c *countingSource) Commit(ctx context.Context, msgs ...kafka.Message) error {
 	err := c.Consumer.Commit(ctx, msgs...)
-	if c.committed.Add(int64(len(msgs))) >= c.target {
+	c.mu.Lock()
+	if c.ends == nil {
+		c.ends = map[int]int64{}
+	}
+	for _, m := range msgs {
+		if e := m.Offset + 1; e > c.ends[m.Partition] {
+			c.committed.Add(e - c.ends[m.Partition])
+			c.ends[m.Partition] = e
+		}
+	}
+	c.mu.Unlock()
+	if c.committed.Load() >= c.target {
 		c.done()
 	}
 	return err

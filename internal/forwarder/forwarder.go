@@ -51,6 +51,10 @@ type Config struct {
 	Sink        string // "splunk", "elastic", "syslog", "file": in DLQ headers and metrics
 	AlertsTopic string // records of this topic are parsed as alerts
 	DLQTopic    string
+	// DLQMaxBytes is the largest record the dead-letter topic takes
+	// (KAFKA_MAX_MESSAGE_BYTES, default 1,000,000): a larger dead letter
+	// is cut to fit and flagged dlq.truncated, with dlq.originalSize.
+	DLQMaxBytes int
 	BatchSize   int           // records per batch (default 1000)
 	BatchBytes  int           // formatted bytes per batch (default 4 MiB)
 	BatchWait   time.Duration // longest wait to fill a batch (default 200ms)
@@ -62,6 +66,14 @@ type Config struct {
 	// order, and up to Senders+5 batches are held in memory (one filling,
 	// one formatting, two in hand-over queues, one waiting for a sender).
 	Senders int
+	// AckPendingBytes, when > 0, lets a batch the sink accepted but has not
+	// confirmed yet (an HEC indexer acknowledgement pending) leave its
+	// sender: batches sent and not yet confirmed are then bounded by their
+	// bytes (formatted records plus the Kafka values), not by Senders, and
+	// a confirmed batch waiting for an earlier one's commit keeps only its
+	// offsets (at most 8192 such batches). 0: a batch keeps its sender
+	// until it is confirmed.
+	AckPendingBytes int
 	// ShutdownGrace bounds how long a batch in flight may still be
 	// delivered after ctx ends; past it, the batch is left uncommitted and
 	// will be delivered again after the restart.
@@ -90,6 +102,9 @@ type Forwarder struct {
 func New(cfg Config, src source, sink Sink, format Format, dlq deadLetters) *Forwarder {
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 1000
+	}
+	if cfg.DLQMaxBytes <= 0 {
+		cfg.DLQMaxBytes = 1_000_000
 	}
 	if cfg.BatchBytes <= 0 {
 		cfg.BatchBytes = 4 << 20
@@ -124,6 +139,12 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	// good and the rest can no longer be committed.
 	dctx, stopDelivering := context.WithCancel(ctx)
 	defer stopDelivering()
+	// wctx ends the waits for acknowledgements: ShutdownGrace after ctx
+	// ends, or as soon as delivery stopped for good.
+	wctx, stopWaiting := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWaiting()
+	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(f.cfg.ShutdownGrace, stopWaiting) })
+	defer stopGrace()
 	fctx, stopFetching := context.WithCancel(dctx)
 	defer stopFetching()
 	fetched := make(chan *batch, 1)
@@ -132,12 +153,33 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	go func() { fetchErr <- f.fetchLoop(fctx, fetched) }()
 	go f.formatLoop(fetched, formatted)
 
-	slots := make(chan struct{}, f.cfg.Senders) // one per batch in delivery or awaiting its commit
-	queue := make(chan *flight, f.cfg.Senders)  // those batches, in fetch order
+	// One slot per batch in its sender, or awaiting its commit unless
+	// AckPendingBytes lets it leave the sender while its acknowledgement
+	// is pending; then bound holds the bytes of every batch sent and not
+	// yet confirmed, and a confirmed batch waiting for an earlier one's
+	// commit keeps only its offsets, up to maxWaiting of them.
+	slots := make(chan struct{}, f.cfg.Senders)
+	queueLen := f.cfg.Senders
+	var bound *byteBound
+	if f.cfg.AckPendingBytes > 0 {
+		bound = newByteBound(f.cfg.AckPendingBytes)
+		queueLen += maxWaiting // a full queue only pauses fetching, as the bound does
+	}
+	queue := make(chan *flight, queueLen) // the batches sent, in fetch order
 	commitErr := make(chan error, 1)
-	go func() { commitErr <- f.commitLoop(ctx, queue, slots, stopDelivering) }()
+	stop := func() { stopDelivering(); stopWaiting() }
+	go func() { commitErr <- f.commitLoop(ctx, queue, stop) }()
 	var deliveries sync.WaitGroup
 	for b := range formatted {
+		fl := &flight{batch: b, done: make(chan struct{}), release: sync.OnceFunc(func() { <-slots })}
+		if bound != nil {
+			fl.held = heldBytes(b)
+			used, err := bound.acquire(dctx, fl.held)
+			if err != nil {
+				break // stopped: the batch is left uncommitted
+			}
+			f.cfg.Metrics.pendingBytes(f.cfg.Sink, used)
+		}
 		select {
 		case slots <- struct{}{}:
 		case <-dctx.Done():
@@ -147,12 +189,19 @@ func (f *Forwarder) Run(ctx context.Context) error {
 			// uncommitted and delivered after the restart.
 			break
 		}
-		fl := &flight{batch: b, done: make(chan struct{})}
 		f.cfg.Metrics.inFlight(f.cfg.Sink, 1)
 		deliveries.Add(1)
 		go func() {
 			defer deliveries.Done()
-			fl.err = f.deliverBatch(dctx, b)
+			fl.err = f.deliverBatch(dctx, wctx, fl)
+			if bound != nil {
+				// Confirmed (or failed): what it still holds until its
+				// commit is a few offsets, not its bytes.
+				if fl.err == nil {
+					f.compact(fl.batch)
+				}
+				f.cfg.Metrics.pendingBytes(f.cfg.Sink, bound.release(fl.held))
+			}
 			close(fl.done)
 		}()
 		queue <- fl
@@ -175,9 +224,11 @@ func (f *Forwarder) Run(ctx context.Context) error {
 
 // flight is a batch in delivery; err is set when done is closed.
 type flight struct {
-	batch *batch
-	done  chan struct{}
-	err   error
+	batch   *batch
+	held    int // bytes counted against AckPendingBytes
+	release func()
+	done    chan struct{}
+	err     error
 }
 
 var errShutdown = errors.New("shutdown grace period over")
@@ -185,11 +236,11 @@ var errShutdown = errors.New("shutdown grace period over")
 // commitLoop commits delivered batches in fetch order. At the first batch
 // that could not be delivered it stops committing and calls stop; that
 // batch's error is returned (nil if it was only the shutdown).
-func (f *Forwarder) commitLoop(ctx context.Context, queue <-chan *flight, slots <-chan struct{}, stop func()) error {
+func (f *Forwarder) commitLoop(ctx context.Context, queue <-chan *flight, stop func()) error {
 	var failed error
 	for fl := range queue {
 		<-fl.done
-		<-slots
+		fl.release()
 		f.cfg.Metrics.inFlight(f.cfg.Sink, -1)
 		switch {
 		case failed != nil:
@@ -209,9 +260,10 @@ func (f *Forwarder) commitLoop(ctx context.Context, queue <-chan *flight, slots 
 }
 
 // deliverBatch delivers one batch and dead-letters what was refused.
-func (f *Forwarder) deliverBatch(ctx context.Context, b *batch) error {
+func (f *Forwarder) deliverBatch(ctx, wctx context.Context, fl *flight) error {
+	b := fl.batch
 	b.start = time.Now()
-	if err := f.deliver(ctx, b); err != nil {
+	if err := f.deliver(ctx, wctx, fl); err != nil {
 		return err
 	}
 	if len(b.dead) > 0 {
@@ -227,19 +279,52 @@ func (f *Forwarder) commit(ctx context.Context, b *batch) {
 	if err := f.src.Commit(cctx, b.msgs...); err != nil {
 		// Not fatal: the batch was delivered; after a rebalance or restart it
 		// is delivered again (duplicates, same event IDs), never lost.
-		f.cfg.Logger.Warn().Err(err).Int("records", len(b.msgs)).Msg("commit offsets failed; the batch may be delivered again")
+		f.cfg.Logger.Warn().Err(err).Int("records", b.total).Msg("commit offsets failed; the batch may be delivered again")
 		f.cfg.Metrics.commitFailed(f.cfg.Sink)
 		return
 	}
-	f.cfg.Metrics.batch(f.cfg.Sink, len(b.msgs)-len(b.dead), len(b.dead), time.Since(b.start))
-	f.cfg.Status.commit(len(b.msgs))
-	f.putBuf(b.buf)
+	f.cfg.Metrics.batch(f.cfg.Sink, b.total-len(b.dead), len(b.dead), time.Since(b.start))
+	f.cfg.Status.commit(b.total)
+	if b.buf != nil {
+		f.putBuf(b.buf)
+	}
 }
 
 // deliver sends the batch's records until every one is delivered or
-// rejected, backing off between attempts.
-func (f *Forwarder) deliver(ctx context.Context, b *batch) error {
-	pending := b.pendingIdx
+// rejected. With AckPendingBytes, a batch whose records were accepted but
+// are not acknowledged yet leaves its sender to wait; records whose
+// acknowledgement timed out are sent again (same bytes, same eventIds).
+func (f *Forwarder) deliver(ctx, wctx context.Context, fl *flight) error {
+	pending := fl.batch.pendingIdx
+	for {
+		acks, err := f.sendAll(ctx, fl.batch, pending)
+		if err != nil || len(acks) == 0 {
+			return err
+		}
+		fl.release() // the batch leaves its sender: the next one may be sent
+		if pending, err = f.awaitAcks(wctx, acks); err != nil || len(pending) == 0 {
+			return err
+		}
+		if ctx.Err() != nil {
+			return errShutdown // uncommitted: delivered again after the restart
+		}
+	}
+}
+
+// send is the sink's Send, or its Submit when acknowledgements are awaited
+// outside the sender.
+func (f *Forwarder) send(ctx context.Context, recs [][]byte, ids []string) ([]sinks.Result, error) {
+	if s, ok := f.sink.(submitter); ok && f.cfg.AckPendingBytes > 0 {
+		return s.Submit(ctx, recs, ids)
+	}
+	return f.sink.Send(ctx, recs, ids)
+}
+
+// sendAll sends the records at pending until every one is accepted or
+// rejected, backing off between attempts. It returns the acknowledgements
+// still owed for accepted ones.
+func (f *Forwarder) sendAll(ctx context.Context, b *batch, pending []int) ([]awaited, error) {
+	var acks []awaited
 	var stopBy time.Time
 	retrying := false
 	defer func() {
@@ -250,9 +335,9 @@ func (f *Forwarder) deliver(ctx context.Context, b *batch) error {
 	for attempt := 1; len(pending) > 0; attempt++ {
 		recs, ids := b.subset(pending)
 		sctx := context.WithoutCancel(ctx) // a send in flight finishes; shutdown is checked between sends
-		results, err := f.sink.Send(sctx, recs, ids)
+		results, err := f.send(sctx, recs, ids)
 		if err != nil {
-			return fmt.Errorf("deliver to %s: %w", f.cfg.Sink, err)
+			return nil, fmt.Errorf("deliver to %s: %w", f.cfg.Sink, err)
 		}
 		var retry []int
 		var after time.Duration
@@ -260,6 +345,9 @@ func (f *Forwarder) deliver(ctx context.Context, b *batch) error {
 			idx := pending[i]
 			switch r.Outcome {
 			case sinks.Delivered:
+				if r.Ack != nil {
+					acks = addAwaited(acks, r.Ack, idx)
+				}
 			case sinks.Reject:
 				b.reject(idx, r.Reason)
 			default:
@@ -269,7 +357,7 @@ func (f *Forwarder) deliver(ctx context.Context, b *batch) error {
 		}
 		pending = retry
 		if len(pending) == 0 {
-			return nil
+			return acks, nil
 		}
 		f.cfg.Metrics.retried(f.cfg.Sink, len(pending))
 		if !retrying {
@@ -284,7 +372,7 @@ func (f *Forwarder) deliver(ctx context.Context, b *batch) error {
 				stopBy = time.Now().Add(f.cfg.ShutdownGrace)
 			}
 			if time.Now().Add(wait).After(stopBy) {
-				return errShutdown // uncommitted: delivered again after the restart
+				return nil, errShutdown // uncommitted: delivered again after the restart
 			}
 		}
 		if ctx.Err() != nil {
@@ -293,7 +381,7 @@ func (f *Forwarder) deliver(ctx context.Context, b *batch) error {
 		}
 		_ = backoff.Sleep(ctx, wait) // a shutdown wakes us to re-check the grace period
 	}
-	return nil
+	return acks, nil
 }
 
 func firstReason(rs []sinks.Result) string {

@@ -58,6 +58,8 @@ type setup struct {
 	ids                        []string
 	senders                    int             // Config.Senders
 	formatted                  func(ev string) // called as each record is formatted, in fetch order
+	tune                       func(*forwarder.Config)
+	format                     forwarder.Format // nil: the record's raw value
 }
 
 // newSetup fills a topic with n events, plus the given raw records.
@@ -107,14 +109,20 @@ func (s setup) forward(t *testing.T, sink forwarder.Sink, total int) error {
 		t.Fatal(err)
 	}
 	defer dlq.Close()
-	f := forwarder.New(forwarder.Config{Sink: "fake", DLQTopic: s.dlq, BatchSize: 100, BatchWait: 20 * time.Millisecond, Senders: s.senders,
-		RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond, Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.ErrorLevel)},
-		r, sink, func(dst []byte, ev *transform.Event) []byte {
-			if s.formatted != nil {
-				s.formatted(ev.ID)
-			}
-			return append(dst, ev.Raw...)
-		}, dlq)
+	cfg := forwarder.Config{Sink: "fake", DLQTopic: s.dlq, BatchSize: 100, BatchWait: 20 * time.Millisecond, Senders: s.senders,
+		RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond, Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.ErrorLevel)}
+	if s.tune != nil {
+		s.tune(&cfg)
+	}
+	f := forwarder.New(cfg, r, sink, func(dst []byte, ev *transform.Event) []byte {
+		if s.formatted != nil {
+			s.formatted(ev.ID)
+		}
+		if s.format != nil {
+			return s.format(dst, ev)
+		}
+		return append(dst, ev.Raw...)
+	}, dlq)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	done := make(chan error, 1)

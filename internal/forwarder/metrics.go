@@ -18,6 +18,12 @@ type Metrics struct {
 	// InFlight is the batches in delivery or waiting for an earlier one's
 	// commit: pinned at FORWARD_SENDERS, the sink is the bottleneck.
 	InFlight *prometheus.GaugeVec
+	// AckResent counts records sent again because the sink accepted them
+	// but did not acknowledge them in time (HEC indexer acknowledgement).
+	AckResent *prometheus.CounterVec
+	// PendingBytes is the bytes of batches sent and not yet confirmed,
+	// bounded by Config.AckPendingBytes (only tracked with it).
+	PendingBytes *prometheus.GaugeVec
 }
 
 // NewMetrics creates the series and registers them with reg.
@@ -44,10 +50,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "pigment_forward_consumer_lag", Help: "Records behind the end of the partition being read.",
 		}, bySink),
 		InFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "pigment_forward_batches_in_flight", Help: "Batches in delivery or waiting for an earlier batch's commit (at most FORWARD_SENDERS).",
+			Name: "pigment_forward_batches_in_flight", Help: "Batches in delivery or waiting for an earlier batch's commit (at most FORWARD_SENDERS, unless batches awaiting an indexer acknowledgement left their sender).",
+		}, bySink),
+		AckResent: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pigment_forward_ack_resent_total", Help: "Records sent again because their indexer acknowledgement did not come within SPLUNK_HEC_ACK_TIMEOUT.",
+		}, bySink),
+		PendingBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "pigment_forward_ack_pending_bytes", Help: "Bytes of batches sent and not yet confirmed (at most SPLUNK_HEC_ACK_PENDING_BYTES; with indexer acknowledgement only).",
 		}, bySink),
 	}
-	reg.MustRegister(m.Delivered, m.Retried, m.DeadLettered, m.CommitFailed, m.BatchSeconds, m.Lag, m.InFlight)
+	reg.MustRegister(m.Delivered, m.Retried, m.DeadLettered, m.CommitFailed, m.BatchSeconds, m.Lag, m.InFlight, m.AckResent, m.PendingBytes)
 	return m
 }
 
@@ -75,5 +87,17 @@ func (m *Metrics) retried(sink string, n int) {
 func (m *Metrics) commitFailed(sink string) {
 	if m != nil {
 		m.CommitFailed.WithLabelValues(sink).Inc()
+	}
+}
+
+func (m *Metrics) ackResent(sink string, n int) {
+	if m != nil && n > 0 {
+		m.AckResent.WithLabelValues(sink).Add(float64(n))
+	}
+}
+
+func (m *Metrics) pendingBytes(sink string, n int) {
+	if m != nil {
+		m.PendingBytes.WithLabelValues(sink).Set(float64(n))
 	}
 }

@@ -8,11 +8,11 @@
 package pgdsn
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -72,17 +72,15 @@ func Redact(dsn string) string {
 }
 
 // Scrub returns err with every password of dsn (decoded, and as written)
-// replaced by xxxxx in its message; errors.Is and errors.As still see the
-// original chain. It returns nil for nil.
+// and every password of any other connection string in its message
+// replaced by xxxxx; errors.Is and errors.As still see the original chain.
+// It returns nil for nil.
 func Scrub(err error, dsn string) error {
 	if err == nil {
 		return nil
 	}
 	msg := err.Error()
-	clean := msg
-	for _, s := range secrets(dsn) {
-		clean = strings.ReplaceAll(clean, s, mask)
-	}
+	clean := scrubText(msg, secrets(dsn), kvPlain)
 	if clean == msg {
 		return err
 	}
@@ -98,33 +96,55 @@ type scrubbed struct {
 func (e *scrubbed) Error() string { return e.msg }
 func (e *scrubbed) Unwrap() error { return e.err }
 
-// kvPassword finds password values in a keyword/value string that parseKV
-// could not read, as a last resort.
-var kvPassword = regexp.MustCompile(`(?i)(?:ssl)?password\s*=\s*('(?:[^'\\]|\\.)*'?|\S+)`)
+// Connection-string shapes whose password is masked wherever they appear,
+// whichever database they name: URL userinfo (scheme://user:pass@), and
+// keyword values (password=..., sslpassword=..., in libpq keyword strings
+// and URL queries alike), quoted or bare. A bare value ends at a space, a
+// '&' or a '"'; a backslash escapes the character after it. kvJSON is the
+// same as the text appears inside a JSON string of a log line, where each
+// backslash is doubled and a double quote ends the string.
+var (
+	urlUserinfo = regexp.MustCompile(`(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^:/?#@\s"']*:)[^@/?#\s"']+@`)
+	kvPlain     = regexp.MustCompile(`(?i)(^|[^a-z_]|\\u0026)((?:ssl)?password)\s*=\s*(?:'(?:\\.|[^'\\])*'?|(?:\\.|[^\s&"\\])+)`)
+	kvJSON      = regexp.MustCompile(`(?i)(^|[^a-z_]|\\u0026)((?:ssl)?password)\s*=\s*(?:'(?:\\\\.|\\[^\\]|[^'"\\])*'?|(?:\\\\.|[^\s&"\\])+)`)
+)
 
-// secrets returns every form of every password dsn holds (longest first,
-// so that a quoted form is replaced before the bare value inside it).
+// scrubText masks the connection-string shapes in s, then every exact form
+// in olds (longest first).
+func scrubText(s string, olds []string, kv *regexp.Regexp) string {
+	s = urlUserinfo.ReplaceAllString(s, "${1}"+mask+"@")
+	s = kv.ReplaceAllString(s, "${1}${2}="+mask)
+	for _, old := range olds {
+		s = strings.ReplaceAll(s, old, mask)
+	}
+	return s
+}
+
+// secrets returns every exact form of every password dsn holds, longest
+// first so that a quoted form is replaced before the bare value inside it:
+// as written in dsn, decoded, URL-escaped (path, query, userinfo) and as a
+// libpq keyword value (quoted, or bare with backslash escapes). Never the
+// words of a password: 'audit events' must not mask pigment.audit.events.
 func secrets(dsn string) []string {
 	var out []string
 	add := func(s string) {
-		if s != "" {
+		if s != "" && !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
-	if cfg, err := pgconn.ParseConfig(dsn); err == nil {
-		add(cfg.Password)
+	var values []string
+	if cfg, err := pgconn.ParseConfig(dsn); err == nil && cfg.Password != "" {
+		values = append(values, cfg.Password)
 	}
 	if isURL(dsn) {
 		if u, err := url.Parse(dsn); err == nil {
 			if u.User != nil {
 				p, _ := u.User.Password()
-				add(p)
+				values = append(values, p)
 			}
 			for k, vs := range u.Query() {
 				if secretKeys[strings.ToLower(k)] {
-					for _, v := range vs {
-						add(v)
-					}
+					values = append(values, vs...)
 				}
 			}
 		}
@@ -146,7 +166,7 @@ func secrets(dsn string) []string {
 		if params, ok := parseKV(dsn); ok {
 			for _, p := range params {
 				if secretKeys[p.key] {
-					add(p.value)
+					values = append(values, p.value)
 					add(dsn[p.rawStart:p.rawEnd])
 				}
 			}
@@ -156,22 +176,40 @@ func secrets(dsn string) []string {
 			add(strings.Trim(m[1], "'"))
 		}
 	}
-	// Libraries that redact by pattern may mask a password only up to an
-	// escaped space, leaving its tail: the words of each are secret too.
-	for _, s := range out {
-		for _, w := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\\' || r == '\'' || r == '\t' }) {
-			if len(w) >= 2 && w != s {
-				out = append(out, w)
+	for _, v := range values {
+		add(v)
+		add(url.QueryEscape(v))
+		add(url.PathEscape(v))
+		add(strings.TrimPrefix(url.UserPassword("", v).String(), ":"))
+		add(kvQuoted(v))
+		add(kvBare(v))
+	}
+	// A library that masks a password=... value up to the first space
+	// leaves the tail of an escaped one (pgx: password=xxxxx w0rd): the
+	// mask followed by that tail is a form of the password too.
+	for _, f := range slices.Clone(out) {
+		for i, c := range f {
+			if c == ' ' && i > 0 {
+				add(mask + f[i:])
 			}
 		}
 	}
-	// Longest first.
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && len(out[j]) > len(out[j-1]); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
 	return out
+}
+
+// kvPassword finds password values in a keyword/value string that parseKV
+// could not read, as a last resort.
+var kvPassword = regexp.MustCompile(`(?i)(?:ssl)?password\s*=\s*('(?:[^'\\]|\\.)*'?|\S+)`)
+
+// kvQuoted is v as a quoted libpq keyword value.
+func kvQuoted(v string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
+}
+
+// kvBare is v as an unquoted libpq keyword value, spaces and quotes escaped.
+func kvBare(v string) string {
+	return strings.NewReplacer(`\`, `\\`, `'`, `\'`, " ", `\ `, "\t", "\\\t").Replace(v)
 }
 
 func isURL(dsn string) bool {
@@ -254,9 +292,9 @@ func isSpace(c byte) bool {
 }
 
 // Writer returns a writer that replaces every password of dsn (as Scrub
-// does, and as JSON escapes it) in what is written to w, for log output: a
-// last guard behind Scrub and Redact, since a library may log a connection
-// string itself. Each Write is scrubbed alone (zerolog writes whole lines).
+// does, and as JSON escapes it) and the password of any connection string
+// in what is written to w, for log output: a last guard behind Scrub and
+// Redact, since a library may log a connection string itself. Each Write is scrubbed alone (zerolog writes whole lines).
 func Writer(w io.Writer, dsn string) io.Writer {
 	var olds []string
 	for _, s := range secrets(dsn) {
@@ -267,9 +305,7 @@ func Writer(w io.Writer, dsn string) io.Writer {
 			}
 		}
 	}
-	if len(olds) == 0 {
-		return w
-	}
+	slices.SortStableFunc(olds, func(a, b string) int { return len(b) - len(a) })
 	return &scrubWriter{w: w, olds: olds}
 }
 
@@ -279,13 +315,8 @@ type scrubWriter struct {
 }
 
 func (s *scrubWriter) Write(p []byte) (int, error) {
-	out := p
-	for _, old := range s.olds {
-		if bytes.Contains(out, []byte(old)) {
-			out = bytes.ReplaceAll(out, []byte(old), []byte(mask))
-		}
-	}
-	if _, err := s.w.Write(out); err != nil {
+	out := scrubText(string(p), s.olds, kvJSON)
+	if _, err := io.WriteString(s.w, out); err != nil {
 		return 0, err
 	}
 	return len(p), nil

@@ -3,6 +3,7 @@ package pgdsn
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -85,5 +86,68 @@ func TestWriter(t *testing.T) {
 	}
 	if got := buf.String(); strings.Contains(got, `a\"b`) || strings.Contains(got, `a"b`) {
 		t.Errorf("Writer output %q holds the password", got)
+	}
+}
+
+// TestWriterRedactsThePasswordNotItsWords: a password whose words are
+// common in our logs hides as a whole, in every form it is written, and the
+// same words elsewhere in a line stay readable. Each word used to be
+// replaced everywhere: the topic pigment.audit.events came out as
+// pigment.xxxxx.xxxxx.
+func TestWriterRedactsThePasswordNotItsWords(t *testing.T) {
+	dsns := []string{
+		"postgres://u:audit%20events@h/db",
+		"postgres://u@h/db?password=audit+events",
+		"host=h user=u password='audit events'",
+		`host=h user=u password=audit\ events`,
+	}
+	lines := []struct{ in, want string }{
+		{`{"topic":"pigment.audit.events","level":"info"}`, `{"topic":"pigment.audit.events","level":"info"}`},
+		{`{"pw":"audit events","topic":"pigment.audit.events"}`, `{"pw":"xxxxx","topic":"pigment.audit.events"}`},
+		{`{"url":"postgres://u:audit%20events@h/db"}`, `{"url":"postgres://u:xxxxx@h/db"}`},
+		{`{"q":"?password=audit+events&sslmode=disable"}`, `{"q":"?password=xxxxx&sslmode=disable"}`},
+		{`{"kv":"host=h password='audit events' dbname=db"}`, `{"kv":"host=h password=xxxxx dbname=db"}`},
+		{`{"kv":"host=h password=audit\\ events dbname=db"}`, `{"kv":"host=h password=xxxxx dbname=db"}`},
+	}
+	for _, dsn := range dsns {
+		for _, l := range lines {
+			var buf bytes.Buffer
+			if _, err := Writer(&buf, dsn).Write([]byte(l.in)); err != nil {
+				t.Fatal(err)
+			}
+			if got := buf.String(); got != l.want {
+				t.Errorf("Writer(%q) wrote %s as %s, want %s", dsn, l.in, got, l.want)
+			}
+		}
+	}
+}
+
+// TestDSNShapedTextIsRedacted: a connection string other than DATABASE_URL
+// (a library quoting its own, a second database) loses its password too,
+// wherever it appears in an error or a log line.
+func TestDSNShapedTextIsRedacted(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`dial postgres://bob:s3cr3t@db:5432/x failed`, `dial postgres://bob:xxxxx@db:5432/x failed`},
+		{`open postgresql://h/x?sslmode=disable&password=s3cr3t&user=bob`, `open postgresql://h/x?sslmode=disable&password=xxxxx&user=bob`},
+		{`cannot parse host=h password='s3 cr3t' user=bob`, `cannot parse host=h password=xxxxx user=bob`},
+		{`cannot parse host=h PassWord = s3cr3t user=bob`, `cannot parse host=h PassWord=xxxxx user=bob`},
+		{`cannot parse host=h sslpassword=s3\ cr3t user=bob`, `cannot parse host=h sslpassword=xxxxx user=bob`},
+		{`cannot parse host=h password='it\'s' user=bob`, `cannot parse host=h password=xxxxx user=bob`},
+		{`no password here: pigment.audit.events`, `no password here: pigment.audit.events`},
+	}
+	const dsn = "postgres://u:other@h/db"
+	for _, tt := range tests {
+		if got := Scrub(errors.New(tt.in), dsn).Error(); got != tt.want {
+			t.Errorf("Scrub(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		var buf bytes.Buffer
+		line, _ := json.Marshal(map[string]string{"error": tt.in})
+		want, _ := json.Marshal(map[string]string{"error": tt.want})
+		if _, err := Writer(&buf, dsn).Write(line); err != nil {
+			t.Fatal(err)
+		}
+		if got := buf.String(); got != string(want) {
+			t.Errorf("Writer wrote %s as %s, want %s", line, got, want)
+		}
 	}
 }

@@ -39,6 +39,25 @@ func TestDecodePageRawControlCharacters(t *testing.T) {
 	}
 }
 
+// TestDecodePageRawControlActor: an actor whose strings hold raw control
+// characters is still read, so extract keys the event by the member, as it
+// does the member's other events, and not by its eventId.
+func TestDecodePageRawControlActor(t *testing.T) {
+	for _, actor := range []string{
+		"{\"memberId\":\"m-1\",\"name\":\"A\x01B\"}",
+		"{\"user\":{\"id\":\"m-1\",\"name\":\"tab\there\nNUL\x00\"},\"note\":\"\x1f\"}",
+	} {
+		elem := `{"eventId":"c-1","ingestionTimestamp":"2024-01-01T00:00:00Z","actor":` + actor + `}`
+		p, err := decodePage([]byte(`{"events":[` + elem + `]}`))
+		if err != nil || len(p.Events) != 1 {
+			t.Fatalf("decodePage(%q) = %+v, %v; want one event", elem, p, err)
+		}
+		if got := p.Events[0].ActorID; got != "m-1" {
+			t.Errorf("decodePage(%q): ActorID = %q, want m-1", elem, got)
+		}
+	}
+}
+
 // TestDecodePageUnreadableElement serves one element that cannot be read
 // even leniently among good ones: it must come out as Invalid with its
 // position and reason, and the elements around it as events. Only an

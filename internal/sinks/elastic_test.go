@@ -70,6 +70,8 @@ func TestElasticAnswers(t *testing.T) {
 			want: "DDDDX", wantStored: 4, wantReason: "timestamp field [@timestamp] is missing"},
 		{name: "template types: event.severity is a long", setup: true, recs: with(docs, 3, `{"@timestamp":1767225600000,"event":{"severity":"high"}}`),
 			want: "DDDXD", wantStored: 4, wantReason: "field [event.severity] of type [long]"},
+		{name: "raw control character in a string", recs: with(docs, 2, "{\"@timestamp\":\"2026-01-01T00:00:00Z\",\"event\":{\"id\":\"e-2\"},\"user\":{\"name\":\"A\x01B\"}}"),
+			want: "DDXDD", wantStored: 4, wantReason: "400 document_parsing_exception: failed to parse: Illegal unquoted character ((CTRL-CHAR, code 1))"},
 		{name: "invalid JSON is rejected before sending", recs: with(docs, 1, "{\"@timestamp\":\n"),
 			want: "DXDDD", wantStored: 4, wantReason: "not valid JSON"},
 		{name: "multi-line JSON is compacted", recs: with(docs, 1, "{\n \"@timestamp\": \"2026-01-01T00:00:00Z\"\n}"),

@@ -48,8 +48,9 @@ type HECConfig struct {
 }
 
 // HEC delivers records to Splunk's HTTP Event Collector. It is safe for
-// concurrent use; with Ack, concurrent Sends are how throughput is kept up
-// while acknowledgements are pending.
+// concurrent use. With Ack, Submit returns once HEC accepted a request and
+// leaves the acknowledgement to be awaited (Result.Ack), so that more can
+// be sent meanwhile; the pending ackIds of all requests are polled together.
 type HEC struct {
 	cfg      HECConfig
 	client   *http.Client
@@ -58,6 +59,7 @@ type HEC struct {
 	auth     string
 	red      *redactor
 	log      zerolog.Logger
+	acks     *ackTracker // with Ack
 }
 
 // NewHEC validates cfg and returns a sink. No connection is made until Send.
@@ -84,7 +86,7 @@ func NewHEC(cfg HECConfig) (*HEC, error) {
 	warnPlaintext(cfg.Logger, "hec", u)
 	base := strings.TrimRight(u.String(), "/")
 	base = strings.TrimSuffix(strings.TrimSuffix(base, "/event"), "/services/collector")
-	return &HEC{
+	h := &HEC{
 		cfg:      cfg,
 		client:   newHTTPClient(cfg.TLS, cfg.Timeout, cfg.Logger, "hec"),
 		eventURL: base + "/services/collector/event",
@@ -92,7 +94,9 @@ func NewHEC(cfg HECConfig) (*HEC, error) {
 		auth:     "Splunk " + cfg.Token,
 		red:      newRedactor([]string{cfg.Token}),
 		log:      cfg.Logger,
-	}, nil
+	}
+	h.acks = newAckTracker(h)
+	return h, nil
 }
 
 // Channel returns the X-Splunk-Request-Channel in use ("" without one).
@@ -118,6 +122,21 @@ func (h *HEC) Channel() string { return h.cfg.Channel }
 //     10, 11, 14, 404/405 wrong path, a redirect) is ErrMisconfigured
 //     (wrapped), as is an unverifiable certificate.
 func (h *HEC) Send(ctx context.Context, records [][]byte, ids []string) ([]Result, error) {
+	res, err := h.Submit(ctx, records, ids)
+	if err != nil {
+		return nil, err
+	}
+	if err := awaitAcks(ctx, res, h.cfg.AckTimeout); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Submit is Send without waiting for indexer acknowledgements: with Ack,
+// the records HEC accepted are Delivered with Result.Ack set, to be awaited
+// by the caller (Ack.Wait), so that the caller can send more meanwhile.
+// The acknowledgements of every pending request are polled together.
+func (h *HEC) Submit(ctx context.Context, records [][]byte, _ []string) ([]Result, error) {
 	res := make([]Result, len(records))
 	if len(records) == 0 {
 		return res, nil
@@ -137,6 +156,13 @@ type hecReply struct {
 }
 
 func (h *HEC) send(ctx context.Context, recs [][]byte, res []Result) error {
+	answered := func() {}
+	if h.cfg.Ack {
+		// Ack answers are held while this request may hold an ackId
+		// not known here yet (ackTracker).
+		answered = h.acks.begin()
+	}
+	defer answered()
 	ans, err := h.post(ctx, recs)
 	if err != nil {
 		r, err := transportResult(ctx, "hec", err)
@@ -168,12 +194,14 @@ func (h *HEC) send(ctx context.Context, recs [][]byte, res []Result) error {
 		if n+1 == len(recs) {
 			return nil
 		}
+		answered()
 		return h.send(ctx, recs[n+1:], res[n+1:])
 	case len(recs) == 1:
 		res[0] = Result{Outcome: Reject, Reason: reason}
 		return nil
 	}
 	h.log.Debug().Int("records", len(recs)).Str("answer", reason).Msg("hec: bisecting a refused batch")
+	answered()
 	m := len(recs) / 2
 	if err := h.send(ctx, recs[:m], res[:m]); err != nil {
 		return err
@@ -181,9 +209,9 @@ func (h *HEC) send(ctx context.Context, recs [][]byte, res []Result) error {
 	return h.send(ctx, recs[m:], res[m:])
 }
 
-// delivered handles a 200 answer: Delivered, after the acknowledgement
-// when Ack is set.
-func (h *HEC) delivered(ctx context.Context, rep hecReply, res []Result) error {
+// delivered handles a 200 answer: Delivered; with Ack, carrying the
+// acknowledgement still owed.
+func (h *HEC) delivered(_ context.Context, rep hecReply, res []Result) error {
 	if !h.cfg.Ack {
 		fill(res, Result{Outcome: Delivered})
 		return nil
@@ -191,59 +219,8 @@ func (h *HEC) delivered(ctx context.Context, rep hecReply, res []Result) error {
 	if rep.AckID == nil {
 		return fmt.Errorf("hec: ack requested but the answer has no ackId: indexer acknowledgement is disabled on the token: %w", ErrMisconfigured)
 	}
-	ok, err := h.waitAck(ctx, *rep.AckID)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		fill(res, Result{Outcome: Retry, Reason: "hec: ackId " + strconv.FormatInt(*rep.AckID, 10) +
-			" not acknowledged within " + h.cfg.AckTimeout.String()})
-		return nil
-	}
-	fill(res, Result{Outcome: Delivered})
+	fill(res, Result{Outcome: Delivered, Ack: h.acks.add(*rep.AckID)})
 	return nil
-}
-
-// waitAck polls /services/collector/ack until id is acknowledged (true),
-// AckTimeout passes (false) or ctx ends / credentials are refused (error).
-// Transient poll failures are polled again.
-func (h *HEC) waitAck(ctx context.Context, id int64) (bool, error) {
-	deadline := time.Now().Add(h.cfg.AckTimeout)
-	delay := h.cfg.AckPoll
-	body := []byte(`{"acks":[` + strconv.FormatInt(id, 10) + `]}`)
-	key := strconv.FormatInt(id, 10)
-	for {
-		if time.Now().Add(delay).After(deadline) {
-			delay = time.Until(deadline)
-		}
-		t := time.NewTimer(max(delay, 0))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return false, ctx.Err()
-		case <-t.C:
-		}
-		ans, err := h.request(ctx, h.ackURL+"?channel="+url.QueryEscape(h.cfg.Channel), body, false)
-		switch {
-		case err != nil:
-			if _, err := transportResult(ctx, "hec ack", err); err != nil {
-				return false, err
-			}
-		case isAuthStatus(ans.status):
-			return false, fmt.Errorf("hec ack: %s: %w", hecReason(ans, hecReply{}), ErrAuth)
-		case ans.status == http.StatusOK:
-			var rep struct {
-				Acks map[string]bool `json:"acks"`
-			}
-			if json.Unmarshal(ans.body, &rep) == nil && rep.Acks[key] {
-				return true, nil
-			}
-		}
-		if !time.Now().Before(deadline) {
-			return false, nil
-		}
-		delay = min(delay*2, time.Second)
-	}
 }
 
 // hecMisconfigured returns the error of an answer classified as

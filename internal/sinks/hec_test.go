@@ -51,6 +51,8 @@ func TestHECAnswers(t *testing.T) {
 		{name: "gzip", cfg: sinks.HECConfig{Gzip: true}, recs: recs, want: "DDDDD", wantIndexed: 5},
 		{name: "invalid JSON in the middle", recs: with(recs, 2, `{"time":1,"event":{"eventId":"bad"`),
 			want: "DDXDD", wantIndexed: 4, wantReason: "Invalid data format (code 6)"},
+		{name: "raw control character in a string", recs: with(recs, 3, "{\"time\":1,\"event\":{\"eventId\":\"e-3\",\"name\":\"A\x1fB\"}}"),
+			want: "DDDXD", wantIndexed: 4, wantReason: "Invalid data format (code 6)"},
 		{name: "event field missing", recs: with(recs, 1, `{"time":1,"fields":{}}`),
 			want: "DXDDD", wantIndexed: 4, wantReason: "Event field is required (code 12)"},
 		{name: "blank event, last", recs: with(recs, 4, `{"event":""}`),

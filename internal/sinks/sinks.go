@@ -62,6 +62,11 @@ type Result struct {
 	Reason string
 	// RetryAfter is the delay the peer asked for (Retry-After header), or 0.
 	RetryAfter time.Duration
+	// Ack, on a Delivered result of HEC.Submit, is the indexer
+	// acknowledgement still owed for the record: it counts as delivered
+	// only once Ack.Wait reports true, and must be sent again when it
+	// reports false. Nil everywhere else.
+	Ack *Ack
 }
 
 // ErrMisconfigured is returned (wrapped) by Send and Setup when an answer

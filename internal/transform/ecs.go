@@ -160,7 +160,8 @@ func containsAny(s string, parts ...string) bool {
 //	rule.name, threat.technique.id   alerts: rule, mitre
 //	message           a one-line summary (see appendSummary)
 //	pigment.application.id/name
-//	pigment.event     the original event JSON (alerts: pigment.alert)
+//	pigment.event     the original event JSON (alerts: pigment.alert), as
+//	                  HEC's event (see appendRaw)
 //
 // The index template should map pigment.event and pigment.alert as
 // "flattened" (or disable them): payloads vary by event type and would

@@ -49,7 +49,14 @@ type Event struct {
 	SourceIP, Country              string // as sent; formats check them before use
 	ASN                            string // autonomous system of SourceIP, as sent ("AS3215" or "3215"), if any
 	Outcome                        string // "success" | "failure" | "" (unknown)
-	Severity                       string // alerts: their severity; events: "" (see SyslogSeverity)
+
+	// TargetID, TargetEmail and TargetName are the member an event changes
+	// (invited, deactivated, reactivated, given another role or account
+	// type), by the one rule of internal/actor (actor.Target) over target,
+	// metadata and payload; empty for alerts. Read them for member events
+	// only: another event's payload may carry an "id" of something else.
+	TargetID, TargetEmail, TargetName string
+	Severity                          string // alerts: their severity; events: "" (see SyslogSeverity)
 
 	// Alerts only (additions to the shared design; empty for events).
 	Title string // the alert's title, its human summary
@@ -78,12 +85,18 @@ func (ev *Event) ActorKey() string {
 //	           application (string: an ID; or {id|applicationId,name|applicationName})
 //
 // The actor, in every shape (objects, a nested user, a plain string: an email
-// if it has '@', else an ID), is read by the one rule of internal/actor.
+// if it has '@', else an ID), is read by the one rule of internal/actor, and
+// so is the member an event changes (actor.Target over target, metadata
+// and payload).
 //
 // The actor and target/context win over metadata/payload. Outcome is
 // normalised to "success", "failure" or "" (status "Completed"/"Failed"
 // count when there is no outcome). Timestamps are RFC 3339; an unparsable
 // one is left zero. Fields of an unexpected type are ignored.
+//
+// Strings may hold raw control characters, which encoding/json refuses but
+// extract keeps (README, "The topic contract"): fields keep them, and the
+// formats escape them where they embed Raw.
 //
 // The returned Event aliases raw: Raw is raw, and strings without JSON
 // escapes point into it, so raw must not be modified while the Event is in
@@ -103,6 +116,7 @@ func Parse(raw []byte, kind Kind) (Event, error) {
 	s.i++
 	var body fields // from metadata/payload, used where nothing better is known
 	var ctx fields  // from context
+	var objs objects
 	for n := 0; ; n++ {
 		key, ok, err := s.member(n)
 		if err != nil {
@@ -111,7 +125,7 @@ func Parse(raw []byte, kind Kind) (Event, error) {
 		if !ok {
 			break
 		}
-		if err := ev.top(&s, key, &ctx, &body); err != nil {
+		if err := ev.top(&s, key, &ctx, &body, &objs); err != nil {
 			return ev, err
 		}
 	}
@@ -125,6 +139,10 @@ func Parse(raw []byte, kind Kind) (Event, error) {
 	ev.Country = cmpOr(ctx.country, body.country)
 	ev.ASN = cmpOr(ctx.asn, body.asn)
 	ev.Outcome = cmpOr(outcome(ctx.outcome), outcome(body.outcome), outcome(body.status))
+	if kind == KindEvent {
+		t := actor.Target(objs.target, objs.metadata, objs.payload)
+		ev.TargetID, ev.TargetEmail, ev.TargetName = t.ID, t.Email, t.Name
+	}
 	if ev.ID == "" {
 		if kind == KindAlert {
 			return ev, errors.New("transform: alert has no id (a non-empty string)")
@@ -139,10 +157,17 @@ type fields struct {
 	ip, country, asn, outcome, status, appID, appName string
 }
 
+// objects holds the raw values of an event's target, metadata and
+// payload, for actor.Target.
+type objects struct {
+	target, metadata, payload []byte
+}
+
 // top reads the value of one top-level member.
-func (ev *Event) top(s *scanner, key []byte, ctx, body *fields) error {
+func (ev *Event) top(s *scanner, key []byte, ctx, body *fields, objs *objects) error {
 	var err error
 	alert := ev.Kind == KindAlert
+	start := s.i
 	switch k := string(key); {
 	case k == "eventId" && !alert, k == "id" && alert:
 		ev.ID, err = s.string(1)
@@ -164,12 +189,19 @@ func (ev *Event) top(s *scanner, key []byte, ctx, body *fields) error {
 		err = ev.readActor(s)
 	case k == "application" && alert && s.peek() == '"':
 		ev.AppID, err = s.string(1)
-	case k == "target" && !alert, k == "application" && alert:
+	case k == "target" && !alert:
+		err = ev.readApp(s)
+		objs.target = s.b[start:s.i]
+	case k == "application" && alert:
 		err = ev.readApp(s)
 	case k == "context" && !alert:
 		err = ctx.read(s)
-	case (k == "metadata" || k == "payload") && !alert:
+	case k == "metadata" && !alert:
 		err = body.read(s)
+		objs.metadata = s.b[start:s.i]
+	case k == "payload" && !alert:
+		err = body.read(s)
+		objs.payload = s.b[start:s.i]
 	default:
 		err = s.value(1)
 	}

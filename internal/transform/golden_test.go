@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 )
@@ -57,6 +59,9 @@ func goldenCases(tb testing.TB) []goldenCase {
 		{"long_type", KindEvent, []byte(`{"eventId":"e-long","eventType":"AVeryLongEventTypeNameThatExceedsThirtyTwoCharacters","eventTimestamp":"2025-06-10T11:00:00.000123Z"}`)},
 		{"minimal", KindEvent, []byte(`{"eventId":"e-min"}`)},
 		{"control_chars", KindEvent, []byte(`{"eventId":"e-ctl","eventType":"Bad\nType\u0001","eventTimestamp":"yesterday","ingestionTimestamp":"2025-06-10T11:00:03+02:00","actor":{"memberId":"m\t1","name":"a\u0000b\u007fc\r\nd","email":"x\u2028y@acme.io"},"metadata":{"ipAddress":"not an ip","country":"France"}}`)},
+		{"raw_control_chars", KindEvent, []byte("{\n\t\"eventId\":\"e-raw\x01ctl\",\"eventType\":\"BlockModified\",\"eventTimestamp\":\"2025-06-10T11:00:00Z\",\n" +
+			"\"actor\":{\"memberId\":\"m-raw\",\"email\":\"raw@acme.io\",\"name\":\"Ann\x01B\x1fC\x00D\tE\nF\"},\"target\":{\"applicationId\":\"app-1\",\"applicationName\":\"Plan\tQ3\r\nFY\"},\r\n" +
+			"\"metadata\":{\"note\":\"line1\nline2\ttab\x00end \\\"q\\\" \\\\\",\"k\x1fey\":\"\x1f\",\"ipAddress\":\"192.0.2.9\",\"country\":\"fr\"}\n}\n")},
 		{"pretty_printed", KindEvent, []byte("{\n  \"eventId\": \"e-pretty\",\r\n  \"eventType\": \"APIKeyCreated\",\n  \"eventTimestamp\": \"2025-06-10T11:00:00Z\",\n  \"context\": {\"ipAddress\": \"2001:db8::1\"}\n}\n")},
 		{"invalid_utf8", KindEvent, []byte("{\"eventId\":\"e-utf8\",\"eventType\":\"UserLoggedIn\",\"eventTimestamp\":\"2025-06-10T11:00:00Z\",\"actor\":{\"memberId\":\"m-1\",\"name\":\"bad \xff\xfe name \xc3\"},\"metadata\":{\"outcome\":\"success\",\"ipAddress\":\"192.0.2.7\"}}")},
 	}
@@ -199,20 +204,93 @@ type errorString string
 func (e errorString) Error() string { return string(e) }
 
 // sameJSON reports whether got is the original raw: byte for byte when raw
-// is one line of valid UTF-8, else the same JSON value.
+// is one line of valid UTF-8 without raw control characters in strings,
+// else the same JSON value.
 func sameJSON(got, raw []byte) bool {
 	raw = bytes.TrimSpace(raw)
-	if !bytes.ContainsAny(raw, "\r\n") && bytes.Equal(bytes.ToValidUTF8(raw, nil), raw) {
+	strict := strictJSON(raw)
+	if !bytes.ContainsAny(raw, "\r\n") && bytes.Equal(bytes.ToValidUTF8(raw, nil), raw) && bytes.Equal(strict, raw) {
 		return bytes.Equal(got, raw)
 	}
 	var a, b any
-	return json.Unmarshal(got, &a) == nil && json.Unmarshal(raw, &b) == nil && jsonEqual(a, b)
+	return json.Unmarshal(got, &a) == nil && json.Unmarshal(strict, &b) == nil && jsonEqual(a, b)
+}
+
+// strictJSON is b with the raw control characters inside its strings
+// escaped as \u00XX, which encoding/json accepts: the JSON that Parse reads
+// b as. Strings are found by their quotes and backslashes alone, so for
+// any input, valid or not, encoding/json accepts the result exactly when
+// Parse's rule (encoding/json's, plus raw control characters in strings)
+// accepts b.
+func strictJSON(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	in := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case in && c == '\\' && i+1 < len(b):
+			out = append(out, c, b[i+1])
+			i++
+		case c == '"':
+			in = !in
+			out = append(out, c)
+		case in && c < 0x20:
+			out = fmt.Appendf(out, `\u%04x`, c)
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func jsonEqual(a, b any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return bytes.Equal(x, y)
+}
+
+// TestAppendRaw: the embedded event is strict JSON on one line, the same
+// value as the original: raw control characters inside strings escaped as
+// \u00XX (Splunk and Elasticsearch refuse them raw), CR and LF between
+// tokens turned into spaces, invalid UTF-8 into \ufffd, the rest copied.
+func TestAppendRaw(t *testing.T) {
+	tests := []struct{ raw, want string }{
+		{`{"a":"b","c":[1,true,null]}`, `{"a":"b","c":[1,true,null]}`},
+		{"{\"a\":\"x\x01y\x1fz\x00\"}", `{"a":"x\u0001y\u001fz\u0000"}`},
+		{"{\"a\":\"tab\there\nnew\rline\"}", `{"a":"tab\u0009here\u000anew\u000dline"}`},
+		{"{\n\t\"a\" :\r\n\"b\tc\" }\n", "{ \t\"a\" :  \"b\\u0009c\" }"},
+		{"{\"k\x02\":\"v\"}", `{"k\u0002":"v"}`},
+		{"{\"a\":\"q\\\"\x03\",\"b\":\"\\\\\",\"c\":\"\x04\"}", `{"a":"q\"\u0003","b":"\\","c":"\u0004"}`},
+		{"{\"a\":\"\xff\x05\u00e9\"}", `{"a":"\ufffd\u0005é"}`},
+		{"{\"a\":\"é\x06日本\"}", `{"a":"é\u0006日本"}`},
+		{"{\"a\":\"" + strings.Repeat("x", 40) + "\x07\"}", `{"a":"` + strings.Repeat("x", 40) + `\u0007"}`},
+	}
+	for _, tt := range tests {
+		got := appendRaw(nil, []byte(tt.raw))
+		if string(got) != tt.want || !json.Valid(got) {
+			t.Errorf("appendRaw(%q) = %q (valid JSON: %v), want %q", tt.raw, got, json.Valid(got), tt.want)
+		}
+	}
+}
+
+// TestPlain: appendRaw's fast check agrees with its definition for every
+// byte value at every position of a 45-byte run (the 32-byte, 8-byte and
+// byte-wise paths), after a prefix of every length up to 8.
+func TestPlain(t *testing.T) {
+	naive := func(b []byte) bool {
+		return !bytes.ContainsFunc(b, func(r rune) bool { return r < 0x20 }) && utf8.Valid(b)
+	}
+	base := []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS")
+	for pos := range base {
+		for c := range 256 {
+			b := bytes.Clone(base)
+			b[pos] = byte(c)
+			for start := 0; start <= min(pos, 8); start++ {
+				if got, want := plain(b[start:]), naive(b[start:]); got != want {
+					t.Fatalf("plain(%q) = %v, want %v", b[start:], got, want)
+				}
+			}
+		}
+	}
 }
 
 // rfc5424 matches an RFC 5424 HEADER (PRI, version 1, timestamp with at most

@@ -2,6 +2,7 @@ package transform
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -9,20 +10,31 @@ import (
 	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
-// appendRaw appends the valid JSON raw (as Parse accepted it) on one line:
-// unchanged when it has no CR or LF and is valid UTF-8 (the usual case),
-// else with CR and LF (whitespace there) turned into spaces and invalid
-// UTF-8 (only possible inside strings) into \ufffd, which keeps it the same
-// JSON value. One line matters: Elasticsearch bulk bodies and file sinks are
+// appendRaw appends the JSON raw (as Parse accepted it) on one line, as
+// strict JSON: unchanged when it has no byte below 0x20 and is valid UTF-8
+// (the usual case), else the same JSON value with CR and LF outside strings
+// (whitespace there) turned into spaces, raw control characters inside
+// strings (which Parse accepts, and Splunk and Elasticsearch refuse)
+// escaped as \u00XX, and invalid UTF-8 (only possible inside strings) as
+// \ufffd. One line matters: Elasticsearch bulk bodies and file sinks are
 // line-delimited.
 func appendRaw(dst, raw []byte) []byte {
 	raw = bytes.TrimSpace(raw)
-	if bytes.IndexByte(raw, '\n') < 0 && bytes.IndexByte(raw, '\r') < 0 && utf8.Valid(raw) {
+	if plain(raw) {
 		return append(dst, raw...)
 	}
+	in := false // inside a string
 	for i := 0; i < len(raw); {
 		c := raw[i]
 		switch {
+		case c == '"':
+			in = !in
+			dst = append(dst, c)
+		case c == '\\' && in && i+1 < len(raw) && raw[i+1] < utf8.RuneSelf:
+			dst = append(dst, c, raw[i+1]) // an escape, whole: an escaped quote ends no string
+			i++
+		case c < 0x20 && in:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 		case c == '\n' || c == '\r':
 			dst = append(dst, ' ')
 		case c < utf8.RuneSelf:
@@ -40,6 +52,57 @@ func appendRaw(dst, raw []byte) []byte {
 		i++
 	}
 	return dst
+}
+
+// AppendJSON appends raw, a record Parse accepted, as the formats embed it
+// (see appendRaw): the same JSON value, which encoding/json reads even when
+// raw holds raw control characters in strings.
+func AppendJSON(dst, raw []byte) []byte { return appendRaw(dst, raw) }
+
+const hexDigits = "0123456789abcdef"
+
+// plain reports whether b is valid UTF-8 without a byte below 0x20: JSON
+// that appendRaw copies as it is. Printable ASCII, the bulk of an event, is
+// checked for both in one pass, 32 bytes at a time.
+func plain(b []byte) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	for ; len(b) >= 32; b = b[32:] {
+		w0, w1 := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
+		w2, w3 := binary.LittleEndian.Uint64(b[16:]), binary.LittleEndian.Uint64(b[24:])
+		// Bit 7 of a byte is set in w (at or above 0x80) or in w-0x20*lo
+		// (below 0x20, borrowing): both end printable ASCII.
+		if ((w0-0x20*lo)|w0|(w1-0x20*lo)|w1|(w2-0x20*lo)|w2|(w3-0x20*lo)|w3)&hi != 0 {
+			break
+		}
+	}
+	return !hasControl(b) && utf8.Valid(b) // b starts a rune: all before it is ASCII
+}
+
+// hasControl reports whether b has a byte below 0x20. It looks at 32 bytes
+// at a time, as utf8.Valid does: the check runs on every record formatted.
+func hasControl(b []byte) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	// A byte below 0x20 borrows into its bit 7 in x-0x20*lo; &^x drops
+	// bytes at or above 0x80. Borrows only flag bytes above a true match,
+	// so the answer "some byte is below 0x20" is exact.
+	for ; len(b) >= 32; b = b[32:] {
+		w0, w1 := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
+		w2, w3 := binary.LittleEndian.Uint64(b[16:]), binary.LittleEndian.Uint64(b[24:])
+		if ((w0-0x20*lo)&^w0|(w1-0x20*lo)&^w1|(w2-0x20*lo)&^w2|(w3-0x20*lo)&^w3)&hi != 0 {
+			return true
+		}
+	}
+	for ; len(b) >= 8; b = b[8:] {
+		if w := binary.LittleEndian.Uint64(b); (w-0x20*lo)&^w&hi != 0 {
+			return true
+		}
+	}
+	for _, c := range b {
+		if c < 0x20 {
+			return true
+		}
+	}
+	return false
 }
 
 // eventTime is the time formats use for an event: Time, else Ingested, else

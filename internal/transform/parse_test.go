@@ -39,6 +39,10 @@ func TestParse(t *testing.T) {
 			Event{ID: "al3", ActorID: "m6", ActorEmail: "f@x.io"}},
 		{"escapes", `{"eventId":"e\u00e9\"","eventType":"T","actor":{"name":"\ud83d\ude00 \ud800x\n"}}`, KindEvent,
 			Event{ID: "eé\"", Type: "T", ActorName: "😀 \ufffdx\n"}},
+		{"raw control characters in strings", "{\"eventId\":\"e\x01\",\"eventType\":\"T\x1f\",\"actor\":{\"memberId\":\"m1\",\"name\":\"A\x00B\tC\nD\"},\"k\x02\":\"\x03\",\"metadata\":{\"country\":\"F\rR\"}}", KindEvent,
+			Event{ID: "e\x01", Type: "T\x1f", ActorID: "m1", ActorName: "A\x00B\tC\nD", Country: "F\rR"}},
+		{"raw control character and an escape", "{\"eventId\":\"e\\u00e9\x01\",\"actor\":\"a\x04@x.io\"}", KindEvent,
+			Event{ID: "e\u00e9\x01", ActorEmail: "a\x04@x.io"}},
 		{"wrong types", `{"eventId":"e3","eventType":7,"actor":["x"],"target":"y","metadata":{"ipAddress":{"v":1}},"eventTimestamp":"yesterday"}`, KindEvent,
 			Event{ID: "e3"}},
 		{"asn as a number", `{"eventId":"e4","metadata":{"ipAddress":"81.2.3.4","asn":3215,"country":"FR"}}`, KindEvent,
@@ -69,7 +73,40 @@ func equalEvents(a, b *Event) bool {
 		a.Time.Equal(b.Time) && a.Ingested.Equal(b.Ingested) && a.ActorID == b.ActorID &&
 		a.ActorEmail == b.ActorEmail && a.ActorName == b.ActorName && a.AppID == b.AppID &&
 		a.AppName == b.AppName && a.SourceIP == b.SourceIP && a.Country == b.Country && a.ASN == b.ASN &&
-		a.Outcome == b.Outcome && a.Severity == b.Severity && a.Title == b.Title && a.Mitre == b.Mitre
+		a.Outcome == b.Outcome && a.Severity == b.Severity && a.Title == b.Title && a.Mitre == b.Mitre &&
+		a.TargetID == b.TargetID && a.TargetEmail == b.TargetEmail && a.TargetName == b.TargetName
+}
+
+// TestParseTarget: the member an event changes, in both envelopes, read by
+// actor.Target (whose own tests cover every name).
+func TestParseTarget(t *testing.T) {
+	for _, tc := range []struct {
+		name, raw     string
+		id, email, nm string
+	}{
+		{"described metadata", `{"eventId":"e1","eventType":"MemberDeactivated","actor":{"memberId":"admin"},
+			"target":{"applicationId":null},"metadata":{"targetMemberId":"m1","targetEmail":"a@x.io","targetName":"Ann","accountType":"Builder"}}`,
+			"m1", "a@x.io", "Ann"},
+		{"described target object", `{"eventId":"e2","eventType":"MemberDeactivated","actor":{"memberId":"admin"},
+			"target":{"memberId":"m2","email":"b@x.io","applicationName":"Budget"},"metadata":{}}`, "m2", "b@x.io", ""},
+		{"public account type", `{"eventId":"e3","eventType":"UserAccountTypeUpdated","actor":{"user":{"id":"admin"}},"context":{},
+			"payload":{"userId":"m3","userName":"Cy","userEmail":"c@x.io","previousAccountType":"Builder","newAccountType":"Workspace Admin"}}`,
+			"m3", "c@x.io", "Cy"},
+		{"public deactivated", `{"eventId":"e4","eventType":"UserDeactivated","actor":{"user":{"id":"admin"}},"payload":{"id":"m4","name":"Di","email":"d@x.io"}}`,
+			"m4", "d@x.io", "Di"},
+		{"nested user, escaped", `{"eventId":"e5","eventType":"UserInvited","metadata":{"user":{"email":"é@x.io"}}}`, "", "é@x.io", ""},
+		{"no member", `{"eventId":"e6","eventType":"UserLoggedIn","actor":{"memberId":"m6"},"metadata":{"outcome":"success"}}`, "", "", ""},
+		{"wrong types", `{"eventId":"e7","target":"m7","metadata":["m7"],"payload":null}`, "", "", ""},
+	} {
+		ev, err := Parse([]byte(tc.raw), KindEvent)
+		if err != nil || ev.TargetID != tc.id || ev.TargetEmail != tc.email || ev.TargetName != tc.nm {
+			t.Errorf("Parse(%s) target = %q, %q, %q, %v; want %q, %q, %q", tc.name, ev.TargetID, ev.TargetEmail, ev.TargetName, err, tc.id, tc.email, tc.nm)
+		}
+	}
+	// An alert has no target member, whatever its fields.
+	if ev, err := Parse([]byte(`{"id":"al","metadata":{"id":"m"},"payload":{"userId":"m"}}`), KindAlert); err != nil || ev.TargetID != "" {
+		t.Errorf("Parse(alert) target = %q, %v; want none", ev.TargetID, err)
+	}
 }
 
 func TestParseErrors(t *testing.T) {
@@ -83,7 +120,9 @@ func TestParseErrors(t *testing.T) {
 		{`{"eventId":"e1"`, KindEvent, "unexpected end of input", true},
 		{`{"eventId":"e1"} x`, KindEvent, "data after the top-level object", true},
 		{`{"eventId":"e1",}`, KindEvent, "want an object key", true},
-		{`{"eventId":"a` + "\x01" + `"}`, KindEvent, "control character", true},
+		{`{"eventId":"a\` + "\x01" + `"}`, KindEvent, "invalid escape", true},
+		{`{"eventId":` + "\x01" + `"e1"}`, KindEvent, "want a value", true},
+		{`{"eventId":"e1"` + "\x01" + `}`, KindEvent, "want ',' or '}'", true},
 		{`{"eventId":"\x"}`, KindEvent, "invalid escape", true},
 		{`{"eventId":01}`, KindEvent, "want ',' or '}'", true},
 		{`[{"eventId":"e1"}]`, KindEvent, "not a JSON object", false},

@@ -12,9 +12,12 @@ import (
 const maxDepth = 10000
 
 // scanner is a minimal validating JSON reader over one record: it accepts
-// exactly what encoding/json accepts as a value (checked by FuzzParse) and
-// lets Parse pick out the fields it needs in the same pass, without maps,
-// reflection or allocations for strings without escapes.
+// exactly what encoding/json accepts as a value (checked by FuzzParse),
+// plus raw control characters (U+0000 to U+001F) inside strings, as
+// extract does (jsonscan.StrControl): real producers emit them and the
+// topic keeps them byte for byte. It lets Parse pick out the fields it
+// needs in the same pass, without maps, reflection or allocations for
+// strings without escapes.
 //
 // Every method reading a value expects s.i at its first byte (no leading
 // space) and leaves s.i just past it.
@@ -142,9 +145,9 @@ func (s *scanner) member(n int) (key []byte, ok bool, err error) {
 }
 
 // str reads the string at s.i and returns the span of its contents (between
-// the quotes) and whether it has escapes.
+// the quotes) and whether it has escapes or raw control characters.
 func (s *scanner) str() (start, end int, esc bool, err error) {
-	start, end, esc, next, what := jsonscan.Str(s.b, s.i)
+	start, end, esc, next, what := jsonscan.StrControl(s.b, s.i)
 	s.i = next
 	if what != "" {
 		return 0, 0, false, s.errorf(what)

@@ -96,3 +96,48 @@ func wantFields(tb testing.TB, raw []byte, shape string) [7]string {
 	}
 	return [...]string{e.EventID, e.EventType, e.Actor.MemberID, e.Actor.Email, e.Actor.Name, e.Target.ApplicationID, e.Target.ApplicationName}
 }
+
+// TestParseSimMemberTargets: every member event the simulator renders
+// (invitation, deactivation, reactivation, role or account-type change)
+// names the member changed in a way Parse reads, in both envelopes, and
+// Parse reads the member the event's own JSON names.
+func TestParseSimMemberTargets(t *testing.T) {
+	types := map[string]bool{"MemberInvited": true, "UserInvited": true, "MemberDeactivated": true, "UserDeactivated": true,
+		"UserReactivated": true, "RoleChanged": true, "UserAccountTypeUpdated": true}
+	for _, shape := range []string{pigmentsim.ShapeDescribed, pigmentsim.ShapePublic} {
+		seen := map[string]int{}
+		for _, raw := range mustSimEvents(t, shape, 5000) {
+			var e struct {
+				EventType         string
+				Metadata, Payload map[string]any
+			}
+			if err := json.Unmarshal(raw, &e); err != nil || !types[e.EventType] {
+				continue
+			}
+			seen[e.EventType]++
+			body := e.Metadata
+			wantID, wantEmail := body["targetMemberId"], body["targetEmail"]
+			if shape == pigmentsim.ShapePublic {
+				body = e.Payload
+				wantID, wantEmail = cmpAny(body["id"], body["userId"]), cmpAny(body["email"], body["userEmail"])
+			}
+			ev, err := Parse(raw, KindEvent)
+			if err != nil || ev.TargetID == "" || ev.TargetID != wantID || ev.TargetEmail != wantEmail {
+				t.Errorf("Parse(%s) target = %q, %q, %v; want %v, %v", raw, ev.TargetID, ev.TargetEmail, err, wantID, wantEmail)
+			}
+		}
+		if len(seen) < 4 {
+			t.Errorf("%s: member event types seen %v, want at least 4 kinds", shape, seen)
+		}
+	}
+}
+
+// cmpAny is the first of vs that is not nil.
+func cmpAny(vs ...any) any {
+	for _, v := range vs {
+		if v != nil {
+			return v
+		}
+	}
+	return nil
+}

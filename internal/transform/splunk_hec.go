@@ -31,7 +31,8 @@ const (
 // time is epoch seconds with milliseconds from the event time (falling back
 // to the ingestion time; omitted when both are zero, and Splunk then uses
 // the time of receipt). event is the original JSON byte for byte (put on one
-// line if it spanned several, see appendRaw). fields are indexed fields:
+// line if it spanned several, raw control characters in its strings
+// escaped: see appendRaw). fields are indexed fields:
 // eventType, actor (email, else name, else ID) and application (name, else
 // ID); empty ones are omitted, and fields too when all are.
 func AppendHEC(dst []byte, ev *Event, o HECOptions) []byte {

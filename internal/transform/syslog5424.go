@@ -42,7 +42,8 @@ const (
 // actorEmail, actorName, application (ID), applicationName, srcIP (only a
 // valid IP address), country and outcome; values escape '"', '\' and ']' with a backslash,
 // control characters become spaces and invalid UTF-8 becomes U+FFFD. MSG
-// is the original event JSON, UTF-8 without a BOM, on one line.
+// is the original event JSON, UTF-8 without a BOM, on one line, with raw
+// control characters in its strings escaped (see appendRaw).
 func AppendSyslog(dst []byte, ev *Event, o SyslogOptions) []byte {
 	dst = appendSyslogHeader(dst, ev, o)
 	dst = append(dst, ' ', '[')

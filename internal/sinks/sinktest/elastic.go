@@ -45,7 +45,10 @@ type ElasticOptions struct {
 // @timestamp, and the type of date, ip and long fields (those of the
 // installed index template, else @timestamp, event.created,
 // event.ingested as dates and source.ip as an IP): a mismatch is an item
-// 400 mapper_parsing_exception. A create of an existing _id is an item 409.
+// 400 mapper_parsing_exception. A raw control character inside a string is
+// an item 400 document_parsing_exception ("Illegal unquoted character"),
+// as Elasticsearch's parser answers. A create of an existing _id is an
+// item 409.
 // Configuration errors are answered as Elasticsearch 8 answers them: an
 // index the credentials may not write to (item 403 security_exception), a
 // missing index without auto-creation (item 404 index_not_found_exception),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -176,6 +177,10 @@ func (e *Elastic) execute(op bulkOp, who string) bulkItem {
 	dec.UseNumber()
 	var doc map[string]any
 	if err := dec.Decode(&doc); err != nil || dec.More() {
+		if c, ok := rawControl(op.doc, err); ok {
+			return fail(http.StatusBadRequest, "document_parsing_exception", fmt.Sprintf(
+				"failed to parse: Illegal unquoted character ((CTRL-CHAR, code %d)): has to be escaped using backslash to be included in string value", c))
+		}
 		return fail(http.StatusBadRequest, "mapper_parsing_exception", "failed to parse")
 	}
 	if _, ok := lookup(doc, "@timestamp"); dataStream && !ok {
@@ -264,4 +269,15 @@ func fits(v any, typ string) bool {
 		return false
 	}
 	return true
+}
+
+// rawControl reports the raw control character inside a string that made
+// a document unreadable, which Elasticsearch refuses as Jackson does.
+func rawControl(doc []byte, err error) (byte, bool) {
+	var se *json.SyntaxError
+	if !errors.As(err, &se) || !strings.HasSuffix(se.Error(), "in string literal") || se.Offset < 1 || int(se.Offset) > len(doc) {
+		return 0, false
+	}
+	c := doc[se.Offset-1]
+	return c, c < 0x20
 }

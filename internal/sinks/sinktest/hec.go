@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"regexp"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // HECOptions configures a strict HTTP Event Collector.
@@ -27,6 +29,15 @@ type HECOptions struct {
 	AckAfter int
 	// NeverAck answers every ack poll false (acks lost).
 	NeverAck bool
+	// LoseAcks are the ordinal numbers (1 for the first) of accepted
+	// requests whose ackId is never confirmed, as when the indexer
+	// restarts and loses its pending acknowledgements; the events were
+	// indexed all the same.
+	LoseAcks []int
+	// LoseAckFraction of the other accepted requests are never confirmed
+	// either, chosen at random from Seed (the same requests each run).
+	LoseAckFraction float64
+	Seed            uint64
 	// Indexes, when set, are the indexes the token may write to; an event
 	// naming another is refused with code 7 "Incorrect index".
 	Indexes []string
@@ -58,13 +69,22 @@ type HEC struct {
 	seen     map[string]int
 	requests int
 	nextAck  map[string]int64
-	acks     map[string]map[int64]int // channel -> ackId -> polls
+	acks     map[string]map[int64]int // channel -> ackId -> polls; forgotten once reported true
+	accepted int                      // requests answered with an ackId
+	ackPolls int
+	mostAcks int // most ackIds asked about in one poll
+	lost     map[string]map[int64]bool
+	held     map[string]map[int64][2]int // channel -> ackId -> its events in events, until acknowledged
+	restarts int
+	answerIn time.Duration // DelayAnswers
+	rng      *rand.Rand
 }
 
 // NewHEC starts a strict HEC receiver, closed by t.Cleanup.
 func NewHEC(tb testing.TB, o HECOptions) *HEC {
 	tb.Helper()
-	h := &HEC{opts: o, seen: map[string]int{}, nextAck: map[string]int64{}, acks: map[string]map[int64]int{}}
+	h := &HEC{opts: o, seen: map[string]int{}, nextAck: map[string]int64{}, acks: map[string]map[int64]int{},
+		lost: map[string]map[int64]bool{}, held: map[string]map[int64][2]int{}, rng: rand.New(rand.NewPCG(o.Seed, 0x4845432d61636b))}
 	h.server = newServer(tb, http.HandlerFunc(h.serve), o.TLS)
 	return h
 }
@@ -75,6 +95,63 @@ func (h *HEC) Busy(n int) { h.faults.add("busy", n) }
 // TooMany answers the next n event requests 429, as a saturated HEC
 // (or its load balancer) does.
 func (h *HEC) TooMany(n int) { h.faults.add("toomany", n) }
+
+// RestartIndexer restarts the indexer as Splunk does: the pending
+// acknowledgements are forgotten, the events of the requests not yet
+// acknowledged are lost (they are no longer in Events, Seen or Count), and
+// ackIds start again at 0 on every channel, so an ackId the client still
+// waits for is given to a new request.
+func (h *HEC) RestartIndexer() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.restart()
+}
+
+// restart is RestartIndexer; h.mu must be held.
+func (h *HEC) restart() {
+	drop := map[int]bool{}
+	for _, ids := range h.held {
+		for _, r := range ids {
+			for i := r[0]; i < r[1]; i++ {
+				drop[i] = true
+			}
+		}
+	}
+	kept := h.events[:0:0]
+	for i, raw := range h.events {
+		if !drop[i] {
+			kept = append(kept, raw)
+			continue
+		}
+		if id := eventID(raw); id != "" {
+			if h.seen[id]--; h.seen[id] == 0 {
+				delete(h.seen, id)
+			}
+		}
+	}
+	h.events = kept
+	h.nextAck = map[string]int64{}
+	h.acks = map[string]map[int64]int{}
+	h.lost = map[string]map[int64]bool{}
+	h.held = map[string]map[int64][2]int{}
+	h.restarts++
+}
+
+// Restarts returns how many times the indexer restarted.
+func (h *HEC) Restarts() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.restarts
+}
+
+// DelayAnswers makes the answers of accepted requests come d late from now
+// on: the events are indexed and given their ackId at once, and the ack
+// endpoint confirms them meanwhile, before the client knows the ackId.
+func (h *HEC) DelayAnswers(d time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.answerIn = d
+}
 
 // Events returns a copy of every indexed event object, in arrival order.
 func (h *HEC) Events() [][]byte {
@@ -115,6 +192,54 @@ func (h *HEC) Duplicates() int {
 		d += n - 1
 	}
 	return d
+}
+
+// LostAcks returns how many accepted requests will never be acknowledged
+// (LoseAcks and LoseAckFraction).
+func (h *HEC) LostAcks() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, ids := range h.lost {
+		n += len(ids)
+	}
+	return n
+}
+
+// WidestResendGap returns the largest number of events indexed between
+// the first and the second arrival of one eventId: how much was sent
+// while a re-sent request (its ack lost, say) was being waited for.
+func (h *HEC) WidestResendGap() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	first := map[string]int{}
+	widest := 0
+	for i, raw := range h.events {
+		var ev struct {
+			Event struct {
+				EventID string `json:"eventId"`
+			} `json:"event"`
+		}
+		_ = json.Unmarshal(raw, &ev)
+		j, seen := first[ev.Event.EventID]
+		switch {
+		case ev.Event.EventID == "":
+		case !seen:
+			first[ev.Event.EventID] = i
+		case j >= 0:
+			widest = max(widest, i-j-1)
+			first[ev.Event.EventID] = -1
+		}
+	}
+	return widest
+}
+
+// AckPolls returns how many ack requests were answered, and the most
+// ackIds one of them asked about.
+func (h *HEC) AckPolls() (polls, most int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.ackPolls, h.mostAcks
 }
 
 // Requests returns how many event requests arrived (any answer).
@@ -259,21 +384,15 @@ func (h *HEC) index(w http.ResponseWriter, body []byte, channel string) {
 		}
 		good = append(good, bytes.Clone(raw))
 	}
-	h.record(good)
+	accepted := h.opts.RequireAck && bad < 0 && len(good) > 0
+	id, delay := h.record(good, accepted, channel)
 	switch {
 	case bad >= 0:
 		hecAnswer(w, http.StatusBadRequest, fmt.Sprintf(`{"text":%q,"code":%d,"invalid-event-number":%d}`, text, code, bad))
 	case len(good) == 0:
 		hecError(w, http.StatusBadRequest, "No data", 5)
-	case h.opts.RequireAck:
-		h.mu.Lock()
-		id := h.nextAck[channel]
-		h.nextAck[channel]++
-		if h.acks[channel] == nil {
-			h.acks[channel] = map[int64]int{}
-		}
-		h.acks[channel][id] = 0
-		h.mu.Unlock()
+	case accepted:
+		time.Sleep(delay)
 		hecAnswer(w, http.StatusOK, `{"text":"Success","code":0,"ackId":`+strconv.FormatInt(id, 10)+`}`)
 	default:
 		hecError(w, http.StatusOK, "Success", 0)
@@ -314,30 +433,56 @@ func numeric(s string) bool {
 	return err == nil
 }
 
-// record stores indexed events and counts them by eventId.
-func (h *HEC) record(evs [][]byte) {
+// record stores indexed events and counts them by eventId. An accepted
+// request (acknowledgement on) is given its ackId; record returns it and
+// how long to delay the answer (DelayAnswers).
+func (h *HEC) record(evs [][]byte, accepted bool, channel string) (int64, time.Duration) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	first := len(h.events)
 	for _, raw := range evs {
 		h.events = append(h.events, raw)
-		var ev struct {
-			Event struct {
-				EventID string `json:"eventId"`
-				ID      string `json:"id"`
-			} `json:"event"`
-		}
-		_ = json.Unmarshal(raw, &ev)
-		id := ev.Event.EventID
-		if id == "" {
-			id = ev.Event.ID
-		}
-		if id != "" {
+		if id := eventID(raw); id != "" {
 			h.seen[id]++
 		}
 	}
+	if !accepted {
+		return 0, 0
+	}
+	id := h.nextAck[channel]
+	h.nextAck[channel]++
+	if h.acks[channel] == nil {
+		h.acks[channel] = map[int64]int{}
+		h.lost[channel] = map[int64]bool{}
+		h.held[channel] = map[int64][2]int{}
+	}
+	h.acks[channel][id] = 0
+	h.held[channel][id] = [2]int{first, len(h.events)}
+	h.accepted++
+	if slices.Contains(h.opts.LoseAcks, h.accepted) || h.rng.Float64() < h.opts.LoseAckFraction {
+		h.lost[channel][id] = true
+	}
+	return id, h.answerIn
+}
+
+// eventID is an indexed event's event.eventId, or event.id for alerts.
+func eventID(raw []byte) string {
+	var ev struct {
+		Event struct {
+			EventID string `json:"eventId"`
+			ID      string `json:"id"`
+		} `json:"event"`
+	}
+	_ = json.Unmarshal(raw, &ev)
+	if ev.Event.EventID != "" {
+		return ev.Event.EventID
+	}
+	return ev.Event.ID
 }
 
 // ack answers {"acks":{"<id>":bool}} for the polled ids of the channel.
+// As Splunk does, an ackId reported true is forgotten: polled again, it
+// is false (unknown).
 func (h *HEC) ack(w http.ResponseWriter, r *http.Request, channel string) {
 	switch {
 	case !h.opts.RequireAck:
@@ -356,10 +501,17 @@ func (h *HEC) ack(w http.ResponseWriter, r *http.Request, channel string) {
 	}
 	out := make(map[string]bool, len(req.Acks))
 	h.mu.Lock()
+	h.ackPolls++
+	h.mostAcks = max(h.mostAcks, len(req.Acks))
 	for _, id := range req.Acks {
 		polls, known := h.acks[channel][id]
-		out[strconv.FormatInt(id, 10)] = known && !h.opts.NeverAck && polls >= h.opts.AckAfter
-		if known {
+		ok := known && !h.opts.NeverAck && !h.lost[channel][id] && polls >= h.opts.AckAfter
+		out[strconv.FormatInt(id, 10)] = ok
+		switch {
+		case ok:
+			delete(h.acks[channel], id)
+			delete(h.held[channel], id)
+		case known:
 			h.acks[channel][id] = polls + 1
 		}
 	}

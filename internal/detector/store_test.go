@@ -1,4 +1,4 @@
-package detectstore
+package detector
 
 import (
 	"context"
@@ -22,19 +22,19 @@ func TestSaveLoadAndOutbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	s := New(pool)
+	s := NewStore(pool)
 
 	if _, ok, err := s.Load(ctx, "detect"); ok || err != nil {
 		t.Fatalf("Load of nothing = ok %v, %v", ok, err)
 	}
 	wm := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	snap := Snapshot{State: []byte("state-1"), Offsets: map[int]int64{0: 10, 2: 7}, Complete: map[int]time.Time{2: wm}, Watermark: wm, Newest: wm.Add(time.Hour)}
-	if err := s.Save(ctx, "detect", snap, []Alert{{ID: "a1", Payload: []byte(`{"id":"a1"}`)}, {ID: "a2", Payload: []byte(`{"id":"a2"}`)}}); err != nil {
+	if err := s.Save(ctx, "detect", snap, []Queued{{ID: "a1", Payload: []byte(`{"id":"a1"}`)}, {ID: "a2", Payload: []byte(`{"id":"a2"}`)}}); err != nil {
 		t.Fatal(err)
 	}
 	// Saving again with an alert already queued keeps one copy.
 	snap.State, snap.Offsets[0] = []byte("state-2"), 12
-	if err := s.Save(ctx, "detect", snap, []Alert{{ID: "a2", Payload: []byte(`{"id":"a2"}`)}}); err != nil {
+	if err := s.Save(ctx, "detect", snap, []Queued{{ID: "a2", Payload: []byte(`{"id":"a2"}`)}}); err != nil {
 		t.Fatal(err)
 	}
 	got, ok, err := s.Load(ctx, "detect")

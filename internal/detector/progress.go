@@ -1,4 +1,4 @@
-package main
+package detector
 
 import (
 	"context"
@@ -26,8 +26,9 @@ type progress struct {
 	admin      *kafka.Client // the term's client (nil: no term yet)
 	offsets    map[int]int64 // next offset to process, per partition
 	ends       map[int]int64 // end offsets last read (nil: never)
+	endsAt     time.Time     // when they were read
 	moved      time.Time     // a record processed, state saved, or the lead taken
-	dirtySince time.Time     // first record processed since the last save (zero: none)
+	dirtySince time.Time     // first record processed, or alert decided, since the last save and flush (zero: none)
 	// behindSince is when a read of the end offsets first found records
 	// behind since processing last moved: records just written are not a
 	// stuck detector.
@@ -61,16 +62,32 @@ func (p *progress) processed(partition int, next int64) {
 	p.mu.Unlock()
 }
 
-// saved records a successful save of everything processed.
+// unflushed records that alerts were saved but are not produced yet: until
+// saved, a flush hanging on Kafka counts as work waiting.
+func (p *progress) unflushed() {
+	p.mu.Lock()
+	if p.dirtySince.IsZero() {
+		p.dirtySince = p.now()
+	}
+	p.mu.Unlock()
+}
+
+// saved records a successful save of everything processed, and the
+// production of every alert decided.
 func (p *progress) saved() {
 	p.mu.Lock()
 	p.moved, p.lastSave, p.dirtySince = p.now(), p.now(), time.Time{}
 	p.mu.Unlock()
 }
 
+// endsMaxAge is how long end offsets read earlier stand in for a read that
+// failed: past it the topic's end is unknown, so a detector cut off from its
+// brokers does not look caught up forever.
+const endsMaxAge = 30 * time.Second
+
 // behind returns the records of the events topic not processed yet, from
-// end offsets read now (within two seconds), else the last ones read; known
-// is false when no end offset was ever read.
+// end offsets read now (within two seconds), else the last ones read if they
+// are at most endsMaxAge old; known is false otherwise.
 func (p *progress) behind(ctx context.Context) (n int64, known bool) {
 	p.mu.Lock()
 	admin, parts := p.admin, make([]int, 0, len(p.offsets))
@@ -95,14 +112,14 @@ func (p *progress) behind(ctx context.Context) (n int64, known bool) {
 			}
 			if len(ends) == len(parts) {
 				p.mu.Lock()
-				p.ends = ends
+				p.ends, p.endsAt = ends, p.now()
 				p.mu.Unlock()
 			}
 		}
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.ends == nil {
+	if p.ends == nil || p.now().Sub(p.endsAt) > endsMaxAge {
 		return 0, false
 	}
 	for id, next := range p.offsets {
@@ -142,7 +159,7 @@ func (p *progress) check(stuckAfter time.Duration) (bool, map[string]any) {
 	idle := now.Sub(p.moved)
 	switch {
 	case !p.dirtySince.IsZero() && now.Sub(p.dirtySince) > stuckAfter:
-		d["reason"] = fmt.Sprintf("processed records not saved for %s (more than DETECT_STUCK_AFTER %s)", now.Sub(p.dirtySince).Round(time.Second), stuckAfter)
+		d["reason"] = fmt.Sprintf("processed records or decided alerts not saved and produced for %s (more than DETECT_STUCK_AFTER %s)", now.Sub(p.dirtySince).Round(time.Second), stuckAfter)
 	case known && n > 0 && idle > stuckAfter && now.Sub(p.behindSince) > stuckAfter:
 		d["reason"] = fmt.Sprintf("%d records behind and no progress for %s (more than DETECT_STUCK_AFTER %s)", n, idle.Round(time.Second), stuckAfter)
 	case !known && idle > stuckAfter:

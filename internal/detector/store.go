@@ -1,9 +1,4 @@
-// Package detectstore keeps the detector's state in Postgres together with
-// the Kafka offsets it reflects, and an outbox of the alerts decided from
-// it, so that a restart neither loses nor doubles alerts: state, offsets and
-// new alerts are saved in one transaction; alerts are produced from the
-// outbox and removed once Kafka acknowledged them.
-package detectstore
+package detector
 
 import (
 	"context"
@@ -16,15 +11,19 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Store is safe for concurrent use.
+// Store keeps the detector's state in Postgres together with the Kafka
+// offsets it reflects, and an outbox of the alerts decided from it, so that
+// a restart neither loses nor doubles alerts: state, offsets and new alerts
+// are saved in one transaction; alerts are produced from the outbox and
+// removed once Kafka acknowledged them. It is safe for concurrent use.
 type Store struct{ pool *pgxpool.Pool }
 
-// New returns a Store on pool (migrations applied by the caller).
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+// NewStore returns a Store on pool (migrations applied by the caller).
+func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
 // Snapshot is the detector's state as of Offsets: the next offset to read,
 // per partition of the events topic. Complete is, per partition, the newest
-// completeBefore header read there (see cmd/detect).
+// completeBefore header read there (see session.watermark).
 type Snapshot struct {
 	State     []byte
 	Offsets   map[int]int64
@@ -35,8 +34,8 @@ type Snapshot struct {
 	Newest time.Time
 }
 
-// Alert is a decided alert waiting in the outbox.
-type Alert struct {
+// Queued is a decided alert waiting in the outbox.
+type Queued struct {
 	ID      string
 	Payload []byte
 }
@@ -70,7 +69,7 @@ func (s *Store) Load(ctx context.Context, name string) (snap Snapshot, ok bool, 
 
 // Save stores snap and queues alerts, in one transaction. Queuing an alert
 // already queued (same ID) is a no-op.
-func (s *Store) Save(ctx context.Context, name string, snap Snapshot, alerts []Alert) error {
+func (s *Store) Save(ctx context.Context, name string, snap Snapshot, alerts []Queued) error {
 	offsets, err := json.Marshal(snap.Offsets)
 	if err != nil {
 		return fmt.Errorf("save detector state %q: %w", name, err)
@@ -99,13 +98,13 @@ func (s *Store) Save(ctx context.Context, name string, snap Snapshot, alerts []A
 }
 
 // Pending returns the queued alerts of name, oldest first.
-func (s *Store) Pending(ctx context.Context, name string) ([]Alert, error) {
+func (s *Store) Pending(ctx context.Context, name string) ([]Queued, error) {
 	rows, err := s.pool.Query(ctx, `SELECT alert_id, payload FROM detect_outbox WHERE name = $1 ORDER BY created_at, alert_id`, name)
 	if err != nil {
 		return nil, fmt.Errorf("pending alerts of %q: %w", name, err)
 	}
-	alerts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Alert, error) {
-		var a Alert
+	alerts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Queued, error) {
+		var a Queued
 		return a, r.Scan(&a.ID, &a.Payload)
 	})
 	if err != nil {
