@@ -12,8 +12,8 @@ import (
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
-// TestEventsDatedOutOfRange writes API-key creations (each alerts at once
-// under security-config, one per actor) dated now, three days after their record was produced, in
+// TestEventsDatedOutOfRange writes members raising their own account type
+// (each alerts at once under privilege-escalation, one per member) dated now, three days after their record was produced, in
 // the year 2300 and in the year 1600: only the one dated now alerts; the
 // others are counted as future (1) and untimed (2).
 func TestEventsDatedOutOfRange(t *testing.T) {
@@ -30,7 +30,8 @@ func TestEventsDatedOutOfRange(t *testing.T) {
 	var msgs []kafka.Message
 	for actor, at := range times {
 		msgs = append(msgs, kafka.Message{Key: []byte(actor), Value: []byte(`{"eventId":"key-` + actor +
-			`","eventType":"APIKeyCreated","eventTimestamp":"` + at + `","actor":{"memberId":"` + actor + `"}}`)})
+			`","eventType":"UserAccountTypeUpdated","eventTimestamp":"` + at + `","actor":{"memberId":"` + actor +
+			`"},"metadata":{"userId":"` + actor + `","previousAccountType":"Standard Member","newAccountType":"Workspace Admin"}}`)})
 	}
 	w := &kafka.Writer{Addr: kafka.TCP(brokers), Topic: topic, RequiredAcks: kafka.RequireAll, AllowAutoTopicCreation: true}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -61,7 +62,7 @@ func TestEventsDatedOutOfRange(t *testing.T) {
 	p.Stop()
 	var got []string
 	for _, m := range testkit.ReadAll(t, brokers, alerts) {
-		if testkit.Header(m, "rule") == "security-config" { // off-hours may alert too
+		if testkit.Header(m, "rule") == "privilege-escalation" { // off-hours may alert too
 			got = append(got, string(m.Key))
 		}
 	}

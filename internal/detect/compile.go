@@ -46,6 +46,10 @@ type rule struct {
 	netHistory int // location: networks kept per actor
 	ipv4Bits   int // location: prefix of an IPv4 address's network
 	ipv6Bits   int
+	known      int64 // ns: an item is new to a member not using it for this long (0: off)
+	learning   int64 // ns
+	knownSlot  int   // index into keyEntry.known
+	allow      *allowList
 }
 
 // config is a compiled RuleSet.
@@ -57,6 +61,7 @@ type config struct {
 	maxActors   int
 	horizon     int64 // the longest period a rule keeps open (window or suppression)
 	slots       int   // counting slots: one per scope of each counting rule
+	knownSlots  int   // rules with a known period
 }
 
 // compile checks rs and builds the engine's configuration.
@@ -92,6 +97,10 @@ func compile(rs RuleSet) (*config, error) {
 			return nil, fmt.Errorf("detect: rule %s: %w", r.ID, err)
 		}
 		cr.idx = uint8(len(c.rules))
+		if cr.known > 0 {
+			cr.knownSlot = c.knownSlots
+			c.knownSlots++
+		}
 		for range cr.scopes {
 			cr.slots = append(cr.slots, c.slots)
 			c.slots++
@@ -122,6 +131,9 @@ func compileRule(r Rule, rs RuleSet) (*rule, error) {
 		netHistory: cmpOr(r.NetworkHistory, r.IPHistory),
 		ipv4Bits:   cmpOr(r.IPv4Prefix, 24),
 		ipv6Bits:   cmpOr(r.IPv6Prefix, 48),
+		known:      int64(r.Known),
+		learning:   int64(r.Learning),
+		allow:      newAllowList(r.Allow),
 	}
 	for _, s := range r.Scopes {
 		cr.scopes = append(cr.scopes, scopeByName[s])

@@ -53,9 +53,21 @@ func (e *Engine) threshold(r *rule, ev *transform.Event, t int64) bool {
 // distinct keeps the distinct applications an actor touches per step
 // (at most Threshold+1 per step: enough to decide), with the first event
 // on each as evidence; windows are decided when the watermark passes them.
+// With a known period, only applications new to the actor count: each is
+// counted once decided, at the start of its run of uses (see use,
+// countNew), in the step that holds it.
 func (e *Engine) distinct(r *rule, ev *transform.Event, t int64) bool {
 	v, app := actorKey(ev), cmpOr(ev.AppID, ev.AppName)
 	if v == "" || app == "" {
+		return true
+	}
+	if r.known > 0 {
+		if t <= e.wm {
+			return false
+		}
+		e.use(r, v, app, t, func() *draft {
+			return &draft{ID: strings.Clone(ev.ID), Email: strings.Clone(ev.ActorEmail)}
+		})
 		return true
 	}
 	sl, st := e.stepFor(r, 0, scopeActor, v, t, ev)

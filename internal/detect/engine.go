@@ -66,6 +66,10 @@ type Engine struct {
 	supCache   []periods            // per rule
 	stats      Stats
 	out        []Alert
+
+	known     map[knownKey]*knownSet // what each member used recently, per rule with a known period
+	knownPend []*knownSet            // those with chains not decided yet
+	knownNext int64                  // earliest start of such a chain (MaxInt64: none)
 }
 
 // Stats counts what an Engine saw. Late events fell into a window already
@@ -155,6 +159,8 @@ func NewEngine(rules RuleSet) (*Engine, error) {
 		held:      map[string]*held{},
 		heldNext:  math.MaxInt64,
 		statusGen: 1,
+		known:     map[knownKey]*knownSet{},
+		knownNext: math.MaxInt64,
 		keys:      map[string]*keyEntry{},
 		wsRefs:    make([]cellRef, cfg.slots),
 		epoch:     make([]int64, n),
@@ -267,6 +273,9 @@ func (e *Engine) Process(ev *transform.Event) []Alert {
 	late := false
 	for ; mask != 0; mask &= mask - 1 {
 		r := e.cfg.rules[bits.TrailingZeros64(mask)]
+		if r.allow != nil && e.allowed(r, ev) {
+			continue
+		}
 		if !e.apply(r, ev, t) {
 			late = true
 		}
@@ -323,6 +332,7 @@ func (e *Engine) Advance(watermark time.Time) []Alert {
 	if w <= e.wm {
 		return nil
 	}
+	e.decideKnown(w) // before the watermark moves: it feeds windows still pending
 	e.wm = w
 	if w >= e.nextClose {
 		e.closeCells()

@@ -149,7 +149,7 @@ func lineDiff(got, want string) string {
 
 // TestAlertJSON pins the alert's JSON field names.
 func TestAlertJSON(t *testing.T) {
-	e := mustEngine(t, mustRules(t, nil, "security-config"))
+	e := mustEngine(t, mustRules(t, everyEvent, "security-config"))
 	ev := tev(t, 0, "APIKeyCreated@2025-06-10T10:00:00Z m1")
 	as := e.Process(&ev)
 	if len(as) != 1 {

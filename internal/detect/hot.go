@@ -30,6 +30,14 @@ type keyEntry struct {
 	sensName string    // application: the AppName sens was computed for
 	sens     uint64    // application: rules (bits) for which it is sensitive
 	sensSet  uint64    // rules for which sens is computed
+
+	// known: per rule with a known period (rule.knownSlot); nil or gone: look up
+	known []*knownSet
+
+	// Allow lists: the actor email (application name) the bits were
+	// computed for, the rules computed, and those that ignore the key.
+	allowFor, appAllowFor                          string
+	allowSet, allowBits, appAllowSet, appAllowBits uint64
 }
 
 // cellRef points at a cell as long as its generation is unchanged: a cell

@@ -33,6 +33,7 @@ func (e *Engine) login(r *rule, ev *transform.Event, t int64) bool {
 func (e *Engine) scanInactive() {
 	e.pruneBaselines()
 	e.pruneStatus()
+	e.pruneKnown()
 	e.pruneKeys()
 	for _, r := range e.cfg.rules {
 		if r.det != detInactive {

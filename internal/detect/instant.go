@@ -3,6 +3,7 @@ package detect
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pigment-siem/pipeline/internal/transform"
 )
@@ -34,6 +35,20 @@ func (e *Engine) instant(r *rule, s scope, v string, ev *transform.Event, t int6
 	return true
 }
 
+// newDraft holds what the alert about ev needs until it is decided.
+func newDraft(key string, ev *transform.Event, desc string) *draft {
+	return &draft{Key: strings.Clone(key), ID: strings.Clone(ev.ID), Actor: strings.Clone(ev.ActorID),
+		Email: strings.Clone(ev.ActorEmail), App: strings.Clone(cmpOr(ev.AppID, ev.AppName)), Desc: desc}
+}
+
+// fmtDays formats a known period: "30 days", or a duration under a day.
+func fmtDays(ns int64) string {
+	if ns%int64(day) == 0 {
+		return fmt.Sprintf("%d days", ns/int64(day))
+	}
+	return time.Duration(ns).String()
+}
+
 // who names an event's actor for a description.
 func who(ev *transform.Event) string {
 	return cmpOr(ev.ActorEmail, cmpOr(ev.ActorName, cmpOr(ev.ActorID, "an unknown actor")))
@@ -47,23 +62,46 @@ func appName(ev *transform.Event) string {
 // matchRule alerts on every event of the rule's types, keyed by actor and
 // event type; with applications configured, only on events about one of
 // them (by id or case-insensitive name), keyed by actor and application.
+// With a known period, only on an event type (application) new to the
+// actor: not used by them within it, decided once the watermark passes the
+// event (see use).
 func (e *Engine) matchRule(r *rule, ev *transform.Event, t int64) bool {
 	v := actorKey(ev)
-	if len(r.apps) > 0 {
-		if !e.sensitive(r, ev) {
-			return true
+	if r.known > 0 {
+		if t <= e.wm {
+			return false
 		}
-		return e.instant(r, scopeActor, v+"|"+cmpOr(ev.AppID, ev.AppName), ev, t, func() string {
-			return fmt.Sprintf("%s by %s on sensitive application %s", ev.Type, who(ev), appName(ev))
-		})
+		e.epoch[r.idx] = min(e.epoch[r.idx], t) // learning starts with the rule's first event
 	}
-	return e.instant(r, scopeActor, v+"|"+ev.Type, ev, t, func() string {
+	item, desc := ev.Type, func() string {
 		d := fmt.Sprintf("Security configuration change %s by %s", ev.Type, who(ev))
+		if r.known > 0 {
+			d += fmt.Sprintf(", the first of its kind by them in %s", fmtDays(r.known))
+		}
 		if ev.AppID != "" || ev.AppName != "" {
 			d += " in " + appName(ev)
 		}
 		return d
-	})
+	}
+	if len(r.apps) > 0 {
+		if !e.sensitive(r, ev) {
+			return true
+		}
+		item, desc = cmpOr(ev.AppID, ev.AppName), func() string {
+			first := ""
+			if r.known > 0 {
+				first = fmt.Sprintf(", their first in %s", fmtDays(r.known))
+			}
+			return fmt.Sprintf("%s by %s on sensitive application %s%s", ev.Type, who(ev), appName(ev), first)
+		}
+	}
+	if r.known == 0 {
+		return e.instant(r, scopeActor, v+"|"+item, ev, t, desc)
+	}
+	if v != "" {
+		e.use(r, v, item, t, func() *draft { return newDraft(v+"|"+item, ev, desc()) })
+	}
+	return true
 }
 
 // sensitive reports whether ev is about one of rule r's applications,

@@ -141,7 +141,9 @@ func (r *rule) escalation(k int, before, after string) (bool, string) {
 // member up (RoleChanged with previousRole/newRole in metadata,
 // UserAccountTypeUpdated with previousAccountType/newAccountType in
 // payload; see rule.escalation). The key is the member changed; the actor
-// is who changed it.
+// is who changed it. With a known period, a raise to a level its actor
+// already granted within it is routine, decided once the watermark passes
+// it (see use); raising oneself is never routine and alerts at once.
 func (e *Engine) privilege(r *rule, ev *transform.Event, t int64) bool {
 	if _, end := e.period(r, t); end <= e.wm {
 		return false
@@ -156,8 +158,16 @@ func (e *Engine) privilege(r *rule, ev *transform.Event, t int64) bool {
 	if target == "" {
 		target = "unknown"
 	}
-	return e.instant(r, scopeMember, target, ev, t, func() string {
+	desc := func() string {
 		return fmt.Sprintf("%s raised %s from %s to %s (%s: %s)", who(ev), cmpOr(x.email(), target),
 			cmpOr(before, "(none)"), after, ev.Type, why)
-	})
+	}
+	if v := actorKey(ev); r.known > 0 && v != target && v != "" {
+		if t <= e.wm {
+			return false
+		}
+		e.use(r, v, normRank(after), t, func() *draft { return newDraft(target, ev, desc()) })
+		return true
+	}
+	return e.instant(r, scopeMember, target, ev, t, desc)
 }

@@ -91,6 +91,7 @@ type Rule struct {
 	WorkspaceMinCount int      `yaml:"workspaceMinCount"` // the same for the workspace scope
 	Factor            float64  `yaml:"factor"`            // spike: count > Factor x baseline
 	BaselineWindows   int      `yaml:"baselineWindows"`   // spike: baseline span, in windows
+	SkipIdle          bool     `yaml:"skipIdle"`          // spike: windows without events leave the baseline as it is
 	Share             float64  `yaml:"share"`             // failed logins: failures/attempts > Share
 	History           int      `yaml:"history"`           // location: countries kept per actor
 	NetworkHistory    int      `yaml:"networkHistory"`    // location: networks kept per actor (0 = networks not judged)
@@ -98,6 +99,15 @@ type Rule struct {
 	IPv4Prefix        int      `yaml:"ipv4Prefix"`        // location: an IPv4 address's network, in bits (default 24)
 	IPv6Prefix        int      `yaml:"ipv6Prefix"`        // location: an IPv6 address's network, in bits (default 48)
 	Inactivity        Duration `yaml:"inactivity"`        // inactive members: no login for this long
+	// Known, when set, makes the rule judge an event against the member's
+	// own history: only an application (broad-access, sensitive-access) or
+	// event type (security-config) the member has not used within Known
+	// counts. Learning is how long the rule only learns, from the first
+	// event it sees, before anything counts as new.
+	Known    Duration `yaml:"known"`
+	Learning Duration `yaml:"learning"`
+	// Allow lists what the rule ignores, before it counts an event.
+	Allow Allow `yaml:"allow"`
 
 	Tests []TestCase `yaml:"tests"`
 }
@@ -181,8 +191,8 @@ func checkRule(r *Rule) error {
 		return fmt.Errorf("detector %q: want one of %s", r.Detector, strings.Join(detectors, ", "))
 	case !slices.Contains(severities, r.Severity):
 		return fmt.Errorf("severity %q: want low, medium, high or critical", r.Severity)
-	case r.Window < 0 || r.Suppression < 0 || r.Inactivity < 0:
-		return errors.New("window, suppression and inactivity must not be negative")
+	case r.Window < 0 || r.Suppression < 0 || r.Inactivity < 0 || r.Known < 0 || r.Learning < 0:
+		return errors.New("window, suppression, inactivity, known and learning must not be negative")
 	case r.Threshold < 0 || r.MinCount < 0 || r.WorkspaceMinCount < 0 || r.Factor < 0 || r.Share < 0 || r.Share > 1:
 		return errors.New("threshold, minCount, factor must not be negative; share within [0, 1]")
 	}

@@ -436,7 +436,7 @@ func TestPrivilegeRanksErrors(t *testing.T) {
 
 func TestMatchRules(t *testing.T) {
 	runCases(t, []ruleCase{
-		{name: "every security change type", rule: "security-config", events: []string{
+		{name: "every security change type", rule: "security-config", edit: everyEvent, events: []string{
 			"APIKeyCreated@2025-06-10T10:00:00Z m1", "APIKeyRevoked@2025-06-10T10:00:00Z m1",
 			"AccessRightsChanged@2025-06-10T10:00:00Z m1 app=a1", "PermissionsChanged@2025-06-10T10:00:00Z m1",
 			"GroupCreated@2025-06-10T10:00:00Z m1", "GroupModified@2025-06-10T10:00:00Z m1",
@@ -446,10 +446,11 @@ func TestMatchRules(t *testing.T) {
 			"security-config actor:m1|AccessRightsChanged count=1", "security-config actor:m1|PermissionsChanged count=1",
 			"security-config actor:m1|GroupCreated count=1", "security-config actor:m1|GroupModified count=1",
 			"security-config actor:m1|SupportSessionStarted count=1"}},
-		{name: "suppression period boundary", rule: "security-config", events: []string{
+		{name: "suppression period boundary", rule: "security-config", edit: everyEvent, events: []string{
 			"APIKeyCreated@2025-06-10T10:59:00Z m1", "APIKeyCreated@2025-06-10T11:00:00Z m1", "APIKeyCreated@2025-06-10T11:30:00Z m1",
 		}, want: []string{"security-config actor:m1|APIKeyCreated count=1", "security-config actor:m1|APIKeyCreated count=1"}},
 		{name: "sensitive application by id", rule: "sensitive-access", edit: func(rs *RuleSet) {
+			everyEvent(rs)
 			ruleOf(rs, "sensitive-access").Applications = []string{"app-42"}
 		}, events: []string{"ApplicationAccessed@2025-06-10T10:00:00Z m1 app=app-42", "ApplicationAccessed@2025-06-10T10:00:00Z m1 app=app-43"},
 			want: []string{"sensitive-access actor:m1|app-42 count=1"}},
@@ -462,10 +463,10 @@ func TestBroadAccess(t *testing.T) {
 		apps = append(apps, "ApplicationAccessed@2025-06-10T10:0"+string(rune('0'+i))+":00Z m1 app=a"+string(rune('0'+i)))
 	}
 	runCases(t, []ruleCase{
-		{name: "nine applications", rule: "broad-access", events: apps, want: []string{"broad-access actor:m1 count=9"}},
-		{name: "reversed", rule: "broad-access", events: reversed(apps), want: []string{"broad-access actor:m1 count=9"}},
-		{name: "eight", rule: "broad-access", events: apps[:8]},
-		{name: "no application", rule: "broad-access", events: repeat(20, "UserLoggedIn@T m1", "2025-06-10T10:00:00Z", time.Second)},
+		{name: "nine applications", rule: "broad-access", edit: everyEvent, events: apps, want: []string{"broad-access actor:m1 count=9"}},
+		{name: "reversed", rule: "broad-access", edit: everyEvent, events: reversed(apps), want: []string{"broad-access actor:m1 count=9"}},
+		{name: "eight", rule: "broad-access", edit: everyEvent, events: apps[:8]},
+		{name: "no application", rule: "broad-access", edit: everyEvent, events: repeat(20, "UserLoggedIn@T m1", "2025-06-10T10:00:00Z", time.Second)},
 	})
 }
 

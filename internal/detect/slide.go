@@ -486,8 +486,12 @@ func (e *Engine) slideAlert(r *rule, sl *slide, i int64, ws []step) {
 	switch r.det {
 	case detDistinct:
 		a.Count = apps
-		a.Description = fmt.Sprintf("%s touched %d distinct applications between %s and %s, more than %d",
-			cmpOr(sl.email, k.value), a.Count, clock(first), clock(last), r.Threshold)
+		what := "distinct applications"
+		if r.known > 0 {
+			what = "applications they had not used in " + fmtDays(r.known)
+		}
+		a.Description = fmt.Sprintf("%s touched %d %s between %s and %s, more than %d",
+			cmpOr(sl.email, k.value), a.Count, what, clock(first), clock(last), r.Threshold)
 	case detFailed:
 		a.Count = fails
 		a.Description = fmt.Sprintf("%d of %d login attempts failed %s between %s and %s (more than %.0f%%)",

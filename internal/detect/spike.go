@@ -17,7 +17,8 @@ type baseKey struct {
 // ewma is a trailing baseline: an exponentially weighted mean of the
 // counts of past windows (weight 2/(BaselineWindows+1) for the newest),
 // last being the index of the last window folded in. Windows without
-// events count as zero.
+// events count as zero, unless the rule skips idle windows (SkipIdle): then
+// the baseline is the key's usual count when active.
 type ewma struct {
 	avg  float64
 	last int64
@@ -46,13 +47,18 @@ func (e *Engine) spike(r *rule, ev *transform.Event, t int64) bool {
 // closeSpike alerts when a closed window's count is at least the minimum
 // and more than Factor times the baseline (at least 1), once the engine has
 // seen BaselineWindows windows, then folds the count into the baseline.
+// With SkipIdle the windows since the key's last active one are not folded
+// in as zeros: a night or a weekend does not make the morning a spike.
 func (e *Engine) closeSpike(r *rule, k cellKey, c *cell) {
 	idx := windowIndex(k.start, r.window)
 	bk := baseKey{rule: k.rule, scope: k.scope, value: k.value}
 	b := e.baselines[bk]
 	var base float64
 	if b != nil {
-		base = b.avg * math.Pow(1-r.alpha, float64(idx-b.last-1))
+		base = b.avg
+		if !r.SkipIdle {
+			base *= math.Pow(1-r.alpha, float64(idx-b.last-1))
+		}
 	}
 	minCount := r.MinCount
 	if k.scope == scopeWorkspace {
@@ -79,13 +85,19 @@ func windowIndex(start, w int64) int64 {
 	return int64(math.Round(float64(start) / float64(w)))
 }
 
-// pruneBaselines drops baselines that have decayed to almost nothing, so
-// actors seen once do not stay forever.
+// idleBaseline is how long a baseline that skips idle windows is kept
+// without activity.
+const idleBaseline = 30 * int64(day)
+
+// pruneBaselines drops baselines that have decayed to almost nothing, or
+// (SkipIdle) not updated for idleBaseline, so actors seen once do not stay
+// forever.
 func (e *Engine) pruneBaselines() {
 	for k, b := range e.baselines {
 		r := e.cfg.rules[k.rule]
 		now := windowIndex(e.wm, r.window)
-		if b.avg*math.Pow(1-r.alpha, float64(now-b.last)) < 0.01 {
+		if r.SkipIdle && now-b.last > idleBaseline/r.window ||
+			!r.SkipIdle && b.avg*math.Pow(1-r.alpha, float64(now-b.last)) < 0.01 {
 			delete(e.baselines, k)
 		}
 	}

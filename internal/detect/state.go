@@ -21,7 +21,10 @@ import (
 // its counting windows becomes one step at its last event's time (or the
 // first step still open, if that one is passed), so a count in progress is
 // kept, spread no wider than before.
-const stateVersion = 3
+// Version 4 adds what members used (Known); a version 2 or 3 state is read
+// as having none, and the rules that judge by it learn again for their
+// learning period.
+const stateVersion = 4
 
 // snapshot is the serialised engine state (encoding/gob). Entries refer to
 // rules by index into Rules, so a state saved under one rule set restores
@@ -43,6 +46,20 @@ type snapshot struct {
 	Status    []snapStatus
 	Held      []snapHeld
 	Stats     Stats
+	Known     []snapKnown
+}
+
+type snapKnown struct {
+	Rule   uint8
+	Actor  string
+	Items  []string
+	Chains [][]snapChain
+}
+
+type snapChain struct {
+	Start, End int64
+	Decided    bool
+	Draft      *draft
 }
 
 type snapCell struct {
@@ -202,6 +219,20 @@ func (e *Engine) MarshalState() ([]byte, error) {
 		s.Held = append(s.Held, sh)
 	}
 	slices.SortFunc(s.Held, func(a, b snapHeld) int { return strings.Compare(a.Actor, b.Actor) })
+	for k, ks := range e.known {
+		sk := snapKnown{Rule: k.rule, Actor: k.actor, Items: ks.items}
+		for _, cs := range ks.chains {
+			var sc []snapChain
+			for _, c := range cs {
+				sc = append(sc, snapChain{c.start, c.end, c.decided, c.draft})
+			}
+			sk.Chains = append(sk.Chains, sc)
+		}
+		s.Known = append(s.Known, sk)
+	}
+	slices.SortFunc(s.Known, func(a, b snapKnown) int {
+		return cmp.Or(cmp.Compare(a.Rule, b.Rule), strings.Compare(a.Actor, b.Actor))
+	})
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(&s); err != nil {
 		return nil, fmt.Errorf("detect: marshal state: %w", err)
@@ -217,8 +248,8 @@ func (e *Engine) UnmarshalState(data []byte) error {
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil {
 		return fmt.Errorf("detect: unmarshal state: %w", err)
 	}
-	if s.Version != stateVersion && s.Version != 2 {
-		return fmt.Errorf("detect: unmarshal state: version %d, want 2 or %d", s.Version, stateVersion)
+	if s.Version < 2 || s.Version > stateVersion {
+		return fmt.Errorf("detect: unmarshal state: version %d, want 2 to %d", s.Version, stateVersion)
 	}
 	if len(s.Epoch) != len(s.Rules) {
 		return fmt.Errorf("detect: unmarshal state: %d epochs for %d rules", len(s.Epoch), len(s.Rules))
@@ -293,6 +324,26 @@ func (e *Engine) UnmarshalState(data []byte) error {
 		if j, ok := idx[int(b.Rule)]; ok {
 			n.baselines[baseKey{j, scope(b.Scope), b.Value}] = &ewma{avg: b.Avg, last: b.Last}
 		}
+	}
+	for _, x := range s.Known {
+		j, ok := idx[int(x.Rule)]
+		if !ok || e.cfg.rules[j].known == 0 || len(x.Items) != len(x.Chains) || len(x.Items) > knownCap {
+			continue
+		}
+		ks := &knownSet{rule: j, actor: x.Actor, items: x.Items, chains: make([][]chain, len(x.Chains))}
+		for i, sc := range x.Chains {
+			for _, c := range sc {
+				ks.chains[i] = append(ks.chains[i], chain{c.Start, c.End, c.Decided, c.Draft})
+				if !c.Decided {
+					n.knownNext = min(n.knownNext, c.Start)
+					if !ks.pending {
+						ks.pending = true
+						n.knownPend = append(n.knownPend, ks)
+					}
+				}
+			}
+		}
+		n.known[knownKey{j, x.Actor}] = ks
 	}
 	for _, d := range s.Deact { // version 2: a deactivation time per member
 		n.status[d.ID] = &history{changes: []change{{at: d.At, deact: true}}}

@@ -1,0 +1,120 @@
+package detect
+
+import (
+	"strings"
+
+	"github.com/pigment-siem/pipeline/internal/transform"
+)
+
+// Allow is a rule's allow list: the rule ignores events whose actor is one
+// of Members, or whose application is one of Applications, before it counts
+// them. Members are ids or emails, Applications ids or names, all matched
+// ignoring case; a "*" matches any run of characters, so service accounts
+// go in by pattern ("*@integrations.acme.example", "svc-*").
+type Allow struct {
+	Members      []string `yaml:"members"`
+	Applications []string `yaml:"applications"`
+}
+
+// allowList is a compiled Allow.
+type allowList struct {
+	members, apps pattern
+}
+
+// pattern matches strings against exact values and "*" patterns, lower-cased.
+type pattern struct {
+	exact map[string]bool
+	globs [][]string // each a pattern split on "*"
+}
+
+func newAllowList(a Allow) *allowList {
+	if len(a.Members) == 0 && len(a.Applications) == 0 {
+		return nil
+	}
+	return &allowList{members: newPattern(a.Members), apps: newPattern(a.Applications)}
+}
+
+func newPattern(list []string) pattern {
+	p := pattern{exact: map[string]bool{}}
+	for _, s := range list {
+		s = strings.ToLower(s)
+		if strings.Contains(s, "*") {
+			p.globs = append(p.globs, strings.Split(s, "*"))
+		} else {
+			p.exact[s] = true
+		}
+	}
+	return p
+}
+
+// match reports whether any of vs (lower-cased here) matches.
+func (p *pattern) match(vs ...string) bool {
+	for _, v := range vs {
+		if v == "" {
+			continue
+		}
+		v = strings.ToLower(v)
+		if p.exact[v] {
+			return true
+		}
+		for _, g := range p.globs {
+			if glob(g, v) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// glob reports whether v matches the pattern split on "*" into parts.
+func glob(parts []string, v string) bool {
+	if !strings.HasPrefix(v, parts[0]) {
+		return false
+	}
+	v = v[len(parts[0]):]
+	last := len(parts) - 1
+	for _, mid := range parts[1:last] {
+		i := strings.Index(v, mid)
+		if i < 0 {
+			return false
+		}
+		v = v[i+len(mid):]
+	}
+	return len(v) >= len(parts[last]) && strings.HasSuffix(v, parts[last])
+}
+
+// allowed reports whether rule r ignores ev by its allow list, cached per
+// actor (and email) and per application (and name) while their cache
+// entries live.
+func (e *Engine) allowed(r *rule, ev *transform.Event) bool {
+	bit := uint64(1) << r.idx
+	if k := e.curActor; k != nil {
+		if k.allowFor != ev.ActorEmail {
+			k.allowFor, k.allowSet, k.allowBits = strings.Clone(ev.ActorEmail), 0, 0
+		}
+		if k.allowSet&bit == 0 {
+			k.allowSet |= bit
+			if r.allow.members.match(ev.ActorID, ev.ActorEmail) {
+				k.allowBits |= bit
+			}
+		}
+		if k.allowBits&bit != 0 {
+			return true
+		}
+	} else if r.allow.members.match(ev.ActorID, ev.ActorEmail) {
+		return true
+	}
+	if k := e.curApp; k != nil {
+		if k.appAllowFor != ev.AppName {
+			k.appAllowFor, k.appAllowSet, k.appAllowBits = strings.Clone(ev.AppName), 0, 0
+		}
+		if k.appAllowSet&bit == 0 {
+			k.appAllowSet |= bit
+			if r.allow.apps.match(ev.AppID, ev.AppName) {
+				k.appAllowBits |= bit
+			}
+		}
+		return k.appAllowBits&bit != 0
+	}
+	return r.allow.apps.match(ev.AppID, ev.AppName)
+}
