@@ -58,6 +58,7 @@ type Engine struct {
 	curActor   *keyEntry            // the event's actor (nil: none), during Process
 	curApp     *keyEntry            // the event's application (nil: none)
 	epoch      []int64              // per rule: the earliest window start seen (spike warm-up)
+	first      int64                // the earliest event time seen: learning periods count from it
 	wm         int64                // watermark, Unix ns
 	bound      int64                // SetBound's time, Unix ns (MinInt64: none)
 	lastScan   int64                // watermark of the last inactive-members scan
@@ -167,6 +168,7 @@ func NewEngine(rules RuleSet) (*Engine, error) {
 		wm:        math.MinInt64,
 		bound:     math.MinInt64,
 		lastScan:  math.MinInt64,
+		first:     math.MaxInt64,
 		winCache:  make([]periods, n),
 		zones:     make([]zoneCache, n),
 		supCache:  make([]periods, n),
@@ -258,6 +260,7 @@ func (e *Engine) Process(ev *transform.Event) []Alert {
 		e.stats.Duplicates++
 		return nil
 	}
+	e.first = min(e.first, t)
 	mask := e.rulesFor(ev.Type).mask
 	if mask == 0 {
 		return nil

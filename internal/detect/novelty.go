@@ -133,8 +133,11 @@ func (ks *knownSet) add(item string) int {
 	return oldest
 }
 
-// learnt reports whether rule r is past its learning period at t.
-func (e *Engine) learnt(r *rule, t int64) bool { return t-e.epoch[r.idx] >= r.learning }
+// learnt reports whether rule r is past its learning period at t. The
+// period counts from the earliest event of the stream, of any type: a rule
+// whose events are rare (the workspace's first API key) is as old as the
+// history detect has read, not as its own first event.
+func (e *Engine) learnt(r *rule, t int64) bool { return t-e.first >= r.learning }
 
 // decideKnown decides the chains whose start the new watermark w passes,
 // and for each new one past the learning period raises its alert (match,

@@ -35,6 +35,7 @@ type snapshot struct {
 	Watermark int64
 	LastScan  int64
 	Epoch     []int64
+	First     int64      // the earliest event time seen (0 in states before version 4's first release: the earliest epoch stands in)
 	Cells     []snapCell // spike windows (version 2: every counting window)
 	Slides    []snapSlide
 	Sup       []snapSup
@@ -149,7 +150,7 @@ type snapHeld struct {
 // versioned snapshot with every list sorted: equal states give equal bytes.
 func (e *Engine) MarshalState() ([]byte, error) {
 	s := snapshot{Version: stateVersion, Rules: e.cfg.ruleNames(), Watermark: e.wm, LastScan: e.lastScan,
-		Epoch: slices.Clone(e.epoch), Stats: e.stats}
+		Epoch: slices.Clone(e.epoch), First: e.first, Stats: e.stats}
 	for k, c := range e.cells {
 		s.Cells = append(s.Cells, snapCell{k.rule, uint8(k.scope), k.start, c.end, c.first, c.last,
 			k.value, c.email, c.app, c.count, c.fails, c.emitted, c.evidence(), c.distinct})
@@ -273,6 +274,10 @@ func (e *Engine) UnmarshalState(data []byte) error {
 		}
 	}
 	n.wm, n.lastScan, n.stats = s.Watermark, s.LastScan, s.Stats
+	n.first = s.First
+	if n.first == 0 {
+		n.first = slices.Min(append([]int64{math.MaxInt64}, n.epoch...))
+	}
 	n.nextClose = math.MaxInt64
 	for i, r := range e.cfg.rules {
 		n.swept[i] = n.lastFinal(r)
