@@ -12,6 +12,7 @@ import (
 
 	"github.com/pigment-siem/pipeline/internal/checkpoint"
 	"github.com/pigment-siem/pipeline/internal/detector"
+	"github.com/pigment-siem/pipeline/internal/leader"
 	"github.com/pigment-siem/pipeline/internal/obs"
 	"github.com/pigment-siem/pipeline/internal/pgdsn"
 	"github.com/pigment-siem/pipeline/internal/publish"
@@ -65,7 +66,7 @@ func (a *app) runDetect(ctx context.Context) error {
 	defer pub.Close()
 
 	reg := obs.NewRegistry()
-	checkpoints := checkpoint.New(pool) // extract's progress, and the leader lock
+	checkpoints := checkpoint.New(pool) // extract's progress
 	d := detector.New(detector.Config{Name: a.cfg.Name, Topic: a.cfg.Topic, AlertsTopic: a.cfg.AlertsTopic, DLQTopic: a.cfg.DLQTopic,
 		MaxMessageBytes: a.cfg.MaxMessageBytes, SaveEvery: a.cfg.SaveEvery, Rules: rules, Brokers: brokers,
 		Dialer: dialer, Transport: tr, Extract: checkpoints, ExtractCheckpoint: checkpoint.Scoped(a.cfg.Workspace, "live"),
@@ -93,7 +94,7 @@ func (a *app) runDetect(ctx context.Context) error {
 		}
 	}()
 
-	err = checkpoints.RunAsLeader(ctx, "detect:"+a.cfg.Name, a.cfg.StandbyPoll, a.log,
+	err = leader.Run(ctx, pool, "detect:"+a.cfg.Name, a.cfg.StandbyPoll, a.log,
 		func(r string) { role.Store(r) }, d.Run)
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		return nil

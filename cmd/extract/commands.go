@@ -13,6 +13,7 @@ import (
 	"github.com/pigment-siem/pipeline/internal/budget"
 	"github.com/pigment-siem/pipeline/internal/checkpoint"
 	"github.com/pigment-siem/pipeline/internal/extractor"
+	"github.com/pigment-siem/pipeline/internal/leader"
 	"github.com/pigment-siem/pipeline/internal/obs"
 	"github.com/pigment-siem/pipeline/internal/pgdsn"
 )
@@ -86,7 +87,7 @@ func (a *app) extraction(ctx context.Context, xc extractor.Config, class budget.
 	}
 	g.Go(func() error {
 		defer func() { role.Store("stopped") }()
-		err := store.RunAsLeader(gctx, lockName, a.cfg.StandbyPoll, a.log, setRole,
+		err := leader.Run(gctx, pool, lockName, a.cfg.StandbyPoll, a.log, setRole,
 			func(ctx context.Context) error { return j(ctx, x) })
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 			return nil // SIGTERM: a clean stop
