@@ -89,7 +89,7 @@ func testRules(cfg *Config, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	path := fs.String("rules", cfg.RulesFile, "rules file (default: the built-in rules)")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return daemon.ErrUsage
 	}
 	rs, err := loadRules(*path)
 	if err != nil {

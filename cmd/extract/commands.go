@@ -92,7 +92,7 @@ func (a *app) extraction(ctx context.Context, xc extractor.Config, class budget.
 func (a *app) runLive(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return daemon.ErrUsage
 	}
 	xc := extractor.Config{Checkpoint: a.checkpointName(liveCheckpoint), Mode: "run"}
 	return a.extraction(ctx, xc, budget.Live, a.lockName(liveCheckpoint), cmp.Or(a.cfg.MetricsAddr, defaultMetricsAddr),
@@ -102,7 +102,7 @@ func (a *app) runLive(ctx context.Context, args []string) error {
 func (a *app) runOnce(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("once", flag.ContinueOnError)
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return daemon.ErrUsage
 	}
 	xc := extractor.Config{Checkpoint: a.checkpointName(liveCheckpoint), Mode: "once"}
 	return a.extraction(ctx, xc, budget.Live, a.lockName(liveCheckpoint), a.cfg.MetricsAddr, catchUp)
@@ -114,7 +114,7 @@ func (a *app) runBackfill(ctx context.Context, args []string) error {
 	to := fs.String("to", "", "end of the range (exclusive), RFC 3339 or a date")
 	name := fs.String("name", "", "backfill name (default: FROM_TO); the same name resumes")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return daemon.ErrUsage
 	}
 	t1, err1 := parseTime(*from)
 	t2, err2 := parseTime(*to)

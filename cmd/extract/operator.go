@@ -13,12 +13,13 @@ import (
 	"time"
 
 	"github.com/pigment-siem/pipeline/internal/checkpoint"
+	"github.com/pigment-siem/pipeline/internal/daemon"
 )
 
 // checkpointCmd is `extract checkpoint show|reset|history`.
 func (a *app) checkpointCmd(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("checkpoint: want show, reset or history: %w", errUsage)
+		return fmt.Errorf("checkpoint: want show, reset or history: %w", daemon.ErrUsage)
 	}
 	store, pool, err := a.openStore(ctx)
 	if err != nil {
@@ -31,7 +32,7 @@ func (a *app) checkpointCmd(ctx context.Context, args []string, out io.Writer) e
 	switch args[0] {
 	case "show":
 		if err := fs.Parse(args[1:]); err != nil {
-			return errUsage
+			return daemon.ErrUsage
 		}
 		if *name != "" {
 			if err := a.mustExist(ctx, store, *name); err != nil {
@@ -45,7 +46,7 @@ func (a *app) checkpointCmd(ctx context.Context, args []string, out io.Writer) e
 		operator := fs.String("operator", currentUser(), "who (recorded in the history)")
 		force := fs.Bool("force", false, "allow a --to in the future (every event ingested before it is skipped)")
 		if err := fs.Parse(args[1:]); err != nil {
-			return errUsage
+			return daemon.ErrUsage
 		}
 		t, err := parseTime(*to)
 		if err != nil {
@@ -71,7 +72,7 @@ func (a *app) checkpointCmd(ctx context.Context, args []string, out io.Writer) e
 	case "history":
 		limit := fs.Int("limit", 50, "entries to show")
 		if err := fs.Parse(args[1:]); err != nil {
-			return errUsage
+			return daemon.ErrUsage
 		}
 		if err := a.mustExist(ctx, store, orDefault(*name, liveCheckpoint)); err != nil {
 			return fmt.Errorf("checkpoint history: %w", err)
@@ -90,7 +91,7 @@ func (a *app) checkpointCmd(ctx context.Context, args []string, out io.Writer) e
 		}
 		return tw.Flush()
 	}
-	return fmt.Errorf("checkpoint %q: want show, reset or history: %w", args[0], errUsage)
+	return fmt.Errorf("checkpoint %q: want show, reset or history: %w", args[0], daemon.ErrUsage)
 }
 
 func (a *app) showCheckpoints(ctx context.Context, store *checkpoint.Store, name string, asJSON bool, out io.Writer) error {
@@ -133,7 +134,7 @@ func (a *app) runsCmd(ctx context.Context, args []string, out io.Writer) error {
 	limit := fs.Int("limit", 20, "runs to show")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return daemon.ErrUsage
 	}
 	store, pool, err := a.openStore(ctx)
 	if err != nil {
