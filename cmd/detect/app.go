@@ -49,6 +49,7 @@ func (a *app) runDetect(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	defer tr.CloseIdleConnections() // after the writer and the detector are done with it
 	dialer, err := a.cfg.Kafka.Dialer("pigment-detect", a.log)
 	if err != nil {
 		return err

@@ -78,6 +78,7 @@ func (a *app) publisher() (*publish.Publisher, func(), error) {
 		if err := pub.Close(); err != nil {
 			a.log.Warn().Err(err).Msg("close kafka writer")
 		}
+		tr.CloseIdleConnections() // the writer leaves its transport's connections open
 		stopBroker()
 	}, nil
 }

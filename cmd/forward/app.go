@@ -161,10 +161,11 @@ func (a *app) runForward(ctx context.Context) error {
 		return err
 	}
 	defer closeDLQ()
-	admin, err := a.admin(brokers)
+	admin, closeAdmin, err := a.admin(brokers)
 	if err != nil {
 		return err
 	}
+	defer closeAdmin()
 
 	reg := obs.NewRegistry()
 	a.status = &forwarder.Status{}
@@ -241,13 +242,13 @@ func (a *app) forward(ctx context.Context, brokers []string, admin *kafka.Client
 	}
 }
 
-// admin is a client for metadata and offsets.
-func (a *app) admin(brokers []string) (*kafka.Client, error) {
+// admin is a client for metadata and offsets; close ends its connections.
+func (a *app) admin(brokers []string) (*kafka.Client, func(), error) {
 	tr, err := a.cfg.Kafka.Transport("pigment-forward", a.log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second, Transport: tr}, nil
+	return &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second, Transport: tr}, tr.CloseIdleConnections, nil
 }
 
 // existingTopics splits wanted into the topics that exist and those that
@@ -333,5 +334,8 @@ func (a *app) dlqWriter(brokers []string) (*publish.Publisher, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return p, func() { _ = p.Close() }, nil
+	return p, func() {
+		_ = p.Close()
+		tr.CloseIdleConnections() // the writer leaves its transport's connections open
+	}, nil
 }
