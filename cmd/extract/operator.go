@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -59,10 +60,10 @@ func (a *app) checkpointCmd(ctx context.Context, args []string, out io.Writer) e
 		if *reason == "" {
 			return fmt.Errorf("checkpoint reset: --reason is required (it goes into the history)")
 		}
-		if err := a.mustExist(ctx, store, orDefault(*name, liveCheckpoint)); err != nil {
+		if err := a.mustExist(ctx, store, cmp.Or(*name, liveCheckpoint)); err != nil {
 			return fmt.Errorf("checkpoint reset: %w", err)
 		}
-		cp := a.checkpointName(orDefault(*name, liveCheckpoint))
+		cp := a.checkpointName(cmp.Or(*name, liveCheckpoint))
 		if err := store.Reset(ctx, cp, t, *operator, *reason); err != nil {
 			return fmt.Errorf("reset checkpoint %q: %w", cp, err)
 		}
@@ -74,10 +75,10 @@ func (a *app) checkpointCmd(ctx context.Context, args []string, out io.Writer) e
 		if err := fs.Parse(args[1:]); err != nil {
 			return daemon.ErrUsage
 		}
-		if err := a.mustExist(ctx, store, orDefault(*name, liveCheckpoint)); err != nil {
+		if err := a.mustExist(ctx, store, cmp.Or(*name, liveCheckpoint)); err != nil {
 			return fmt.Errorf("checkpoint history: %w", err)
 		}
-		h, err := store.History(ctx, a.checkpointName(orDefault(*name, liveCheckpoint)), *limit)
+		h, err := store.History(ctx, a.checkpointName(cmp.Or(*name, liveCheckpoint)), *limit)
 		if err != nil {
 			return fmt.Errorf("checkpoint history: %w", err)
 		}
@@ -197,13 +198,6 @@ func ts(t time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 func currentUser() string {
