@@ -14,19 +14,24 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/sethvargo/go-envconfig"
 
-	"github.com/pigment-siem/pipeline/internal/daemon"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 )
 
 func main() {
-	os.Exit(daemon.Main("pigment-sim", func(ctx context.Context, args []string, env envconfig.Lookuper, stdout, _ io.Writer) error {
-		return run(ctx, args, env, stdout) // it logs to stdout
-	}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], envconfig.OsLookuper(), os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "pigment-sim: %v\n", err)
+		os.Exit(1)
+	}
 }
 
 // run serves until ctx is cancelled, then shuts down within
