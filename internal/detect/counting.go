@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -21,7 +22,7 @@ func scopeValue(s scope, ev *transform.Event) (string, bool) {
 		v := actorKey(ev)
 		return v, v != ""
 	case scopeApp:
-		v := cmpOr(ev.AppID, ev.AppName)
+		v := cmp.Or(ev.AppID, ev.AppName)
 		return v, v != ""
 	}
 	return "", true
@@ -56,7 +57,7 @@ func (e *Engine) threshold(r *rule, ev *transform.Event, t int64) bool {
 // and alerts once per window when they exceed Threshold. The evidence is
 // the first event on each application.
 func (e *Engine) distinct(r *rule, ev *transform.Event, t int64) bool {
-	v, app := actorKey(ev), cmpOr(ev.AppID, ev.AppName)
+	v, app := actorKey(ev), cmp.Or(ev.AppID, ev.AppName)
 	if v == "" || app == "" {
 		return true
 	}
@@ -79,7 +80,7 @@ func (e *Engine) distinct(r *rule, ev *transform.Event, t int64) bool {
 		c.emitted = true
 		c.count = len(c.distinct)
 		e.countAlert(r, scopeActor, v, c, fmt.Sprintf("%s touched %d distinct applications between %s and %s, more than %d",
-			cmpOr(c.email, v), len(c.distinct), clock(c.first), clock(c.last), r.Threshold))
+			cmp.Or(c.email, v), len(c.distinct), clock(c.first), clock(c.last), r.Threshold))
 	}
 	return true
 }
@@ -107,9 +108,9 @@ func (e *Engine) countAlert(r *rule, s scope, v string, c *cell, desc string) {
 func subject(s scope, v string, c *cell) string {
 	switch s {
 	case scopeActor:
-		return "by " + cmpOr(c.email, v)
+		return "by " + cmp.Or(c.email, v)
 	case scopeApp:
-		return "in application " + cmpOr(c.app, v)
+		return "in application " + cmp.Or(c.app, v)
 	}
 	return "in the workspace"
 }

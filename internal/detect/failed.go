@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/pigment-siem/pipeline/internal/transform"
@@ -40,7 +41,7 @@ func (e *Engine) failedLogin(r *rule, ev *transform.Event, t int64) bool {
 func (e *Engine) closeFailed(r *rule, k cellKey, c *cell) {
 	minCount := r.MinCount
 	if k.scope == scopeWorkspace {
-		minCount = cmpOr(r.WorkspaceMinCount, r.MinCount)
+		minCount = cmp.Or(r.WorkspaceMinCount, r.MinCount)
 	}
 	if c.count < max(minCount, 1) || float64(c.fails) <= r.Share*float64(c.count) {
 		return

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -55,7 +56,7 @@ func (e *Engine) scanInactive() {
 			al.Count = 1
 			al.Evidence = []string{}
 			al.Description = fmt.Sprintf("%s has not logged in since %s (%d days)",
-				cmpOr(a.email, v), clock(a.lastLogin), r.inactivity/(24*hour))
+				cmp.Or(a.email, v), clock(a.lastLogin), r.inactivity/(24*hour))
 			e.push(al)
 		}
 	}
@@ -92,16 +93,16 @@ type extraFields struct {
 // member returns the id (else email) of the member a change is about.
 func (x *extra) member() string {
 	for _, f := range [...]*extraFields{&x.Metadata, &x.Payload} {
-		if v := cmpOr(f.TargetMemberID, cmpOr(f.UserID, cmpOr(f.MemberID, f.ID))); v != "" {
+		if v := cmp.Or(f.TargetMemberID, f.UserID, f.MemberID, f.ID); v != "" {
 			return v
 		}
 	}
-	return cmpOr(x.Metadata.TargetEmail, cmpOr(x.Payload.UserEmail, cmpOr(x.Metadata.Email, x.Payload.Email)))
+	return cmp.Or(x.Metadata.TargetEmail, x.Payload.UserEmail, x.Metadata.Email, x.Payload.Email)
 }
 
 // email returns the email of the member a change is about.
 func (x *extra) email() string {
-	return cmpOr(x.Metadata.TargetEmail, cmpOr(x.Payload.UserEmail, cmpOr(x.Payload.Email, x.Metadata.Email)))
+	return cmp.Or(x.Metadata.TargetEmail, x.Payload.UserEmail, x.Payload.Email, x.Metadata.Email)
 }
 
 // change returns the values before and after a role, account-type or
@@ -115,7 +116,7 @@ func (x *extra) change() (kind int, before, after string) {
 		case f.NewLicenseType != "":
 			return orderLicenceTypes, f.PreviousLicenseType, f.NewLicenseType
 		case f.NewRole != "" || f.RoleAfter != "":
-			return orderRoles, cmpOr(f.PreviousRole, cmpOr(f.OldRole, f.RoleBefore)), cmpOr(f.NewRole, f.RoleAfter)
+			return orderRoles, cmp.Or(f.PreviousRole, f.OldRole, f.RoleBefore), cmp.Or(f.NewRole, f.RoleAfter)
 		}
 	}
 	return orderRoles, "", ""

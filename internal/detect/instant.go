@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -27,7 +28,7 @@ func (e *Engine) instant(r *rule, s scope, v string, ev *transform.Event, t int6
 	a := newAlert(r, s.key(v), p, p, t, t)
 	a.Actor = strings.Clone(ev.ActorID)
 	a.ActorEmail = strings.Clone(ev.ActorEmail)
-	a.Application = strings.Clone(cmpOr(ev.AppID, ev.AppName))
+	a.Application = strings.Clone(cmp.Or(ev.AppID, ev.AppName))
 	a.Count = 1
 	a.Evidence = []string{strings.Clone(ev.ID)}
 	a.Description = desc()
@@ -37,12 +38,12 @@ func (e *Engine) instant(r *rule, s scope, v string, ev *transform.Event, t int6
 
 // who names an event's actor for a description.
 func who(ev *transform.Event) string {
-	return cmpOr(ev.ActorEmail, cmpOr(ev.ActorName, cmpOr(ev.ActorID, "an unknown actor")))
+	return cmp.Or(ev.ActorEmail, ev.ActorName, ev.ActorID, "an unknown actor")
 }
 
 // appName names an event's application for a description.
 func appName(ev *transform.Event) string {
-	return cmpOr(ev.AppName, cmpOr(ev.AppID, "an unknown application"))
+	return cmp.Or(ev.AppName, ev.AppID, "an unknown application")
 }
 
 // matchRule alerts on every event of the rule's types, keyed by actor and
@@ -54,7 +55,7 @@ func (e *Engine) matchRule(r *rule, ev *transform.Event, t int64) bool {
 		if !e.sensitive(r, ev) {
 			return true
 		}
-		return e.instant(r, scopeActor, v+"|"+cmpOr(ev.AppID, ev.AppName), ev, t, func() string {
+		return e.instant(r, scopeActor, v+"|"+cmp.Or(ev.AppID, ev.AppName), ev, t, func() string {
 			return fmt.Sprintf("%s by %s on sensitive application %s", ev.Type, who(ev), appName(ev))
 		})
 	}

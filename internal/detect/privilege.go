@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -157,7 +158,7 @@ func (e *Engine) privilege(r *rule, ev *transform.Event, t int64) bool {
 		target = "unknown"
 	}
 	return e.instant(r, scopeMember, target, ev, t, func() string {
-		return fmt.Sprintf("%s raised %s from %s to %s (%s: %s)", who(ev), cmpOr(x.email(), target),
-			cmpOr(before, "(none)"), after, ev.Type, why)
+		return fmt.Sprintf("%s raised %s from %s to %s (%s: %s)", who(ev), cmp.Or(x.email(), target),
+			cmp.Or(before, "(none)"), after, ev.Type, why)
 	})
 }
