@@ -87,8 +87,11 @@ func (x *Extractor) pageThrough(ctx context.Context, run *checkpoint.Run, scope 
 		// run.Since is sent unchanged: a cursor is valid only with the
 		// ingestedSince it was issued for.
 		fctx, cancel := context.WithCancel(ctx)
-		err := x.publishPages(ctx, x.prefetch(fctx, run.Since, run.Cursor), run, scope, limit, prog)
+		pages := x.prefetch(fctx, run.Since, run.Cursor)
+		err := x.publishPages(ctx, pages, run, scope, limit, prog)
 		cancel()
+		for range pages { // the prefetcher has returned once it closed pages
+		}
 		if !errors.Is(err, pigment.ErrCursorRejected) {
 			return err
 		}
