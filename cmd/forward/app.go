@@ -242,7 +242,8 @@ func (a *app) forward(ctx context.Context, brokers []string, admin *kafka.Client
 	}
 }
 
-// admin is a client for metadata and offsets; close ends its connections.
+// admin is a client for metadata and offsets, and the func that closes its
+// connections.
 func (a *app) admin(brokers []string) (*kafka.Client, func(), error) {
 	tr, err := a.cfg.Kafka.Transport("pigment-forward", a.log)
 	if err != nil {
