@@ -1,8 +1,8 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/sethvargo/go-envconfig"
 
+	"github.com/pigment-siem/pipeline/internal/daemon"
 	"github.com/pigment-siem/pipeline/internal/detect"
 	"github.com/pigment-siem/pipeline/internal/envcfg"
 )
@@ -29,28 +30,24 @@ type Config struct {
 	StandbyPoll     time.Duration `env:"DETECT_STANDBY_POLL, default=1s"`
 	// StuckAfter is how long the leader may go without progress, records
 	// waiting, before /healthz answers 503.
-	StuckAfter  time.Duration `env:"DETECT_STUCK_AFTER, default=2m"`
-	DatabaseURL string        `env:"DATABASE_URL, default=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"`
-	MetricsAddr string        `env:"METRICS_ADDR, default=:9103"`
-	LogLevel    string        `env:"LOG_LEVEL, default=info"`
-	LogFormat   string        `env:"LOG_FORMAT, default=json"`
+	StuckAfter time.Duration `env:"DETECT_STUCK_AFTER, default=2m"`
+	daemon.Database
+	daemon.Settings // METRICS_ADDR defaults to defaultMetricsAddr
 
 	// Workspace names extract's live checkpoint, read in the same database
 	// to decide windows when nothing more arrives (README, "detect").
 	Workspace string `env:"PIGMENT_WORKSPACE, default=default"`
 }
 
+const defaultMetricsAddr = ":9103"
+
 func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
-	var c Config
+	c := Config{Settings: daemon.Settings{MetricsAddr: defaultMetricsAddr}}
 	if err := envcfg.Process(ctx, &c, l); err != nil {
 		return nil, err
 	}
-	var errs []error
-	check := func(bad bool, format string, args ...any) {
-		if bad {
-			errs = append(errs, fmt.Errorf(format, args...))
-		}
-	}
+	var p envcfg.Problems
+	check := p.Check
 	check(c.Topic == "" || c.AlertsTopic == "" || c.Topic == c.AlertsTopic, "KAFKA_TOPIC and KAFKA_ALERTS_TOPIC must be set and differ")
 	check(c.DLQTopic == "" || c.DLQTopic == c.Topic, "KAFKA_DLQ_TOPIC must be set and differ from KAFKA_TOPIC")
 	check(c.Name == "", "DETECT_NAME must not be empty")
@@ -59,11 +56,10 @@ func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
 	check(c.SaveEvery <= 0, "DETECT_SAVE_INTERVAL must be positive")
 	check(c.StandbyPoll <= 0, "DETECT_STANDBY_POLL must be positive")
 	check(c.StuckAfter <= c.SaveEvery, "DETECT_STUCK_AFTER must be longer than DETECT_SAVE_INTERVAL")
-	if err := c.Kafka.Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("configuration: %w", errors.Join(errs...))
+	p.Add(c.Kafka.Validate())
+	p.Add(c.Settings.Validate())
+	if err := p.Err(); err != nil {
+		return nil, err
 	}
 	return &c, nil
 }
@@ -82,7 +78,7 @@ func loadRules(path string) (detect.RuleSet, error) {
 	}
 	rs, err := detect.LoadRules(raw)
 	if err != nil {
-		return rs, fmt.Errorf("rules %s: %w", orDefault(path, "(built in)"), err)
+		return rs, fmt.Errorf("rules %s: %w", cmp.Or(path, "(built in)"), err)
 	}
 	return rs, nil
 }
@@ -93,7 +89,7 @@ func testRules(cfg *Config, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	path := fs.String("rules", cfg.RulesFile, "rules file (default: the built-in rules)")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return daemon.ErrUsage
 	}
 	rs, err := loadRules(*path)
 	if err != nil {
@@ -116,11 +112,4 @@ func testRules(cfg *Config, args []string, out io.Writer) error {
 		return fmt.Errorf("%d rule test(s) failed", failed)
 	}
 	return nil
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

@@ -54,7 +54,7 @@ func buildAndRun(m *testing.M) int {
 		cleanups = append(cleanups, cleanup)
 		*b.bin = bin
 	}
-	return m.Run()
+	return testkit.RunNoLeaks(m)
 }
 
 const simKey = "sim-key-9c2e4a71"

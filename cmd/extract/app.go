@@ -17,12 +17,10 @@ import (
 
 	"github.com/pigment-siem/pipeline/internal/budget"
 	"github.com/pigment-siem/pipeline/internal/checkpoint"
-	"github.com/pigment-siem/pipeline/internal/devkafka"
-	"github.com/pigment-siem/pipeline/internal/obs"
+	"github.com/pigment-siem/pipeline/internal/daemon"
 	"github.com/pigment-siem/pipeline/internal/pgdsn"
 	"github.com/pigment-siem/pipeline/internal/pigment"
 	"github.com/pigment-siem/pipeline/internal/publish"
-	"github.com/pigment-siem/pipeline/migrations"
 )
 
 // app holds what every command shares: configuration and the logger.
@@ -32,29 +30,26 @@ type app struct {
 }
 
 func newApp(cfg *Config, logOut io.Writer) (*app, error) {
-	log, err := obs.NewLogger(pgdsn.Writer(logOut, cfg.DatabaseURL), cfg.LogLevel, cfg.LogFormat)
+	log, err := cfg.Logger(logOut, "extract", cfg.DatabaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
-	return &app{cfg: cfg, log: log.With().Str("service", "extract").Logger()}, nil
+	return &app{cfg: cfg, log: log}, nil
 }
 
 // openStore applies migrations and opens the connection pool.
 func (a *app) openStore(ctx context.Context) (*checkpoint.Store, *pgxpool.Pool, error) {
-	if err := migrations.Apply(ctx, a.cfg.DatabaseURL); err != nil {
-		return nil, nil, fmt.Errorf("migrate database at %s: %w", pgdsn.Redact(a.cfg.DatabaseURL), pgdsn.Scrub(err, a.cfg.DatabaseURL))
-	}
-	pool, err := pgxpool.New(ctx, a.cfg.DatabaseURL)
+	pool, err := a.cfg.Database.Open(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("connect to database at %s: %w", pgdsn.Redact(a.cfg.DatabaseURL), pgdsn.Scrub(err, a.cfg.DatabaseURL))
+		return nil, nil, err
 	}
 	return checkpoint.New(pool), pool, nil
 }
 
 // migrate is the explicit form of what every command does at start.
 func (a *app) migrate(ctx context.Context) error {
-	if err := migrations.Apply(ctx, a.cfg.DatabaseURL); err != nil {
-		return fmt.Errorf("migrate database at %s: %w", pgdsn.Redact(a.cfg.DatabaseURL), pgdsn.Scrub(err, a.cfg.DatabaseURL))
+	if err := a.cfg.Database.Migrate(ctx); err != nil {
+		return err
 	}
 	a.log.Info().Str("database", pgdsn.Redact(a.cfg.DatabaseURL)).Msg("migrations applied")
 	return nil
@@ -63,15 +58,9 @@ func (a *app) migrate(ctx context.Context) error {
 // publisher connects to KAFKA_BROKERS or, with KAFKA_BROKERS=embedded,
 // starts the in-process broker. The returned stop closes both.
 func (a *app) publisher() (*publish.Publisher, func(), error) {
-	brokers, stopBroker := a.cfg.Kafka.Brokers, func() {}
-	if a.cfg.Kafka.Embedded() {
-		c, err := devkafka.Start(a.cfg.Kafka.EmbeddedAddr)
-		if err != nil {
-			return nil, nil, err
-		}
-		brokers, stopBroker = c.ListenAddrs(), c.Close
-		a.log.Warn().Strs("brokers", brokers).
-			Msg("KAFKA_BROKERS=embedded: using an IN-MEMORY Kafka broker inside this process, for trying out only; its data is lost when extract exits")
+	brokers, stopBroker, err := daemon.Brokers(&a.cfg.Kafka, true, "extract", a.log)
+	if err != nil {
+		return nil, nil, err
 	}
 	tr, err := a.cfg.Kafka.Transport("pigment-extract", a.log)
 	if err != nil {
@@ -89,6 +78,7 @@ func (a *app) publisher() (*publish.Publisher, func(), error) {
 		if err := pub.Close(); err != nil {
 			a.log.Warn().Err(err).Msg("close kafka writer")
 		}
+		tr.CloseIdleConnections() // the writer leaves its transport's connections open
 		stopBroker()
 	}, nil
 }

@@ -1,18 +1,18 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"sync/atomic"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/pigment-siem/pipeline/internal/budget"
 	"github.com/pigment-siem/pipeline/internal/checkpoint"
+	"github.com/pigment-siem/pipeline/internal/daemon"
 	"github.com/pigment-siem/pipeline/internal/extractor"
+	"github.com/pigment-siem/pipeline/internal/leader"
 	"github.com/pigment-siem/pipeline/internal/obs"
 	"github.com/pigment-siem/pipeline/internal/pgdsn"
 )
@@ -50,8 +50,7 @@ func (a *app) extraction(ctx context.Context, xc extractor.Config, class budget.
 	}
 	defer closePub()
 
-	var role atomic.Value
-	role.Store("starting")
+	role := daemon.NewRole()
 	xc.Topic, xc.DLQTopic, xc.MaxMessageBytes = a.cfg.Topic, a.cfg.DLQTopic, a.cfg.MaxMessageBytes
 	xc.Overlap, xc.InitialLookback = time.Duration(a.cfg.Overlap), time.Duration(a.cfg.InitialLookback)
 	xc.MaxClockSkew = a.cfg.MaxClockSkew
@@ -61,85 +60,52 @@ func (a *app) extraction(ctx context.Context, xc extractor.Config, class budget.
 		if r == "leader" {
 			xc.Metrics.Health.Lead()
 		}
-		role.Store(r)
+		role.Set(r)
 	}
 
-	g, gctx := errgroup.WithContext(ctx)
+	var background []func(context.Context) error
 	if metricsAddr != "" {
-		srv, err := obs.Listen(metricsAddr, reg, func() (bool, any) {
-			r := role.Load()
-			if r != "leader" {
-				return true, map[string]any{"role": r, "checkpoint": xc.Checkpoint} // standing by is healthy
-			}
+		// A standby is healthy; the leader is if it made progress lately.
+		srv, err := daemon.Listen(metricsAddr, reg, role.Health(map[string]any{"checkpoint": xc.Checkpoint}, func() (bool, map[string]any) {
 			ok, d := xc.Metrics.Health.Check(unhealthyPolls * a.cfg.PollInterval)
-			d["role"], d["checkpoint"] = r, xc.Checkpoint
 			if e, ok := d["last_error"].(string); ok { // errors are scrubbed where returned; once more here
 				d["last_error"] = pgdsn.Scrub(errors.New(e), a.cfg.DatabaseURL).Error()
 			}
 			return ok, d
-		})
+		}), a.log)
 		if err != nil {
 			return err
 		}
-		a.log.Info().Str("addr", srv.Addr()).Msg("serving /metrics and /healthz")
-		g.Go(func() error { return srv.Run(gctx) })
+		background = append(background, srv.Run)
 	}
-	g.Go(func() error {
-		defer func() { role.Store("stopped") }()
-		err := store.RunAsLeader(gctx, lockName, a.cfg.StandbyPoll, a.log, setRole,
+	return daemon.Run(ctx, func(wctx context.Context) error {
+		defer role.Set("stopped")
+		err := leader.Run(wctx, pool, lockName, a.cfg.StandbyPoll, a.log, setRole,
 			func(ctx context.Context) error { return j(ctx, x) })
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 			return nil // SIGTERM: a clean stop
 		}
-		return errOrStop(err)
-	})
-	return g.Wait()
-}
-
-// errStop ends the errgroup (and so the metrics server) after a job that
-// finished on its own, such as once or backfill.
-var errStop = errors.New("job finished")
-
-func errOrStop(err error) error {
-	if err == nil {
-		return errStop
-	}
-	return err
+		return err
+	}, background...)
 }
 
 func (a *app) runLive(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	addr := a.cfg.MetricsAddr
-	if addr == "" {
-		addr = defaultMetricsAddr
+		return daemon.ErrUsage
 	}
 	xc := extractor.Config{Checkpoint: a.checkpointName(liveCheckpoint), Mode: "run"}
-	err := a.extraction(ctx, xc, budget.Live, a.lockName(liveCheckpoint), addr,
+	return a.extraction(ctx, xc, budget.Live, a.lockName(liveCheckpoint), cmp.Or(a.cfg.MetricsAddr, defaultMetricsAddr),
 		func(ctx context.Context, x *extractor.Extractor) error { return x.Poll(ctx, a.cfg.PollInterval) })
-	if errors.Is(err, errStop) {
-		return nil
-	}
-	return err
 }
 
 func (a *app) runOnce(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("once", flag.ContinueOnError)
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return daemon.ErrUsage
 	}
 	xc := extractor.Config{Checkpoint: a.checkpointName(liveCheckpoint), Mode: "once"}
-	err := a.extraction(ctx, xc, budget.Live, a.lockName(liveCheckpoint), a.cfg.MetricsAddr,
-		func(ctx context.Context, x *extractor.Extractor) error {
-			_, err := x.CatchUp(ctx)
-			return err
-		})
-	if errors.Is(err, errStop) {
-		return nil
-	}
-	return err
+	return a.extraction(ctx, xc, budget.Live, a.lockName(liveCheckpoint), a.cfg.MetricsAddr, catchUp)
 }
 
 func (a *app) runBackfill(ctx context.Context, args []string) error {
@@ -148,7 +114,7 @@ func (a *app) runBackfill(ctx context.Context, args []string) error {
 	to := fs.String("to", "", "end of the range (exclusive), RFC 3339 or a date")
 	name := fs.String("name", "", "backfill name (default: FROM_TO); the same name resumes")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return daemon.ErrUsage
 	}
 	t1, err1 := parseTime(*from)
 	t2, err2 := parseTime(*to)
@@ -163,14 +129,12 @@ func (a *app) runBackfill(ctx context.Context, args []string) error {
 	}
 	cp := "backfill:" + *name
 	xc := extractor.Config{Checkpoint: a.checkpointName(cp), Mode: "backfill", From: t1, Until: t2}
-	err := a.extraction(ctx, xc, budget.Backfill, a.lockName(cp), a.cfg.MetricsAddr,
-		func(ctx context.Context, x *extractor.Extractor) error {
-			_, err := x.CatchUp(ctx)
-			return err
-		})
-	if errors.Is(err, errStop) {
-		return nil
-	}
+	return a.extraction(ctx, xc, budget.Backfill, a.lockName(cp), a.cfg.MetricsAddr, catchUp)
+}
+
+// catchUp is the job of once and backfill: up to now (or --to), then stop.
+func catchUp(ctx context.Context, x *extractor.Extractor) error {
+	_, err := x.CatchUp(ctx)
 	return err
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sethvargo/go-envconfig"
 
+	"github.com/pigment-siem/pipeline/internal/daemon"
 	"github.com/pigment-siem/pipeline/internal/envcfg"
 )
 
@@ -35,12 +36,10 @@ type Config struct {
 	Compression     string `env:"KAFKA_COMPRESSION, default=lz4"`
 	Kafka           envcfg.Kafka
 
-	DatabaseURL   string        `env:"DATABASE_URL, default=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"`
-	MetricsAddr   string        `env:"METRICS_ADDR"`
-	LogLevel      string        `env:"LOG_LEVEL, default=info"`
-	LogFormat     string        `env:"LOG_FORMAT, default=json"`
-	ProgressEvery time.Duration `env:"EXTRACT_PROGRESS_INTERVAL, default=10s"`
-	StandbyPoll   time.Duration `env:"EXTRACT_STANDBY_POLL, default=1s"`
+	daemon.Database
+	daemon.Settings               // METRICS_ADDR: none by default; run serves on defaultMetricsAddr
+	ProgressEvery   time.Duration `env:"EXTRACT_PROGRESS_INTERVAL, default=10s"`
+	StandbyPoll     time.Duration `env:"EXTRACT_STANDBY_POLL, default=1s"`
 }
 
 // loadConfig reads and validates the configuration. Errors name the variable
@@ -64,12 +63,8 @@ func (c *Config) resolveKey() error {
 }
 
 func (c *Config) validate() error {
-	var errs []error
-	check := func(bad bool, format string, args ...any) {
-		if bad {
-			errs = append(errs, fmt.Errorf(format, args...))
-		}
-	}
+	var p envcfg.Problems
+	check := p.Check
 	u, err := url.Parse(c.APIURL)
 	check(err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "",
 		"PIGMENT_API_URL %q: want an absolute http(s) URL", c.APIURL)
@@ -85,15 +80,11 @@ func (c *Config) validate() error {
 	check(c.Topic == "", "KAFKA_TOPIC must not be empty")
 	check(c.DLQTopic == "" || c.DLQTopic == c.Topic, "KAFKA_DLQ_TOPIC must be set and differ from KAFKA_TOPIC")
 	check(c.MaxMessageBytes < 16<<10, "KAFKA_MAX_MESSAGE_BYTES must be at least 16384")
-	if err := c.Kafka.Validate(); err != nil {
-		errs = append(errs, err)
-	}
+	p.Add(c.Kafka.Validate())
 	check(c.ProgressEvery <= 0, "EXTRACT_PROGRESS_INTERVAL must be positive")
 	check(c.StandbyPoll <= 0, "EXTRACT_STANDBY_POLL must be positive")
-	if len(errs) > 0 {
-		return fmt.Errorf("configuration: %w", errors.Join(errs...))
-	}
-	return nil
+	p.Add(c.Settings.Validate())
+	return p.Err()
 }
 
 // needKey is checked only by the commands that call the API, so operators

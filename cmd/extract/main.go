@@ -4,15 +4,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/sethvargo/go-envconfig"
 
+	"github.com/pigment-siem/pipeline/internal/daemon"
 	"github.com/pigment-siem/pipeline/internal/pgdsn"
 )
 
@@ -33,34 +31,13 @@ times T: RFC 3339 (2026-01-02T15:04:05Z) or a date (2026-01-02, midnight UTC)
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], envconfig.OsLookuper(), os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		if !errors.Is(err, errUsage) {
-			fmt.Fprintln(os.Stderr, "extract:", err)
-		}
-		os.Exit(exitCode(err))
-	}
-}
-
-var errUsage = errors.New("usage")
-
-func exitCode(err error) int {
-	if errors.Is(err, errUsage) {
-		return 2
-	}
-	return 1
+	os.Exit(daemon.Main("extract", run))
 }
 
 // run is the whole program minus process exit, so tests can drive it.
 func run(ctx context.Context, args []string, env envconfig.Lookuper, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, usage)
-		if len(args) == 0 {
-			return errUsage
-		}
-		return nil
+	if done, err := daemon.Help(args, usage, stderr); done {
+		return err
 	}
 	cfg, err := loadConfig(ctx, env)
 	if err != nil {
@@ -96,6 +73,5 @@ func (a *app) dispatch(ctx context.Context, cmd string, rest []string, stdout, s
 	case "migrate":
 		return a.migrate(ctx)
 	}
-	fmt.Fprintf(stderr, "extract: unknown command %q\n\n%s", cmd, usage)
-	return errUsage
+	return daemon.UnknownCommand(stderr, "extract", cmd, usage)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -13,12 +14,13 @@ import (
 	"time"
 
 	"github.com/pigment-siem/pipeline/internal/checkpoint"
+	"github.com/pigment-siem/pipeline/internal/daemon"
 )
 
 // checkpointCmd is `extract checkpoint show|reset|history`.
 func (a *app) checkpointCmd(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("checkpoint: want show, reset or history: %w", errUsage)
+		return fmt.Errorf("checkpoint: want show, reset or history: %w", daemon.ErrUsage)
 	}
 	store, pool, err := a.openStore(ctx)
 	if err != nil {
@@ -31,7 +33,7 @@ func (a *app) checkpointCmd(ctx context.Context, args []string, out io.Writer) e
 	switch args[0] {
 	case "show":
 		if err := fs.Parse(args[1:]); err != nil {
-			return errUsage
+			return daemon.ErrUsage
 		}
 		if *name != "" {
 			if err := a.mustExist(ctx, store, *name); err != nil {
@@ -45,7 +47,7 @@ func (a *app) checkpointCmd(ctx context.Context, args []string, out io.Writer) e
 		operator := fs.String("operator", currentUser(), "who (recorded in the history)")
 		force := fs.Bool("force", false, "allow a --to in the future (every event ingested before it is skipped)")
 		if err := fs.Parse(args[1:]); err != nil {
-			return errUsage
+			return daemon.ErrUsage
 		}
 		t, err := parseTime(*to)
 		if err != nil {
@@ -58,10 +60,10 @@ func (a *app) checkpointCmd(ctx context.Context, args []string, out io.Writer) e
 		if *reason == "" {
 			return fmt.Errorf("checkpoint reset: --reason is required (it goes into the history)")
 		}
-		if err := a.mustExist(ctx, store, orDefault(*name, liveCheckpoint)); err != nil {
+		if err := a.mustExist(ctx, store, cmp.Or(*name, liveCheckpoint)); err != nil {
 			return fmt.Errorf("checkpoint reset: %w", err)
 		}
-		cp := a.checkpointName(orDefault(*name, liveCheckpoint))
+		cp := a.checkpointName(cmp.Or(*name, liveCheckpoint))
 		if err := store.Reset(ctx, cp, t, *operator, *reason); err != nil {
 			return fmt.Errorf("reset checkpoint %q: %w", cp, err)
 		}
@@ -71,12 +73,12 @@ func (a *app) checkpointCmd(ctx context.Context, args []string, out io.Writer) e
 	case "history":
 		limit := fs.Int("limit", 50, "entries to show")
 		if err := fs.Parse(args[1:]); err != nil {
-			return errUsage
+			return daemon.ErrUsage
 		}
-		if err := a.mustExist(ctx, store, orDefault(*name, liveCheckpoint)); err != nil {
+		if err := a.mustExist(ctx, store, cmp.Or(*name, liveCheckpoint)); err != nil {
 			return fmt.Errorf("checkpoint history: %w", err)
 		}
-		h, err := store.History(ctx, a.checkpointName(orDefault(*name, liveCheckpoint)), *limit)
+		h, err := store.History(ctx, a.checkpointName(cmp.Or(*name, liveCheckpoint)), *limit)
 		if err != nil {
 			return fmt.Errorf("checkpoint history: %w", err)
 		}
@@ -90,7 +92,7 @@ func (a *app) checkpointCmd(ctx context.Context, args []string, out io.Writer) e
 		}
 		return tw.Flush()
 	}
-	return fmt.Errorf("checkpoint %q: want show, reset or history: %w", args[0], errUsage)
+	return fmt.Errorf("checkpoint %q: want show, reset or history: %w", args[0], daemon.ErrUsage)
 }
 
 func (a *app) showCheckpoints(ctx context.Context, store *checkpoint.Store, name string, asJSON bool, out io.Writer) error {
@@ -133,7 +135,7 @@ func (a *app) runsCmd(ctx context.Context, args []string, out io.Writer) error {
 	limit := fs.Int("limit", 20, "runs to show")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return daemon.ErrUsage
 	}
 	store, pool, err := a.openStore(ctx)
 	if err != nil {
@@ -196,13 +198,6 @@ func ts(t time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 func currentUser() string {

@@ -35,7 +35,7 @@ func buildAndRun(m *testing.M) int {
 	}
 	defer cleanup()
 	extractBin = bin
-	return m.Run()
+	return testkit.RunNoLeaks(m)
 }
 
 const simKey = "sim-key-4b1d0e7f"

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/pigment-siem/pipeline/internal/backoff"
 	"github.com/pigment-siem/pipeline/internal/consumer"
+	"github.com/pigment-siem/pipeline/internal/daemon"
 	"github.com/pigment-siem/pipeline/internal/envcfg"
 	"github.com/pigment-siem/pipeline/internal/forwarder"
 	"github.com/pigment-siem/pipeline/internal/obs"
@@ -29,11 +32,11 @@ type app struct {
 }
 
 func newApp(cfg *Config, logOut io.Writer) (*app, error) {
-	log, err := obs.NewLogger(logOut, cfg.LogLevel, cfg.LogFormat)
+	log, err := cfg.Logger(logOut, "forward", "")
 	if err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
-	return &app{cfg: cfg, log: log.With().Str("service", "forward").Str("sink", cfg.Sink).Logger()}, nil
+	return &app{cfg: cfg, log: log.With().Str("sink", cfg.Sink).Logger()}, nil
 }
 
 // newSink builds the configured destination and the format it takes.
@@ -70,7 +73,7 @@ func (a *app) format(name string) forwarder.Format {
 	if host == "" {
 		host, _ = os.Hostname()
 	}
-	sys := transform.SyslogOptions{Hostname: orDefault(c.SyslogHostname, host), AppName: "pigment", Facility: c.SyslogFacility}
+	sys := transform.SyslogOptions{Hostname: cmp.Or(c.SyslogHostname, host), AppName: "pigment", Facility: c.SyslogFacility}
 	switch name {
 	case "hec":
 		o := transform.HECOptions{Host: host, Source: c.SplunkSource, Sourcetype: c.SplunkSourcetype,
@@ -92,11 +95,8 @@ func (a *app) sinkTLS() (*tls.Config, error) {
 // brokers are KAFKA_BROKERS, or with KAFKA_BROKERS=embedded the demo's
 // in-memory broker of extract.
 func (a *app) brokers() []string {
-	if a.cfg.Kafka.Embedded() {
-		a.log.Warn().Str("broker", a.cfg.Kafka.EmbeddedAddr).
-			Msg("KAFKA_BROKERS=embedded: reading the in-memory broker that extract starts for trying out")
-	}
-	return a.cfg.Kafka.Addrs()
+	brokers, _, _ := daemon.Brokers(&a.cfg.Kafka, false, "forward", a.log) // read only: nothing started, nothing to fail
+	return brokers
 }
 
 // consumer joins the group KAFKA_GROUP_ID on the topics forward delivers,
@@ -161,34 +161,37 @@ func (a *app) runForward(ctx context.Context) error {
 		return err
 	}
 	defer closeDLQ()
-	admin, err := a.admin(brokers)
+	admin, closeAdmin, err := a.admin(brokers)
 	if err != nil {
 		return err
 	}
+	defer closeAdmin()
 
 	reg := obs.NewRegistry()
 	a.status = &forwarder.Status{}
 	// Always ok: a sink being down is not cured by restarting the
 	// forwarder, so the details say it instead (retrying_batches).
-	srv, err := obs.Listen(a.cfg.MetricsAddr, reg, func() (bool, any) {
+	srv, err := daemon.Listen(a.cfg.MetricsAddr, reg, func() (bool, any) {
 		r := a.status.Report()
 		return true, map[string]any{"sink": a.cfg.Sink, "group": a.cfg.GroupID,
 			"last_commit": r.LastCommit, "records_committed": r.RecordsCommitted, "retrying_batches": r.RetryingBatches}
-	})
+	}, a.log.With().Str("group", a.cfg.GroupID).Logger())
 	if err != nil {
 		return err
 	}
 	metrics := forwarder.NewMetrics(reg)
-	sctx, stopSrv := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopSrv()
-	go func() {
-		if err := srv.Run(sctx); err != nil {
-			a.log.Error().Err(err).Msg("metrics server stopped; /metrics and /healthz are gone")
-		}
-	}()
-	go metrics.WatchLag(sctx, admin, a.cfg.Sink, a.cfg.GroupID, a.topics(), 15*time.Second)
-	a.log.Info().Str("addr", srv.Addr()).Str("group", a.cfg.GroupID).Msg("serving /metrics and /healthz")
+	watchLag := func(ctx context.Context) error {
+		metrics.WatchLag(ctx, admin, a.cfg.Sink, a.cfg.GroupID, a.topics(), 15*time.Second)
+		return nil
+	}
+	return daemon.Run(ctx, func(ctx context.Context) error {
+		return a.forward(ctx, brokers, admin, metrics, s, format, dlq)
+	}, srv.Run, watchLag)
+}
 
+// forward delivers until ctx ends or delivery must stop.
+func (a *app) forward(ctx context.Context, brokers []string, admin *kafka.Client, metrics *forwarder.Metrics,
+	s forwarder.Sink, format forwarder.Format, dlq *publish.Publisher) error {
 	// Subscribe only to topics that exist: kafka-go's group assigns nothing
 	// at all when one subscribed topic is missing (the alerts topic, before
 	// detect first writes). When a missing topic appears, the forwarder
@@ -221,9 +224,11 @@ func (a *app) runForward(ctx context.Context) error {
 			return err
 		}
 		rctx, cancel := context.WithCancel(ctx)
-		go watchTopics(rctx, admin, missing, cancel)
+		var watching sync.WaitGroup
+		watching.Go(func() { watchTopics(rctx, admin, missing, cancel) })
 		err = forwarder.New(a.forwarderConfig(metrics), c, s, format, dlq).Run(rctx)
 		cancel()
+		watching.Wait()
 		c.Close()
 		if errors.Is(err, sinks.ErrAuth) {
 			return fmt.Errorf("%w: delivery stopped, nothing committed past the last confirmed batch; fix the credentials and restart", err)
@@ -237,13 +242,14 @@ func (a *app) runForward(ctx context.Context) error {
 	}
 }
 
-// admin is a client for metadata and offsets.
-func (a *app) admin(brokers []string) (*kafka.Client, error) {
+// admin is a client for metadata and offsets, and the func that closes its
+// connections.
+func (a *app) admin(brokers []string) (*kafka.Client, func(), error) {
 	tr, err := a.cfg.Kafka.Transport("pigment-forward", a.log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second, Transport: tr}, nil
+	return &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second, Transport: tr}, tr.CloseIdleConnections, nil
 }
 
 // existingTopics splits wanted into the topics that exist and those that
@@ -311,13 +317,6 @@ func (a *app) setup(ctx context.Context, out io.Writer) error {
 	return nil
 }
 
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
 // closeSink closes sinks that hold a connection or a file.
 func closeSink(s forwarder.Sink) {
 	if c, ok := s.(io.Closer); ok {
@@ -338,5 +337,8 @@ func (a *app) dlqWriter(brokers []string) (*publish.Publisher, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return p, func() { _ = p.Close() }, nil
+	return p, func() {
+		_ = p.Close()
+		tr.CloseIdleConnections() // the writer leaves its transport's connections open
+	}, nil
 }

@@ -2,12 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/sethvargo/go-envconfig"
 
+	"github.com/pigment-siem/pipeline/internal/daemon"
 	"github.com/pigment-siem/pipeline/internal/envcfg"
 )
 
@@ -64,17 +63,17 @@ type Config struct {
 	SinkCAFile         string        `env:"SINK_TLS_CA_FILE"`
 	SinkSkipVerify     bool          `env:"SINK_TLS_INSECURE_SKIP_VERIFY, default=false"`
 
-	MetricsAddr string `env:"METRICS_ADDR, default=:9102"`
-	LogLevel    string `env:"LOG_LEVEL, default=info"`
-	LogFormat   string `env:"LOG_FORMAT, default=json"`
+	daemon.Settings // METRICS_ADDR defaults to defaultMetricsAddr
 }
 
+const defaultMetricsAddr = ":9102"
+
 func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
-	var c Config
+	c := Config{Settings: daemon.Settings{MetricsAddr: defaultMetricsAddr}}
 	if err := envcfg.Process(ctx, &c, l); err != nil {
 		return nil, err
 	}
-	var errs []error
+	var p envcfg.Problems
 	for _, s := range []struct {
 		val  *string
 		file string
@@ -83,9 +82,7 @@ func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
 		{&c.HECToken, c.HECTokenFile, "SPLUNK_HEC_TOKEN"},
 		{&c.ElasticAPIKey, c.ElasticAPIKeyFile, "ELASTIC_API_KEY"},
 	} {
-		if err := envcfg.Secret(s.val, s.file, s.name); err != nil {
-			errs = append(errs, err)
-		}
+		p.Add(envcfg.Secret(s.val, s.file, s.name))
 	}
 	if c.GroupID == "" {
 		c.GroupID = "forward-" + c.Sink
@@ -93,20 +90,15 @@ func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
 	if c.Senders == 0 {
 		c.Senders = c.defaultSenders()
 	}
-	errs = append(errs, c.validate()...)
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("configuration: %w", errors.Join(errs...))
+	c.validate(&p)
+	if err := p.Err(); err != nil {
+		return nil, err
 	}
 	return &c, nil
 }
 
-func (c *Config) validate() []error {
-	var errs []error
-	check := func(bad bool, format string, args ...any) {
-		if bad {
-			errs = append(errs, fmt.Errorf(format, args...))
-		}
-	}
+func (c *Config) validate(p *envcfg.Problems) {
+	check := p.Check
 	switch c.Sink {
 	case "splunk":
 		check(c.HECURL == "", "SPLUNK_HEC_URL is required with SINK=splunk")
@@ -135,10 +127,8 @@ func (c *Config) validate() []error {
 	check(c.Senders < 1 || c.Senders > 64, "FORWARD_SENDERS %d: want 1 to 64", c.Senders)
 	check(c.RetryMax <= 0, "FORWARD_RETRY_MAX must be positive")
 	check(c.ShutdownGrace <= 0, "FORWARD_SHUTDOWN_GRACE must be positive")
-	if err := c.Kafka.Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	return errs
+	p.Add(c.Kafka.Validate())
+	p.Add(c.Settings.Validate())
 }
 
 // defaultSenders is how many batches are in delivery at once unless

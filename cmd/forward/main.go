@@ -4,14 +4,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/sethvargo/go-envconfig"
+
+	"github.com/pigment-siem/pipeline/internal/daemon"
 )
 
 const usage = `usage: forward COMMAND
@@ -24,28 +23,13 @@ commands:
 SINK=splunk|elastic|syslog|file selects the destination; see the README for its variables.
 `
 
-var errUsage = errors.New("usage")
-
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], envconfig.OsLookuper(), os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		if !errors.Is(err, errUsage) {
-			fmt.Fprintln(os.Stderr, "forward:", err)
-			os.Exit(1)
-		}
-		os.Exit(2)
-	}
+	os.Exit(daemon.Main("forward", run))
 }
 
 func run(ctx context.Context, args []string, env envconfig.Lookuper, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, usage)
-		if len(args) == 0 {
-			return errUsage
-		}
-		return nil
+	if done, err := daemon.Help(args, usage, stderr); done {
+		return err
 	}
 	cfg, err := loadConfig(ctx, env)
 	if err != nil {
@@ -68,6 +52,5 @@ func run(ctx context.Context, args []string, env envconfig.Lookuper, stdout, std
 	case "setup":
 		return a.setup(ctx, stdout)
 	}
-	fmt.Fprintf(stderr, "forward: unknown command %q\n\n%s", args[0], usage)
-	return errUsage
+	return daemon.UnknownCommand(stderr, "forward", args[0], usage)
 }

@@ -41,7 +41,7 @@ func buildAndRun(m *testing.M) int {
 	}
 	defer cleanup()
 	forwardBin = bin
-	return m.Run()
+	return testkit.RunNoLeaks(m)
 }
 
 // deployment is one isolated setup: a broker with an events topic full of
@@ -109,7 +109,7 @@ func (d *deployment) fill(t testing.TB, n int) {
 // write produces records to Kafka with acks=all.
 func (d *deployment) write(t testing.TB, msgs ...kafka.Message) {
 	t.Helper()
-	w, err := publish.New(publish.Config{Brokers: []string{d.brokers}})
+	w, err := publish.New(publish.Config{Brokers: []string{d.brokers}, Transport: testkit.Transport(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

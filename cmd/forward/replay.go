@@ -25,10 +25,11 @@ func (a *app) replayDLQ(ctx context.Context, out io.Writer) error {
 	}
 	defer closeSink(s)
 	brokers := a.brokers()
-	admin, err := a.admin(brokers)
+	admin, closeAdmin, err := a.admin(brokers)
 	if err != nil {
 		return err
 	}
+	defer closeAdmin()
 	ends, err := endOffsets(ctx, admin, a.cfg.DLQTopic)
 	if err != nil {
 		return err

@@ -32,6 +32,7 @@ func TestForwardThroughABrokerThatRequiresSASL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(tr.CloseIdleConnections)
 	topic, dlq := testkit.Name("events"), testkit.Name("dlq")
 	pub, err := publish.New(publish.Config{Brokers: []string{brokers}, Transport: tr})
 	if err != nil {

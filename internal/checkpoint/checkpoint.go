@@ -2,8 +2,8 @@
 // checkpoint name ("live", "backfill:<name>") a committed watermark, the run in
 // progress (its fixed ingestedSince, page cursor and high-water mark), the IDs
 // of events produced near the watermark (to recognise events re-served by
-// overlapping queries), the history of runs and of operator resets, and the
-// leader lock that keeps one active extractor per workspace.
+// overlapping queries), and the history of runs and of operator resets. The
+// lock that keeps one active extractor per workspace is internal/leader's.
 //
 // It never calls the Pigment API. The schema comes from the migrations
 // package.

@@ -71,7 +71,7 @@ func events(prefix string, start, n int) []Seen {
 // database, in parallel.
 func TestStore(t *testing.T) {
 	t.Parallel()
-	s, pool := mustStore(t)
+	s, _ := mustStore(t)
 	tests := map[string]func(*testing.T, *Store){
 		"RunCycle":            testRunCycle,
 		"Watermark":           testWatermark,
@@ -88,17 +88,6 @@ func TestStore(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			fn(t, s)
-		})
-	}
-	leader := map[string]func(*testing.T, *Store, *pgxpool.Pool){
-		"LeaderRelease":          testLeaderRelease,
-		"LeaderConnectionKilled": testLeaderConnectionKilled,
-		"AcquireLeaderCancelled": testAcquireLeaderCancelled,
-	}
-	for name, fn := range leader {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			fn(t, s, pool)
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -52,8 +53,8 @@ type rule struct {
 	allow      *allowList
 }
 
-// config is a compiled RuleSet.
-type config struct {
+// compiled is a compiled RuleSet.
+type compiled struct {
 	rules       []*rule
 	lateness    int64
 	maxFuture   int64 // how far after the watermark or bound an event may be dated
@@ -65,13 +66,13 @@ type config struct {
 }
 
 // compile checks rs and builds the engine's configuration.
-func compile(rs RuleSet) (*config, error) {
-	lateness := time.Duration(cmpOr(rs.Lateness, Duration(10*time.Minute)))
-	c := &config{
+func compile(rs RuleSet) (*compiled, error) {
+	lateness := time.Duration(cmp.Or(rs.Lateness, Duration(10*time.Minute)))
+	c := &compiled{
 		lateness:    int64(lateness),
-		maxFuture:   int64(cmpOr(rs.MaxFuture, Duration(24*time.Hour))),
-		evidenceCap: cmpOr(rs.EvidenceCap, 20),
-		maxActors:   cmpOr(rs.MaxActors, 200000),
+		maxFuture:   int64(cmp.Or(rs.MaxFuture, Duration(24*time.Hour))),
+		evidenceCap: cmp.Or(rs.EvidenceCap, 20),
+		maxActors:   cmp.Or(rs.MaxActors, 200000),
 	}
 	if lateness < 0 || c.maxFuture < 0 || c.evidenceCap < 0 || c.maxActors < 0 {
 		return nil, fmt.Errorf("detect: rules: lateness, maxFuture, evidenceCap and maxActors must not be negative")
@@ -112,7 +113,7 @@ func compile(rs RuleSet) (*config, error) {
 }
 
 func compileRule(r Rule, rs RuleSet) (*rule, error) {
-	loc, err := time.LoadLocation(cmpOr(r.Timezone, cmpOr(rs.Timezone, "UTC")))
+	loc, err := time.LoadLocation(cmp.Or(r.Timezone, cmp.Or(rs.Timezone, "UTC")))
 	if err != nil {
 		return nil, fmt.Errorf("timezone: %w", err)
 	}
@@ -127,10 +128,10 @@ func compileRule(r Rule, rs RuleSet) (*rule, error) {
 		winDaily:   r.Window%day == 0,
 		supDaily:   r.Suppression%day == 0,
 		apps:       map[string]bool{},
-		inactivity: int64(cmpOr(r.Inactivity, 30*day)),
-		netHistory: cmpOr(r.NetworkHistory, r.IPHistory),
-		ipv4Bits:   cmpOr(r.IPv4Prefix, 24),
-		ipv6Bits:   cmpOr(r.IPv6Prefix, 48),
+		inactivity: int64(cmp.Or(r.Inactivity, 30*day)),
+		netHistory: cmp.Or(r.NetworkHistory, r.IPHistory),
+		ipv4Bits:   cmp.Or(r.IPv4Prefix, 24),
+		ipv6Bits:   cmp.Or(r.IPv6Prefix, 48),
 		known:      int64(r.Known),
 		learning:   int64(r.Learning),
 		allow:      newAllowList(r.Allow),
@@ -144,7 +145,7 @@ func compileRule(r Rule, rs RuleSet) (*rule, error) {
 	for _, a := range r.Applications {
 		cr.apps[a], cr.apps[strings.ToLower(a)] = true, true
 	}
-	cr.alpha = 2 / float64(cmpOr(r.BaselineWindows, 24)+1)
+	cr.alpha = 2 / float64(cmp.Or(r.BaselineWindows, 24)+1)
 	switch r.Detector {
 	case "offhours":
 		err = cr.compileHours(rs.BusinessHours)
@@ -171,10 +172,10 @@ func compileRule(r Rule, rs RuleSet) (*rule, error) {
 
 func (cr *rule) compileHours(bh BusinessHours) error {
 	var err error
-	if cr.bhStart, err = parseClock(cmpOr(bh.Start, "08:00")); err != nil {
+	if cr.bhStart, err = parseClock(cmp.Or(bh.Start, "08:00")); err != nil {
 		return err
 	}
-	if cr.bhEnd, err = parseClock(cmpOr(bh.End, "19:00")); err != nil {
+	if cr.bhEnd, err = parseClock(cmp.Or(bh.End, "19:00")); err != nil {
 		return err
 	}
 	days := bh.Days
@@ -236,7 +237,7 @@ func (p *periods) get(t, size int64, daily bool, loc *time.Location) (int64, int
 }
 
 // ruleNames lists the IDs of compiled rules.
-func (c *config) ruleNames() []string {
+func (c *compiled) ruleNames() []string {
 	names := make([]string, len(c.rules))
 	for i, r := range c.rules {
 		names[i] = r.ID

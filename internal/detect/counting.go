@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -21,7 +22,7 @@ func scopeValue(s scope, ev *transform.Event) (string, bool) {
 		v := actorKey(ev)
 		return v, v != ""
 	case scopeApp:
-		v := cmpOr(ev.AppID, ev.AppName)
+		v := cmp.Or(ev.AppID, ev.AppName)
 		return v, v != ""
 	}
 	return "", true
@@ -57,7 +58,7 @@ func (e *Engine) threshold(r *rule, ev *transform.Event, t int64) bool {
 // counted once decided, at the start of its run of uses (see use,
 // countNew), in the step that holds it.
 func (e *Engine) distinct(r *rule, ev *transform.Event, t int64) bool {
-	v, app := actorKey(ev), cmpOr(ev.AppID, ev.AppName)
+	v, app := actorKey(ev), cmp.Or(ev.AppID, ev.AppName)
 	if v == "" || app == "" {
 		return true
 	}
@@ -117,9 +118,9 @@ func (e *Engine) countAlert(r *rule, s scope, v string, c *cell, desc string) {
 func subject(s scope, v string, c *cell) string {
 	switch s {
 	case scopeActor:
-		return "by " + cmpOr(c.email, v)
+		return "by " + cmp.Or(c.email, v)
 	case scopeApp:
-		return "in application " + cmpOr(c.app, v)
+		return "in application " + cmp.Or(c.app, v)
 	}
 	return "in the workspace"
 }

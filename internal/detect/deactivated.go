@@ -331,7 +331,7 @@ func (e *Engine) judgeHeld() {
 				al.Evidence = append(al.Evidence, c.id)
 			}
 			al.Description = fmt.Sprintf("%s by %s after the member was deactivated at %s",
-				a.typ, cmpOr(h.email, cmpOr(h.id, v)), utc(c.at).Format("2006-01-02 15:04:05Z07:00"))
+				a.typ, cmp.Or(h.email, cmp.Or(h.id, v)), utc(c.at).Format("2006-01-02 15:04:05Z07:00"))
 			alerts = append(alerts, al)
 		}
 	}

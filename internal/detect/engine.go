@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	"math"
 	"math/bits"
 	"strings"
@@ -27,7 +28,7 @@ const (
 // concurrent use: one goroutine owns it (detect runs one per partition or
 // one for the topic).
 type Engine struct {
-	cfg   *config
+	cfg   *compiled
 	types map[string]*typeInfo // event type -> the rules it concerns, interned name
 
 	cells      map[cellKey]*cell    // open spike windows
@@ -270,7 +271,7 @@ func (e *Engine) Process(ev *transform.Event) []Alert {
 	if v := actorKey(ev); v != "" {
 		e.curActor = e.entry(v, t)
 	}
-	if v := cmpOr(ev.AppID, ev.AppName); v != "" {
+	if v := cmp.Or(ev.AppID, ev.AppName); v != "" {
 		e.curApp = e.entry(v, t)
 	}
 	late := false

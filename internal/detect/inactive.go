@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -58,7 +59,7 @@ func (e *Engine) scanInactive() {
 			al.Count = 1
 			al.Evidence = []string{}
 			al.Description = fmt.Sprintf("%s has not logged in since %s (%d days)",
-				cmpOr(a.email, v), clock(a.lastLogin), r.inactivity/(24*hour))
+				cmp.Or(a.email, v), clock(a.lastLogin), r.inactivity/(24*hour))
 			e.push(al)
 		}
 	}
@@ -130,7 +131,7 @@ func (x *extra) change() (kind int, before, after string) {
 		case f.NewLicenseType != "":
 			return orderLicenceTypes, f.PreviousLicenseType, f.NewLicenseType
 		case f.NewRole != "" || f.RoleAfter != "":
-			return orderRoles, cmpOr(f.PreviousRole, cmpOr(f.OldRole, f.RoleBefore)), cmpOr(f.NewRole, f.RoleAfter)
+			return orderRoles, cmp.Or(f.PreviousRole, cmp.Or(f.OldRole, f.RoleBefore)), cmp.Or(f.NewRole, f.RoleAfter)
 		}
 	}
 	return orderRoles, "", ""

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -27,7 +28,7 @@ func (e *Engine) instant(r *rule, s scope, v string, ev *transform.Event, t int6
 	a := newAlert(r, s.key(v), p, p, t, t)
 	a.Actor = strings.Clone(ev.ActorID)
 	a.ActorEmail = strings.Clone(ev.ActorEmail)
-	a.Application = strings.Clone(cmpOr(ev.AppID, ev.AppName))
+	a.Application = strings.Clone(cmp.Or(ev.AppID, ev.AppName))
 	a.Count = 1
 	a.Evidence = []string{strings.Clone(ev.ID)}
 	a.Description = desc()
@@ -38,7 +39,7 @@ func (e *Engine) instant(r *rule, s scope, v string, ev *transform.Event, t int6
 // newDraft holds what the alert about ev needs until it is decided.
 func newDraft(key string, ev *transform.Event, desc string) *draft {
 	return &draft{Key: strings.Clone(key), ID: strings.Clone(ev.ID), Actor: strings.Clone(ev.ActorID),
-		Email: strings.Clone(ev.ActorEmail), App: strings.Clone(cmpOr(ev.AppID, ev.AppName)), Desc: desc}
+		Email: strings.Clone(ev.ActorEmail), App: strings.Clone(cmp.Or(ev.AppID, ev.AppName)), Desc: desc}
 }
 
 // fmtDays formats a known period: "30 days", or a duration under a day.
@@ -51,12 +52,12 @@ func fmtDays(ns int64) string {
 
 // who names an event's actor for a description.
 func who(ev *transform.Event) string {
-	return cmpOr(ev.ActorEmail, cmpOr(ev.ActorName, cmpOr(ev.ActorID, "an unknown actor")))
+	return cmp.Or(ev.ActorEmail, cmp.Or(ev.ActorName, cmp.Or(ev.ActorID, "an unknown actor")))
 }
 
 // appName names an event's application for a description.
 func appName(ev *transform.Event) string {
-	return cmpOr(ev.AppName, cmpOr(ev.AppID, "an unknown application"))
+	return cmp.Or(ev.AppName, cmp.Or(ev.AppID, "an unknown application"))
 }
 
 // matchRule alerts on every event of the rule's types, keyed by actor and
@@ -87,7 +88,7 @@ func (e *Engine) matchRule(r *rule, ev *transform.Event, t int64) bool {
 		if !e.sensitive(r, ev) {
 			return true
 		}
-		item, desc = cmpOr(ev.AppID, ev.AppName), func() string {
+		item, desc = cmp.Or(ev.AppID, ev.AppName), func() string {
 			first := ""
 			if r.known > 0 {
 				first = fmt.Sprintf(", their first in %s", fmtDays(r.known))

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -124,14 +125,14 @@ func (e *Engine) locationText(a *actor, ev *transform.Event, nets []netID, newCo
 			state = "known"
 		}
 		return fmt.Sprintf("%s by %s from country %s (IP %s, %s (%s)), not among the actor's recent countries %s",
-			ev.Type, who(ev), ev.Country, cmpOr(ev.SourceIP, "unknown"), net, state, strings.Join(a.countries, ", "))
+			ev.Type, who(ev), ev.Country, cmp.Or(ev.SourceIP, "unknown"), net, state, strings.Join(a.countries, ", "))
 	}
 	known := make([]string, len(a.networks))
 	for i, id := range a.networks {
 		known[i] = id.String()
 	}
 	return fmt.Sprintf("%s by %s from %s (IP %s), no country in the event, not among the actor's recent networks %s",
-		ev.Type, who(ev), net, cmpOr(ev.SourceIP, "unknown"), strings.Join(known, ", "))
+		ev.Type, who(ev), net, cmp.Or(ev.SourceIP, "unknown"), strings.Join(known, ", "))
 }
 
 // netID is a network a login came from: an address prefix (bits > 0; IPv4
@@ -235,7 +236,7 @@ func intern(c string) string {
 // restoreNetworks reads an actor's saved networks; the addresses of a
 // state saved before networks become their networks under the location
 // rule's prefixes, so an upgrade does not make every next login new.
-func (c *config) restoreNetworks(a snapActor) []netID {
+func (c *compiled) restoreNetworks(a snapActor) []netID {
 	var out []netID
 	add := func(id netID, ok bool) {
 		if ok && !slices.Contains(out, id) {

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -159,8 +160,8 @@ func (e *Engine) privilege(r *rule, ev *transform.Event, t int64) bool {
 		target = "unknown"
 	}
 	desc := func() string {
-		return fmt.Sprintf("%s raised %s from %s to %s (%s: %s)", who(ev), cmpOr(x.email(), target),
-			cmpOr(before, "(none)"), after, ev.Type, why)
+		return fmt.Sprintf("%s raised %s from %s to %s (%s: %s)", who(ev), cmp.Or(x.email(), target),
+			cmp.Or(before, "(none)"), after, ev.Type, why)
 	}
 	if v := actorKey(ev); r.known > 0 && v != target && v != "" {
 		if t <= e.wm {

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/gob"
 	"encoding/json"
 	"fmt"
@@ -105,7 +106,7 @@ func measureNoise(tb testing.TB, c pigmentsim.Config, rs RuleSet) noise {
 	}
 	controls := sim.ControlActors()
 	for _, a := range alerts {
-		subject := cmpOr(a.Actor, strings.TrimPrefix(a.Key, "member:"))
+		subject := cmp.Or(a.Actor, strings.TrimPrefix(a.Key, "member:"))
 		if slices.Contains(controls, subject) || strings.Contains(a.Key, "member:") && slices.Contains(controls, strings.TrimPrefix(a.Key, "member:")) {
 			n.control = append(n.control, a.Rule+" "+a.Key)
 		}

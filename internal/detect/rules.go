@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -183,7 +184,7 @@ var detectors = []string{
 
 // checkRule validates what every detector needs and applies defaults.
 func checkRule(r *Rule) error {
-	r.Detector = cmpOr(r.Detector, r.ID)
+	r.Detector = cmp.Or(r.Detector, r.ID)
 	switch {
 	case r.ID == "" || strings.Contains(r.ID, "|"):
 		return errors.New("a rule needs an id without '|'")
@@ -280,12 +281,4 @@ func (m *typeMatcher) match(t string) bool {
 		}
 	}
 	return false
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }

@@ -125,7 +125,7 @@ func (sl *slide) quiet(r *rule) bool {
 	case detFailed:
 		minCount := r.MinCount
 		if sl.key.scope == scopeWorkspace {
-			minCount = cmpOr(r.WorkspaceMinCount, r.MinCount)
+			minCount = cmp.Or(r.WorkspaceMinCount, r.MinCount)
 		}
 		return sl.totalFails == 0 || sl.total < minCount
 	}
@@ -214,9 +214,9 @@ func (e *Engine) slideFor(r *rule, si int, s scope, v string, ev *transform.Even
 		case s == scopeActor:
 			sl.email = strings.Clone(ev.ActorEmail)
 		case s == scopeApp && ke != nil:
-			sl.app = ke.labelOf(cmpOr(ev.AppName, ev.AppID))
+			sl.app = ke.labelOf(cmp.Or(ev.AppName, ev.AppID))
 		case s == scopeApp:
-			sl.app = strings.Clone(cmpOr(ev.AppName, ev.AppID))
+			sl.app = strings.Clone(cmp.Or(ev.AppName, ev.AppID))
 		}
 		e.slides[k] = sl
 	}
@@ -419,7 +419,7 @@ func isOver(r *rule, s scope, sum, fails, apps int) bool {
 	case detFailed:
 		minCount := r.MinCount
 		if s == scopeWorkspace {
-			minCount = cmpOr(r.WorkspaceMinCount, r.MinCount)
+			minCount = cmp.Or(r.WorkspaceMinCount, r.MinCount)
 		}
 		return sum >= max(minCount, 1) && float64(fails) > r.Share*float64(sum)
 	}
@@ -491,7 +491,7 @@ func (e *Engine) slideAlert(r *rule, sl *slide, i int64, ws []step) {
 			what = "applications they had not used in " + fmtDays(r.known)
 		}
 		a.Description = fmt.Sprintf("%s touched %d %s between %s and %s, more than %d",
-			cmpOr(sl.email, k.value), a.Count, what, clock(first), clock(last), r.Threshold)
+			cmp.Or(sl.email, k.value), a.Count, what, clock(first), clock(last), r.Threshold)
 	case detFailed:
 		a.Count = fails
 		a.Description = fmt.Sprintf("%d of %d login attempts failed %s between %s and %s (more than %.0f%%)",

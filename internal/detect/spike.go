@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 
@@ -62,9 +63,9 @@ func (e *Engine) closeSpike(r *rule, k cellKey, c *cell) {
 	}
 	minCount := r.MinCount
 	if k.scope == scopeWorkspace {
-		minCount = cmpOr(r.WorkspaceMinCount, r.MinCount)
+		minCount = cmp.Or(r.WorkspaceMinCount, r.MinCount)
 	}
-	warm := k.start-e.epoch[r.idx] >= int64(cmpOr(r.BaselineWindows, 24))*r.window
+	warm := k.start-e.epoch[r.idx] >= int64(cmp.Or(r.BaselineWindows, 24))*r.window
 	if warm && c.count >= minCount && float64(c.count) > r.Factor*max(base, 1) {
 		e.countAlert(r, k.scope, k.value, c, fmt.Sprintf("%d events %s between %s and %s, %.1f times the baseline of %.1f per window",
 			c.count, subject(k.scope, k.value, c), clock(c.first), clock(c.last), float64(c.count)/max(base, 1), base))

@@ -55,9 +55,9 @@ func (e *Engine) cellFor(r *rule, si int, s scope, v string, t int64, ev *transf
 			}
 		} else if s == scopeApp {
 			if ke != nil {
-				c.app = ke.labelOf(cmpOr(ev.AppName, ev.AppID))
+				c.app = ke.labelOf(cmp.Or(ev.AppName, ev.AppID))
 			} else {
-				c.app = strings.Clone(cmpOr(ev.AppName, ev.AppID))
+				c.app = strings.Clone(cmp.Or(ev.AppName, ev.AppID))
 			}
 		}
 		e.cells[k] = c

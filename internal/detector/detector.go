@@ -29,6 +29,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -135,9 +136,17 @@ func (d *Detector) run(ctx context.Context) error {
 	recs := make(chan fetched, 4096)
 	errc := make(chan error, len(parts))
 	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	var readers sync.WaitGroup
+	defer func() {
+		cancel()
+		readers.Wait()
+	}()
 	for _, p := range parts {
-		go d.read(rctx, p, snap.Offsets, recs, errc)
+		start := kafka.FirstOffset
+		if off, ok := snap.Offsets[p.ID]; ok {
+			start = off
+		}
+		readers.Go(func() { d.read(rctx, p, start, recs, errc) })
 	}
 	if snap.Complete == nil {
 		snap.Complete = map[int]time.Time{}
@@ -214,18 +223,15 @@ func (d *Detector) partitions(ctx context.Context) ([]kafka.Partition, error) {
 	}
 }
 
-// read feeds one partition's records, from the saved offset, into out.
-func (d *Detector) read(ctx context.Context, p kafka.Partition, offsets map[int]int64, out chan<- fetched, errc chan<- error) {
+// read feeds one partition's records, from start (its saved offset, taken
+// before the session moves the offsets on), into out.
+func (d *Detector) read(ctx context.Context, p kafka.Partition, start int64, out chan<- fetched, errc chan<- error) {
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers: d.cfg.Brokers, Topic: p.Topic, Partition: p.ID,
 		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 250 * time.Millisecond,
 		Dialer: d.cfg.Dialer,
 	})
 	defer r.Close()
-	start := kafka.FirstOffset
-	if off, ok := offsets[p.ID]; ok {
-		start = off
-	}
 	if err := r.SetOffset(start); err != nil {
 		errc <- fmt.Errorf("seek %s/%d to %d: %w", p.Topic, p.ID, start, err)
 		return

@@ -114,7 +114,7 @@ func bigEvent(t *testing.T, id string, at time.Time, size int) string {
 func mustPublisher(t *testing.T, brokers string, maxMessageBytes int, onRetry func(error)) *publish.Publisher {
 	t.Helper()
 	pub, err := publish.New(publish.Config{
-		Brokers: []string{brokers}, Logger: testLogger(t), Compression: "lz4", MaxMessageBytes: maxMessageBytes,
+		Brokers: []string{brokers}, Transport: testkit.Transport(t), Logger: testLogger(t), Compression: "lz4", MaxMessageBytes: maxMessageBytes,
 		BackoffMin: 5 * time.Millisecond, BackoffMax: 50 * time.Millisecond, OnRetry: onRetry,
 	})
 	if err != nil {

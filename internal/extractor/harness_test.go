@@ -80,7 +80,7 @@ func newHarness(t testing.TB, simCfg pigmentsim.Config) *harness {
 		t.Fatal(err)
 	}
 	h.pub, err = publish.New(publish.Config{
-		Brokers: []string{h.brokers}, Logger: testLogger(t), Compression: "lz4",
+		Brokers: []string{h.brokers}, Transport: testkit.Transport(t), Logger: testLogger(t), Compression: "lz4",
 		BackoffMin: 5 * time.Millisecond, BackoffMax: 50 * time.Millisecond,
 	})
 	if err != nil {

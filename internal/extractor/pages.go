@@ -19,8 +19,8 @@ import (
 // refused its cursor, so a broken API cannot keep us looping.
 const maxCursorRestarts = 3
 
-// fetched is one page, or the error that ended the fetching.
-type fetched struct {
+// apiPage is one page of the API, or the error that ended the fetching.
+type apiPage struct {
 	page *pigment.Page
 	err  error
 }
@@ -32,8 +32,8 @@ type fetched struct {
 //
 // A next cursor already followed in this pass is an error (ErrCursorCycle):
 // the API would page in a circle for ever.
-func (x *Extractor) prefetch(ctx context.Context, since time.Time, cursor string) <-chan fetched {
-	ch := make(chan fetched, 1)
+func (x *Extractor) prefetch(ctx context.Context, since time.Time, cursor string) <-chan apiPage {
+	ch := make(chan apiPage, 1)
 	go func() {
 		defer close(ch)
 		followed := map[string]int{} // cursor -> the page it was followed to
@@ -50,7 +50,7 @@ func (x *Extractor) prefetch(ctx context.Context, since time.Time, cursor string
 				followed[page.NextCursor] = n + 1
 			}
 			select {
-			case ch <- fetched{page, err}:
+			case ch <- apiPage{page, err}:
 			case <-ctx.Done():
 				return
 			}
@@ -89,8 +89,11 @@ func (x *Extractor) pageThrough(ctx context.Context, run *checkpoint.Run, scope 
 		// run.Since is sent unchanged: a cursor is valid only with the
 		// ingestedSince it was issued for.
 		fctx, cancel := context.WithCancel(ctx)
-		err := x.consume(ctx, x.prefetch(fctx, run.Since, run.Cursor), run, scope, limit, prog)
+		pages := x.prefetch(fctx, run.Since, run.Cursor)
+		err := x.publishPages(ctx, pages, run, scope, limit, prog)
 		cancel()
+		for range pages { // the prefetcher has returned once it closed pages
+		}
 		if !errors.Is(err, pigment.ErrCursorRejected) {
 			return err
 		}

@@ -19,14 +19,15 @@ const shutdownCommitGrace = 10 * time.Second
 // Postgres: what a crash can re-produce (the README's duplicate bound).
 const maxUncommitted = 3
 
-// consume writes and commits pages as they arrive, until the last one.
+// publishPages writes pages to Kafka and commits them as they arrive, until
+// the last one.
 //
 // Three stages overlap: the prefetcher fetches the next page while this
 // loop writes one to Kafka and the committer commits earlier ones to
 // Postgres, several per transaction when they queue up. Commits stay in page
 // order, a page is committed only after Kafka acknowledged it, and at most
 // maxUncommitted pages are acknowledged but not committed at any time.
-func (x *Extractor) consume(ctx context.Context, pages <-chan fetched, run *checkpoint.Run, scope *lookupScope, limit bounds, prog *progress) error {
+func (x *Extractor) publishPages(ctx context.Context, pages <-chan apiPage, run *checkpoint.Run, scope *lookupScope, limit bounds, prog *progress) error {
 	g, gctx := errgroup.WithContext(ctx)
 	commits := make(chan planOut, maxUncommitted)
 	slots := make(chan struct{}, maxUncommitted)
@@ -48,7 +49,7 @@ func (x *Extractor) consume(ctx context.Context, pages <-chan fetched, run *chec
 
 // writeLoop looks up which events were already produced, writes the rest
 // and hands each acknowledged page to the committer.
-func (x *Extractor) writeLoop(ctx context.Context, pages <-chan fetched, run *checkpoint.Run, scope *lookupScope, limit bounds, commits chan<- planOut, slots chan<- struct{}) error {
+func (x *Extractor) writeLoop(ctx context.Context, pages <-chan apiPage, run *checkpoint.Run, scope *lookupScope, limit bounds, commits chan<- planOut, slots chan<- struct{}) error {
 	high := run.High
 	// inFlight holds the IDs of the pages written but perhaps not yet
 	// committed, which the seen-ID lookup in Postgres cannot know about.

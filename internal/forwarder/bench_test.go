@@ -256,7 +256,7 @@ func fillTopic(b *testing.B, brokers, topic string, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	w, err := publish.New(publish.Config{Brokers: []string{brokers}, Compression: "lz4"})
+	w, err := publish.New(publish.Config{Brokers: []string{brokers}, Compression: "lz4", Transport: testkit.Transport(b)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func newSetup(t *testing.T, n int, extra ...string) setup {
 	t.Helper()
 	_, brokers := testkit.MustKafka(t)
 	s := setup{brokers: brokers, topic: testkit.Name("events"), dlq: testkit.Name("dlq"), group: testkit.Name("g")}
-	w, err := publish.New(publish.Config{Brokers: []string{brokers}})
+	w, err := publish.New(publish.Config{Brokers: []string{brokers}, Transport: testkit.Transport(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func (s setup) forward(t *testing.T, sink forwarder.Sink, total int) error {
 	t.Helper()
 	r := s.consumer(t)
 	defer r.Close()
-	dlq, err := publish.New(publish.Config{Brokers: []string{s.brokers}})
+	dlq, err := publish.New(publish.Config{Brokers: []string{s.brokers}, Transport: testkit.Transport(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,7 +107,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := s.srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	err := s.srv.Shutdown(sctx)
+	<-errc // Serve returns as soon as Shutdown has closed the listener
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("metrics server shutdown: %w", err)
 	}
 	return nil

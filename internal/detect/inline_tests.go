@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -124,7 +125,7 @@ func (te TestEvent) render(n int) ([]byte, error) {
 	id, t := te.ID, te.Time
 	if te.Repeat > 1 {
 		id = fmt.Sprintf("%s-%d", te.ID, n+1)
-		t = t.Add(time.Duration(n) * time.Duration(cmpOr(te.Every, Duration(time.Minute))))
+		t = t.Add(time.Duration(n) * time.Duration(cmp.Or(te.Every, Duration(time.Minute))))
 	}
 	meta := map[string]any{}
 	for k, v := range te.Metadata {
@@ -148,7 +149,7 @@ func diff(ruleID string, want []ExpectedAlert, got []Alert) string {
 	var missing, extra []string
 	used := make([]bool, len(got))
 	for _, w := range want {
-		w.Rule = cmpOr(w.Rule, ruleID)
+		w.Rule = cmp.Or(w.Rule, ruleID)
 		found := false
 		for j, a := range got {
 			if !used[j] && a.Rule == w.Rule && a.Key == w.Key && (w.Count == 0 || a.Count == w.Count) {

@@ -1,4 +1,7 @@
-package checkpoint
+// Package leader keeps one active process per lock name (extract per
+// workspace and checkpoint, detect per DETECT_NAME) with a Postgres advisory
+// lock: the others stand by until it is free.
+package leader
 
 import (
 	"context"
@@ -9,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 )
 
@@ -36,13 +40,13 @@ type Lease struct {
 	releaseErr  error
 }
 
-// AcquireLeader blocks until this process holds the leader lock lockName,
+// Acquire blocks until this process holds the leader lock lockName,
 // trying pg_try_advisory_lock every poll (default 1s) on a dedicated
-// connection made with the pool's configuration. Connection errors while
+// connection made with pool's configuration. Connection errors while
 // waiting are retried, so a standby survives a Postgres restart. It returns
 // ctx.Err() (wrapped, with the last connection error if any) when ctx is
 // done first.
-func (s *Store) AcquireLeader(ctx context.Context, lockName string, poll time.Duration) (*Lease, error) {
+func Acquire(ctx context.Context, pool *pgxpool.Pool, lockName string, poll time.Duration) (*Lease, error) {
 	if poll <= 0 {
 		poll = time.Second
 	}
@@ -53,7 +57,7 @@ func (s *Store) AcquireLeader(ctx context.Context, lockName string, poll time.Du
 	)
 	for {
 		if conn == nil {
-			c, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+			c, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
 			if err != nil {
 				lastErr = err
 			}
@@ -164,13 +168,13 @@ func (l *Lease) release(ctx context.Context) error {
 	return nil
 }
 
-// RunAsLeader runs fn while holding the leader lock lockName, waiting as a
+// Run runs fn while holding the leader lock lockName, waiting as a
 // standby until it can take it. When the lock is lost (Postgres restarted,
 // the connection cut) fn's context is cancelled and the process goes back to
 // standby, so two processes never work on the same lock at once. It returns
 // fn's result when fn returns on its own, or ctx.Err() when ctx ends while
 // standing by. onRole, if set, is told "standby" and "leader" as they change.
-func (s *Store) RunAsLeader(ctx context.Context, lockName string, poll time.Duration, log zerolog.Logger,
+func Run(ctx context.Context, pool *pgxpool.Pool, lockName string, poll time.Duration, log zerolog.Logger,
 	onRole func(role string), fn func(context.Context) error) error {
 	if onRole == nil {
 		onRole = func(string) {}
@@ -178,15 +182,16 @@ func (s *Store) RunAsLeader(ctx context.Context, lockName string, poll time.Dura
 	for {
 		onRole("standby")
 		log.Info().Str("lock", lockName).Msg("waiting for the leader lock (standby)")
-		lease, err := s.AcquireLeader(ctx, lockName, poll)
+		lease, err := Acquire(ctx, pool, lockName, poll)
 		if err != nil {
 			return fmt.Errorf("acquire leader lock %q: %w", lockName, err)
 		}
 		onRole("leader")
 		log.Info().Str("lock", lockName).Msg("leader: working")
 		lctx, cancel := context.WithCancel(ctx)
-		lost := make(chan struct{})
+		lost, watched := make(chan struct{}), make(chan struct{})
 		go func() {
+			defer close(watched)
 			select {
 			case <-lease.Lost():
 				close(lost)
@@ -196,6 +201,7 @@ func (s *Store) RunAsLeader(ctx context.Context, lockName string, poll time.Dura
 		}()
 		err = fn(lctx)
 		cancel()
+		<-watched
 		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		_ = lease.Release(rctx) // a lost lease is already released by Postgres
 		rcancel()

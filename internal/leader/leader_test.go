@@ -1,4 +1,4 @@
-package checkpoint
+package leader
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
 const leaderPoll = 100 * time.Millisecond
@@ -16,7 +18,7 @@ type acquired struct {
 	err   error
 }
 
-// acquireAsync starts AcquireLeader on its own Store and pool (another
+// acquireAsync starts Acquire on its own pool (another
 // "process") and returns its result channel.
 func acquireAsync(ctx context.Context, t *testing.T, pool *pgxpool.Pool, name string) <-chan acquired {
 	t.Helper()
@@ -27,19 +29,19 @@ func acquireAsync(ctx context.Context, t *testing.T, pool *pgxpool.Pool, name st
 	t.Cleanup(other.Close)
 	ch := make(chan acquired, 1)
 	go func() {
-		l, err := New(other).AcquireLeader(ctx, name, leaderPoll)
+		l, err := Acquire(ctx, other, name, leaderPoll)
 		ch <- acquired{l, err}
 	}()
 	return ch
 }
 
-func mustAcquire(t *testing.T, s *Store, name string) *Lease {
+func mustAcquire(t *testing.T, pool *pgxpool.Pool, name string) *Lease {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	l, err := s.AcquireLeader(ctx, name, leaderPoll)
+	l, err := Acquire(ctx, pool, name, leaderPoll)
 	if err != nil {
-		t.Fatalf("AcquireLeader(%q): %v", name, err)
+		t.Fatalf("Acquire(%q): %v", name, err)
 	}
 	t.Cleanup(func() { l.Release(context.Background()) })
 	return l
@@ -52,12 +54,12 @@ func waitLeader(t *testing.T, ch <-chan acquired, d time.Duration) *Lease {
 	select {
 	case a := <-ch:
 		if a.err != nil {
-			t.Fatalf("second AcquireLeader: %v", a.err)
+			t.Fatalf("second Acquire: %v", a.err)
 		}
 		t.Cleanup(func() { a.lease.Release(context.Background()) })
 		return a.lease
 	case <-time.After(d):
-		t.Fatalf("second AcquireLeader did not get the lock within %v", d)
+		t.Fatalf("second Acquire did not get the lock within %v", d)
 	}
 	return nil
 }
@@ -66,17 +68,17 @@ func assertWaiting(t *testing.T, ch <-chan acquired, d time.Duration) {
 	t.Helper()
 	select {
 	case a := <-ch:
-		t.Fatalf("second AcquireLeader returned (%v, %v) while the first holds the lock", a.lease, a.err)
+		t.Fatalf("second Acquire returned (%v, %v) while the first holds the lock", a.lease, a.err)
 	case <-time.After(d):
 	}
 }
 
-func testLeaderRelease(t *testing.T, s *Store, pool *pgxpool.Pool) {
+func testLeaderRelease(t *testing.T, pool *pgxpool.Pool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	first := mustAcquire(t, s, t.Name()+"ws-1")
+	first := mustAcquire(t, pool, t.Name()+"ws-1")
 	second := acquireAsync(ctx, t, pool, t.Name()+"ws-1")
-	other := mustAcquire(t, s, t.Name()+"ws-2") // another lock name is independent
+	other := mustAcquire(t, pool, t.Name()+"ws-2") // another lock name is independent
 
 	assertWaiting(t, second, 5*leaderPoll)
 	if err := first.Release(ctx); err != nil {
@@ -100,10 +102,10 @@ func testLeaderRelease(t *testing.T, s *Store, pool *pgxpool.Pool) {
 	}
 }
 
-func testLeaderConnectionKilled(t *testing.T, s *Store, pool *pgxpool.Pool) {
+func testLeaderConnectionKilled(t *testing.T, pool *pgxpool.Pool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	first := mustAcquire(t, s, t.Name()+"ws")
+	first := mustAcquire(t, pool, t.Name()+"ws")
 	second := acquireAsync(ctx, t, pool, t.Name()+"ws")
 	assertWaiting(t, second, 3*leaderPoll)
 
@@ -123,12 +125,33 @@ func testLeaderConnectionKilled(t *testing.T, s *Store, pool *pgxpool.Pool) {
 	}
 }
 
-func testAcquireLeaderCancelled(t *testing.T, s *Store, pool *pgxpool.Pool) {
-	mustAcquire(t, s, t.Name()+"ws")
+func testAcquireLeaderCancelled(t *testing.T, pool *pgxpool.Pool) {
+	mustAcquire(t, pool, t.Name()+"ws")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*leaderPoll)
 	defer cancel()
-	l, err := s.AcquireLeader(ctx, t.Name()+"ws", leaderPoll)
+	l, err := Acquire(ctx, pool, t.Name()+"ws", leaderPoll)
 	if !errors.Is(err, context.DeadlineExceeded) || l != nil {
-		t.Errorf("AcquireLeader while held = (%v, %v), want DeadlineExceeded", l, err)
+		t.Errorf("Acquire while held = (%v, %v), want DeadlineExceeded", l, err)
+	}
+}
+
+// TestLeader runs the lock's tests on one database, in parallel; each
+// isolates itself by lock name. Advisory locks need no schema.
+func TestLeader(t *testing.T) {
+	t.Parallel()
+	pool, err := pgxpool.New(context.Background(), testkit.MustPostgres(t))
+	if err != nil {
+		t.Fatalf("pool: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	for name, fn := range map[string]func(*testing.T, *pgxpool.Pool){
+		"LeaderRelease":          testLeaderRelease,
+		"LeaderConnectionKilled": testLeaderConnectionKilled,
+		"AcquireLeaderCancelled": testAcquireLeaderCancelled,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, pool)
+		})
 	}
 }

@@ -1,0 +1,60 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/sethvargo/go-envconfig"
+)
+
+// ErrUsage is what a program's run returns when its arguments are wrong,
+// once it printed the usage: Main adds nothing and exits 2.
+var ErrUsage = errors.New("usage")
+
+// RunFunc is a whole program minus process exit, so tests can drive it
+// with a map-backed env (envconfig.MapLookuper).
+type RunFunc func(ctx context.Context, args []string, env envconfig.Lookuper, stdout, stderr io.Writer) error
+
+// Main runs run with the process's arguments, environment and standard
+// streams, its context cancelled by SIGINT or SIGTERM, and returns the exit
+// code for main's os.Exit: 0; 2 for ErrUsage; else 1, after "name: error"
+// on stderr.
+func Main(name string, run RunFunc) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], envconfig.OsLookuper(), os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, ErrUsage):
+		return 2
+	}
+	fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+	return 1
+}
+
+// Help answers a command line that asks for help or names no command: it
+// prints usage to w, and done tells run to return err (ErrUsage when no
+// command was named, nil for -h, --help and help).
+func Help(args []string, usage string, w io.Writer) (done bool, err error) {
+	if len(args) > 0 && args[0] != "-h" && args[0] != "--help" && args[0] != "help" {
+		return false, nil
+	}
+	fmt.Fprint(w, usage)
+	if len(args) == 0 {
+		return true, ErrUsage
+	}
+	return true, nil
+}
+
+// UnknownCommand tells w that cmd is not one of program's, with the usage,
+// and returns ErrUsage.
+func UnknownCommand(w io.Writer, program, cmd, usage string) error {
+	fmt.Fprintf(w, "%s: unknown command %q\n\n%s", program, cmd, usage)
+	return ErrUsage
+}
