@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 
 	"github.com/pigment-siem/pipeline/internal/forwarder"
+	"github.com/pigment-siem/pipeline/internal/record"
 )
 
 // replayDLQ delivers again, through this sink, the dead letters this sink
@@ -49,7 +49,7 @@ func (a *app) replayDLQ(ctx context.Context, out io.Writer) error {
 	}
 	defer closeDLQ()
 
-	src := &replaySource{r: r, ends: ends, starts: starts, stage: "forward:" + a.cfg.Sink}
+	src := &replaySource{r: r, ends: ends, starts: starts, stage: record.StageForward(a.cfg.Sink)}
 	if src.done() {
 		// Checked before reading: a reader with nothing to read would wait
 		// for the next dead letter, however long that takes.
@@ -134,13 +134,13 @@ func (s *replaySource) next(ctx context.Context) (kafka.Message, error) {
 			return m, err
 		}
 		s.seen[m.Partition] = m.Offset
-		if header(m, "dlq.stage") != s.stage {
+		if record.Header(m, record.HeaderDLQStage) != s.stage {
 			s.skipped++
 			s.pendingSkip = append(s.pendingSkip, m)
 			continue
 		}
 		s.replayed++
-		m.Topic = header(m, "dlq.source.topic")
+		m.Topic = record.Header(m, record.HeaderDLQSourceTopic)
 		return m, nil
 	}
 }
@@ -182,15 +182,6 @@ func (s *replaySource) commitSkipped(ctx context.Context) error {
 		return nil
 	}
 	return s.r.CommitMessages(ctx, past...)
-}
-
-func header(m kafka.Message, key string) string {
-	for _, h := range m.Headers {
-		if strings.EqualFold(h.Key, key) {
-			return string(h.Value)
-		}
-	}
-	return ""
 }
 
 // endOffsets returns each partition's end offset (the next offset to be

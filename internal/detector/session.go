@@ -9,7 +9,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/pigment-siem/pipeline/internal/detect"
-	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/transform"
 )
 
@@ -46,7 +46,7 @@ func (s *session) handle(f fetched) {
 	}
 	s.d.m.events.Inc()
 	for _, h := range m.Headers {
-		if h.Key == publish.HeaderCompleteBefore {
+		if h.Key == record.HeaderCompleteBefore {
 			c, err := time.Parse(time.RFC3339Nano, string(h.Value))
 			// A completeBefore past the local clock plus maxFuture is a
 			// clock running ahead: believed, it would close every window.
