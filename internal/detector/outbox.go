@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
+	"time"
 
 	"github.com/segmentio/kafka-go"
 
@@ -70,33 +70,14 @@ func (d *Detector) alertRecord(q Queued) (kafka.Message, error) {
 	return msg, err
 }
 
-// deadLetter is the DLQ record of a record detect cannot read. One that
-// would not fit maxBytes keeps the beginning of its value, flagged
-// dlq.truncated with dlq.originalSize: refused whole by the brokers, it
-// would stop detect at every save.
+// deadLetter is the DLQ record of a record detect cannot read
+// (record.Letter, stage detect): one that would not fit maxBytes keeps the
+// beginning of its value, flagged dlq.truncated with dlq.originalSize:
+// refused whole by the brokers, it would stop detect at every save.
 func deadLetter(topic string, m kafka.Message, cause error, maxBytes int) kafka.Message {
-	h := append([]kafka.Header(nil), m.Headers...)
-	h = append(h,
-		kafka.Header{Key: record.HeaderDLQReason, Value: []byte("invalid record: " + cause.Error())},
-		kafka.Header{Key: record.HeaderDLQStage, Value: []byte(record.StageDetect)},
-		kafka.Header{Key: record.HeaderDLQSourceTopic, Value: []byte(m.Topic)},
-		kafka.Header{Key: record.HeaderDLQSourcePartition, Value: []byte(strconv.Itoa(m.Partition))},
-		kafka.Header{Key: record.HeaderDLQSourceOffset, Value: []byte(strconv.FormatInt(m.Offset, 10))},
-	)
-	out := kafka.Message{Topic: topic, Key: m.Key, Value: m.Value, Headers: h}
-	if record.Size(out) > maxBytes-recordReserve {
-		out.Headers = append(out.Headers,
-			kafka.Header{Key: record.HeaderDLQTruncated, Value: []byte("true")},
-			kafka.Header{Key: record.HeaderDLQSize, Value: []byte(strconv.Itoa(len(m.Value)))})
-		over := record.Size(out) - (maxBytes - recordReserve)
-		out.Value = m.Value[:max(len(m.Value)-over, 0)]
-	}
-	return out
+	return record.Letter{Key: m.Key, Value: m.Value, Headers: m.Headers, Reason: "invalid record: " + cause.Error(),
+		Stage: record.StageDetect, Source: &m, Time: time.Now()}.Message(topic, maxBytes)
 }
-
-// recordReserve is kept free below KAFKA_MAX_MESSAGE_BYTES when detect cuts
-// a record to fit: record.Size estimates, and compression may add bytes.
-const recordReserve = 512
 
 // groups splits msgs, in order, into groups whose sizes add up to at most
 // maxBytes (a record alone over it makes a group of its own), so that no
