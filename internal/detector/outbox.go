@@ -12,11 +12,13 @@ import (
 	"github.com/pigment-siem/pipeline/internal/record"
 )
 
-// flushOutbox produces the alerts decided but not yet acknowledged. An
-// alert whose record would exceed KAFKA_MAX_MESSAGE_BYTES is cut to fit
-// (alertRecord), and the records are written in groups under that size, so
-// that no produce request is refused for its size: a refused one would be
-// refused again on every retry, and detect would restart in a loop.
+// flushOutbox produces the alerts decided but not yet acknowledged, and
+// marks them sent once Kafka acknowledged them. An alert whose record
+// would exceed KAFKA_MAX_MESSAGE_BYTES is cut to fit (alertRecord), so
+// that no record is refused for its size: refused again on every retry, it
+// would restart detect in a loop. Produce requests need no such care here:
+// the publisher bounds its batches by the same limit and splits any the
+// brokers still refuse.
 func (d *Detector) flushOutbox(ctx context.Context) error {
 	pending, err := d.store.Pending(ctx, d.cfg.Name)
 	if err != nil || len(pending) == 0 {
@@ -28,19 +30,14 @@ func (d *Detector) flushOutbox(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, g := range groups(msgs, d.cfg.MaxMessageBytes) {
-		if err := d.pub.Write(ctx, g); err != nil {
-			return fmt.Errorf("write %d alerts: %w", len(g), err)
-		}
-		ids := make([]string, len(g))
-		for i, m := range g {
-			ids[i] = record.Header(m, record.HeaderAlertID)
-		}
-		if err := d.store.Sent(ctx, d.cfg.Name, ids); err != nil {
-			return err
-		}
+	if err := d.pub.Write(ctx, msgs); err != nil {
+		return fmt.Errorf("write %d alerts: %w", len(msgs), err)
 	}
-	return nil
+	ids := make([]string, len(msgs))
+	for i, m := range msgs {
+		ids[i] = record.Header(m, record.HeaderAlertID)
+	}
+	return d.store.Sent(ctx, d.cfg.Name, ids)
 }
 
 // alertRecord is the record of a queued alert (record.Alert), cut to
@@ -77,24 +74,4 @@ func (d *Detector) alertRecord(q Queued) (kafka.Message, error) {
 func deadLetter(topic string, m kafka.Message, cause error, maxBytes int) kafka.Message {
 	return record.Letter{Key: m.Key, Value: m.Value, Headers: m.Headers, Reason: "invalid record: " + cause.Error(),
 		Stage: record.StageDetect, Source: &m, Time: time.Now()}.Message(topic, maxBytes)
-}
-
-// groups splits msgs, in order, into groups whose sizes add up to at most
-// maxBytes (a record alone over it makes a group of its own), so that no
-// produce request is refused for its size.
-func groups(msgs []kafka.Message, maxBytes int) [][]kafka.Message {
-	var out [][]kafka.Message
-	start, size := 0, 0
-	for i, m := range msgs {
-		n := record.Size(m)
-		if i > start && size+n > maxBytes {
-			out = append(out, msgs[start:i])
-			start, size = i, 0
-		}
-		size += n
-	}
-	if start < len(msgs) {
-		out = append(out, msgs[start:])
-	}
-	return out
 }

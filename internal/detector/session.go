@@ -251,10 +251,8 @@ func (s *session) save(ctx context.Context) error {
 		return nil
 	}
 	s.dirty = false
-	for _, g := range groups(s.dead, s.d.cfg.MaxMessageBytes) {
-		if err := s.d.pub.Write(ctx, g); err != nil {
-			return fmt.Errorf("write %d dead letters: %w", len(g), err)
-		}
+	if err := s.d.pub.Write(ctx, s.dead); err != nil {
+		return fmt.Errorf("write %d dead letters: %w", len(s.dead), err)
 	}
 	s.dead = nil
 	state, err := s.eng.MarshalState()
