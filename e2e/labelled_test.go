@@ -16,7 +16,7 @@ import (
 
 	"github.com/pigment-siem/pipeline/internal/detect"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
-	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
@@ -260,7 +260,7 @@ func dedupe(msgs []kafka.Message) []kafka.Message {
 	seen := map[string]bool{}
 	out := msgs[:0:0]
 	for _, m := range msgs {
-		id := testkit.Header(m, publish.HeaderEventID)
+		id := testkit.Header(m, record.HeaderEventID)
 		if !seen[id] {
 			seen[id] = true
 			out = append(out, m)

@@ -12,12 +12,12 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
 func ingestion(m kafka.Message) time.Time {
-	t, _ := time.Parse(time.RFC3339Nano, testkit.Header(m, publish.HeaderIngestion))
+	t, _ := time.Parse(time.RFC3339Nano, testkit.Header(m, record.HeaderIngestion))
 	return t
 }
 
@@ -25,15 +25,15 @@ func ingestion(m kafka.Message) time.Time {
 func byIngestion(msgs []kafka.Message) []kafka.Message {
 	out := slices.Clone(msgs)
 	slices.SortStableFunc(out, func(a, b kafka.Message) int {
-		return cmp.Or(ingestion(a).Compare(ingestion(b)), cmp.Compare(testkit.Header(a, publish.HeaderEventID), testkit.Header(b, publish.HeaderEventID)))
+		return cmp.Or(ingestion(a).Compare(ingestion(b)), cmp.Compare(testkit.Header(a, record.HeaderEventID), testkit.Header(b, record.HeaderEventID)))
 	})
 	return out
 }
 
 // withComplete returns m with its completeBefore header set to t.
 func withComplete(m kafka.Message, t time.Time) kafka.Message {
-	h := slices.DeleteFunc(slices.Clone(m.Headers), func(h kafka.Header) bool { return h.Key == publish.HeaderCompleteBefore })
-	m.Headers = append(h, publish.CompleteBefore(t))
+	h := slices.DeleteFunc(slices.Clone(m.Headers), func(h kafka.Header) bool { return h.Key == record.HeaderCompleteBefore })
+	m.Headers = append(h, record.CompleteBefore(t))
 	return m
 }
 

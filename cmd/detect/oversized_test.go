@@ -14,7 +14,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
@@ -56,7 +56,7 @@ func TestOversizedAlertsAreCutAndDelivered(t *testing.T) {
 		// As extract writes them: every event ingested before completeBefore
 		// is in the topic, which lets detect move its watermark.
 		return kafka.Message{Key: []byte(actor[:min(len(actor), 64)]), Value: v,
-			Headers: []kafka.Header{{Key: publish.HeaderCompleteBefore, Value: []byte(at.Add(32 * time.Minute).Format(time.RFC3339))}}}
+			Headers: []kafka.Header{{Key: record.HeaderCompleteBefore, Value: []byte(at.Add(32 * time.Minute).Format(time.RFC3339))}}}
 	}
 	hugeActor, hugeEmail := randomText(t, 8000), randomText(t, 8000)+"@example.com"
 	// An export burst by the member with the huge id and email: an alert

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
-	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
@@ -41,10 +41,10 @@ func TestFutureEventDoesNotBlindLaterRuns(t *testing.T) {
 	}
 	limit := time.Now().Add(2 * time.Minute)
 	for _, m := range testkit.ReadAll(t, s.brokers, s.topic) {
-		cb, err := time.Parse(time.RFC3339Nano, testkit.Header(m, publish.HeaderCompleteBefore))
+		cb, err := time.Parse(time.RFC3339Nano, testkit.Header(m, record.HeaderCompleteBefore))
 		if err != nil || cb.After(limit) {
-			t.Errorf("record %s: completeBefore %q (%v), want a time before %v", testkit.Header(m, publish.HeaderEventID),
-				testkit.Header(m, publish.HeaderCompleteBefore), err, limit)
+			t.Errorf("record %s: completeBefore %q (%v), want a time before %v", testkit.Header(m, record.HeaderEventID),
+				testkit.Header(m, record.HeaderCompleteBefore), err, limit)
 		}
 	}
 	cp := showLive(t, env)

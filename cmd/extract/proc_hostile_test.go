@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
-	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
@@ -43,7 +43,7 @@ func TestHostilePageIsExtracted(t *testing.T) {
 		t.Errorf("topic holds %d records for %d events", len(got), len(want))
 	}
 	for _, m := range testkit.ReadAll(t, s.brokers, s.topic) {
-		if testkit.Header(m, publish.HeaderEventID) == "ctl-1" && !bytes.Equal(m.Value, []byte(control)) {
+		if testkit.Header(m, record.HeaderEventID) == "ctl-1" && !bytes.Equal(m.Value, []byte(control)) {
 			t.Errorf("ctl-1 value = %q, want the bytes as sent %q", m.Value, control)
 		}
 	}
@@ -51,7 +51,7 @@ func TestHostilePageIsExtracted(t *testing.T) {
 	if len(dlq) != 1 {
 		t.Fatalf("DLQ holds %d records, want 1 (the unreadable element)", len(dlq))
 	}
-	reason := testkit.Header(dlq[0], publish.HeaderDLQReason)
+	reason := testkit.Header(dlq[0], record.HeaderDLQReason)
 	if string(dlq[0].Value) != broken || !strings.Contains(reason, "element 2") || !strings.Contains(reason, "invalid escape") {
 		t.Errorf("DLQ record = %q, reason %q; want the element's bytes and a reason naming element 2 and the invalid escape", dlq[0].Value, reason)
 	}

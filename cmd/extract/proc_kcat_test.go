@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
-	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 )
 
 // kcatRecord is one line of `kcat -C -J`: headers are a flat array of
@@ -52,7 +52,7 @@ func TestKcatReadsEveryEvent(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
 			t.Fatalf("kcat line %d is not JSON: %v\n%s", i+1, err, line)
 		}
-		id := kcatHeader(r.Headers, publish.HeaderEventID)
+		id := kcatHeader(r.Headers, record.HeaderEventID)
 		got = append(got, id)
 		if r.Key == nil || *r.Key == "" || r.Payload == nil || len(r.Headers)%2 != 0 {
 			t.Errorf("kcat record %d/%d: want a key, a payload and name/value headers, got %s", r.Partition, r.Offset, line)

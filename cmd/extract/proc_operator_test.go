@@ -8,7 +8,7 @@ import (
 	"github.com/pigment-siem/pipeline/internal/checkpoint"
 	"github.com/pigment-siem/pipeline/internal/pigment"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
-	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
@@ -25,7 +25,7 @@ func TestOperatorCommands(t *testing.T) {
 	// show: the watermark is the newest ingestion time produced.
 	var newest time.Time
 	for _, m := range testkit.ReadAll(t, s.brokers, s.topic) {
-		at, err := time.Parse(time.RFC3339Nano, testkit.Header(m, publish.HeaderIngestion))
+		at, err := time.Parse(time.RFC3339Nano, testkit.Header(m, record.HeaderIngestion))
 		if err != nil {
 			t.Fatalf("record %d/%d: ingestion header: %v", m.Partition, m.Offset, err)
 		}

@@ -10,7 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
-	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
@@ -51,7 +51,7 @@ func TestSASLToABrokerThatRequiresIt(t *testing.T) {
 		}
 		fs.EachRecord(func(r *kgo.Record) {
 			for _, h := range r.Headers {
-				if h.Key == publish.HeaderEventID {
+				if h.Key == record.HeaderEventID {
 					got = append(got, string(h.Value))
 				}
 			}

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
-	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
@@ -100,7 +100,7 @@ func eventIDs(t testing.TB, brokers, topic string) []string {
 	t.Helper()
 	var ids []string
 	for _, m := range testkit.ReadAll(t, brokers, topic) {
-		ids = append(ids, testkit.Header(m, publish.HeaderEventID))
+		ids = append(ids, testkit.Header(m, record.HeaderEventID))
 	}
 	return ids
 }

@@ -99,47 +99,19 @@ func (a *app) brokers() []string {
 	return brokers
 }
 
-// consumer joins the group KAFKA_GROUP_ID on the topics forward delivers,
-// picking up partitions added to them. Offsets are committed by the
-// forwarder once batches are delivered, never by the consumer itself.
-func (a *app) consumer(brokers, topics []string) (*consumer.Consumer, error) {
+// consumer joins group on topics (forward run: KAFKA_GROUP_ID on the
+// topics forward delivers; replay-dlq: its own group on the DLQ), picking
+// up partitions added to them. Offsets are committed by the forwarder once
+// batches are delivered, never by the consumer itself.
+func (a *app) consumer(brokers []string, group string, topics []string) (*consumer.Consumer, error) {
 	dialer, err := a.cfg.Kafka.Dialer("pigment-forward", a.log)
 	if err != nil {
 		return nil, err
 	}
 	// A member that died is noticed after SessionTimeout, and its
 	// partitions move on; kafka-go's default (30s) stalls them longer.
-	return consumer.New(consumer.Config{Brokers: brokers, GroupID: a.cfg.GroupID, Topics: topics, Dialer: dialer,
+	return consumer.New(consumer.Config{Brokers: brokers, GroupID: group, Topics: topics, Dialer: dialer,
 		SessionTimeout: a.cfg.SessionTimeout, WatchPartitionChanges: true, Logger: a.log})
-}
-
-// reader joins a consumer group with kafka-go's Reader, which replay-dlq
-// uses: it reads one record at a time, slower but simpler to stop at the
-// DLQ's end. Offsets are committed explicitly (CommitInterval 0).
-func (a *app) reader(brokers []string, group string, topics []string) (*kafka.Reader, error) {
-	dialer, err := a.cfg.Kafka.Dialer("pigment-forward", a.log)
-	if err != nil {
-		return nil, err
-	}
-	return kafka.NewReader(kafka.ReaderConfig{
-		Brokers:        brokers,
-		GroupID:        group,
-		GroupTopics:    topics,
-		MinBytes:       1,
-		MaxBytes:       16 << 20,
-		MaxWait:        250 * time.Millisecond,
-		QueueCapacity:  4096,
-		CommitInterval: 0,
-		StartOffset:    kafka.FirstOffset,
-		// Partitions added to a topic are picked up by a rebalance.
-		WatchPartitionChanges: true,
-		// A member that died is noticed after SessionTimeout, and its
-		// partitions move on; kafka-go's default (30s) stalls them longer.
-		SessionTimeout:   a.cfg.SessionTimeout,
-		RebalanceTimeout: a.cfg.SessionTimeout,
-		ErrorLogger:      kafka.LoggerFunc(func(msg string, args ...any) { a.log.Warn().Msgf("kafka: "+msg, args...) }),
-		Dialer:           dialer,
-	}), nil
 }
 
 func (a *app) topics() []string {
@@ -219,7 +191,7 @@ func (a *app) forward(ctx context.Context, brokers []string, admin *kafka.Client
 			a.log.Warn().Strs("missing", missing).Msg("topic does not exist yet; reading the others and checking every 10s")
 		}
 		a.log.Info().Strs("topics", topics).Msg("forwarding")
-		c, err := a.consumer(brokers, topics)
+		c, err := a.consumer(brokers, a.cfg.GroupID, topics)
 		if err != nil {
 			return err
 		}

@@ -16,7 +16,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/pigment-siem/pipeline/internal/pigment"
-	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/sinks/sinktest"
 	"github.com/pigment-siem/pipeline/internal/sinks/syslogtest"
 	"github.com/pigment-siem/pipeline/internal/testkit"
@@ -55,7 +55,7 @@ func fetchControlEvents(t *testing.T, topic string) []kafka.Message {
 	}
 	var msgs []kafka.Message
 	for i, ev := range page.Events {
-		m := publish.EventMessage(topic, ev)
+		m := record.Event(topic, ev)
 		if !bytes.Equal(m.Value, []byte(controlEvents[i])) || string(m.Key) != "m-ctl" {
 			t.Fatalf("extract produces %q with key %q, want the API's bytes with the member's key m-ctl", m.Value, m.Key)
 		}

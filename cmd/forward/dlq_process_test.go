@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/sinks/sinktest"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
@@ -32,7 +33,7 @@ func TestForwardCutsADeadLetterAboveItsLimitAndRunsOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	msg := kafka.Message{Topic: d.topic, Key: []byte("m-big"), Value: big, Headers: []kafka.Header{
-		{Key: publish.HeaderEventID, Value: []byte("big-1")}, {Key: publish.HeaderProducer, Value: []byte("pigment-extract")}}}
+		{Key: record.HeaderEventID, Value: []byte("big-1")}, {Key: record.HeaderProducer, Value: []byte("pigment-extract")}}}
 	if err := w.Write(context.Background(), []kafka.Message{msg}); err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +41,7 @@ func TestForwardCutsADeadLetterAboveItsLimitAndRunsOn(t *testing.T) {
 	var after []kafka.Message // events behind the big one, on every partition
 	for i := range 60 {
 		id := "after-" + strconv.Itoa(i)
-		after = append(after, kafka.Message{Topic: d.topic, Key: []byte(id), Headers: []kafka.Header{{Key: publish.HeaderEventID, Value: []byte(id)}},
+		after = append(after, kafka.Message{Topic: d.topic, Key: []byte(id), Headers: []kafka.Header{{Key: record.HeaderEventID, Value: []byte(id)}},
 			Value: []byte(`{"eventId":"` + id + `","eventType":"UserLoggedIn","eventTimestamp":"2026-11-01T10:00:00Z","ingestionTimestamp":"2026-11-01T10:00:05Z","actor":{"memberId":"` + id + `"}}`)})
 	}
 	d.write(t, after...)
@@ -58,7 +59,7 @@ func TestForwardCutsADeadLetterAboveItsLimitAndRunsOn(t *testing.T) {
 	var dead *kafka.Message
 	dlq := testkit.ReadAll(t, d.brokers, d.dlq)
 	for i, m := range dlq {
-		if testkit.Header(m, publish.HeaderEventID) == "big-1" {
+		if testkit.Header(m, record.HeaderEventID) == "big-1" {
 			dead = &dlq[i]
 		}
 	}
@@ -71,7 +72,7 @@ func TestForwardCutsADeadLetterAboveItsLimitAndRunsOn(t *testing.T) {
 	if got := testkit.Header(*dead, "dlq.originalSize"); got != strconv.Itoa(len(big)) {
 		t.Errorf("dlq.originalSize = %q, want %d", got, len(big))
 	}
-	if size := publish.Size(*dead); size > dlqLimit || !bytes.HasPrefix(big, dead.Value) || len(dead.Value) < dlqLimit/2 {
+	if size := record.Size(*dead); size > dlqLimit || !bytes.HasPrefix(big, dead.Value) || len(dead.Value) < dlqLimit/2 {
 		t.Errorf("dead letter of %d bytes (value %d bytes), want the start of the event within %d bytes", size, len(dead.Value), dlqLimit)
 	}
 	for h, want := range map[string]string{"dlq.stage": "forward:elastic", "dlq.source.topic": d.topic, "producer": "pigment-extract"} {
@@ -97,7 +98,7 @@ func TestForwardCutsADeadLetterAboveItsLimitAndRunsOn(t *testing.T) {
 // slicesContainsID reports whether a dead letter carries eventId id.
 func slicesContainsID(dlq []kafka.Message, id string) bool {
 	for _, m := range dlq {
-		if testkit.Header(m, publish.HeaderEventID) == id {
+		if testkit.Header(m, record.HeaderEventID) == id {
 			return true
 		}
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/pigment-siem/pipeline/internal/pigment"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
@@ -92,7 +93,7 @@ func (d *deployment) fill(t testing.TB, n int) {
 			t.Fatal(err)
 		}
 		for _, ev := range page.Events {
-			msgs = append(msgs, publish.EventMessage(d.topic, ev))
+			msgs = append(msgs, record.Event(d.topic, ev))
 			d.ids = append(d.ids, ev.ID)
 			d.raw[ev.ID] = ev.Raw
 		}
@@ -148,19 +149,19 @@ func (d *deployment) env(sink string, overrides map[string]string) map[string]st
 	return e
 }
 
-// record is where one record of the topic is: its eventId and position.
-type record struct {
+// placed is where one record of the topic is: its eventId and position.
+type placed struct {
 	id        string
 	partition int
 	offset    int64
 }
 
 // records returns every record of the topic with its position.
-func (d *deployment) records(t testing.TB) []record {
+func (d *deployment) records(t testing.TB) []placed {
 	t.Helper()
-	var out []record
+	var out []placed
 	for _, m := range testkit.ReadAll(t, d.brokers, d.topic) {
-		out = append(out, record{id: testkit.Header(m, publish.HeaderEventID), partition: m.Partition, offset: m.Offset})
+		out = append(out, placed{id: testkit.Header(m, record.HeaderEventID), partition: m.Partition, offset: m.Offset})
 	}
 	if len(out) == 0 {
 		t.Fatal("the topic is empty: the test would prove nothing")
@@ -216,7 +217,7 @@ func (d *deployment) members(t testing.TB, group string) int {
 
 // allCommitted reports whether the group committed the end of every
 // partition of the topic.
-func (d *deployment) allCommitted(t testing.TB, group string, recs []record) bool {
+func (d *deployment) allCommitted(t testing.TB, group string, recs []placed) bool {
 	t.Helper()
 	end := map[int]int64{}
 	for _, r := range recs {
@@ -234,11 +235,11 @@ func (d *deployment) allCommitted(t testing.TB, group string, recs []record) boo
 // checkCommittedDelivered fails the test if an offset committed by the
 // group covers a record the sink does not have, and returns how many
 // records the commits cover.
-func (d *deployment) checkCommittedDelivered(t testing.TB, group string, recs []record, delivered func(id string) bool) int {
+func (d *deployment) checkCommittedDelivered(t testing.TB, group string, recs []placed, delivered func(id string) bool) int {
 	t.Helper()
 	got := d.committed(t, group)
 	covered := 0
-	var missing []record
+	var missing []placed
 	for _, r := range recs {
 		if r.offset < got[r.partition] {
 			covered++
@@ -275,7 +276,7 @@ func runForward(t *testing.T, env map[string]string, args ...string) (code int, 
 
 // forwardUntil runs `forward run` until done holds and the group has
 // committed every record, then stops it with SIGTERM (exit 0 expected).
-func forwardUntil(t *testing.T, d *deployment, env map[string]string, recs []record, done func() bool) *proc {
+func forwardUntil(t *testing.T, d *deployment, env map[string]string, recs []placed, done func() bool) *proc {
 	t.Helper()
 	p := startForward(t, env, "run")
 	ok := eventually(60*time.Second, func() bool {

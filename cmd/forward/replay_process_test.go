@@ -9,7 +9,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/sinks/sinktest"
 )
 
@@ -23,7 +23,7 @@ func (d *deployment) writeDeadLetters(t *testing.T, ids []string, parts []int) {
 	var msgs []kafka.Message
 	for i, id := range ids {
 		msgs = append(msgs, kafka.Message{Key: []byte(strconv.Itoa(parts[i])), Value: d.raw[id], Headers: []kafka.Header{
-			{Key: publish.HeaderEventID, Value: []byte(id)},
+			{Key: record.HeaderEventID, Value: []byte(id)},
 			{Key: "dlq.reason", Value: []byte("hec: 400 Incorrect index (code 7)")},
 			{Key: "dlq.stage", Value: []byte("forward:splunk")},
 			{Key: "dlq.source.topic", Value: []byte(d.topic)},

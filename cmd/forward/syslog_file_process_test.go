@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/sinks/syslogtest"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
@@ -19,7 +19,7 @@ func (d *deployment) eventTypes(t *testing.T) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, m := range testkit.ReadAll(t, d.brokers, d.topic) {
-		out[testkit.Header(m, publish.HeaderEventID)] = testkit.Header(m, publish.HeaderEventType)
+		out[testkit.Header(m, record.HeaderEventID)] = testkit.Header(m, record.HeaderEventType)
 	}
 	return out
 }

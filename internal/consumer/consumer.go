@@ -1,6 +1,9 @@
 // Package consumer reads the partitions a Kafka consumer group assigns to
 // this member, in the batches the brokers return, and commits offsets
-// through the group.
+// through the group. Every group reader of the programs is one: forward
+// run's, and replay-dlq's on the dead-letter topic. detect reads no group:
+// it reads explicit partitions from offsets it keeps in Postgres
+// (internal/detector's package doc says why).
 //
 // It exists for speed. kafka-go's Reader hands records over one at a time,
 // through a channel, with a read deadline, statistics and two lock round

@@ -76,7 +76,3 @@ func cut(s string, n int) string {
 	}
 	return s[:n]
 }
-
-// CutKey returns s cut to at most n bytes on a character boundary, for a
-// record key (an alert's actor) that would not fit a record.
-func CutKey(s string, n int) string { return cut(s, n) }

@@ -22,7 +22,9 @@
 // workspace-wide, and the watermark is the least of every partition's. So
 // one active detector per name (the leader lock) reads every partition; a
 // topic that gains partitions ends the term, and the next one reads them
-// all.
+// all. It is the one Kafka reader of the programs outside a group: forward
+// run and replay-dlq read through internal/consumer, which reads only the
+// partitions a group assigns, from the group's committed offsets.
 package detector
 
 import (

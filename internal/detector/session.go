@@ -9,7 +9,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/pigment-siem/pipeline/internal/detect"
-	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/transform"
 )
 
@@ -46,7 +46,7 @@ func (s *session) handle(f fetched) {
 	}
 	s.d.m.events.Inc()
 	for _, h := range m.Headers {
-		if h.Key == publish.HeaderCompleteBefore {
+		if h.Key == record.HeaderCompleteBefore {
 			c, err := time.Parse(time.RFC3339Nano, string(h.Value))
 			// A completeBefore past the local clock plus maxFuture is a
 			// clock running ahead: believed, it would close every window.
@@ -251,10 +251,8 @@ func (s *session) save(ctx context.Context) error {
 		return nil
 	}
 	s.dirty = false
-	for _, g := range groups(s.dead, s.d.cfg.MaxMessageBytes) {
-		if err := s.d.pub.Write(ctx, g); err != nil {
-			return fmt.Errorf("write %d dead letters: %w", len(g), err)
-		}
+	if err := s.d.pub.Write(ctx, s.dead); err != nil {
+		return fmt.Errorf("write %d dead letters: %w", len(s.dead), err)
 	}
 	s.dead = nil
 	state, err := s.eng.MarshalState()

@@ -10,7 +10,7 @@ import (
 
 	"github.com/pigment-siem/pipeline/internal/pigment"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
-	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
@@ -64,7 +64,7 @@ func TestOneMemberOneKeyInEveryEnvelope(t *testing.T) {
 	}
 	partition := map[string]int{}
 	for _, m := range msgs {
-		id := testkit.Header(m, publish.HeaderEventID)
+		id := testkit.Header(m, record.HeaderEventID)
 		if string(m.Key) != wantKey[id] {
 			t.Errorf("record %s: key %q, want %q", id, m.Key, wantKey[id])
 		}

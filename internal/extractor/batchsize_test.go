@@ -16,6 +16,7 @@ import (
 
 	"github.com/pigment-siem/pipeline/internal/extractor"
 	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
@@ -65,7 +66,7 @@ func TestPageOverTheBrokersLimitIsSplit(t *testing.T) {
 			}
 			var got []string
 			for _, m := range testkit.ReadAll(t, brokers, h.topic) {
-				got = append(got, testkit.Header(m, publish.HeaderEventID))
+				got = append(got, testkit.Header(m, record.HeaderEventID))
 			}
 			assertExactlyOnce(t, got, api.IDs())
 			if tt.wantNoRefusal && refused.Load() > 0 {

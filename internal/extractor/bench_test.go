@@ -15,7 +15,7 @@ import (
 	"github.com/pigment-siem/pipeline/internal/extractor"
 	"github.com/pigment-siem/pipeline/internal/pigment"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
-	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 )
 
 // benchEvents is the backlog extracted per benchmark iteration.
@@ -56,7 +56,7 @@ func BenchmarkRawProduce(b *testing.B) {
 	h := newHarness(b, pigmentsim.Config{Seed: 1, History: 48 * time.Hour, HistoryEvents: 20_000, LateFraction: -1})
 	var msgs []kafka.Message
 	for _, ev := range fetchAll(b, h) {
-		msgs = append(msgs, publish.EventMessage(h.topic, ev))
+		msgs = append(msgs, record.Event(h.topic, ev))
 	}
 	b.ResetTimer()
 	written := 0

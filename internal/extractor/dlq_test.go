@@ -11,7 +11,7 @@ import (
 	"github.com/pigment-siem/pipeline/internal/extractor"
 	"github.com/pigment-siem/pipeline/internal/pigment"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
-	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
@@ -56,10 +56,10 @@ func TestBadEventsGoToTheDeadLetterTopic(t *testing.T) {
 	for _, want := range wantReasons {
 		found := false
 		for _, m := range dlq {
-			if strings.Contains(testkit.Header(m, publish.HeaderDLQReason), want) {
+			if strings.Contains(testkit.Header(m, record.HeaderDLQReason), want) {
 				found = true
-				if testkit.Header(m, publish.HeaderDLQStage) != "extract" || len(m.Value) == 0 {
-					t.Errorf("DLQ record for %q: stage %q, %d bytes", want, testkit.Header(m, publish.HeaderDLQStage), len(m.Value))
+				if testkit.Header(m, record.HeaderDLQStage) != "extract" || len(m.Value) == 0 {
+					t.Errorf("DLQ record for %q: stage %q, %d bytes", want, testkit.Header(m, record.HeaderDLQStage), len(m.Value))
 				}
 			}
 		}
@@ -68,9 +68,9 @@ func TestBadEventsGoToTheDeadLetterTopic(t *testing.T) {
 		}
 	}
 	for _, m := range dlq {
-		if strings.Contains(testkit.Header(m, publish.HeaderDLQReason), "oversized") {
-			if testkit.Header(m, publish.HeaderDLQTruncated) != "true" || testkit.Header(m, publish.HeaderDLQSize) != strconv.Itoa(len(huge)) || len(m.Value) > 20_000 {
-				t.Errorf("oversized DLQ record: truncated=%q size=%q len=%d", testkit.Header(m, publish.HeaderDLQTruncated), testkit.Header(m, publish.HeaderDLQSize), len(m.Value))
+		if strings.Contains(testkit.Header(m, record.HeaderDLQReason), "oversized") {
+			if testkit.Header(m, record.HeaderDLQTruncated) != "true" || testkit.Header(m, record.HeaderDLQSize) != strconv.Itoa(len(huge)) || len(m.Value) > 20_000 {
+				t.Errorf("oversized DLQ record: truncated=%q size=%q len=%d", testkit.Header(m, record.HeaderDLQTruncated), testkit.Header(m, record.HeaderDLQSize), len(m.Value))
 			}
 		}
 	}

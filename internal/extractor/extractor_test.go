@@ -9,7 +9,7 @@ import (
 
 	"github.com/pigment-siem/pipeline/internal/pigment"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
-	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
@@ -51,7 +51,7 @@ func assertRecordsAreTheAPIBytes(t *testing.T, h *harness) {
 		served[ev.ID] = ev.Raw
 	}
 	for _, m := range testkit.ReadAll(t, h.brokers, h.topic) {
-		id := testkit.Header(m, publish.HeaderEventID)
+		id := testkit.Header(m, record.HeaderEventID)
 		if !bytes.Equal(m.Value, served[id]) {
 			t.Fatalf("record %s value differs from the API's bytes:\n got %s\nwant %s", id, m.Value, served[id])
 		}
@@ -71,13 +71,13 @@ func assertRecordsAreTheAPIBytes(t *testing.T, h *harness) {
 			t.Fatalf("record %s is not JSON: %v", id, err)
 		}
 		actor := ev.Actor.MemberID + ev.Actor.ID + ev.Actor.User.ID
-		if ev.EventID != id || string(m.Key) != actor || testkit.Header(m, publish.HeaderEventType) != ev.EventType {
+		if ev.EventID != id || string(m.Key) != actor || testkit.Header(m, record.HeaderEventType) != ev.EventType {
 			t.Fatalf("record %s: key %q, headers %v; want key %q and the event's id and type", id, m.Key, m.Headers, actor)
 		}
-		ing, err := time.Parse(time.RFC3339Nano, testkit.Header(m, publish.HeaderIngestion))
+		ing, err := time.Parse(time.RFC3339Nano, testkit.Header(m, record.HeaderIngestion))
 		want, _ := time.Parse(time.RFC3339Nano, ev.Ingestion)
 		if err != nil || !ing.Equal(want) {
-			t.Fatalf("record %s: ingestionTimestamp header %q, want %s", id, testkit.Header(m, publish.HeaderIngestion), ev.Ingestion)
+			t.Fatalf("record %s: ingestionTimestamp header %q, want %s", id, testkit.Header(m, record.HeaderIngestion), ev.Ingestion)
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/pigment-siem/pipeline/internal/pigment"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 	"github.com/pigment-siem/pipeline/migrations"
 )
@@ -124,7 +125,7 @@ func (h *harness) catchUp(cfg extractor.Config) extractor.Result {
 func (h *harness) produced() []string {
 	var ids []string
 	for _, m := range testkit.ReadAll(h.t, h.brokers, h.topic) {
-		ids = append(ids, testkit.Header(m, publish.HeaderEventID))
+		ids = append(ids, testkit.Header(m, record.HeaderEventID))
 	}
 	return ids
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/pigment-siem/pipeline/internal/checkpoint"
 	"github.com/pigment-siem/pipeline/internal/pigment"
-	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 )
 
 // plan decides, for one page, which records to write and what the page
@@ -60,7 +60,7 @@ func plan(in planIn, high time.Time) planOut {
 	out.commit.Fetched = len(in.page.Events) + len(in.page.Invalid)
 	out.records = make([]kafka.Message, 0, len(in.page.Events)+len(in.page.Invalid))
 	inPage := make(map[string]struct{}, len(in.page.Events))
-	completeBefore := publish.CompleteBefore(minTime(in.since, in.limit))
+	completeBefore := record.CompleteBefore(minTime(in.since, in.limit))
 	for _, ev := range in.page.Events {
 		out.reached = ev.IngestionTime
 		if !in.until.IsZero() && !ev.IngestionTime.Before(in.until) {
@@ -81,11 +81,11 @@ func plan(in planIn, high time.Time) planOut {
 			out.future = append(out.future, ev)
 		}
 		out.commit.Produced = append(out.commit.Produced, checkpoint.Seen{ID: ev.ID, Ingestion: ev.IngestionTime})
-		msg := publish.EventMessage(in.topic, ev)
+		msg := record.Event(in.topic, ev)
 		msg.Headers = append(msg.Headers, completeBefore)
-		if size := publish.Size(msg); size > in.maxBytes {
+		if size := record.Size(msg); size > in.maxBytes {
 			reason := fmt.Sprintf("oversized: event %s is %d bytes, over KAFKA_MAX_MESSAGE_BYTES %d", ev.ID, size, in.maxBytes)
-			msg = publish.DeadLetter(in.dlqTopic, ev.Raw, reason, in.maxBytes, in.now)
+			msg = record.DeadLetter(in.dlqTopic, ev.Raw, reason, in.maxBytes, in.now)
 			msg.Key = []byte(ev.ID)
 			out.commit.DLQ++
 			out.oversized++
@@ -107,7 +107,7 @@ func plan(in planIn, high time.Time) planOut {
 		}
 		inPage[key] = struct{}{}
 		out.commit.Remembered = append(out.commit.Remembered, checkpoint.Seen{ID: key, Ingestion: at})
-		out.records = append(out.records, publish.DeadLetter(in.dlqTopic, bad.Raw, bad.Reason, in.maxBytes, in.now))
+		out.records = append(out.records, record.DeadLetter(in.dlqTopic, bad.Raw, bad.Reason, in.maxBytes, in.now))
 		out.commit.DLQ++
 	}
 	return out

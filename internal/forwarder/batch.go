@@ -8,7 +8,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/transform"
 )
 
@@ -162,12 +162,12 @@ func (f *Forwarder) add(b *batch, idx int, ev *transform.Event) {
 	b.pendingIdx = append(b.pendingIdx, idx)
 }
 
-// dlqMessage is the dead-letter record of m (publish.Letter): the original
+// dlqMessage is the dead-letter record of m (record.Letter): the original
 // bytes, key and headers, plus why, where it came from and which sink
 // refused it; cut to fit DLQMaxBytes, and flagged so, when larger.
 func (f *Forwarder) dlqMessage(m kafka.Message, reason string) kafka.Message {
-	return publish.Letter{Key: m.Key, Value: m.Value, Headers: m.Headers, Reason: reason,
-		Stage: "forward:" + f.cfg.Sink, Source: &m, Time: time.Now()}.Message(f.cfg.DLQTopic, f.cfg.DLQMaxBytes)
+	return record.Letter{Key: m.Key, Value: m.Value, Headers: m.Headers, Reason: reason,
+		Stage: record.StageForward(f.cfg.Sink), Source: &m, Time: time.Now()}.Message(f.cfg.DLQTopic, f.cfg.DLQMaxBytes)
 }
 
 // writeDead writes the batch's refused records to the DLQ; the batch is

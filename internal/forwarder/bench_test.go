@@ -30,6 +30,7 @@ import (
 	"github.com/pigment-siem/pipeline/internal/pigment"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/sinks"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 	"github.com/pigment-siem/pipeline/internal/transform"
@@ -269,7 +270,7 @@ func fillTopic(b *testing.B, brokers, topic string, n int) {
 		}
 		msgs := make([]kafka.Message, len(page.Events))
 		for i, ev := range page.Events {
-			msgs[i] = publish.EventMessage(topic, ev)
+			msgs[i] = record.Event(topic, ev)
 		}
 		if err := w.Write(context.Background(), msgs); err != nil {
 			b.Fatal(err)

@@ -34,8 +34,8 @@ type Format func(dst []byte, ev *transform.Event) []byte
 
 // source is the consumer-group reader as the forwarder uses it: records in
 // chunks (each in offset order within its partition), offsets committed
-// explicitly. forward run uses internal/consumer; replay-dlq its own
-// source over the dead-letter topic.
+// explicitly. forward run uses internal/consumer; replay-dlq a Replay over
+// one, on the dead-letter topic.
 type source interface {
 	Fetch(ctx context.Context) ([]kafka.Message, error)
 	Commit(ctx context.Context, msgs ...kafka.Message) error

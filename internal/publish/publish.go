@@ -1,7 +1,9 @@
-// Package publish writes audit events and dead letters to Kafka with
-// acknowledgement from every in-sync replica. It is the only place that knows
-// the topic contract (key, headers, value); callers hand it events and only
-// move their checkpoint once Write has returned nil.
+// Package publish writes records to Kafka with acknowledgement from every
+// in-sync replica: extract's events and dead letters, detect's alerts and
+// dead letters, forward's dead letters. The records are built by
+// internal/record, which knows the topic contract; callers move their
+// checkpoint (or commit, or mark alerts sent) only once Write has returned
+// nil.
 package publish
 
 import (
@@ -14,6 +16,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/pigment-siem/pipeline/internal/backoff"
+	"github.com/pigment-siem/pipeline/internal/record"
 )
 
 // ErrRecordTooLarge is returned by Write when the brokers refuse a single
@@ -161,7 +164,7 @@ func (p *Publisher) split(ctx context.Context, refused []kafka.Message, err erro
 	if len(refused) <= 1 {
 		size := 0
 		if len(refused) == 1 {
-			size = Size(refused[0])
+			size = record.Size(refused[0])
 		}
 		return fmt.Errorf("write a record of about %d bytes: %w: their limit (message.max.bytes, topic max.message.bytes) "+
 			"is below KAFKA_MAX_MESSAGE_BYTES %d; set it to the brokers' limit: %w",

@@ -1,4 +1,4 @@
-package main
+package forwarder_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/pigment-siem/pipeline/internal/consumer"
 	"github.com/pigment-siem/pipeline/internal/forwarder"
 	"github.com/pigment-siem/pipeline/internal/sinks"
 	"github.com/pigment-siem/pipeline/internal/testkit"
@@ -52,20 +53,23 @@ func replayDead(t *testing.T, sink forwarder.Sink, stages ...string) (int64, err
 		t.Fatal(err)
 	}
 	c := &kafka.Client{Addr: kafka.TCP(brokers)}
-	ends, err := endOffsets(context.Background(), c, dlqTopic)
+	group := testkit.Name("replay")
+	rng, err := forwarder.ReadDLQRange(context.Background(), c, group, dlqTopic)
 	if err != nil {
 		t.Fatal(err)
 	}
-	group := testkit.Name("replay")
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{brokers}, GroupID: group, GroupTopics: []string{dlqTopic},
-		StartOffset: kafka.FirstOffset, MaxWait: 50 * time.Millisecond})
-	defer r.Close()
-	src := &replaySource{r: r, ends: ends, stage: "forward:fake"}
+	cons, err := consumer.New(consumer.Config{Brokers: []string{brokers}, GroupID: group, Topics: []string{dlqTopic},
+		Dialer: kafka.DefaultDialer, MaxWait: 50 * time.Millisecond, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cons.Close()
+	src := forwarder.NewReplay(cons, dlqTopic, "forward:fake", rng)
 	f := forwarder.New(forwarder.Config{Sink: "fake", DLQTopic: testkit.Name("dlq2"), BatchSize: 1, BatchWait: 20 * time.Millisecond,
 		Logger: zerolog.Nop()}, src, sink, func(d []byte, ev *transform.Event) []byte { return append(d, ev.Raw...) }, nil)
 	runErr := f.Run(context.Background())
-	if errors.Is(runErr, errEndOfDLQ) {
-		runErr = src.commitSkipped(context.Background())
+	if errors.Is(runErr, forwarder.ErrEndOfDLQ) {
+		runErr = src.CommitSkipped(context.Background())
 	}
 	resp, err := c.OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{dlqTopic: {0, 1, 2}}})
 	if err != nil {

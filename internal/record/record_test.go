@@ -1,4 +1,4 @@
-package publish
+package record
 
 import (
 	"strings"
@@ -29,10 +29,10 @@ func TestEventMessageKeysByActorElseEventID(t *testing.T) {
 		{pigment.Event{ID: "e2", Type: "ImportExecuted", IngestionTime: at}, "e2"},
 	}
 	for _, tt := range tests {
-		m := EventMessage("events", tt.ev)
+		m := Event("events", tt.ev)
 		if string(m.Key) != tt.wantKey || header(m, HeaderEventID) != tt.ev.ID || header(m, HeaderEventType) != tt.ev.Type ||
 			header(m, HeaderIngestion) != "2026-01-02T03:04:05.006Z" || m.Topic != "events" {
-			t.Errorf("EventMessage(%+v) = key %q headers %v, want key %q", tt.ev, m.Key, m.Headers, tt.wantKey)
+			t.Errorf("Event(%+v) = key %q headers %v, want key %q", tt.ev, m.Key, m.Headers, tt.wantKey)
 		}
 	}
 }
@@ -50,24 +50,6 @@ func TestDeadLetterKeepsBytesOrSaysItCutThem(t *testing.T) {
 	}
 	if Size(big) > 20_000 {
 		t.Errorf("truncated dead letter is %d bytes, over the 20000 limit", Size(big))
-	}
-}
-
-func TestPermanentErrors(t *testing.T) {
-	tests := []struct {
-		err  error
-		want bool
-	}{
-		{kafka.TopicAuthorizationFailed, true},
-		{kafka.MessageSizeTooLarge, true},
-		{kafka.WriteErrors{nil, kafka.SASLAuthenticationFailed}, true},
-		{kafka.NotEnoughReplicas, false},
-		{kafka.WriteErrors{kafka.LeaderNotAvailable, nil}, false},
-	}
-	for _, tt := range tests {
-		if got := permanent(tt.err); got != tt.want {
-			t.Errorf("permanent(%v) = %v, want %v", tt.err, got, tt.want)
-		}
 	}
 }
 
@@ -105,5 +87,37 @@ func TestLetterFromKafkaKeepsItsHeadersAndFits(t *testing.T) {
 	if header(again, HeaderDLQTruncated) != "true" || header(again, HeaderDLQSize) != "30000" || len(again.Value) != len(m.Value) {
 		t.Errorf("a cut dead letter refused again: truncated %q, originalSize %q, %d bytes; want true, 30000, %d",
 			header(again, HeaderDLQTruncated), header(again, HeaderDLQSize), len(again.Value), len(m.Value))
+	}
+}
+
+func TestAlertKeysByActorElseRule(t *testing.T) {
+	tests := []struct {
+		a       Alert
+		wantKey string
+	}{
+		{Alert{ID: "a1", Rule: "bulk-deletion", Severity: "high", Actor: "m7", JSON: []byte(`{}`)}, "m7"},
+		{Alert{ID: "a2", Rule: "off-hours", Severity: "low", JSON: []byte(`{}`)}, "off-hours"},
+	}
+	for _, tt := range tests {
+		m := tt.a.Message("alerts")
+		if string(m.Key) != tt.wantKey || header(m, HeaderAlertID) != tt.a.ID || header(m, HeaderRule) != tt.a.Rule ||
+			header(m, HeaderSeverity) != tt.a.Severity || header(m, HeaderProducer) != "pigment-detect" || m.Topic != "alerts" {
+			t.Errorf("Alert(%+v).Message = key %q headers %v, want key %q", tt.a, m.Key, m.Headers, tt.wantKey)
+		}
+	}
+}
+
+// An alert over the limit has its key cut on a character boundary and its
+// value shrunk into the room left; one under it is left alone.
+func TestFitAlertCutsKeyAndValue(t *testing.T) {
+	shrink := func(value []byte, limit int) ([]byte, error) { return value[:limit], nil }
+	small := Alert{ID: "a1", Rule: "r", Actor: "m7", JSON: []byte(`{"id":"a1"}`)}.Message("alerts")
+	if m, cut, err := FitAlert(small, 20_000, shrink); err != nil || cut || string(m.Value) != `{"id":"a1"}` {
+		t.Errorf("FitAlert(small) = %q, %v, %v; want it whole", m.Value, cut, err)
+	}
+	big := Alert{ID: "a2", Rule: "r", Actor: strings.Repeat("é", 300), JSON: []byte(strings.Repeat("v", 30_000))}.Message("alerts")
+	m, cut, err := FitAlert(big, 20_000, shrink)
+	if err != nil || !cut || len(m.Key) != 256 || Size(m) > 20_000-alertReserve {
+		t.Errorf("FitAlert(big): key %d bytes, %d bytes in all, cut %v, %v; want a 256-byte key, within 20000 less the margin", len(m.Key), Size(m), cut, err)
 	}
 }

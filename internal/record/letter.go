@@ -1,4 +1,4 @@
-package publish
+package record
 
 import (
 	"strconv"
@@ -6,68 +6,11 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-
-	"github.com/pigment-siem/pipeline/internal/pigment"
 )
 
-// Header names of the topic contract (README, "Topic contract"). They are
-// stable: consumers filter and route on them without parsing the value.
-const (
-	HeaderEventID     = "eventId"
-	HeaderEventType   = "eventType"
-	HeaderIngestion   = "ingestionTimestamp"
-	HeaderContentType = "contentType"
-	// HeaderCompleteBefore is an ingestion time before which every event
-	// is already in the topic (the run's ingestedSince): consumers that
-	// decide on event-time windows know no older event is still to come,
-	// save for the ingestion lag.
-	HeaderCompleteBefore = "completeBefore"
-	HeaderProducer       = "producer"
-	HeaderDLQReason      = "dlq.reason"
-	HeaderDLQStage       = "dlq.stage"
-	HeaderDLQTime        = "dlq.time"
-	HeaderDLQSize        = "dlq.originalSize"
-	HeaderDLQTruncated   = "dlq.truncated"
-	contentTypeJSON      = "application/json"
-	producerName         = "pigment-extract"
-	dlqStageExtract      = "extract"
-	dlqOversizedReserve  = 4 << 10 // margin under the limit for a truncated DLQ record
-)
-
-// EventMessage builds the Kafka record for one audit event: the value is the
-// event's JSON exactly as the API sent it; the key is the actor's key
-// (internal/actor: its id, else its email, whatever the envelope) so that
-// one member's events share a partition (the eventId when there is no actor).
-func EventMessage(topic string, ev pigment.Event) kafka.Message {
-	key := ev.ActorID
-	if key == "" {
-		key = ev.ID
-	}
-	return kafka.Message{
-		Topic: topic,
-		Key:   []byte(key),
-		Value: ev.Raw,
-		Headers: []kafka.Header{
-			{Key: HeaderEventID, Value: []byte(ev.ID)},
-			{Key: HeaderEventType, Value: []byte(ev.Type)},
-			{Key: HeaderIngestion, Value: []byte(ev.IngestionTime.UTC().Format(time.RFC3339Nano))},
-			{Key: HeaderContentType, Value: []byte(contentTypeJSON)},
-			{Key: HeaderProducer, Value: []byte(producerName)},
-		},
-	}
-}
-
-// CompleteBefore is the HeaderCompleteBefore header for time t.
-func CompleteBefore(t time.Time) kafka.Header {
-	return kafka.Header{Key: HeaderCompleteBefore, Value: []byte(t.UTC().Format(time.RFC3339Nano))}
-}
-
-// Header names a dead letter read from Kafka carries about its source.
-const (
-	HeaderDLQSourceTopic     = "dlq.source.topic"
-	HeaderDLQSourcePartition = "dlq.source.partition"
-	HeaderDLQSourceOffset    = "dlq.source.offset"
-)
+// dlqOversizedReserve is the margin kept under the limit for a cut dead
+// letter: Size estimates, and compression may add bytes.
+const dlqOversizedReserve = 4 << 10
 
 // Letter is a record that cannot go on, and why: what a dead letter says.
 type Letter struct {
@@ -77,7 +20,7 @@ type Letter struct {
 	// sent on again) are replaced by this letter's.
 	Headers []kafka.Header
 	Reason  string
-	Stage   string // "extract", "forward:<sink>"
+	Stage   string // StageExtract, StageForward(sink), StageDetect
 	// Source is the record as read from Kafka (its topic, partition and
 	// offset become dlq.source.* headers); nil when it was not read from
 	// Kafka.
@@ -103,7 +46,7 @@ func (l Letter) Message(topic string, maxBytes int) kafka.Message {
 			cut = true
 		case x.Key == HeaderDLQSize:
 			size = string(x.Value)
-		case !strings.HasPrefix(x.Key, "dlq."):
+		case !strings.HasPrefix(x.Key, dlqPrefix):
 			h = append(h, x)
 		}
 	}
@@ -137,16 +80,6 @@ func (l Letter) Message(topic string, maxBytes int) kafka.Message {
 // be produced as an event (Letter.Message with stage extract): the value
 // keeps the original bytes, cut to fit maxBytes and flagged when larger.
 func DeadLetter(topic string, raw []byte, reason string, maxBytes int, now time.Time) kafka.Message {
-	return Letter{Value: raw, Reason: reason, Stage: dlqStageExtract, Time: now,
-		Headers: []kafka.Header{{Key: HeaderProducer, Value: []byte(producerName)}}}.Message(topic, maxBytes)
-}
-
-// Size is the number of bytes a record occupies in a produce request, close
-// enough to compare with the broker's message.max.bytes.
-func Size(m kafka.Message) int {
-	n := len(m.Key) + len(m.Value) + 64
-	for _, h := range m.Headers {
-		n += len(h.Key) + len(h.Value) + 8
-	}
-	return n
+	return Letter{Value: raw, Reason: reason, Stage: StageExtract, Time: now,
+		Headers: []kafka.Header{{Key: HeaderProducer, Value: []byte(producerExtract)}}}.Message(topic, maxBytes)
 }
