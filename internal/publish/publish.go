@@ -52,8 +52,9 @@ type Config struct {
 
 // Publisher writes records synchronously. It is safe for concurrent use.
 type Publisher struct {
-	w   *kafka.Writer
-	cfg Config
+	w            *kafka.Writer
+	cfg          Config
+	ownTransport bool // made by New: closed by Close
 }
 
 // New returns a Publisher. It does not connect until the first Write.
@@ -77,7 +78,8 @@ func New(cfg Config) (*Publisher, error) {
 	if cfg.BackoffMax <= 0 {
 		cfg.BackoffMax = 10 * time.Second
 	}
-	if cfg.Transport == nil {
+	own := cfg.Transport == nil
+	if own {
 		cfg.Transport = &kafka.Transport{ClientID: "pigment"}
 	}
 	w := &kafka.Writer{
@@ -96,7 +98,7 @@ func New(cfg Config) (*Publisher, error) {
 		AllowAutoTopicCreation: true,
 		Transport:              cfg.Transport,
 	}
-	return &Publisher{w: w, cfg: cfg}, nil
+	return &Publisher{w: w, cfg: cfg, ownTransport: own}, nil
 }
 
 // MaxMessageBytes is the record size above which events are dead-lettered.
@@ -240,7 +242,17 @@ func compression(name string) (kafka.Compression, error) {
 }
 
 // Close flushes and closes the writer.
-func (p *Publisher) Close() error { return p.w.Close() }
+//
+// A transport the Publisher made itself (Config.Transport nil) is closed
+// with it: a kafka-go Transport keeps its connections, and a goroutine per
+// connection, until CloseIdleConnections. One passed in is the caller's.
+func (p *Publisher) Close() error {
+	err := p.w.Close()
+	if p.ownTransport {
+		p.cfg.Transport.CloseIdleConnections()
+	}
+	return err
+}
 
 // permanent reports errors that retrying cannot fix.
 func permanent(err error) bool {
