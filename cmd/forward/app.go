@@ -18,6 +18,7 @@ import (
 	"github.com/pigment-siem/pipeline/internal/consumer"
 	"github.com/pigment-siem/pipeline/internal/daemon"
 	"github.com/pigment-siem/pipeline/internal/envcfg"
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/forwarder"
 	"github.com/pigment-siem/pipeline/internal/obs"
 	"github.com/pigment-siem/pipeline/internal/publish"
@@ -78,13 +79,13 @@ func (a *app) format(name string) forwarder.Format {
 	case "hec":
 		o := transform.HECOptions{Host: host, Source: c.SplunkSource, Sourcetype: c.SplunkSourcetype,
 			AlertSourcetype: c.SplunkAlertSrctype, Index: c.SplunkIndex}
-		return func(dst []byte, ev *transform.Event) []byte { return transform.AppendHEC(dst, ev, o) }
+		return func(dst []byte, ev *event.Event) []byte { return transform.AppendHEC(dst, ev, o) }
 	case "ecs":
 		return transform.AppendECS
 	case "cef":
-		return func(dst []byte, ev *transform.Event) []byte { return transform.AppendCEF(dst, ev, sys) }
+		return func(dst []byte, ev *event.Event) []byte { return transform.AppendCEF(dst, ev, sys) }
 	default: // rfc5424
-		return func(dst []byte, ev *transform.Event) []byte { return transform.AppendSyslog(dst, ev, sys) }
+		return func(dst []byte, ev *event.Event) []byte { return transform.AppendSyslog(dst, ev, sys) }
 	}
 }
 

@@ -1,5 +1,5 @@
 // Package jsonscan holds the lexical core of the project's hand-written JSON
-// readers (internal/pigment decodes API pages with it, internal/transform
+// readers (internal/pigment decodes API pages with it, internal/event
 // reads records): strings, numbers, literals and whitespace, accepting
 // exactly what encoding/json accepts. The readers build their structure
 // (objects, arrays, the fields they pick) on top and word their own errors.

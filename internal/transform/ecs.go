@@ -1,10 +1,12 @@
 package transform
 
 import (
+	"cmp"
 	"net/netip"
 	"strconv"
 	"strings"
 
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
@@ -45,8 +47,8 @@ type ecsClass struct{ name, category, typ string }
 // Viewed/Exported -> access), kept only where ECS expects it for the
 // category, else info. Without a recognised part, event.category is omitted
 // and event.type is ["info"].
-func classify(ev *Event) ecsClass {
-	if ev.Kind == KindAlert {
+func classify(ev *event.Event) ecsClass {
+	if ev.Kind == event.KindAlert {
 		return ecsClass{"intrusion_detection", `["intrusion_detection"]`, `["info"]`}
 	}
 	switch ev.Type {
@@ -166,8 +168,8 @@ func containsAny(s string, parts ...string) bool {
 // The index template should map pigment.event and pigment.alert as
 // "flattened" (or disable them): payloads vary by event type and would
 // otherwise cause mapping conflicts.
-func AppendECS(dst []byte, ev *Event) []byte {
-	alert := ev.Kind == KindAlert
+func AppendECS(dst []byte, ev *event.Event) []byte {
+	alert := ev.Kind == event.KindAlert
 	cls := classify(ev)
 	dst = append(dst, '{')
 	if t := eventTime(ev); !t.IsZero() {
@@ -191,7 +193,7 @@ func AppendECS(dst []byte, ev *Event) []byte {
 	dst = append(dst, cls.typ...)
 	if !alert {
 		dst = append(dst, `,"outcome":"`...)
-		dst = append(dst, cmpOr(ev.Outcome, "unknown")...)
+		dst = append(dst, cmp.Or(ev.Outcome, "unknown")...)
 		dst = append(dst, '"')
 	}
 	if !ev.Ingested.IsZero() && ev.Ingested.Year() >= 0 && ev.Ingested.Year() <= 9999 {
@@ -240,7 +242,7 @@ func AppendECS(dst []byte, ev *Event) []byte {
 }
 
 // appendECSEntities appends user, source and related.
-func appendECSEntities(dst []byte, ev *Event) []byte {
+func appendECSEntities(dst []byte, ev *event.Event) []byte {
 	if ev.ActorID != "" || ev.ActorEmail != "" || ev.ActorName != "" {
 		dst = append(dst, `,"user":{`...)
 		mark := len(dst)

@@ -1,18 +1,17 @@
-// Package transform turns Pigment audit events and pipeline alerts, as read
-// from Kafka, into what each SIEM ingests: Splunk HEC events, Elastic Common
-// Schema documents, RFC 5424 syslog lines and CEF. It is pure: bytes in,
-// bytes out, no I/O.
+// Package event is the one model of a Pigment audit event and its parser.
 //
-// A record is read once with Parse, which validates its JSON and picks the
-// few fields the formats need without maps or reflection; each format is
-// then an Append function writing into a caller-owned buffer, so a
-// forwarder reusing its buffers formats an event without allocating.
+// A record (an element of the API's events array, a Kafka record's value,
+// an alert detect wrote) is read once with Parse, which validates its JSON
+// and picks the fields every consumer needs (extract's key and headers,
+// detect's rules, forward's formats) in one pass, without maps or
+// reflection and without allocating for strings without escapes.
 //
 // All functions are safe for concurrent use; an Event is a value the caller
 // owns.
-package transform
+package event
 
 import (
+	"cmp"
 	"errors"
 	"strings"
 	"time"
@@ -133,12 +132,12 @@ func Parse(raw []byte, kind Kind) (Event, error) {
 	if s.i != len(s.b) {
 		return ev, s.errorf("data after the top-level object")
 	}
-	ev.AppID = cmpOr(ev.AppID, ctx.appID, body.appID)
-	ev.AppName = cmpOr(ev.AppName, ctx.appName, body.appName)
-	ev.SourceIP = cmpOr(ctx.ip, body.ip)
-	ev.Country = cmpOr(ctx.country, body.country)
-	ev.ASN = cmpOr(ctx.asn, body.asn)
-	ev.Outcome = cmpOr(outcome(ctx.outcome), outcome(body.outcome), outcome(body.status))
+	ev.AppID = cmp.Or(ev.AppID, ctx.appID, body.appID)
+	ev.AppName = cmp.Or(ev.AppName, ctx.appName, body.appName)
+	ev.SourceIP = cmp.Or(ctx.ip, body.ip)
+	ev.Country = cmp.Or(ctx.country, body.country)
+	ev.ASN = cmp.Or(ctx.asn, body.asn)
+	ev.Outcome = cmp.Or(outcome(ctx.outcome), outcome(body.outcome), outcome(body.status))
 	if kind == KindEvent {
 		t := actor.Target(objs.target, objs.metadata, objs.payload)
 		ev.TargetID, ev.TargetEmail, ev.TargetName = t.ID, t.Email, t.Name
@@ -316,15 +315,6 @@ func outcome(v string) string {
 	for _, w := range [...]string{"failure", "failed", "fail", "error", "denied", "rejected"} {
 		if strings.EqualFold(v, w) {
 			return "failure"
-		}
-	}
-	return ""
-}
-
-func cmpOr(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
 		}
 	}
 	return ""
