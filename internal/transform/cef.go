@@ -28,7 +28,7 @@ const (
 // not empty:
 //
 //	rt          event time (else ingestion time), ms since the Unix epoch
-//	cat         ECS category (see classify)
+//	cat         ECS category (see ecsCategory)
 //	act         event type (alerts: rule)
 //	outcome     success or failure
 //	suid, suser actor ID; actor email, else name
@@ -63,7 +63,7 @@ func AppendCEF(dst []byte, ev *event.Event, o SyslogOptions) []byte {
 		dst = append(dst, " rt="...)
 		dst = strconv.AppendInt(dst, t.UnixMilli(), 10)
 	}
-	dst = appendExt(dst, "cat", classify(ev).name)
+	dst = appendExt(dst, "cat", ecsCategory(ev).name)
 	dst = appendExt(dst, "act", ev.Type)
 	dst = appendExt(dst, "outcome", ev.Outcome)
 	dst = appendExt(dst, "suid", ev.ActorID)

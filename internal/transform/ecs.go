@@ -18,7 +18,7 @@ const ECSVersion = "8.17.0"
 // as CEF cat.
 type ecsClass struct{ name, category, typ string }
 
-// classify maps an event type to ECS event.category and event.type:
+// ecsCategory maps an event type to ECS event.category and event.type:
 //
 //	event type                                  category                  type
 //	UserLoggedIn                                authentication, session   start
@@ -47,7 +47,7 @@ type ecsClass struct{ name, category, typ string }
 // Viewed/Exported -> access), kept only where ECS expects it for the
 // category, else info. Without a recognised part, event.category is omitted
 // and event.type is ["info"].
-func classify(ev *event.Event) ecsClass {
+func ecsCategory(ev *event.Event) ecsClass {
 	if ev.Kind == event.KindAlert {
 		return ecsClass{"intrusion_detection", `["intrusion_detection"]`, `["info"]`}
 	}
@@ -77,7 +77,7 @@ func classify(ev *event.Event) ecsClass {
 	return guessClass(ev.Type)
 }
 
-// guessClass classifies an event type by parts of its name (see classify).
+// guessClass categorises an event type by parts of its name (see ecsCategory).
 func guessClass(typ string) ecsClass {
 	verb := "info"
 	switch {
@@ -148,7 +148,7 @@ func containsAny(s string, parts ...string) bool {
 //	ecs.version       ECSVersion
 //	event.kind        "event", or "alert" for alerts
 //	event.id/action   eventId / eventType (alerts: id / rule)
-//	event.category/type  see classify
+//	event.category/type  see ecsCategory
 //	event.outcome     success, failure or unknown (omitted for alerts)
 //	event.created     ingestionTimestamp (when Pigment's audit pipeline saw it)
 //	event.ingested    ingestionTimestamp too, the time it reached Pigment's
@@ -170,7 +170,7 @@ func containsAny(s string, parts ...string) bool {
 // otherwise cause mapping conflicts.
 func AppendECS(dst []byte, ev *event.Event) []byte {
 	alert := ev.Kind == event.KindAlert
-	cls := classify(ev)
+	cls := ecsCategory(ev)
 	dst = append(dst, '{')
 	if t := eventTime(ev); !t.IsZero() {
 		dst = append(dst, `"@timestamp":"`...)

@@ -33,7 +33,7 @@ func TestSyslogSeverity(t *testing.T) {
 	}
 }
 
-func TestClassify(t *testing.T) {
+func TestECSCategory(t *testing.T) {
 	tests := []struct {
 		typ            string
 		category, typ2 string
@@ -48,9 +48,9 @@ func TestClassify(t *testing.T) {
 		{"SsoLoginFailed", `["authentication"]`, `["info"]`},
 	}
 	for _, tt := range tests {
-		got := classify(&event.Event{Type: tt.typ})
+		got := ecsCategory(&event.Event{Type: tt.typ})
 		if got.category != tt.category || got.typ != tt.typ2 {
-			t.Errorf("classify(%s) = %s %s, want %s %s", tt.typ, got.category, got.typ, tt.category, tt.typ2)
+			t.Errorf("ecsCategory(%s) = %s %s, want %s %s", tt.typ, got.category, got.typ, tt.category, tt.typ2)
 		}
 	}
 }
