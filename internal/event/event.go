@@ -27,10 +27,12 @@ const (
 	KindAlert             // an alert written by detect (pigment.audit.alerts)
 )
 
-// Event is what every format needs, read once from a record's JSON by Parse.
+// Event is one audit event (or alert) as every program reads it, once, from
+// its JSON by Parse: extract's key and headers, detect's rules and forward's
+// formats all take it.
 //
 // Its strings may alias Raw (see Parse); an empty string means absent.
-// Formats omit what is empty or zero.
+// Formats omit what is empty or zero. Times are in UTC.
 type Event struct {
 	Raw  []byte // the original JSON, unchanged (HEC "event", ECS pigment.*, syslog MSG)
 	Kind Kind
