@@ -114,7 +114,7 @@ func apiIDs(t *testing.T, s *stack, from, to time.Time) []string {
 			t.Fatalf("read the simulator: %v", err)
 		}
 		for _, ev := range page.Events {
-			if !ev.IngestionTime.Before(from) && ev.IngestionTime.Before(to) {
+			if !ev.Ingested.Before(from) && ev.Ingested.Before(to) {
 				ids = append(ids, ev.ID)
 			}
 		}

@@ -8,16 +8,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/segmentio/kafka-go"
 
-	"github.com/pigment-siem/pipeline/internal/backoff"
 	"github.com/pigment-siem/pipeline/internal/consumer"
 	"github.com/pigment-siem/pipeline/internal/daemon"
 	"github.com/pigment-siem/pipeline/internal/envcfg"
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/forwarder"
 	"github.com/pigment-siem/pipeline/internal/obs"
 	"github.com/pigment-siem/pipeline/internal/publish"
@@ -78,13 +77,13 @@ func (a *app) format(name string) forwarder.Format {
 	case "hec":
 		o := transform.HECOptions{Host: host, Source: c.SplunkSource, Sourcetype: c.SplunkSourcetype,
 			AlertSourcetype: c.SplunkAlertSrctype, Index: c.SplunkIndex}
-		return func(dst []byte, ev *transform.Event) []byte { return transform.AppendHEC(dst, ev, o) }
+		return func(dst []byte, ev *event.Event) []byte { return transform.AppendHEC(dst, ev, o) }
 	case "ecs":
 		return transform.AppendECS
 	case "cef":
-		return func(dst []byte, ev *transform.Event) []byte { return transform.AppendCEF(dst, ev, sys) }
+		return func(dst []byte, ev *event.Event) []byte { return transform.AppendCEF(dst, ev, sys) }
 	default: // rfc5424
-		return func(dst []byte, ev *transform.Event) []byte { return transform.AppendSyslog(dst, ev, sys) }
+		return func(dst []byte, ev *event.Event) []byte { return transform.AppendSyslog(dst, ev, sys) }
 	}
 }
 
@@ -161,57 +160,20 @@ func (a *app) runForward(ctx context.Context) error {
 	}, srv.Run, watchLag)
 }
 
-// forward delivers until ctx ends or delivery must stop.
+// forward delivers until ctx ends or delivery must stop, on the topics
+// that exist (forwarder.Topics).
 func (a *app) forward(ctx context.Context, brokers []string, admin *kafka.Client, metrics *forwarder.Metrics,
 	s forwarder.Sink, format forwarder.Format, dlq *publish.Publisher) error {
-	// Subscribe only to topics that exist: kafka-go's group assigns nothing
-	// at all when one subscribed topic is missing (the alerts topic, before
-	// detect first writes). When a missing topic appears, the forwarder
-	// finishes its batch, and a new reader subscribes to it as well.
-	for {
-		topics, missing, err := existingTopics(ctx, admin, a.topics())
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
+	t := &forwarder.Topics{Admin: admin, Topics: a.topics(), Logger: a.log,
+		Read: func(ctx context.Context, topics []string) error {
+			c, err := a.consumer(brokers, a.cfg.GroupID, topics)
+			if err != nil {
+				return err
 			}
-			a.log.Warn().Err(err).Msg("Kafka not reachable; retrying in 5s")
-			if backoff.Sleep(ctx, 5*time.Second) != nil {
-				return nil
-			}
-			continue
-		}
-		if len(topics) == 0 {
-			a.log.Warn().Strs("waiting_for", missing).Msg("no topic to read yet; checking again in 10s")
-			if backoff.Sleep(ctx, 10*time.Second) != nil {
-				return nil
-			}
-			continue
-		}
-		if len(missing) > 0 {
-			a.log.Warn().Strs("missing", missing).Msg("topic does not exist yet; reading the others and checking every 10s")
-		}
-		a.log.Info().Strs("topics", topics).Msg("forwarding")
-		c, err := a.consumer(brokers, a.cfg.GroupID, topics)
-		if err != nil {
-			return err
-		}
-		rctx, cancel := context.WithCancel(ctx)
-		var watching sync.WaitGroup
-		watching.Go(func() { watchTopics(rctx, admin, missing, cancel) })
-		err = forwarder.New(a.forwarderConfig(metrics), c, s, format, dlq).Run(rctx)
-		cancel()
-		watching.Wait()
-		c.Close()
-		if errors.Is(err, sinks.ErrAuth) {
-			return fmt.Errorf("%w: delivery stopped, nothing committed past the last confirmed batch; fix the credentials and restart", err)
-		}
-		if errors.Is(err, sinks.ErrMisconfigured) {
-			return fmt.Errorf("%w: delivery stopped, nothing committed past the last confirmed batch and nothing dead-lettered; fix the sink's configuration and restart", err)
-		}
-		if err != nil || ctx.Err() != nil {
-			return err
-		}
-	}
+			defer c.Close()
+			return forwarder.New(a.forwarderConfig(metrics), c, s, format, dlq).Run(ctx)
+		}}
+	return t.Run(ctx)
 }
 
 // admin is a client for metadata and offsets, and the func that closes its
@@ -222,37 +184,6 @@ func (a *app) admin(brokers []string) (*kafka.Client, func(), error) {
 		return nil, nil, err
 	}
 	return &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second, Transport: tr}, tr.CloseIdleConnections, nil
-}
-
-// existingTopics splits wanted into the topics that exist and those that
-// do not (yet).
-func existingTopics(ctx context.Context, c *kafka.Client, wanted []string) (have, missing []string, err error) {
-	meta, err := c.Metadata(ctx, &kafka.MetadataRequest{Topics: wanted})
-	if err != nil {
-		return nil, nil, fmt.Errorf("read topic metadata: %w", err)
-	}
-	exists := map[string]bool{}
-	for _, t := range meta.Topics {
-		exists[t.Name] = t.Error == nil && len(t.Partitions) > 0
-	}
-	for _, t := range wanted {
-		if exists[t] {
-			have = append(have, t)
-		} else {
-			missing = append(missing, t)
-		}
-	}
-	return have, missing, nil
-}
-
-// watchTopics calls appeared once one of missing exists.
-func watchTopics(ctx context.Context, c *kafka.Client, missing []string, appeared func()) {
-	for len(missing) > 0 && backoff.Sleep(ctx, 10*time.Second) == nil {
-		if have, _, err := existingTopics(ctx, c, missing); err == nil && len(have) > 0 {
-			appeared()
-			return
-		}
-	}
 }
 
 func (a *app) forwarderConfig(m *forwarder.Metrics) forwarder.Config {

@@ -6,11 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pigment-siem/pipeline/internal/transform"
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // TestOneMemberCountedAcrossEnvelopes feeds one member's exports in every
-// actor shape the API notes list, as records read from Kafka (transform.Parse
+// actor shape the API notes list, as records read from Kafka (event.Parse
 // of the raw JSON): a per-actor threshold rule counts them together, one
 // alert for the member with all 21, as if they had come in one envelope.
 func TestOneMemberCountedAcrossEnvelopes(t *testing.T) {
@@ -29,10 +29,10 @@ func TestOneMemberCountedAcrossEnvelopes(t *testing.T) {
 		ts := start.Add(time.Duration(i) * time.Minute).Format(time.RFC3339)
 		raws[i] = fmt.Appendf(nil, `{"eventId":"e%d","eventType":"ExportExecuted","eventTimestamp":%q,"ingestionTimestamp":%q,%s}`, i, ts, ts, shapes[i%len(shapes)])
 	}
-	evs := make([]transform.Event, len(raws))
+	evs := make([]event.Event, len(raws))
 	for i, raw := range raws {
 		var err error
-		if evs[i], err = transform.Parse(raw, transform.KindEvent); err != nil {
+		if evs[i], err = event.Parse(raw, event.KindEvent); err != nil {
 			t.Fatalf("Parse(%s): %v", raw, err)
 		}
 	}

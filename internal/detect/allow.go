@@ -3,7 +3,7 @@ package detect
 import (
 	"strings"
 
-	"github.com/pigment-siem/pipeline/internal/transform"
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // Allow is a rule's allow list: the rule ignores events whose actor is one
@@ -86,7 +86,7 @@ func glob(parts []string, v string) bool {
 // allowed reports whether rule r ignores ev by its allow list, cached per
 // actor (and email) and per application (and name) while their cache
 // entries live.
-func (e *Engine) allowed(r *rule, ev *transform.Event) bool {
+func (e *Engine) allowed(r *rule, ev *event.Event) bool {
 	bit := uint64(1) << r.idx
 	if k := e.curActor; k != nil {
 		if k.allowFor != ev.ActorEmail {

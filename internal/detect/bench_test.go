@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
-	"github.com/pigment-siem/pipeline/internal/transform"
 )
 
 // BenchmarkEngine times Process and Advance with the default rules over a
@@ -74,18 +74,18 @@ func TestStateMemory(t *testing.T) {
 	}
 	const actors = 100000
 	t0 := time.Date(2025, 6, 10, 9, 0, 0, 0, time.UTC)
-	evs := make([]transform.Event, 0, 4*actors)
+	evs := make([]event.Event, 0, 4*actors)
 	for i := range actors {
 		id := fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i)
 		email := fmt.Sprintf("user%d@example.com", i)
 		at := t0.Add(time.Duration(i) * 30 * time.Millisecond) // 100k actors in 50 minutes
 		for j, c := range []string{"FR", "US"} {
-			evs = append(evs, transform.Event{ID: fmt.Sprintf("l%d-%d", i, j), Type: "UserLoggedIn", Time: at.Add(time.Duration(j) * time.Millisecond),
+			evs = append(evs, event.Event{ID: fmt.Sprintf("l%d-%d", i, j), Type: "UserLoggedIn", Time: at.Add(time.Duration(j) * time.Millisecond),
 				ActorID: id, ActorEmail: email, Country: c, SourceIP: fmt.Sprintf("10.%d.%d.%d", i>>16, (i>>8)&255, i&255), Outcome: "success"})
 		}
-		evs = append(evs, transform.Event{ID: fmt.Sprintf("a%d", i), Type: "ApplicationAccessed", Time: at.Add(2 * time.Millisecond),
+		evs = append(evs, event.Event{ID: fmt.Sprintf("a%d", i), Type: "ApplicationAccessed", Time: at.Add(2 * time.Millisecond),
 			ActorID: id, ActorEmail: email, AppID: fmt.Sprintf("app-%d", i%50)})
-		evs = append(evs, transform.Event{ID: fmt.Sprintf("b%d", i), Type: "BlockModified", Time: at.Add(3 * time.Millisecond),
+		evs = append(evs, event.Event{ID: fmt.Sprintf("b%d", i), Type: "BlockModified", Time: at.Add(3 * time.Millisecond),
 			ActorID: id, ActorEmail: email, AppID: fmt.Sprintf("app-%d", i%50)})
 	}
 	rs := mustRules(t, nil)

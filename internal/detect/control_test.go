@@ -6,12 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pigment-siem/pipeline/internal/transform"
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // TestRawControlCharactersCounted feeds events whose strings hold raw
 // control characters, as extract produces them, read as detect reads
-// records (transform.Parse): the member's exports are counted under the
+// records (event.Parse): the member's exports are counted under the
 // member, and a role change is read with its roles and target.
 func TestRawControlCharactersCounted(t *testing.T) {
 	start := time.Date(2025, 6, 10, 10, 0, 0, 0, time.UTC)
@@ -23,10 +23,10 @@ func TestRawControlCharactersCounted(t *testing.T) {
 	}
 	raws = append(raws, []byte("{\"eventId\":\"r1\",\"eventType\":\"RoleChanged\",\"eventTimestamp\":\"2025-06-10T11:00:00Z\","+
 		"\"actor\":{\"memberId\":\"m-1\",\"name\":\"Ann\x01\"},\"metadata\":{\"targetMemberId\":\"m-9\",\"previousRole\":\"Viewer\",\"newRole\":\"Builder\",\"reason\":\"tab\there\x02\"}}"))
-	evs := make([]transform.Event, len(raws))
+	evs := make([]event.Event, len(raws))
 	for i, raw := range raws {
 		var err error
-		if evs[i], err = transform.Parse(raw, transform.KindEvent); err != nil {
+		if evs[i], err = event.Parse(raw, event.KindEvent); err != nil {
 			t.Fatalf("Parse(%q): %v", raw, err)
 		}
 	}

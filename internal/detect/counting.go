@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pigment-siem/pipeline/internal/transform"
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // This file holds the counting detectors "threshold" (bulk deletion,
@@ -16,7 +16,7 @@ import (
 
 // scopeValue returns what scope s keys an event by; "" means the event has
 // no such key (the workspace scope always has one).
-func scopeValue(s scope, ev *transform.Event) (string, bool) {
+func scopeValue(s scope, ev *event.Event) (string, bool) {
 	switch s {
 	case scopeActor:
 		v := actorKey(ev)
@@ -30,7 +30,7 @@ func scopeValue(s scope, ev *transform.Event) (string, bool) {
 
 // threshold counts events of the rule's types per scope and step; windows
 // are decided when the watermark passes them (slide.go).
-func (e *Engine) threshold(r *rule, ev *transform.Event, t int64) bool {
+func (e *Engine) threshold(r *rule, ev *event.Event, t int64) bool {
 	inTime := true
 	for si, s := range r.scopes {
 		v, ok := scopeValue(s, ev)
@@ -57,7 +57,7 @@ func (e *Engine) threshold(r *rule, ev *transform.Event, t int64) bool {
 // With a known period, only applications new to the actor count: each is
 // counted once decided, at the start of its run of uses (see use,
 // countNew), in the step that holds it.
-func (e *Engine) distinct(r *rule, ev *transform.Event, t int64) bool {
+func (e *Engine) distinct(r *rule, ev *event.Event, t int64) bool {
 	v, app := actorKey(ev), cmp.Or(ev.AppID, ev.AppName)
 	if v == "" || app == "" {
 		return true

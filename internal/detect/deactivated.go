@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pigment-siem/pipeline/internal/transform"
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // This file holds the deactivated-activity rule. Its decisions must not
@@ -21,7 +21,7 @@ import (
 // the activity is judged against the history once, for good.
 //
 // The member deactivated is the event's target (actor.Target, read by
-// transform into Event.Target*), the activity is by that member as actor;
+// event.Parse into Event.Target*), the activity is by that member as actor;
 // the history is kept under the target's id and under its email, and an
 // activity is judged against both of its actor's.
 
@@ -81,7 +81,7 @@ const (
 // their actor. It reports false when the event's suppression period is
 // closed (the event is late): a late change is not applied, a late
 // activity is not judged.
-func (e *Engine) deactivated(r *rule, ev *transform.Event, t int64) bool {
+func (e *Engine) deactivated(r *rule, ev *event.Event, t int64) bool {
 	if _, end := e.period(r, t); end <= e.wm {
 		return false
 	}
@@ -113,7 +113,7 @@ func statusChange(typ string) int {
 
 // addChange records a status change of the event's target member under its
 // id and its email.
-func (e *Engine) addChange(ev *transform.Event, t int64, deact bool) {
+func (e *Engine) addChange(ev *event.Event, t int64, deact bool) {
 	c := change{at: t, deact: deact}
 	for _, k := range [...]string{ev.TargetID, ev.TargetEmail} {
 		if k == "" {
@@ -210,7 +210,7 @@ func deactivatedAt(hs [2]*history, t int64) (change, bool) {
 
 // hold keeps ev as activity of actor v until the watermark passes its
 // minute.
-func (e *Engine) hold(r *rule, v string, ev *transform.Event, t int64) {
+func (e *Engine) hold(r *rule, v string, ev *event.Event, t int64) {
 	ke := e.curActor
 	var h *held
 	if ke != nil && ke.held != nil && !ke.held.gone {

@@ -9,15 +9,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
-	"github.com/pigment-siem/pipeline/internal/transform"
 )
 
 // rawEv parses one event given as JSON in either envelope; its ingestion
 // time is its event time plus a minute.
-func rawEv(tb testing.TB, raw string) transform.Event {
+func rawEv(tb testing.TB, raw string) event.Event {
 	tb.Helper()
-	ev, err := transform.Parse([]byte(raw), transform.KindEvent)
+	ev, err := event.Parse([]byte(raw), event.KindEvent)
 	if err != nil {
 		tb.Fatalf("%s: %v", raw, err)
 	}
@@ -47,7 +47,7 @@ func activity(id, at, member string) string {
 // backlog processes evs as one first catch-up delivers them: in the given
 // order, with the watermark where extract's completeBefore leaves it
 // (before them all), then advances past every window.
-func backlog(e *Engine, evs []transform.Event) []Alert {
+func backlog(e *Engine, evs []event.Event) []Alert {
 	var out []Alert
 	for i := range evs {
 		out = append(out, e.Process(&evs[i])...)
@@ -72,11 +72,11 @@ func TestDeactivatedOrder(t *testing.T) {
 			{"before the deactivation", []string{activity("a", "2025-06-10T10:59:00Z", "m5"), deact}, nil},
 		} {
 			for _, order := range []string{"oldest first", "newest first"} {
-				var evs []transform.Event
+				var evs []event.Event
 				for _, s := range tc.evs {
 					evs = append(evs, rawEv(t, s))
 				}
-				slices.SortFunc(evs, func(a, b transform.Event) int { return a.Time.Compare(b.Time) })
+				slices.SortFunc(evs, func(a, b event.Event) int { return a.Time.Compare(b.Time) })
 				if order == "newest first" {
 					slices.Reverse(evs)
 				}
@@ -129,7 +129,7 @@ func TestDeactivatedWithinLateness(t *testing.T) {
 // issue's cases: m-react is deactivated, reactivated and active (no
 // alert); m-admin is deactivated by an admin in the described envelope and
 // active two hours later (one alert); m-pub the same in the public one.
-func labelled(tb testing.TB) ([]transform.Event, []string) {
+func labelled(tb testing.TB) ([]event.Event, []string) {
 	evs := mustSim(tb, pigmentsim.Config{Seed: 7, Members: 60, History: 48 * time.Hour, HistoryEvents: 15000, Anomalies: true})
 	day := "2025-06-09T"
 	for _, s := range []string{
@@ -151,7 +151,7 @@ func labelled(tb testing.TB) ([]transform.Event, []string) {
 // extract: one poll per window of ingestion time, each poll's events in
 // the order given by newestFirst, the watermark advanced after each poll to
 // its end (completeBefore) minus the lateness. A poll of 0 is one poll.
-func polled(e *Engine, evs []transform.Event, poll time.Duration, newestFirst bool) []Alert {
+func polled(e *Engine, evs []event.Event, poll time.Duration, newestFirst bool) []Alert {
 	var out []Alert
 	for i := 0; i < len(evs); {
 		end := evs[len(evs)-1].Ingested.Add(time.Nanosecond)
@@ -298,13 +298,13 @@ func TestStateVersion2(t *testing.T) {
 // deactivation; two events naming one change give the same evidence in
 // either order.
 func TestDeactivatedEvidence(t *testing.T) {
-	evs := []transform.Event{
+	evs := []event.Event{
 		rawEv(t, deactShapes("Deactivated", "z-deact", "2025-06-10T11:00:00Z", "m5", "m5@x.io")[0]),
 		rawEv(t, deactShapes("Deactivated", "b-deact", "2025-06-10T11:00:00Z", "m5", "m5@x.io")[4]),
 		rawEv(t, activity("act", "2025-06-10T11:30:00Z", "m5")),
 	}
 	for _, order := range [][]int{{0, 1, 2}, {1, 0, 2}, {2, 0, 1}} {
-		var in []transform.Event
+		var in []event.Event
 		for _, i := range order {
 			in = append(in, evs[i])
 		}

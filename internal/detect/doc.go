@@ -7,7 +7,7 @@
 //
 //	rs, err := detect.LoadRules(detect.DefaultRules()) // or a team's rules.yaml
 //	e, err := detect.NewEngine(rs)
-//	for each record: ev, _ := transform.Parse(raw, transform.KindEvent)
+//	for each record: ev, _ := event.Parse(raw, event.KindEvent)
 //	    alerts := e.Process(&ev)                          // decided at once
 //	    alerts = append(alerts, e.Advance(watermark)...)  // decided when the watermark passes
 //	state, _ := e.MarshalState() // save with the consumed offsets, in one transaction
@@ -63,7 +63,7 @@
 // status history in event time (deactivated from, reactivated from), so a
 // reactivation arriving before the deactivation it ends, or activity before
 // the deactivation, decides the same as in event order. The member
-// deactivated is the event's target (transform.Event.Target*, by
+// deactivated is the event's target (event.Event.Target*, by
 // actor.Target), matched on the actor's id or email. An event whose step or window (for rules deciding on one
 // event: whose suppression period) is already passed is late: it is
 // counted in Stats.Late and reopens nothing. An event with

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pigment-siem/pipeline/internal/transform"
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // Detector kinds, in the order of the detectors list.
@@ -241,7 +241,7 @@ func (e *Engine) Lateness() time.Duration { return time.Duration(e.cfg.lateness)
 // already been closed by Advance is ignored and counted in Stats.Late.
 // Event types are open: a type no rule knows only feeds the spike rule.
 // Process keeps no reference to ev or its Raw bytes.
-func (e *Engine) Process(ev *transform.Event) []Alert {
+func (e *Engine) Process(ev *event.Event) []Alert {
 	e.out = nil
 	e.stats.Events++
 	ts := ev.Time
@@ -293,7 +293,7 @@ func (e *Engine) Process(ev *transform.Event) []Alert {
 
 // apply runs one rule on one event and reports false if the event was
 // late for it.
-func (e *Engine) apply(r *rule, ev *transform.Event, t int64) bool {
+func (e *Engine) apply(r *rule, ev *event.Event, t int64) bool {
 	switch r.det {
 	case detOffHours:
 		return e.offHours(r, ev, t)

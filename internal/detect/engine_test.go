@@ -8,31 +8,31 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pigment-siem/pipeline/internal/transform"
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // byIngestion returns events sorted by ingestion time, as a consumer of the
 // events topic sees them.
-func byIngestion(evs []transform.Event) []transform.Event {
+func byIngestion(evs []event.Event) []event.Event {
 	s := slices.Clone(evs)
-	slices.SortStableFunc(s, func(a, b transform.Event) int { return a.Ingested.Compare(b.Ingested) })
+	slices.SortStableFunc(s, func(a, b event.Event) int { return a.Ingested.Compare(b.Ingested) })
 	return s
 }
 
 // shuffled returns evs sorted by event time plus a random delay of up to
 // d: every event moves by less than d, the lateness it must tolerate.
-func shuffled(evs []transform.Event, d time.Duration, seed uint64) []transform.Event {
+func shuffled(evs []event.Event, d time.Duration, seed uint64) []event.Event {
 	r := rand.New(rand.NewPCG(seed, seed))
 	type item struct {
 		at time.Time
-		ev transform.Event
+		ev event.Event
 	}
 	items := make([]item, len(evs))
 	for i, ev := range evs {
 		items[i] = item{ev.Time.Add(time.Duration(r.Int64N(int64(d)))), ev}
 	}
 	slices.SortFunc(items, func(a, b item) int { return a.at.Compare(b.at) })
-	out := make([]transform.Event, len(items))
+	out := make([]event.Event, len(items))
 	for i := range items {
 		out[i] = items[i].ev
 	}
@@ -118,7 +118,7 @@ func TestStateRoundTrip(t *testing.T) {
 
 // feedFrom continues feed on a restored engine whose newest event time was
 // newest.
-func feedFrom(e *Engine, evs []transform.Event, newest time.Time) []Alert {
+func feedFrom(e *Engine, evs []event.Event, newest time.Time) []Alert {
 	var out []Alert
 	for i := range evs {
 		out = append(out, e.Process(&evs[i])...)
@@ -174,8 +174,8 @@ func TestAlertJSON(t *testing.T) {
 		t.Errorf("alert ID %s is not the name-based UUID of rule|key|period start", as[0].ID)
 	}
 	// The parser of the forwarders reads it back.
-	if p, err := transform.Parse(b, transform.KindAlert); err != nil || p.Type != "security-config" || p.Severity != "medium" {
-		t.Errorf("transform.Parse(alert) = %+v, %v", p, err)
+	if p, err := event.Parse(b, event.KindAlert); err != nil || p.Type != "security-config" || p.Severity != "medium" {
+		t.Errorf("event.Parse(alert) = %+v, %v", p, err)
 	}
 }
 

@@ -1,13 +1,13 @@
 package detect
 
 import (
-	"github.com/pigment-siem/pipeline/internal/transform"
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // failedLogin counts login attempts with a known outcome, and failures,
 // per scope and step; windows are decided when the watermark passes them
 // (slide.go). The evidence is the failed attempts.
-func (e *Engine) failedLogin(r *rule, ev *transform.Event, t int64) bool {
+func (e *Engine) failedLogin(r *rule, ev *event.Event, t int64) bool {
 	if ev.Outcome == "" {
 		return true
 	}

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
-	"github.com/pigment-siem/pipeline/internal/transform"
 )
 
 // mustRules loads the default rules with only the named rules enabled
@@ -54,7 +54,7 @@ func mustEngine(tb testing.TB, rs RuleSet) *Engine {
 // tev is a test event: "type@time actor [key=value...]" where time is
 // RFC 3339 and keys are app, appName, ip, country, outcome or any metadata
 // field; the event ID is "e<index>" unless eid= is given.
-func tev(tb testing.TB, i int, spec string) transform.Event {
+func tev(tb testing.TB, i int, spec string) event.Event {
 	tb.Helper()
 	f := strings.Fields(spec)
 	typ, ts, _ := strings.Cut(f[0], "@")
@@ -91,7 +91,7 @@ func tev(tb testing.TB, i int, spec string) transform.Event {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ev, err := transform.Parse(raw, transform.KindEvent)
+	ev, err := event.Parse(raw, event.KindEvent)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func tev(tb testing.TB, i int, spec string) transform.Event {
 // feed processes events in order as a consumer would (Advance to the
 // newest time minus lateness after each), then advances to end (zero: past
 // every window), and returns the alerts.
-func feed(e *Engine, evs []transform.Event, end time.Time) []Alert {
+func feed(e *Engine, evs []event.Event, end time.Time) []Alert {
 	var out []Alert
 	var newest time.Time
 	for i := range evs {
@@ -141,14 +141,14 @@ var simNow = time.Date(2025, 6, 10, 12, 0, 0, 0, time.UTC)
 
 // mustSimEvents returns n events rendered by the simulator over history,
 // parsed, in the simulator's (newest ingested first) order.
-func mustSimEvents(tb testing.TB, n int, history time.Duration, members int) []transform.Event {
+func mustSimEvents(tb testing.TB, n int, history time.Duration, members int) []event.Event {
 	tb.Helper()
 	return mustSim(tb, pigmentsim.Config{Seed: 11, Members: members, History: history, HistoryEvents: n})
 }
 
 // mustSim returns the backlog of a simulator configured by c (APIKey,
 // PageSize and Clock are set here), parsed, in the simulator's order.
-func mustSim(tb testing.TB, c pigmentsim.Config) []transform.Event {
+func mustSim(tb testing.TB, c pigmentsim.Config) []event.Event {
 	tb.Helper()
 	c.APIKey, c.PageSize, c.Clock = "k", c.HistoryEvents, func() time.Time { return simNow }
 	// With Anomalies the backlog may start before now-History (it always
@@ -169,9 +169,9 @@ func mustSim(tb testing.TB, c pigmentsim.Config) []transform.Event {
 	if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
 		tb.Fatal(err)
 	}
-	out := make([]transform.Event, 0, len(page.Events))
+	out := make([]event.Event, 0, len(page.Events))
 	for _, raw := range page.Events {
-		ev, err := transform.Parse(raw, transform.KindEvent)
+		ev, err := event.Parse(raw, event.KindEvent)
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -7,13 +7,13 @@ import (
 	"slices"
 
 	actorrule "github.com/pigment-siem/pipeline/internal/actor"
-	"github.com/pigment-siem/pipeline/internal/transform"
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // login records the time of an actor's last successful login, for the
 // inactive-members rule. The latest time wins, so the order of events does
 // not matter.
-func (e *Engine) login(r *rule, ev *transform.Event, t int64) bool {
+func (e *Engine) login(r *rule, ev *event.Event, t int64) bool {
 	v := actorKey(ev)
 	if ev.Outcome == "failure" || v == "" {
 		return true
@@ -66,7 +66,7 @@ func (e *Engine) scanInactive() {
 }
 
 // extra holds the fields of the few event types that need more than
-// transform.Parse reads: who a member change is about and the account
+// event.Parse reads: who a member change is about and the account
 // types before and after. Both vocabularies: metadata (described) and
 // payload (public).
 type extra struct {
@@ -89,7 +89,7 @@ type extraFields struct {
 
 // UnmarshalJSON reads an event's metadata and payload fields, and the
 // member changed by the one rule of internal/actor (the same as
-// transform.Event.Target*). Fields of an unexpected type are left empty.
+// event.Event.Target*). Fields of an unexpected type are left empty.
 func (x *extra) UnmarshalJSON(b []byte) error {
 	var raw struct{ Target, Metadata, Payload span }
 	if err := json.Unmarshal(b, &raw); err != nil {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pigment-siem/pipeline/internal/transform"
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // TestCase is an inline test of a rule: events in, expected alerts out.
@@ -104,7 +104,7 @@ func runCase(rs RuleSet, i int, tc TestCase) ([]Alert, error) {
 			if err != nil {
 				return nil, err
 			}
-			ev, err := transform.Parse(raw, transform.KindEvent)
+			ev, err := event.Parse(raw, event.KindEvent)
 			if err != nil {
 				return nil, fmt.Errorf("event %s: %w", te.ID, err)
 			}

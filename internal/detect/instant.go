@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pigment-siem/pipeline/internal/transform"
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // This file holds what rules deciding on one event share, and the
@@ -17,7 +17,7 @@ import (
 // instant emits an alert about one event for rule r and key (s, v), unless
 // the suppression period holding t already has one. It reports false when
 // that period is closed (the event is late).
-func (e *Engine) instant(r *rule, s scope, v string, ev *transform.Event, t int64, desc func() string) bool {
+func (e *Engine) instant(r *rule, s scope, v string, ev *event.Event, t int64, desc func() string) bool {
 	if _, end := e.period(r, t); end <= e.wm {
 		return false
 	}
@@ -37,7 +37,7 @@ func (e *Engine) instant(r *rule, s scope, v string, ev *transform.Event, t int6
 }
 
 // newDraft holds what the alert about ev needs until it is decided.
-func newDraft(key string, ev *transform.Event, desc string) *draft {
+func newDraft(key string, ev *event.Event, desc string) *draft {
 	return &draft{Key: strings.Clone(key), ID: strings.Clone(ev.ID), Actor: strings.Clone(ev.ActorID),
 		Email: strings.Clone(ev.ActorEmail), App: strings.Clone(cmp.Or(ev.AppID, ev.AppName)), Desc: desc}
 }
@@ -51,12 +51,12 @@ func fmtDays(ns int64) string {
 }
 
 // who names an event's actor for a description.
-func who(ev *transform.Event) string {
+func who(ev *event.Event) string {
 	return cmp.Or(ev.ActorEmail, cmp.Or(ev.ActorName, cmp.Or(ev.ActorID, "an unknown actor")))
 }
 
 // appName names an event's application for a description.
-func appName(ev *transform.Event) string {
+func appName(ev *event.Event) string {
 	return cmp.Or(ev.AppName, cmp.Or(ev.AppID, "an unknown application"))
 }
 
@@ -66,7 +66,7 @@ func appName(ev *transform.Event) string {
 // With a known period, only on an event type (application) new to the
 // actor: not used by them within it, decided once the watermark passes the
 // event (see use).
-func (e *Engine) matchRule(r *rule, ev *transform.Event, t int64) bool {
+func (e *Engine) matchRule(r *rule, ev *event.Event, t int64) bool {
 	v := actorKey(ev)
 	if r.known > 0 {
 		if t <= e.wm {
@@ -107,7 +107,7 @@ func (e *Engine) matchRule(r *rule, ev *transform.Event, t int64) bool {
 
 // sensitive reports whether ev is about one of rule r's applications,
 // cached per application (and name).
-func (e *Engine) sensitive(r *rule, ev *transform.Event) bool {
+func (e *Engine) sensitive(r *rule, ev *event.Event) bool {
 	k := e.curApp
 	if k == nil {
 		return r.sensitive(ev)
@@ -126,7 +126,7 @@ func (e *Engine) sensitive(r *rule, ev *transform.Event) bool {
 }
 
 // sensitive reports whether ev is about one of the rule's applications.
-func (r *rule) sensitive(ev *transform.Event) bool {
+func (r *rule) sensitive(ev *event.Event) bool {
 	if r.apps[ev.AppID] || r.apps[ev.AppName] {
 		return true
 	}

@@ -3,7 +3,7 @@ package detect
 import (
 	"strings"
 
-	"github.com/pigment-siem/pipeline/internal/transform"
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // This file holds what keeps Process cheap on the common event, the one
@@ -61,7 +61,7 @@ func (e *Engine) entry(v string, t int64) *keyEntry {
 
 // emailOf returns ev.ActorEmail without aliasing the event, reusing the
 // copy the entry holds when it is the same.
-func (k *keyEntry) emailOf(ev *transform.Event) string {
+func (k *keyEntry) emailOf(ev *event.Event) string {
 	if k.email != ev.ActorEmail {
 		k.email = strings.Clone(ev.ActorEmail)
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pigment-siem/pipeline/internal/transform"
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // TestZoneCacheBusinessTime: the off-hours rule's integer arithmetic on a
@@ -60,10 +60,10 @@ func TestIDSet(t *testing.T) {
 func TestProcessCommonPathAllocs(t *testing.T) {
 	e := mustEngine(t, mustRules(t, nil))
 	const n = 3000 // over 8 applications: under every threshold
-	evs := make([]transform.Event, n)
+	evs := make([]event.Event, n)
 	t0 := time.Date(2025, 6, 10, 10, 0, 0, 0, time.UTC) // a Tuesday, 12:00 in Paris
 	for i := range evs {
-		evs[i] = transform.Event{ID: fmt.Sprintf("%08x-0000-4000-8000-000000000000", i), Type: "BlockModified",
+		evs[i] = event.Event{ID: fmt.Sprintf("%08x-0000-4000-8000-000000000000", i), Type: "BlockModified",
 			Time: t0.Add(time.Duration(i) * 100 * time.Millisecond), ActorID: "m1", ActorEmail: "m1@example.com", AppID: fmt.Sprint("a", i%8)}
 	}
 	for i := range 100 { // warm up: windows, evidence, caches

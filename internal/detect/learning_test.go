@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pigment-siem/pipeline/internal/transform"
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // TestLearningCountsFromTheStream: a rule's learning period starts with the
@@ -17,7 +17,7 @@ import (
 func TestLearningCountsFromTheStream(t *testing.T) {
 	rs := mustRules(t, nil, "security-config")
 	start := time.Date(2025, 6, 10, 8, 0, 0, 0, time.UTC)
-	var evs []transform.Event
+	var evs []event.Event
 	for i := range 48 {
 		at := start.Add(time.Duration(i) * time.Hour).Format(time.RFC3339)
 		evs = append(evs, tev(t, i, fmt.Sprintf("UserLoggedIn@%s m2 outcome=success", at)))

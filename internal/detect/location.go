@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pigment-siem/pipeline/internal/transform"
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // actor is the long-lived state of one member: the last countries and
@@ -26,7 +26,7 @@ type actor struct {
 // actorFor returns the state of member v, creating it unless MaxActors is
 // reached (then nil, and Stats.Dropped counts it).
 // v is the event's actor key (Engine.curActor caches the state).
-func (e *Engine) actorFor(v string, ev *transform.Event) *actor {
+func (e *Engine) actorFor(v string, ev *event.Event) *actor {
 	ke := e.curActor
 	if ke != nil && ke.actor != nil {
 		return ke.actor
@@ -60,7 +60,7 @@ func (e *Engine) actorFor(v string, ev *transform.Event) *actor {
 // does not parse is no network. Histories are updated in processing order,
 // so two logins of one actor reordered across a suppression period boundary
 // may alert differently.
-func (e *Engine) location(r *rule, ev *transform.Event, t int64) bool {
+func (e *Engine) location(r *rule, ev *event.Event, t int64) bool {
 	v := actorKey(ev)
 	if ev.Outcome == "failure" || v == "" {
 		return true
@@ -110,7 +110,7 @@ func (e *Engine) location(r *rule, ev *transform.Event, t int64) bool {
 }
 
 // locationText describes an unusual login with the actor's history before it.
-func (e *Engine) locationText(a *actor, ev *transform.Event, nets []netID, newCountry, knownNet bool) string {
+func (e *Engine) locationText(a *actor, ev *event.Event, nets []netID, newCountry, knownNet bool) string {
 	net := "no network"
 	if len(nets) > 0 {
 		names := make([]string, len(nets))

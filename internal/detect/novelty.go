@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pigment-siem/pipeline/internal/transform"
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // This file holds what lets a rule judge an event against the member's own
@@ -256,7 +256,7 @@ func (e *Engine) knownFor(r *rule, v string) *knownSet {
 // the chain as evidence. The watermark has not moved yet (decideKnown), so
 // the step is still pending.
 func (e *Engine) countNew(r *rule, v, app string, c *chain) {
-	ev := transform.Event{ID: c.draft.ID, ActorEmail: c.draft.Email}
+	ev := event.Event{ID: c.draft.ID, ActorEmail: c.draft.Email}
 	e.curActor, e.curApp = e.keys[v], nil
 	defer func() { e.curActor = nil }()
 	sl, st := e.stepFor(r, 0, scopeActor, v, c.start, &ev)

@@ -5,13 +5,13 @@ import (
 	"math"
 	"time"
 
-	"github.com/pigment-siem/pipeline/internal/transform"
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // offHours alerts on a successful (or outcome-less) event of the rule's
 // types by an actor outside business hours in the rule's time zone: one
 // alert per actor per suppression period (by default a local day).
-func (e *Engine) offHours(r *rule, ev *transform.Event, t int64) bool {
+func (e *Engine) offHours(r *rule, ev *event.Event, t int64) bool {
 	v := actorKey(ev)
 	if ev.Outcome == "failure" || v == "" {
 		return true

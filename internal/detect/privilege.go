@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/transform"
 )
 
@@ -13,7 +14,7 @@ import (
 // the rare event types that need them (role changes, deactivations), so
 // encoding/json's cost does not matter; fields of an unexpected type are
 // left empty.
-func readExtra(ev *transform.Event) *extra {
+func readExtra(ev *event.Event) *extra {
 	var x extra
 	_ = json.Unmarshal(transform.AppendJSON(nil, ev.Raw), &x) // Raw as strict JSON; type mismatches only leave fields empty
 	return &x
@@ -145,7 +146,7 @@ func (r *rule) escalation(k int, before, after string) (bool, string) {
 // is who changed it. With a known period, a raise to a level its actor
 // already granted within it is routine, decided once the watermark passes
 // it (see use); raising oneself is never routine and alerts at once.
-func (e *Engine) privilege(r *rule, ev *transform.Event, t int64) bool {
+func (e *Engine) privilege(r *rule, ev *event.Event, t int64) bool {
 	if _, end := e.period(r, t); end <= e.wm {
 		return false
 	}

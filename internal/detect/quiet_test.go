@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
-	"github.com/pigment-siem/pipeline/internal/transform"
 )
 
 // plantedRule maps each planted anomaly kind to the rule meant to find it.
@@ -137,7 +137,7 @@ var quietNow = time.Date(2025, 12, 3, 12, 0, 0, 0, time.UTC)
 
 // simBacklog returns every event sim serves ingested since, parsed, in the
 // simulator's order (one page: PageSize must hold them all).
-func simBacklog(tb testing.TB, sim *pigmentsim.Sim, since time.Time) []transform.Event {
+func simBacklog(tb testing.TB, sim *pigmentsim.Sim, since time.Time) []event.Event {
 	tb.Helper()
 	req := httptest.NewRequest(http.MethodGet, "/api/audit/v1/events?ingestedSince="+since.Format(time.RFC3339), nil)
 	req.Header.Set("Authorization", "Bearer k")
@@ -156,9 +156,9 @@ func simBacklog(tb testing.TB, sim *pigmentsim.Sim, since time.Time) []transform
 	if page.Pagination.NextCursor != "" {
 		tb.Fatalf("simulator served %d events and more: raise PageSize", len(page.Events))
 	}
-	out := make([]transform.Event, 0, len(page.Events))
+	out := make([]event.Event, 0, len(page.Events))
 	for _, raw := range page.Events {
-		ev, err := transform.Parse(raw, transform.KindEvent)
+		ev, err := event.Parse(raw, event.KindEvent)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -211,7 +211,7 @@ func TestKnownSurvivesState(t *testing.T) {
 	day1 := tev(t, 1, "ApplicationAccessed@2025-06-10T10:00:00Z m1 app=a7 appName=Headcount_Planning")
 	day2 := tev(t, 2, "ApplicationAccessed@2025-06-11T10:00:00Z m1 app=a7 appName=Headcount_Planning")
 	e := mustEngine(t, rs)
-	if got := keys(feed(e, []transform.Event{day1}, day1.Time.Add(time.Hour))); len(got) != 1 {
+	if got := keys(feed(e, []event.Event{day1}, day1.Time.Add(time.Hour))); len(got) != 1 {
 		t.Fatalf("first access: alerts %q, want one", got)
 	}
 	state, err := e.MarshalState()
@@ -222,11 +222,11 @@ func TestKnownSurvivesState(t *testing.T) {
 	if err := restored.UnmarshalState(state); err != nil {
 		t.Fatal(err)
 	}
-	if got := keys(feed(restored, []transform.Event{day2}, time.Time{})); len(got) != 0 {
+	if got := keys(feed(restored, []event.Event{day2}, time.Time{})); len(got) != 0 {
 		t.Errorf("restored, the next day's access: alerts %q, want none", got)
 	}
 	fresh := mustEngine(t, rs)
-	if got := keys(feed(fresh, []transform.Event{day2}, time.Time{})); len(got) != 1 {
+	if got := keys(feed(fresh, []event.Event{day2}, time.Time{})); len(got) != 1 {
 		t.Errorf("without the state, the next day's access: alerts %q, want one (the test proves nothing)", got)
 	}
 }
@@ -235,7 +235,7 @@ func TestKnownSurvivesState(t *testing.T) {
 // items unused for the known period are forgotten, members with them.
 func TestKnownBounded(t *testing.T) {
 	e := mustEngine(t, mustRules(t, nil, "broad-access"))
-	var evs []transform.Event
+	var evs []event.Event
 	for i := range 3 * knownCap {
 		evs = append(evs, tev(t, i, fmt.Sprintf("ApplicationAccessed@2025-06-10T10:%02d:%02dZ m1 app=a%d", i/60, i%60, i)))
 	}
@@ -363,7 +363,7 @@ func TestHistoryOrderIndependent(t *testing.T) {
 		t.Fatalf("only %d alerts oldest first: the test proves nothing", len(want))
 	}
 	end := newestFirst[0].Time.Add(72 * time.Hour)
-	catchUp := func(e *Engine, evs []transform.Event) []Alert {
+	catchUp := func(e *Engine, evs []event.Event) []Alert {
 		var out []Alert
 		for i := range evs {
 			out = append(out, e.Process(&evs[i])...)

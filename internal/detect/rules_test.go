@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pigment-siem/pipeline/internal/transform"
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // ruleCase is a crafted sequence for one rule: events (see tev) processed
@@ -28,7 +28,7 @@ func runCases(t *testing.T, cases []ruleCase) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := mustEngine(t, mustRules(t, tc.edit, tc.rule))
-			var evs []transform.Event
+			var evs []event.Event
 			for i, s := range tc.events {
 				evs = append(evs, tev(t, i, s))
 			}
@@ -163,7 +163,7 @@ func TestLocationNetworks(t *testing.T) {
 	}
 	for _, tc := range cases {
 		e := mustEngine(t, mustRules(t, tc.edit, "unusual-location"))
-		var evs []transform.Event
+		var evs []event.Event
 		for i, l := range tc.logins {
 			f := strings.Fields(l)
 			spec := fmt.Sprintf("UserLoggedIn@2025-06-%02dT09:00:00Z m1 outcome=success ip=%s", 1+i, f[0])
@@ -198,7 +198,7 @@ func TestLocationEvidence(t *testing.T) {
 	}
 	for _, tc := range cases {
 		e := mustEngine(t, mustRules(t, nil, "unusual-location"))
-		var evs []transform.Event
+		var evs []event.Event
 		for i, l := range tc.logins {
 			evs = append(evs, tev(t, i, fmt.Sprintf("UserLoggedIn@2025-06-%02dT09:00:00Z m1 outcome=success %s", 1+i, l)))
 		}
@@ -218,12 +218,12 @@ func TestLocationEvidence(t *testing.T) {
 // TestLocationState: networks survive a restart, and the addresses of a
 // state saved before networks become their networks.
 func TestLocationState(t *testing.T) {
-	login := func(i int, ip string) transform.Event {
+	login := func(i int, ip string) event.Event {
 		return tev(t, i, fmt.Sprintf("UserLoggedIn@2025-06-%02dT09:00:00Z m1 outcome=success ip=%s", 10+i, ip))
 	}
 	rs := mustRules(t, nil, "unusual-location")
 	e := mustEngine(t, rs)
-	feed(e, []transform.Event{login(0, "81.2.3.4"), login(1, "2001:db8:1::1")}, time.Time{})
+	feed(e, []event.Event{login(0, "81.2.3.4"), login(1, "2001:db8:1::1")}, time.Time{})
 	saved, err := e.MarshalState()
 	if err != nil {
 		t.Fatal(err)
@@ -246,7 +246,7 @@ func TestLocationState(t *testing.T) {
 		if err := r.UnmarshalState(state); err != nil {
 			t.Fatal(err)
 		}
-		got := keys(feed(r, []transform.Event{login(2, "81.2.3.200"), login(3, "2001:db8:1:ff::2"), login(4, "90.1.1.1")}, time.Time{}))
+		got := keys(feed(r, []event.Event{login(2, "81.2.3.200"), login(3, "2001:db8:1:ff::2"), login(4, "90.1.1.1")}, time.Time{}))
 		if want := []string{"unusual-location actor:m1 count=1"}; !slices.Equal(got, want) {
 			t.Errorf("restored from %s: alerts = %q, want %q", name, got, want)
 		}
@@ -394,7 +394,7 @@ func TestPrivilegeAccountTypes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		e := mustEngine(t, mustRules(t, tc.edit, "privilege-escalation"))
-		got := keys(feed(e, []transform.Event{tev(t, 0, tc.event)}, time.Time{}))
+		got := keys(feed(e, []event.Event{tev(t, 0, tc.event)}, time.Time{}))
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("%s: alerts = %q, want %q", tc.name, got, tc.want)
 		}
@@ -411,7 +411,7 @@ func TestPrivilegeLegacyRanks(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := mustEngine(t, rs)
-	got := keys(feed(e, []transform.Event{
+	got := keys(feed(e, []event.Event{
 		tev(t, 0, "RoleChanged@2025-06-10T10:00:00Z m1 targetMemberId=m8 previousRole=Security_Admin newRole=Workspace_Admin"),
 		tev(t, 1, "UserAccountTypeUpdated@2025-06-10T10:00:00Z m1 userId=m7 previousAccountType=Member newAccountType=Builder"),
 	}, time.Time{}))

@@ -29,7 +29,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pigment-siem/pipeline/internal/transform"
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // steps is the number of steps in a window.
@@ -90,7 +90,7 @@ func (e *Engine) lastFinal(r *rule) int64 { return floorDiv(e.wm, r.hop) - 1 }
 
 // stepFor returns the step of rule r, its si-th scope s and value v that
 // holds t, creating it, or nil when the watermark has passed that step.
-func (e *Engine) stepFor(r *rule, si int, s scope, v string, t int64, ev *transform.Event) (*slide, *step) {
+func (e *Engine) stepFor(r *rule, si int, s scope, v string, t int64, ev *event.Event) (*slide, *step) {
 	idx := floorDiv(t, r.hop)
 	if idx <= e.lastFinal(r) {
 		return nil, nil
@@ -180,7 +180,7 @@ func dropApp(refs []appRef, a string) []appRef {
 
 // slideFor returns the slide of rule r, scope s and value v, creating it.
 // The key's cache entry remembers it.
-func (e *Engine) slideFor(r *rule, si int, s scope, v string, ev *transform.Event) *slide {
+func (e *Engine) slideFor(r *rule, si int, s scope, v string, ev *event.Event) *slide {
 	var ref *cellRef
 	var ke *keyEntry
 	switch s {

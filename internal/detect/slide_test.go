@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
-	"github.com/pigment-siem/pipeline/internal/transform"
 )
 
 func threshold15(id string) func(*RuleSet) {
@@ -94,7 +94,7 @@ func TestSlidingWindows(t *testing.T) {
 	for _, tc := range slidingCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			rs := mustRules(t, tc.edit, tc.rule)
-			var evs []transform.Event
+			var evs []event.Event
 			for i, s := range tc.events {
 				evs = append(evs, tev(t, i, s))
 			}
@@ -130,7 +130,7 @@ func TestSlidingWindows(t *testing.T) {
 // feedAll processes every event before advancing the watermark, as detect
 // does with a first catch-up served newest first (its completeBefore is
 // the start of the backlog), then advances past every window.
-func feedAll(e *Engine, evs []transform.Event) []Alert {
+func feedAll(e *Engine, evs []event.Event) []Alert {
 	var out []Alert
 	var newest time.Time
 	for i := range evs {
@@ -153,7 +153,7 @@ func sorted(s []string) []string {
 // events stop.
 func TestSlidingSpree(t *testing.T) {
 	rs := mustRules(t, func(rs *RuleSet) { ruleOf(rs, "bulk-deletion").Scopes = []string{"actor"} }, "bulk-deletion")
-	var evs []transform.Event
+	var evs []event.Event
 	for i, s := range repeat(90, "BlockDeleted@T m1", "2025-06-10T10:00:00Z", 2*time.Minute) {
 		evs = append(evs, tev(t, i, s))
 	}
@@ -177,7 +177,7 @@ func TestSlidingSpree(t *testing.T) {
 func TestSlidingStateRoundTrip(t *testing.T) {
 	for _, tc := range slidingCases() {
 		rs := mustRules(t, tc.edit, tc.rule)
-		var evs []transform.Event
+		var evs []event.Event
 		for i, s := range tc.events {
 			evs = append(evs, tev(t, i, s))
 		}
@@ -221,7 +221,7 @@ func TestSlidingOldState(t *testing.T) {
 	if err := e.UnmarshalState(buf.Bytes()); err != nil {
 		t.Fatalf("UnmarshalState(version 2) = %v", err)
 	}
-	var evs []transform.Event
+	var evs []event.Event
 	for i, s := range repeat(5, "BlockDeleted@T m1", "2025-06-10T11:00:00Z", time.Minute) {
 		evs = append(evs, tev(t, i, s))
 	}
@@ -282,12 +282,12 @@ func TestSlidingAtOnce(t *testing.T) {
 // successes are no alert, in this order as in time order.
 func TestSlidingFailedShareWaits(t *testing.T) {
 	rs := mustRules(t, nil, "failed-logins")
-	var evs []transform.Event
+	var evs []event.Event
 	for i, s := range append(repeat(5, "UserLoggedIn@T m1 outcome=failure", "2025-06-10T10:20:00Z", time.Second),
 		repeat(6, "UserLoggedIn@T m1 outcome=success", "2025-06-10T10:20:30Z", time.Second)...) {
 		evs = append(evs, tev(t, i, s))
 	}
-	for name, order := range map[string][]transform.Event{"failures first": evs, "shuffled": shuffled(evs, time.Minute, 3)} {
+	for name, order := range map[string][]event.Event{"failures first": evs, "shuffled": shuffled(evs, time.Minute, 3)} {
 		e := mustEngine(t, rs)
 		e.Advance(time.Date(2025, 6, 10, 10, 10, 0, 0, time.UTC))
 		if got := keys(feed(e, order, time.Time{})); len(got) != 0 {
@@ -302,7 +302,7 @@ func TestSlidingFailedShareWaits(t *testing.T) {
 // and shuffled within the lateness.
 func TestSlidingSimOrders(t *testing.T) {
 	evs := mustSim(t, pigmentsim.Config{Seed: 7, Members: 200, History: 48 * time.Hour, HistoryEvents: 40000, Anomalies: true})
-	slices.SortStableFunc(evs, func(a, b transform.Event) int { return a.Time.Compare(b.Time) })
+	slices.SortStableFunc(evs, func(a, b event.Event) int { return a.Time.Compare(b.Time) })
 	rs := mustRules(t, nil, "bulk-deletion", "export-burst", "high-churn", "broad-access", "failed-logins")
 	want := ids(feed(mustEngine(t, rs), evs, time.Time{}))
 	if len(want) < 5 {

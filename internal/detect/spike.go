@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/pigment-siem/pipeline/internal/transform"
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // baseKey names one spike baseline: rule, scope and value.
@@ -27,7 +27,7 @@ type ewma struct {
 
 // spike counts every event of the rule's types per scope and window; the
 // window is decided when Advance closes it (closeSpike).
-func (e *Engine) spike(r *rule, ev *transform.Event, t int64) bool {
+func (e *Engine) spike(r *rule, ev *event.Event, t int64) bool {
 	inTime := true
 	for si, s := range r.scopes {
 		v, ok := scopeValue(s, ev)

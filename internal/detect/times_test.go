@@ -6,14 +6,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pigment-siem/pipeline/internal/transform"
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // caseEvents renders the events of one inline test case, each moved by
 // shift (years, then a duration).
-func caseEvents(t *testing.T, tc TestCase, years int, d time.Duration) []transform.Event {
+func caseEvents(t *testing.T, tc TestCase, years int, d time.Duration) []event.Event {
 	t.Helper()
-	var out []transform.Event
+	var out []event.Event
 	for _, te := range tc.Events {
 		te.Time = te.Time.AddDate(years, 0, 0).Add(d)
 		for n := range max(te.Repeat, 1) {
@@ -21,7 +21,7 @@ func caseEvents(t *testing.T, tc TestCase, years int, d time.Duration) []transfo
 			if err != nil {
 				t.Fatal(err)
 			}
-			ev, err := transform.Parse(raw, transform.KindEvent)
+			ev, err := event.Parse(raw, event.KindEvent)
 			if err != nil {
 				t.Fatalf("event %s: %v", te.ID, err)
 			}
@@ -144,23 +144,23 @@ func TestFutureEventsMemory(t *testing.T) {
 	}
 	const perHour, hours, future = 20000, 3, 300
 	t0 := time.Date(2025, 6, 10, 9, 0, 0, 0, time.UTC)
-	stream := func(withFuture bool) []transform.Event {
-		evs := make([]transform.Event, 0, perHour*hours+future)
+	stream := func(withFuture bool) []event.Event {
+		evs := make([]event.Event, 0, perHour*hours+future)
 		step := time.Hour / perHour
 		for i := range perHour * hours {
 			at := t0.Add(time.Duration(i) * step)
-			evs = append(evs, transform.Event{ID: fmt.Sprintf("e%d", i), Type: "ApplicationAccessed", Time: at,
+			evs = append(evs, event.Event{ID: fmt.Sprintf("e%d", i), Type: "ApplicationAccessed", Time: at,
 				ActorID: fmt.Sprintf("m%d", i%200), AppID: fmt.Sprintf("app-%d", i%50)})
 			if withFuture && i%(perHour*hours/future) == 0 {
 				k := len(evs)
-				evs = append(evs, transform.Event{ID: fmt.Sprintf("f%d", k), Type: "ApplicationAccessed",
+				evs = append(evs, event.Event{ID: fmt.Sprintf("f%d", k), Type: "ApplicationAccessed",
 					Time: at.Add(time.Duration(k%future+1) * 7 * time.Hour), ActorID: "clock-ahead", AppID: "app-1"})
 			}
 		}
 		return evs
 	}
 	rs := mustRules(t, nil)
-	held := func(evs []transform.Event, bound bool) (uint64, Stats) {
+	held := func(evs []event.Event, bound bool) (uint64, Stats) {
 		before := heap()
 		e := mustEngine(t, rs)
 		var newest time.Time

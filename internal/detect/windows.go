@@ -9,14 +9,14 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pigment-siem/pipeline/internal/transform"
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // cellFor returns the cell of rule r, its si-th scope s and value v (the
 // event's key for s) for the window holding t, creating it, or nil when
 // that window is closed. The key's cache entry remembers the cell, so the
 // next event of the key in the window skips the map.
-func (e *Engine) cellFor(r *rule, si int, s scope, v string, t int64, ev *transform.Event) *cell {
+func (e *Engine) cellFor(r *rule, si int, s scope, v string, t int64, ev *event.Event) *cell {
 	start, end := e.window(r, t)
 	if end <= e.wm {
 		return nil
@@ -70,7 +70,7 @@ func (e *Engine) cellFor(r *rule, si int, s scope, v string, t int64, ev *transf
 }
 
 // add counts ev in c.
-func (c *cell) add(ev *transform.Event, t int64, evidenceCap int) {
+func (c *cell) add(ev *event.Event, t int64, evidenceCap int) {
 	c.count++
 	c.first, c.last = min(c.first, t), max(c.last, t)
 	c.addEvidence(ev.ID, evidenceCap)
@@ -189,4 +189,4 @@ func (e *Engine) duplicate(id string, t int64) bool {
 
 // actorKey returns the value actor-scoped rules key an event by: the
 // member id, else the email.
-func actorKey(ev *transform.Event) string { return ev.ActorKey() }
+func actorKey(ev *event.Event) string { return ev.ActorKey() }

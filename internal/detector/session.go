@@ -9,8 +9,8 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/pigment-siem/pipeline/internal/detect"
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/record"
-	"github.com/pigment-siem/pipeline/internal/transform"
 )
 
 // session is the state of one leadership term between saves.
@@ -38,7 +38,7 @@ func (s *session) handle(f fetched) {
 	s.dirty = true
 	s.offsets[m.Partition] = m.Offset + 1
 	s.d.prog.processed(m.Partition, m.Offset+1)
-	ev, err := transform.Parse(m.Value, transform.KindEvent)
+	ev, err := event.Parse(m.Value, event.KindEvent)
 	if err != nil {
 		s.d.m.invalid.Inc()
 		s.dead = append(s.dead, deadLetter(s.d.cfg.DLQTopic, m, err, s.d.cfg.MaxMessageBytes))

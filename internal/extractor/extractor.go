@@ -21,6 +21,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/pigment-siem/pipeline/internal/checkpoint"
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/pigment"
 )
 
@@ -226,8 +227,8 @@ type lookupScope struct {
 // event ingested at .178071649 is the very event whose time was stored as
 // .178071, and comparing the original with the stored value would call it
 // new and produce it again on every run.
-func (s *lookupScope) needs(ev pigment.Event) bool {
-	return s.all || !checkpoint.Stored(ev.IngestionTime).After(s.upTo)
+func (s *lookupScope) needs(ev event.Event) bool {
+	return s.all || !checkpoint.Stored(ev.Ingested).After(s.upTo)
 }
 
 // since is where a new run starts: the watermark minus the overlap, or the

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pigment-siem/pipeline/internal/pigment"
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/testkit"
@@ -122,7 +122,7 @@ func TestBackfillCoversItsRangeOnly(t *testing.T) {
 	res := h.catchUp(cfg)
 	var want []string
 	for _, m := range fetchAll(t, h) {
-		if !m.IngestionTime.Before(from) && m.IngestionTime.Before(until) {
+		if !m.Ingested.Before(from) && m.Ingested.Before(until) {
 			want = append(want, m.ID)
 		}
 	}
@@ -141,9 +141,9 @@ func TestBackfillCoversItsRangeOnly(t *testing.T) {
 }
 
 // fetchAll reads every event the API serves now, straight from the client.
-func fetchAll(t testing.TB, h *harness) []pigment.Event {
+func fetchAll(t testing.TB, h *harness) []event.Event {
 	t.Helper()
-	var all []pigment.Event
+	var all []event.Event
 	cursor := ""
 	for {
 		page, err := h.client.FetchPage(context.Background(), h.now().Add(-30*24*time.Hour), cursor)

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pigment-siem/pipeline/internal/checkpoint"
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/pigment"
 )
 
@@ -205,7 +206,7 @@ func merge(batch []planOut) checkpoint.PageCommit {
 // future counts and logs the events of a committed page stamped past the
 // run's start plus the allowed skew: produced once, but a sign of a clock
 // running ahead or a bad record; the watermark stopped at the run's start.
-func (x *Extractor) future(run *checkpoint.Run, evs []pigment.Event) {
+func (x *Extractor) future(run *checkpoint.Run, evs []event.Event) {
 	if len(evs) == 0 {
 		return
 	}
@@ -214,7 +215,7 @@ func (x *Extractor) future(run *checkpoint.Run, evs []pigment.Event) {
 	}
 	for _, ev := range evs {
 		x.cfg.Logger.Warn().Str("checkpoint", run.Name).Int64("run", run.ID).Str("eventId", ev.ID).
-			Time("ingestion", ev.IngestionTime).Dur("max_clock_skew", x.cfg.MaxClockSkew).
+			Time("ingestion", ev.Ingested).Dur("max_clock_skew", x.cfg.MaxClockSkew).
 			Msg("event ingested in the future (past the run's start plus PIGMENT_MAX_CLOCK_SKEW): produced, but the watermark stops at the run's start")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/pigment-siem/pipeline/internal/checkpoint"
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/pigment"
 	"github.com/pigment-siem/pipeline/internal/record"
 )
@@ -46,7 +47,7 @@ type planOut struct {
 	oversized int
 	// future holds the events produced whose ingestion time is past
 	// futureAfter.
-	future []pigment.Event
+	future []event.Event
 }
 
 // bounds are a run's time bounds: high for the high-water mark and
@@ -62,12 +63,12 @@ func plan(in planIn, high time.Time) planOut {
 	inPage := make(map[string]struct{}, len(in.page.Events))
 	completeBefore := record.CompleteBefore(minTime(in.since, in.limit))
 	for _, ev := range in.page.Events {
-		out.reached = ev.IngestionTime
-		if !in.until.IsZero() && !ev.IngestionTime.Before(in.until) {
+		out.reached = ev.Ingested
+		if !in.until.IsZero() && !ev.Ingested.Before(in.until) {
 			out.commit.Skipped++
 			continue
 		}
-		if high := minTime(ev.IngestionTime, in.limit); high.After(out.commit.High) {
+		if high := minTime(ev.Ingested, in.limit); high.After(out.commit.High) {
 			out.commit.High = high
 		}
 		_, dup := in.seen[ev.ID]
@@ -77,10 +78,10 @@ func plan(in planIn, high time.Time) planOut {
 			continue
 		}
 		inPage[ev.ID] = struct{}{}
-		if !in.futureAfter.IsZero() && ev.IngestionTime.After(in.futureAfter) {
+		if !in.futureAfter.IsZero() && ev.Ingested.After(in.futureAfter) {
 			out.future = append(out.future, ev)
 		}
-		out.commit.Produced = append(out.commit.Produced, checkpoint.Seen{ID: ev.ID, Ingestion: ev.IngestionTime})
+		out.commit.Produced = append(out.commit.Produced, checkpoint.Seen{ID: ev.ID, Ingestion: ev.Ingested})
 		msg := record.Event(in.topic, ev)
 		msg.Headers = append(msg.Headers, completeBefore)
 		if size := record.Size(msg); size > in.maxBytes {
@@ -124,8 +125,8 @@ func invalidKey(raw []byte) string {
 func pageNewest(page *pigment.Page, limit time.Time) time.Time {
 	var t time.Time
 	for _, ev := range page.Events {
-		if ev.IngestionTime.After(t) {
-			t = ev.IngestionTime
+		if ev.Ingested.After(t) {
+			t = ev.Ingested
 		}
 	}
 	if t.IsZero() {

@@ -5,17 +5,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/pigment"
 )
 
 func TestPlanPutsEveryElementInOneBucket(t *testing.T) {
 	t0 := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-	ev := func(id string, min int) pigment.Event {
-		return pigment.Event{ID: id, Raw: []byte(`{"eventId":"` + id + `"}`), IngestionTime: t0.Add(time.Duration(min) * time.Minute)}
+	ev := func(id string, min int) event.Event {
+		return event.Event{ID: id, Raw: []byte(`{"eventId":"` + id + `"}`), Ingested: t0.Add(time.Duration(min) * time.Minute)}
 	}
 	tests := []struct {
 		name                                     string
-		events                                   []pigment.Event
+		events                                   []event.Event
 		invalid                                  int
 		seen                                     []string
 		until                                    time.Time
@@ -25,16 +26,16 @@ func TestPlanPutsEveryElementInOneBucket(t *testing.T) {
 		wantFuture                               int
 		wantHigh                                 time.Time
 	}{
-		{name: "all new", events: []pigment.Event{ev("a", 3), ev("b", 1)}, wantRecords: 2, wantHigh: t0.Add(3 * time.Minute)},
-		{name: "seen before", events: []pigment.Event{ev("a", 3), ev("b", 1)}, seen: []string{"b"}, wantRecords: 1, wantDups: 1, wantHigh: t0.Add(3 * time.Minute)},
-		{name: "twice in one page", events: []pigment.Event{ev("a", 3), ev("a", 3)}, wantRecords: 1, wantDups: 1, wantHigh: t0.Add(3 * time.Minute)},
-		{name: "backfill bound is exclusive", events: []pigment.Event{ev("a", 5), ev("b", 4)}, until: t0.Add(5 * time.Minute), wantRecords: 1, wantSkip: 1, wantHigh: t0.Add(4 * time.Minute)},
-		{name: "invalid to the DLQ", events: []pigment.Event{ev("a", 1)}, invalid: 2, wantRecords: 3, wantDLQ: 2, wantHigh: t0.Add(time.Minute)},
-		{name: "high never goes back", events: []pigment.Event{ev("a", 1)}, high: t0.Add(time.Hour), wantRecords: 1, wantHigh: t0.Add(time.Hour)},
+		{name: "all new", events: []event.Event{ev("a", 3), ev("b", 1)}, wantRecords: 2, wantHigh: t0.Add(3 * time.Minute)},
+		{name: "seen before", events: []event.Event{ev("a", 3), ev("b", 1)}, seen: []string{"b"}, wantRecords: 1, wantDups: 1, wantHigh: t0.Add(3 * time.Minute)},
+		{name: "twice in one page", events: []event.Event{ev("a", 3), ev("a", 3)}, wantRecords: 1, wantDups: 1, wantHigh: t0.Add(3 * time.Minute)},
+		{name: "backfill bound is exclusive", events: []event.Event{ev("a", 5), ev("b", 4)}, until: t0.Add(5 * time.Minute), wantRecords: 1, wantSkip: 1, wantHigh: t0.Add(4 * time.Minute)},
+		{name: "invalid to the DLQ", events: []event.Event{ev("a", 1)}, invalid: 2, wantRecords: 3, wantDLQ: 2, wantHigh: t0.Add(time.Minute)},
+		{name: "high never goes back", events: []event.Event{ev("a", 1)}, high: t0.Add(time.Hour), wantRecords: 1, wantHigh: t0.Add(time.Hour)},
 		{name: "empty page", wantHigh: time.Time{}},
-		{name: "future event: produced, high stops at the limit", events: []pigment.Event{ev("a", 24*60), ev("b", 1)}, limit: t0.Add(2 * time.Minute), futureAfter: t0.Add(3 * time.Minute), wantRecords: 2, wantFuture: 1, wantHigh: t0.Add(2 * time.Minute)},
-		{name: "future event seen before: no second count", events: []pigment.Event{ev("a", 24*60)}, seen: []string{"a"}, limit: t0.Add(2 * time.Minute), futureAfter: t0.Add(3 * time.Minute), wantDups: 1, wantHigh: t0.Add(2 * time.Minute)},
-		{name: "after the start, within the skew: high stops at the start, not future", events: []pigment.Event{ev("a", 3)}, limit: t0.Add(2 * time.Minute), futureAfter: t0.Add(4 * time.Minute), wantRecords: 1, wantHigh: t0.Add(2 * time.Minute)},
+		{name: "future event: produced, high stops at the limit", events: []event.Event{ev("a", 24*60), ev("b", 1)}, limit: t0.Add(2 * time.Minute), futureAfter: t0.Add(3 * time.Minute), wantRecords: 2, wantFuture: 1, wantHigh: t0.Add(2 * time.Minute)},
+		{name: "future event seen before: no second count", events: []event.Event{ev("a", 24*60)}, seen: []string{"a"}, limit: t0.Add(2 * time.Minute), futureAfter: t0.Add(3 * time.Minute), wantDups: 1, wantHigh: t0.Add(2 * time.Minute)},
+		{name: "after the start, within the skew: high stops at the start, not future", events: []event.Event{ev("a", 3)}, limit: t0.Add(2 * time.Minute), futureAfter: t0.Add(4 * time.Minute), wantRecords: 1, wantHigh: t0.Add(2 * time.Minute)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

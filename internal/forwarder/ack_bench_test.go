@@ -21,6 +21,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/pigment-siem/pipeline/internal/consumer"
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/forwarder"
 	"github.com/pigment-siem/pipeline/internal/sinks"
 	"github.com/pigment-siem/pipeline/internal/testkit"
@@ -44,7 +45,7 @@ func BenchmarkForwardHECAck(b *testing.B) {
 	topic := testkit.Name("bench-ack")
 	fillTopic(b, brokers, topic, n)
 	hecOpts := transform.HECOptions{Host: "bench"}
-	format := func(d []byte, ev *transform.Event) []byte { return transform.AppendHEC(d, ev, hecOpts) }
+	format := func(d []byte, ev *event.Event) []byte { return transform.AppendHEC(d, ev, hecOpts) }
 	cases := []struct {
 		name    string
 		lose    []int

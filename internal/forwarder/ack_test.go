@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/forwarder"
 	"github.com/pigment-siem/pipeline/internal/sinks"
 	"github.com/pigment-siem/pipeline/internal/sinks/sinktest"
@@ -15,7 +16,7 @@ import (
 const ackToken = "ack-token-0c41"
 
 // hecFormat renders records as HEC events, as forward run does.
-func hecFormat(dst []byte, ev *transform.Event) []byte {
+func hecFormat(dst []byte, ev *event.Event) []byte {
 	return transform.AppendHEC(dst, ev, transform.HECOptions{Host: "h"})
 }
 

@@ -8,8 +8,8 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/record"
-	"github.com/pigment-siem/pipeline/internal/transform"
 )
 
 // batch is a run of fetched messages and what became of each.
@@ -122,7 +122,7 @@ func (f *Forwarder) formatBatch(b *batch) {
 	b.pendingIdx = make([]int, 0, len(b.msgs))
 	// One Event for the whole batch: handed to a Format (a function
 	// value), a local one would escape and be allocated per record.
-	ev := new(transform.Event)
+	ev := new(event.Event)
 	for i := range b.msgs {
 		f.add(b, i, ev)
 	}
@@ -140,14 +140,14 @@ func (f *Forwarder) formatBatch(b *batch) {
 
 // add parses message idx of the batch into ev and formats it; a record that
 // cannot be parsed is marked dead with the reason.
-func (f *Forwarder) add(b *batch, idx int, ev *transform.Event) {
+func (f *Forwarder) add(b *batch, idx int, ev *event.Event) {
 	m := &b.msgs[idx]
-	kind := transform.KindEvent
+	kind := event.KindEvent
 	if m.Topic == f.cfg.AlertsTopic && f.cfg.AlertsTopic != "" {
-		kind = transform.KindAlert
+		kind = event.KindAlert
 	}
 	var err error
-	if *ev, err = transform.Parse(m.Value, kind); err != nil {
+	if *ev, err = event.Parse(m.Value, kind); err != nil {
 		b.ids = append(b.ids, "")
 		b.ends = append(b.ends, len(b.buf))
 		b.reject(idx, "invalid record: "+err.Error())

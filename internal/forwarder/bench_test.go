@@ -26,6 +26,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/pigment-siem/pipeline/internal/consumer"
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/forwarder"
 	"github.com/pigment-siem/pipeline/internal/pigment"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
@@ -102,10 +103,10 @@ func BenchmarkForward(b *testing.B) {
 		batch   int
 		senders int
 	}{
-		{"splunk-hec", hec, func(d []byte, ev *transform.Event) []byte { return transform.AppendHEC(d, ev, hecOpts) }, 2000, 4},
-		{"splunk-hec-no-gzip", hecPlain, func(d []byte, ev *transform.Event) []byte { return transform.AppendHEC(d, ev, hecOpts) }, 2000, 4},
+		{"splunk-hec", hec, func(d []byte, ev *event.Event) []byte { return transform.AppendHEC(d, ev, hecOpts) }, 2000, 4},
+		{"splunk-hec-no-gzip", hecPlain, func(d []byte, ev *event.Event) []byte { return transform.AppendHEC(d, ev, hecOpts) }, 2000, 4},
 		{"elastic", es, transform.AppendECS, 2000, 2},
-		{"syslog-tcp", sys, func(d []byte, ev *transform.Event) []byte { return transform.AppendSyslog(d, ev, sysOpts) }, 5000, 1},
+		{"syslog-tcp", sys, func(d []byte, ev *event.Event) []byte { return transform.AppendSyslog(d, ev, sysOpts) }, 5000, 1},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {

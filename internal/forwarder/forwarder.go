@@ -20,8 +20,8 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/pigment-siem/pipeline/internal/backoff"
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/sinks"
-	"github.com/pigment-siem/pipeline/internal/transform"
 )
 
 // Sink delivers formatted records and says what became of each one.
@@ -30,7 +30,7 @@ type Sink interface {
 }
 
 // Format renders one parsed record for the sink, appending to dst.
-type Format func(dst []byte, ev *transform.Event) []byte
+type Format func(dst []byte, ev *event.Event) []byte
 
 // source is the consumer-group reader as the forwarder uses it: records in
 // chunks (each in offset order within its partition), offsets committed

@@ -15,6 +15,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/pigment-siem/pipeline/internal/consumer"
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/forwarder"
 	"github.com/pigment-siem/pipeline/internal/publish"
 	"github.com/pigment-siem/pipeline/internal/sinks"
@@ -114,7 +115,7 @@ func (s setup) forward(t *testing.T, sink forwarder.Sink, total int) error {
 	if s.tune != nil {
 		s.tune(&cfg)
 	}
-	f := forwarder.New(cfg, r, sink, func(dst []byte, ev *transform.Event) []byte {
+	f := forwarder.New(cfg, r, sink, func(dst []byte, ev *event.Event) []byte {
 		if s.formatted != nil {
 			s.formatted(ev.ID)
 		}
@@ -324,7 +325,7 @@ func TestAlertsTopicRecordsAreFormattedAsAlerts(t *testing.T) {
 	r := s.consumer(t)
 	defer r.Close()
 	f := forwarder.New(forwarder.Config{Sink: "fake", AlertsTopic: s.topic, DLQTopic: s.dlq, BatchWait: 20 * time.Millisecond},
-		r, sink, func(dst []byte, ev *transform.Event) []byte {
+		r, sink, func(dst []byte, ev *event.Event) []byte {
 			out := transform.AppendHEC(dst, ev, transform.HECOptions{Host: "h"})
 			got = append([]byte(nil), out[len(dst):]...)
 			return out

@@ -11,10 +11,10 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/pigment-siem/pipeline/internal/consumer"
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/forwarder"
 	"github.com/pigment-siem/pipeline/internal/sinks"
 	"github.com/pigment-siem/pipeline/internal/testkit"
-	"github.com/pigment-siem/pipeline/internal/transform"
 )
 
 // stepSink delivers the first batch slowly; with fail, it then refuses
@@ -66,7 +66,7 @@ func replayDead(t *testing.T, sink forwarder.Sink, stages ...string) (int64, err
 	defer cons.Close()
 	src := forwarder.NewReplay(cons, dlqTopic, "forward:fake", rng)
 	f := forwarder.New(forwarder.Config{Sink: "fake", DLQTopic: testkit.Name("dlq2"), BatchSize: 1, BatchWait: 20 * time.Millisecond,
-		Logger: zerolog.Nop()}, src, sink, func(d []byte, ev *transform.Event) []byte { return append(d, ev.Raw...) }, nil)
+		Logger: zerolog.Nop()}, src, sink, func(d []byte, ev *event.Event) []byte { return append(d, ev.Raw...) }, nil)
 	runErr := f.Run(context.Background())
 	if errors.Is(runErr, forwarder.ErrEndOfDLQ) {
 		runErr = src.CommitSkipped(context.Background())

@@ -1,5 +1,5 @@
 // Package jsonscan holds the lexical core of the project's hand-written JSON
-// readers (internal/pigment decodes API pages with it, internal/transform
+// readers (internal/pigment decodes API pages with it, internal/event
 // reads records): strings, numbers, literals and whitespace, accepting
 // exactly what encoding/json accepts. The readers build their structure
 // (objects, arrays, the fields they pick) on top and word their own errors.
@@ -168,4 +168,28 @@ func Literal(b []byte, i int, lit string) (next int, what string) {
 		return i, "invalid literal"
 	}
 	return i + len(lit), ""
+}
+
+// Kind names the kind of the JSON value starting at b[0], for messages:
+// "object", "array", "string", "a boolean", "null", "a number", or "empty"
+// and "not JSON".
+func Kind(b []byte) string {
+	if len(b) == 0 {
+		return "empty"
+	}
+	switch b[0] {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return "a number"
+	}
+	return "not JSON"
 }

@@ -85,3 +85,17 @@ func TestStrControl(t *testing.T) {
 		}
 	}
 }
+
+// TestValidUTF8 checks ValidUTF8 against encoding/json's reading of a
+// string: each invalid byte one U+FFFD.
+func TestValidUTF8(t *testing.T) {
+	for _, s := range []string{"", "abc", "é日本", "a\xffb", "\xff\xfe", "x\xc3", "\xc3\x28", "\xed\xa0\x80", "\uFFFD"} {
+		var want string
+		if err := json.Unmarshal([]byte(`"`+s+`"`), &want); err != nil {
+			t.Fatal(err)
+		}
+		if got := ValidUTF8(s); got != want {
+			t.Errorf("ValidUTF8(%q) = %q, want %q", s, got, want)
+		}
+	}
+}

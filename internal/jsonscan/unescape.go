@@ -65,3 +65,25 @@ func hex4(b []byte) rune {
 	}
 	return r
 }
+
+// ValidUTF8 returns s with each byte that is not part of valid UTF-8
+// replaced by U+FFFD, as encoding/json reads a string; s itself when it is
+// valid. Readers that alias their input keep such bytes (they copy records
+// through); what is stored as text, such as extract's event IDs in
+// Postgres, goes through ValidUTF8.
+func ValidUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	out := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			out = utf8.AppendRune(out, utf8.RuneError)
+		} else {
+			out = append(out, s[i:i+n]...)
+		}
+		i += n
+	}
+	return string(out)
+}

@@ -1,7 +1,8 @@
 // Package pigment is the client for Pigment's Audit Logs API
 // (GET /api/audit/v1/events). It speaks HTTP only: it pages through events,
-// retries what is worth retrying, waits out rate limiting, and decodes the few
-// fields the pipeline needs while keeping every event's exact JSON bytes. It
+// retries what is worth retrying, waits out rate limiting, and walks each
+// answer's envelope (the events array, the cursor), reading every element
+// with internal/event's one parser while keeping its exact JSON bytes. It
 // knows nothing of Kafka or checkpoints.
 //
 // The API differs between sources in details; the client accepts both shapes:

@@ -4,26 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
-	"time"
 
-	"github.com/pigment-siem/pipeline/internal/actor"
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/jsonscan"
 )
-
-// Event is one audit event as the API sent it.
-//
-// Only the five fields below are decoded; everything else (target, metadata,
-// context, payload, fields unknown today) is kept untouched in Raw.
-type Event struct {
-	Raw           []byte    // the event's exact JSON bytes as sent by the API (unknown fields kept, byte-for-byte)
-	ID            string    // eventId
-	Type          string    // eventType ("" if absent)
-	ActorID       string    // the actor's key (internal/actor: its id, else its email, in any shape the API uses); "" if none
-	EventTime     time.Time // eventTimestamp (zero if absent/unparsable), in UTC
-	IngestionTime time.Time // ingestionTimestamp, in UTC
-}
 
 // Invalid is an element of the events array that cannot be produced as an event.
 type Invalid struct {
@@ -36,7 +21,7 @@ type Invalid struct {
 // sends newest first). Each element of the array ends up in exactly one of
 // them. Raw slices are capped (len == cap): appending to one copies it.
 type Page struct {
-	Events     []Event
+	Events     []event.Event // read by event.ParseAPI
 	Invalid    []Invalid
 	NextCursor string // "" when this was the last page
 }
@@ -72,16 +57,16 @@ func decodePage(body []byte) (*Page, error) {
 		if s.skipSpace(); s.more() {
 			return nil, s.errorf(errInvalidJSON, "data after the top-level value")
 		}
-		return nil, fmt.Errorf("%w: top level is %s, want an object", errMalformed, jsonKind(s.b[start:]))
+		return nil, fmt.Errorf("%w: top level is %s, want an object", errMalformed, jsonscan.Kind(s.b[start:]))
 	}
-	p := &Page{Events: make([]Event, 0, len(body)/512+1)}
+	p := &Page{Events: make([]event.Event, 0, len(body)/512+1)}
 	var haveEvents bool
 	eventsKind := "absent"
 	var topCursor, nestedCursor jsonString
 	err := s.object(1, func(key []byte) error {
 		switch string(key) {
 		case "events":
-			if eventsKind = jsonKind(s.b[s.i:]); eventsKind != "array" {
+			if eventsKind = jsonscan.Kind(s.b[s.i:]); eventsKind != "array" {
 				haveEvents = false
 				return s.value(1)
 			}
@@ -135,10 +120,11 @@ func decodePage(body []byte) (*Page, error) {
 // to its end (skipElement) and reported Invalid with its position and the
 // reason, so one broken event does not fail the page; only when its end
 // cannot be found either (the envelope itself is broken) does it fail the
-// page.
+// page. A readable element is read by event.ParseAPI, the one parser of an
+// audit event.
 func (s *scanner) element(p *Page, n int) error {
 	start := s.i
-	raw, ev, reason, err := s.readElement()
+	err := s.value(2)
 	if err == nil {
 		// What follows must be the array's: otherwise the element is
 		// broken after what looked like its end.
@@ -153,10 +139,19 @@ func (s *scanner) element(p *Page, n int) error {
 			return err
 		}
 		s.i = end
-		raw = bytes.TrimRight(s.b[start:end], " \t\r\n")
+		raw := bytes.TrimRight(s.b[start:end], " \t\r\n")
 		p.Invalid = append(p.Invalid, Invalid{Raw: raw[:len(raw):len(raw)], Reason: fmt.Sprintf(
 			"element %d of the events array (page offset %d) cannot be read: %s", n, start, strings.TrimPrefix(err.Error(), errMalformed.Error()+": "))})
 		return nil
+	}
+	raw := s.b[start:s.i:s.i]
+	if raw[0] != '{' {
+		p.Invalid = append(p.Invalid, Invalid{Raw: raw, Reason: "not a JSON object (" + jsonscan.Kind(raw) + ")"})
+		return nil
+	}
+	ev, reason, err := event.ParseAPI(raw)
+	if err != nil { // not expected: the element was validated above
+		reason = err.Error()
 	}
 	if reason != "" {
 		p.Invalid = append(p.Invalid, Invalid{Raw: raw, Reason: reason})
@@ -164,26 +159,6 @@ func (s *scanner) element(p *Page, n int) error {
 	}
 	p.Events = append(p.Events, ev)
 	return nil
-}
-
-// readElement reads the element at s.i: an event, or the reason it is not
-// one, or an error when it is not readable JSON.
-func (s *scanner) readElement() (raw []byte, ev Event, reason string, err error) {
-	start := s.i
-	if s.peek() != '{' {
-		if err := s.value(2); err != nil {
-			return nil, Event{}, "", err
-		}
-		raw = s.b[start:s.i:s.i]
-		return raw, Event{}, "not a JSON object (" + jsonKind(raw) + ")", nil
-	}
-	var f eventFields
-	if err := s.event(3, &f); err != nil {
-		return nil, Event{}, "", err
-	}
-	raw = s.b[start:s.i:s.i]
-	ev, reason = f.event(raw)
-	return raw, ev, reason, nil
 }
 
 // skipElement finds the end of the array element starting at b[i] without
@@ -222,113 +197,4 @@ func skipElement(b []byte, i int) (end int, ok bool) {
 		}
 	}
 	return 0, false
-}
-
-// eventFields holds the only fields the client reads from an event.
-type eventFields struct {
-	id, typ, eventTime, ingestionTime jsonString
-	actor                             string
-}
-
-// event decodes the event object at s.i into f, skipping other fields.
-func (s *scanner) event(depth int, f *eventFields) error {
-	return s.object(depth, func(key []byte) error {
-		switch string(key) {
-		case "eventId":
-			return s.field(depth, &f.id)
-		case "eventType":
-			return s.field(depth, &f.typ)
-		case "eventTimestamp":
-			return s.field(depth, &f.eventTime)
-		case "ingestionTimestamp":
-			return s.field(depth, &f.ingestionTime)
-		case "actor":
-			start := s.i
-			if err := s.value(depth); err != nil {
-				return err
-			}
-			f.actor = actor.Parse(s.b[start:s.i]).Key()
-			return nil
-		}
-		return s.value(depth)
-	})
-}
-
-// event validates f and builds the Event; a non-empty reason means the
-// element is not a usable event.
-func (f *eventFields) event(raw []byte) (Event, string) {
-	switch {
-	case f.id.kind == "" || f.id.kind == "null":
-		return Event{}, "missing eventId"
-	case f.id.kind != "string":
-		return Event{}, "eventId is " + f.id.kind + ", want a string"
-	case f.id.s == "":
-		return Event{}, "empty eventId"
-	}
-	ingested, reason := requiredTime("ingestionTimestamp", f.ingestionTime)
-	if reason != "" {
-		return Event{}, reason
-	}
-	ev := Event{Raw: raw, ID: f.id.s, Type: f.typ.s, ActorID: f.actor, IngestionTime: ingested}
-	ev.EventTime, _ = parseTime(f.eventTime.s)
-	return ev, ""
-}
-
-func requiredTime(name string, v jsonString) (time.Time, string) {
-	switch v.kind {
-	case "", "null":
-		return time.Time{}, "missing " + name
-	case "string":
-	default:
-		return time.Time{}, name + " is " + v.kind + ", want a string"
-	}
-	t, ok := parseTime(v.s)
-	if !ok {
-		s := v.s
-		if len(s) > 64 {
-			s = s[:64] + "..."
-		}
-		return time.Time{}, "unparsable " + name + " " + strconv.Quote(s)
-	}
-	return t, ""
-}
-
-// parseTime accepts RFC 3339 with or without fractional seconds, and the same
-// without a zone ("2006-01-02T15:04:05[.fff...]"), read as UTC. The result is
-// in UTC.
-func parseTime(s string) (time.Time, bool) {
-	if s == "" {
-		return time.Time{}, false
-	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), true
-	}
-	// When parsing, Go accepts fractional seconds after "05" even when the
-	// layout does not show them.
-	if t, err := time.Parse("2006-01-02T15:04:05", s); err == nil {
-		return t, true
-	}
-	return time.Time{}, false
-}
-
-// jsonKind names the kind of the JSON value starting at data[0].
-func jsonKind(data []byte) string {
-	if len(data) == 0 {
-		return "empty"
-	}
-	switch data[0] {
-	case '{':
-		return "object"
-	case '[':
-		return "array"
-	case '"':
-		return "string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		return "a number"
-	}
-	return "not JSON"
 }

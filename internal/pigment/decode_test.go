@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // Events in both envelopes, with escapes, non-ASCII and unknown fields.
@@ -66,15 +68,15 @@ func TestDecodePageFields(t *testing.T) {
 	if err != nil {
 		t.Fatalf("decodePage: %v", err)
 	}
-	want := []Event{
+	want := []event.Event{
 		{Raw: []byte(evTargetMetadata), ID: "e-1", Type: "UserLoggedIn", ActorID: "member-123",
-			EventTime:     time.Date(2024, 1, 15, 10, 30, 0, 0, time.UTC),
-			IngestionTime: time.Date(2024, 1, 15, 10, 30, 5, 123e6, time.UTC)},
+			Time:     time.Date(2024, 1, 15, 10, 30, 0, 0, time.UTC),
+			Ingested: time.Date(2024, 1, 15, 10, 30, 5, 123e6, time.UTC)},
 		{Raw: []byte(evContextPayload), ID: "e-2", Type: "UserAccountTypeUpdated", ActorID: "u-9",
-			EventTime:     time.Date(2024, 1, 15, 7, 0, 0, 0, time.UTC),
-			IngestionTime: time.Date(2024, 1, 15, 7, 5, 0, 0, time.UTC)},
+			Time:     time.Date(2024, 1, 15, 7, 0, 0, 0, time.UTC),
+			Ingested: time.Date(2024, 1, 15, 7, 5, 0, 0, time.UTC)},
 		{Raw: []byte(evStringActor), ID: "e-3", ActorID: "svc-account",
-			IngestionTime: time.Date(2024, 1, 15, 7, 4, 0, 0, time.UTC)},
+			Ingested: time.Date(2024, 1, 15, 7, 4, 0, 0, time.UTC)},
 	}
 	if len(p.Events) != len(want) {
 		t.Fatalf("got %d events, want %d", len(p.Events), len(want))
@@ -84,11 +86,11 @@ func TestDecodePageFields(t *testing.T) {
 		if !bytes.Equal(got.Raw, w.Raw) {
 			t.Errorf("event %d Raw = %s, want %s", i, got.Raw, w.Raw)
 		}
-		if got.ID != w.ID || got.Type != w.Type || got.ActorID != w.ActorID ||
-			!got.EventTime.Equal(w.EventTime) || !got.IngestionTime.Equal(w.IngestionTime) {
+		if got.ID != w.ID || got.Type != w.Type || got.ActorKey() != w.ActorID ||
+			!got.Time.Equal(w.Time) || !got.Ingested.Equal(w.Ingested) {
 			t.Errorf("event %d = {%s %s %s %v %v}, want {%s %s %s %v %v}", i,
-				got.ID, got.Type, got.ActorID, got.EventTime, got.IngestionTime,
-				w.ID, w.Type, w.ActorID, w.EventTime, w.IngestionTime)
+				got.ID, got.Type, got.ActorKey(), got.Time, got.Ingested,
+				w.ID, w.Type, w.ActorID, w.Time, w.Ingested)
 		}
 		if cap(got.Raw) != len(got.Raw) {
 			t.Errorf("event %d Raw has spare capacity %d: appending would overwrite the next event", i, cap(got.Raw)-len(got.Raw))
@@ -125,8 +127,8 @@ func TestDecodePageActor(t *testing.T) {
 		if len(p.Events) != 1 {
 			t.Fatalf("decodePage(actor %s): %d events, invalid %+v", tt.actor, len(p.Events), p.Invalid)
 		}
-		if got := p.Events[0].ActorID; got != tt.want {
-			t.Errorf("ActorID(actor %s) = %q, want %q", tt.actor, got, tt.want)
+		if got := p.Events[0].ActorKey(); got != tt.want {
+			t.Errorf("ActorKey(actor %s) = %q, want %q", tt.actor, got, tt.want)
 		}
 	}
 }
@@ -189,31 +191,6 @@ func TestDecodePageMalformed(t *testing.T) {
 				t.Errorf("decodePage(%q) = %+v, %v; want an error wrapping errMalformed", tt.body, p, err)
 			}
 		})
-	}
-}
-
-func TestParseTime(t *testing.T) {
-	tests := []struct {
-		in   string
-		want time.Time
-		ok   bool
-	}{
-		{"2024-01-15T10:30:00Z", time.Date(2024, 1, 15, 10, 30, 0, 0, time.UTC), true},
-		{"2024-01-15T10:30:00.123456789Z", time.Date(2024, 1, 15, 10, 30, 0, 123456789, time.UTC), true},
-		{"2024-01-15T10:30:00-05:00", time.Date(2024, 1, 15, 15, 30, 0, 0, time.UTC), true},
-		{"2024-01-15T10:30:00", time.Date(2024, 1, 15, 10, 30, 0, 0, time.UTC), true},
-		{"2024-01-15T10:30:00.5", time.Date(2024, 1, 15, 10, 30, 0, 5e8, time.UTC), true},
-		{"2024-01-15T10:30:00.123456", time.Date(2024, 1, 15, 10, 30, 0, 123456e3, time.UTC), true},
-		{"2024-01-15", time.Time{}, false},
-		{"2024-01-15 10:30:00", time.Time{}, false},
-		{"", time.Time{}, false},
-		{"xyz", time.Time{}, false},
-	}
-	for _, tt := range tests {
-		got, ok := parseTime(tt.in)
-		if !got.Equal(tt.want) || ok != tt.ok || got.Location() != time.UTC {
-			t.Errorf("parseTime(%q) = %v, %v; want %v, %v (in UTC)", tt.in, got, ok, tt.want, tt.ok)
-		}
 	}
 }
 

@@ -52,8 +52,8 @@ func TestDecodePageRawControlActor(t *testing.T) {
 		if err != nil || len(p.Events) != 1 {
 			t.Fatalf("decodePage(%q) = %+v, %v; want one event", elem, p, err)
 		}
-		if got := p.Events[0].ActorID; got != "m-1" {
-			t.Errorf("decodePage(%q): ActorID = %q, want m-1", elem, got)
+		if got := p.Events[0].ActorKey(); got != "m-1" {
+			t.Errorf("decodePage(%q): ActorKey = %q, want m-1", elem, got)
 		}
 	}
 }

@@ -1,9 +1,7 @@
 package pigment
 
 import (
-	"encoding/json"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/pigment-siem/pipeline/internal/jsonscan"
 )
@@ -13,9 +11,9 @@ const maxDepth = 10000
 
 // scanner is a minimal validating JSON reader over one body: it accepts
 // what encoding/json accepts (checked by FuzzDecodePage), and raw control
-// characters inside strings, which real producers emit; it lets the caller
-// pick out the few fields it needs in the same pass. encoding/json needs
-// three to four scans of every byte for the same work.
+// characters inside strings, which real producers emit. It walks a page's
+// envelope (the events array, the cursors) and finds each element's end;
+// event.ParseAPI reads the elements.
 //
 // Every method reading a value expects s.i at its first byte (no leading
 // space) and leaves s.i just past it.
@@ -88,7 +86,7 @@ func (s *scanner) object(depth int, field func(key []byte) error) error {
 		}
 		key := s.b[start:end]
 		if esc {
-			key = []byte(unquote(s.b[start-1:end+1], true))
+			key = jsonscan.AppendUnescaped(nil, key)
 		}
 		s.skipSpace()
 		if s.peek() != ':' {
@@ -177,12 +175,13 @@ func (s *scanner) literal(lit string) error {
 // decoding of a whole page.
 type jsonString struct {
 	s    string
-	kind string // "" when absent, else the kind of the value (see jsonKind)
+	kind string // "" when absent, else the kind of the value (see jsonscan.Kind)
 }
 
-// field reads any value into f.
+// field reads any value into f: a string as encoding/json reads it
+// (jsonscan.ValidUTF8), since a cursor is sent back and stored as text.
 func (s *scanner) field(depth int, f *jsonString) error {
-	f.kind, f.s = jsonKind(s.b[s.i:]), ""
+	f.kind, f.s = jsonscan.Kind(s.b[s.i:]), ""
 	if s.peek() != '"' {
 		return s.value(depth)
 	}
@@ -190,36 +189,10 @@ func (s *scanner) field(depth int, f *jsonString) error {
 	if err != nil {
 		return err
 	}
-	f.s = unquote(s.b[start-1:end+1], esc)
+	v := s.b[start:end]
+	if esc {
+		v = jsonscan.AppendUnescaped(nil, v)
+	}
+	f.s = jsonscan.ValidUTF8(string(v))
 	return nil
-}
-
-// unquote returns the string value of the JSON string quoted (quotes
-// included), as str validated it. Like encoding/json, it replaces invalid
-// UTF-8 with U+FFFD; a raw control character stands for itself.
-func unquote(quoted []byte, esc bool) string {
-	inner := quoted[1 : len(quoted)-1]
-	if !esc && utf8.Valid(inner) {
-		return string(inner)
-	}
-	var v string
-	if json.Unmarshal(quoted, &v) != nil { // only raw control characters make it fail
-		_ = json.Unmarshal(escapeControls(quoted), &v)
-	}
-	return v
-}
-
-// escapeControls returns quoted with its raw control characters written as
-// \u00XX escapes, which encoding/json accepts.
-func escapeControls(quoted []byte) []byte {
-	const hex = "0123456789abcdef"
-	out := make([]byte, 0, len(quoted)+16)
-	for _, c := range quoted {
-		if c < 0x20 {
-			out = append(out, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			continue
-		}
-		out = append(out, c)
-	}
-	return out
 }

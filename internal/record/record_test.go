@@ -7,7 +7,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/pigment-siem/pipeline/internal/pigment"
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 func header(m kafka.Message, k string) string {
@@ -22,11 +22,11 @@ func header(m kafka.Message, k string) string {
 func TestEventMessageKeysByActorElseEventID(t *testing.T) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 6000000, time.UTC)
 	tests := []struct {
-		ev      pigment.Event
+		ev      event.Event
 		wantKey string
 	}{
-		{pigment.Event{ID: "e1", ActorID: "m7", Type: "UserLoggedIn", IngestionTime: at}, "m7"},
-		{pigment.Event{ID: "e2", Type: "ImportExecuted", IngestionTime: at}, "e2"},
+		{event.Event{ID: "e1", ActorID: "m7", Type: "UserLoggedIn", Ingested: at}, "m7"},
+		{event.Event{ID: "e2", Type: "ImportExecuted", Ingested: at}, "e2"},
 	}
 	for _, tt := range tests {
 		m := Event("events", tt.ev)

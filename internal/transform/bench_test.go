@@ -3,6 +3,7 @@ package transform
 import (
 	"testing"
 
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 )
 
@@ -18,7 +19,7 @@ func benchEvent(b *testing.B) []byte {
 func BenchmarkParse(b *testing.B) {
 	raw := benchEvent(b)
 	for b.Loop() {
-		if _, err := Parse(raw, KindEvent); err != nil {
+		if _, err := event.Parse(raw, event.KindEvent); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -32,7 +33,7 @@ func BenchmarkHEC(b *testing.B) {
 	raw := benchEvent(b)
 	var buf []byte
 	for b.Loop() {
-		ev, err := Parse(raw, KindEvent)
+		ev, err := event.Parse(raw, event.KindEvent)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -44,7 +45,7 @@ func BenchmarkECS(b *testing.B) {
 	raw := benchEvent(b)
 	var buf []byte
 	for b.Loop() {
-		ev, err := Parse(raw, KindEvent)
+		ev, err := event.Parse(raw, event.KindEvent)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -56,7 +57,7 @@ func BenchmarkSyslog(b *testing.B) {
 	raw := benchEvent(b)
 	var buf []byte
 	for b.Loop() {
-		ev, err := Parse(raw, KindEvent)
+		ev, err := event.Parse(raw, event.KindEvent)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -68,7 +69,7 @@ func BenchmarkCEF(b *testing.B) {
 	raw := benchEvent(b)
 	var buf []byte
 	for b.Loop() {
-		ev, err := Parse(raw, KindEvent)
+		ev, err := event.Parse(raw, event.KindEvent)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,9 +1,11 @@
 package transform
 
 import (
+	"cmp"
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
@@ -26,7 +28,7 @@ const (
 // not empty:
 //
 //	rt          event time (else ingestion time), ms since the Unix epoch
-//	cat         ECS category (see classify)
+//	cat         ECS category (see ecsCategory)
 //	act         event type (alerts: rule)
 //	outcome     success or failure
 //	suid, suser actor ID; actor email, else name
@@ -39,13 +41,13 @@ const (
 // Extension values escape '\' and '=' with a backslash, CR and LF as \r
 // and \n; other control characters become spaces and invalid UTF-8
 // becomes U+FFFD.
-func AppendCEF(dst []byte, ev *Event, o SyslogOptions) []byte {
+func AppendCEF(dst []byte, ev *event.Event, o SyslogOptions) []byte {
 	dst = appendSyslogHeader(dst, ev, o)
 	dst = append(dst, " - CEF:0|"+CEFVendor+"|"+CEFProduct+"|"+CEFVersion+"|"...)
-	dst = appendCEFHeader(dst, cmpOr(ev.Type, "unknown"))
+	dst = appendCEFHeader(dst, cmp.Or(ev.Type, "unknown"))
 	dst = append(dst, '|')
 	switch {
-	case ev.Kind == KindAlert && ev.Title != "":
+	case ev.Kind == event.KindAlert && ev.Title != "":
 		dst = appendCEFHeader(dst, ev.Title)
 	case ev.Type == "":
 		dst = append(dst, "Unknown event"...)
@@ -61,11 +63,11 @@ func AppendCEF(dst []byte, ev *Event, o SyslogOptions) []byte {
 		dst = append(dst, " rt="...)
 		dst = strconv.AppendInt(dst, t.UnixMilli(), 10)
 	}
-	dst = appendExt(dst, "cat", classify(ev).name)
+	dst = appendExt(dst, "cat", ecsCategory(ev).name)
 	dst = appendExt(dst, "act", ev.Type)
 	dst = appendExt(dst, "outcome", ev.Outcome)
 	dst = appendExt(dst, "suid", ev.ActorID)
-	dst = appendExt(dst, "suser", cmpOr(ev.ActorEmail, ev.ActorName))
+	dst = appendExt(dst, "suser", cmp.Or(ev.ActorEmail, ev.ActorName))
 	if ip, ok := validIP(ev.SourceIP); ok && ip.Is4() {
 		dst = append(dst, " src="...)
 		dst = ip.AppendTo(dst)

@@ -1,10 +1,12 @@
 package transform
 
 import (
+	"cmp"
 	"net/netip"
 	"strconv"
 	"strings"
 
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
@@ -16,7 +18,7 @@ const ECSVersion = "8.17.0"
 // as CEF cat.
 type ecsClass struct{ name, category, typ string }
 
-// classify maps an event type to ECS event.category and event.type:
+// ecsCategory maps an event type to ECS event.category and event.type:
 //
 //	event type                                  category                  type
 //	UserLoggedIn                                authentication, session   start
@@ -45,8 +47,8 @@ type ecsClass struct{ name, category, typ string }
 // Viewed/Exported -> access), kept only where ECS expects it for the
 // category, else info. Without a recognised part, event.category is omitted
 // and event.type is ["info"].
-func classify(ev *Event) ecsClass {
-	if ev.Kind == KindAlert {
+func ecsCategory(ev *event.Event) ecsClass {
+	if ev.Kind == event.KindAlert {
 		return ecsClass{"intrusion_detection", `["intrusion_detection"]`, `["info"]`}
 	}
 	switch ev.Type {
@@ -75,7 +77,7 @@ func classify(ev *Event) ecsClass {
 	return guessClass(ev.Type)
 }
 
-// guessClass classifies an event type by parts of its name (see classify).
+// guessClass categorises an event type by parts of its name (see ecsCategory).
 func guessClass(typ string) ecsClass {
 	verb := "info"
 	switch {
@@ -146,7 +148,7 @@ func containsAny(s string, parts ...string) bool {
 //	ecs.version       ECSVersion
 //	event.kind        "event", or "alert" for alerts
 //	event.id/action   eventId / eventType (alerts: id / rule)
-//	event.category/type  see classify
+//	event.category/type  see ecsCategory
 //	event.outcome     success, failure or unknown (omitted for alerts)
 //	event.created     ingestionTimestamp (when Pigment's audit pipeline saw it)
 //	event.ingested    ingestionTimestamp too, the time it reached Pigment's
@@ -166,9 +168,9 @@ func containsAny(s string, parts ...string) bool {
 // The index template should map pigment.event and pigment.alert as
 // "flattened" (or disable them): payloads vary by event type and would
 // otherwise cause mapping conflicts.
-func AppendECS(dst []byte, ev *Event) []byte {
-	alert := ev.Kind == KindAlert
-	cls := classify(ev)
+func AppendECS(dst []byte, ev *event.Event) []byte {
+	alert := ev.Kind == event.KindAlert
+	cls := ecsCategory(ev)
 	dst = append(dst, '{')
 	if t := eventTime(ev); !t.IsZero() {
 		dst = append(dst, `"@timestamp":"`...)
@@ -191,7 +193,7 @@ func AppendECS(dst []byte, ev *Event) []byte {
 	dst = append(dst, cls.typ...)
 	if !alert {
 		dst = append(dst, `,"outcome":"`...)
-		dst = append(dst, cmpOr(ev.Outcome, "unknown")...)
+		dst = append(dst, cmp.Or(ev.Outcome, "unknown")...)
 		dst = append(dst, '"')
 	}
 	if !ev.Ingested.IsZero() && ev.Ingested.Year() >= 0 && ev.Ingested.Year() <= 9999 {
@@ -240,7 +242,7 @@ func AppendECS(dst []byte, ev *Event) []byte {
 }
 
 // appendECSEntities appends user, source and related.
-func appendECSEntities(dst []byte, ev *Event) []byte {
+func appendECSEntities(dst []byte, ev *event.Event) []byte {
 	if ev.ActorID != "" || ev.ActorEmail != "" || ev.ActorName != "" {
 		dst = append(dst, `,"user":{`...)
 		mark := len(dst)

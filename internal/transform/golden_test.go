@@ -12,6 +12,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 )
 
@@ -25,17 +26,17 @@ var (
 // formats are the outputs with golden files, by directory under testdata.
 var formats = []struct {
 	dir, ext string
-	append   func([]byte, *Event) []byte
+	append   func([]byte, *event.Event) []byte
 }{
-	{"hec", ".json", func(b []byte, ev *Event) []byte { return AppendHEC(b, ev, hecOpts) }},
+	{"hec", ".json", func(b []byte, ev *event.Event) []byte { return AppendHEC(b, ev, hecOpts) }},
 	{"ecs", ".json", AppendECS},
-	{"syslog", ".log", func(b []byte, ev *Event) []byte { return AppendSyslog(b, ev, syslogOpts) }},
-	{"cef", ".log", func(b []byte, ev *Event) []byte { return AppendCEF(b, ev, syslogOpts) }},
+	{"syslog", ".log", func(b []byte, ev *event.Event) []byte { return AppendSyslog(b, ev, syslogOpts) }},
+	{"cef", ".log", func(b []byte, ev *event.Event) []byte { return AppendCEF(b, ev, syslogOpts) }},
 }
 
 type goldenCase struct {
 	name string
-	kind Kind
+	kind event.Kind
 	raw  []byte
 }
 
@@ -44,26 +45,26 @@ type goldenCase struct {
 func goldenCases(tb testing.TB) []goldenCase {
 	huge := strings.Repeat("0123456789abcdef", 100*1024/16)
 	return []goldenCase{
-		{"described_login_failure", KindEvent, mustFailedLogin(tb, pigmentsim.ShapeDescribed)},
-		{"described_block_modified", KindEvent, mustSimEvent(tb, pigmentsim.ShapeDescribed, "BlockModified")},
-		{"public_account_type_updated", KindEvent, mustSimEvent(tb, pigmentsim.ShapePublic, "UserAccountTypeUpdated")},
-		{"public_login", KindEvent, mustSimEvent(tb, pigmentsim.ShapePublic, "UserLoggedIn")},
-		{"public_actor_user", KindEvent, []byte(`{"eventId":"e-nested","eventType":"UserAccountTypeUpdated","eventTimestamp":"2025-06-10T11:00:00Z","ingestionTimestamp":"2025-06-10T11:00:02Z","actor":{"user":{"id":"u-42","email":"zoë.ng@acme.io","name":"Zoë \"Z\" Ng ]"},"type":"User"},"context":{"workspaceId":"w-1","applicationId":"app-9","applicationName":"Budget","ipAddress":"198.51.100.7"},"payload":{"userId":"u-77","previousAccountType":"Builder","newAccountType":"Workspace Admin"}}`)},
-		{"actor_precedence", KindEvent, []byte(`{"eventId":"e-prec","eventType":"UserLoggedIn","eventTimestamp":"2025-06-10T11:00:00Z","actor":{"userId":"u-1","id":"i-1","memberId":"m-1","user":{"id":"nested","email":"n@acme.io","name":"Nested"}},"metadata":{"outcome":"success"}}`)},
-		{"alert", KindAlert, []byte(`{"id":"alert-7f3c","rule":"brute_force_login","severity":"high","title":"12 failed logins for jane@acme.io in 10 minutes","description":"Repeated failures","actor":"jane@acme.io","application":"app-42","window":{"start":"2025-06-10T11:50:00Z","end":"2025-06-10T12:00:00Z"},"firstEventTime":"2025-06-10T11:50:03.100Z","lastEventTime":"2025-06-10T11:59:41.250Z","count":12,"evidence":["e1","e2"],"mitre":"T1110","runbook":"https://runbooks.example/brute-force"}`)},
-		{"alert_minimal", KindAlert, []byte(`{"id":"alert-1"}`)},
-		{"non_ascii", KindEvent, []byte(`{"eventId":"e-nonascii","eventType":"BlockModified","eventTimestamp":"2025-06-10T11:00:00.5Z","ingestionTimestamp":"2025-06-10T11:00:03Z","actor":{"memberId":"m-1","email":"élodie.dupré@acme.fr","name":"Élodie Dupré"},"target":{"applicationId":"app-jp","applicationName":"日本 予算 2025"},"metadata":{"blockName":"売上","country":"jp"}}`)},
-		{"sd_escaping", KindEvent, []byte(`{"eventId":"e-\"sd\"]","eventType":"MemberInvited","eventTimestamp":"2025-06-10T11:00:00Z","actor":{"memberId":"m]1","email":"bob@acme.io","name":"Bob \"the \\ builder\" ]x["},"target":{"applicationId":"a\\b","applicationName":"Plan ] \"Q3\""}}`)},
-		{"cef_escaping", KindEvent, []byte(`{"eventId":"e=1|2","eventType":"Custom|Type=1\\x","eventTimestamp":"2025-06-10T11:00:00Z","actor":{"memberId":"m=1","email":"a|b@acme.io"},"target":{"applicationId":"a=b","applicationName":"P&L | FY=2025 \\ draft"}}`)},
-		{"huge_field", KindEvent, []byte(`{"eventId":"e-huge","eventType":"DataModified","eventTimestamp":"2025-06-10T11:00:00Z","ingestionTimestamp":"2025-06-10T11:00:01Z","actor":{"memberId":"m-1","email":"a@acme.io","name":"Ann"},"target":{"applicationId":"app-1","applicationName":"Budget"},"metadata":{"note":"` + huge + `"}}`)},
-		{"long_type", KindEvent, []byte(`{"eventId":"e-long","eventType":"AVeryLongEventTypeNameThatExceedsThirtyTwoCharacters","eventTimestamp":"2025-06-10T11:00:00.000123Z"}`)},
-		{"minimal", KindEvent, []byte(`{"eventId":"e-min"}`)},
-		{"control_chars", KindEvent, []byte(`{"eventId":"e-ctl","eventType":"Bad\nType\u0001","eventTimestamp":"yesterday","ingestionTimestamp":"2025-06-10T11:00:03+02:00","actor":{"memberId":"m\t1","name":"a\u0000b\u007fc\r\nd","email":"x\u2028y@acme.io"},"metadata":{"ipAddress":"not an ip","country":"France"}}`)},
-		{"raw_control_chars", KindEvent, []byte("{\n\t\"eventId\":\"e-raw\x01ctl\",\"eventType\":\"BlockModified\",\"eventTimestamp\":\"2025-06-10T11:00:00Z\",\n" +
+		{"described_login_failure", event.KindEvent, mustFailedLogin(tb, pigmentsim.ShapeDescribed)},
+		{"described_block_modified", event.KindEvent, mustSimEvent(tb, pigmentsim.ShapeDescribed, "BlockModified")},
+		{"public_account_type_updated", event.KindEvent, mustSimEvent(tb, pigmentsim.ShapePublic, "UserAccountTypeUpdated")},
+		{"public_login", event.KindEvent, mustSimEvent(tb, pigmentsim.ShapePublic, "UserLoggedIn")},
+		{"public_actor_user", event.KindEvent, []byte(`{"eventId":"e-nested","eventType":"UserAccountTypeUpdated","eventTimestamp":"2025-06-10T11:00:00Z","ingestionTimestamp":"2025-06-10T11:00:02Z","actor":{"user":{"id":"u-42","email":"zoë.ng@acme.io","name":"Zoë \"Z\" Ng ]"},"type":"User"},"context":{"workspaceId":"w-1","applicationId":"app-9","applicationName":"Budget","ipAddress":"198.51.100.7"},"payload":{"userId":"u-77","previousAccountType":"Builder","newAccountType":"Workspace Admin"}}`)},
+		{"actor_precedence", event.KindEvent, []byte(`{"eventId":"e-prec","eventType":"UserLoggedIn","eventTimestamp":"2025-06-10T11:00:00Z","actor":{"userId":"u-1","id":"i-1","memberId":"m-1","user":{"id":"nested","email":"n@acme.io","name":"Nested"}},"metadata":{"outcome":"success"}}`)},
+		{"alert", event.KindAlert, []byte(`{"id":"alert-7f3c","rule":"brute_force_login","severity":"high","title":"12 failed logins for jane@acme.io in 10 minutes","description":"Repeated failures","actor":"jane@acme.io","application":"app-42","window":{"start":"2025-06-10T11:50:00Z","end":"2025-06-10T12:00:00Z"},"firstEventTime":"2025-06-10T11:50:03.100Z","lastEventTime":"2025-06-10T11:59:41.250Z","count":12,"evidence":["e1","e2"],"mitre":"T1110","runbook":"https://runbooks.example/brute-force"}`)},
+		{"alert_minimal", event.KindAlert, []byte(`{"id":"alert-1"}`)},
+		{"non_ascii", event.KindEvent, []byte(`{"eventId":"e-nonascii","eventType":"BlockModified","eventTimestamp":"2025-06-10T11:00:00.5Z","ingestionTimestamp":"2025-06-10T11:00:03Z","actor":{"memberId":"m-1","email":"élodie.dupré@acme.fr","name":"Élodie Dupré"},"target":{"applicationId":"app-jp","applicationName":"日本 予算 2025"},"metadata":{"blockName":"売上","country":"jp"}}`)},
+		{"sd_escaping", event.KindEvent, []byte(`{"eventId":"e-\"sd\"]","eventType":"MemberInvited","eventTimestamp":"2025-06-10T11:00:00Z","actor":{"memberId":"m]1","email":"bob@acme.io","name":"Bob \"the \\ builder\" ]x["},"target":{"applicationId":"a\\b","applicationName":"Plan ] \"Q3\""}}`)},
+		{"cef_escaping", event.KindEvent, []byte(`{"eventId":"e=1|2","eventType":"Custom|Type=1\\x","eventTimestamp":"2025-06-10T11:00:00Z","actor":{"memberId":"m=1","email":"a|b@acme.io"},"target":{"applicationId":"a=b","applicationName":"P&L | FY=2025 \\ draft"}}`)},
+		{"huge_field", event.KindEvent, []byte(`{"eventId":"e-huge","eventType":"DataModified","eventTimestamp":"2025-06-10T11:00:00Z","ingestionTimestamp":"2025-06-10T11:00:01Z","actor":{"memberId":"m-1","email":"a@acme.io","name":"Ann"},"target":{"applicationId":"app-1","applicationName":"Budget"},"metadata":{"note":"` + huge + `"}}`)},
+		{"long_type", event.KindEvent, []byte(`{"eventId":"e-long","eventType":"AVeryLongEventTypeNameThatExceedsThirtyTwoCharacters","eventTimestamp":"2025-06-10T11:00:00.000123Z"}`)},
+		{"minimal", event.KindEvent, []byte(`{"eventId":"e-min"}`)},
+		{"control_chars", event.KindEvent, []byte(`{"eventId":"e-ctl","eventType":"Bad\nType\u0001","eventTimestamp":"yesterday","ingestionTimestamp":"2025-06-10T11:00:03+02:00","actor":{"memberId":"m\t1","name":"a\u0000b\u007fc\r\nd","email":"x\u2028y@acme.io"},"metadata":{"ipAddress":"not an ip","country":"France"}}`)},
+		{"raw_control_chars", event.KindEvent, []byte("{\n\t\"eventId\":\"e-raw\x01ctl\",\"eventType\":\"BlockModified\",\"eventTimestamp\":\"2025-06-10T11:00:00Z\",\n" +
 			"\"actor\":{\"memberId\":\"m-raw\",\"email\":\"raw@acme.io\",\"name\":\"Ann\x01B\x1fC\x00D\tE\nF\"},\"target\":{\"applicationId\":\"app-1\",\"applicationName\":\"Plan\tQ3\r\nFY\"},\r\n" +
 			"\"metadata\":{\"note\":\"line1\nline2\ttab\x00end \\\"q\\\" \\\\\",\"k\x1fey\":\"\x1f\",\"ipAddress\":\"192.0.2.9\",\"country\":\"fr\"}\n}\n")},
-		{"pretty_printed", KindEvent, []byte("{\n  \"eventId\": \"e-pretty\",\r\n  \"eventType\": \"APIKeyCreated\",\n  \"eventTimestamp\": \"2025-06-10T11:00:00Z\",\n  \"context\": {\"ipAddress\": \"2001:db8::1\"}\n}\n")},
-		{"invalid_utf8", KindEvent, []byte("{\"eventId\":\"e-utf8\",\"eventType\":\"UserLoggedIn\",\"eventTimestamp\":\"2025-06-10T11:00:00Z\",\"actor\":{\"memberId\":\"m-1\",\"name\":\"bad \xff\xfe name \xc3\"},\"metadata\":{\"outcome\":\"success\",\"ipAddress\":\"192.0.2.7\"}}")},
+		{"pretty_printed", event.KindEvent, []byte("{\n  \"eventId\": \"e-pretty\",\r\n  \"eventType\": \"APIKeyCreated\",\n  \"eventTimestamp\": \"2025-06-10T11:00:00Z\",\n  \"context\": {\"ipAddress\": \"2001:db8::1\"}\n}\n")},
+		{"invalid_utf8", event.KindEvent, []byte("{\"eventId\":\"e-utf8\",\"eventType\":\"UserLoggedIn\",\"eventTimestamp\":\"2025-06-10T11:00:00Z\",\"actor\":{\"memberId\":\"m-1\",\"name\":\"bad \xff\xfe name \xc3\"},\"metadata\":{\"outcome\":\"success\",\"ipAddress\":\"192.0.2.7\"}}")},
 	}
 }
 
@@ -81,7 +82,7 @@ func mustFailedLogin(tb testing.TB, shape string) []byte {
 
 func TestGolden(t *testing.T) {
 	for _, c := range goldenCases(t) {
-		ev, err := Parse(c.raw, c.kind)
+		ev, err := event.Parse(c.raw, c.kind)
 		if err != nil {
 			t.Fatalf("Parse(%s) error %v", c.name, err)
 		}
@@ -115,11 +116,11 @@ func TestOutputs(t *testing.T) {
 	cases := goldenCases(t)
 	for _, shape := range []string{pigmentsim.ShapeDescribed, pigmentsim.ShapePublic} {
 		for i, raw := range mustSimEvents(t, shape, 500) {
-			cases = append(cases, goldenCase{shape + "#" + string(rune('0'+i%10)), KindEvent, raw})
+			cases = append(cases, goldenCase{shape + "#" + string(rune('0'+i%10)), event.KindEvent, raw})
 		}
 	}
 	for _, c := range cases {
-		ev, err := Parse(c.raw, c.kind)
+		ev, err := event.Parse(c.raw, c.kind)
 		if err != nil {
 			t.Fatalf("Parse(%s) error %v", c.name, err)
 		}
@@ -128,7 +129,7 @@ func TestOutputs(t *testing.T) {
 }
 
 // checkOutputs checks all four outputs of ev.
-func checkOutputs(t *testing.T, name string, ev *Event) {
+func checkOutputs(t *testing.T, name string, ev *event.Event) {
 	t.Helper()
 	hec := AppendHEC(nil, ev, hecOpts)
 	var h struct {

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
@@ -107,7 +108,7 @@ func hasControl(b []byte) bool {
 
 // eventTime is the time formats use for an event: Time, else Ingested, else
 // zero (formats then omit it). Times outside years 0-9999 count as zero.
-func eventTime(ev *Event) time.Time {
+func eventTime(ev *event.Event) time.Time {
 	for _, t := range [...]time.Time{ev.Time, ev.Ingested} {
 		if !t.IsZero() && t.Year() >= 0 && t.Year() <= 9999 {
 			return t.UTC()

@@ -1,6 +1,11 @@
 package transform
 
-import "strings"
+import (
+	"cmp"
+	"strings"
+
+	"github.com/pigment-siem/pipeline/internal/event"
+)
 
 // RFC 5424 severities used by the mapping below.
 const (
@@ -32,8 +37,8 @@ const (
 //
 // Event types are open strings, so the mapping matches parts of names and
 // new types get a sensible severity without a code change.
-func SyslogSeverity(ev *Event) int {
-	if ev.Kind == KindAlert {
+func SyslogSeverity(ev *event.Event) int {
+	if ev.Kind == event.KindAlert {
 		switch {
 		case strings.EqualFold(ev.Severity, "critical"):
 			return sevCritical
@@ -87,30 +92,30 @@ func cefSeverity(syslog int) int {
 }
 
 // actorLabel is how summaries name the actor: email, else name, else ID.
-func actorLabel(ev *Event) string { return cmpOr(ev.ActorEmail, ev.ActorName, ev.ActorID) }
+func actorLabel(ev *event.Event) string { return cmp.Or(ev.ActorEmail, ev.ActorName, ev.ActorID) }
 
 // appendSummary appends a one-line human summary of ev, each piece through
 // esc (the escaping of the target format):
 //
 //	event: <type> by <actor>[ in <application>][ from <ip>][: failure]
 //	alert: <title>, else "Alert <rule>"[ for <actor>]
-func appendSummary(dst []byte, ev *Event, esc func([]byte, string) []byte) []byte {
-	if ev.Kind == KindAlert {
+func appendSummary(dst []byte, ev *event.Event, esc func([]byte, string) []byte) []byte {
+	if ev.Kind == event.KindAlert {
 		if ev.Title != "" {
 			return esc(dst, ev.Title)
 		}
 		dst = esc(dst, "Alert ")
-		dst = esc(dst, cmpOr(ev.Type, "unnamed"))
+		dst = esc(dst, cmp.Or(ev.Type, "unnamed"))
 		if a := actorLabel(ev); a != "" {
 			dst = esc(dst, " for ")
 			dst = esc(dst, a)
 		}
 		return dst
 	}
-	dst = esc(dst, cmpOr(ev.Type, "Event"))
+	dst = esc(dst, cmp.Or(ev.Type, "Event"))
 	dst = esc(dst, " by ")
-	dst = esc(dst, cmpOr(actorLabel(ev), "unknown actor"))
-	if app := cmpOr(ev.AppName, ev.AppID); app != "" {
+	dst = esc(dst, cmp.Or(actorLabel(ev), "unknown actor"))
+	if app := cmp.Or(ev.AppName, ev.AppID); app != "" {
 		dst = esc(dst, " in ")
 		dst = esc(dst, app)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 )
 
@@ -62,9 +63,9 @@ func mustSimEvent(tb testing.TB, shape, typ string) []byte {
 func TestParseSimEvents(t *testing.T) {
 	for _, shape := range []string{pigmentsim.ShapeDescribed, pigmentsim.ShapePublic} {
 		for _, raw := range mustSimEvents(t, shape, 3000) {
-			ev, err := Parse(raw, KindEvent)
+			ev, err := event.Parse(raw, event.KindEvent)
 			if err != nil {
-				t.Fatalf("Parse(%s) error %v", raw, err)
+				t.Fatalf("event.Parse(%s) error %v", raw, err)
 			}
 			got := [...]string{ev.ID, ev.Type, ev.ActorID, ev.ActorEmail, ev.ActorName, ev.AppID, ev.AppName}
 			want := wantFields(t, raw, shape)
@@ -121,7 +122,7 @@ func TestParseSimMemberTargets(t *testing.T) {
 				body = e.Payload
 				wantID, wantEmail = cmpAny(body["id"], body["userId"]), cmpAny(body["email"], body["userEmail"])
 			}
-			ev, err := Parse(raw, KindEvent)
+			ev, err := event.Parse(raw, event.KindEvent)
 			if err != nil || ev.TargetID == "" || ev.TargetID != wantID || ev.TargetEmail != wantEmail {
 				t.Errorf("Parse(%s) target = %q, %q, %v; want %v, %v", raw, ev.TargetID, ev.TargetEmail, err, wantID, wantEmail)
 			}

@@ -1,6 +1,12 @@
 package transform
 
-import "github.com/pigment-siem/pipeline/internal/jsonenc"
+import (
+	"cmp"
+
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
+
+	"github.com/pigment-siem/pipeline/internal/event"
+)
 
 // HECOptions are the Splunk metadata of HEC events. Empty fields take the
 // defaults below; Host and Index are omitted when empty (Splunk then uses
@@ -35,7 +41,7 @@ const (
 // escaped: see appendRaw). fields are indexed fields:
 // eventType, actor (email, else name, else ID) and application (name, else
 // ID); empty ones are omitted, and fields too when all are.
-func AppendHEC(dst []byte, ev *Event, o HECOptions) []byte {
+func AppendHEC(dst []byte, ev *event.Event, o HECOptions) []byte {
 	dst = append(dst, '{')
 	if t := eventTime(ev); !t.IsZero() {
 		dst = append(dst, `"time":`...)
@@ -43,19 +49,19 @@ func AppendHEC(dst []byte, ev *Event, o HECOptions) []byte {
 		dst = append(dst, ',')
 	}
 	dst = append(dst, `"source":`...)
-	dst = jsonenc.AppendString(dst, cmpOr(o.Source, DefaultHECSource))
+	dst = jsonenc.AppendString(dst, cmp.Or(o.Source, DefaultHECSource))
 	dst = append(dst, `,"sourcetype":`...)
-	if ev.Kind == KindAlert {
-		dst = jsonenc.AppendString(dst, cmpOr(o.AlertSourcetype, DefaultHECAlertSourcetype))
+	if ev.Kind == event.KindAlert {
+		dst = jsonenc.AppendString(dst, cmp.Or(o.AlertSourcetype, DefaultHECAlertSourcetype))
 	} else {
-		dst = jsonenc.AppendString(dst, cmpOr(o.Sourcetype, DefaultHECSourcetype))
+		dst = jsonenc.AppendString(dst, cmp.Or(o.Sourcetype, DefaultHECSourcetype))
 	}
 	dst = appendMember(dst, "host", o.Host)
 	dst = appendMember(dst, "index", o.Index)
 	dst = append(dst, `,"event":`...)
 	dst = appendRaw(dst, ev.Raw)
 
-	actor, app := actorLabel(ev), cmpOr(ev.AppName, ev.AppID)
+	actor, app := actorLabel(ev), cmp.Or(ev.AppName, ev.AppID)
 	if ev.Type == "" && actor == "" && app == "" {
 		return append(dst, '}')
 	}

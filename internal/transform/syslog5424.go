@@ -1,9 +1,11 @@
 package transform
 
 import (
+	"cmp"
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
@@ -44,13 +46,13 @@ const (
 // control characters become spaces and invalid UTF-8 becomes U+FFFD. MSG
 // is the original event JSON, UTF-8 without a BOM, on one line, with raw
 // control characters in its strings escaped (see appendRaw).
-func AppendSyslog(dst []byte, ev *Event, o SyslogOptions) []byte {
+func AppendSyslog(dst []byte, ev *event.Event, o SyslogOptions) []byte {
 	dst = appendSyslogHeader(dst, ev, o)
 	dst = append(dst, ' ', '[')
 	dst = append(dst, SDID...)
 	dst = appendParam(dst, "eventId", ev.ID)
 	dst = appendParam(dst, "eventType", ev.Type)
-	if ev.Kind == KindAlert {
+	if ev.Kind == event.KindAlert {
 		dst = appendParam(dst, "kind", "alert")
 		dst = appendParam(dst, "severity", ev.Severity)
 	}
@@ -70,7 +72,7 @@ func AppendSyslog(dst []byte, ev *Event, o SyslogOptions) []byte {
 
 // appendSyslogHeader appends the RFC 5424 HEADER (up to MSGID, without the
 // space before STRUCTURED-DATA).
-func appendSyslogHeader(dst []byte, ev *Event, o SyslogOptions) []byte {
+func appendSyslogHeader(dst []byte, ev *event.Event, o SyslogOptions) []byte {
 	facility := o.Facility
 	if facility <= 0 || facility > 23 {
 		facility = DefaultFacility
@@ -86,7 +88,7 @@ func appendSyslogHeader(dst []byte, ev *Event, o SyslogOptions) []byte {
 	dst = append(dst, ' ')
 	dst = appendHeaderField(dst, o.Hostname, 255)
 	dst = append(dst, ' ')
-	dst = appendHeaderField(dst, cmpOr(o.AppName, DefaultAppName), 48)
+	dst = appendHeaderField(dst, cmp.Or(o.AppName, DefaultAppName), 48)
 	dst = append(dst, ' ', '-', ' ')
 	return appendHeaderField(dst, ev.Type, 32)
 }

@@ -1,4 +1,4 @@
-package transform
+package event
 
 import (
 	"errors"
@@ -40,6 +40,8 @@ func (s *scanner) peek() byte {
 
 func (s *scanner) skipSpace() { s.i = jsonscan.SkipSpace(s.b, s.i) }
 
+// errorf reports a syntax error at s.i. Its "transform:" prefix predates
+// the package: dead letters carry these texts as their reason.
 func (s *scanner) errorf(what string) error {
 	if s.i >= len(s.b) {
 		return fmt.Errorf("transform: %w: unexpected end of input at offset %d (truncated?)", errSyntax, s.i)

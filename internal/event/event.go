@@ -1,18 +1,17 @@
-// Package transform turns Pigment audit events and pipeline alerts, as read
-// from Kafka, into what each SIEM ingests: Splunk HEC events, Elastic Common
-// Schema documents, RFC 5424 syslog lines and CEF. It is pure: bytes in,
-// bytes out, no I/O.
+// Package event is the one model of a Pigment audit event and its parser.
 //
-// A record is read once with Parse, which validates its JSON and picks the
-// few fields the formats need without maps or reflection; each format is
-// then an Append function writing into a caller-owned buffer, so a
-// forwarder reusing its buffers formats an event without allocating.
+// A record (an element of the API's events array, a Kafka record's value,
+// an alert detect wrote) is read once with Parse, which validates its JSON
+// and picks the fields every consumer needs (extract's key and headers,
+// detect's rules, forward's formats) in one pass, without maps or
+// reflection and without allocating for strings without escapes.
 //
 // All functions are safe for concurrent use; an Event is a value the caller
 // owns.
-package transform
+package event
 
 import (
+	"cmp"
 	"errors"
 	"strings"
 	"time"
@@ -28,10 +27,12 @@ const (
 	KindAlert             // an alert written by detect (pigment.audit.alerts)
 )
 
-// Event is what every format needs, read once from a record's JSON by Parse.
+// Event is one audit event (or alert) as every program reads it, once, from
+// its JSON by Parse: extract's key and headers, detect's rules and forward's
+// formats all take it.
 //
 // Its strings may alias Raw (see Parse); an empty string means absent.
-// Formats omit what is empty or zero.
+// Formats omit what is empty or zero. Times are in UTC.
 type Event struct {
 	Raw  []byte // the original JSON, unchanged (HEC "event", ECS pigment.*, syslog MSG)
 	Kind Kind
@@ -91,8 +92,9 @@ func (ev *Event) ActorKey() string {
 //
 // The actor and target/context win over metadata/payload. Outcome is
 // normalised to "success", "failure" or "" (status "Completed"/"Failed"
-// count when there is no outcome). Timestamps are RFC 3339; an unparsable
-// one is left zero. Fields of an unexpected type are ignored.
+// count when there is no outcome). Timestamps are RFC 3339 or the same
+// without a zone (see parseTime), kept to the nanosecond, in UTC; an
+// unparsable one is left zero. Fields of an unexpected type are ignored.
 //
 // Strings may hold raw control characters, which encoding/json refuses but
 // extract keeps (README, "The topic contract"): fields keep them, and the
@@ -104,6 +106,21 @@ func (ev *Event) ActorKey() string {
 // an object, or no eventId (alerts: id); the forwarder sends such a record
 // to the dead-letter topic with err.Error() as the reason.
 func Parse(raw []byte, kind Kind) (Event, error) {
+	var f found
+	ev, err := parse(raw, kind, &f)
+	if err == nil && ev.ID == "" {
+		// The "transform:" prefix is kept from before the package moved:
+		// forward's dead letters carry these texts as their reason.
+		if kind == KindAlert {
+			return ev, errors.New("transform: alert has no id (a non-empty string)")
+		}
+		return ev, errors.New("transform: event has no eventId (a non-empty string)")
+	}
+	return ev, err
+}
+
+// parse is Parse without its check of the ID; f gets what ParseAPI checks.
+func parse(raw []byte, kind Kind, f *found) (Event, error) {
 	ev := Event{Raw: raw, Kind: kind}
 	s := scanner{b: raw}
 	s.skipSpace()
@@ -116,7 +133,6 @@ func Parse(raw []byte, kind Kind) (Event, error) {
 	s.i++
 	var body fields // from metadata/payload, used where nothing better is known
 	var ctx fields  // from context
-	var objs objects
 	for n := 0; ; n++ {
 		key, ok, err := s.member(n)
 		if err != nil {
@@ -125,7 +141,7 @@ func Parse(raw []byte, kind Kind) (Event, error) {
 		if !ok {
 			break
 		}
-		if err := ev.top(&s, key, &ctx, &body, &objs); err != nil {
+		if err := ev.top(&s, key, &ctx, &body, f); err != nil {
 			return ev, err
 		}
 	}
@@ -133,21 +149,15 @@ func Parse(raw []byte, kind Kind) (Event, error) {
 	if s.i != len(s.b) {
 		return ev, s.errorf("data after the top-level object")
 	}
-	ev.AppID = cmpOr(ev.AppID, ctx.appID, body.appID)
-	ev.AppName = cmpOr(ev.AppName, ctx.appName, body.appName)
-	ev.SourceIP = cmpOr(ctx.ip, body.ip)
-	ev.Country = cmpOr(ctx.country, body.country)
-	ev.ASN = cmpOr(ctx.asn, body.asn)
-	ev.Outcome = cmpOr(outcome(ctx.outcome), outcome(body.outcome), outcome(body.status))
+	ev.AppID = cmp.Or(ev.AppID, ctx.appID, body.appID)
+	ev.AppName = cmp.Or(ev.AppName, ctx.appName, body.appName)
+	ev.SourceIP = cmp.Or(ctx.ip, body.ip)
+	ev.Country = cmp.Or(ctx.country, body.country)
+	ev.ASN = cmp.Or(ctx.asn, body.asn)
+	ev.Outcome = cmp.Or(outcome(ctx.outcome), outcome(body.outcome), outcome(body.status))
 	if kind == KindEvent {
-		t := actor.Target(objs.target, objs.metadata, objs.payload)
+		t := actor.Target(f.target, f.metadata, f.payload)
 		ev.TargetID, ev.TargetEmail, ev.TargetName = t.ID, t.Email, t.Name
-	}
-	if ev.ID == "" {
-		if kind == KindAlert {
-			return ev, errors.New("transform: alert has no id (a non-empty string)")
-		}
-		return ev, errors.New("transform: event has no eventId (a non-empty string)")
 	}
 	return ev, nil
 }
@@ -157,28 +167,34 @@ type fields struct {
 	ip, country, asn, outcome, status, appID, appName string
 }
 
-// objects holds the raw values of an event's target, metadata and
-// payload, for actor.Target.
-type objects struct {
+// found holds the raw values of an event's target, metadata and payload,
+// for actor.Target, and where the last eventId and ingestionTimestamp
+// values start (offset+1; 0 when absent) with the text of the latter, for
+// ParseAPI.
+type found struct {
 	target, metadata, payload []byte
+	idAt, ingestedAt          int
+	ingested                  string
 }
 
 // top reads the value of one top-level member.
-func (ev *Event) top(s *scanner, key []byte, ctx, body *fields, objs *objects) error {
+func (ev *Event) top(s *scanner, key []byte, ctx, body *fields, f *found) error {
 	var err error
 	alert := ev.Kind == KindAlert
 	start := s.i
 	switch k := string(key); {
 	case k == "eventId" && !alert, k == "id" && alert:
+		f.idAt = start + 1
 		ev.ID, err = s.string(1)
 	case k == "eventType" && !alert, k == "rule" && alert:
 		ev.Type, err = s.string(1)
 	case k == "eventTimestamp" && !alert, k == "lastEventTime" && alert:
-		ev.Time, err = s.time(ev.Time, true)
+		ev.Time, _, err = s.time(ev.Time, true)
 	case k == "firstEventTime" && alert:
-		ev.Time, err = s.time(ev.Time, false)
+		ev.Time, _, err = s.time(ev.Time, false)
 	case k == "ingestionTimestamp" && !alert:
-		ev.Ingested, err = s.time(ev.Ingested, true)
+		f.ingestedAt = start + 1
+		ev.Ingested, f.ingested, err = s.time(ev.Ingested, true)
 	case k == "severity" && alert:
 		ev.Severity, err = s.string(1)
 	case k == "title" && alert:
@@ -191,17 +207,17 @@ func (ev *Event) top(s *scanner, key []byte, ctx, body *fields, objs *objects) e
 		ev.AppID, err = s.string(1)
 	case k == "target" && !alert:
 		err = ev.readApp(s)
-		objs.target = s.b[start:s.i]
+		f.target = s.b[start:s.i]
 	case k == "application" && alert:
 		err = ev.readApp(s)
 	case k == "context" && !alert:
 		err = ctx.read(s)
 	case k == "metadata" && !alert:
 		err = body.read(s)
-		objs.metadata = s.b[start:s.i]
+		f.metadata = s.b[start:s.i]
 	case k == "payload" && !alert:
 		err = body.read(s)
-		objs.payload = s.b[start:s.i]
+		f.payload = s.b[start:s.i]
 	default:
 		err = s.value(1)
 	}
@@ -293,17 +309,18 @@ func (s *scanner) enter() (bool, error) {
 	return true, nil
 }
 
-// time reads an RFC 3339 timestamp. It returns it if prefer is set or old
-// is zero, and old otherwise or when the value is not a timestamp.
-func (s *scanner) time(old time.Time, prefer bool) (time.Time, error) {
+// time reads a timestamp (see parseTime) and its text. It returns the time
+// if prefer is set or old is zero, and old otherwise or when the value is
+// not a timestamp.
+func (s *scanner) time(old time.Time, prefer bool) (time.Time, string, error) {
 	v, err := s.string(1)
 	if err != nil {
-		return old, err
+		return old, v, err
 	}
-	if t, perr := time.Parse(time.RFC3339Nano, v); perr == nil && (prefer || old.IsZero()) {
-		return t, nil
+	if t, ok := parseTime(v); ok && (prefer || old.IsZero()) {
+		return t, v, nil
 	}
-	return old, nil
+	return old, v, nil
 }
 
 // outcome normalises an outcome or status value.
@@ -316,15 +333,6 @@ func outcome(v string) string {
 	for _, w := range [...]string{"failure", "failed", "fail", "error", "denied", "rejected"} {
 		if strings.EqualFold(v, w) {
 			return "failure"
-		}
-	}
-	return ""
-}
-
-func cmpOr(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
 		}
 	}
 	return ""

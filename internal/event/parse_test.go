@@ -1,4 +1,4 @@
-package transform
+package event
 
 import (
 	"errors"
@@ -137,55 +137,6 @@ func TestParseErrors(t *testing.T) {
 		_, err := Parse([]byte(tt.raw), tt.kind)
 		if err == nil || !strings.Contains(err.Error(), tt.want) || errors.Is(err, errSyntax) != tt.syntax {
 			t.Errorf("Parse(%.40q) error = %v, want one containing %q (syntax %v)", tt.raw, err, tt.want, tt.syntax)
-		}
-	}
-}
-
-func TestSyslogSeverity(t *testing.T) {
-	tests := []struct {
-		ev   Event
-		want int
-	}{
-		{Event{Type: "UserLoggedIn", Outcome: "success"}, 6},
-		{Event{Type: "UserLoggedIn", Outcome: "failure"}, 4},
-		{Event{Type: "BlockModified"}, 6},
-		{Event{Type: "BlockDeleted"}, 5},
-		{Event{Type: "UserAccountTypeUpdated"}, 5},
-		{Event{Type: "APIKeyCreated"}, 5},
-		{Event{Type: "SupportSessionStarted"}, 5},
-		{Event{Type: "SomethingNew"}, 6},
-		{Event{Kind: KindAlert, Severity: "critical"}, 2},
-		{Event{Kind: KindAlert, Severity: "HIGH"}, 3},
-		{Event{Kind: KindAlert, Severity: "medium"}, 4},
-		{Event{Kind: KindAlert, Severity: "low"}, 5},
-		{Event{Kind: KindAlert, Severity: "info"}, 6},
-		{Event{Kind: KindAlert}, 4},
-	}
-	for _, tt := range tests {
-		if got := SyslogSeverity(&tt.ev); got != tt.want {
-			t.Errorf("SyslogSeverity(%+v) = %d, want %d", tt.ev, got, tt.want)
-		}
-	}
-}
-
-func TestClassify(t *testing.T) {
-	tests := []struct {
-		typ            string
-		category, typ2 string
-	}{
-		{"UserLoggedIn", `["authentication","session"]`, `["start"]`},
-		{"BlockDeleted", `["configuration"]`, `["deletion"]`},
-		{"GroupModified", `["iam"]`, `["group","change"]`},
-		{"UserAccountTypeUpdated", `["iam"]`, `["user","change"]`},
-		{"SnapshotCreated", "", `["info"]`},
-		{"ViewShared", `["configuration"]`, `["change"]`},
-		{"DataExported", `["database"]`, `["access"]`},
-		{"SsoLoginFailed", `["authentication"]`, `["info"]`},
-	}
-	for _, tt := range tests {
-		got := classify(&Event{Type: tt.typ})
-		if got.category != tt.category || got.typ != tt.typ2 {
-			t.Errorf("classify(%s) = %s %s, want %s %s", tt.typ, got.category, got.typ, tt.category, tt.typ2)
 		}
 	}
 }
