@@ -31,6 +31,7 @@ var formats = []struct {
 	{"ecs", ".json", AppendECS},
 	{"syslog", ".log", func(b []byte, ev *Event) []byte { return AppendSyslog(b, ev, syslogOpts) }},
 	{"cef", ".log", func(b []byte, ev *Event) []byte { return AppendCEF(b, ev, syslogOpts) }},
+	{"archive", ".tsv", AppendArchive},
 }
 
 type goldenCase struct {
@@ -165,6 +166,7 @@ func checkOutputs(t *testing.T, name string, ev *Event) {
 	} else if ext["externalId"] != clean(ev.ID, true) || ext["cs1"] != clean(ev.AppName, true) || ext["suid"] != clean(ev.ActorID, true) {
 		t.Errorf("AppendCEF(%s) extension = %q, want externalId %q, cs1 %q, suid %q", name, ext, ev.ID, ev.AppName, ev.ActorID)
 	}
+	checkArchive(t, name, ev)
 }
 
 // clean is s as syslog SD-PARAMs and CEF extensions carry it: invalid UTF-8

@@ -1,0 +1,127 @@
+package transform
+
+import (
+	"bytes"
+	"encoding/hex"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// checkArchive checks an archive row: its table tag, one line of valid
+// UTF-8 without NUL, the number of columns of its table, the ID as the
+// first column and the exact bytes of the record in the last.
+func checkArchive(t *testing.T, name string, ev *Event) {
+	t.Helper()
+	row := AppendArchive(nil, ev)
+	tag, cols := ArchiveEventRow, ArchiveEventColumns
+	if ev.Kind == KindAlert {
+		tag, cols = ArchiveAlertRow, ArchiveAlertColumns
+	}
+	if len(row) < 2 || row[0] != tag || row[len(row)-1] != '\n' {
+		t.Errorf("AppendArchive(%s) = %.300q: want tag %q and a final newline", name, row, tag)
+		return
+	}
+	line := row[1 : len(row)-1]
+	if bytes.ContainsAny(line, "\n\r\x00") || !utf8.Valid(line) {
+		t.Errorf("AppendArchive(%s) = %.300q: want one line of valid UTF-8 without NUL", name, row)
+	}
+	fields := bytes.Split(line, []byte("\t"))
+	if len(fields) != len(cols) {
+		t.Errorf("AppendArchive(%s) has %d columns, want %d: %.300q", name, len(fields), len(cols), row)
+		return
+	}
+	if got, want := unescapeCopy(string(fields[0])), strings.ReplaceAll(strings.ToValidUTF8(ev.ID, "\uFFFD"), "\x00", "\uFFFD"); got != want {
+		t.Errorf("AppendArchive(%s) id = %q, want %q", name, got, want)
+	}
+	raw, err := hex.DecodeString(strings.TrimPrefix(string(fields[len(fields)-1]), `\\x`))
+	if err != nil || !bytes.Equal(raw, ev.Raw) {
+		t.Errorf("AppendArchive(%s) raw = %.100q (%v), want the record's bytes %.100q", name, raw, err, ev.Raw)
+	}
+}
+
+// unescapeCopy reads a COPY text value.
+func unescapeCopy(s string) string {
+	if s == `\N` {
+		return ""
+	}
+	return strings.NewReplacer(`\\`, `\`, `\t`, "\t", `\n`, "\n", `\r`, "\r").Replace(s)
+}
+
+func TestArchiveValues(t *testing.T) {
+	ev, err := Parse([]byte(`{"eventId":"e\u0000\\1","eventType":"RoleChanged","eventTimestamp":"2026-11-20T10:00:00.123456789Z",`+
+		`"ingestionTimestamp":"2026-11-20T12:00:00.000000001+02:00","actor":{"memberId":"m1"},`+
+		`"metadata":{"oldRole":"Viewer","roleAfter":"Builder\tX\n"},"payload":{"previousLicenseType":"Explorer","newLicenseType":"Editor"}}`), KindEvent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.Topic, ev.Partition, ev.Offset = "pigment.audit.events", 2, 41
+	got := strings.Split(strings.TrimSuffix(string(AppendArchive(nil, &ev)[1:]), "\n"), "\t")
+	col := func(name string) string {
+		for i, c := range ArchiveEventColumns {
+			if c == name {
+				return got[i]
+			}
+		}
+		t.Fatalf("no column %s", name)
+		return ""
+	}
+	for _, c := range []struct{ name, want string }{
+		{"event_id", "e\uFFFD\\\\1"},
+		{"event_time", "2026-11-20T10:00:00.123456789Z"},
+		{"ingestion_time", "2026-11-20T10:00:00.000000001Z"},
+		{"ingestion_timestamp", "2026-11-20T10:00:00.000000001Z"},
+		{"previous_role", "Viewer"},
+		{"new_role", `Builder\tX\n`},
+		{"previous_license_type", "Explorer"},
+		{"new_license_type", "Editor"},
+		{"previous_account_type", `\N`},
+		{"kafka_topic", "pigment.audit.events"},
+		{"kafka_partition", "2"},
+		{"kafka_offset", "41"},
+		{"outcome", `\N`},
+	} {
+		if g := col(c.name); g != c.want {
+			t.Errorf("AppendArchive %s = %q, want %q", c.name, g, c.want)
+		}
+	}
+}
+
+func TestArchiveAlert(t *testing.T) {
+	ev, err := Parse([]byte(`{"id":"a1","rule":"r","severity":"high","count":25,"window":{"start":"2026-11-20T10:00:00Z","end":"2026-11-20T11:00:00Z"},`+
+		`"lastEventTime":"2026-11-20T10:04:00Z","evidence":["e1","q\"\\,{}",7,"t\tz"]}`), KindAlert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(string(AppendArchive(nil, &ev)[1:]), "\t")
+	want := []string{"a1", "r", "high", `\N`, `\N`, `\N`, `\N`, `\N`, "2026-11-20T10:00:00Z", "2026-11-20T11:00:00Z",
+		"2026-11-20T10:04:00Z", "25", `{"e1","q\\"\\\\,{}","t\tz"}`, `\N`, `\N`, `\N`, `\N`}
+	for i, w := range want {
+		if got[i] != w {
+			t.Errorf("AppendArchive(alert) %s = %q, want %q", ArchiveAlertColumns[i], got[i], w)
+		}
+	}
+}
+
+// TestArchiveTimes: a time outside years 1-9999 is absent, and the
+// partition key falls back to the event time.
+func TestArchiveTimes(t *testing.T) {
+	ev := Event{ID: "e", Time: time.Date(2019, 1, 2, 3, 4, 5, 0, time.UTC), Ingested: time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)}
+	got := strings.Split(string(AppendArchive(nil, &ev)[1:]), "\t")
+	if got[3] != "2019-01-02T03:04:05Z" {
+		t.Errorf("AppendArchive ingestion_time = %q, want the event time", got[3])
+	}
+}
+
+func BenchmarkArchive(b *testing.B) {
+	raw := benchEvent(b)
+	var buf []byte
+	for b.Loop() {
+		ev, err := Parse(raw, KindEvent)
+		if err != nil {
+			b.Fatal(err)
+		}
+		buf = AppendArchive(buf[:0], &ev)
+	}
+}
