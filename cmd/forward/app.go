@@ -59,8 +59,11 @@ func (a *app) newSink() (forwarder.Sink, forwarder.Format, error) {
 	case "file":
 		s, err := sinks.NewFile(c.FilePath)
 		return s, a.format(c.FileFormat), err
+	case "postgres":
+		s, err := a.newArchive()
+		return s, transform.AppendArchive, err
 	}
-	return nil, nil, fmt.Errorf("SINK %q: want splunk, elastic, syslog or file", c.Sink)
+	return nil, nil, fmt.Errorf("SINK %q: want splunk, elastic, syslog, file or postgres", c.Sink)
 }
 
 // format returns the renderer of one of the documented formats.
@@ -187,6 +190,13 @@ func (a *app) runForward(ctx context.Context) error {
 		}
 	}()
 	go metrics.WatchLag(sctx, admin, a.cfg.Sink, a.cfg.GroupID, a.topics(), 15*time.Second)
+	if archive, ok := s.(*sinks.Postgres); ok {
+		stopArchive, err := a.startArchive(ctx, archive, reg, brokers, admin)
+		if err != nil {
+			return err
+		}
+		defer stopArchive()
+	}
 	a.log.Info().Str("addr", srv.Addr()).Str("group", a.cfg.GroupID).Msg("serving /metrics and /healthz")
 
 	// Subscribe only to topics that exist: kafka-go's group assigns nothing

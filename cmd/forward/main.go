@@ -21,7 +21,7 @@ commands:
   replay-dlq   deliver again the dead letters this sink refused, then exit
   setup        install what the sink needs (Elasticsearch: the index template), then exit
 
-SINK=splunk|elastic|syslog|file selects the destination; see the README for its variables.
+SINK=splunk|elastic|syslog|file|postgres selects the destination; see the README for its variables.
 `
 
 var errUsage = errors.New("usage")

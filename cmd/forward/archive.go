@@ -1,0 +1,200 @@
+package main
+
+// The archive (SINK=postgres): everything forward needs beyond the sink
+// itself, in one place. At start the migrations are applied and the
+// partitions made ready; while forward runs, partitions are maintained
+// hourly (months ahead created, months past ARCHIVE_RETENTION dropped) and
+// the dead-letter topic is counted into archive_dead_letters, read-only,
+// with a consumer group of its own (KAFKA_GROUP_ID-dead-letters).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/pigment-siem/pipeline/internal/backoff"
+	"github.com/pigment-siem/pipeline/internal/consumer"
+	"github.com/pigment-siem/pipeline/internal/pgdsn"
+	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/sinks"
+	"github.com/pigment-siem/pipeline/migrations"
+)
+
+// archiveURL is ARCHIVE_DATABASE_URL, else DATABASE_URL.
+func (c *Config) archiveURL() string {
+	return orDefault(c.ArchiveDatabaseURL, c.DatabaseURL)
+}
+
+func (c *Config) validateArchive() []error {
+	var errs []error
+	d, err := parseRetention(c.ArchiveRetentionText)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("ARCHIVE_RETENTION %q: %w", c.ArchiveRetentionText, err))
+	}
+	c.ArchiveRetention = d
+	if c.ArchivePartitionsAhead < 1 || c.ArchivePartitionsAhead > 120 {
+		errs = append(errs, fmt.Errorf("ARCHIVE_PARTITIONS_AHEAD %d: want 1 to 120", c.ArchivePartitionsAhead))
+	}
+	if c.archiveURL() == "" {
+		errs = append(errs, errors.New("ARCHIVE_DATABASE_URL (or DATABASE_URL) is required with SINK=postgres"))
+	}
+	return errs
+}
+
+// parseRetention reads a retention: Ny (years of 365.25 days), Nw, Nd, a
+// Go duration (2160h), or 0 to keep everything.
+func parseRetention(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "0" {
+		return 0, nil
+	}
+	day := 24 * time.Hour
+	for suffix, unit := range map[string]time.Duration{"y": day * 36525 / 100, "w": 7 * day, "d": day} {
+		if n, ok := strings.CutSuffix(s, suffix); ok {
+			v, err := strconv.Atoi(n)
+			if err != nil || v < 1 {
+				return 0, errors.New("want a positive number of years (7y), weeks (26w) or days (90d), a duration (2160h), or 0 to keep all")
+			}
+			return time.Duration(v) * unit, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, errors.New("want a positive number of years (7y), weeks (26w) or days (90d), a duration (2160h), or 0 to keep all")
+	}
+	return d, nil
+}
+
+func (a *app) newArchive() (*sinks.Postgres, error) {
+	return sinks.NewPostgres(sinks.PostgresConfig{URL: a.cfg.archiveURL(), Retention: a.cfg.ArchiveRetention,
+		PartitionsAhead: a.cfg.ArchivePartitionsAhead, MaxConns: a.cfg.Senders + 2, Timeout: 2 * a.cfg.SinkTimeout, Logger: a.log})
+}
+
+// startArchive applies the migrations, creates the partitions ahead, and
+// starts the hourly maintenance and the dead-letter counter; stop ends them
+// and waits. A database that cannot be reached is waited for; one that is
+// misconfigured (credentials, privileges) is an error.
+func (a *app) startArchive(ctx context.Context, p *sinks.Postgres, reg prometheus.Registerer, brokers []string, admin *kafka.Client) (stop func(), err error) {
+	reg.MustRegister(p.Collectors()...)
+	url := a.cfg.archiveURL()
+	for attempt := 1; ; attempt++ {
+		err = migrations.Apply(ctx, url)
+		if err == nil {
+			_, err = p.Maintain(ctx, time.Now())
+		}
+		if err == nil || errors.Is(err, sinks.ErrMisconfigured) || ctx.Err() != nil {
+			break
+		}
+		a.log.Warn().Err(pgdsn.Scrub(err, url)).Str("database", pgdsn.Redact(url)).Msg("archive database not ready; retrying")
+		if backoff.Sleep(ctx, backoff.Jittered(attempt, time.Second, 30*time.Second)) != nil {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("archive database %s: %w", pgdsn.Redact(url), pgdsn.Scrub(err, url))
+	}
+	a.log.Info().Str("database", pgdsn.Redact(url)).Str("retention", a.cfg.ArchiveRetentionText).Msg("archive ready")
+	actx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		for backoff.Sleep(actx, time.Hour) == nil {
+			if _, err := p.Maintain(actx, time.Now()); err != nil && actx.Err() == nil {
+				a.log.Error().Err(err).Msg("archive partition maintenance failed; trying again in an hour")
+			}
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		a.countDeadLetters(actx, p, brokers, admin)
+	}()
+	return func() { cancel(); wg.Wait() }, nil
+}
+
+// countDeadLetters reads KAFKA_DLQ_TOPIC (once it exists) with its own
+// group and records every dead letter in the archive before committing
+// its offset, until ctx ends.
+func (a *app) countDeadLetters(ctx context.Context, p *sinks.Postgres, brokers []string, admin *kafka.Client) {
+	for attempt := 1; ctx.Err() == nil; attempt++ {
+		err := a.countDeadLettersOnce(ctx, p, brokers, admin)
+		if ctx.Err() != nil {
+			return
+		}
+		a.log.Warn().Err(err).Str("topic", a.cfg.DLQTopic).Msg("counting dead letters into the archive paused; retrying")
+		_ = backoff.Sleep(ctx, backoff.Jittered(attempt, time.Second, 30*time.Second))
+	}
+}
+
+func (a *app) countDeadLettersOnce(ctx context.Context, p *sinks.Postgres, brokers []string, admin *kafka.Client) error {
+	for {
+		have, _, err := existingTopics(ctx, admin, []string{a.cfg.DLQTopic})
+		if err != nil {
+			return err
+		}
+		if len(have) > 0 {
+			break
+		}
+		if err := backoff.Sleep(ctx, 10*time.Second); err != nil {
+			return err
+		}
+	}
+	dialer, err := a.cfg.Kafka.Dialer("pigment-forward", a.log)
+	if err != nil {
+		return err
+	}
+	c, err := consumer.New(consumer.Config{Brokers: brokers, GroupID: a.cfg.GroupID + "-dead-letters", Topics: []string{a.cfg.DLQTopic},
+		Dialer: dialer, SessionTimeout: a.cfg.SessionTimeout, WatchPartitionChanges: true, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	for {
+		msgs, err := c.Fetch(ctx)
+		if err != nil {
+			return err
+		}
+		letters := make([]sinks.DeadLetter, len(msgs))
+		for i, m := range msgs {
+			letters[i] = deadLetterOf(m)
+		}
+		for attempt := 1; ; attempt++ {
+			if err = p.CountDeadLetters(ctx, letters); err == nil || ctx.Err() != nil {
+				break
+			}
+			a.log.Warn().Err(err).Int("records", len(msgs)).Msg("counting dead letters failed; retrying")
+			_ = backoff.Sleep(ctx, backoff.Jittered(attempt, time.Second, 30*time.Second))
+		}
+		if err != nil {
+			return err
+		}
+		if err := c.Commit(ctx, msgs...); err != nil {
+			return err // counted again after the restart, once: keyed by position
+		}
+	}
+}
+
+// deadLetterOf reads a dead-letter record's headers (publish.Letter).
+func deadLetterOf(m kafka.Message) sinks.DeadLetter {
+	h := func(key string) string {
+		for _, x := range m.Headers {
+			if x.Key == key {
+				return string(x.Value)
+			}
+		}
+		return ""
+	}
+	t, err := time.Parse(time.RFC3339Nano, h(publish.HeaderDLQTime))
+	if err != nil {
+		t = m.Time
+	}
+	return sinks.DeadLetter{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Time: t,
+		Stage: h(publish.HeaderDLQStage), Reason: h(publish.HeaderDLQReason), EventID: string(m.Key)}
+}
