@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -60,6 +61,8 @@ type Postgres struct {
 	mu     sync.Mutex
 	months map[int]bool // months (year*12+month-1) known to have a partition
 
+	slow atomic.Int32 // batches still to stage first (see writeEvents)
+
 	partitions prometheus.Gauge
 	dropped    prometheus.Counter
 }
@@ -91,10 +94,13 @@ func NewPostgres(cfg PostgresConfig) (*Postgres, error) {
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "pigment_archive_partitions_dropped_total",
 			Help: "Partitions of archive_events dropped past ARCHIVE_RETENTION."}),
 	}
-	if cfg.Registerer != nil {
-		cfg.Registerer.MustRegister(p.partitions, p.dropped)
-	}
 	return p, nil
+}
+
+// Collectors are the archive's series, for registration:
+// pigment_archive_partitions and pigment_archive_partitions_dropped_total.
+func (p *Postgres) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{p.partitions, p.dropped}
 }
 
 // Close closes the connections.
@@ -185,13 +191,10 @@ func (p *Postgres) write(ctx context.Context, records [][]byte, idx []int) error
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit a no-op
 	var created []int
 	if len(events) > 0 {
-		if err := p.stage(ctx, tx, "archive_events", transform.ArchiveEventColumns, events); err != nil {
+		if created, err = p.ensure(ctx, tx, events); err != nil {
 			return err
 		}
-		if created, err = p.ensure(ctx, tx); err != nil {
-			return err
-		}
-		if err := p.insert(ctx, tx, "archive_events", transform.ArchiveEventColumns); err != nil {
+		if err := p.writeEvents(ctx, tx, events); err != nil {
 			return err
 		}
 	}
@@ -209,6 +212,44 @@ func (p *Postgres) write(ctx context.Context, records [][]byte, idx []int) error
 	p.remember(created...)
 	return nil
 }
+
+// writeEvents archives event rows in tx. Duplicates are rare (a crash
+// between commit and offset commit, a replay), so the rows are first
+// COPied straight into archive_events, which writes each row once; only
+// when that meets a row already there (unique_violation) are they staged
+// and inserted ON CONFLICT DO NOTHING, and so are the next batches for a
+// while (a replay is one conflict after another).
+func (p *Postgres) writeEvents(ctx context.Context, tx pgx.Tx, events rows) error {
+	if p.slow.Load() <= 0 {
+		sp, err := tx.Begin(ctx) // a savepoint
+		if err != nil {
+			return err
+		}
+		cp := events
+		_, err = sp.Conn().PgConn().CopyFrom(ctx, &cp, "COPY archive_events ("+strings.Join(transform.ArchiveEventColumns, ",")+") FROM STDIN")
+		if err == nil {
+			return sp.Commit(ctx)
+		}
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "23505" {
+			return err
+		}
+		if err := sp.Rollback(ctx); err != nil {
+			return err
+		}
+		p.slow.Store(slowBatches)
+	} else {
+		p.slow.Add(-1)
+	}
+	if err := p.stage(ctx, tx, "archive_events", transform.ArchiveEventColumns, events); err != nil {
+		return err
+	}
+	return p.insert(ctx, tx, "archive_events", transform.ArchiveEventColumns)
+}
+
+// slowBatches is how many batches go through the staging table after one
+// met a row already archived.
+const slowBatches = 20
 
 // stage COPies rows into the session's staging table for table (created
 // on first use, emptied at commit).

@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/pigment-siem/pipeline/internal/transform"
 )
 
 // partitionLock is the advisory lock key held while archive_events'
@@ -41,17 +43,16 @@ func parseMonth(name string) (month, bool) {
 	return month(y*12 + mo - 1), true
 }
 
-// ensure creates the partitions of the staged events' months that are not
-// known to exist, in tx, and returns them (known once tx committed).
-func (p *Postgres) ensure(ctx context.Context, tx pgx.Tx) ([]int, error) {
-	rs, err := tx.Query(ctx, `SELECT DISTINCT (extract(year FROM ingestion_time AT TIME ZONE 'UTC')*12
-		+ extract(month FROM ingestion_time AT TIME ZONE 'UTC') - 1)::int FROM archive_events_stage`)
-	if err != nil {
-		return nil, err
-	}
-	ms, err := pgx.CollectRows(rs, pgx.RowTo[int])
-	if err != nil {
-		return nil, err
+// ensure creates the partitions of the months of the event rows that are
+// not known to exist, in tx, and returns them (known once tx committed).
+func (p *Postgres) ensure(ctx context.Context, tx pgx.Tx, events rows) ([]int, error) {
+	seen := map[int]bool{}
+	var ms []int
+	for _, r := range events {
+		if m, ok := transform.ArchiveRowMonth(r); ok && !seen[m] {
+			seen[m] = true
+			ms = append(ms, m)
+		}
 	}
 	p.mu.Lock()
 	var missing []int

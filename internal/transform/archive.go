@@ -105,6 +105,31 @@ func appendArchiveTail(dst []byte, ev *Event) []byte {
 	return append(dst, '\n')
 }
 
+// ArchiveRowMonth returns the month of an event row's ingestion_time (its
+// partition), as year*12 + month - 1, reading the row without its tag;
+// ok is false when the row has none.
+func ArchiveRowMonth(row []byte) (month int, ok bool) {
+	col := 0
+	for i := 0; i < len(row); i++ {
+		if row[i] != '\t' {
+			continue
+		}
+		if col++; col == 3 {
+			v := row[i+1:]
+			if len(v) < 7 || v[4] != '-' {
+				return 0, false
+			}
+			y, err1 := strconv.Atoi(string(v[:4]))
+			m, err2 := strconv.Atoi(string(v[5:7]))
+			if err1 != nil || err2 != nil || m < 1 || m > 12 {
+				return 0, false
+			}
+			return y*12 + m - 1, true
+		}
+	}
+	return 0, false
+}
+
 // archiveTime is t in UTC, or zero outside years 1-9999.
 func archiveTime(t time.Time) time.Time {
 	if t.IsZero() || t.Year() < 1 || t.Year() > 9999 {

@@ -125,3 +125,24 @@ func BenchmarkArchive(b *testing.B) {
 		buf = AppendArchive(buf[:0], &ev)
 	}
 }
+
+func TestArchiveRowMonth(t *testing.T) {
+	for _, c := range []struct {
+		ingested string
+		want     int
+		ok       bool
+	}{
+		{"2026-11-30T23:59:59.999Z", 2026*12 + 10, true},
+		{"2100-01-01T00:00:00Z", 2100 * 12, true},
+		{"", 0, false},
+	} {
+		ev := Event{ID: "e", Raw: []byte("{}")}
+		if c.ingested != "" {
+			ev.Ingested, _ = time.Parse(time.RFC3339Nano, c.ingested)
+		}
+		m, ok := ArchiveRowMonth(AppendArchive(nil, &ev)[1:])
+		if m != c.want || ok != c.ok {
+			t.Errorf("ArchiveRowMonth(%s) = %d, %v; want %d, %v", c.ingested, m, ok, c.want, c.ok)
+		}
+	}
+}
