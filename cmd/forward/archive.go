@@ -89,7 +89,7 @@ func (a *app) startArchive(ctx context.Context, p *sinks.Postgres, reg prometheu
 		if err == nil {
 			_, err = p.Maintain(ctx, time.Now())
 		}
-		if err == nil || errors.Is(err, sinks.ErrMisconfigured) || ctx.Err() != nil {
+		if err == nil || sinks.PostgresMisconfigured(err) || ctx.Err() != nil {
 			break
 		}
 		a.log.Warn().Err(pgdsn.Scrub(err, url)).Str("database", pgdsn.Redact(url)).Msg("archive database not ready; retrying")

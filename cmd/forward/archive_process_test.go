@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,4 +124,17 @@ func TestArchiveKill9AndRestartKeepsEachEventOnce(t *testing.T) {
 		seen[id] = true
 	}
 	checkAllDelivered(t, d.ids, func(id string) bool { return seen[id] })
+}
+
+// A wrong database name stops forward at start (exit 1, the database named
+// without its password), rather than waiting for ever.
+func TestArchiveWrongDatabaseStops(t *testing.T) {
+	t.Parallel()
+	d := newDeployment(t, 10)
+	u := strings.Replace(testkit.MustPostgres(t), "?", "_missing?", 1)
+	u = strings.Replace(u, "postgres@", "postgres:s3cret-pw@", 1)
+	code, stdout, stderr := runForward(t, d.env("postgres", map[string]string{"ARCHIVE_DATABASE_URL": u}), "run")
+	if code != 1 || !strings.Contains(stderr, "does not exist") || strings.Contains(stderr, "s3cret-pw") {
+		t.Errorf("forward run = exit %d; want 1 naming the missing database without its password; stdout %s, stderr:\n%s", code, stdout, tail(stderr, 2048))
+	}
 }

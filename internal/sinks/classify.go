@@ -208,3 +208,10 @@ func pgOutcome(err error) Outcome {
 	}
 	return Retry
 }
+
+// PostgresMisconfigured reports whether err, from the archive's Postgres
+// (the migrations included), shows a misconfiguration (see pgOutcome):
+// waiting would not cure it.
+func PostgresMisconfigured(err error) bool {
+	return errors.Is(err, ErrMisconfigured) || pgOutcome(err) == misconfigured
+}
