@@ -77,6 +77,14 @@ func TestArchiveKill9AndRestartKeepsEachEventOnce(t *testing.T) {
 			d.allCommitted(t, d.group, recs))
 	}
 	if !eventually(90*time.Second, done) || p.Exited() {
+		archived := archivedIDs(t, u)
+		for _, r := range recs {
+			if r.id != "" && !archived[r.id] {
+				t.Logf("not archived: %s at %d/%d", r.id, r.partition, r.offset)
+				break
+			}
+		}
+		t.Logf("committed: %v", d.committed(t, d.group))
 		t.Fatalf("archive after the restart: %d events, %d alerts, %d dead letters (%v); stderr:\n%s",
 			archiveCount(t, u, "SELECT count(*) FROM archive_events"), archiveCount(t, u, "SELECT count(*) FROM archive_alerts"),
 			archiveCount(t, u, "SELECT coalesce(sum(count), 0)::int FROM archive_dead_letters_daily"), p.Err(), tail(p.Stderr(), 4096))
@@ -137,4 +145,27 @@ func TestArchiveWrongDatabaseStops(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "does not exist") || strings.Contains(stderr, "s3cret-pw") {
 		t.Errorf("forward run = exit %d; want 1 naming the missing database without its password; stdout %s, stderr:\n%s", code, stdout, tail(stderr, 2048))
 	}
+}
+
+func archivedIDs(t testing.TB, u string) map[string]bool {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, "SELECT event_id FROM archive_events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out
 }

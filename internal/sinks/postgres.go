@@ -225,8 +225,7 @@ func (p *Postgres) writeEvents(ctx context.Context, tx pgx.Tx, events rows) erro
 		if err != nil {
 			return err
 		}
-		cp := events
-		_, err = sp.Conn().PgConn().CopyFrom(ctx, &cp, "COPY archive_events ("+strings.Join(transform.ArchiveEventColumns, ",")+") FROM STDIN")
+		_, err = sp.Conn().PgConn().CopyFrom(ctx, events.reader(), "COPY archive_events ("+strings.Join(transform.ArchiveEventColumns, ",")+") FROM STDIN")
 		if err == nil {
 			return sp.Commit(ctx)
 		}
@@ -258,7 +257,7 @@ func (p *Postgres) stage(ctx context.Context, tx pgx.Tx, table string, cols []st
 	if _, err := tx.Exec(ctx, "CREATE TEMP TABLE IF NOT EXISTS "+stage+" (LIKE "+table+" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"); err != nil {
 		return err
 	}
-	_, err := tx.Conn().PgConn().CopyFrom(ctx, &rs, "COPY "+stage+" ("+strings.Join(cols, ",")+") FROM STDIN")
+	_, err := tx.Conn().PgConn().CopyFrom(ctx, rs.reader(), "COPY "+stage+" ("+strings.Join(cols, ",")+") FROM STDIN")
 	return err
 }
 
@@ -269,19 +268,28 @@ func (p *Postgres) insert(ctx context.Context, tx pgx.Tx, table string, cols []s
 	return err
 }
 
-// rows reads as the concatenation of its rows, for COPY.
+// rows are COPY rows.
 type rows [][]byte
 
-func (r *rows) Read(b []byte) (int, error) {
+// reader reads rows as their concatenation, for COPY, leaving them as
+// they are (a batch may be COPied twice: see writeEvents).
+func (r rows) reader() io.Reader { return &rowReader{rows: r} }
+
+type rowReader struct {
+	rows [][]byte
+	off  int // in rows[0]
+}
+
+func (r *rowReader) Read(b []byte) (int, error) {
 	n := 0
-	for n < len(b) && len(*r) > 0 {
-		c := copy(b[n:], (*r)[0])
+	for n < len(b) && len(r.rows) > 0 {
+		c := copy(b[n:], r.rows[0][r.off:])
 		n += c
-		if (*r)[0] = (*r)[0][c:]; len((*r)[0]) == 0 {
-			*r = (*r)[1:]
+		if r.off += c; r.off == len(r.rows[0]) {
+			r.rows, r.off = r.rows[1:], 0
 		}
 	}
-	if n == 0 && len(*r) == 0 {
+	if n == 0 && len(r.rows) == 0 {
 		return 0, io.EOF
 	}
 	return n, nil

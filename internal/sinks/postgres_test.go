@@ -328,3 +328,26 @@ func TestCountDeadLetters(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresPartlyArchivedBatch: a batch re-delivered after a crash holds
+// rows already archived and rows that are not; every one ends up archived
+// once.
+func TestPostgresPartlyArchivedBatch(t *testing.T) {
+	t.Parallel()
+	u := mustArchiveDB(t)
+	p := mustArchive(t, u, sinks.PostgresConfig{})
+	var recs [][]byte
+	for i := range 400 {
+		recs = append(recs, archiveRow(t, eventJSON(fmt.Sprintf("e-%03d", i), "2026-11-14T00:00:00Z"), transform.KindEvent, "t", int64(i)))
+	}
+	ctx := context.Background()
+	if rs, err := p.Send(ctx, recs[200:300], make([]string, 100)); err != nil || strings.Count(outcomes(rs), "D") != 100 {
+		t.Fatalf("Send = %s, %v", outcomes(rs), err)
+	}
+	if rs, err := p.Send(ctx, recs, make([]string, len(recs))); err != nil || strings.Count(outcomes(rs), "D") != len(recs) {
+		t.Fatalf("Send = %s, %v", outcomes(rs), err)
+	}
+	if n := queryInt(t, u, "SELECT count(*) FROM archive_events"); n != len(recs) {
+		t.Errorf("archive_events has %d rows, want %d", n, len(recs))
+	}
+}
