@@ -3,6 +3,7 @@ package transform
 import (
 	"bytes"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -32,8 +33,22 @@ func checkArchive(t *testing.T, name string, ev *Event) {
 		t.Errorf("AppendArchive(%s) has %d columns, want %d: %.300q", name, len(fields), len(cols), row)
 		return
 	}
-	if got, want := unescapeCopy(string(fields[0])), strings.ReplaceAll(strings.ToValidUTF8(ev.ID, "\uFFFD"), "\x00", "\uFFFD"); got != want {
+	// Map turns each invalid byte into U+FFFD, as the format does; NUL too.
+	want := strings.Map(func(r rune) rune {
+		if r == 0 {
+			return utf8.RuneError
+		}
+		return r
+	}, ev.ID)
+	if got := unescapeCopy(string(fields[0])); got != want {
 		t.Errorf("AppendArchive(%s) id = %q, want %q", name, got, want)
+	}
+	if ev.Kind == KindEvent {
+		m, ok := ArchiveRowMonth(row[1:])
+		ing := string(fields[3])
+		if want := ing != `\N`; ok != want || ok && fmt.Sprintf("%04d-%02d", m/12, m%12+1) != ing[:7] {
+			t.Errorf("ArchiveRowMonth(%s) = %d, %v; want the month of %s", name, m, ok, ing)
+		}
 	}
 	raw, err := hex.DecodeString(strings.TrimPrefix(string(fields[len(fields)-1]), `\\x`))
 	if err != nil || !bytes.Equal(raw, ev.Raw) {
