@@ -351,3 +351,31 @@ func TestPostgresPartlyArchivedBatch(t *testing.T) {
 		t.Errorf("archive_events has %d rows, want %d", n, len(recs))
 	}
 }
+
+// TestPostgresConcurrentPartitions: two processes (two sinks, two senders
+// each) archiving events of the same new months at once all succeed.
+func TestPostgresConcurrentPartitions(t *testing.T) {
+	t.Parallel()
+	u := mustArchiveDB(t)
+	sinksOf := []*sinks.Postgres{mustArchive(t, u, sinks.PostgresConfig{}), mustArchive(t, u, sinks.PostgresConfig{})}
+	errs := make(chan string, 8)
+	for w := range 4 {
+		go func() {
+			var recs [][]byte
+			for i := range 50 {
+				month := 1 + (i+w)%12
+				recs = append(recs, archiveRow(t, eventJSON(fmt.Sprintf("w%d-%d", w, i), fmt.Sprintf("2031-%02d-03T00:00:00Z", month)), transform.KindEvent, "t", int64(i)))
+			}
+			rs, err := sinksOf[w%2].Send(context.Background(), recs, make([]string, len(recs)))
+			errs <- fmt.Sprintf("%s %v", outcomes(rs), err)
+		}()
+	}
+	for range 4 {
+		if got, want := <-errs, strings.Repeat("D", 50)+" <nil>"; got != want {
+			t.Errorf("Send = %s, want %s", got, want)
+		}
+	}
+	if n := queryInt(t, u, "SELECT count(*) FROM archive_events"); n != 200 {
+		t.Errorf("archive_events has %d rows, want 200", n)
+	}
+}
