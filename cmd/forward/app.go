@@ -301,6 +301,9 @@ func (a *app) forwarderConfig(m *forwarder.Metrics) forwarder.Config {
 }
 
 func (a *app) setup(ctx context.Context, out io.Writer) error {
+	if a.cfg.Sink == "postgres" {
+		return a.setupArchive(ctx, out)
+	}
 	if a.cfg.Sink != "elastic" {
 		fmt.Fprintf(out, "SINK=%s needs no setup\n", a.cfg.Sink)
 		return nil

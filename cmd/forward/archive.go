@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -197,4 +198,24 @@ func deadLetterOf(m kafka.Message) sinks.DeadLetter {
 	}
 	return sinks.DeadLetter{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Time: t,
 		Stage: h(publish.HeaderDLQStage), Reason: h(publish.HeaderDLQReason), EventID: string(m.Key)}
+}
+
+// setupArchive applies the migrations and creates the partitions ahead
+// (forward run does the same at start), for a deployment step before the
+// first run.
+func (a *app) setupArchive(ctx context.Context, out io.Writer) error {
+	p, err := a.newArchive()
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	url := a.cfg.archiveURL()
+	if err := migrations.Apply(ctx, url); err != nil {
+		return fmt.Errorf("archive database %s: %w", pgdsn.Redact(url), pgdsn.Scrub(err, url))
+	}
+	if _, err := p.Maintain(ctx, time.Now()); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "archive schema and partitions ready in", pgdsn.Redact(url))
+	return nil
 }

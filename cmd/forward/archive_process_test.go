@@ -169,3 +169,17 @@ func archivedIDs(t testing.TB, u string) map[string]bool {
 	}
 	return out
 }
+
+// forward setup prepares the archive: tables and the partitions ahead.
+func TestArchiveSetup(t *testing.T) {
+	t.Parallel()
+	u := testkit.MustPostgres(t)
+	code, stdout, stderr := runForward(t, map[string]string{"SINK": "postgres", "ARCHIVE_DATABASE_URL": u,
+		"ARCHIVE_PARTITIONS_AHEAD": "2", "LOG_FORMAT": "json"}, "setup")
+	if code != 0 || !strings.Contains(stdout, "archive schema and partitions ready") {
+		t.Fatalf("forward setup = exit %d, stdout %q; stderr:\n%s", code, stdout, tail(stderr, 2048))
+	}
+	if n := archiveCount(t, u, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'archive_events'::regclass"); n != 3 {
+		t.Errorf("%d partitions after setup, want 3 (this month and 2 ahead)", n)
+	}
+}
