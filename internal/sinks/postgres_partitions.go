@@ -154,15 +154,21 @@ func (p *Postgres) Maintain(ctx context.Context, now time.Time) ([]string, error
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(partitionLock)); err != nil {
 		return nil, p.maintainErr(err)
 	}
-	cur := monthOf(now.UTC())
-	for m := cur; m <= cur+month(p.cfg.PartitionsAhead); m++ {
-		if err := createPartition(ctx, tx, m); err != nil {
-			return nil, p.maintainErr(err)
-		}
-	}
 	have, err := p.existing(ctx, tx)
 	if err != nil {
 		return nil, p.maintainErr(err)
+	}
+	// Only missing months are created: a role that may insert but not
+	// create tables keeps working while the partitions ahead exist.
+	cur := monthOf(now.UTC())
+	for m := cur; m <= cur+month(p.cfg.PartitionsAhead); m++ {
+		if have[int(m)] {
+			continue
+		}
+		if err := createPartition(ctx, tx, m); err != nil {
+			return nil, p.maintainErr(err)
+		}
+		have[int(m)] = true
 	}
 	var dropped []string
 	var kept []int

@@ -379,3 +379,44 @@ func TestPostgresConcurrentPartitions(t *testing.T) {
 		t.Errorf("archive_events has %d rows, want 200", n)
 	}
 }
+
+// TestPostgresInsertOnlyRole: a role allowed to read and insert, but not to
+// create tables, archives and maintains while the partitions it needs
+// exist (made by the owner, e.g. forward setup).
+func TestPostgresInsertOnlyRole(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	role := "r_" + strings.ReplaceAll(testkit.Name("ins"), "-", "_")
+	admin, err := pgx.Connect(ctx, testkit.AdminDatabaseURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE ROLE "+role+" LOGIN"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP ROLE IF EXISTS "+role) })
+	u := mustArchiveDB(t)
+	now := time.Date(2026, 11, 15, 0, 0, 0, 0, time.UTC)
+	if _, err := mustArchive(t, u, sinks.PostgresConfig{}).Maintain(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	c, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, "GRANT USAGE ON SCHEMA public TO "+role+"; GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO "+role); err != nil {
+		t.Fatal(err)
+	}
+	x, _ := url.Parse(u)
+	x.User = url.User(role)
+	p := mustArchive(t, x.String(), sinks.PostgresConfig{})
+	if _, err := p.Maintain(ctx, now); err != nil {
+		t.Errorf("Maintain as an insert-only role: %v", err)
+	}
+	recs := [][]byte{archiveRow(t, eventJSON("e-1", "2026-11-14T00:00:00Z"), transform.KindEvent, "t", 1)}
+	if rs, err := p.Send(ctx, recs, []string{""}); err != nil || outcomes(rs) != "D" {
+		t.Errorf("Send as an insert-only role = %s, %v; want D", outcomes(rs), err)
+	}
+}
