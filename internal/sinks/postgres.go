@@ -34,20 +34,18 @@ type PostgresConfig struct {
 	// Timeout bounds one transaction (default 1m); past it, Retry.
 	Timeout time.Duration
 	Logger  zerolog.Logger
-	// Registerer, if not nil, gets pigment_archive_partitions and
-	// pigment_archive_partitions_dropped_total.
-	Registerer prometheus.Registerer
 }
 
 // Postgres is the archive: it writes rows of transform.AppendArchive into
 // the tables of migrations/00005_archive.sql (which must be applied).
 //
-// Each Send is one transaction: the batch's rows are COPied into temporary
-// staging tables, the partitions of the months they hold are created if
-// missing, and they are inserted with ON CONFLICT DO NOTHING (events keyed
-// by eventId and ingestion time, alerts by id), so a re-delivery or a
-// replay never makes a second row. Records are Delivered only once the
-// transaction committed. Errors are classified in classify.go
+// Each Send is one transaction: the partitions of the months the batch's
+// events hold are created if missing, the events are COPied into
+// archive_events (through a staging table and ON CONFLICT DO NOTHING when
+// some are there already: see writeEvents), the alerts staged and inserted
+// ON CONFLICT DO NOTHING; events are keyed by eventId and ingestion time,
+// alerts by id, so a re-delivery or a replay never makes a second row.
+// Records are Delivered only once the transaction committed. Errors are classified in classify.go
 // (pgOutcome): connection failures, shutdowns, serialization failures and
 // deadlocks are Retry; a row Postgres refuses for its content is found by
 // bisection and Rejected alone; a missing privilege, table or database is
