@@ -84,7 +84,7 @@ func TestPostgresArchivesOnce(t *testing.T) {
 		`"actor":{"memberId":"m-1","email":"alice@acme.io","name":"Alice"},"target":{"applicationId":"app-1","applicationName":"Budget"},` +
 		`"metadata":{"ipAddress":"192.0.2.1","country":"FR","previousAccountType":"Builder","newAccountType":"Workspace Admin","userId":"m-2","userEmail":"bob@acme.io"}}`
 	public := "{\"eventId\":\"e-p\",\"eventType\":\"RoleChanged\",\"eventTimestamp\":\"2026-10-31T23:59:59Z\",\"ingestionTimestamp\":\"2026-11-01T00:00:00Z\"," +
-		"\"actor\":{\"user\":{\"id\":\"u-9\",\"email\":\"zoe@acme.io\",\"name\":\"Zo\u00eb\x00\\u0000\"}},\"context\":{\"applicationId\":\"app-2\"},\"payload\":{\"oldRole\":\"Viewer\",\"newRole\":\"Builder\"}}"
+		"\"actor\":{\"user\":{\"id\":\"u-9\",\"email\":\"zoe@acme.io\",\"name\":\"Zo\u00eb\x00\\u0000\xff\\\\\"}},\"context\":{\"applicationId\":\"app-2\"},\"payload\":{\"oldRole\":\"Viewer\",\"newRole\":\"Builder\"}}"
 	alert := `{"id":"alert-1","rule":"privilege-escalation","severity":"high","actor":"m-1","application":"app-1","window":{"start":"2026-11-20T10:00:00Z","end":"2026-11-20T11:00:00Z"},"count":2,"evidence":["e-d","e-p"]}`
 	recs := [][]byte{
 		archiveRow(t, described, transform.KindEvent, "pigment.audit.events", 10),
@@ -132,7 +132,7 @@ func TestPostgresArchivesOnce(t *testing.T) {
 	if err := c.QueryRow(ctx, `SELECT actor_name, new_role, raw FROM archive_events WHERE event_id = 'e-p'`).Scan(&name, &newRole, &raw); err != nil {
 		t.Fatal(err)
 	}
-	if name != "Zoë\uFFFD\uFFFD" || newRole != "Builder" || string(raw) != public {
+	if name != "Zoë\uFFFD\uFFFD\uFFFD\\" || newRole != "Builder" || string(raw) != public {
 		t.Errorf("row e-p actor_name %q, new_role %q, raw %q; want NUL as U+FFFD and the exact bytes", name, newRole, raw)
 	}
 	var evidence []string

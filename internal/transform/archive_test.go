@@ -2,8 +2,8 @@ package transform
 
 import (
 	"bytes"
-	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -50,10 +50,36 @@ func checkArchive(t *testing.T, name string, ev *Event) {
 			t.Errorf("ArchiveRowMonth(%s) = %d, %v; want the month of %s", name, m, ok, ing)
 		}
 	}
-	raw, err := hex.DecodeString(strings.TrimPrefix(string(fields[len(fields)-1]), `\\x`))
-	if err != nil || !bytes.Equal(raw, ev.Raw) {
+	if raw, err := unescapeBytea(fields[len(fields)-1]); err != nil || !bytes.Equal(raw, ev.Raw) {
 		t.Errorf("AppendArchive(%s) raw = %.100q (%v), want the record's bytes %.100q", name, raw, err, ev.Raw)
 	}
+}
+
+// unescapeBytea reads a COPY text value of a bytea in escape format, as
+// Postgres does: \\\\ is a backslash, \\ooo a byte in octal.
+func unescapeBytea(v []byte) ([]byte, error) {
+	var out []byte
+	for i := 0; i < len(v); i++ {
+		if v[i] != '\\' {
+			out = append(out, v[i])
+			continue
+		}
+		switch {
+		case i+3 < len(v) && string(v[i:i+4]) == `\\\\`:
+			out = append(out, '\\')
+			i += 3
+		case i+4 < len(v) && v[i+1] == '\\':
+			n, err := strconv.ParseUint(string(v[i+2:i+5]), 8, 8)
+			if err != nil {
+				return out, err
+			}
+			out = append(out, byte(n))
+			i += 4
+		default:
+			return out, fmt.Errorf("bad escape at %d", i)
+		}
+	}
+	return out, nil
 }
 
 // unescapeCopy reads a COPY text value.
