@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
   go test -run '^$' -bench . -benchmem ./internal/pigment/ ./internal/pigmentsim/
   go test -run '^$' -bench 'BenchmarkCommitPage' -benchtime 50x ./internal/checkpoint/
   go test -run '^$' -bench 'BenchmarkExtractMemory' -benchtime 1x ./cmd/extract/
+  # BenchmarkForward includes the archive (SINK=postgres): the local Postgres, or TEST_DATABASE_URL.
   go test -run '^$' -bench 'BenchmarkForward' -benchtime 1x -timeout 30m ./internal/forwarder/
   go test -run '^$' -bench . -benchmem ./internal/transform/
   go test -run '^$' -bench 'BenchmarkEngine' -benchmem -cpu 1 ./internal/detect/

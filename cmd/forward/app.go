@@ -61,8 +61,11 @@ func (a *app) newSink() (forwarder.Sink, forwarder.Format, error) {
 	case "file":
 		s, err := sinks.NewFile(c.FilePath)
 		return s, a.format(c.FileFormat), err
+	case "postgres":
+		s, err := a.newArchive()
+		return s, transform.AppendArchive, err
 	}
-	return nil, nil, fmt.Errorf("SINK %q: want splunk, elastic, syslog or file", c.Sink)
+	return nil, nil, fmt.Errorf("SINK %q: want splunk, elastic, syslog, file or postgres", c.Sink)
 }
 
 // format returns the renderer of one of the documented formats.
@@ -155,9 +158,17 @@ func (a *app) runForward(ctx context.Context) error {
 		metrics.WatchLag(ctx, admin, a.cfg.Sink, a.cfg.GroupID, a.topics(), 15*time.Second)
 		return nil
 	}
+	background := []func(context.Context) error{srv.Run, watchLag}
+	if archive, ok := s.(*sinks.Postgres); ok {
+		parts, err := a.startArchive(ctx, archive, reg, brokers, admin)
+		if err != nil {
+			return err
+		}
+		background = append(background, parts...)
+	}
 	return daemon.Run(ctx, func(ctx context.Context) error {
 		return a.forward(ctx, brokers, admin, metrics, s, format, dlq)
-	}, srv.Run, watchLag)
+	}, background...)
 }
 
 // forward delivers until ctx ends or delivery must stop, on the topics
@@ -200,6 +211,9 @@ func (a *app) forwarderConfig(m *forwarder.Metrics) forwarder.Config {
 }
 
 func (a *app) setup(ctx context.Context, out io.Writer) error {
+	if a.cfg.Sink == "postgres" {
+		return a.setupArchive(ctx, out)
+	}
 	if a.cfg.Sink != "elastic" {
 		fmt.Fprintf(out, "SINK=%s needs no setup\n", a.cfg.Sink)
 		return nil

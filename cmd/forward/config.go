@@ -60,8 +60,15 @@ type Config struct {
 	FilePath           string        `env:"FILE_PATH"`
 	FileFormat         string        `env:"FILE_FORMAT, default=hec"`
 	SinkTimeout        time.Duration `env:"SINK_TIMEOUT, default=30s"`
-	SinkCAFile         string        `env:"SINK_TLS_CA_FILE"`
-	SinkSkipVerify     bool          `env:"SINK_TLS_INSECURE_SKIP_VERIFY, default=false"`
+
+	// The archive (SINK=postgres); see archive.go.
+	ArchiveDatabaseURL     string `env:"ARCHIVE_DATABASE_URL"`
+	DatabaseURL            string `env:"DATABASE_URL, default=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"`
+	ArchiveRetentionText   string `env:"ARCHIVE_RETENTION, default=7y"`
+	ArchivePartitionsAhead int    `env:"ARCHIVE_PARTITIONS_AHEAD, default=3"`
+	ArchiveRetention       time.Duration
+	SinkCAFile             string `env:"SINK_TLS_CA_FILE"`
+	SinkSkipVerify         bool   `env:"SINK_TLS_INSECURE_SKIP_VERIFY, default=false"`
 
 	daemon.Settings // METRICS_ADDR defaults to defaultMetricsAddr
 }
@@ -114,8 +121,10 @@ func (c *Config) validate(p *envcfg.Problems) {
 	case "file":
 		check(c.FilePath == "", "FILE_PATH is required with SINK=file")
 		check(!oneOf(c.FileFormat, "hec", "ecs", "rfc5424", "cef"), "FILE_FORMAT %q: want hec, ecs, rfc5424 or cef", c.FileFormat)
+	case "postgres":
+		c.validateArchive(p)
 	default:
-		check(true, "SINK %q: want splunk, elastic, syslog or file", c.Sink)
+		check(true, "SINK %q: want splunk, elastic, syslog, file or postgres", c.Sink)
 	}
 	check(c.Topic == "", "KAFKA_TOPIC must not be empty")
 	check(c.DLQTopic == "" || c.DLQTopic == c.Topic || c.DLQTopic == c.AlertsTopic, "KAFKA_DLQ_TOPIC must be set and differ from the topics read")
@@ -132,8 +141,9 @@ func (c *Config) validate(p *envcfg.Problems) {
 }
 
 // defaultSenders is how many batches are in delivery at once unless
-// FORWARD_SENDERS says otherwise. Elasticsearch keeps two requests going,
-// so the sink is never idle while a batch is formatted or answered; HEC
+// FORWARD_SENDERS says otherwise. Elasticsearch (and the archive) keep two
+// requests (transactions) going, so the sink is never idle while a batch is
+// formatted or answered; HEC
 // four, because each sender also gzips its batch (with two, compression
 // stalled whenever both waited on Splunk: 0.43 against 0.50 of the raw
 // consume rate in the benchmark), and eight while indexer
@@ -145,7 +155,7 @@ func (c *Config) defaultSenders() int {
 		return 8
 	case c.Sink == "splunk":
 		return 4
-	case c.Sink == "elastic":
+	case c.Sink == "elastic", c.Sink == "postgres":
 		return 2
 	default:
 		return 1

@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sethvargo/go-envconfig"
 )
@@ -50,6 +51,8 @@ func TestRunRefusesInvalidConfiguration(t *testing.T) {
 		{"token and token file", with(splunk, "SPLUNK_HEC_TOKEN_FILE", "/nonexistent"), "SPLUNK_HEC_TOKEN"},
 		{"missing KAFKA_BROKERS", with(splunk, "KAFKA_BROKERS", ""), "KAFKA_BROKERS"},
 		{"tiny KAFKA_MAX_MESSAGE_BYTES", with(splunk, "KAFKA_MAX_MESSAGE_BYTES", "1000"), "KAFKA_MAX_MESSAGE_BYTES"},
+		{"bad ARCHIVE_RETENTION", with(splunk, "SINK", "postgres", "ARCHIVE_RETENTION", "7 years"), "ARCHIVE_RETENTION"},
+		{"zero ARCHIVE_PARTITIONS_AHEAD", with(splunk, "SINK", "postgres", "ARCHIVE_PARTITIONS_AHEAD", "0"), "ARCHIVE_PARTITIONS_AHEAD"},
 		{"tiny SPLUNK_HEC_ACK_PENDING_BYTES", with(splunk, "SPLUNK_HEC_ACK", "true", "SPLUNK_HEC_ACK_PENDING_BYTES", "1000"), "SPLUNK_HEC_ACK_PENDING_BYTES"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -91,6 +94,26 @@ func TestSendersDefaultPerSink(t *testing.T) {
 		}
 		if c.Senders != tc.want {
 			t.Errorf("%v: Senders = %d, want %d", tc.env, c.Senders, tc.want)
+		}
+	}
+}
+
+func TestParseRetention(t *testing.T) {
+	t.Parallel()
+	day := 24 * time.Hour
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+	}{
+		{"7y", 7 * (36525 * day / 100)}, {"90d", 90 * day}, {"26w", 26 * 7 * day}, {"2160h", 90 * day}, {"0", 0},
+	} {
+		if got, err := parseRetention(tc.in); err != nil || got != tc.want {
+			t.Errorf("parseRetention(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "y", "-1y", "7 years", "1.5y", "-5h"} {
+		if got, err := parseRetention(bad); err == nil {
+			t.Errorf("parseRetention(%q) = %v, want an error", bad, got)
 		}
 	}
 }

@@ -18,9 +18,10 @@ const usage = `usage: forward COMMAND
 commands:
   run          consume KAFKA_TOPIC (and KAFKA_ALERTS_TOPIC) and deliver to SINK, until SIGTERM
   replay-dlq   deliver again the dead letters this sink refused, then exit
-  setup        install what the sink needs (Elasticsearch: the index template), then exit
+  setup        install what the sink needs (Elasticsearch: the index template;
+               postgres: the archive's tables and partitions), then exit
 
-SINK=splunk|elastic|syslog|file selects the destination; see the README for its variables.
+SINK=splunk|elastic|syslog|file|postgres selects the destination; see the README for its variables.
 `
 
 func main() {

@@ -62,6 +62,26 @@ type Event struct {
 	// Alerts only (additions to the shared design; empty for events).
 	Title string // the alert's title, its human summary
 	Mitre string // MITRE ATT&CK technique, e.g. "T1078"
+
+	// Alerts only: window{start,end}, count, and evidence (the JSON array
+	// of event IDs as sent, or nil). Count is 0 when absent.
+	WindowStart, WindowEnd time.Time
+	Count                  int64
+	Evidence               []byte
+
+	// The change a member event records, from metadata or payload as
+	// detect's privilege rule reads them: previousAccountType/
+	// newAccountType, previousRole|oldRole|roleBefore/newRole|roleAfter,
+	// previousLicenseType/newLicenseType. Empty when absent.
+	PrevAccountType, NewAccountType string
+	PrevRole, NewRole               string
+	PrevLicense, NewLicense         string
+
+	// Where the record was read from Kafka. Parse leaves them empty; the
+	// forwarder sets them before formatting (the archive keeps them).
+	Topic     string
+	Partition int
+	Offset    int64
 }
 
 // ActorKey is the identity one member's events share, by the one rule of
@@ -81,7 +101,11 @@ func (ev *Event) ActorKey() string {
 //	public:    the same top level, actor{user{id,email,name}} or actor{id|userId,email,name}
 //	           context{ipAddress|ip,country,asn,outcome,applicationId,applicationName}
 //	           payload{...as metadata}
+//	both:      metadata|payload{previousAccountType,newAccountType,
+//	           previousRole|oldRole|roleBefore,newRole|roleAfter,
+//	           previousLicenseType,newLicenseType}
 //	alert:     id rule severity title mitre lastEventTime firstEventTime
+//	           window{start,end} count evidence
 //	           actor (as for events)
 //	           application (string: an ID; or {id|applicationId,name|applicationName})
 //
@@ -155,6 +179,9 @@ func parse(raw []byte, kind Kind, f *found) (Event, error) {
 	ev.Country = cmp.Or(ctx.country, body.country)
 	ev.ASN = cmp.Or(ctx.asn, body.asn)
 	ev.Outcome = cmp.Or(outcome(ctx.outcome), outcome(body.outcome), outcome(body.status))
+	ev.PrevAccountType, ev.NewAccountType = body.prevAccount, body.newAccount
+	ev.PrevRole, ev.NewRole = body.prevRole, body.newRole
+	ev.PrevLicense, ev.NewLicense = body.prevLicense, body.newLicense
 	if kind == KindEvent {
 		t := actor.Target(f.target, f.metadata, f.payload)
 		ev.TargetID, ev.TargetEmail, ev.TargetName = t.ID, t.Email, t.Name
@@ -165,6 +192,8 @@ func parse(raw []byte, kind Kind, f *found) (Event, error) {
 // fields holds what a metadata, payload or context object may carry.
 type fields struct {
 	ip, country, asn, outcome, status, appID, appName string
+	prevAccount, newAccount, prevRole, newRole        string
+	prevLicense, newLicense                           string
 }
 
 // found holds the raw values of an event's target, metadata and payload,
@@ -201,6 +230,15 @@ func (ev *Event) top(s *scanner, key []byte, ctx, body *fields, f *found) error 
 		ev.Title, err = s.string(1)
 	case k == "mitre" && alert:
 		ev.Mitre, err = s.string(1)
+	case k == "window" && alert:
+		err = ev.readWindow(s)
+	case k == "count" && alert:
+		ev.Count, err = s.int()
+	case k == "evidence" && alert:
+		err = s.value(1)
+		if s.b[start] == '[' {
+			ev.Evidence = s.b[start:s.i]
+		}
 	case k == "actor":
 		err = ev.readActor(s)
 	case k == "application" && alert && s.peek() == '"':
@@ -265,6 +303,30 @@ func (ev *Event) readApp(s *scanner) error {
 	}
 }
 
+// readWindow reads an alert's window{start,end}.
+func (ev *Event) readWindow(s *scanner) error {
+	if ok, err := s.enter(); !ok {
+		return err
+	}
+	for n := 0; ; n++ {
+		key, ok, err := s.member(n)
+		if err != nil || !ok {
+			return err
+		}
+		switch string(key) {
+		case "start":
+			ev.WindowStart, _, err = s.time(ev.WindowStart, true)
+		case "end":
+			ev.WindowEnd, _, err = s.time(ev.WindowEnd, true)
+		default:
+			err = s.value(2)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
 // read reads a metadata, payload or context object.
 func (f *fields) read(s *scanner) error {
 	if ok, err := s.enter(); !ok {
@@ -290,6 +352,18 @@ func (f *fields) read(s *scanner) error {
 			f.appID, err = s.string(2)
 		case "applicationName":
 			f.appName, err = s.string(2)
+		case "previousAccountType":
+			f.prevAccount, err = s.string(2)
+		case "newAccountType":
+			f.newAccount, err = s.string(2)
+		case "previousRole", "oldRole", "roleBefore":
+			f.prevRole, err = s.string(2)
+		case "newRole", "roleAfter":
+			f.newRole, err = s.string(2)
+		case "previousLicenseType":
+			f.prevLicense, err = s.string(2)
+		case "newLicenseType":
+			f.newLicense, err = s.string(2)
 		default:
 			err = s.value(2)
 		}

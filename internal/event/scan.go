@@ -3,6 +3,7 @@ package event
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"unsafe"
 
 	"github.com/pigment-siem/pipeline/internal/jsonscan"
@@ -190,6 +191,20 @@ func (s *scanner) string(depth int) (string, error) {
 		return string(jsonscan.AppendUnescaped(make([]byte, 0, end-start), s.b[start:end])), nil
 	}
 	return unsafe.String(&s.b[start], end-start), nil
+}
+
+// int reads an integer number at s.i; another value (or a number that is
+// not an int64) is skipped and read as 0.
+func (s *scanner) int() (int64, error) {
+	if c := s.peek(); c != '-' && (c < '0' || c > '9') {
+		return 0, s.value(1)
+	}
+	start := s.i
+	if err := s.number(); err != nil {
+		return 0, err
+	}
+	v, _ := strconv.ParseInt(unsafe.String(&s.b[start], s.i-start), 10, 64)
+	return v, nil
 }
 
 // stringOrNumber reads a string like string, or a number as its text (an

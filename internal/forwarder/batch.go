@@ -156,6 +156,7 @@ func (f *Forwarder) add(b *batch, idx int, ev *event.Event) {
 	if ev.Time.IsZero() && ev.Ingested.IsZero() {
 		ev.Ingested = m.Time // alerts have no ingestion time; formats need one
 	}
+	ev.Topic, ev.Partition, ev.Offset = m.Topic, m.Partition, m.Offset
 	b.buf = f.format(b.buf, ev)
 	b.ends = append(b.ends, len(b.buf))
 	b.ids = append(b.ids, ev.ID)

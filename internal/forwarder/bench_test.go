@@ -35,13 +35,15 @@ import (
 	"github.com/pigment-siem/pipeline/internal/sinks"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 	"github.com/pigment-siem/pipeline/internal/transform"
+	"github.com/pigment-siem/pipeline/migrations"
 )
 
 // BenchmarkForward measures, in one run on one broker and one topic of
 // BENCH_EVENTS (default 1,000,000) simulator events of ~550 bytes: the raw
 // kafka-go consume rate (a Reader with a group, counting only) as the
 // baseline, then the full forward rate (consume, parse, format, send,
-// commit) into counting receivers that speak each sink's protocol, then the
+// commit) into counting receivers that speak each sink's protocol and into
+// the archive in the local Postgres (a fresh database), then the
 // raw rate again: the machine's speed drifts, and the ratios printed at the
 // end are against the mean of the two raw runs. Figures: events/s, CPU time
 // per event of this process (consumer, forwarder and receivers) and of the
@@ -94,6 +96,7 @@ func BenchmarkForward(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	archive := benchArchive(b)
 	hecOpts := transform.HECOptions{Host: "bench"}
 	sysOpts := transform.SyslogOptions{Hostname: "bench", AppName: "pigment", Facility: 13}
 	cases := []struct {
@@ -107,6 +110,7 @@ func BenchmarkForward(b *testing.B) {
 		{"splunk-hec-no-gzip", hecPlain, func(d []byte, ev *event.Event) []byte { return transform.AppendHEC(d, ev, hecOpts) }, 2000, 4},
 		{"elastic", es, transform.AppendECS, 2000, 2},
 		{"syslog-tcp", sys, func(d []byte, ev *event.Event) []byte { return transform.AppendSyslog(d, ev, sysOpts) }, 5000, 1},
+		{"postgres-archive", archive, transform.AppendArchive, 2000, 2},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
@@ -126,6 +130,26 @@ func BenchmarkForward(b *testing.B) {
 		r := rates[b.Name()+"/"+tc.name]
 		fmt.Printf("%-18s %9.0f events/s  %.2f x raw\n", tc.name, r, r/raw)
 	}
+}
+
+// benchArchive is the archive sink on a fresh database of the local
+// Postgres (TEST_DATABASE_URL), with the migrations and partitions in
+// place, as forward run prepares it. Postgres's own CPU is not in the
+// figures: it is another process.
+func benchArchive(b *testing.B) *sinks.Postgres {
+	u := testkit.MustPostgres(b)
+	if err := migrations.Apply(context.Background(), u); err != nil {
+		b.Fatal(err)
+	}
+	p, err := sinks.NewPostgres(sinks.PostgresConfig{URL: u, MaxConns: 4})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { p.Close() })
+	if _, err := p.Maintain(context.Background(), time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	return p
 }
 
 // measure runs fn b.N times with a fresh group each and reports events/s,

@@ -343,3 +343,43 @@ func TestAlertsTopicRecordsAreFormattedAsAlerts(t *testing.T) {
 		t.Fatalf("alert delivered %d times as %s; want once, with sourcetype pigment:alert", sink.delivered["a-1"], got)
 	}
 }
+
+// TestFormatSeesTheKafkaPosition: the archive keeps where each record was
+// read, so the format gets the topic, partition and offset.
+func TestFormatSeesTheKafkaPosition(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, 30)
+	s.format = func(dst []byte, ev *event.Event) []byte {
+		return fmt.Appendf(dst, "%s/%d/%d", ev.Topic, ev.Partition, ev.Offset)
+	}
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	sink := &recordingSink{fn: func(recs [][]byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range recs {
+			seen[string(r)] = true
+		}
+	}}
+	if err := s.forward(t, sink, 30); err != nil {
+		t.Fatal(err)
+	}
+	var want int
+	for _, m := range testkit.ReadAll(t, s.brokers, s.topic) {
+		want++
+		if pos := fmt.Sprintf("%s/%d/%d", m.Topic, m.Partition, m.Offset); !seen[pos] {
+			t.Errorf("no record formatted with position %s (saw %d positions)", pos, len(seen))
+		}
+	}
+	if want != 30 {
+		t.Errorf("topic holds %d records, want 30", want)
+	}
+}
+
+// recordingSink delivers everything and shows each batch to fn.
+type recordingSink struct{ fn func([][]byte) }
+
+func (s *recordingSink) Send(_ context.Context, recs [][]byte, _ []string) ([]sinks.Result, error) {
+	s.fn(recs)
+	return make([]sinks.Result, len(recs)), nil
+}

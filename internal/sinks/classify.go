@@ -3,10 +3,13 @@ package sinks
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // misconfigured is the fourth class of answers: the sink is configured
@@ -172,4 +175,43 @@ func retryAfter(h http.Header) time.Duration {
 		}
 	}
 	return 0
+}
+
+// pgOutcome classifies an error of the archive's Postgres (SQLSTATE
+// classes):
+//   - connection failures (08, and errors without a SQLSTATE: refused,
+//     reset, timeouts), shutdowns and restarts (57: admin_shutdown,
+//     cannot_connect_now, query_canceled), resources (53, 58),
+//     serialization failures and deadlocks (40), and an insert into a
+//     partition dropped meanwhile: Retry
+//   - refused credentials (28), a wrong database (3D), a missing table,
+//     column or privilege (42), a wrong schema (3F), a wrong role (0L, 0P):
+//     misconfigured
+//   - data exceptions (22: invalid byte sequence, a value out of range),
+//     integrity violations (23) and program limits (54: an index row too
+//     large): Reject, since the row's content is refused
+//
+// Anything else is Retry: a transient state is far likelier than a bad row.
+func pgOutcome(err error) Outcome {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return Retry
+	}
+	if isNoPartition(err) {
+		return Retry
+	}
+	switch pe.Code[:2] {
+	case "28", "3D", "42", "3F", "0L", "0P":
+		return misconfigured
+	case "22", "23", "54":
+		return Reject
+	}
+	return Retry
+}
+
+// PostgresMisconfigured reports whether err, from the archive's Postgres
+// (the migrations included), shows a misconfiguration (see pgOutcome):
+// waiting would not cure it.
+func PostgresMisconfigured(err error) bool {
+	return errors.Is(err, ErrMisconfigured) || pgOutcome(err) == misconfigured
 }

@@ -32,6 +32,7 @@ var formats = []struct {
 	{"ecs", ".json", AppendECS},
 	{"syslog", ".log", func(b []byte, ev *event.Event) []byte { return AppendSyslog(b, ev, syslogOpts) }},
 	{"cef", ".log", func(b []byte, ev *event.Event) []byte { return AppendCEF(b, ev, syslogOpts) }},
+	{"archive", ".tsv", AppendArchive},
 }
 
 type goldenCase struct {
@@ -50,6 +51,7 @@ func goldenCases(tb testing.TB) []goldenCase {
 		{"public_account_type_updated", event.KindEvent, mustSimEvent(tb, pigmentsim.ShapePublic, "UserAccountTypeUpdated")},
 		{"public_login", event.KindEvent, mustSimEvent(tb, pigmentsim.ShapePublic, "UserLoggedIn")},
 		{"public_actor_user", event.KindEvent, []byte(`{"eventId":"e-nested","eventType":"UserAccountTypeUpdated","eventTimestamp":"2025-06-10T11:00:00Z","ingestionTimestamp":"2025-06-10T11:00:02Z","actor":{"user":{"id":"u-42","email":"zoë.ng@acme.io","name":"Zoë \"Z\" Ng ]"},"type":"User"},"context":{"workspaceId":"w-1","applicationId":"app-9","applicationName":"Budget","ipAddress":"198.51.100.7"},"payload":{"userId":"u-77","previousAccountType":"Builder","newAccountType":"Workspace Admin"}}`)},
+		{"described_role_changed", event.KindEvent, []byte(`{"eventId":"e-role","eventType":"RoleChanged","eventTimestamp":"2025-06-10T11:00:00.123456789Z","ingestionTimestamp":"2025-06-10T11:05:00.5Z","actor":{"memberId":"m-1","email":"ann@acme.io","name":"Ann"},"target":{"applicationId":"app-9","applicationName":"Budget"},"metadata":{"memberId":"m-2","memberEmail":"bob@acme.io","roleBefore":"Viewer","roleAfter":"Builder","previousLicenseType":"Explorer","newLicenseType":"Editor","ipAddress":"198.51.100.7","country":"DE"}}`)},
 		{"actor_precedence", event.KindEvent, []byte(`{"eventId":"e-prec","eventType":"UserLoggedIn","eventTimestamp":"2025-06-10T11:00:00Z","actor":{"userId":"u-1","id":"i-1","memberId":"m-1","user":{"id":"nested","email":"n@acme.io","name":"Nested"}},"metadata":{"outcome":"success"}}`)},
 		{"alert", event.KindAlert, []byte(`{"id":"alert-7f3c","rule":"brute_force_login","severity":"high","title":"12 failed logins for jane@acme.io in 10 minutes","description":"Repeated failures","actor":"jane@acme.io","application":"app-42","window":{"start":"2025-06-10T11:50:00Z","end":"2025-06-10T12:00:00Z"},"firstEventTime":"2025-06-10T11:50:03.100Z","lastEventTime":"2025-06-10T11:59:41.250Z","count":12,"evidence":["e1","e2"],"mitre":"T1110","runbook":"https://runbooks.example/brute-force"}`)},
 		{"alert_minimal", event.KindAlert, []byte(`{"id":"alert-1"}`)},
@@ -166,6 +168,7 @@ func checkOutputs(t *testing.T, name string, ev *event.Event) {
 	} else if ext["externalId"] != clean(ev.ID, true) || ext["cs1"] != clean(ev.AppName, true) || ext["suid"] != clean(ev.ActorID, true) {
 		t.Errorf("AppendCEF(%s) extension = %q, want externalId %q, cs1 %q, suid %q", name, ext, ev.ID, ev.AppName, ev.ActorID)
 	}
+	checkArchive(t, name, ev)
 }
 
 // clean is s as syslog SD-PARAMs and CEF extensions carry it: invalid UTF-8
