@@ -8,8 +8,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/sethvargo/go-envconfig"
-
 	"github.com/pigment-siem/pipeline/internal/daemon"
 	"github.com/pigment-siem/pipeline/internal/pgdsn"
 )
@@ -22,19 +20,16 @@ commands:
   rules                print the built-in rules file, to start a customised one from
 `
 
+// run is the whole program minus process exit, so tests can drive it.
+var run = daemon.Command(usage, loadConfig, dispatch)
+
 func main() {
 	os.Exit(daemon.Main("detect", run))
 }
 
-func run(ctx context.Context, args []string, env envconfig.Lookuper, stdout, stderr io.Writer) error {
-	if done, err := daemon.Help(args, usage, stderr); done {
-		return err
-	}
-	cfg, err := loadConfig(ctx, env)
-	if err != nil {
-		return err
-	}
-	switch args[0] {
+// dispatch runs one command.
+func dispatch(ctx context.Context, cfg *Config, cmd string, args []string, stdout, stderr io.Writer) error {
+	switch cmd {
 	case "run":
 		// Before the database: no offset or state moves without a broker.
 		if err := cfg.Kafka.RequireBrokers(); err != nil {
@@ -47,10 +42,10 @@ func run(ctx context.Context, args []string, env envconfig.Lookuper, stdout, std
 		// Whatever fails, the database password never reaches the message.
 		return pgdsn.Scrub(a.runDetect(ctx), cfg.DatabaseURL)
 	case "test":
-		return testRules(cfg, args[1:], stdout)
+		return testRules(cfg, args, stdout)
 	case "rules":
 		_, err := stdout.Write(defaultRules())
 		return err
 	}
-	return daemon.UnknownCommand(stderr, "detect", args[0], usage)
+	return daemon.UnknownCommand(stderr, "detect", cmd, usage)
 }

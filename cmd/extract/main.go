@@ -8,8 +8,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/sethvargo/go-envconfig"
-
 	"github.com/pigment-siem/pipeline/internal/daemon"
 	"github.com/pigment-siem/pipeline/internal/pgdsn"
 )
@@ -30,25 +28,21 @@ commands:
 times T: RFC 3339 (2026-01-02T15:04:05Z) or a date (2026-01-02, midnight UTC)
 `
 
+// run is the whole program minus process exit, so tests can drive it.
+var run = daemon.Command(usage, loadConfig, dispatch)
+
 func main() {
 	os.Exit(daemon.Main("extract", run))
 }
 
-// run is the whole program minus process exit, so tests can drive it.
-func run(ctx context.Context, args []string, env envconfig.Lookuper, stdout, stderr io.Writer) error {
-	if done, err := daemon.Help(args, usage, stderr); done {
-		return err
-	}
-	cfg, err := loadConfig(ctx, env)
-	if err != nil {
-		return err
-	}
+// dispatch builds the app and runs one command; whatever fails, the
+// database password never reaches the message.
+func dispatch(ctx context.Context, cfg *Config, cmd string, rest []string, stdout, stderr io.Writer) error {
 	app, err := newApp(cfg, stderr)
 	if err != nil {
 		return err
 	}
-	// Whatever fails, the database password never reaches the message.
-	return pgdsn.Scrub(app.dispatch(ctx, args[0], args[1:], stdout, stderr), cfg.DatabaseURL)
+	return pgdsn.Scrub(app.dispatch(ctx, cmd, rest, stdout, stderr), cfg.DatabaseURL)
 }
 
 // dispatch runs one command.

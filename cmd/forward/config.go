@@ -63,13 +63,13 @@ type Config struct {
 
 	// The archive (SINK=postgres); see archive.go.
 	ArchiveDatabaseURL     string `env:"ARCHIVE_DATABASE_URL"`
-	DatabaseURL            string `env:"DATABASE_URL, default=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"`
 	ArchiveRetentionText   string `env:"ARCHIVE_RETENTION, default=7y"`
 	ArchivePartitionsAhead int    `env:"ARCHIVE_PARTITIONS_AHEAD, default=3"`
 	ArchiveRetention       time.Duration
 	SinkCAFile             string `env:"SINK_TLS_CA_FILE"`
 	SinkSkipVerify         bool   `env:"SINK_TLS_INSECURE_SKIP_VERIFY, default=false"`
 
+	daemon.Database // the archive's, when ARCHIVE_DATABASE_URL is not set
 	daemon.Settings // METRICS_ADDR defaults to defaultMetricsAddr
 }
 

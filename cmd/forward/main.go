@@ -8,8 +8,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/sethvargo/go-envconfig"
-
 	"github.com/pigment-siem/pipeline/internal/daemon"
 )
 
@@ -24,19 +22,16 @@ commands:
 SINK=splunk|elastic|syslog|file|postgres selects the destination; see the README for its variables.
 `
 
+// run is the whole program minus process exit, so tests can drive it.
+var run = daemon.Command(usage, loadConfig, dispatch)
+
 func main() {
 	os.Exit(daemon.Main("forward", run))
 }
 
-func run(ctx context.Context, args []string, env envconfig.Lookuper, stdout, stderr io.Writer) error {
-	if done, err := daemon.Help(args, usage, stderr); done {
-		return err
-	}
-	cfg, err := loadConfig(ctx, env)
-	if err != nil {
-		return err
-	}
-	if args[0] == "run" || args[0] == "replay-dlq" {
+// dispatch runs one command.
+func dispatch(ctx context.Context, cfg *Config, cmd string, args []string, stdout, stderr io.Writer) error {
+	if cmd == "run" || cmd == "replay-dlq" {
 		if err := cfg.Kafka.RequireBrokers(); err != nil {
 			return fmt.Errorf("configuration: %w", err)
 		}
@@ -45,7 +40,7 @@ func run(ctx context.Context, args []string, env envconfig.Lookuper, stdout, std
 	if err != nil {
 		return err
 	}
-	switch args[0] {
+	switch cmd {
 	case "run":
 		return a.runForward(ctx)
 	case "replay-dlq":
@@ -53,5 +48,5 @@ func run(ctx context.Context, args []string, env envconfig.Lookuper, stdout, std
 	case "setup":
 		return a.setup(ctx, stdout)
 	}
-	return daemon.UnknownCommand(stderr, "forward", args[0], usage)
+	return daemon.UnknownCommand(stderr, "forward", cmd, usage)
 }

@@ -38,6 +38,24 @@ func Main(name string, run RunFunc) int {
 	return 1
 }
 
+// Command builds a program's run (a RunFunc: the whole program minus
+// process exit, so tests can drive it): help and usage first, then the
+// configuration loaded and validated once, then dispatch with the command
+// named and its arguments.
+func Command[C any](usage string, load func(context.Context, envconfig.Lookuper) (C, error),
+	dispatch func(ctx context.Context, cfg C, cmd string, args []string, stdout, stderr io.Writer) error) RunFunc {
+	return func(ctx context.Context, args []string, env envconfig.Lookuper, stdout, stderr io.Writer) error {
+		if done, err := Help(args, usage, stderr); done {
+			return err
+		}
+		cfg, err := load(ctx, env)
+		if err != nil {
+			return err
+		}
+		return dispatch(ctx, cfg, args[0], args[1:], stdout, stderr)
+	}
+}
+
 // Help answers a command line that asks for help or names no command: it
 // prints usage to w, and done tells run to return err (ErrUsage when no
 // command was named, nil for -h, --help and help).
