@@ -200,6 +200,12 @@ func (e *Engine) SetBound(t time.Time) {
 // MaxFuture returns the rule set's maxFuture (see SetBound).
 func (e *Engine) MaxFuture() time.Duration { return time.Duration(e.cfg.maxFuture) }
 
+// maxLookback is how far before its record's time (SetBound) an event can
+// have happened: the API serves 180 days back by ingestion time, and an
+// event is ingested within hours of happening. An older event time is a bad
+// one: it must not start the rules' learning day decades early.
+const maxLookback = 181 * 24 * int64(time.Hour)
+
 // futureLimit returns the latest event time Process accepts.
 //
 // Only the caller's bound says how far the stream reaches: the watermark
@@ -261,7 +267,9 @@ func (e *Engine) Process(ev *event.Event) []Alert {
 		e.stats.Duplicates++
 		return nil
 	}
-	e.first = min(e.first, t)
+	if t > e.wm && (e.bound == math.MinInt64 || t >= e.bound-maxLookback) {
+		e.first = min(e.first, t) // a late or impossibly old event teaches no rule anything
+	}
 	mask := e.rulesFor(ev.Type).mask
 	if mask == 0 {
 		return nil

@@ -72,7 +72,7 @@ func (e *Engine) matchRule(r *rule, ev *event.Event, t int64) bool {
 		if t <= e.wm {
 			return false
 		}
-		e.epoch[r.idx] = min(e.epoch[r.idx], t) // learning starts with the rule's first event
+		e.epoch[r.idx] = min(e.epoch[r.idx], t)
 	}
 	item, desc := ev.Type, func() string {
 		d := fmt.Sprintf("Security configuration change %s by %s", ev.Type, who(ev))
