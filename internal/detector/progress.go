@@ -80,15 +80,17 @@ func (p *progress) saved() {
 	p.mu.Unlock()
 }
 
-// endsMaxAge is how long end offsets read earlier stand in for a read that
-// failed: past it the topic's end is unknown, so a detector cut off from its
-// brokers does not look caught up forever.
-const endsMaxAge = 30 * time.Second
+// lagMaxAge is how long end offsets read earlier stand in for a read that
+// failed in pigment_detect_lag (NaN after it). /healthz allows
+// DETECT_STUCK_AFTER instead: past it the topic's end is unknown, so a
+// detector cut off from its brokers does not look caught up forever, while
+// a leader election shorter than that does not make it unhealthy.
+const lagMaxAge = 30 * time.Second
 
 // behind returns the records of the events topic not processed yet, from
 // end offsets read now (within two seconds), else the last ones read if they
-// are at most endsMaxAge old; known is false otherwise.
-func (p *progress) behind(ctx context.Context) (n int64, known bool) {
+// are at most maxAge old; known is false otherwise.
+func (p *progress) behind(ctx context.Context, maxAge time.Duration) (n int64, known bool) {
 	p.mu.Lock()
 	admin, parts := p.admin, make([]int, 0, len(p.offsets))
 	for id := range p.offsets {
@@ -119,7 +121,7 @@ func (p *progress) behind(ctx context.Context) (n int64, known bool) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.ends == nil || p.now().Sub(p.endsAt) > endsMaxAge {
+	if p.ends == nil || p.now().Sub(p.endsAt) > maxAge {
 		return 0, false
 	}
 	for id, next := range p.offsets {
@@ -133,7 +135,7 @@ func (p *progress) behind(ctx context.Context) (n int64, known bool) {
 
 // lag is pigment_detect_lag: records not processed yet, NaN when unknown.
 func (p *progress) lag() float64 {
-	n, known := p.behind(context.Background())
+	n, known := p.behind(context.Background(), lagMaxAge)
 	if !known {
 		return math.NaN()
 	}
@@ -145,7 +147,7 @@ func (p *progress) lag() float64 {
 // records have been behind (or the topic's end unknown) for more than
 // stuckAfter with nothing moving. An idle detector, caught up, is healthy.
 func (p *progress) check(stuckAfter time.Duration) (bool, map[string]any) {
-	n, known := p.behind(context.Background())
+	n, known := p.behind(context.Background(), stuckAfter)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()

@@ -76,3 +76,25 @@ func TestHealthWhenAlertsAreNotProduced(t *testing.T) {
 		t.Errorf("check after the flush = not ok %v, want ok", d)
 	}
 }
+
+// TestHealthSurvivesABrokerBlip: an idle leader, caught up, whose brokers
+// stop answering for less than DETECT_STUCK_AFTER (a leader election) stays
+// healthy on the end offsets it read last; past it, it is stuck.
+func TestHealthSurvivesABrokerBlip(t *testing.T) {
+	t.Parallel()
+	c, p, clock := caughtUp(t)
+	const stuckAfter = time.Minute
+	clock.add(5 * time.Minute) // a quiet hour: nothing processed, nothing behind
+	if ok, d := p.check(stuckAfter); !ok {
+		t.Fatalf("check when idle and caught up = not ok %v, want ok", d)
+	}
+	c.Close()
+	clock.add(40 * time.Second)
+	if ok, d := p.check(stuckAfter); !ok {
+		t.Errorf("check 40s into a broker outage = not ok %v, want ok (less than DETECT_STUCK_AFTER %s)", d, stuckAfter)
+	}
+	clock.add(time.Minute)
+	if ok, d := p.check(stuckAfter); ok {
+		t.Errorf("check 100s into a broker outage = ok %v, want not ok", d)
+	}
+}
