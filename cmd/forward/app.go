@@ -158,17 +158,22 @@ func (a *app) runForward(ctx context.Context) error {
 		metrics.WatchLag(ctx, admin, a.cfg.Sink, a.cfg.GroupID, a.topics(), 15*time.Second)
 		return nil
 	}
-	background := []func(context.Context) error{srv.Run, watchLag}
-	if archive, ok := s.(*sinks.Postgres); ok {
+	return daemon.Run(ctx, func(ctx context.Context) error {
+		archive, ok := s.(*sinks.Postgres)
+		if !ok {
+			return a.forward(ctx, brokers, admin, metrics, s, format, dlq)
+		}
+		// Waiting for the archive's database happens with /healthz and
+		// /metrics already served; its maintenance and dead-letter counter
+		// then run beside the delivery, owned like it.
 		parts, err := a.startArchive(ctx, archive, reg, brokers, admin)
 		if err != nil {
 			return err
 		}
-		background = append(background, parts...)
-	}
-	return daemon.Run(ctx, func(ctx context.Context) error {
-		return a.forward(ctx, brokers, admin, metrics, s, format, dlq)
-	}, background...)
+		return daemon.Run(ctx, func(ctx context.Context) error {
+			return a.forward(ctx, brokers, admin, metrics, s, format, dlq)
+		}, parts...)
+	}, srv.Run, watchLag)
 }
 
 // forward delivers until ctx ends or delivery must stop, on the topics

@@ -104,7 +104,7 @@ func (a *app) startArchive(ctx context.Context, p *sinks.Postgres, reg prometheu
 	maintain := func(ctx context.Context) error {
 		for backoff.Sleep(ctx, time.Hour) == nil {
 			if _, err := p.Maintain(ctx, time.Now()); err != nil && ctx.Err() == nil {
-				a.log.Error().Err(err).Msg("archive partition maintenance failed; trying again in an hour")
+				a.log.Error().Err(pgdsn.Scrub(err, a.cfg.archiveURL())).Msg("archive partition maintenance failed; trying again in an hour")
 			}
 		}
 		return nil

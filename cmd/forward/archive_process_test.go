@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/pigment-siem/pipeline/internal/record"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
@@ -181,5 +182,31 @@ func TestArchiveSetup(t *testing.T) {
 	}
 	if n := archiveCount(t, u, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'archive_events'::regclass"); n != 3 {
 		t.Errorf("%d partitions after setup, want 3 (this month and 2 ahead)", n)
+	}
+}
+
+// TestArchiveWaitServesHealth: while forward waits for an unreachable
+// archive database (nothing listens on its port), /metrics and /healthz
+// answer, so an orchestrator's probes see a live process, not a hung one.
+func TestArchiveWaitServesHealth(t *testing.T) {
+	t.Parallel()
+	d := newDeployment(t, 10)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "postgres://postgres@" + l.Addr().String() + "/archive?sslmode=disable&connect_timeout=2"
+	l.Close()
+	p := startForward(t, d.env("postgres", map[string]string{"ARCHIVE_DATABASE_URL": down, "LOG_FORMAT": "json"}), "run")
+	if !eventually(30*time.Second, func() bool {
+		return p.Exited() || strings.Contains(p.Stderr(), "archive database not ready")
+	}) || p.Exited() {
+		t.Fatalf("forward did not wait for the archive database (%v); stderr:\n%s", p.Err(), tail(p.Stderr(), 4096))
+	}
+	if h := health(t, p); h.RecordsCommitted != 0 {
+		t.Errorf("/healthz while waiting for the archive: %+v, want nothing committed", h)
+	}
+	if m := scrape(t, p, "/metrics"); !strings.Contains(m, "pigment_forward_") {
+		t.Errorf("/metrics while waiting for the archive has no pigment_forward_ series")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/pigment-siem/pipeline/internal/daemon"
+	"github.com/pigment-siem/pipeline/internal/pgdsn"
 )
 
 const usage = `usage: forward COMMAND
@@ -40,13 +41,14 @@ func dispatch(ctx context.Context, cfg *Config, cmd string, args []string, stdou
 	if err != nil {
 		return err
 	}
+	// Whatever fails, the archive database's password never reaches the message.
 	switch cmd {
 	case "run":
-		return a.runForward(ctx)
+		return pgdsn.Scrub(a.runForward(ctx), cfg.archiveURL())
 	case "replay-dlq":
-		return a.replayDLQ(ctx, stdout)
+		return pgdsn.Scrub(a.replayDLQ(ctx, stdout), cfg.archiveURL())
 	case "setup":
-		return a.setup(ctx, stdout)
+		return pgdsn.Scrub(a.setup(ctx, stdout), cfg.archiveURL())
 	}
 	return daemon.UnknownCommand(stderr, "forward", cmd, usage)
 }

@@ -250,7 +250,8 @@ func scrape(t *testing.T, p *proc, path string) string {
 	if addr == "" {
 		t.Fatalf("no \"serving /metrics\" log line with the metrics address:\n%s", tail(p.Stderr(), 2048))
 	}
-	resp, err := http.Get("http://" + addr + path)
+	// A listener that accepts but never answers must fail the test, not hang it.
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + addr + path)
 	if err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/pigment-siem/pipeline/internal/event"
 	"net"
 	"net/url"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 
+	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/sinks"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 	"github.com/pigment-siem/pipeline/internal/transform"

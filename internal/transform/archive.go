@@ -1,10 +1,11 @@
 package transform
 
 import (
-	"github.com/pigment-siem/pipeline/internal/event"
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // The archive (forward SINK=postgres) takes each record as one row of

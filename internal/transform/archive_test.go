@@ -3,12 +3,13 @@ package transform
 import (
 	"bytes"
 	"fmt"
-	"github.com/pigment-siem/pipeline/internal/event"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/pigment-siem/pipeline/internal/event"
 )
 
 // checkArchive checks an archive row: its table tag, one line of valid
