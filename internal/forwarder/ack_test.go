@@ -137,6 +137,9 @@ func TestIndexerRestartsReusingAckIDsLoseNothing(t *testing.T) {
 	s.senders = 2
 	s.format = hecFormat
 	s.tune = func(c *forwarder.Config) { c.Sink, c.BatchSize, c.AckPendingBytes = "splunk", batch, 64<<20 }
+	// Answers take 20ms, so the 80 requests of two senders last at least
+	// 800ms however fast the machine: room for the restarts below.
+	hec.DelayAnswers(20 * time.Millisecond)
 	// The indexer restarts every 100ms once the first requests are in,
 	// until it has restarted five times.
 	stop := make(chan struct{})
