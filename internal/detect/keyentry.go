@@ -224,21 +224,29 @@ func (c *cell) setEvidence(ids []string) {
 	}
 }
 
+// popFree takes the last of the free values kept for reuse, reporting
+// true, or returns a new one.
+func popFree[T any](free *[]*T) (*T, bool) {
+	n := len(*free)
+	if n == 0 {
+		return new(T), false
+	}
+	v := (*free)[n-1]
+	(*free)[n-1] = nil
+	*free = (*free)[:n-1]
+	return v, true
+}
+
 // maxFreeCells caps the closed cells kept for reuse.
 const maxFreeCells = 4096
 
 // newCell returns a cleared cell, recycled when one is free, with a new
 // generation.
 func (e *Engine) newCell() *cell {
-	var c *cell
-	if n := len(e.free); n > 0 {
-		c = e.free[n-1]
-		e.free[n-1] = nil
-		e.free = e.free[:n-1]
+	c, reused := popFree(&e.free)
+	if reused {
 		clear(c.distinct)
 		*c = cell{ev: c.ev[:0], evEnd: c.evEnd[:0], distinct: c.distinct[:0]}
-	} else {
-		c = &cell{}
 	}
 	e.cellGen++
 	c.gen = e.cellGen

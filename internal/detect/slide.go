@@ -550,16 +550,11 @@ const maxFreeSlides = 4096
 // newSlide returns a cleared slide, recycled when one is free, with a new
 // generation.
 func (e *Engine) newSlide() *slide {
-	var sl *slide
-	if n := len(e.freeSlides); n > 0 {
-		sl = e.freeSlides[n-1]
-		e.freeSlides[n-1] = nil
-		e.freeSlides = e.freeSlides[:n-1]
+	sl, reused := popFree(&e.freeSlides)
+	if reused {
 		clear(sl.refs)
 		clear(sl.all)
 		*sl = slide{steps: sl.steps[:0], refs: sl.refs[:0], all: sl.all[:0]}
-	} else {
-		sl = &slide{}
 	}
 	e.cellGen++
 	sl.gen = e.cellGen
