@@ -236,16 +236,7 @@ func TestPostgresRejectsBadRow(t *testing.T) {
 func TestPostgresMisconfigured(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	role := "r_" + strings.ReplaceAll(testkit.Name("ro"), "-", "_")
-	admin, err := pgx.Connect(ctx, testkit.AdminDatabaseURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE ROLE "+role+" LOGIN"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP ROLE IF EXISTS "+role) })
+	role := mustRole(t, "ro")
 	u := mustArchiveDB(t)
 	owner := mustArchive(t, u, sinks.PostgresConfig{})
 	if _, err := owner.Maintain(ctx, time.Date(2026, 11, 15, 0, 0, 0, 0, time.UTC)); err != nil {
@@ -387,16 +378,7 @@ func TestPostgresConcurrentPartitions(t *testing.T) {
 func TestPostgresInsertOnlyRole(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	role := "r_" + strings.ReplaceAll(testkit.Name("ins"), "-", "_")
-	admin, err := pgx.Connect(ctx, testkit.AdminDatabaseURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE ROLE "+role+" LOGIN"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP ROLE IF EXISTS "+role) })
+	role := mustRole(t, "ins")
 	u := mustArchiveDB(t)
 	now := time.Date(2026, 11, 15, 0, 0, 0, 0, time.UTC)
 	if _, err := mustArchive(t, u, sinks.PostgresConfig{}).Maintain(ctx, now); err != nil {
@@ -420,4 +402,30 @@ func TestPostgresInsertOnlyRole(t *testing.T) {
 	if rs, err := p.Send(ctx, recs, []string{""}); err != nil || outcomes(rs) != "D" {
 		t.Errorf("Send as an insert-only role = %s, %v; want D", outcomes(rs), err)
 	}
+}
+
+// mustRole creates a login role with no privileges, dropped after the test,
+// and returns its name.
+func mustRole(t *testing.T, prefix string) string {
+	t.Helper()
+	ctx := context.Background()
+	role := "r_" + strings.ReplaceAll(testkit.Name(prefix), "-", "_")
+	admin, err := pgx.Connect(ctx, testkit.AdminDatabaseURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE ROLE "+role+" LOGIN"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin, err := pgx.Connect(context.Background(), testkit.AdminDatabaseURL())
+		if err != nil {
+			t.Errorf("drop role %s: %v", role, err)
+			return
+		}
+		defer admin.Close(context.Background())
+		_, _ = admin.Exec(context.Background(), "DROP ROLE IF EXISTS "+role)
+	})
+	return role
 }
