@@ -106,10 +106,16 @@ func TestRenderHTMLIncomplete(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := out.String()
-	for _, want := range []string{`id="incomplete-banner"`, `id="incomplete"`, "archive behind pigment.audit.events partition 1 by 120 records"} {
+	for _, want := range []string{
+		`id="incomplete-banner"`, `id="incomplete"`, "archive behind pigment.audit.events partition 1 by 120 records",
+		`content: "INCOMPLETE: extract\27s watermark 2026-11-29T23\3a 00\3a 00Z`, // every printed page's top margin
+	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("incomplete page lacks %q", want)
 		}
+	}
+	if strings.Contains(page, "ZgotmplZ") {
+		t.Error("html/template filtered a value out of the page")
 	}
 	out.Reset()
 	if err := RenderHTML(&out, sampleDocument(true, false)); err != nil {

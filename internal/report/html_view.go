@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -17,6 +18,9 @@ type htmlView struct {
 	CSS      template.CSS
 	Sections []htmlSection
 	Topics   []htmlTopicRow
+	// PageBanner is the reasons of the INCOMPLETE line printed in every
+	// page's top margin, shortened to what two lines of it hold.
+	PageBanner string
 }
 
 type htmlSection struct {
@@ -31,6 +35,7 @@ type htmlSection struct {
 type htmlBlock struct {
 	Table  Table
 	Charts []svgChart
+	Num    []bool // columns whose every cell is a number, right-aligned
 }
 
 // htmlTopicRow is one partition of the archive's progress, with how far
@@ -50,6 +55,12 @@ func newHTMLView(d *Document) (*htmlView, error) {
 		}
 		v.Sections = append(v.Sections, hs)
 	}
+	if !d.Complete {
+		v.PageBanner = strings.Join(d.Incomplete, "; ")
+		if r := []rune(v.PageBanner); len(r) > pageBannerMax {
+			v.PageBanner = string(r[:pageBannerMax]) + "… (all reasons on the first page)"
+		}
+	}
 	for _, t := range d.Coverage.Topics {
 		for _, p := range t.Partitions {
 			v.Topics = append(v.Topics, htmlTopicRow{
@@ -58,6 +69,33 @@ func newHTMLView(d *Document) (*htmlView, error) {
 		}
 	}
 	return v, nil
+}
+
+// pageBannerMax is how many runes of reasons fit in two lines of the
+// printed page's top margin.
+const pageBannerMax = 160
+
+// numericColumns marks the columns whose cells are all numbers (and not
+// all empty), so the page aligns them right, as figures are read.
+func numericColumns(t Table) []bool {
+	num := make([]bool, len(t.Columns))
+	for c := range t.Columns {
+		any := false
+		num[c] = len(t.Rows) > 0
+		for _, row := range t.Rows {
+			if c >= len(row) {
+				num[c] = false
+				break
+			}
+			if _, err := cellNumber(row, c); err != nil {
+				num[c] = false
+				break
+			}
+			any = any || strings.TrimSpace(row[c]) != ""
+		}
+		num[c] = num[c] && any
+	}
+	return num
 }
 
 func newHTMLSection(s Section, i int) (htmlSection, error) {
@@ -72,7 +110,7 @@ func newHTMLSection(s Section, i int) (htmlSection, error) {
 	tables := make(map[string]int, len(s.Tables))
 	for i, t := range s.Tables {
 		tables[t.ID] = i
-		hs.Blocks = append(hs.Blocks, htmlBlock{Table: t})
+		hs.Blocks = append(hs.Blocks, htmlBlock{Table: t, Num: numericColumns(t)})
 	}
 	for _, c := range s.Charts {
 		i, ok := tables[c.Table]
