@@ -46,7 +46,7 @@ func RenderHTML(w io.Writer, d *Document) error {
 	if err := reportHTML.Execute(&buf, v); err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
-	if _, err := io.WriteString(w, strings.Map(visibleControl, buf.String())); err != nil {
+	if _, err := io.WriteString(w, showControls(buf.String())); err != nil {
 		return fmt.Errorf("html report: write: %w", err)
 	}
 	return nil
@@ -60,21 +60,26 @@ func mustRead(name string) string {
 	return string(b)
 }
 
-// visibleControl shows the control characters HTML forbids, which audit
-// data may carry (html/template passes them through), as their Unicode
-// control pictures ("\x01" as "␁"), and C1 controls and invalid
-// UTF-8 as U+FFFD: a reader sees that something was there, and the page
-// stays valid. Tab, newline, form feed and carriage return are kept.
-func visibleControl(r rune) rune {
-	switch {
-	case r == '\t' || r == '\n' || r == '\f' || r == '\r':
-		return r
-	case r < 0x20:
-		return 0x2400 + r
-	case r == 0x7f:
-		return 0x2421
-	case r >= 0x80 && r < 0xa0:
-		return '\uFFFD'
+// showControls writes the control characters HTML forbids, which audit
+// data may carry and html/template passes through, as visible escapes
+// ("\x07"), and invalid UTF-8 as U+FFFD: a reader sees that something was
+// there, and the page stays valid. Tab, newline, form feed and carriage
+// return are kept. (The fonts a browser has rarely draw the Unicode control
+// pictures, so a plain escape is what reads.)
+func showControls(page string) string {
+	var b strings.Builder
+	b.Grow(len(page))
+	for _, r := range page {
+		switch {
+		case r == '\t' || r == '\n' || r == '\f' || r == '\r':
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		case r >= 0x80 && r < 0xa0:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r) // utf8.RuneError for an invalid byte: U+FFFD
+		}
 	}
-	return r
+	return b.String()
 }

@@ -43,7 +43,7 @@ func sampleDocument(complete, signOff bool) *Document {
 	apps := Table{ID: "changes-by-application", Title: "Most changed applications", Columns: []string{"Application", "Changes"},
 		Rows: [][]string{
 			{"Financial Planning FY2027 (Consolidated)", "418"}, {"Headcount", "260"}, {"Sales <script>alert(1)</script>", "97"},
-			{"Ventes & Opérations — Zürich", "41"}, {"bell\x07and\x01nul", "3"},
+			{"Ventes & Opérations — Zürich", "41"}, {"bell\x07and\x01nul", "3"}, {"bad\xffutf8", "1"},
 		}}
 	alerts := Table{ID: "alerts-by-rule", Title: "Alerts by rule", Columns: []string{"Rule", "Critical", "Warning"},
 		Rows: [][]string{{"privilege_escalation", "2", "0"}, {"export_burst", "0", "3"}, {"api_key_created", "1", "1"}}}

@@ -61,7 +61,7 @@ func TestRenderHTMLDeterministic(t *testing.T) {
 }
 
 // TestRenderHTMLEscapes: audit data is untrusted. A cell holding markup
-// is shown as text, and control characters as their pictures.
+// is shown as text, and control characters as escapes.
 func TestRenderHTMLEscapes(t *testing.T) {
 	var out bytes.Buffer
 	if err := RenderHTML(&out, sampleDocument(true, false)); err != nil {
@@ -76,7 +76,8 @@ func TestRenderHTMLEscapes(t *testing.T) {
 	for _, want := range []string{
 		"<td>Sales &lt;script&gt;alert(1)&lt;/script&gt;</td>",
 		"&lt;b&gt;812&lt;/b&gt; changes against 610.",
-		"<td>bell\u2407and\u2401nul</td>",
+		`<td>bell\x07and\x01nul</td>`,
+		"<td>bad\uFFFDutf8</td>",
 		"Ventes &amp; Opérations — Zürich",
 	} {
 		if !strings.Contains(page, want) {

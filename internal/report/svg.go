@@ -15,6 +15,7 @@ import (
 // Document always gives the same bytes.
 type svgChart struct {
 	ID, Title      string
+	Table          string // the Table.ID it draws
 	Kind           ChartKind
 	Width, Height  float64
 	Plot           svgRect
@@ -108,7 +109,7 @@ func layoutChart(c Chart, t Table) (svgChart, error) {
 		}
 	}
 	sc := svgChart{
-		ID: c.ID, Title: c.Title, Kind: c.Kind, Width: chartWidth, Height: chartHeight,
+		ID: c.ID, Title: c.Title, Table: t.ID, Kind: c.Kind, Width: chartWidth, Height: chartHeight,
 		Plot:   svgRect{X: chartLeft, Y: chartTop, W: chartWidth - chartLeft - chartRight, H: chartHeight - chartTop - chartBottom},
 		XTitle: t.Columns[c.Label], Rows: len(t.Rows),
 	}
@@ -127,7 +128,7 @@ func layoutChart(c Chart, t Table) (svgChart, error) {
 		color := chartPalette[s%len(chartPalette)]
 		series := svgSeries{Name: names[s], Color: color}
 		if c.Kind == Line {
-			series.Marks, series.Points = sc.linePoints(values[s], t, c.Label, c.Values[s], top, band)
+			series.Marks, series.Points = sc.linePoints(values[s], t, c.Label, c.Values[s], top, band, s%2 == 1)
 		} else {
 			series.Marks = sc.bars(values[s], t, c.Label, c.Values[s], top, band, s, len(c.Values))
 		}
@@ -165,16 +166,26 @@ func (sc svgChart) bars(vals []float64, t Table, label, col int, top, band float
 	return marks
 }
 
-func (sc svgChart) linePoints(vals []float64, t Table, label, col int, top, band float64) ([]svgMark, string) {
+// linePoints places a line's points; below writes the values under the
+// points rather than above, so two series' labels do not sit on each other.
+func (sc svgChart) linePoints(vals []float64, t Table, label, col int, top, band float64, below bool) ([]svgMark, string) {
+	dy := -7.0
+	if below {
+		dy = 15
+	}
 	marks := make([]svgMark, len(vals))
 	pts := make([]string, len(vals))
 	for r, v := range vals {
 		x, y := round1(sc.Plot.X+band*(float64(r)+0.5)), round1(sc.yOf(v, top))
+		vy := y + dy
+		if vy > sc.Plot.Y+sc.Plot.H-2 { // under the axis: above the point instead
+			vy = y - 7
+		}
 		text := strings.TrimSpace(t.Rows[r][col])
 		marks[r] = svgMark{
 			X: x, Y: y, Value: text, Label: t.Rows[r][label],
 			ShowValue: textWidth(text) <= band-2,
-			ValueX:    x, ValueY: round1(y - 7),
+			ValueX:    x, ValueY: round1(vy),
 		}
 		pts[r] = formatNumber(x) + "," + formatNumber(y)
 	}
