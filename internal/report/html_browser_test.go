@@ -151,13 +151,7 @@ func consoleArgs(args []*runtime.RemoteObject) string {
 // with the table below it; the INCOMPLETE banner shows when incomplete.
 func TestHTMLInBrowser(t *testing.T) {
 	browser := mustBrowser(t)
-	for _, tc := range []struct {
-		name string
-		doc  *Document
-	}{
-		{"complete", sampleDocument(true, false)},
-		{"incomplete", sampleDocument(false, true)},
-	} {
+	for _, tc := range sampleCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			seen := checkInBrowser(t, browser, mustWriteHTML(t, tc.doc))
 			for _, p := range seen.Problems {

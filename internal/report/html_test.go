@@ -12,22 +12,13 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // TestRenderHTMLGolden pins the whole page: a change to the layout, the
-// escaping or the order shows as a diff of testdata/html/*.html (go test
+// escaping or the order shows as a diff of testdata/html/*.html.golden (go test
 // -run TestRenderHTMLGolden -update rewrites them).
 func TestRenderHTMLGolden(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		doc  *Document
-	}{
-		{"weekly-complete", sampleDocument(true, false)},
-		{"monthly-incomplete-signoff", sampleDocument(false, true)},
-	} {
+	for _, tc := range sampleCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			var got bytes.Buffer
-			if err := RenderHTML(&got, tc.doc); err != nil {
-				t.Fatalf("RenderHTML: %v", err)
-			}
-			path := filepath.Join("testdata", "html", tc.name+".html")
+			got := bytes.NewBufferString(mustRender(t, tc.doc))
+			path := filepath.Join("testdata", "html", tc.name+".html.golden")
 			if *update {
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 					t.Fatal(err)
@@ -47,15 +38,42 @@ func TestRenderHTMLGolden(t *testing.T) {
 	}
 }
 
+// sampleCases are the documents the golden and the browser tests render.
+func sampleCases() []struct {
+	name string
+	doc  *Document
+} {
+	return []struct {
+		name string
+		doc  *Document
+	}{
+		{"weekly-complete", sampleDocument(true, false)},
+		{"monthly-incomplete-signoff", sampleDocument(false, true)},
+	}
+}
+
+// mustRender is d's page, or the test's end.
+func mustRender(tb testing.TB, d *Document) string {
+	tb.Helper()
+	var out bytes.Buffer
+	if err := RenderHTML(&out, d); err != nil {
+		tb.Fatalf("RenderHTML: %v", err)
+	}
+	return out.String()
+}
+
+// checkContains reports each of want that page lacks.
+func checkContains(t *testing.T, page string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(page, w) {
+			t.Errorf("page lacks %q", w)
+		}
+	}
+}
+
 func TestRenderHTMLDeterministic(t *testing.T) {
-	var a, b bytes.Buffer
-	if err := RenderHTML(&a, sampleDocument(false, true)); err != nil {
-		t.Fatal(err)
-	}
-	if err := RenderHTML(&b, sampleDocument(false, true)); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+	if mustRender(t, sampleDocument(false, true)) != mustRender(t, sampleDocument(false, true)) {
 		t.Error("two renderings of the same Document differ")
 	}
 }
@@ -63,37 +81,25 @@ func TestRenderHTMLDeterministic(t *testing.T) {
 // TestRenderHTMLEscapes: audit data is untrusted. A cell holding markup
 // is shown as text, and control characters as escapes.
 func TestRenderHTMLEscapes(t *testing.T) {
-	var out bytes.Buffer
-	if err := RenderHTML(&out, sampleDocument(true, false)); err != nil {
-		t.Fatal(err)
-	}
-	page := out.String()
+	page := mustRender(t, sampleDocument(true, false))
 	for _, bad := range []string{"<script", "<b>812", "\x07", "\x01"} {
 		if strings.Contains(page, bad) {
 			t.Errorf("page holds %q unescaped", bad)
 		}
 	}
-	for _, want := range []string{
+	checkContains(t, page,
 		"<td>Sales &lt;script&gt;alert(1)&lt;/script&gt;</td>",
 		"&lt;b&gt;812&lt;/b&gt; changes against 610.",
 		`<td>bell\x07and\x01nul</td>`,
 		"<td>bad\uFFFDutf8</td>",
 		"Ventes &amp; Opérations — Zürich",
-	} {
-		if !strings.Contains(page, want) {
-			t.Errorf("page lacks %q", want)
-		}
-	}
+	)
 }
 
 // TestRenderHTMLSelfContained: nothing on the page refers to another file
 // or host (the browser test checks that no request is made, too).
 func TestRenderHTMLSelfContained(t *testing.T) {
-	var out bytes.Buffer
-	if err := RenderHTML(&out, sampleDocument(false, true)); err != nil {
-		t.Fatal(err)
-	}
-	page := out.String()
+	page := mustRender(t, sampleDocument(false, true))
 	for _, ref := range []string{"http:", "https:", "//", "src=", "<link", "<script", "url(", "@import"} {
 		if strings.Contains(page, ref) {
 			t.Errorf("page refers outside itself: %q", ref)
@@ -102,32 +108,30 @@ func TestRenderHTMLSelfContained(t *testing.T) {
 }
 
 func TestRenderHTMLIncomplete(t *testing.T) {
-	var out bytes.Buffer
-	if err := RenderHTML(&out, sampleDocument(false, false)); err != nil {
-		t.Fatal(err)
-	}
-	page := out.String()
-	for _, want := range []string{
+	page := mustRender(t, sampleDocument(false, false))
+	checkContains(t, page,
 		`id="incomplete-banner"`, `id="incomplete"`, "archive behind pigment.audit.events partition 1 by 120 records",
 		`content: "INCOMPLETE: extract\27s watermark 2026-11-29T23\3a 00\3a 00Z`, // every printed page's top margin
-	} {
-		if !strings.Contains(page, want) {
-			t.Errorf("incomplete page lacks %q", want)
-		}
-	}
+	)
 	if strings.Contains(page, "ZgotmplZ") {
 		t.Error("html/template filtered a value out of the page")
 	}
-	out.Reset()
-	if err := RenderHTML(&out, sampleDocument(true, false)); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(out.String(), "INCOMPLETE") {
-		t.Error("complete page says INCOMPLETE")
-	}
-	if strings.Contains(out.String(), `id="signoff"`) {
+	if strings.Contains(page, `id="signoff"`) {
 		t.Error("page without SignOff has a sign-off block")
 	}
+	if page := mustRender(t, sampleDocument(true, false)); strings.Contains(page, "INCOMPLETE") {
+		t.Error("complete page says INCOMPLETE")
+	}
+	checkContains(t, mustRender(t, sampleDocument(true, true)), `id="signoff"`, "Reviewer", "Signature", "approved", "rejected")
+}
+
+// TestRenderHTMLLongReasons: the printed margin holds a shortened line;
+// the first page has every reason whole.
+func TestRenderHTMLLongReasons(t *testing.T) {
+	d := sampleDocument(false, false)
+	d.Incomplete = append(d.Incomplete, strings.Repeat("partition behind; ", 20))
+	page := mustRender(t, d)
+	checkContains(t, page, `… \28 all reasons on the first page\29 "`, "<li>"+d.Incomplete[2]+"</li>")
 }
 
 // TestRenderHTMLRefusesBadCharts: a chart that cannot be drawn is an error

@@ -41,9 +41,9 @@ func mustWriteHTML(tb testing.TB, d *Document) string {
 	return path
 }
 
-// pdfPages counts the page objects of a PDF: "/Type /Page" not followed by
-// "s" (the /Pages tree node).
-var pdfPage = regexp.MustCompile(`/Type\s*/Page[^s]`)
+// pdfPage finds the page objects of a PDF: "/Type /Page", and not the
+// "/Type /Pages" nodes of the page tree.
+var pdfPage = regexp.MustCompile(`/Type\s*/Page\b`)
 
 func TestPrintPDF(t *testing.T) {
 	browser := mustBrowser(t)

@@ -154,10 +154,10 @@ func (sc svgChart) bars(vals []float64, t Table, label, col int, top, band float
 	marks := make([]svgMark, len(vals))
 	for r, v := range vals {
 		x := sc.Plot.X + band*float64(r) + band*0.1 + w*float64(s)
-		y := sc.yOf(v, top)
+		y := round1(sc.yOf(v, top)) // rounded first, so y + h is the axis exactly
 		text := strings.TrimSpace(t.Rows[r][col])
 		marks[r] = svgMark{
-			X: round1(x), Y: round1(y), W: round1(w), H: round1(sc.Plot.Y + sc.Plot.H - y),
+			X: round1(x), Y: y, W: round1(w), H: round1(sc.Plot.Y + sc.Plot.H - y),
 			Value: text, Label: t.Rows[r][label],
 			ShowValue: textWidth(text) <= w+4,
 			ValueX:    round1(x + w/2), ValueY: round1(y - 4),
