@@ -105,3 +105,18 @@ func TestFindBrowserOnPath(t *testing.T) {
 		t.Errorf("FindBrowser = %q, %v; want %q", got, err, fake)
 	}
 }
+
+// TestPrintPDFTimeout: a print that cannot finish in time ends with an
+// error that says so, and leaves no PDF.
+func TestPrintPDFTimeout(t *testing.T) {
+	browser := mustBrowser(t)
+	htmlPath := mustWriteHTML(t, sampleDocument(true, false))
+	pdfPath := filepath.Join(filepath.Dir(htmlPath), "report.pdf")
+	err := (Printer{Browser: browser, Timeout: time.Millisecond}).PrintPDF(context.Background(), htmlPath, pdfPath)
+	if err == nil || !strings.Contains(err.Error(), "not done within 1ms") {
+		t.Errorf("PrintPDF with a 1ms timeout = %v, want it to say it was not done in time", err)
+	}
+	if _, err := os.Stat(pdfPath); !os.IsNotExist(err) {
+		t.Errorf("report.pdf exists after a timed-out print: %v", err)
+	}
+}
