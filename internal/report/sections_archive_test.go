@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -75,7 +74,7 @@ func plantedAlerts(sim *pigmentsim.Sim, shape string) [][]byte {
 		ev, _ := json.Marshal(p.EventIDs)
 		out = append(out, fmt.Appendf(nil, `{"id":"alert-%s-%s","rule":%q,"severity":%q,"title":"planted %s","actor":%q,`+
 			`"actorEmail":%q,"window":{"start":%q,"end":%q},"count":%d,"evidence":%s}`,
-			p.Kind, shape, strings.ReplaceAll(p.Kind, "_", "-"), sev, p.Kind, p.ActorID, p.ActorEmail,
+			p.Kind, shape, p.Kind, sev, p.Kind, p.ActorID, p.ActorEmail,
 			p.From.Format(time.RFC3339Nano), p.To.Format(time.RFC3339Nano), len(p.EventIDs), ev))
 	}
 	return out
@@ -101,20 +100,33 @@ func mustWorld(tb testing.TB) *world {
 	return w
 }
 
-// archiveInto fills a new archive database with the records of the topics
-// (in reverse order when reverse), and three dead letters of 2026-11-24.
-func (w *world) archiveInto(tb testing.TB, reverse bool) *pgxpool.Pool {
+// mustArchive returns a new archive database (migrations applied), the
+// sink writing into it (closed at the end of the test) and a pool reading
+// it.
+func mustArchive(tb testing.TB) (*sinks.Postgres, *pgxpool.Pool) {
 	tb.Helper()
-	ctx := context.Background()
 	u := testkit.MustPostgres(tb)
-	if err := migrations.Apply(ctx, u); err != nil {
+	if err := migrations.Apply(context.Background(), u); err != nil {
 		tb.Fatal(err)
 	}
 	sink, err := sinks.NewPostgres(sinks.PostgresConfig{URL: u, Logger: zerolog.Nop()})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer sink.Close()
+	tb.Cleanup(func() { sink.Close() })
+	db, err := pgxpool.New(context.Background(), u)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(db.Close)
+	return sink, db
+}
+
+// archiveInto fills a new archive database with the records of the topics
+// (in reverse order when reverse), and three dead letters of 2026-11-24.
+func (w *world) archiveInto(tb testing.TB, reverse bool) *pgxpool.Pool {
+	tb.Helper()
+	sink, db := mustArchive(tb)
 	events, alerts := testkit.ReadAll(tb, w.brokers, w.events), testkit.ReadAll(tb, w.brokers, w.alerts)
 	if reverse {
 		slices.Reverse(events)
@@ -123,18 +135,13 @@ func (w *world) archiveInto(tb testing.TB, reverse bool) *pgxpool.Pool {
 	archive(tb, sink, events, event.KindEvent)
 	archive(tb, sink, alerts, event.KindAlert)
 	day := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
-	if err := sink.CountDeadLetters(ctx, []sinks.DeadLetter{
+	if err := sink.CountDeadLetters(context.Background(), []sinks.DeadLetter{
 		{Topic: "dlq", Offset: 1, Time: day, Stage: "extract", Reason: "missing eventId"},
 		{Topic: "dlq", Offset: 2, Time: day, Stage: "extract", Reason: "missing eventId"},
 		{Topic: "dlq", Offset: 3, Time: day.Add(time.Hour), Stage: "forward:postgres", Reason: "invalid record: not JSON"},
 	}); err != nil {
 		tb.Fatal(err)
 	}
-	db, err := pgxpool.New(ctx, u)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(db.Close)
 	return db
 }
 

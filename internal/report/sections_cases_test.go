@@ -6,13 +6,9 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/rs/zerolog"
 
 	"github.com/pigment-siem/pipeline/internal/event"
-	"github.com/pigment-siem/pipeline/internal/sinks"
-	"github.com/pigment-siem/pipeline/internal/testkit"
 	"github.com/pigment-siem/pipeline/internal/transform"
-	"github.com/pigment-siem/pipeline/migrations"
 )
 
 // caseEvent is one hand-written event (the described envelope): its time
@@ -25,16 +21,7 @@ type caseEvent struct {
 // archive.
 func mustCaseArchive(t *testing.T, evs []caseEvent) *pgxpool.Pool {
 	t.Helper()
-	ctx := context.Background()
-	u := testkit.MustPostgres(t)
-	if err := migrations.Apply(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	sink, err := sinks.NewPostgres(sinks.PostgresConfig{URL: u, Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
+	sink, db := mustArchive(t)
 	var rows [][]byte
 	for _, e := range evs {
 		raw := fmt.Sprintf(`{"eventId":%q,"eventType":%q,"eventTimestamp":"2026-%sT12:00:00Z","ingestionTimestamp":"2026-%sT12:01:00Z",`+
@@ -45,18 +32,15 @@ func mustCaseArchive(t *testing.T, evs []caseEvent) *pgxpool.Pool {
 		}
 		rows = append(rows, transform.AppendArchive(nil, &ev))
 	}
-	if _, err := sink.Send(ctx, rows, nil); err != nil {
+	if _, err := sink.Send(context.Background(), rows, nil); err != nil {
 		t.Fatal(err)
 	}
-	db, err := pgxpool.New(ctx, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
 	return db
 }
 
-func target(id string) string { return fmt.Sprintf(`"targetMemberId":%q,"targetEmail":"%s@acme.example"`, id, id) }
+func target(id string) string {
+	return fmt.Sprintf(`"targetMemberId":%q,"targetEmail":"%s@acme.example"`, id, id)
+}
 
 func roleChange(id, before, after string) string {
 	return target(id) + fmt.Sprintf(`,"previousRole":%q,"newRole":%q`, before, after)

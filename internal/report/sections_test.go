@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -115,7 +115,7 @@ func checkPlantedRows(t *testing.T, monthly []Section, p pigmentsim.Planted) {
 		}
 	case pigmentsim.AnomalyExportBurst:
 		rows := rowsWith(table(t, monthly, "imports_exports"), 1, p.ActorID)
-		if len(rows) != 1 || rows[0][5] != fmt.Sprint(len(p.EventIDs)) || rows[0][3] != p.ApplicationID {
+		if len(rows) != 1 || rows[0][5] != strconv.Itoa(len(p.EventIDs)) || rows[0][3] != p.ApplicationID {
 			t.Errorf("imports_exports of %s: %v, want %d exports in %s", p.ActorID, rows, len(p.EventIDs), p.ApplicationID)
 		}
 	}

@@ -89,15 +89,15 @@ func TestAccountTypes(t *testing.T) {
 		in, name string
 		priv     bool
 	}{
-		{"Primary Owner", PrimaryOwner, true},
-		{"security_admin", SecurityAdmin, true},
-		{"Admin", WorkspaceAdmin, true},
-		{"WORKSPACE ADMIN", WorkspaceAdmin, true},
-		{"Builder", Builder, false},
-		{"Standard User", StandardMember, false},
-		{"Member", StandardMember, false},
-		{"Editor", "", false}, // a licence or an application role
-		{"", "", false},
+		{in: "Primary Owner", name: PrimaryOwner, priv: true},
+		{in: "security_admin", name: SecurityAdmin, priv: true},
+		{in: "Admin", name: WorkspaceAdmin, priv: true},
+		{in: "WORKSPACE ADMIN", name: WorkspaceAdmin, priv: true},
+		{in: "Builder", name: Builder, priv: false},
+		{in: "Standard User", name: StandardMember, priv: false},
+		{in: "Member", name: StandardMember, priv: false},
+		{in: "Editor", name: "", priv: false}, // a licence or an application role
+		{in: "", name: "", priv: false},
 	} {
 		name, _, _ := accountType(tc.in)
 		if name != tc.name || privileged(tc.in) != tc.priv {

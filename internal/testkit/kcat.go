@@ -52,3 +52,14 @@ func Kcat(tb testing.TB, brokers, topic string) []KcatRecord {
 	}
 	return out
 }
+
+// Header returns the value of the record's first header named key, "" if
+// none.
+func (r KcatRecord) Header(key string) string {
+	for i := 0; i+1 < len(r.Headers); i += 2 {
+		if r.Headers[i] == key {
+			return r.Headers[i+1]
+		}
+	}
+	return ""
+}
