@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // failedLoginTarget is the seed's KPI: failed logins under 5 % of attempts.
@@ -30,8 +31,8 @@ func changeVolumeSection(ctx context.Context, db DB, p Period, weeks []weekFigur
 	cur := weeks[len(weeks)-1]
 	return Section{
 		ID: "changes", Title: "Change volume",
-		Summary: fmt.Sprintf("%s (BlockCreated, BlockModified, BlockDeleted, ApplicationCreated, ApplicationDeleted) in %s, "+
-			"judged against the mean of the previous %d weeks plus 20 %%.", plural(cur.Changes(), "change", "changes"), p.Name, baselineWeeks),
+		Summary: fmt.Sprintf("%s (%s) in %s, judged against the mean of the previous %d weeks plus 20 %%.",
+			plural(cur.Changes(), "change", "changes"), strings.Join(typesChange, ", "), p.Name, baselineWeeks),
 		Records:  cur.Changes(),
 		Figures:  figs,
 		Findings: findings,

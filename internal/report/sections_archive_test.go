@@ -102,8 +102,8 @@ func mustWorld(tb testing.TB) *world {
 
 // mustArchive returns a new archive database (migrations applied), the
 // sink writing into it (closed at the end of the test) and a pool reading
-// it.
-func mustArchive(tb testing.TB) (*sinks.Postgres, *pgxpool.Pool) {
+// it, whose sessions use the time zone tz ("" for the server's).
+func mustArchive(tb testing.TB, tz string) (*sinks.Postgres, *pgxpool.Pool) {
 	tb.Helper()
 	u := testkit.MustPostgres(tb)
 	if err := migrations.Apply(context.Background(), u); err != nil {
@@ -114,7 +114,14 @@ func mustArchive(tb testing.TB) (*sinks.Postgres, *pgxpool.Pool) {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { sink.Close() })
-	db, err := pgxpool.New(context.Background(), u)
+	cfg, err := pgxpool.ParseConfig(u)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if tz != "" {
+		cfg.ConnConfig.RuntimeParams["TimeZone"] = tz
+	}
+	db, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -123,10 +130,15 @@ func mustArchive(tb testing.TB) (*sinks.Postgres, *pgxpool.Pool) {
 }
 
 // archiveInto fills a new archive database with the records of the topics
-// (in reverse order when reverse), and three dead letters of 2026-11-24.
+// (in reverse order when reverse, and then read in a time zone far from
+// UTC), and three dead letters of 2026-11-24.
 func (w *world) archiveInto(tb testing.TB, reverse bool) *pgxpool.Pool {
 	tb.Helper()
-	sink, db := mustArchive(tb)
+	tz := ""
+	if reverse {
+		tz = "Pacific/Chatham"
+	}
+	sink, db := mustArchive(tb, tz)
 	events, alerts := testkit.ReadAll(tb, w.brokers, w.events), testkit.ReadAll(tb, w.brokers, w.alerts)
 	if reverse {
 		slices.Reverse(events)

@@ -21,7 +21,7 @@ type caseEvent struct {
 // archive.
 func mustCaseArchive(t *testing.T, evs []caseEvent) *pgxpool.Pool {
 	t.Helper()
-	sink, db := mustArchive(t)
+	sink, db := mustArchive(t, "")
 	var rows [][]byte
 	for _, e := range evs {
 		raw := fmt.Sprintf(`{"eventId":%q,"eventType":%q,"eventTimestamp":"2026-%sT12:00:00Z","ingestionTimestamp":"2026-%sT12:01:00Z",`+

@@ -38,7 +38,7 @@ func TestSectionsFromArchive(t *testing.T) {
 	t.Run("kcat counts monthly", func(t *testing.T) { checkMonthlyCounts(t, w, month, monthly) })
 	t.Run("reproducible", func(t *testing.T) {
 		// Another archive of the same records, written in reverse order
-		// (and later), gives the same sections.
+		// (and later), read in another time zone, gives the same sections.
 		other := w.archiveInto(t, true)
 		for _, build := range []func(db DB) ([]Section, error){
 			func(db DB) ([]Section, error) { return WeeklySections(ctx, db, week) },
