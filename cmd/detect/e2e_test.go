@@ -146,7 +146,7 @@ func TestRestartKill9(t *testing.T) {
 	s := newStack(t, cfg)
 	calm := testkit.Name("alerts-calm")
 	began := time.Now()
-	want, _ := idSet(s.runDetect(t, testkit.Name("detect-calm"), calm))
+	want, _ := testkit.HeaderSet(s.runDetect(t, testkit.Name("detect-calm"), calm), "alertId")
 	if len(want) == 0 {
 		t.Fatal("the uninterrupted run wrote no alerts: the test would prove nothing")
 	}
@@ -160,7 +160,7 @@ func TestRestartKill9(t *testing.T) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))
 	var kills []string
 	for range 3 {
-		p := startProc(t, detectBin, env, "run")
+		p := testkit.Start(t, detectBin, env, "run")
 		d := time.Duration(rng.Int64N(int64(took)))
 		time.Sleep(d)
 		if p.Exited() {
@@ -169,9 +169,9 @@ func TestRestartKill9(t *testing.T) {
 		p.Kill()
 		kills = append(kills, fmt.Sprintf("after %v at %d/%d records", d.Round(time.Millisecond), s.savedRecords(t, pool, name), s.events))
 	}
-	got, dups := idSet(s.runDetect(t, name, alerts))
+	got, dups := testkit.HeaderSet(s.runDetect(t, name, alerts), "alertId")
 	t.Logf("uninterrupted run caught up in %v; kill -9 %v; %d alert IDs (uninterrupted %d), %d duplicate records", took.Round(time.Millisecond), kills, len(got), len(want), dups)
-	if missing, extra := setDiff(want, got), setDiff(got, want); len(missing) > 0 || len(extra) > 0 {
+	if missing, extra := testkit.SetDiff(want, got), testkit.SetDiff(got, want); len(missing) > 0 || len(extra) > 0 {
 		t.Errorf("killed run vs uninterrupted: %d IDs missing (e.g. %v), %d unexpected (e.g. %v)", len(missing), firstIDs(missing), len(extra), firstIDs(extra))
 	}
 }
@@ -181,12 +181,12 @@ func TestRestartKill9(t *testing.T) {
 func TestReplay(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, plantedConfig())
-	first, _ := idSet(s.runDetect(t, testkit.Name("detect-a"), testkit.Name("alerts-a")))
+	first, _ := testkit.HeaderSet(s.runDetect(t, testkit.Name("detect-a"), testkit.Name("alerts-a")), "alertId")
 	if len(first) == 0 {
 		t.Fatal("the first run wrote no alerts: the test would prove nothing")
 	}
-	second, _ := idSet(s.runDetect(t, testkit.Name("detect-b"), testkit.Name("alerts-b")))
-	if missing, extra := setDiff(first, second), setDiff(second, first); len(missing) > 0 || len(extra) > 0 {
+	second, _ := testkit.HeaderSet(s.runDetect(t, testkit.Name("detect-b"), testkit.Name("alerts-b")), "alertId")
+	if missing, extra := testkit.SetDiff(first, second), testkit.SetDiff(second, first); len(missing) > 0 || len(extra) > 0 {
 		t.Errorf("replay vs first run: %d IDs missing (e.g. %v), %d unexpected (e.g. %v)", len(missing), firstIDs(missing), len(extra), firstIDs(extra))
 	}
 }

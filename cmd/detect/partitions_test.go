@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -16,30 +15,14 @@ func TestNewPartitionsAreRead(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, plantedConfig())
 	name, alerts := testkit.Name("detect-parts"), testkit.Name("alerts-parts")
-	p := startProc(t, detectBin, s.detectEnv(name, alerts), "run")
+	p := testkit.Start(t, detectBin, s.detectEnv(name, alerts), "run")
 	s.waitQuiet(t, p, name, alerts, 45*time.Second)
 	pool := s.pool(t)
 	before := s.savedRecords(t, pool, name)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c := &kafka.Client{Addr: kafka.TCP(s.brokers)}
-	resp, err := c.CreatePartitions(ctx, &kafka.CreatePartitionsRequest{
-		Topics: []kafka.TopicPartitionsConfig{{Name: s.topic, Count: 5}},
-	})
-	if err != nil || resp.Errors[s.topic] != nil {
-		t.Fatalf("add partitions: %v %v", err, resp)
-	}
-	conn, err := kafka.DialLeader(ctx, "tcp", s.brokers, s.topic, 4)
-	if err != nil {
-		t.Fatalf("dial partition 4: %v", err)
-	}
-	defer conn.Close()
-	if _, err := conn.WriteMessages(kafka.Message{Value: []byte(`{"eventId":"on-a-new-partition","eventType":"ReportViewed",` +
+	testkit.AddPartition(t, s.Brokers, s.Topic, 5, kafka.Message{Value: []byte(`{"eventId":"on-a-new-partition","eventType":"ReportViewed",` +
 		`"eventTimestamp":"` + simStart.Add(-time.Second).Format(time.RFC3339) + `","ingestionTimestamp":"` +
-		simStart.Format(time.RFC3339) + `","actor":{"memberId":"sim-heartbeat"}}`)}); err != nil {
-		t.Fatalf("write to partition 4: %v", err)
-	}
+		simStart.Format(time.RFC3339) + `","actor":{"memberId":"sim-heartbeat"}}`)})
 	deadline := time.Now().Add(40 * time.Second)
 	for time.Now().Before(deadline) && s.savedRecords(t, pool, name) < before+1 {
 		time.Sleep(200 * time.Millisecond)

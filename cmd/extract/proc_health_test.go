@@ -31,25 +31,21 @@ func TestHealthGoesBadWhenRunsFail(t *testing.T) {
 		s.sim.Handler().ServeHTTP(w, r)
 	}))
 	t.Cleanup(api.Close)
-	p := startExtract(t, s.env(map[string]string{
+	p := testkit.Start(t, extractBin, s.ExtractEnv(map[string]string{
 		"PIGMENT_API_URL": api.URL, "PIGMENT_POLL_INTERVAL": poll.String(), "PIGMENT_MAX_ATTEMPTS": "1",
 		"METRICS_ADDR": "127.0.0.1:0", "LOG_LEVEL": "info",
 	}), "run")
-	ctx := t.Context()
-	var addr string
-	if !eventually(ctx, 15*time.Second, func() bool { addr = metricsAddr(p.Stderr()); return addr != "" }) {
-		t.Fatalf("extract logged no metrics address; stderr:\n%s", p.Stderr())
-	}
+	addr := p.MetricsAddr()
 	var h testkit.Health
-	if !eventually(ctx, 15*time.Second, func() bool {
+	if !testkit.Eventually(15*time.Second, func() bool {
 		h = testkit.GetHealth(addr)
-		return h.Status == http.StatusOK && h.OK && h.Details["role"] == "leader" && countMessages(p.Stderr(), "run finished") > 0
+		return h.Status == http.StatusOK && h.OK && h.Details["role"] == "leader" && testkit.CountMessages(p.Stderr(), "run finished") > 0
 	}) {
 		t.Fatalf("/healthz = %+v, want 200 ok as leader after a finished run; stderr:\n%s", h, p.Stderr())
 	}
 
 	failing.Store(true)
-	if !eventually(ctx, 20*time.Second, func() bool { h = testkit.GetHealth(addr); return h.Status == http.StatusServiceUnavailable }) {
+	if !testkit.Eventually(20*time.Second, func() bool { h = testkit.GetHealth(addr); return h.Status == http.StatusServiceUnavailable }) {
 		t.Fatalf("with every run failing, /healthz = %+v, want 503; stderr:\n%s", h, testkit.Tail(p.Stderr(), 4096))
 	}
 	// A run in flight when the API failed may still have finished after.
@@ -71,7 +67,7 @@ func TestHealthGoesBadWhenRunsFail(t *testing.T) {
 	}
 
 	failing.Store(false)
-	if !eventually(ctx, 20*time.Second, func() bool { h = testkit.GetHealth(addr); return h.Status == http.StatusOK && h.OK }) {
+	if !testkit.Eventually(20*time.Second, func() bool { h = testkit.GetHealth(addr); return h.Status == http.StatusOK && h.OK }) {
 		t.Fatalf("after the API recovered, /healthz = %+v, want 200 ok", h)
 	}
 }
@@ -86,8 +82,7 @@ func TestHealthGoesBadWhenRunsFail(t *testing.T) {
 func TestHealthGoesBadOnACursorCycle(t *testing.T) {
 	t.Parallel()
 	const poll = 300 * time.Millisecond
-	s := newStack(t, pigmentsim.Config{Seed: 72})
-	api := testkit.NewFakeAPI(t)
+	s, api := newPagesStack(t)
 	api.Cursor = func(n int) string { // page 1 is "A", page 2 "B", page 3 "A" again
 		if n%2 == 1 {
 			return "A"
@@ -98,22 +93,18 @@ func TestHealthGoesBadOnACursorCycle(t *testing.T) {
 	for i := range 8 {
 		api.Add(t, fmt.Sprintf("ev-%d", i), now.Add(-time.Duration(i)*time.Minute).Format(time.RFC3339Nano), "")
 	}
-	p := startExtract(t, fakeAPIEnv(api, s, map[string]string{
+	p := testkit.Start(t, extractBin, s.ExtractEnv(map[string]string{
 		"PIGMENT_POLL_INTERVAL": poll.String(), "METRICS_ADDR": "127.0.0.1:0", "LOG_LEVEL": "info",
 	}), "run")
-	ctx := t.Context()
-	var addr string
-	if !eventually(ctx, 15*time.Second, func() bool { addr = metricsAddr(p.Stderr()); return addr != "" }) {
-		t.Fatalf("extract logged no metrics address; stderr:\n%s", p.Stderr())
-	}
+	addr := p.MetricsAddr()
 	var h testkit.Health
-	if !eventually(ctx, 20*time.Second, func() bool { h = testkit.GetHealth(addr); return h.Status == http.StatusServiceUnavailable }) {
+	if !testkit.Eventually(20*time.Second, func() bool { h = testkit.GetHealth(addr); return h.Status == http.StatusServiceUnavailable }) {
 		t.Fatalf("with every run failing on a cursor cycle, /healthz = %+v, want 503; stderr:\n%s", h, testkit.Tail(p.Stderr(), 4096))
 	}
 	if n := strings.Count(p.Stderr(), "cursor cycle"); n < 3 {
 		t.Errorf("%d log lines name the cursor cycle, want one per failed poll (at least 3); stderr:\n%s", n, testkit.Tail(p.Stderr(), 4096))
 	}
-	if countMessages(p.Stderr(), "run finished") != 0 {
+	if testkit.CountMessages(p.Stderr(), "run finished") != 0 {
 		t.Errorf("a run finished on a cycling API; stderr:\n%s", testkit.Tail(p.Stderr(), 4096))
 	}
 	if reason, _ := h.Details["reason"].(string); h.OK || !strings.Contains(reason, "no successful run") {

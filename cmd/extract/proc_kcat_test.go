@@ -11,6 +11,7 @@ import (
 
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 	"github.com/pigment-siem/pipeline/internal/record"
+	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
 // kcatRecord is one line of `kcat -C -J`: headers are a flat array of
@@ -33,14 +34,14 @@ func TestKcatReadsEveryEvent(t *testing.T) {
 		t.Fatalf("kcat is required for this test (apt-get install kcat): %v", err)
 	}
 	s := newStack(t, pigmentsim.Config{Seed: 44, History: 6 * time.Hour, HistoryEvents: 2500, LateFraction: -1})
-	env := s.env(nil)
-	mustRunExtract(t, env, "once")
+	env := s.ExtractEnv(nil)
+	testkit.MustRun(t, extractBin, env, "once")
 	want := s.sim.VisibleIDs(time.Now())
 
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, kcat, "-b", s.brokers, "-t", s.topic, "-C", "-e", "-J", "-q")
+	cmd := exec.CommandContext(ctx, kcat, "-b", s.Brokers, "-t", s.Topic, "-C", "-e", "-J", "-q")
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("kcat: %v\n%s", err, stderr.String())

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pigment-siem/pipeline/internal/forwarder"
 	"github.com/pigment-siem/pipeline/internal/sinks/sinktest"
+	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
 const hecToken = "hec-token-5d6c1f0a-9b7e"
@@ -70,7 +71,7 @@ func TestSplunkDeliversEveryEventUnchanged(t *testing.T) {
 		}
 	}
 	if !strings.Contains(p.Stderr(), `"forwarding"`) {
-		t.Errorf("no JSON \"forwarding\" log line in stderr:\n%s", tail(p.Stderr(), 2048))
+		t.Errorf("no JSON \"forwarding\" log line in stderr:\n%s", testkit.Tail(p.Stderr(), 2048))
 	}
 }
 
@@ -88,8 +89,8 @@ func TestSplunkBusyThrottledAndDownLosesNothing(t *testing.T) {
 	env := splunkEnv(d, hec, map[string]string{"FORWARD_BATCH_SIZE": "100"})
 	p := startForward(t, env, "run")
 
-	if !eventually(30*time.Second, func() bool { return hec.Unique() >= 600 }) {
-		t.Fatalf("HEC indexed %d events in 30s, want 600 before taking it down; stderr:\n%s", hec.Unique(), tail(p.Stderr(), 4096))
+	if !testkit.Eventually(30*time.Second, func() bool { return hec.Unique() >= 600 }) {
+		t.Fatalf("HEC indexed %d events in 30s, want 600 before taking it down; stderr:\n%s", hec.Unique(), testkit.Tail(p.Stderr(), 4096))
 	}
 	hec.Down()
 	downFor := time.Now().Add(3 * time.Second)
@@ -112,16 +113,16 @@ func TestSplunkBusyThrottledAndDownLosesNothing(t *testing.T) {
 		t.Errorf("while HEC was down the commits covered %d of %d records; want some but not all (the test would prove nothing)", covered, len(recs))
 	}
 	if p.Exited() {
-		t.Fatalf("forward gave up while HEC was down: %v; stderr:\n%s", p.Err(), tail(p.Stderr(), 4096))
+		t.Fatalf("forward gave up while HEC was down: %v; stderr:\n%s", p.Err(), testkit.Tail(p.Stderr(), 4096))
 	}
 	hec.Up()
 	hec.Slow(0)
-	if !eventually(60*time.Second, func() bool { return hec.Unique() == len(d.ids) && d.allCommitted(t, d.group, recs) }) {
+	if !testkit.Eventually(60*time.Second, func() bool { return hec.Unique() == len(d.ids) && d.allCommitted(t, d.group, recs) }) {
 		t.Fatalf("after Up: %d of %d events indexed, committed %v", hec.Unique(), len(d.ids), d.committed(t, d.group))
 	}
 	d.checkCommittedDelivered(t, d.group, recs, hecSeen(hec))
 	var h forwarder.StatusReport
-	if !eventually(5*time.Second, func() bool {
+	if !testkit.Eventually(5*time.Second, func() bool {
 		h = health(t, p)
 		return h.RetryingBatches == 0 && h.RecordsCommitted == int64(len(d.ids))
 	}) {
@@ -130,7 +131,7 @@ func TestSplunkBusyThrottledAndDownLosesNothing(t *testing.T) {
 	metrics := scrape(t, p, "/metrics")
 	for _, want := range []string{`pigment_forward_delivered_total{sink="splunk"}`, `pigment_forward_retried_total{sink="splunk"}`, "pigment_forward_batch_seconds"} {
 		if !strings.Contains(metrics, want) {
-			t.Errorf("/metrics lacks %s:\n%s", want, tail(metrics, 2048))
+			t.Errorf("/metrics lacks %s:\n%s", want, testkit.Tail(metrics, 2048))
 		}
 	}
 	p.Stop()
@@ -152,8 +153,8 @@ func TestSplunkSIGTERMExitsInTimeCommittingOnlyWhatWasDelivered(t *testing.T) {
 	recs := d.records(t)
 	env := splunkEnv(d, hec, map[string]string{"FORWARD_BATCH_SIZE": "100", "FORWARD_SHUTDOWN_GRACE": "2s"})
 	p := startForward(t, env, "run")
-	if !eventually(30*time.Second, func() bool { return hec.Unique() >= 500 }) {
-		t.Fatalf("HEC indexed %d events in 30s, want 500; stderr:\n%s", hec.Unique(), tail(p.Stderr(), 4096))
+	if !testkit.Eventually(30*time.Second, func() bool { return hec.Unique() >= 500 }) {
+		t.Fatalf("HEC indexed %d events in 30s, want 500; stderr:\n%s", hec.Unique(), testkit.Tail(p.Stderr(), 4096))
 	}
 	hec.Down()
 	time.Sleep(500 * time.Millisecond) // a batch is now being retried
@@ -161,7 +162,7 @@ func TestSplunkSIGTERMExitsInTimeCommittingOnlyWhatWasDelivered(t *testing.T) {
 	start := time.Now()
 	code := p.Wait(2*time.Second + 10*time.Second)
 	if code != 0 {
-		t.Fatalf("forward exited %d after SIGTERM, want 0; stderr:\n%s", code, tail(p.Stderr(), 4096))
+		t.Fatalf("forward exited %d after SIGTERM, want 0; stderr:\n%s", code, testkit.Tail(p.Stderr(), 4096))
 	}
 	t.Logf("exited %v after SIGTERM (grace 2s)", time.Since(start).Round(time.Millisecond))
 	if covered := d.checkCommittedDelivered(t, d.group, recs, hecSeen(hec)); covered == 0 || covered >= len(recs) {
@@ -190,13 +191,13 @@ func TestSplunkKill9MidStreamLosesNothing(t *testing.T) {
 	recs := d.records(t)
 	env := splunkEnv(d, hec, map[string]string{"FORWARD_BATCH_SIZE": "100"})
 	procs := []*proc{startForward(t, env, "run"), startForward(t, env, "run"), startForward(t, env, "run")}
-	if !eventually(30*time.Second, func() bool { return d.members(t, d.group) == 3 && hec.Unique() > 0 }) {
+	if !testkit.Eventually(30*time.Second, func() bool { return d.members(t, d.group) == 3 && hec.Unique() > 0 }) {
 		t.Fatalf("the group has %d members and HEC %d events after 30s, want 3 delivering", d.members(t, d.group), hec.Unique())
 	}
 	for i, p := range procs {
 		time.Sleep(time.Duration(50+rand.IntN(400)) * time.Millisecond)
 		if p.Exited() {
-			t.Fatalf("forwarder %d exited before its kill: %v; stderr:\n%s", i, p.Err(), tail(p.Stderr(), 4096))
+			t.Fatalf("forwarder %d exited before its kill: %v; stderr:\n%s", i, p.Err(), testkit.Tail(p.Stderr(), 4096))
 		}
 		p.Kill()
 		if hec.Unique() >= len(d.ids) {
@@ -219,12 +220,12 @@ func TestSplunkWrongTokenStopsLoudlyWithoutCommitting(t *testing.T) {
 	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken})
 	const wrong = "wrong-token-7f3e9a2c-secret"
 	env := splunkEnv(d, hec, map[string]string{"SPLUNK_HEC_TOKEN": wrong})
-	code, stdout, stderr := runForward(t, env, "run")
+	code, stdout, stderr := testkit.Run(t, forwardBin, env, "run")
 	if code == 0 {
 		t.Fatalf("forward run with a wrong token exited 0; stderr:\n%s", stderr)
 	}
 	if !strings.Contains(strings.ToLower(stderr), "authentication") {
-		t.Errorf("stderr does not name the authentication problem:\n%s", tail(stderr, 2048))
+		t.Errorf("stderr does not name the authentication problem:\n%s", testkit.Tail(stderr, 2048))
 	}
 	if strings.Contains(stdout+stderr, wrong) {
 		t.Errorf("the token appears in the output:\n%s\n%s", stdout, stderr)
@@ -241,15 +242,7 @@ func TestSplunkWrongTokenStopsLoudlyWithoutCommitting(t *testing.T) {
 // the test unless it answers 200.
 func scrape(t *testing.T, p *proc, path string) string {
 	t.Helper()
-	var addr string
-	for _, l := range logLines(p.Stderr()) {
-		if l["message"] == "serving /metrics and /healthz" {
-			addr, _ = l["addr"].(string)
-		}
-	}
-	if addr == "" {
-		t.Fatalf("no \"serving /metrics\" log line with the metrics address:\n%s", tail(p.Stderr(), 2048))
-	}
+	addr := p.MetricsAddr()
 	// A listener that accepts but never answers must fail the test, not hang it.
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + addr + path)
 	if err != nil {
@@ -322,13 +315,13 @@ func TestSplunkSIGTERMWhileAnAckIsLost(t *testing.T) {
 	recs := d.records(t)
 	env := splunkEnv(d, hec, map[string]string{"SPLUNK_HEC_ACK": "true", "FORWARD_BATCH_SIZE": "100", "FORWARD_SHUTDOWN_GRACE": "2s"})
 	p := startForward(t, env, "run")
-	if !eventually(30*time.Second, func() bool { return hec.Unique() == len(d.ids) }) {
-		t.Fatalf("HEC indexed %d of %d events in 30s while one ack was lost; stderr:\n%s", hec.Unique(), len(d.ids), tail(p.Stderr(), 4096))
+	if !testkit.Eventually(30*time.Second, func() bool { return hec.Unique() == len(d.ids) }) {
+		t.Fatalf("HEC indexed %d of %d events in 30s while one ack was lost; stderr:\n%s", hec.Unique(), len(d.ids), testkit.Tail(p.Stderr(), 4096))
 	}
 	p.Signal(syscall.SIGTERM)
 	start := time.Now()
 	if code := p.Wait(2*time.Second + 10*time.Second); code != 0 {
-		t.Fatalf("forward exited %d after SIGTERM, want 0; stderr:\n%s", code, tail(p.Stderr(), 4096))
+		t.Fatalf("forward exited %d after SIGTERM, want 0; stderr:\n%s", code, testkit.Tail(p.Stderr(), 4096))
 	}
 	t.Logf("exited %v after SIGTERM (grace 2s, ack timeout 2m)", time.Since(start).Round(time.Millisecond))
 	if covered := d.checkCommittedDelivered(t, d.group, recs, hecSeen(hec)); covered >= len(recs) {
