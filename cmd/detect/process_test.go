@@ -72,7 +72,7 @@ func rulesForSim(t testing.TB) string {
 // live activity, nothing late-visible.
 func plantedConfig() pigmentsim.Config {
 	return pigmentsim.Config{
-		Seed: 20251119, Anomalies: true, Rate: 0,
+		APIKey: simKey, Seed: 20251119, Anomalies: true, Rate: 0,
 		History: 7 * 24 * time.Hour, HistoryEvents: 5000, LateFraction: -1,
 		Clock: func() time.Time { return simStart },
 	}
@@ -87,11 +87,11 @@ type stack struct {
 	rules  string // DETECT_RULES_FILE, "" for the built-in rules
 }
 
-// newStack starts the simulator, broker and database, and runs
-// `extract once` to fill the events topic.
+// newStack starts the simulator (cfg, plantedConfig or derived from it:
+// the API key is simKey), broker and database, and runs `extract once` to
+// fill the events topic.
 func newStack(t testing.TB, cfg pigmentsim.Config) *stack {
 	t.Helper()
-	cfg.APIKey = simKey
 	sim, err := pigmentsim.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,16 @@ import (
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
+// tableCount is the number of tables in the public schema of dbURL.
+func tableCount(t *testing.T, dbURL string) int {
+	t.Helper()
+	var n int
+	if err := testkit.QueryRow(t, dbURL, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // TestUnsetBrokersStopsBeforeTouchingPostgres: with KAFKA_BROKERS unset,
 // every extraction command exits 1 at start naming the variable, and the
 // database is left as it was (no migration, no checkpoint): an in-memory
@@ -61,14 +71,4 @@ func TestEmbeddedBrokerIsExplicit(t *testing.T) {
 	if len(runs) != 1 || runs[0].Status != checkpoint.StatusOK || produced == 0 {
 		t.Errorf("runs after extract once with KAFKA_BROKERS=embedded: %+v, want one ok run that produced events", runs)
 	}
-}
-
-// tableCount is the number of tables in the public schema of dbURL.
-func tableCount(t *testing.T, dbURL string) int {
-	t.Helper()
-	var n int
-	if err := testkit.QueryRow(t, dbURL, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", &n); err != nil {
-		t.Fatal(err)
-	}
-	return n
 }

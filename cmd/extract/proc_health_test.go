@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -23,16 +22,15 @@ func TestHealthGoesBadWhenRunsFail(t *testing.T) {
 	const poll = 300 * time.Millisecond
 	s := newStack(t, pigmentsim.Config{Seed: 71, History: time.Hour, HistoryEvents: 200, LateFraction: -1})
 	var failing atomic.Bool
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.APIURL = testkit.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if failing.Load() {
 			http.Error(w, "upstream down", http.StatusInternalServerError)
 			return
 		}
 		s.sim.Handler().ServeHTTP(w, r)
 	}))
-	t.Cleanup(api.Close)
 	p := testkit.Start(t, extractBin, s.ExtractEnv(map[string]string{
-		"PIGMENT_API_URL": api.URL, "PIGMENT_POLL_INTERVAL": poll.String(), "PIGMENT_MAX_ATTEMPTS": "1",
+		"PIGMENT_POLL_INTERVAL": poll.String(), "PIGMENT_MAX_ATTEMPTS": "1",
 		"METRICS_ADDR": "127.0.0.1:0", "LOG_LEVEL": "info",
 	}), "run")
 	addr := p.MetricsAddr()

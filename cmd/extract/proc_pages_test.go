@@ -10,18 +10,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
-// newPagesStack is a stack whose API is a testkit.FakeAPI instead of the
-// simulator.
-func newPagesStack(t *testing.T) (*stack, *testkit.FakeAPI) {
+// newFutureStack is a pages stack serving an event stamped a day ahead and
+// one a minute old.
+func newFutureStack(t *testing.T) (*stack, *testkit.FakeAPI) {
 	t.Helper()
-	s := newStack(t, pigmentsim.Config{Seed: 1})
-	api := testkit.NewFakeAPI(t)
-	s.APIURL = api.URL
+	s, api := newPagesStack(t)
+	now := time.Now().UTC()
+	api.Add(t, "future", now.Add(24*time.Hour).Format(time.RFC3339Nano), "")
+	api.Add(t, "before-1", now.Add(-time.Minute).Format(time.RFC3339Nano), "")
 	return s, api
 }
 
@@ -89,10 +89,7 @@ func TestHostilePageIsExtracted(t *testing.T) {
 // completeBefore header used to jump a day ahead and skip them.
 func TestFutureEventDoesNotBlindLaterRuns(t *testing.T) {
 	t.Parallel()
-	s, api := newPagesStack(t)
-	now := time.Now().UTC()
-	api.Add(t, "future", now.Add(24*time.Hour).Format(time.RFC3339Nano), "")
-	api.Add(t, "before-1", now.Add(-time.Minute).Format(time.RFC3339Nano), "")
+	s, api := newFutureStack(t)
 	env := s.ExtractEnv(map[string]string{"PIGMENT_MAX_CLOCK_SKEW": "1m", "LOG_LEVEL": "warn"})
 	_, _, stderr := runOnce(t, env)
 	if !strings.Contains(stderr, `"future"`) || !strings.Contains(stderr, "future") {
@@ -137,10 +134,7 @@ func runOnce(t *testing.T, env map[string]string) (int, string, string) {
 // ingested now are extracted, once.
 func TestFutureEventDoesNotBlindRunsWithoutOverlap(t *testing.T) {
 	t.Parallel()
-	s, api := newPagesStack(t)
-	now := time.Now().UTC()
-	api.Add(t, "future", now.Add(24*time.Hour).Format(time.RFC3339Nano), "")
-	api.Add(t, "before-1", now.Add(-time.Minute).Format(time.RFC3339Nano), "")
+	s, api := newFutureStack(t)
 	env := s.ExtractEnv(map[string]string{"PIGMENT_OVERLAP": "0s", "PIGMENT_MAX_CLOCK_SKEW": "1m", "LOG_LEVEL": "warn"})
 	runOnce(t, env)
 	// Ingested after the run started, visible only once it ended.

@@ -21,16 +21,15 @@ import (
 // that path is covered in internal/envcfg and internal/publish.)
 func TestSASLToABrokerThatRequiresIt(t *testing.T) {
 	t.Parallel()
-	const user, pass = "extract", "scram-pass-5e4d3c"
 	s := newStack(t, pigmentsim.Config{Seed: 45, History: 2 * time.Hour, HistoryEvents: 600, LateFraction: -1})
-	brokers, sasl := testkit.MustKafkaSASL(t, "SCRAM-SHA-512", user, pass)
+	brokers, sasl := testkit.MustKafkaSASL(t, "SCRAM-SHA-512", "extract", "scram-pass-5e4d3c")
 	testkit.MustRun(t, extractBin, s.ExtractEnv(sasl), "once")
 
 	// An independent client (franz-go, not kafka-go) reads them back with
 	// the same credentials. kcat cannot here: kfake offers only SASL
 	// handshake v1, and librdkafka 2.0 insists on v0 being listed.
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.ConsumeTopics(s.Topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.SASL(scram.Auth{User: user, Pass: pass}.AsSha512Mechanism()))
+		kgo.SASL(scram.Auth{User: sasl["KAFKA_SASL_USERNAME"], Pass: sasl["KAFKA_SASL_PASSWORD"]}.AsSha512Mechanism()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,14 +15,15 @@ import (
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
+// simKey is the key the simulator takes.
+const simKey = "sim-key-4b1d0e7f"
+
 // extractBin is the path of the binary built by TestMain.
 var extractBin string
 
 func TestMain(m *testing.M) {
 	os.Exit(testkit.BuildAndRun(m, testkit.RunNoLeaks, testkit.Binary{Dir: ".", Path: &extractBin}))
 }
-
-const simKey = "sim-key-4b1d0e7f"
 
 // stack is one isolated deployment (testkit.Stack) whose API is the
 // simulator.
@@ -39,6 +40,16 @@ func newStack(t testing.TB, cfg pigmentsim.Config) *stack {
 		t.Fatal(err)
 	}
 	return &stack{Stack: testkit.NewStack(t, sim.Handler(), simKey), sim: sim}
+}
+
+// newPagesStack is a stack whose API is a testkit.FakeAPI instead of the
+// simulator.
+func newPagesStack(t *testing.T) (*stack, *testkit.FakeAPI) {
+	t.Helper()
+	s := newStack(t, pigmentsim.Config{Seed: 1})
+	api := testkit.NewFakeAPI(t)
+	s.APIURL = api.URL
+	return s, api
 }
 
 // topicIDs returns the eventId header of every record of the stack's topic.

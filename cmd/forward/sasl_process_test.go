@@ -24,9 +24,8 @@ import (
 // only an authenticated writer can produce.
 func TestForwardThroughABrokerThatRequiresSASL(t *testing.T) {
 	t.Parallel()
-	const user, pass = "forward", "scram-pass-1a2b3c"
-	brokers, sasl := testkit.MustKafkaSASL(t, "SCRAM-SHA-256", user, pass)
-	k := envcfg.Kafka{SASLMechanism: "SCRAM-SHA-256", SASLUsername: user, SASLPassword: pass}
+	brokers, sasl := testkit.MustKafkaSASL(t, "SCRAM-SHA-256", "forward", "scram-pass-1a2b3c")
+	k := envcfg.Kafka{SASLMechanism: sasl["KAFKA_SASL_MECHANISM"], SASLUsername: sasl["KAFKA_SASL_USERNAME"], SASLPassword: sasl["KAFKA_SASL_PASSWORD"]}
 	tr, err := k.Transport("test", zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)

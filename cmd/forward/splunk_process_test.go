@@ -20,14 +20,18 @@ import (
 const hecToken = "hec-token-5d6c1f0a-9b7e"
 
 // splunkEnv is the environment of a forwarder writing to hec.
-func splunkEnv(d *deployment, hec *sinktest.HEC, overrides map[string]string) map[string]string {
-	e := d.env("splunk", map[string]string{
+func splunkEnv(d *deployment, hec *sinktest.HEC, overrides map[string]string) testkit.Env {
+	return d.env("splunk", map[string]string{
 		"SPLUNK_HEC_URL": hec.URL(), "SPLUNK_HEC_TOKEN": hecToken, "SPLUNK_HEC_GZIP": "true",
-	})
-	for k, v := range overrides {
-		e[k] = v
-	}
-	return e
+	}).With(overrides)
+}
+
+// newSplunk is a deployment of n events and a HEC receiver that takes
+// hecToken, with opts.
+func newSplunk(t *testing.T, n int, opts sinktest.HECOptions) (*deployment, *sinktest.HEC) {
+	t.Helper()
+	opts.Token = hecToken
+	return newDeployment(t, n), sinktest.NewHEC(t, opts)
 }
 
 func hecSeen(hec *sinktest.HEC) func(string) bool {
@@ -38,8 +42,7 @@ func hecSeen(hec *sinktest.HEC) func(string) bool {
 // byte, with the documented source and sourcetype.
 func TestSplunkDeliversEveryEventUnchanged(t *testing.T) {
 	t.Parallel()
-	d := newDeployment(t, 3000)
-	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken})
+	d, hec := newSplunk(t, 3000, sinktest.HECOptions{})
 	recs := d.records(t)
 	p := forwardUntil(t, d, splunkEnv(d, hec, nil), recs, func() bool { return hec.Unique() == len(d.ids) })
 
@@ -80,8 +83,7 @@ func TestSplunkDeliversEveryEventUnchanged(t *testing.T) {
 // committed offsets cover a record HEC has not indexed.
 func TestSplunkBusyThrottledAndDownLosesNothing(t *testing.T) {
 	t.Parallel()
-	d := newDeployment(t, 3000)
-	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken})
+	d, hec := newSplunk(t, 3000, sinktest.HECOptions{})
 	hec.Busy(5)
 	hec.TooMany(5)
 	hec.Slow(30 * time.Millisecond)
@@ -147,8 +149,7 @@ func TestSplunkBusyThrottledAndDownLosesNothing(t *testing.T) {
 // committed only delivered records; a restart delivers the rest.
 func TestSplunkSIGTERMExitsInTimeCommittingOnlyWhatWasDelivered(t *testing.T) {
 	t.Parallel()
-	d := newDeployment(t, 2000)
-	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken})
+	d, hec := newSplunk(t, 2000, sinktest.HECOptions{})
 	hec.Slow(30 * time.Millisecond)
 	recs := d.records(t)
 	env := splunkEnv(d, hec, map[string]string{"FORWARD_BATCH_SIZE": "100", "FORWARD_SHUTDOWN_GRACE": "2s"})
@@ -183,8 +184,7 @@ func TestSplunkSIGTERMExitsInTimeCommittingOnlyWhatWasDelivered(t *testing.T) {
 // in sequence, each followed by a restart, would cost 30s per kill.)
 func TestSplunkKill9MidStreamLosesNothing(t *testing.T) {
 	t.Parallel()
-	d := newDeployment(t, 4000)
-	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken})
+	d, hec := newSplunk(t, 4000, sinktest.HECOptions{})
 	// About 1,000 events/s for three members of four senders each (the
 	// default), so the kills land mid-stream with batches in flight.
 	hec.Slow(1200 * time.Millisecond)
@@ -216,8 +216,7 @@ func TestSplunkKill9MidStreamLosesNothing(t *testing.T) {
 // problem, never prints the token, and commits nothing.
 func TestSplunkWrongTokenStopsLoudlyWithoutCommitting(t *testing.T) {
 	t.Parallel()
-	d := newDeployment(t, 500)
-	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken})
+	d, hec := newSplunk(t, 500, sinktest.HECOptions{})
 	const wrong = "wrong-token-7f3e9a2c-secret"
 	env := splunkEnv(d, hec, map[string]string{"SPLUNK_HEC_TOKEN": wrong})
 	code, stdout, stderr := testkit.Run(t, forwardBin, env, "run")
@@ -287,8 +286,7 @@ func health(t *testing.T, p *proc) forwarder.StatusReport {
 func TestSplunkLostAcksDoNotHoldTheStream(t *testing.T) {
 	t.Parallel()
 	const batch, senders = 50, 2
-	d := newDeployment(t, 3000)
-	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken, RequireAck: true,
+	d, hec := newSplunk(t, 3000, sinktest.HECOptions{RequireAck: true,
 		LoseAcks: []int{2, 9}, LoseAckFraction: 0.01, Seed: 5})
 	env := splunkEnv(d, hec, map[string]string{"SPLUNK_HEC_ACK": "true", "SPLUNK_HEC_ACK_TIMEOUT": "2s",
 		"FORWARD_BATCH_SIZE": strconv.Itoa(batch), "FORWARD_SENDERS": strconv.Itoa(senders)})
@@ -310,8 +308,7 @@ func TestSplunkLostAcksDoNotHoldTheStream(t *testing.T) {
 // waiting for the timeout, and a restart delivers and commits the rest.
 func TestSplunkSIGTERMWhileAnAckIsLost(t *testing.T) {
 	t.Parallel()
-	d := newDeployment(t, 2000)
-	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken, RequireAck: true, LoseAcks: []int{3}})
+	d, hec := newSplunk(t, 2000, sinktest.HECOptions{RequireAck: true, LoseAcks: []int{3}})
 	recs := d.records(t)
 	env := splunkEnv(d, hec, map[string]string{"SPLUNK_HEC_ACK": "true", "FORWARD_BATCH_SIZE": "100", "FORWARD_SHUTDOWN_GRACE": "2s"})
 	p := startForward(t, env, "run")

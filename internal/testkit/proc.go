@@ -193,10 +193,11 @@ type SyncBuffer struct {
 	b  bytes.Buffer
 }
 
-func (b *SyncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (n int, err error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
+	n, err = b.b.Write(p)
+	b.mu.Unlock()
+	return n, err
 }
 
 func (b *SyncBuffer) String() string {
