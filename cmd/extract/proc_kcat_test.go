@@ -16,12 +16,12 @@ import (
 func TestKcatReadsEveryEvent(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, pigmentsim.Config{Seed: 44, History: 6 * time.Hour, HistoryEvents: 2500, LateFraction: -1})
-	env := s.env(nil)
-	mustRunExtract(t, env, "once")
+	env := s.ExtractEnv(nil)
+	testkit.MustRun(t, extractBin, env, "once")
 	want := s.sim.VisibleIDs(time.Now())
 
 	var got []string
-	for _, r := range testkit.Kcat(t, s.brokers, s.topic) {
+	for _, r := range testkit.Kcat(t, s.Brokers, s.Topic) {
 		id := r.Header(record.HeaderEventID)
 		got = append(got, id)
 		if r.Key == nil || *r.Key == "" || r.Payload == nil || len(r.Headers)%2 != 0 {
