@@ -10,6 +10,7 @@
 package forwarder
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -100,30 +101,15 @@ type Forwarder struct {
 
 // New returns a Forwarder with defaults filled in.
 func New(cfg Config, src source, sink Sink, format Format, dlq deadLetters) *Forwarder {
-	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = 1000
-	}
-	if cfg.DLQMaxBytes <= 0 {
-		cfg.DLQMaxBytes = 1_000_000
-	}
-	if cfg.BatchBytes <= 0 {
-		cfg.BatchBytes = 4 << 20
-	}
-	if cfg.BatchWait <= 0 {
-		cfg.BatchWait = 200 * time.Millisecond
-	}
-	if cfg.RetryMin <= 0 {
-		cfg.RetryMin = 200 * time.Millisecond
-	}
-	if cfg.RetryMax <= 0 {
-		cfg.RetryMax = 30 * time.Second
-	}
-	if cfg.Senders <= 0 {
-		cfg.Senders = 1
-	}
-	if cfg.ShutdownGrace <= 0 {
-		cfg.ShutdownGrace = 10 * time.Second
-	}
+	// Zero or negative: the default.
+	cfg.BatchSize = cmp.Or(max(cfg.BatchSize, 0), 1000)
+	cfg.DLQMaxBytes = cmp.Or(max(cfg.DLQMaxBytes, 0), 1_000_000)
+	cfg.BatchBytes = cmp.Or(max(cfg.BatchBytes, 0), 4<<20)
+	cfg.BatchWait = cmp.Or(max(cfg.BatchWait, 0), 200*time.Millisecond)
+	cfg.RetryMin = cmp.Or(max(cfg.RetryMin, 0), 200*time.Millisecond)
+	cfg.RetryMax = cmp.Or(max(cfg.RetryMax, 0), 30*time.Second)
+	cfg.Senders = cmp.Or(max(cfg.Senders, 0), 1)
+	cfg.ShutdownGrace = cmp.Or(max(cfg.ShutdownGrace, 0), 10*time.Second)
 	return &Forwarder{cfg: cfg, src: src, sink: sink, format: format, dlq: dlq, bufs: make(chan []byte, cfg.Senders+3)}
 }
 

@@ -2,6 +2,7 @@ package sinks
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
@@ -67,9 +68,8 @@ func NewElastic(cfg ElasticConfig) (*Elastic, error) {
 	if cfg.DataStream == "" {
 		cfg.DataStream = DefaultDataStream
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 30 * time.Second
-	}
+	// Zero or negative: the default.
+	cfg.Timeout = cmp.Or(max(cfg.Timeout, 0), 30*time.Second)
 	var scheme, cred string
 	switch {
 	case cfg.APIKey != "" && strings.Contains(cfg.APIKey, ":"):

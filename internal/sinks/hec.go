@@ -2,6 +2,7 @@ package sinks
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -71,15 +72,10 @@ func NewHEC(cfg HECConfig) (*HEC, error) {
 	if cfg.Token == "" {
 		return nil, errors.New("hec: token is empty")
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 30 * time.Second
-	}
-	if cfg.AckTimeout <= 0 {
-		cfg.AckTimeout = 2 * time.Minute
-	}
-	if cfg.AckPoll <= 0 {
-		cfg.AckPoll = 50 * time.Millisecond
-	}
+	// Zero or negative: the default.
+	cfg.Timeout = cmp.Or(max(cfg.Timeout, 0), 30*time.Second)
+	cfg.AckTimeout = cmp.Or(max(cfg.AckTimeout, 0), 2*time.Minute)
+	cfg.AckPoll = cmp.Or(max(cfg.AckPoll, 0), 50*time.Millisecond)
 	if cfg.Ack && cfg.Channel == "" {
 		cfg.Channel = newChannel()
 	}
