@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -65,9 +64,9 @@ type HEC struct {
 
 // NewHEC validates cfg and returns a sink. No connection is made until Send.
 func NewHEC(cfg HECConfig) (*HEC, error) {
-	u, err := url.Parse(cfg.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("hec: URL %q: want http(s)://host[:port]", cfg.URL)
+	u, err := parseBaseURL("hec", cfg.URL)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.Token == "" {
 		return nil, errors.New("hec: token is empty")
@@ -161,13 +160,7 @@ func (h *HEC) send(ctx context.Context, recs [][]byte, res []Result) error {
 	defer answered()
 	ans, err := h.post(ctx, recs)
 	if err != nil {
-		r, err := transportResult(ctx, "hec", err)
-		if err != nil {
-			return err
-		}
-		r.Reason = h.red.string(r.Reason)
-		fill(res, r)
-		return nil
+		return transportFailed(ctx, "hec", h.red, err, res)
 	}
 	var rep hecReply
 	_ = json.Unmarshal(ans.body, &rep) // a proxy's non-JSON answer leaves rep.Code nil
