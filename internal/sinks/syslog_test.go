@@ -124,7 +124,8 @@ func TestSyslogReconnectsAfterReceiverCloses(t *testing.T) {
 func TestSyslogReceiverDownIsRetry(t *testing.T) {
 	t.Parallel()
 	s := mustSyslog(t, sinks.SyslogConfig{Addr: closedAddr(t), Network: "tcp", DialTimeout: time.Second})
-	sendRetried(t, s, syslogBatch("down", 3), "refused") // the connection was refused
+	// The connection was refused:
+	sendRetried(t, s, syslogBatch("down", 3), "refused")
 }
 
 // sendRetried sends recs and checks that every one is Retry, the first
@@ -270,7 +271,8 @@ func TestSyslogTLSUnknownCAIsRetry(t *testing.T) {
 	serverCfg, _ := syslogTestCA(t)
 	r := syslogtest.NewTCPReceiver(t, serverCfg)
 	s := mustSyslog(t, sinks.SyslogConfig{Addr: r.Addr, Network: "tls"}) // system roots only
-	sendRetried(t, s, syslogBatch("untrusted", 2), "certificate") // a certificate verification error
+	// A certificate verification error:
+	sendRetried(t, s, syslogBatch("untrusted", 2), "certificate")
 	if n := len(r.Messages()); n != 0 {
 		t.Errorf("receiver got %d messages over an unverified connection", n)
 	}
