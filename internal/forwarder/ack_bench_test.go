@@ -1,14 +1,12 @@
 package forwarder_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,13 +16,10 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"github.com/segmentio/kafka-go"
 
-	"github.com/pigment-siem/pipeline/internal/consumer"
 	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/forwarder"
 	"github.com/pigment-siem/pipeline/internal/sinks"
-	"github.com/pigment-siem/pipeline/internal/testkit"
 	"github.com/pigment-siem/pipeline/internal/transform"
 )
 
@@ -37,13 +32,7 @@ import (
 // same losses with batches keeping their sender until confirmed (as before
 // AckPendingBytes). The receiver confirms an ackId at its first poll.
 func BenchmarkForwardHECAck(b *testing.B) {
-	n := 200_000
-	if v, err := strconv.Atoi(os.Getenv("BENCH_ACK_EVENTS")); err == nil && v > 0 {
-		n = v
-	}
-	brokers, broker := testkit.MustKafkaProcess(b, "../testkit/kfakebroker")
-	topic := testkit.Name("bench-ack")
-	fillTopic(b, brokers, topic, n)
+	brokers, broker, topic, n := benchTopic(b, "BENCH_ACK_EVENTS", 200_000)
 	hecOpts := transform.HECOptions{Host: "bench"}
 	format := func(d []byte, ev *event.Event) []byte { return transform.AppendHEC(d, ev, hecOpts) }
 	cases := []struct {
@@ -87,27 +76,9 @@ func BenchmarkForwardHECAck(b *testing.B) {
 // forwardAcked forwards n records with AckPendingBytes pending and returns
 // how many records were sent again for want of an acknowledgement.
 func forwardAcked(b *testing.B, brokers, topic, group string, n int, sink forwarder.Sink, format forwarder.Format, pending int) int64 {
-	log := zerolog.Nop()
-	c, err := consumer.New(consumer.Config{Brokers: []string{brokers}, GroupID: group, Topics: []string{topic},
-		Dialer: kafka.DefaultDialer, MaxWait: 100 * time.Millisecond, Logger: log})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	counting := &countingSource{Consumer: c, target: int64(n)}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	counting.done = cancel
 	var resent atomic.Int64
-	f := forwarder.New(forwarder.Config{Sink: "bench", DLQTopic: topic + "-dlq", BatchSize: 2000, BatchBytes: 8 << 20, Senders: 8,
-		AckPendingBytes: pending, BatchWait: 50 * time.Millisecond, Logger: zerolog.New(resentCounter{&resent}).Level(zerolog.WarnLevel)},
-		counting, sink, format, nil)
-	if err := f.Run(ctx); err != nil {
-		b.Fatal(err)
-	}
-	if counting.committed.Load() < int64(n) {
-		b.Fatalf("committed %d of %d", counting.committed.Load(), n)
-	}
+	forwardAll(b, brokers, topic, group, n, sink, format, forwarder.Config{BatchSize: 2000, Senders: 8, AckPendingBytes: pending,
+		Logger: zerolog.New(resentCounter{&resent}).Level(zerolog.WarnLevel)})
 	return resent.Load()
 }
 
