@@ -145,7 +145,6 @@ func closedAddr(tb testing.TB) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	defer ln.Close() // closed, the port is refused
+	return ln.Addr().String()
 }
