@@ -31,14 +31,10 @@ var errSyntax = errors.New("invalid JSON")
 // syntaxError words a scanner error. Its "transform:" prefix predates the
 // package: dead letters carry these texts as their reason.
 func syntaxError(err error) error {
-	se, ok := err.(*jsonscan.SyntaxError)
-	switch {
-	case !ok:
-		return err
-	case se.EOF:
-		return fmt.Errorf("transform: %w: unexpected end of input at offset %d (truncated?)", errSyntax, se.Offset)
+	if se, ok := err.(*jsonscan.SyntaxError); ok {
+		return fmt.Errorf("transform: %w%s", errSyntax, se.Detail("input"))
 	}
-	return fmt.Errorf("transform: %w at offset %d: %s", errSyntax, se.Offset, se.What)
+	return err
 }
 
 // int reads an integer number at s.I; another value (or a number that is

@@ -35,11 +35,17 @@ type SyntaxError struct {
 	EOF    bool   // the input ended at Offset (truncated?)
 }
 
-func (e *SyntaxError) Error() string {
+// Error is, e.g., "invalid JSON at offset 7: want an object key".
+func (e *SyntaxError) Error() string { return "invalid JSON" + e.Detail("input") }
+
+// Detail says where and what the problem is, for a reader's own message
+// that calls its input noun (such as "body"): " at offset 7: want an
+// object key", or ": unexpected end of body at offset 9 (truncated?)".
+func (e *SyntaxError) Detail(noun string) string {
 	if e.EOF {
-		return fmt.Sprintf("unexpected end of input at offset %d", e.Offset)
+		return fmt.Sprintf(": unexpected end of %s at offset %d (truncated?)", noun, e.Offset)
 	}
-	return fmt.Sprintf("at offset %d: %s", e.Offset, e.What)
+	return fmt.Sprintf(" at offset %d: %s", e.Offset, e.What)
 }
 
 // Errorf returns a *SyntaxError at I saying what is wrong there.

@@ -13,14 +13,14 @@ func TestScannerValue(t *testing.T) {
 		{`{"a":[1,{"b":"c\td"},true,null],"e":-0.5e3}`, ""},
 		{`{}`, ""},
 		{`[]`, ""},
-		{`{"a":1,}`, "at offset 7: want an object key"},
-		{`{"a" 1}`, "at offset 5: want ':' after an object key"},
-		{`{"a":1 "b":2}`, "at offset 7: want ',' or '}' in an object"},
-		{`[1 2]`, "at offset 3: want ',' or ']' in an array"},
-		{`[1,]`, "at offset 3: unexpected ']', want a value"},
-		{`{"a":"\q"}`, "at offset 6: invalid escape"},
-		{`{"a":[`, "unexpected end of input at offset 6"},
-		{strings.Repeat("[", MaxDepth+1), "at offset 10000: nesting too deep"},
+		{`{"a":1,}`, "invalid JSON at offset 7: want an object key"},
+		{`{"a" 1}`, "invalid JSON at offset 5: want ':' after an object key"},
+		{`{"a":1 "b":2}`, "invalid JSON at offset 7: want ',' or '}' in an object"},
+		{`[1 2]`, "invalid JSON at offset 3: want ',' or ']' in an array"},
+		{`[1,]`, "invalid JSON at offset 3: unexpected ']', want a value"},
+		{`{"a":"\q"}`, "invalid JSON at offset 6: invalid escape"},
+		{`{"a":[`, "invalid JSON: unexpected end of input at offset 6 (truncated?)"},
+		{strings.Repeat("[", MaxDepth+1), "invalid JSON at offset 10000: nesting too deep"},
 	}
 	for _, tt := range tests {
 		s := Scanner{B: []byte(tt.in)}

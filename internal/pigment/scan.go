@@ -20,14 +20,10 @@ type scanner struct {
 // malformed words an error of the scanner as a malformed page: it wraps
 // errMalformed and errInvalidJSON, and gives the offset in the body.
 func malformed(err error) error {
-	se, ok := err.(*jsonscan.SyntaxError)
-	switch {
-	case !ok:
-		return err
-	case se.EOF:
-		return fmt.Errorf("%w: %w: unexpected end of body at offset %d (truncated?)", errMalformed, errInvalidJSON, se.Offset)
+	if se, ok := err.(*jsonscan.SyntaxError); ok {
+		return fmt.Errorf("%w: %w%s", errMalformed, errInvalidJSON, se.Detail("body"))
 	}
-	return fmt.Errorf("%w: %w at offset %d: %s", errMalformed, errInvalidJSON, se.Offset, se.What)
+	return err
 }
 
 // jsonString is a field read leniently: any JSON value is accepted and kept
