@@ -50,23 +50,9 @@ func (s *Store) Reset(ctx context.Context, name string, to time.Time, operator, 
 		return fmt.Errorf("reset checkpoint %q: reason is required", name)
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var (
-			old   *time.Time
-			runID *int64
-		)
-		err := tx.QueryRow(ctx, `
-INSERT INTO checkpoints (name) VALUES ($1)
-ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
-RETURNING watermark, run_id`, name).Scan(&old, &runID)
+		old, runID, err := supersede(ctx, tx, name)
 		if err != nil {
 			return err
-		}
-		if runID != nil {
-			if _, err := tx.Exec(ctx, `
-UPDATE extract_runs SET status = 'superseded', ended_at = COALESCE(ended_at, now())
-WHERE id = $1`, *runID); err != nil {
-				return err
-			}
 		}
 		if _, err := tx.Exec(ctx, `
 UPDATE checkpoints
@@ -92,18 +78,11 @@ VALUES ($1, $2, $3, $4, $5, $6)`, name, operator, reason, old, nullTime(to), run
 // History returns the operator changes of the checkpoint name ("" = all),
 // newest first, at most limit (<= 0: 100).
 func (s *Store) History(ctx context.Context, name string, limit int) ([]HistoryEntry, error) {
-	if limit <= 0 {
-		limit = defaultLimit
-	}
-	rows, err := s.pool.Query(ctx, `
+	out, err := list(ctx, s, name, limit, `
 SELECT at, name, operator, reason, from_watermark, to_watermark
 FROM checkpoint_history
 WHERE $1 = '' OR name = $1
-ORDER BY id DESC LIMIT $2`, name, limit)
-	if err != nil {
-		return nil, fmt.Errorf("checkpoint history of %q: %w", name, err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (HistoryEntry, error) {
+ORDER BY id DESC LIMIT $2`, func(row pgx.CollectableRow) (HistoryEntry, error) {
 		var (
 			h        HistoryEntry
 			from, to *time.Time
@@ -121,19 +100,12 @@ ORDER BY id DESC LIMIT $2`, name, limit)
 // Runs returns the runs of the checkpoint name ("" = all), newest first, at
 // most limit (<= 0: 100).
 func (s *Store) Runs(ctx context.Context, name string, limit int) ([]RunRecord, error) {
-	if limit <= 0 {
-		limit = defaultLimit
-	}
-	rows, err := s.pool.Query(ctx, `
+	out, err := list(ctx, s, name, limit, `
 SELECT id, name, mode, since, until, cursor, high, started_at, ended_at, status, error, restarts,
        pages, fetched, produced, dlq, duplicates, skipped
 FROM extract_runs
 WHERE $1 = '' OR name = $1
-ORDER BY id DESC LIMIT $2`, name, limit)
-	if err != nil {
-		return nil, fmt.Errorf("runs of %q: %w", name, err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (RunRecord, error) {
+ORDER BY id DESC LIMIT $2`, func(row pgx.CollectableRow) (RunRecord, error) {
 		var (
 			r                  RunRecord
 			until, high, ended *time.Time
@@ -151,4 +123,17 @@ ORDER BY id DESC LIMIT $2`, name, limit)
 		return nil, fmt.Errorf("runs of %q: %w", name, err)
 	}
 	return out, nil
+}
+
+// list runs query, whose $1 is name and $2 the limit (<= 0: defaultLimit),
+// and reads its rows with scan: History and Runs list their tables alike.
+func list[T any](ctx context.Context, s *Store, name string, limit int, query string, scan pgx.RowToFunc[T]) ([]T, error) {
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	rows, err := s.pool.Query(ctx, query, name, limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scan)
 }

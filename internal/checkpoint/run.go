@@ -30,23 +30,11 @@ func (s *Store) BeginRun(ctx context.Context, name, mode string, since, until ti
 		run.Until = until.UTC()
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var old *int64
-		err := tx.QueryRow(ctx, `
-INSERT INTO checkpoints (name) VALUES ($1)
-ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
-RETURNING run_id`, name).Scan(&old)
-		if err != nil {
+		if _, _, err := supersede(ctx, tx, name); err != nil {
 			return err
 		}
-		if old != nil {
-			if _, err := tx.Exec(ctx, `
-UPDATE extract_runs SET status = 'superseded', ended_at = COALESCE(ended_at, now())
-WHERE id = $1`, *old); err != nil {
-				return err
-			}
-		}
 		var until *time.Time
-		err = tx.QueryRow(ctx, `
+		err := tx.QueryRow(ctx, `
 INSERT INTO extract_runs (name, mode, since, until) VALUES ($1, $2, $3, $4)
 RETURNING id, started_at, since, until`, name, mode, run.Since, nullTime(run.Until)).Scan(
 			&run.ID, &run.StartedAt, &run.Since, &until)
@@ -67,6 +55,24 @@ WHERE name = $1`, name, run.ID, run.Since, nullTime(run.Until))
 	}
 	run.StartedAt = run.StartedAt.UTC()
 	return run, nil
+}
+
+// supersede locks the row of the checkpoint name in tx, creating it if
+// needed, and marks its run in progress, if any, superseded. It returns
+// the watermark and the ID of that run (nil when none). BeginRun and Reset
+// both take over a checkpoint this way, so a run never outlives either.
+func supersede(ctx context.Context, tx pgx.Tx, name string) (watermark *time.Time, runID *int64, err error) {
+	err = tx.QueryRow(ctx, `
+INSERT INTO checkpoints (name) VALUES ($1)
+ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
+RETURNING watermark, run_id`, name).Scan(&watermark, &runID)
+	if err != nil || runID == nil {
+		return watermark, runID, err
+	}
+	_, err = tx.Exec(ctx, `
+UPDATE extract_runs SET status = 'superseded', ended_at = COALESCE(ended_at, now())
+WHERE id = $1`, *runID)
+	return watermark, runID, err
 }
 
 func validateRun(name, mode string, since, until time.Time) error {
