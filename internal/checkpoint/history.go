@@ -2,9 +2,7 @@ package checkpoint
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,49 +28,6 @@ type RunRecord struct {
 	Status   string    // StatusRunning, StatusOK, StatusFailed, StatusInterrupted, StatusSuperseded
 	Error    string    // last error recorded by FailRun/InterruptRun, "" if none
 	Restarts int       // RestartRun calls (cursor rejected by the API)
-}
-
-// Reset is the operator's command: it sets the checkpoint's watermark to to
-// (zero = as if it never ran) and clears Complete, supersedes the run in
-// progress (its row is marked "superseded"; its *Run gets ErrRunSuperseded
-// from then on), forgets the seen IDs and writes a checkpoint_history entry.
-// The checkpoint is created if it does not exist. operator and reason are
-// required. Reset waits for a CommitPage of the run in progress to finish,
-// never interleaves with it.
-func (s *Store) Reset(ctx context.Context, name string, to time.Time, operator, reason string) error {
-	operator, reason = strings.TrimSpace(operator), strings.TrimSpace(reason)
-	switch {
-	case name == "":
-		return errors.New("reset checkpoint: empty name")
-	case operator == "":
-		return fmt.Errorf("reset checkpoint %q: operator is required", name)
-	case reason == "":
-		return fmt.Errorf("reset checkpoint %q: reason is required", name)
-	}
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		old, runID, err := supersede(ctx, tx, name)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `
-UPDATE checkpoints
-SET watermark = $2, complete = false, run_id = NULL, run_since = NULL, run_until = NULL,
-    run_cursor = NULL, run_high = NULL, seen_high = NULL, updated_at = now()
-WHERE name = $1`, name, nullTime(to)); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM checkpoint_seen WHERE name = $1`, name); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `
-INSERT INTO checkpoint_history (name, operator, reason, from_watermark, to_watermark, superseded_run)
-VALUES ($1, $2, $3, $4, $5, $6)`, name, operator, reason, old, nullTime(to), runID)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("reset checkpoint %q: %w", name, err)
-	}
-	return nil
 }
 
 // History returns the operator changes of the checkpoint name ("" = all),
