@@ -185,7 +185,7 @@ func (g *lgen) add(m, app int, typ string, at time.Time, payload map[string]any)
 func (g *lgen) addAs(shape string, m, app int, typ string, at time.Time, payload map[string]any) {
 	r := eventStream(g.s.cfg.Seed, g.n, streamLabelled)
 	g.n++
-	hi, lo := r.uuid()
+	id := r.uuidString()
 	if shape == "" {
 		shape = ShapeDescribed
 		if r.next()&1 == 1 {
@@ -202,7 +202,7 @@ func (g *lgen) addAs(shape string, m, app int, typ string, at time.Time, payload
 	lag := 2*time.Second + time.Duration(r.float()*float64(3*time.Minute))
 	ingest := min(at.Add(lag).UnixNano(), g.start-int64(time.Millisecond))
 	ingest = max(ingest-ingest%int64(time.Millisecond), at.UnixNano())
-	in := Injected{ID: string(appendUUID(nil, hi, lo)), Type: typ, ActorID: g.s.ws.members[m].id, EventTime: at.UTC(),
+	in := Injected{ID: id, Type: typ, ActorID: g.s.ws.members[m].id, EventTime: at.UTC(),
 		IngestionTime: time.Unix(0, ingest).UTC(), Payload: payload, Shape: shape}
 	if app >= 0 {
 		in.ApplicationID = g.s.ws.apps[app].id
