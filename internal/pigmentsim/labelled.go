@@ -181,6 +181,19 @@ func (g *lgen) add(m, app int, typ string, at time.Time, payload map[string]any)
 	g.addAs("", m, app, typ, at, payload)
 }
 
+// changeRole adds admin's change of member m from prev to next at at, in
+// the vocabulary of shape: an account type of the member in the payload
+// (public, UserAccountTypeUpdated) or a role of the target member in the
+// metadata (described, RoleChanged).
+func (g *lgen) changeRole(shape string, admin, m int, at time.Time, prev, next string) {
+	t := &g.s.ws.members[m]
+	body := map[string]any{"targetMemberId": t.id, "targetEmail": t.email, "targetName": t.name, "previousRole": prev, "newRole": next}
+	if shape == ShapePublic {
+		body = map[string]any{"userId": t.id, "userName": t.name, "userEmail": t.email, "previousAccountType": prev, "newAccountType": next}
+	}
+	g.addAs(shape, admin, -1, "RoleChanged", at, body)
+}
+
 // addAs adds one event in the given envelope ("" draws one).
 func (g *lgen) addAs(shape string, m, app int, typ string, at time.Time, payload map[string]any) {
 	r := eventStream(g.s.cfg.Seed, g.n, streamLabelled)
