@@ -40,8 +40,7 @@ type step struct {
 	idx          int64 // floor(time / hop)
 	count, fails int   // events (failed-logins: attempts), failed attempts
 	first, last  int64
-	ev           []byte   // evidence: event IDs, capped, concatenated
-	evEnd        []uint32 // end of each evidence ID in ev
+	idArena               // evidence: event IDs, capped
 	apps         []string // distinct: applications first seen in this step, capped; apps[i] has evidence i
 }
 
@@ -112,7 +111,7 @@ func (e *Engine) stepFor(r *rule, si int, s scope, v string, t int64, ev *event.
 	spare := sl.steps[len(sl.steps)-1]
 	copy(sl.steps[i+1:], sl.steps[i:len(sl.steps)-1])
 	clear(spare.apps)
-	sl.steps[i] = step{idx: idx, first: t, last: t, ev: spare.ev[:0], evEnd: spare.evEnd[:0], apps: spare.apps[:0]}
+	sl.steps[i] = step{idx: idx, first: t, last: t, idArena: spare.emptied(), apps: spare.apps[:0]}
 	return sl, &sl.steps[i]
 }
 
@@ -181,68 +180,24 @@ func dropApp(refs []appRef, a string) []appRef {
 // slideFor returns the slide of rule r, scope s and value v, creating it.
 // The key's cache entry remembers it.
 func (e *Engine) slideFor(r *rule, si int, s scope, v string, ev *event.Event) *slide {
-	var ref *cellRef
-	var ke *keyEntry
-	switch s {
-	case scopeActor:
-		ke = e.curActor
-	case scopeApp:
-		ke = e.curApp
-	case scopeWorkspace:
-		ref = &e.wsRefs[r.slots[si]]
-	}
-	if ke != nil {
-		ref = &ke.cells[r.slots[si]]
-	}
+	ref, ke := e.refFor(r, si, s)
 	if ref != nil && ref.s != nil && ref.s.gen == ref.gen {
 		return ref.s
 	}
 	k := baseKey{rule: r.idx, scope: s, value: v}
 	sl := e.slides[k]
 	if sl == nil {
-		sl = e.newSlide()
+		sl = e.freeSlides.get(&e.cellGen)
 		sl.done = e.lastFinal(r)
-		if ke != nil {
-			k.value = ke.name
-		} else {
-			k.value = strings.Clone(v)
-		}
+		k.value = ke.nameOf(v)
 		sl.key = k
-		switch {
-		case s == scopeActor && ke != nil:
-			sl.email = ke.emailOf(ev)
-		case s == scopeActor:
-			sl.email = strings.Clone(ev.ActorEmail)
-		case s == scopeApp && ke != nil:
-			sl.app = ke.labelOf(cmp.Or(ev.AppName, ev.AppID))
-		case s == scopeApp:
-			sl.app = strings.Clone(cmp.Or(ev.AppName, ev.AppID))
-		}
+		sl.email, sl.app = ke.labels(s, ev)
 		e.slides[k] = sl
 	}
 	if ref != nil {
 		*ref = cellRef{s: sl, gen: sl.gen}
 	}
 	return sl
-}
-
-func (st *step) addEvidence(id string, n int) {
-	if len(st.evEnd) < n {
-		if st.ev == nil { // room for a few IDs at once
-			st.ev, st.evEnd = make([]byte, 0, 4*len(id)), make([]uint32, 0, 4)
-		}
-		st.ev = append(st.ev, id...)
-		st.evEnd = append(st.evEnd, uint32(len(st.ev)))
-	}
-}
-
-// evidenceAt returns the i-th evidence ID of st.
-func (st *step) evidenceAt(i int) string {
-	from := uint32(0)
-	if i > 0 {
-		from = st.evEnd[i-1]
-	}
-	return string(st.ev[from:st.evEnd[i]])
 }
 
 // slideNow decides the windows the watermark has passed of every slide
@@ -280,7 +235,7 @@ func (e *Engine) slideNow() {
 			e.decide(r, sl, e.lastFinal(r))
 			if len(sl.steps) == 0 && !sl.loud {
 				delete(e.slides, k)
-				e.freeSlide(sl)
+				e.freeSlides.put(sl)
 			}
 		}
 	}
@@ -544,28 +499,13 @@ func evidence(ws []step, distinct bool, n int) []string {
 	return out
 }
 
-// maxFreeSlides caps the dropped slides kept for reuse.
-const maxFreeSlides = 4096
-
-// newSlide returns a cleared slide, recycled when one is free, with a new
-// generation.
-func (e *Engine) newSlide() *slide {
-	sl, reused := popFree(&e.freeSlides)
-	if reused {
-		clear(sl.refs)
-		clear(sl.all)
-		*sl = slide{steps: sl.steps[:0], refs: sl.refs[:0], all: sl.all[:0]}
-	}
-	e.cellGen++
-	sl.gen = e.cellGen
-	return sl
+func (sl *slide) reset(gen uint64) {
+	clear(sl.refs)
+	clear(sl.all)
+	*sl = slide{steps: sl.steps[:0], refs: sl.refs[:0], all: sl.all[:0], gen: gen}
 }
 
-// freeSlide retires a slide dropped from Engine.slides: references to it
-// become stale, and it is kept for reuse unless enough are.
-func (e *Engine) freeSlide(sl *slide) {
+func (sl *slide) retire() bool {
 	sl.gen = 0
-	if len(e.freeSlides) < maxFreeSlides && cap(sl.steps) <= 32 {
-		e.freeSlides = append(e.freeSlides, sl)
-	}
+	return cap(sl.steps) <= 32
 }
