@@ -314,10 +314,11 @@ func (e *Engine) judgeHeld() {
 			if !ok {
 				continue
 			}
-			al := e.eventAlert(e.cfg.rules[a.rule], scopeActor, v, a.t, h.id, h.email, a.app)
+			al := e.eventAlert(e.cfg.rules[a.rule], scopeActor, v, a.t)
 			if al == nil {
 				continue
 			}
+			al.Actor, al.ActorEmail, al.Application = h.id, h.email, a.app
 			al.Evidence = []string{a.eventID()}
 			if c.id != "" {
 				al.Evidence = append(al.Evidence, c.id)

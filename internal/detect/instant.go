@@ -21,7 +21,9 @@ func (e *Engine) instant(r *rule, s scope, v string, ev *event.Event, t int64, d
 	if _, end := e.period(r, t); end <= e.wm {
 		return false
 	}
-	if a := e.eventAlert(r, s, v, t, ev.ActorID, ev.ActorEmail, cmp.Or(ev.AppID, ev.AppName)); a != nil {
+	if a := e.eventAlert(r, s, v, t); a != nil {
+		a.Actor, a.ActorEmail = strings.Clone(ev.ActorID), strings.Clone(ev.ActorEmail)
+		a.Application = strings.Clone(cmp.Or(ev.AppID, ev.AppName))
 		a.Evidence = []string{strings.Clone(ev.ID)}
 		a.Description = desc()
 	}
@@ -29,18 +31,16 @@ func (e *Engine) instant(r *rule, s scope, v string, ev *event.Event, t int64, d
 }
 
 // eventAlert emits the alert of rule r about one event at t for key
-// (s, v), by actor (id, email) in application app, with a count of 1,
-// unless the suppression period holding t already has one (then nil). It
-// returns the alert in the output for the caller to complete before
-// anything else is emitted. The strings are copied (they may alias an
-// event), and only when an alert is emitted.
-func (e *Engine) eventAlert(r *rule, s scope, v string, t int64, actor, email, app string) *Alert {
+// (s, v), with a count of 1, unless the suppression period holding t
+// already has one (then nil). It returns the alert in the output for the
+// caller to complete (actor, evidence, description: copies that do not
+// alias an event) before anything else is emitted.
+func (e *Engine) eventAlert(r *rule, s scope, v string, t int64) *Alert {
 	p, ok := e.claim(r, s, v, t)
 	if !ok {
 		return nil
 	}
 	a := newAlert(r, s.key(v), p, p, t, t)
-	a.Actor, a.ActorEmail, a.Application = strings.Clone(actor), strings.Clone(email), strings.Clone(app)
 	a.Count = 1
 	e.push(a)
 	return &e.out[len(e.out)-1]

@@ -194,7 +194,8 @@ func (e *Engine) raise(r *rule, c *chain) {
 	if r.det == detPrivilege {
 		s = scopeMember
 	}
-	if a := e.eventAlert(r, s, v, c.start, d.Actor, d.Email, d.App); a != nil {
+	if a := e.eventAlert(r, s, v, c.start); a != nil {
+		a.Actor, a.ActorEmail, a.Application = d.Actor, d.Email, d.App
 		a.Evidence = []string{d.ID}
 		a.Description = d.Desc
 	}

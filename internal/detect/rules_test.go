@@ -1,8 +1,6 @@
 package detect
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
 	"slices"
 	"strings"
@@ -28,10 +26,7 @@ func runCases(t *testing.T, cases []ruleCase) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := mustEngine(t, mustRules(t, tc.edit, tc.rule))
-			var evs []event.Event
-			for i, s := range tc.events {
-				evs = append(evs, tev(t, i, s))
-			}
+			evs := tevs(t, tc.events)
 			var end time.Time
 			if tc.end != "" {
 				end, _ = time.Parse(time.RFC3339, tc.end)
@@ -229,23 +224,13 @@ func TestLocationState(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The same history as a state of the first version: addresses.
-	var old snapshot
-	if err := gob.NewDecoder(bytes.NewReader(saved)).Decode(&old); err != nil {
-		t.Fatal(err)
-	}
+	old := savedSnapshot(t, e)
 	if got := old.Actors[0].Networks; !slices.Equal(got, []string{"81.2.3.0/24", "2001:db8:1::/48"}) {
 		t.Errorf("saved networks = %q", got)
 	}
 	old.Actors[0].Networks, old.Actors[0].IPs = nil, []string{"81.2.3.4", "2001:db8:1::1", "garbage"}
-	var legacy bytes.Buffer
-	if err := gob.NewEncoder(&legacy).Encode(&old); err != nil {
-		t.Fatal(err)
-	}
-	for name, state := range map[string][]byte{"networks": saved, "addresses": legacy.Bytes()} {
-		r := mustEngine(t, rs)
-		if err := r.UnmarshalState(state); err != nil {
-			t.Fatal(err)
-		}
+	for name, state := range map[string][]byte{"networks": saved, "addresses": encodeState(t, old)} {
+		r := restored(t, rs, state)
 		got := keys(feed(r, []event.Event{login(2, "81.2.3.200"), login(3, "2001:db8:1:ff::2"), login(4, "90.1.1.1")}, time.Time{}))
 		if want := []string{"unusual-location actor:m1 count=1"}; !slices.Equal(got, want) {
 			t.Errorf("restored from %s: alerts = %q, want %q", name, got, want)
