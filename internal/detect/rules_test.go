@@ -544,6 +544,42 @@ func TestDeactivatedActivity(t *testing.T) {
 	})
 }
 
+// TestDeactivatedWithinLateness: the same as a stream, reactivation
+// arriving before the deactivation it ends, within the lateness.
+func TestDeactivatedWithinLateness(t *testing.T) {
+	runCases(t, []ruleCase{
+		{name: "reactivation before deactivation", rule: "deactivated-activity", events: []string{
+			"UserLoggedIn@2025-06-10T11:08:00Z m6 outcome=success",
+			"UserReactivated@2025-06-10T11:05:00Z admin id=m6",
+			"UserDeactivated@2025-06-10T11:00:00Z admin id=m6",
+		}},
+		{name: "activity before deactivation and reactivation", rule: "deactivated-activity", events: []string{
+			"UserLoggedIn@2025-06-10T11:03:00Z m6 outcome=success",
+			"UserReactivated@2025-06-10T11:05:00Z admin id=m6",
+			"UserDeactivated@2025-06-10T11:00:00Z admin id=m6",
+		}, want: []string{"deactivated-activity actor:m6 count=1"}},
+		{name: "deactivated again", rule: "deactivated-activity", events: []string{
+			"UserLoggedIn@2025-06-10T11:08:00Z m6 outcome=success",
+			"UserDeactivated@2025-06-10T11:06:00Z admin id=m6",
+			"UserReactivated@2025-06-10T11:05:00Z admin id=m6",
+			"UserDeactivated@2025-06-10T11:00:00Z admin id=m6",
+		}, want: []string{"deactivated-activity actor:m6 count=1"}},
+		{name: "email only", rule: "deactivated-activity", events: []string{
+			"UserLoggedIn@2025-06-10T11:08:00Z m6 outcome=success",
+			"MemberDeactivated@2025-06-10T11:00:00Z admin email=m6@example.com",
+		}, want: []string{"deactivated-activity actor:m6 count=1"}},
+		{name: "the admin who deactivated is not flagged", rule: "deactivated-activity", events: []string{
+			"MemberDeactivated@2025-06-10T11:00:00Z admin targetMemberId=m6",
+			"BlockModified@2025-06-10T11:08:00Z admin app=a1",
+		}},
+		{name: "a deactivation months ago still holds", rule: "deactivated-activity", events: []string{
+			"MemberDeactivated@2025-03-10T11:00:00Z admin targetMemberId=m6",
+			"BlockModified@2025-06-10T11:08:00Z m1 app=a1",
+			"BlockModified@2025-06-10T11:09:00Z m6 app=a1",
+		}, want: []string{"deactivated-activity actor:m6 count=1"}},
+	})
+}
+
 func TestExportBurst(t *testing.T) {
 	runCases(t, []ruleCase{
 		{name: "21 exports", rule: "export-burst", events: repeat(21, "ExportExecuted@T m1 app=a1", "2025-06-10T10:00:00Z", time.Minute),
