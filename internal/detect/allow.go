@@ -88,33 +88,41 @@ func glob(parts []string, v string) bool {
 // entries live.
 func (e *Engine) allowed(r *rule, ev *event.Event) bool {
 	bit := uint64(1) << r.idx
-	if k := e.curActor; k != nil {
-		if k.allowFor != ev.ActorEmail {
-			k.allowFor, k.allowSet, k.allowBits = strings.Clone(ev.ActorEmail), 0, 0
-		}
-		if k.allowSet&bit == 0 {
-			k.allowSet |= bit
-			if r.allow.members.match(ev.ActorID, ev.ActorEmail) {
-				k.allowBits |= bit
-			}
-		}
-		if k.allowBits&bit != 0 {
-			return true
-		}
-	} else if r.allow.members.match(ev.ActorID, ev.ActorEmail) {
-		return true
+	return e.curActor.allowCache(0).match(&r.allow.members, bit, ev.ActorID, ev.ActorEmail) ||
+		e.curApp.allowCache(1).match(&r.allow.apps, bit, ev.AppID, ev.AppName)
+}
+
+// allowCache remembers, for one key, which rules' allow lists match it:
+// name is the key's second value (actor email, application name) that set
+// was computed for, set the rules computed (bits), bits those that match.
+type allowCache struct {
+	name      string
+	set, bits uint64
+}
+
+// allowCache returns the entry's cache of allow list i (0: members, 1:
+// applications), or nil when there is no entry.
+func (k *keyEntry) allowCache(i int) *allowCache {
+	if k == nil {
+		return nil
 	}
-	if k := e.curApp; k != nil {
-		if k.appAllowFor != ev.AppName {
-			k.appAllowFor, k.appAllowSet, k.appAllowBits = strings.Clone(ev.AppName), 0, 0
-		}
-		if k.appAllowSet&bit == 0 {
-			k.appAllowSet |= bit
-			if r.allow.apps.match(ev.AppID, ev.AppName) {
-				k.appAllowBits |= bit
-			}
-		}
-		return k.appAllowBits&bit != 0
+	return &k.allow[i]
+}
+
+// match reports whether p matches id or name, for the rule with bit,
+// cached in c (nil: no cache) while name is unchanged.
+func (c *allowCache) match(p *pattern, bit uint64, id, name string) bool {
+	if c == nil {
+		return p.match(id, name)
 	}
-	return r.allow.apps.match(ev.AppID, ev.AppName)
+	if c.name != name {
+		c.name, c.set, c.bits = strings.Clone(name), 0, 0
+	}
+	if c.set&bit == 0 {
+		c.set |= bit
+		if p.match(id, name) {
+			c.bits |= bit
+		}
+	}
+	return c.bits&bit != 0
 }

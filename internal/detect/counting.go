@@ -2,6 +2,7 @@ package detect
 
 import (
 	"cmp"
+	"iter"
 	"math"
 	"slices"
 	"strings"
@@ -11,8 +12,8 @@ import (
 )
 
 // This file holds the counting detectors "threshold" (bulk deletion,
-// export burst, high churn) and "distinct" (broad access); their windows
-// slide (slide.go).
+// export burst, high churn), "failed-logins" and "distinct" (broad
+// access); their windows slide (slide.go).
 
 // scopeValue returns what scope s keys an event by; "" means the event has
 // no such key (the workspace scope always has one).
@@ -28,24 +29,56 @@ func scopeValue(s scope, ev *event.Event) (string, bool) {
 	return "", true
 }
 
+// scopeKeys yields the index of each of r's scopes the event has a key
+// for, and that key: what the counting detectors count it under.
+func scopeKeys(r *rule, ev *event.Event) iter.Seq2[int, string] {
+	return func(yield func(int, string) bool) {
+		for si, s := range r.scopes {
+			if v, ok := scopeValue(s, ev); ok && !yield(si, v) {
+				return
+			}
+		}
+	}
+}
+
 // threshold counts events of the rule's types per scope and step; windows
 // are decided when the watermark passes them (slide.go).
 func (e *Engine) threshold(r *rule, ev *event.Event, t int64) bool {
+	return e.countSteps(r, ev, t, false, true)
+}
+
+// failedLogin counts login attempts with a known outcome, and failures,
+// per scope and step; windows are decided when the watermark passes them
+// (slide.go). The evidence is the failed attempts.
+func (e *Engine) failedLogin(r *rule, ev *event.Event, t int64) bool {
+	if ev.Outcome == "" {
+		return true
+	}
+	failed := ev.Outcome == "failure"
+	return e.countSteps(r, ev, t, failed, failed)
+}
+
+// countSteps counts ev in its step of every scope of r it has a key for,
+// as a failure too when failed, with its ID as evidence when evidence is
+// set. It reports false when the watermark has passed the step.
+func (e *Engine) countSteps(r *rule, ev *event.Event, t int64, failed, evidence bool) bool {
 	inTime := true
-	for si, s := range r.scopes {
-		v, ok := scopeValue(s, ev)
-		if !ok {
-			continue
-		}
-		sl, st := e.stepFor(r, si, s, v, t, ev)
+	for si, v := range scopeKeys(r, ev) {
+		sl, st := e.stepFor(r, si, r.scopes[si], v, t, ev)
 		if st == nil {
 			inTime = false
 			continue
 		}
 		st.count++
-		st.first, st.last = min(st.first, t), max(st.last, t)
-		st.addEvidence(ev.ID, e.cfg.evidenceCap)
 		sl.total++
+		st.first, st.last = min(st.first, t), max(st.last, t)
+		if failed {
+			st.fails++
+			sl.totalFails++
+		}
+		if evidence {
+			st.addEvidence(ev.ID, e.cfg.evidenceCap)
+		}
 		e.wake(r, sl, st.idx)
 	}
 	return inTime
@@ -80,11 +113,7 @@ func (e *Engine) distinct(r *rule, ev *event.Event, t int64) bool {
 	if len(st.apps) > r.Threshold || slices.Contains(st.apps, app) {
 		return true
 	}
-	if e.curApp != nil {
-		app = e.curApp.name
-	} else {
-		app = strings.Clone(app)
-	}
+	app = e.curApp.nameOf(app)
 	if st.apps == nil {
 		st.apps = make([]string, 0, 2)
 	}

@@ -223,11 +223,7 @@ func (e *Engine) hold(r *rule, v string, ev *event.Event, t int64) {
 				return
 			}
 			h = &held{id: strings.Clone(ev.ActorID), email: strings.Clone(ev.ActorEmail), next: math.MaxInt64}
-			if ke != nil {
-				e.held[ke.name] = h
-			} else {
-				e.held[strings.Clone(v)] = h
-			}
+			e.held[ke.nameOf(v)] = h
 		}
 		if ke != nil {
 			ke.held = h
@@ -296,7 +292,7 @@ func (e *Engine) judgeHeld() {
 		return
 	}
 	next := int64(math.MaxInt64)
-	var alerts []Alert
+	from := len(e.out) // this call's alerts are put in ID order
 	for v, h := range e.held {
 		if h.next > e.wm {
 			next = min(next, h.next)
@@ -318,29 +314,22 @@ func (e *Engine) judgeHeld() {
 			if !ok {
 				continue
 			}
-			r := e.cfg.rules[a.rule]
-			p, ok := e.claim(r, scopeActor, v, a.t)
-			if !ok {
+			al := e.eventAlert(e.cfg.rules[a.rule], scopeActor, v, a.t)
+			if al == nil {
 				continue
 			}
-			al := newAlert(r, scopeActor.key(v), p, p, a.t, a.t)
 			al.Actor, al.ActorEmail, al.Application = h.id, h.email, a.app
-			al.Count = 1
 			al.Evidence = []string{a.eventID()}
 			if c.id != "" {
 				al.Evidence = append(al.Evidence, c.id)
 			}
 			al.Description = fmt.Sprintf("%s by %s after the member was deactivated at %s",
 				a.typ, cmp.Or(h.email, cmp.Or(h.id, v)), utc(c.at).Format("2006-01-02 15:04:05Z07:00"))
-			alerts = append(alerts, al)
 		}
 	}
 	clear(e.due[:cap(e.due)])
 	e.heldNext = next
-	slices.SortFunc(alerts, func(a, b Alert) int { return strings.Compare(a.ID, b.ID) })
-	for _, a := range alerts {
-		e.push(a)
-	}
+	slices.SortFunc(e.out[from:], func(a, b Alert) int { return strings.Compare(a.ID, b.ID) })
 }
 
 // split moves h's activity whose minute the watermark has passed to the

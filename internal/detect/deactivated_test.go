@@ -1,11 +1,8 @@
 package detect
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -48,11 +45,7 @@ func activity(id, at, member string) string {
 // order, with the watermark where extract's completeBefore leaves it
 // (before them all), then advances past every window.
 func backlog(e *Engine, evs []event.Event) []Alert {
-	var out []Alert
-	for i := range evs {
-		out = append(out, e.Process(&evs[i])...)
-	}
-	return append(out, e.Advance(evs[0].Time.Add(7*24*time.Hour))...)
+	return append(processAll(e, evs), e.Advance(evs[0].Time.Add(7*24*time.Hour))...)
 }
 
 // TestDeactivatedOrder: the two cases, in every envelope's shape,
@@ -87,42 +80,6 @@ func TestDeactivatedOrder(t *testing.T) {
 			}
 		}
 	}
-}
-
-// TestDeactivatedWithinLateness: the same as a stream, reactivation
-// arriving before the deactivation it ends, within the lateness.
-func TestDeactivatedWithinLateness(t *testing.T) {
-	runCases(t, []ruleCase{
-		{name: "reactivation before deactivation", rule: "deactivated-activity", events: []string{
-			"UserLoggedIn@2025-06-10T11:08:00Z m6 outcome=success",
-			"UserReactivated@2025-06-10T11:05:00Z admin id=m6",
-			"UserDeactivated@2025-06-10T11:00:00Z admin id=m6",
-		}},
-		{name: "activity before deactivation and reactivation", rule: "deactivated-activity", events: []string{
-			"UserLoggedIn@2025-06-10T11:03:00Z m6 outcome=success",
-			"UserReactivated@2025-06-10T11:05:00Z admin id=m6",
-			"UserDeactivated@2025-06-10T11:00:00Z admin id=m6",
-		}, want: []string{"deactivated-activity actor:m6 count=1"}},
-		{name: "deactivated again", rule: "deactivated-activity", events: []string{
-			"UserLoggedIn@2025-06-10T11:08:00Z m6 outcome=success",
-			"UserDeactivated@2025-06-10T11:06:00Z admin id=m6",
-			"UserReactivated@2025-06-10T11:05:00Z admin id=m6",
-			"UserDeactivated@2025-06-10T11:00:00Z admin id=m6",
-		}, want: []string{"deactivated-activity actor:m6 count=1"}},
-		{name: "email only", rule: "deactivated-activity", events: []string{
-			"UserLoggedIn@2025-06-10T11:08:00Z m6 outcome=success",
-			"MemberDeactivated@2025-06-10T11:00:00Z admin email=m6@example.com",
-		}, want: []string{"deactivated-activity actor:m6 count=1"}},
-		{name: "the admin who deactivated is not flagged", rule: "deactivated-activity", events: []string{
-			"MemberDeactivated@2025-06-10T11:00:00Z admin targetMemberId=m6",
-			"BlockModified@2025-06-10T11:08:00Z admin app=a1",
-		}},
-		{name: "a deactivation months ago still holds", rule: "deactivated-activity", events: []string{
-			"MemberDeactivated@2025-03-10T11:00:00Z admin targetMemberId=m6",
-			"BlockModified@2025-06-10T11:08:00Z m1 app=a1",
-			"BlockModified@2025-06-10T11:09:00Z m6 app=a1",
-		}, want: []string{"deactivated-activity actor:m6 count=1"}},
-	})
 }
 
 // labelled is the simulator's stream with planted anomalies, plus the
@@ -166,9 +123,7 @@ func polled(e *Engine, evs []event.Event, poll time.Duration, newestFirst bool) 
 		if newestFirst {
 			slices.Reverse(page)
 		}
-		for k := range page {
-			out = append(out, e.Process(&page[k])...)
-		}
+		out = append(out, processAll(e, page)...)
 		out = append(out, e.Advance(end.Add(-e.Lateness()))...)
 		i = j
 	}
@@ -205,21 +160,9 @@ func TestDeactivatedArrivalOrders(t *testing.T) {
 	rev := slices.Clone(evs)
 	slices.Reverse(rev)
 	a := mustEngine(t, rs)
-	var got []Alert
-	for i := range rev[:len(rev)/2] {
-		got = append(got, a.Process(&rev[i])...)
-	}
-	state, err := a.MarshalState()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := mustEngine(t, rs)
-	if err := b.UnmarshalState(state); err != nil {
-		t.Fatal(err)
-	}
-	for i := len(rev) / 2; i < len(rev); i++ {
-		got = append(got, b.Process(&rev[i])...)
-	}
+	got := processAll(a, rev[:len(rev)/2])
+	b, _ := restarted(t, a, rs)
+	got = append(got, processAll(b, rev[len(rev)/2:])...)
 	got = append(got, b.Advance(evs[len(evs)-1].Ingested.Add(72*time.Hour))...)
 	if g, w := alertJSON(t, got), alertJSON(t, polled(mustEngine(t, rs), evs, 0, true)); g != w {
 		t.Errorf("restored mid-stream: alerts differ:\n%s", lineDiff(g, w))
@@ -260,23 +203,12 @@ func TestStateVersion2(t *testing.T) {
 	rs := mustRules(t, nil, "deactivated-activity")
 	e := mustEngine(t, rs)
 	e.Advance(time.Date(2025, 6, 10, 10, 0, 0, 0, time.UTC))
-	cur, err := e.MarshalState()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s snapshot
-	if err := gob.NewDecoder(bytes.NewReader(cur)).Decode(&s); err != nil {
-		t.Fatal(err)
-	}
+	s := savedSnapshot(t, e)
 	s.Version = 2
 	s.Deact = []snapDeact{{ID: "m5", At: time.Date(2025, 6, 9, 10, 0, 0, 0, time.UTC).UnixNano()}}
 	s.Recent = []snapRecent{{Actor: "m5", Times: make([]int64, 4), IDs: make([]string, 4), Types: make([]string, 4)}}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(&s); err != nil {
-		t.Fatal(err)
-	}
 	b := mustEngine(t, rs)
-	if err := b.UnmarshalState(buf.Bytes()); err != nil {
+	if err := b.UnmarshalState(encodeState(t, s)); err != nil {
 		t.Fatalf("UnmarshalState(version 2) = %v", err)
 	}
 	ev := rawEv(t, activity("a", "2025-06-10T11:00:00Z", "m5"))
@@ -284,14 +216,7 @@ func TestStateVersion2(t *testing.T) {
 	if k := keys(got); !slices.Equal(k, []string{"deactivated-activity actor:m5 count=1"}) {
 		t.Errorf("after a version 2 state: alerts %q, want one on m5", k)
 	}
-	s.Version = 1
-	buf.Reset()
-	if err := gob.NewEncoder(&buf).Encode(&s); err != nil {
-		t.Fatal(err)
-	}
-	if err := mustEngine(t, rs).UnmarshalState(buf.Bytes()); err == nil || !strings.Contains(err.Error(), "version 1") {
-		t.Errorf("UnmarshalState(version 1) = %v, want an error naming the version", err)
-	}
+	refusesVersion1(t, rs, s)
 }
 
 // TestDeactivatedEvidence: the alert's evidence is the activity and the

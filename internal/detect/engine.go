@@ -31,41 +31,41 @@ type Engine struct {
 	cfg   *compiled
 	types map[string]*typeInfo // event type -> the rules it concerns, interned name
 
-	cells      map[cellKey]*cell    // open spike windows
-	slides     map[baseKey]*slide   // sliding windows of the counting rules
-	swept      []int64              // per rule: the last step slideNow decided
-	freeSlides []*slide             // dropped slides for reuse
-	loud       []*slide             // slides a window of which may be over the threshold
-	slidePrune int64                // watermark at which slideNow next drops empty slides
-	appScratch []string             // scratch for counts
-	nextClose  int64                // earliest end among cells (MaxInt64: none)
-	sup        map[supKey]int64     // alerts emitted: (rule, key, period) -> period end
-	supNext    int64                // earliest end among sup (MaxInt64: none)
-	seen       map[int64]*idSet     // hour of event time -> hashes of the event IDs counted
-	seenB      int64                // the hour of seenS
-	seenS      *idSet               // the set of the last hour looked up (nil: none)
-	actors     map[string]*actor    // location history and last login
-	baselines  map[baseKey]*ewma    // spike baselines
-	status     map[string]*history  // deactivation rule: member id or email -> status history
-	held       map[string]*held     // deactivation rule: actor -> activity not yet judged
-	heldNext   int64                // earliest minute end among held (MaxInt64: none)
-	statusGen  uint64               // changes whenever a key of status comes or goes
-	due        []act                // scratch for judgeHeld
-	keys       map[string]*keyEntry // per-key cache (actors, applications)
-	wsRefs     []cellRef            // per counting slot: the workspace's current cell
-	free       []*cell              // closed cells for reuse
-	closing    []closing            // scratch for closeCells
-	cellGen    uint64               // generation of the last cell handed out
-	curActor   *keyEntry            // the event's actor (nil: none), during Process
-	curApp     *keyEntry            // the event's application (nil: none)
-	epoch      []int64              // per rule: the earliest window start seen (spike warm-up)
-	first      int64                // the earliest event time seen: learning periods count from it
-	wm         int64                // watermark, Unix ns
-	bound      int64                // SetBound's time, Unix ns (MinInt64: none)
-	lastScan   int64                // watermark of the last inactive-members scan
-	winCache   []periods            // per rule
-	zones      []zoneCache          // per rule (off-hours)
-	supCache   []periods            // per rule
+	cells      map[cellKey]*cell       // open spike windows
+	slides     map[baseKey]*slide      // sliding windows of the counting rules
+	swept      []int64                 // per rule: the last step slideNow decided
+	freeSlides freeList[slide, *slide] // dropped slides for reuse
+	loud       []*slide                // slides a window of which may be over the threshold
+	slidePrune int64                   // watermark at which slideNow next drops empty slides
+	appScratch []string                // scratch for counts
+	nextClose  int64                   // earliest end among cells (MaxInt64: none)
+	sup        map[supKey]int64        // alerts emitted: (rule, key, period) -> period end
+	supNext    int64                   // earliest end among sup (MaxInt64: none)
+	seen       map[int64]*idSet        // hour of event time -> hashes of the event IDs counted
+	seenB      int64                   // the hour of seenS
+	seenS      *idSet                  // the set of the last hour looked up (nil: none)
+	actors     map[string]*actor       // location history and last login
+	baselines  map[baseKey]*ewma       // spike baselines
+	status     map[string]*history     // deactivation rule: member id or email -> status history
+	held       map[string]*held        // deactivation rule: actor -> activity not yet judged
+	heldNext   int64                   // earliest minute end among held (MaxInt64: none)
+	statusGen  uint64                  // changes whenever a key of status comes or goes
+	due        []act                   // scratch for judgeHeld
+	keys       map[string]*keyEntry    // per-key cache (actors, applications)
+	wsRefs     []cellRef               // per counting slot: the workspace's current cell
+	freeCells  freeList[cell, *cell]   // closed cells for reuse
+	closing    []closing               // scratch for closeCells
+	cellGen    uint64                  // generation of the last cell or slide handed out
+	curActor   *keyEntry               // the event's actor (nil: none), during Process
+	curApp     *keyEntry               // the event's application (nil: none)
+	epoch      []int64                 // per rule: the earliest window start seen (spike warm-up)
+	first      int64                   // the earliest event time seen: learning periods count from it
+	wm         int64                   // watermark, Unix ns
+	bound      int64                   // SetBound's time, Unix ns (MinInt64: none)
+	lastScan   int64                   // watermark of the last inactive-members scan
+	winCache   []periods               // per rule
+	zones      []zoneCache             // per rule (off-hours)
+	supCache   []periods               // per rule
 	stats      Stats
 	out        []Alert
 
@@ -117,8 +117,7 @@ type cell struct {
 	emitted     bool
 	gen         uint64   // changes when the cell closes (see cellRef)
 	email, app  string   // for the alert: actor email, application name
-	ev          []byte   // evidence: event IDs, capped, concatenated
-	evEnd       []uint32 // end of each evidence ID in ev
+	idArena              // evidence: event IDs, capped
 	distinct    []string // distinct applications (broad access), capped
 }
 
@@ -288,7 +287,7 @@ func (e *Engine) Process(ev *event.Event) []Alert {
 		if r.allow != nil && e.allowed(r, ev) {
 			continue
 		}
-		if !e.apply(r, ev, t) {
+		if !apply[r.det](e, r, ev, t) {
 			late = true
 		}
 	}
@@ -299,32 +298,13 @@ func (e *Engine) Process(ev *event.Event) []Alert {
 	return e.out
 }
 
-// apply runs one rule on one event and reports false if the event was
-// late for it.
-func (e *Engine) apply(r *rule, ev *event.Event, t int64) bool {
-	switch r.det {
-	case detOffHours:
-		return e.offHours(r, ev, t)
-	case detLocation:
-		return e.location(r, ev, t)
-	case detThreshold:
-		return e.threshold(r, ev, t)
-	case detDistinct:
-		return e.distinct(r, ev, t)
-	case detSpike:
-		return e.spike(r, ev, t)
-	case detPrivilege:
-		return e.privilege(r, ev, t)
-	case detMatch:
-		return e.matchRule(r, ev, t)
-	case detFailed:
-		return e.failedLogin(r, ev, t)
-	case detInactive:
-		return e.login(r, ev, t)
-	case detDeactivated:
-		return e.deactivated(r, ev, t)
-	}
-	return true
+// apply runs each detector on one event: indexed by rule.det, each
+// reports false if the event was late for the rule.
+var apply = [...]func(e *Engine, r *rule, ev *event.Event, t int64) bool{
+	detOffHours: (*Engine).offHours, detLocation: (*Engine).location, detThreshold: (*Engine).threshold,
+	detDistinct: (*Engine).distinct, detSpike: (*Engine).spike, detPrivilege: (*Engine).privilege,
+	detMatch: (*Engine).matchRule, detFailed: (*Engine).failedLogin, detInactive: (*Engine).login,
+	detDeactivated: (*Engine).deactivated,
 }
 
 // Advance moves the event-time watermark: the caller promises that events

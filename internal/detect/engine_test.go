@@ -95,39 +95,14 @@ func TestStateRoundTrip(t *testing.T) {
 	rs := mustRules(t, nil)
 	want := feed(mustEngine(t, rs), evs, time.Time{})
 	for _, cut := range []int{1, len(evs) / 3, len(evs) / 2} {
-		a := mustEngine(t, rs)
-		got := feed(a, evs[:cut], evs[cut-1].Time.Add(-a.Lateness()))
-		state, err := a.MarshalState()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b := mustEngine(t, rs)
-		if err := b.UnmarshalState(state); err != nil {
-			t.Fatal(err)
-		}
-		again, _ := b.MarshalState()
-		if string(again) != string(state) {
+		got, same := resumedAt(t, rs, evs, cut)
+		if !same {
 			t.Errorf("cut %d: state changed by a round trip", cut)
 		}
-		got = append(got, feedFrom(b, evs[cut:], evs[cut-1].Time)...)
 		if g, w := alertJSON(t, got), alertJSON(t, want); g != w {
 			t.Errorf("cut %d: restarted run differs from the uninterrupted one:\n%s", cut, lineDiff(g, w))
 		}
 	}
-}
-
-// feedFrom continues feed on a restored engine whose newest event time was
-// newest.
-func feedFrom(e *Engine, evs []event.Event, newest time.Time) []Alert {
-	var out []Alert
-	for i := range evs {
-		out = append(out, e.Process(&evs[i])...)
-		if evs[i].Time.After(newest) {
-			newest = evs[i].Time
-		}
-		out = append(out, e.Advance(newest.Add(-e.Lateness()))...)
-	}
-	return append(out, e.Advance(newest.Add(72*time.Hour))...)
 }
 
 func alertJSON(t *testing.T, as []Alert) string {

@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"bytes"
+	"encoding/gob"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -67,23 +69,14 @@ func tev(tb testing.TB, i int, spec string) event.Event {
 		te.Actor = f[1]
 		te.Email = f[1] + "@example.com"
 	}
+	fields := map[string]*string{"eid": &te.ID, "app": &te.App, "appName": &te.AppName, "ip": &te.IP,
+		"country": &te.Country, "outcome": &te.Outcome}
 	for _, kv := range f[min(2, len(f)):] {
 		k, v, _ := strings.Cut(kv, "=")
 		v = strings.ReplaceAll(v, "_", " ")
-		switch k {
-		case "eid":
-			te.ID = v
-		case "app":
-			te.App = v
-		case "appName":
-			te.AppName = v
-		case "ip":
-			te.IP = v
-		case "country":
-			te.Country = v
-		case "outcome":
-			te.Outcome = v
-		default:
+		if p := fields[k]; p != nil {
+			*p = v
+		} else {
 			te.Metadata[k] = v
 		}
 	}
@@ -98,12 +91,32 @@ func tev(tb testing.TB, i int, spec string) event.Event {
 	return ev
 }
 
+// tevs returns the test events of specs (see tev), the i-th with ID "e<i>".
+func tevs(tb testing.TB, specs []string) []event.Event {
+	tb.Helper()
+	evs := make([]event.Event, len(specs))
+	for i, s := range specs {
+		evs[i] = tev(tb, i, s)
+	}
+	return evs
+}
+
 // feed processes events in order as a consumer would (Advance to the
 // newest time minus lateness after each), then advances to end (zero: past
 // every window), and returns the alerts.
 func feed(e *Engine, evs []event.Event, end time.Time) []Alert {
+	return stream(e, evs, time.Time{}, end)
+}
+
+// feedFrom continues feed on a restored engine whose newest event time was
+// newest.
+func feedFrom(e *Engine, evs []event.Event, newest time.Time) []Alert {
+	return stream(e, evs, newest, time.Time{})
+}
+
+// stream is feed with the newest event time seen before evs.
+func stream(e *Engine, evs []event.Event, newest, end time.Time) []Alert {
 	var out []Alert
-	var newest time.Time
 	for i := range evs {
 		out = append(out, e.Process(&evs[i])...)
 		if evs[i].Time.After(newest) {
@@ -115,6 +128,100 @@ func feed(e *Engine, evs []event.Event, end time.Time) []Alert {
 		end = newest.Add(72 * time.Hour)
 	}
 	return append(out, e.Advance(end)...)
+}
+
+// processAll processes evs in the order given without moving the
+// watermark, as a first catch-up arrives, and returns the alerts.
+func processAll(e *Engine, evs []event.Event) []Alert {
+	var out []Alert
+	for i := range evs {
+		out = append(out, e.Process(&evs[i])...)
+	}
+	return out
+}
+
+// feedAll processes every event before advancing the watermark, as detect
+// does with a first catch-up served newest first (its completeBefore is
+// the start of the backlog), then advances past every window.
+func feedAll(e *Engine, evs []event.Event) []Alert {
+	out := processAll(e, evs)
+	var newest time.Time
+	for i := range evs {
+		if evs[i].Time.After(newest) {
+			newest = evs[i].Time
+		}
+	}
+	return append(out, e.Advance(newest.Add(72*time.Hour))...)
+}
+
+// restarted returns an engine for rs restored from e's saved state, as
+// detect resumes after a restart, and whether it saves the same state
+// again.
+func restarted(tb testing.TB, e *Engine, rs RuleSet) (*Engine, bool) {
+	tb.Helper()
+	state, err := e.MarshalState()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b := restored(tb, rs, state)
+	again, err := b.MarshalState()
+	return b, err == nil && string(again) == string(state)
+}
+
+// restored returns an engine for rs with the saved state.
+func restored(tb testing.TB, rs RuleSet, state []byte) *Engine {
+	tb.Helper()
+	e := mustEngine(tb, rs)
+	if err := e.UnmarshalState(state); err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
+// resumedAt runs evs through an engine for rs up to cut, restarts it from
+// its saved state and runs the rest, as detect does across a restart. It
+// returns the alerts, and whether the restored engine saved the same state.
+func resumedAt(tb testing.TB, rs RuleSet, evs []event.Event, cut int) ([]Alert, bool) {
+	tb.Helper()
+	a := mustEngine(tb, rs)
+	got := feed(a, evs[:cut], evs[cut-1].Time.Add(-a.Lateness()))
+	b, same := restarted(tb, a, rs)
+	return append(got, feedFrom(b, evs[cut:], evs[cut-1].Time)...), same
+}
+
+// savedSnapshot returns e's saved state decoded, for tests that rewrite it
+// as an older version wrote it.
+func savedSnapshot(tb testing.TB, e *Engine) snapshot {
+	tb.Helper()
+	state, err := e.MarshalState()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var s snapshot
+	if err := gob.NewDecoder(bytes.NewReader(state)).Decode(&s); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// encodeState returns s as a saved state.
+func encodeState(tb testing.TB, s snapshot) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(&s); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// refusesVersion1 checks that s saved as version 1 is refused, with an
+// error naming the version.
+func refusesVersion1(t *testing.T, rs RuleSet, s snapshot) {
+	t.Helper()
+	s.Version = 1
+	if err := mustEngine(t, rs).UnmarshalState(encodeState(t, s)); err == nil || !strings.Contains(err.Error(), "version 1") {
+		t.Errorf("UnmarshalState(version 1) = %v, want an error naming the version", err)
+	}
 }
 
 // keys returns "rule key count" for each alert, sorted.
@@ -147,7 +254,9 @@ func mustSimEvents(tb testing.TB, n int, history time.Duration, members int) []e
 }
 
 // mustSim returns the backlog of a simulator configured by c (APIKey,
-// PageSize and Clock are set here), parsed, in the simulator's order.
+// PageSize and Clock are set here), parsed, in the simulator's order: its
+// first HistoryEvents events (with Anomalies, planted events may make
+// more; they are left out).
 func mustSim(tb testing.TB, c pigmentsim.Config) []event.Event {
 	tb.Helper()
 	c.APIKey, c.PageSize, c.Clock = "k", c.HistoryEvents, func() time.Time { return simNow }
@@ -158,14 +267,36 @@ func mustSim(tb testing.TB, c pigmentsim.Config) []event.Event {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	req := httptest.NewRequest(http.MethodGet, "/api/audit/v1/events?ingestedSince="+simNow.Add(-history-time.Hour).Format(time.RFC3339), nil)
+	evs, _ := simPage(tb, sim, simNow.Add(-history-time.Hour))
+	return evs
+}
+
+// simBacklog returns every event sim serves ingested since, parsed, in the
+// simulator's order (one page: PageSize must hold them all).
+func simBacklog(tb testing.TB, sim *pigmentsim.Sim, since time.Time) []event.Event {
+	tb.Helper()
+	evs, more := simPage(tb, sim, since)
+	if more {
+		tb.Fatalf("simulator served %d events and more: raise PageSize", len(evs))
+	}
+	return evs
+}
+
+// simPage returns the first page of events sim serves ingested since,
+// parsed, in the simulator's order, and whether more follow.
+func simPage(tb testing.TB, sim *pigmentsim.Sim, since time.Time) ([]event.Event, bool) {
+	tb.Helper()
+	req := httptest.NewRequest(http.MethodGet, "/api/audit/v1/events?ingestedSince="+since.Format(time.RFC3339), nil)
 	req.Header.Set("Authorization", "Bearer k")
 	rec := httptest.NewRecorder()
 	sim.Handler().ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {
 		tb.Fatalf("simulator answered %d: %s", rec.Code, rec.Body)
 	}
-	var page struct{ Events []json.RawMessage }
+	var page struct {
+		Events     []json.RawMessage
+		Pagination struct{ NextCursor string }
+	}
 	if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
 		tb.Fatal(err)
 	}
@@ -177,5 +308,5 @@ func mustSim(tb testing.TB, c pigmentsim.Config) []event.Event {
 		}
 		out = append(out, ev)
 	}
-	return out
+	return out, page.Pagination.NextCursor != ""
 }

@@ -21,19 +21,29 @@ func (e *Engine) instant(r *rule, s scope, v string, ev *event.Event, t int64, d
 	if _, end := e.period(r, t); end <= e.wm {
 		return false
 	}
+	if a := e.eventAlert(r, s, v, t); a != nil {
+		a.Actor, a.ActorEmail = strings.Clone(ev.ActorID), strings.Clone(ev.ActorEmail)
+		a.Application = strings.Clone(cmp.Or(ev.AppID, ev.AppName))
+		a.Evidence = []string{strings.Clone(ev.ID)}
+		a.Description = desc()
+	}
+	return true
+}
+
+// eventAlert emits the alert of rule r about one event at t for key
+// (s, v), with a count of 1, unless the suppression period holding t
+// already has one (then nil). It returns the alert in the output for the
+// caller to complete (actor, evidence, description: copies that do not
+// alias an event) before anything else is emitted.
+func (e *Engine) eventAlert(r *rule, s scope, v string, t int64) *Alert {
 	p, ok := e.claim(r, s, v, t)
 	if !ok {
-		return true
+		return nil
 	}
 	a := newAlert(r, s.key(v), p, p, t, t)
-	a.Actor = strings.Clone(ev.ActorID)
-	a.ActorEmail = strings.Clone(ev.ActorEmail)
-	a.Application = strings.Clone(cmp.Or(ev.AppID, ev.AppName))
 	a.Count = 1
-	a.Evidence = []string{strings.Clone(ev.ID)}
-	a.Description = desc()
 	e.push(a)
-	return true
+	return &e.out[len(e.out)-1]
 }
 
 // newDraft holds what the alert about ev needs until it is decided.

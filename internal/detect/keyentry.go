@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"cmp"
+	"math"
 	"strings"
 
 	"github.com/pigment-siem/pipeline/internal/event"
@@ -34,10 +36,9 @@ type keyEntry struct {
 	// known: per rule with a known period (rule.knownSlot); nil or gone: look up
 	known []*knownSet
 
-	// Allow lists: the actor email (application name) the bits were
-	// computed for, the rules computed, and those that ignore the key.
-	allowFor, appAllowFor                          string
-	allowSet, allowBits, appAllowSet, appAllowBits uint64
+	// allow caches the allow lists' verdicts: members (of an actor's
+	// entry) and applications (of an application's).
+	allow [2]allowCache
 }
 
 // cellRef points at a cell as long as its generation is unchanged: a cell
@@ -59,9 +60,21 @@ func (e *Engine) entry(v string, t int64) *keyEntry {
 	return k
 }
 
+// nameOf returns the key v without aliasing the event: the entry's copy
+// (k is v's entry), or a new one when there is no entry.
+func (k *keyEntry) nameOf(v string) string {
+	if k != nil {
+		return k.name
+	}
+	return strings.Clone(v)
+}
+
 // emailOf returns ev.ActorEmail without aliasing the event, reusing the
-// copy the entry holds when it is the same.
+// copy the entry (if any) holds when it is the same.
 func (k *keyEntry) emailOf(ev *event.Event) string {
+	if k == nil {
+		return strings.Clone(ev.ActorEmail)
+	}
 	if k.email != ev.ActorEmail {
 		k.email = strings.Clone(ev.ActorEmail)
 	}
@@ -69,12 +82,46 @@ func (k *keyEntry) emailOf(ev *event.Event) string {
 }
 
 // labelOf returns s (an application's name, else id) without aliasing the
-// event, reusing the entry's copy when it is the same.
+// event, reusing the entry's (if any) copy when it is the same.
 func (k *keyEntry) labelOf(s string) string {
+	if k == nil {
+		return strings.Clone(s)
+	}
 	if k.label != s {
 		k.label = strings.Clone(s)
 	}
 	return k.label
+}
+
+// labels returns what an alert of a counting key of scope s, k's entry,
+// names it by: the actor's email, or the application's label.
+func (k *keyEntry) labels(s scope, ev *event.Event) (email, app string) {
+	switch s {
+	case scopeActor:
+		return k.emailOf(ev), ""
+	case scopeApp:
+		return "", k.labelOf(cmp.Or(ev.AppName, ev.AppID))
+	}
+	return "", ""
+}
+
+// refFor returns where rule r's si-th scope s caches the counting state
+// of the event's key, and the key's entry: nil for the workspace (its
+// slot is the engine's), both nil when the key has no entry.
+func (e *Engine) refFor(r *rule, si int, s scope) (*cellRef, *keyEntry) {
+	var ke *keyEntry
+	switch s {
+	case scopeActor:
+		ke = e.curActor
+	case scopeApp:
+		ke = e.curApp
+	case scopeWorkspace:
+		return &e.wsRefs[r.slots[si]], nil
+	}
+	if ke == nil {
+		return nil, nil
+	}
+	return &ke.cells[r.slots[si]], ke
 }
 
 // pruneKeys drops cache entries not used within the last hour before the
@@ -189,75 +236,109 @@ func idHash(s string) uint64 {
 	return h
 }
 
-// addEvidence appends an event ID to the cell's evidence arena, up to n.
-func (c *cell) addEvidence(id string, n int) {
-	if len(c.evEnd) < n {
-		if c.ev == nil { // room for a few IDs at once
-			c.ev, c.evEnd = make([]byte, 0, 4*len(id)), make([]uint32, 0, 4)
+// idArena holds evidence event IDs concatenated in one byte arena, each
+// ending at its evEnd, so that a cell or a step keeps its evidence in two
+// slices that are reused when it is recycled.
+type idArena struct {
+	ev    []byte
+	evEnd []uint32
+}
+
+// addEvidence appends an event ID to the arena, up to n.
+func (a *idArena) addEvidence(id string, n int) {
+	if len(a.evEnd) < n {
+		if a.ev == nil { // room for a few IDs at once
+			a.ev, a.evEnd = make([]byte, 0, 4*len(id)), make([]uint32, 0, 4)
 		}
-		c.ev = append(c.ev, id...)
-		c.evEnd = append(c.evEnd, uint32(len(c.ev)))
+		a.ev = append(a.ev, id...)
+		a.evEnd = append(a.evEnd, uint32(len(a.ev)))
 	}
 }
 
-// evidence returns the cell's evidence event IDs (nil when none).
-func (c *cell) evidence() []string {
-	if len(c.evEnd) == 0 {
+// evidenceAt returns the i-th evidence ID.
+func (a *idArena) evidenceAt(i int) string {
+	from := uint32(0)
+	if i > 0 {
+		from = a.evEnd[i-1]
+	}
+	return string(a.ev[from:a.evEnd[i]])
+}
+
+// evidence returns the evidence IDs (nil when none), sharing one string.
+func (a *idArena) evidence() []string {
+	if len(a.evEnd) == 0 {
 		return nil
 	}
-	out := make([]string, len(c.evEnd))
-	s := string(c.ev)
+	out := make([]string, len(a.evEnd))
+	s := string(a.ev)
 	prev := uint32(0)
-	for i, end := range c.evEnd {
+	for i, end := range a.evEnd {
 		out[i] = s[prev:end]
 		prev = end
 	}
 	return out
 }
 
-// setEvidence replaces the cell's evidence with ids.
-func (c *cell) setEvidence(ids []string) {
-	c.ev, c.evEnd = c.ev[:0], c.evEnd[:0]
+// setEvidence replaces the evidence with ids.
+func (a *idArena) setEvidence(ids []string) {
+	a.ev, a.evEnd = a.ev[:0], a.evEnd[:0]
 	for _, id := range ids {
-		c.ev = append(c.ev, id...)
-		c.evEnd = append(c.evEnd, uint32(len(c.ev)))
+		a.addEvidence(id, math.MaxInt)
 	}
 }
 
-// popFree takes the last of the free values kept for reuse, reporting
-// true, or returns a new one.
-func popFree[T any](free *[]*T) (*T, bool) {
-	n := len(*free)
-	if n == 0 {
-		return new(T), false
-	}
-	v := (*free)[n-1]
-	(*free)[n-1] = nil
-	*free = (*free)[:n-1]
-	return v, true
+// emptied returns the arena's slices emptied, for reuse.
+func (a *idArena) emptied() idArena { return idArena{a.ev[:0], a.evEnd[:0]} }
+
+// maxFree caps the closed cells (dropped slides) kept for reuse.
+const maxFree = 4096
+
+// recyclable is a cell or a slide. reset clears it for reuse, keeping its
+// arenas, and gives it generation gen; retire makes references to it
+// stale (see cellRef) and reports whether it is worth keeping: one grown
+// by a burst is left to the garbage collector.
+type recyclable[T any] interface {
+	*T
+	reset(gen uint64)
+	retire() bool
 }
 
-// maxFreeCells caps the closed cells kept for reuse.
-const maxFreeCells = 4096
-
-// newCell returns a cleared cell, recycled when one is free, with a new
-// generation.
-func (e *Engine) newCell() *cell {
-	c, reused := popFree(&e.free)
-	if reused {
-		clear(c.distinct)
-		*c = cell{ev: c.ev[:0], evEnd: c.evEnd[:0], distinct: c.distinct[:0]}
-	}
-	e.cellGen++
-	c.gen = e.cellGen
-	return c
+// freeList keeps retired cells (slides) for reuse, so that opening a
+// window rarely allocates.
+type freeList[T any, P recyclable[T]] struct {
+	items []P
 }
 
-// freeCell retires a cell dropped from Engine.cells: references to it
-// become stale, and it is kept for reuse unless enough are.
-func (e *Engine) freeCell(c *cell) {
+// get returns a cleared value, recycled when one is free, with the next
+// generation of *gen.
+func (f *freeList[T, P]) get(gen *uint64) P {
+	var v P
+	if n := len(f.items); n > 0 {
+		v = f.items[n-1]
+		f.items[n-1] = nil
+		f.items = f.items[:n-1]
+	} else {
+		v = new(T)
+	}
+	*gen++
+	v.reset(*gen)
+	return v
+}
+
+// put retires v, dropped from the engine's maps, and keeps it for reuse
+// unless enough are.
+func (f *freeList[T, P]) put(v P) {
+	if v.retire() && len(f.items) < maxFree {
+		f.items = append(f.items, v)
+	}
+}
+
+func (c *cell) reset(gen uint64) {
+	clear(c.distinct)
+	*c = cell{idArena: c.emptied(), distinct: c.distinct[:0], gen: gen}
+}
+
+func (c *cell) retire() bool {
 	c.gen = 0
-	if len(e.free) < maxFreeCells && cap(c.ev) <= 1024 {
-		e.free = append(e.free, c)
-	}
+	return cap(c.ev) <= 1024
 }

@@ -38,11 +38,7 @@ func (e *Engine) actorFor(v string, ev *event.Event) *actor {
 			return nil
 		}
 		a = &actor{email: strings.Clone(ev.ActorEmail)}
-		if ke != nil {
-			e.actors[ke.name] = a
-		} else {
-			e.actors[strings.Clone(v)] = a
-		}
+		e.actors[ke.nameOf(v)] = a
 	}
 	if ke != nil {
 		ke.actor = a

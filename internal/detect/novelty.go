@@ -194,16 +194,11 @@ func (e *Engine) raise(r *rule, c *chain) {
 	if r.det == detPrivilege {
 		s = scopeMember
 	}
-	p, ok := e.claim(r, s, v, c.start)
-	if !ok {
-		return
+	if a := e.eventAlert(r, s, v, c.start); a != nil {
+		a.Actor, a.ActorEmail, a.Application = d.Actor, d.Email, d.App
+		a.Evidence = []string{d.ID}
+		a.Description = d.Desc
 	}
-	a := newAlert(r, s.key(v), p, p, c.start, c.start)
-	a.Actor, a.ActorEmail, a.Application = d.Actor, d.Email, d.App
-	a.Count = 1
-	a.Evidence = []string{d.ID}
-	a.Description = d.Desc
-	e.push(a)
 }
 
 // intern returns item without aliasing the event: the application's cached

@@ -1,14 +1,9 @@
 package detect
 
 import (
-	"bytes"
 	"cmp"
-	"encoding/gob"
-	"encoding/json"
 	"fmt"
 	"math"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -135,38 +130,6 @@ func measureNoise(tb testing.TB, c pigmentsim.Config, rs RuleSet) noise {
 // within the rules' 08:00-19:00 local.
 var quietNow = time.Date(2025, 12, 3, 12, 0, 0, 0, time.UTC)
 
-// simBacklog returns every event sim serves ingested since, parsed, in the
-// simulator's order (one page: PageSize must hold them all).
-func simBacklog(tb testing.TB, sim *pigmentsim.Sim, since time.Time) []event.Event {
-	tb.Helper()
-	req := httptest.NewRequest(http.MethodGet, "/api/audit/v1/events?ingestedSince="+since.Format(time.RFC3339), nil)
-	req.Header.Set("Authorization", "Bearer k")
-	rec := httptest.NewRecorder()
-	sim.Handler().ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK {
-		tb.Fatalf("simulator answered %d: %s", rec.Code, rec.Body)
-	}
-	var page struct {
-		Events     []json.RawMessage
-		Pagination struct{ NextCursor string }
-	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
-		tb.Fatal(err)
-	}
-	if page.Pagination.NextCursor != "" {
-		tb.Fatalf("simulator served %d events and more: raise PageSize", len(page.Events))
-	}
-	out := make([]event.Event, 0, len(page.Events))
-	for _, raw := range page.Events {
-		ev, err := event.Parse(raw, event.KindEvent)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		out = append(out, ev)
-	}
-	return out
-}
-
 // demoConfig is the simulator's backlog of `make demo`: two days, 50,000
 // events, the default 50 members, planted anomalies.
 func demoConfig() pigmentsim.Config {
@@ -214,14 +177,7 @@ func TestKnownSurvivesState(t *testing.T) {
 	if got := keys(feed(e, []event.Event{day1}, day1.Time.Add(time.Hour))); len(got) != 1 {
 		t.Fatalf("first access: alerts %q, want one", got)
 	}
-	state, err := e.MarshalState()
-	if err != nil {
-		t.Fatal(err)
-	}
-	restored := mustEngine(t, rs)
-	if err := restored.UnmarshalState(state); err != nil {
-		t.Fatal(err)
-	}
+	restored, _ := restarted(t, e, rs)
 	if got := keys(feed(restored, []event.Event{day2}, time.Time{})); len(got) != 0 {
 		t.Errorf("restored, the next day's access: alerts %q, want none", got)
 	}
@@ -264,12 +220,8 @@ func TestStateBeforeHistories(t *testing.T) {
 
 func stateVersionRead(t *testing.T, version int) {
 	e := mustEngine(t, mustRules(t, nil))
-	var buf bytes.Buffer
 	s := snapshot{Version: version, Rules: e.cfg.ruleNames(), Epoch: slices.Repeat([]int64{math.MaxInt64}, len(e.cfg.rules)), Watermark: 42}
-	if err := gob.NewEncoder(&buf).Encode(&s); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.UnmarshalState(buf.Bytes()); err != nil {
+	if err := e.UnmarshalState(encodeState(t, s)); err != nil {
 		t.Fatalf("version %d state: %v", version, err)
 	}
 	if e.wm != 42 || len(e.known) != 0 {
@@ -363,30 +315,16 @@ func TestHistoryOrderIndependent(t *testing.T) {
 		t.Fatalf("only %d alerts oldest first: the test proves nothing", len(want))
 	}
 	end := newestFirst[0].Time.Add(72 * time.Hour)
-	catchUp := func(e *Engine, evs []event.Event) []Alert {
-		var out []Alert
-		for i := range evs {
-			out = append(out, e.Process(&evs[i])...)
-		}
-		return out
-	}
 	e := mustEngine(t, rs)
-	got := ids(append(catchUp(e, newestFirst), e.Advance(end)...))
+	got := ids(append(processAll(e, newestFirst), e.Advance(end)...))
 	if !slices.Equal(got, want) {
 		t.Errorf("newest first: %d alert IDs, want %d; differ: %v", len(got), len(want), symDiff(got, want))
 	}
 	half := len(newestFirst) / 2
 	e = mustEngine(t, rs)
-	as := catchUp(e, newestFirst[:half])
-	state, err := e.MarshalState()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e = mustEngine(t, rs)
-	if err := e.UnmarshalState(state); err != nil {
-		t.Fatal(err)
-	}
-	as = append(as, catchUp(e, newestFirst[half:])...)
+	as := processAll(e, newestFirst[:half])
+	e, _ = restarted(t, e, rs)
+	as = append(as, processAll(e, newestFirst[half:])...)
 	got = ids(append(as, e.Advance(end)...))
 	if !slices.Equal(got, want) {
 		t.Errorf("newest first, restarted halfway: %d alert IDs, want %d; differ: %v", len(got), len(want), symDiff(got, want))

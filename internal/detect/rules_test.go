@@ -1,8 +1,6 @@
 package detect
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
 	"slices"
 	"strings"
@@ -28,10 +26,7 @@ func runCases(t *testing.T, cases []ruleCase) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := mustEngine(t, mustRules(t, tc.edit, tc.rule))
-			var evs []event.Event
-			for i, s := range tc.events {
-				evs = append(evs, tev(t, i, s))
-			}
+			evs := tevs(t, tc.events)
 			var end time.Time
 			if tc.end != "" {
 				end, _ = time.Parse(time.RFC3339, tc.end)
@@ -229,23 +224,13 @@ func TestLocationState(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The same history as a state of the first version: addresses.
-	var old snapshot
-	if err := gob.NewDecoder(bytes.NewReader(saved)).Decode(&old); err != nil {
-		t.Fatal(err)
-	}
+	old := savedSnapshot(t, e)
 	if got := old.Actors[0].Networks; !slices.Equal(got, []string{"81.2.3.0/24", "2001:db8:1::/48"}) {
 		t.Errorf("saved networks = %q", got)
 	}
 	old.Actors[0].Networks, old.Actors[0].IPs = nil, []string{"81.2.3.4", "2001:db8:1::1", "garbage"}
-	var legacy bytes.Buffer
-	if err := gob.NewEncoder(&legacy).Encode(&old); err != nil {
-		t.Fatal(err)
-	}
-	for name, state := range map[string][]byte{"networks": saved, "addresses": legacy.Bytes()} {
-		r := mustEngine(t, rs)
-		if err := r.UnmarshalState(state); err != nil {
-			t.Fatal(err)
-		}
+	for name, state := range map[string][]byte{"networks": saved, "addresses": encodeState(t, old)} {
+		r := restored(t, rs, state)
 		got := keys(feed(r, []event.Event{login(2, "81.2.3.200"), login(3, "2001:db8:1:ff::2"), login(4, "90.1.1.1")}, time.Time{}))
 		if want := []string{"unusual-location actor:m1 count=1"}; !slices.Equal(got, want) {
 			t.Errorf("restored from %s: alerts = %q, want %q", name, got, want)
@@ -556,6 +541,42 @@ func TestDeactivatedActivity(t *testing.T) {
 			"MemberDeactivated@2025-06-10T10:00:00Z admin targetMemberId=m5",
 			"BlockModified@2025-06-10T09:59:00Z m5 app=a1",
 		}},
+	})
+}
+
+// TestDeactivatedWithinLateness: the same as a stream, reactivation
+// arriving before the deactivation it ends, within the lateness.
+func TestDeactivatedWithinLateness(t *testing.T) {
+	runCases(t, []ruleCase{
+		{name: "reactivation before deactivation", rule: "deactivated-activity", events: []string{
+			"UserLoggedIn@2025-06-10T11:08:00Z m6 outcome=success",
+			"UserReactivated@2025-06-10T11:05:00Z admin id=m6",
+			"UserDeactivated@2025-06-10T11:00:00Z admin id=m6",
+		}},
+		{name: "activity before deactivation and reactivation", rule: "deactivated-activity", events: []string{
+			"UserLoggedIn@2025-06-10T11:03:00Z m6 outcome=success",
+			"UserReactivated@2025-06-10T11:05:00Z admin id=m6",
+			"UserDeactivated@2025-06-10T11:00:00Z admin id=m6",
+		}, want: []string{"deactivated-activity actor:m6 count=1"}},
+		{name: "deactivated again", rule: "deactivated-activity", events: []string{
+			"UserLoggedIn@2025-06-10T11:08:00Z m6 outcome=success",
+			"UserDeactivated@2025-06-10T11:06:00Z admin id=m6",
+			"UserReactivated@2025-06-10T11:05:00Z admin id=m6",
+			"UserDeactivated@2025-06-10T11:00:00Z admin id=m6",
+		}, want: []string{"deactivated-activity actor:m6 count=1"}},
+		{name: "email only", rule: "deactivated-activity", events: []string{
+			"UserLoggedIn@2025-06-10T11:08:00Z m6 outcome=success",
+			"MemberDeactivated@2025-06-10T11:00:00Z admin email=m6@example.com",
+		}, want: []string{"deactivated-activity actor:m6 count=1"}},
+		{name: "the admin who deactivated is not flagged", rule: "deactivated-activity", events: []string{
+			"MemberDeactivated@2025-06-10T11:00:00Z admin targetMemberId=m6",
+			"BlockModified@2025-06-10T11:08:00Z admin app=a1",
+		}},
+		{name: "a deactivation months ago still holds", rule: "deactivated-activity", events: []string{
+			"MemberDeactivated@2025-03-10T11:00:00Z admin targetMemberId=m6",
+			"BlockModified@2025-06-10T11:08:00Z m1 app=a1",
+			"BlockModified@2025-06-10T11:09:00Z m6 app=a1",
+		}, want: []string{"deactivated-activity actor:m6 count=1"}},
 	})
 }
 

@@ -1,11 +1,8 @@
 package detect
 
 import (
-	"bytes"
-	"encoding/gob"
 	"math"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -94,10 +91,7 @@ func TestSlidingWindows(t *testing.T) {
 	for _, tc := range slidingCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			rs := mustRules(t, tc.edit, tc.rule)
-			var evs []event.Event
-			for i, s := range tc.events {
-				evs = append(evs, tev(t, i, s))
-			}
+			evs := tevs(t, tc.events)
 			got := feed(mustEngine(t, rs), evs, time.Time{})
 			if k := keys(got); !slices.Equal(k, sorted(tc.want)) {
 				t.Errorf("oldest first: alerts = %q, want %q", k, sorted(tc.want))
@@ -127,21 +121,6 @@ func TestSlidingWindows(t *testing.T) {
 	}
 }
 
-// feedAll processes every event before advancing the watermark, as detect
-// does with a first catch-up served newest first (its completeBefore is
-// the start of the backlog), then advances past every window.
-func feedAll(e *Engine, evs []event.Event) []Alert {
-	var out []Alert
-	var newest time.Time
-	for i := range evs {
-		out = append(out, e.Process(&evs[i])...)
-		if evs[i].Time.After(newest) {
-			newest = evs[i].Time
-		}
-	}
-	return append(out, e.Advance(newest.Add(72*time.Hour))...)
-}
-
 func sorted(s []string) []string {
 	s = slices.Clone(s)
 	slices.Sort(s)
@@ -153,10 +132,7 @@ func sorted(s []string) []string {
 // events stop.
 func TestSlidingSpree(t *testing.T) {
 	rs := mustRules(t, func(rs *RuleSet) { ruleOf(rs, "bulk-deletion").Scopes = []string{"actor"} }, "bulk-deletion")
-	var evs []event.Event
-	for i, s := range repeat(90, "BlockDeleted@T m1", "2025-06-10T10:00:00Z", 2*time.Minute) {
-		evs = append(evs, tev(t, i, s))
-	}
+	evs := tevs(t, repeat(90, "BlockDeleted@T m1", "2025-06-10T10:00:00Z", 2*time.Minute))
 	got := feed(mustEngine(t, rs), evs, time.Time{})
 	var periods []string
 	for _, a := range got {
@@ -177,26 +153,13 @@ func TestSlidingSpree(t *testing.T) {
 func TestSlidingStateRoundTrip(t *testing.T) {
 	for _, tc := range slidingCases() {
 		rs := mustRules(t, tc.edit, tc.rule)
-		var evs []event.Event
-		for i, s := range tc.events {
-			evs = append(evs, tev(t, i, s))
-		}
+		evs := tevs(t, tc.events)
 		want := alertJSON(t, feed(mustEngine(t, rs), evs, time.Time{}))
 		for cut := 1; cut < len(evs); cut += max(1, len(evs)/7) {
-			a := mustEngine(t, rs)
-			got := feed(a, evs[:cut], evs[cut-1].Time.Add(-a.Lateness()))
-			state, err := a.MarshalState()
-			if err != nil {
-				t.Fatal(err)
-			}
-			b := mustEngine(t, rs)
-			if err := b.UnmarshalState(state); err != nil {
-				t.Fatal(err)
-			}
-			if again, _ := b.MarshalState(); string(again) != string(state) {
+			got, same := resumedAt(t, rs, evs, cut)
+			if !same {
 				t.Errorf("%s, cut %d: state changed by a round trip", tc.name, cut)
 			}
-			got = append(got, feedFrom(b, evs[cut:], evs[cut-1].Time)...)
 			if g := alertJSON(t, got); g != want {
 				t.Errorf("%s, cut %d: restarted run differs:\n%s", tc.name, cut, lineDiff(g, want))
 			}
@@ -213,18 +176,11 @@ func TestSlidingOldState(t *testing.T) {
 	old := snapshot{Version: 2, Rules: []string{"bulk-deletion"}, Watermark: at(47), LastScan: at(47), Epoch: []int64{math.MaxInt64},
 		Cells: []snapCell{{Rule: 0, Scope: uint8(scopeActor), Start: at(0), End: at(60), First: at(50), Last: at(57),
 			Value: "m1", Email: "m1@example.com", Count: 8, Evidence: []string{"o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8"}}}}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(&old); err != nil {
-		t.Fatal(err)
-	}
 	e := mustEngine(t, rs)
-	if err := e.UnmarshalState(buf.Bytes()); err != nil {
+	if err := e.UnmarshalState(encodeState(t, old)); err != nil {
 		t.Fatalf("UnmarshalState(version 2) = %v", err)
 	}
-	var evs []event.Event
-	for i, s := range repeat(5, "BlockDeleted@T m1", "2025-06-10T11:00:00Z", time.Minute) {
-		evs = append(evs, tev(t, i, s))
-	}
+	evs := tevs(t, repeat(5, "BlockDeleted@T m1", "2025-06-10T11:00:00Z", time.Minute))
 	got := feedFrom(e, evs, time.Unix(0, at(57)))
 	if k := keys(got); !slices.Equal(k, []string{"bulk-deletion actor:m1 count=13"}) {
 		t.Errorf("after a version 2 state of 8 deletions, 5 more: alerts %q, want one of 13", k)
@@ -232,14 +188,7 @@ func TestSlidingOldState(t *testing.T) {
 	if len(got) == 1 && !slices.Contains(got[0].Evidence, "o1") {
 		t.Errorf("evidence %v lacks the old window's", got[0].Evidence)
 	}
-	old.Version = 1
-	buf.Reset()
-	if err := gob.NewEncoder(&buf).Encode(&old); err != nil {
-		t.Fatal(err)
-	}
-	if err := mustEngine(t, rs).UnmarshalState(buf.Bytes()); err == nil || !strings.Contains(err.Error(), "version 1") {
-		t.Errorf("UnmarshalState(version 1) = %v, want an error naming the version", err)
-	}
+	refusesVersion1(t, rs, old)
 }
 
 // TestSlidingAtOnce: once the watermark is inside a suppression period and
@@ -282,11 +231,8 @@ func TestSlidingAtOnce(t *testing.T) {
 // successes are no alert, in this order as in time order.
 func TestSlidingFailedShareWaits(t *testing.T) {
 	rs := mustRules(t, nil, "failed-logins")
-	var evs []event.Event
-	for i, s := range append(repeat(5, "UserLoggedIn@T m1 outcome=failure", "2025-06-10T10:20:00Z", time.Second),
-		repeat(6, "UserLoggedIn@T m1 outcome=success", "2025-06-10T10:20:30Z", time.Second)...) {
-		evs = append(evs, tev(t, i, s))
-	}
+	evs := tevs(t, append(repeat(5, "UserLoggedIn@T m1 outcome=failure", "2025-06-10T10:20:00Z", time.Second),
+		repeat(6, "UserLoggedIn@T m1 outcome=success", "2025-06-10T10:20:30Z", time.Second)...))
 	for name, order := range map[string][]event.Event{"failures first": evs, "shuffled": shuffled(evs, time.Minute, 3)} {
 		e := mustEngine(t, rs)
 		e.Advance(time.Date(2025, 6, 10, 10, 10, 0, 0, time.UTC))

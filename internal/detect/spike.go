@@ -29,12 +29,8 @@ type ewma struct {
 // window is decided when Advance closes it (closeSpike).
 func (e *Engine) spike(r *rule, ev *event.Event, t int64) bool {
 	inTime := true
-	for si, s := range r.scopes {
-		v, ok := scopeValue(s, ev)
-		if !ok {
-			continue
-		}
-		c := e.cellFor(r, si, s, v, t, ev)
+	for si, v := range scopeKeys(r, ev) {
+		c := e.cellFor(r, si, r.scopes[si], v, t, ev)
 		if c == nil {
 			inTime = false
 			continue

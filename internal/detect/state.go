@@ -293,7 +293,7 @@ func (e *Engine) UnmarshalState(data []byte) error {
 		if j, ok := idx[int(c.Rule)]; ok && sliding(e.cfg.rules[j].det) {
 			n.slideFromCell(j, c)
 		} else if ok {
-			nc := n.newCell()
+			nc := n.freeCells.get(&n.cellGen)
 			nc.start, nc.end, nc.count, nc.fails, nc.first, nc.last = c.Start, c.End, c.Count, c.Fails, c.First, c.Last
 			nc.emitted, nc.email, nc.app, nc.distinct = c.Emitted, c.Email, c.App, c.Distinct
 			nc.setEvidence(c.Evidence)
@@ -395,7 +395,7 @@ func (e *Engine) restoreSlide(j uint8, x snapSlide) error {
 	if x.N < 0 || x.N > len(x.Steps) || !slices.IsSortedFunc(x.Steps, func(a, b snapStep) int { return cmp.Compare(a.Idx, b.Idx) }) {
 		return fmt.Errorf("detect: unmarshal state: slide %d/%s: %d of %d steps decided, or steps out of order", j, x.Value, x.N, len(x.Steps))
 	}
-	sl := e.newSlide()
+	sl := e.freeSlides.get(&e.cellGen)
 	sl.email, sl.app, sl.done, sl.next, sl.run = x.Email, x.App, x.Done, x.Next, x.Run
 	for _, st := range x.Steps {
 		sl.steps = append(sl.steps, step{idx: st.Idx, count: st.Count, fails: st.Fails, first: st.First, last: st.Last, apps: st.Apps})
@@ -418,7 +418,7 @@ func (e *Engine) slideFromCell(j uint8, c snapCell) {
 	k := baseKey{j, scope(c.Scope), c.Value}
 	sl := e.slides[k]
 	if sl == nil {
-		sl = e.newSlide()
+		sl = e.freeSlides.get(&e.cellGen)
 		sl.done, sl.email, sl.app, sl.key = e.lastFinal(r), c.Email, c.App, k
 		e.slides[k] = sl
 	}

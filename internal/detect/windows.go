@@ -21,45 +21,17 @@ func (e *Engine) cellFor(r *rule, si int, s scope, v string, t int64, ev *event.
 	if end <= e.wm {
 		return nil
 	}
-	var ref *cellRef
-	var ke *keyEntry
-	switch s {
-	case scopeActor:
-		ke = e.curActor
-	case scopeApp:
-		ke = e.curApp
-	case scopeWorkspace:
-		ref = &e.wsRefs[r.slots[si]]
-	}
-	if ke != nil {
-		ref = &ke.cells[r.slots[si]]
-	}
+	ref, ke := e.refFor(r, si, s)
 	if ref != nil && ref.c != nil && ref.c.gen == ref.gen && ref.c.start == start {
 		return ref.c
 	}
 	k := cellKey{rule: r.idx, scope: s, start: start, value: v}
 	c := e.cells[k]
 	if c == nil {
-		c = e.newCell()
+		c = e.freeCells.get(&e.cellGen)
 		c.start, c.end, c.first, c.last = start, end, t, t
-		if ke != nil {
-			k.value = ke.name
-		} else {
-			k.value = strings.Clone(v)
-		}
-		if s == scopeActor {
-			if ke != nil {
-				c.email = ke.emailOf(ev)
-			} else {
-				c.email = strings.Clone(ev.ActorEmail)
-			}
-		} else if s == scopeApp {
-			if ke != nil {
-				c.app = ke.labelOf(cmp.Or(ev.AppName, ev.AppID))
-			} else {
-				c.app = strings.Clone(cmp.Or(ev.AppName, ev.AppID))
-			}
-		}
+		k.value = ke.nameOf(v)
+		c.email, c.app = ke.labels(s, ev)
 		e.cells[k] = c
 		e.nextClose = min(e.nextClose, end)
 	}
@@ -121,7 +93,7 @@ func (e *Engine) closeCells() {
 			e.closeSpike(r, d.k, d.c)
 		}
 		delete(e.cells, d.k)
-		e.freeCell(d.c)
+		e.freeCells.put(d.c)
 	}
 	clear(done)
 	e.closing = nil

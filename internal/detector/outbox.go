@@ -12,6 +12,20 @@ import (
 	"github.com/pigment-siem/pipeline/internal/record"
 )
 
+// queue encodes alerts for the outbox, and counts them.
+func (d *Detector) queue(alerts []detect.Alert) ([]Queued, error) {
+	outbox := make([]Queued, len(alerts))
+	for i, a := range alerts {
+		payload, err := json.Marshal(a)
+		if err != nil {
+			return nil, fmt.Errorf("encode alert %s: %w", a.ID, err)
+		}
+		outbox[i] = Queued{ID: a.ID, Payload: payload}
+		d.m.alerts.WithLabelValues(a.Rule, a.Severity).Inc()
+	}
+	return outbox, nil
+}
+
 // flushOutbox produces the alerts decided but not yet acknowledged, and
 // marks them sent once Kafka acknowledged them. An alert whose record
 // would exceed KAFKA_MAX_MESSAGE_BYTES is cut to fit (alertRecord), so

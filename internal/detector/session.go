@@ -2,7 +2,6 @@ package detector
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -259,14 +258,9 @@ func (s *session) save(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("marshal detector state: %w", err)
 	}
-	outbox := make([]Queued, len(s.pending))
-	for i, a := range s.pending {
-		payload, err := json.Marshal(a)
-		if err != nil {
-			return fmt.Errorf("encode alert %s: %w", a.ID, err)
-		}
-		outbox[i] = Queued{ID: a.ID, Payload: payload}
-		s.d.m.alerts.WithLabelValues(a.Rule, a.Severity).Inc()
+	outbox, err := s.d.queue(s.pending)
+	if err != nil {
+		return err
 	}
 	snap := Snapshot{State: state, Offsets: s.offsets, Complete: s.complete, Newest: s.newest, Watermark: s.eng.Watermark()}
 	if err := s.d.store.Save(ctx, s.d.cfg.Name, snap, outbox); err != nil {
