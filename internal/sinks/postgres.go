@@ -37,7 +37,7 @@ type PostgresConfig struct {
 }
 
 // Postgres is the archive: it writes rows of transform.AppendArchive into
-// the tables of migrations/00005_archive.sql (which must be applied).
+// the tables of migrations/00005_archive.sql and after (which must be applied).
 //
 // Each Send is one transaction: the partitions of the months the batch's
 // events hold are created if missing, the events are COPied into
