@@ -78,9 +78,9 @@ func TestArchiveKill9AndRestartKeepsEachEventOnce(t *testing.T) {
 			d.allCommitted(t, d.group, recs))
 	}
 	if !eventually(90*time.Second, done) || p.Exited() {
-		archived := archivedIDs(t, u)
+		archived := archivedRaw(t, u)
 		for _, r := range recs {
-			if r.id != "" && !archived[r.id] {
+			if _, ok := archived[r.id]; r.id != "" && !ok {
 				t.Logf("not archived: %s at %d/%d", r.id, r.partition, r.offset)
 				break
 			}
@@ -110,29 +110,13 @@ func TestArchiveKill9AndRestartKeepsEachEventOnce(t *testing.T) {
 		}
 	}
 	// Every record's exact bytes.
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, "SELECT event_id, raw FROM archive_events")
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]bool{}
-	for rows.Next() {
-		var id string
-		var raw []byte
-		if err := rows.Scan(&id, &raw); err != nil {
-			t.Fatal(err)
-		}
+	seen := archivedRaw(t, u)
+	for id, raw := range seen {
 		if string(raw) != string(d.raw[id]) {
 			t.Fatalf("raw of %s = %.200s, want %.200s", id, raw, d.raw[id])
 		}
-		seen[id] = true
 	}
-	checkAllDelivered(t, d.ids, func(id string) bool { return seen[id] })
+	checkAllDelivered(t, d.ids, func(id string) bool { _, ok := seen[id]; return ok })
 }
 
 // A wrong database name stops forward at start (exit 1, the database named
@@ -148,7 +132,8 @@ func TestArchiveWrongDatabaseStops(t *testing.T) {
 	}
 }
 
-func archivedIDs(t testing.TB, u string) map[string]bool {
+// archivedRaw returns the archived events' exact bytes by eventId.
+func archivedRaw(t testing.TB, u string) map[string][]byte {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, u)
@@ -156,17 +141,15 @@ func archivedIDs(t testing.TB, u string) map[string]bool {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, "SELECT event_id FROM archive_events")
+	rows, err := conn.Query(ctx, "SELECT event_id, raw FROM archive_events")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
+	out := map[string][]byte{}
+	var id string
+	var raw []byte
+	if _, err := pgx.ForEachRow(rows, []any{&id, &raw}, func() error { out[id] = raw; return nil }); err != nil {
 		t.Fatal(err)
-	}
-	out := map[string]bool{}
-	for _, id := range ids {
-		out[id] = true
 	}
 	return out
 }

@@ -42,17 +42,8 @@ func benchArchive(b *testing.B) (archive *sinks.Postgres, server func() time.Dur
 // when Postgres is not on this machine (its /proc entries unreadable).
 func backendsCPU(b *testing.B, u string) time.Duration {
 	ctx := context.Background()
-	c, err := pgx.Connect(ctx, u)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close(ctx)
-	rs, err := c.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
-	if err != nil {
-		b.Fatal(err)
-	}
-	pids, err := pgx.CollectRows(rs, pgx.RowTo[int32])
-	if err != nil {
+	var pids []int32
+	if err := pgxQueryRow(ctx, u, "SELECT coalesce(array_agg(pid), '{}') FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", &pids); err != nil {
 		b.Fatal(err)
 	}
 	var ticks int64
@@ -92,4 +83,14 @@ func peakRSS() int64 {
 		}
 	}
 	return 0
+}
+
+// pgxQueryRow scans the one row of sql, on a connection of its own, into dst.
+func pgxQueryRow(ctx context.Context, u, sql string, dst ...any) error {
+	c, err := pgx.Connect(ctx, u)
+	if err != nil {
+		return err
+	}
+	defer c.Close(ctx)
+	return c.QueryRow(ctx, sql).Scan(dst...)
 }
