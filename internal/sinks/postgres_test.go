@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 	"testing"
@@ -264,13 +263,7 @@ func TestPostgresMisconfigured(t *testing.T) {
 // TestPostgresRetry: an unreachable database is Retry, not an error.
 func TestPostgresRetry(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	p := mustArchive(t, "postgres://postgres@"+addr+"/x?sslmode=disable&connect_timeout=2", sinks.PostgresConfig{})
+	p := mustArchive(t, "postgres://postgres@"+closedAddr(t)+"/x?sslmode=disable&connect_timeout=2", sinks.PostgresConfig{})
 	recs := [][]byte{archiveRow(t, eventJSON("e-1", "2026-11-14T00:00:00Z"), event.KindEvent, "t", 1)}
 	rs, err := p.Send(context.Background(), recs, []string{""})
 	if err != nil || outcomes(rs) != "R" {

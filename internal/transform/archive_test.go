@@ -292,17 +292,7 @@ func TestArchiveMicroseconds(t *testing.T) {
 	}
 }
 
-func BenchmarkArchive(b *testing.B) {
-	raw := benchEvent(b)
-	var buf []byte
-	for b.Loop() {
-		ev, err := event.Parse(raw, event.KindEvent)
-		if err != nil {
-			b.Fatal(err)
-		}
-		buf = AppendArchive(buf[:0], &ev)
-	}
-}
+func BenchmarkArchive(b *testing.B) { benchFormat(b, AppendArchive) }
 
 func TestArchiveRowMonth(t *testing.T) {
 	for _, c := range []struct {
