@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/pigment-siem/pipeline/internal/record"
@@ -19,15 +17,8 @@ import (
 // tables are not there yet.
 func archiveCount(t testing.TB, u, sql string) int {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
 	var n int
-	if err := c.QueryRow(ctx, sql).Scan(&n); err != nil {
+	if err := testkit.QueryRow(t, u, sql, &n); err != nil {
 		return -1
 	}
 	return n
@@ -135,21 +126,14 @@ func TestArchiveWrongDatabaseStops(t *testing.T) {
 // archivedRaw returns the archived events' exact bytes by eventId.
 func archivedRaw(t testing.TB, u string) map[string][]byte {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, u)
-	if err != nil {
+	var ids []string
+	var raws [][]byte
+	if err := testkit.QueryRow(t, u, "SELECT coalesce(array_agg(event_id), '{}'), coalesce(array_agg(raw), '{}') FROM archive_events", &ids, &raws); err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, "SELECT event_id, raw FROM archive_events")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string][]byte{}
-	var id string
-	var raw []byte
-	if _, err := pgx.ForEachRow(rows, []any{&id, &raw}, func() error { out[id] = raw; return nil }); err != nil {
-		t.Fatal(err)
+	out := make(map[string][]byte, len(ids))
+	for i, id := range ids {
+		out[id] = raws[i]
 	}
 	return out
 }

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/pigment-siem/pipeline/internal/sinks"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 	"github.com/pigment-siem/pipeline/migrations"
@@ -41,9 +39,8 @@ func benchArchive(b *testing.B) (archive *sinks.Postgres, server func() time.Dur
 // so the difference over a run is what Postgres spent archiving. It is 0
 // when Postgres is not on this machine (its /proc entries unreadable).
 func backendsCPU(b *testing.B, u string) time.Duration {
-	ctx := context.Background()
 	var pids []int32
-	if err := pgxQueryRow(ctx, u, "SELECT coalesce(array_agg(pid), '{}') FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", &pids); err != nil {
+	if err := testkit.QueryRow(b, u, "SELECT coalesce(array_agg(pid), '{}') FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", &pids); err != nil {
 		b.Fatal(err)
 	}
 	var ticks int64
@@ -83,14 +80,4 @@ func peakRSS() int64 {
 		}
 	}
 	return 0
-}
-
-// pgxQueryRow scans the one row of sql, on a connection of its own, into dst.
-func pgxQueryRow(ctx context.Context, u, sql string, dst ...any) error {
-	c, err := pgx.Connect(ctx, u)
-	if err != nil {
-		return err
-	}
-	defer c.Close(ctx)
-	return c.QueryRow(ctx, sql).Scan(dst...)
 }
