@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/pigment-siem/pipeline/internal/record"
@@ -19,15 +17,8 @@ import (
 // tables are not there yet.
 func archiveCount(t testing.TB, u, sql string) int {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
 	var n int
-	if err := c.QueryRow(ctx, sql).Scan(&n); err != nil {
+	if err := testkit.QueryRow(t, u, sql, &n); err != nil {
 		return -1
 	}
 	return n
@@ -78,9 +69,9 @@ func TestArchiveKill9AndRestartKeepsEachEventOnce(t *testing.T) {
 			d.allCommitted(t, d.group, recs))
 	}
 	if !eventually(90*time.Second, done) || p.Exited() {
-		archived := archivedIDs(t, u)
+		archived := archivedRaw(t, u)
 		for _, r := range recs {
-			if r.id != "" && !archived[r.id] {
+			if _, ok := archived[r.id]; r.id != "" && !ok {
 				t.Logf("not archived: %s at %d/%d", r.id, r.partition, r.offset)
 				break
 			}
@@ -110,29 +101,13 @@ func TestArchiveKill9AndRestartKeepsEachEventOnce(t *testing.T) {
 		}
 	}
 	// Every record's exact bytes.
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, "SELECT event_id, raw FROM archive_events")
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]bool{}
-	for rows.Next() {
-		var id string
-		var raw []byte
-		if err := rows.Scan(&id, &raw); err != nil {
-			t.Fatal(err)
-		}
+	seen := archivedRaw(t, u)
+	for id, raw := range seen {
 		if string(raw) != string(d.raw[id]) {
 			t.Fatalf("raw of %s = %.200s, want %.200s", id, raw, d.raw[id])
 		}
-		seen[id] = true
 	}
-	checkAllDelivered(t, d.ids, func(id string) bool { return seen[id] })
+	checkAllDelivered(t, d.ids, func(id string) bool { _, ok := seen[id]; return ok })
 }
 
 // A wrong database name stops forward at start (exit 1, the database named
@@ -148,25 +123,17 @@ func TestArchiveWrongDatabaseStops(t *testing.T) {
 	}
 }
 
-func archivedIDs(t testing.TB, u string) map[string]bool {
+// archivedRaw returns the archived events' exact bytes by eventId.
+func archivedRaw(t testing.TB, u string) map[string][]byte {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, u)
-	if err != nil {
+	var ids []string
+	var raws [][]byte
+	if err := testkit.QueryRow(t, u, "SELECT coalesce(array_agg(event_id), '{}'), coalesce(array_agg(raw), '{}') FROM archive_events", &ids, &raws); err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, "SELECT event_id FROM archive_events")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]bool{}
-	for _, id := range ids {
-		out[id] = true
+	out := make(map[string][]byte, len(ids))
+	for i, id := range ids {
+		out[id] = raws[i]
 	}
 	return out
 }

@@ -87,7 +87,8 @@ func fillTopic(b *testing.B, brokers, topic string, n int) {
 }
 
 // measure runs fn b.N times with a fresh group each and reports events/s,
-// CPU µs per event of this process and of the broker's, and the peak heap.
+// CPU µs per event of this process and of the broker's, the peak heap and
+// the peak RSS (resetPeakRSS).
 func measure(b *testing.B, n int, broker *testkit.Proc, fn func(group string)) float64 {
 	var cpu, brokerCPU time.Duration
 	var peak uint64
@@ -105,6 +106,7 @@ func measure(b *testing.B, n int, broker *testkit.Proc, fn func(group string)) f
 		}
 	}()
 	runtime.GC() // the previous run's garbage is not this one's
+	resetPeakRSS()
 	if dir := os.Getenv("BENCH_PROFILE_DIR"); dir != "" {
 		// A CPU profile of the measured runs only, without the topic's
 		// filling: go test -cpuprofile would mix both.
@@ -133,6 +135,9 @@ func measure(b *testing.B, n int, broker *testkit.Proc, fn func(group string)) f
 	b.ReportMetric(float64(cpu.Microseconds())/events, "cpu-µs/event")
 	b.ReportMetric(float64(brokerCPU.Microseconds())/events, "broker-cpu-µs/event")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+	if rss := peakRSS(); rss > 0 {
+		b.ReportMetric(float64(rss)/(1<<20), "peak-rss-MiB")
+	}
 	return rate
 }
 

@@ -37,7 +37,7 @@ type PostgresConfig struct {
 }
 
 // Postgres is the archive: it writes rows of transform.AppendArchive into
-// the tables of migrations/00005_archive.sql (which must be applied).
+// the tables of migrations/00005_archive.sql and after (which must be applied).
 //
 // Each Send is one transaction: the partitions of the months the batch's
 // events hold are created if missing, the events are COPied into
@@ -223,7 +223,7 @@ func (p *Postgres) writeEvents(ctx context.Context, tx pgx.Tx, events rows) erro
 		if err != nil {
 			return err
 		}
-		_, err = sp.Conn().PgConn().CopyFrom(ctx, events.reader(), "COPY archive_events ("+strings.Join(transform.ArchiveEventColumns, ",")+") FROM STDIN")
+		_, err = sp.Conn().PgConn().CopyFrom(ctx, events.reader(), copySQL("archive_events", transform.ArchiveEventColumns))
 		if err == nil {
 			return sp.Commit(ctx)
 		}
@@ -255,8 +255,13 @@ func (p *Postgres) stage(ctx context.Context, tx pgx.Tx, table string, cols []st
 	if _, err := tx.Exec(ctx, "CREATE TEMP TABLE IF NOT EXISTS "+stage+" (LIKE "+table+" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"); err != nil {
 		return err
 	}
-	_, err := tx.Conn().PgConn().CopyFrom(ctx, rs.reader(), "COPY "+stage+" ("+strings.Join(cols, ",")+") FROM STDIN")
+	_, err := tx.Conn().PgConn().CopyFrom(ctx, rs.reader(), copySQL(stage, cols))
 	return err
+}
+
+// copySQL is the COPY of rows of transform.AppendArchive into table.
+func copySQL(table string, cols []string) string {
+	return "COPY " + table + " (" + strings.Join(cols, ",") + ") FROM STDIN WITH (FORMAT binary)"
 }
 
 // insert moves the staged rows into table, keeping rows already there.
@@ -266,12 +271,17 @@ func (p *Postgres) insert(ctx context.Context, tx pgx.Tx, table string, cols []s
 	return err
 }
 
-// rows are COPY rows.
+// rows are binary COPY tuples (archive rows without their tags).
 type rows [][]byte
 
-// reader reads rows as their concatenation, for COPY, leaving them as
-// they are (a batch may be COPied twice: see writeEvents).
-func (r rows) reader() io.Reader { return &rowReader{rows: r} }
+// reader reads rows as a binary COPY stream: the header, their
+// concatenation and the trailer, leaving them as they are (a batch may be
+// COPied twice: see writeEvents).
+func (r rows) reader() io.Reader {
+	all := make([][]byte, 0, len(r)+2)
+	all = append(append(append(all, transform.ArchiveCopyHeader), r...), transform.ArchiveCopyTrailer)
+	return &rowReader{rows: all}
+}
 
 type rowReader struct {
 	rows [][]byte

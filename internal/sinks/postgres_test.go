@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 	"testing"
@@ -61,6 +60,14 @@ func eventJSON(id, ingested string) string {
 	return fmt.Sprintf(`{"eventId":%q,"eventType":"UserLoggedIn","eventTimestamp":%q,"ingestionTimestamp":%q,"actor":{"memberId":"m-1","email":"a@acme.io"}}`, id, ingested, ingested)
 }
 
+// wantArchived fails the test unless archive_events holds n rows.
+func wantArchived(t *testing.T, u string, n int) {
+	t.Helper()
+	if got := queryInt(t, u, "SELECT count(*) FROM archive_events"); got != n {
+		t.Errorf("archive_events has %d rows, want %d", got, n)
+	}
+}
+
 func queryInt(tb testing.TB, u, sql string, args ...any) int {
 	tb.Helper()
 	ctx := context.Background()
@@ -103,9 +110,7 @@ func TestPostgresArchivesOnce(t *testing.T) {
 	if rs, err := p.Send(ctx, replay, []string{""}); err != nil || outcomes(rs) != "D" {
 		t.Fatalf("replay: Send = %s, %v", outcomes(rs), err)
 	}
-	if n := queryInt(t, u, "SELECT count(*) FROM archive_events"); n != 2 {
-		t.Errorf("archive_events has %d rows, want 2", n)
-	}
+	wantArchived(t, u, 2)
 	if n := queryInt(t, u, "SELECT count(*) FROM archive_alerts"); n != 1 {
 		t.Errorf("archive_alerts has %d rows, want 1", n)
 	}
@@ -226,9 +231,7 @@ func TestPostgresRejectsBadRow(t *testing.T) {
 	if !strings.Contains(rs[6].Reason, "index row") {
 		t.Errorf("reason = %q, want Postgres's", rs[6].Reason)
 	}
-	if n := queryInt(t, u, "SELECT count(*) FROM archive_events"); n != 8 {
-		t.Errorf("archive_events has %d rows, want 8", n)
-	}
+	wantArchived(t, u, 8)
 }
 
 // TestPostgresMisconfigured: a role without INSERT, a wrong database and a
@@ -236,25 +239,7 @@ func TestPostgresRejectsBadRow(t *testing.T) {
 func TestPostgresMisconfigured(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	role := mustRole(t, "ro")
-	u := mustArchiveDB(t)
-	owner := mustArchive(t, u, sinks.PostgresConfig{})
-	if _, err := owner.Maintain(ctx, time.Date(2026, 11, 15, 0, 0, 0, 0, time.UTC)); err != nil {
-		t.Fatal(err)
-	}
-	c, err := pgx.Connect(ctx, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, "GRANT USAGE ON SCHEMA public TO "+role+"; GRANT SELECT ON ALL TABLES IN SCHEMA public TO "+role); err != nil {
-		t.Fatal(err)
-	}
-	withUser := func(u, user string) string {
-		x, _ := url.Parse(u)
-		x.User = url.User(user)
-		return x.String()
-	}
+	u, role, asRole := mustRoleArchive(t, "ro", "SELECT", time.Date(2026, 11, 15, 0, 0, 0, 0, time.UTC))
 	wrongDB := func(u string) string {
 		x, _ := url.Parse(u)
 		x.Path = "/no_such_database_" + role
@@ -263,7 +248,7 @@ func TestPostgresMisconfigured(t *testing.T) {
 	noTable := testkit.MustPostgres(t) // no migrations
 	recs := [][]byte{archiveRow(t, eventJSON("e-1", "2026-11-14T00:00:00Z"), event.KindEvent, "t", 1)}
 	for _, c := range []struct{ name, url string }{
-		{"no INSERT privilege", withUser(u, role)},
+		{"no INSERT privilege", asRole},
 		{"wrong database", wrongDB(u)},
 		{"no table", noTable},
 	} {
@@ -278,13 +263,7 @@ func TestPostgresMisconfigured(t *testing.T) {
 // TestPostgresRetry: an unreachable database is Retry, not an error.
 func TestPostgresRetry(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	p := mustArchive(t, "postgres://postgres@"+addr+"/x?sslmode=disable&connect_timeout=2", sinks.PostgresConfig{})
+	p := mustArchive(t, "postgres://postgres@"+closedAddr(t)+"/x?sslmode=disable&connect_timeout=2", sinks.PostgresConfig{})
 	recs := [][]byte{archiveRow(t, eventJSON("e-1", "2026-11-14T00:00:00Z"), event.KindEvent, "t", 1)}
 	rs, err := p.Send(context.Background(), recs, []string{""})
 	if err != nil || outcomes(rs) != "R" {
@@ -339,9 +318,7 @@ func TestPostgresPartlyArchivedBatch(t *testing.T) {
 	if rs, err := p.Send(ctx, recs, make([]string, len(recs))); err != nil || strings.Count(outcomes(rs), "D") != len(recs) {
 		t.Fatalf("Send = %s, %v", outcomes(rs), err)
 	}
-	if n := queryInt(t, u, "SELECT count(*) FROM archive_events"); n != len(recs) {
-		t.Errorf("archive_events has %d rows, want %d", n, len(recs))
-	}
+	wantArchived(t, u, len(recs))
 }
 
 // TestPostgresConcurrentPartitions: two processes (two sinks, two senders
@@ -367,9 +344,7 @@ func TestPostgresConcurrentPartitions(t *testing.T) {
 			t.Errorf("Send = %s, want %s", got, want)
 		}
 	}
-	if n := queryInt(t, u, "SELECT count(*) FROM archive_events"); n != 200 {
-		t.Errorf("archive_events has %d rows, want 200", n)
-	}
+	wantArchived(t, u, 200)
 }
 
 // TestPostgresInsertOnlyRole: a role allowed to read and insert, but not to
@@ -378,9 +353,27 @@ func TestPostgresConcurrentPartitions(t *testing.T) {
 func TestPostgresInsertOnlyRole(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	role := mustRole(t, "ins")
-	u := mustArchiveDB(t)
 	now := time.Date(2026, 11, 15, 0, 0, 0, 0, time.UTC)
+	_, _, asRole := mustRoleArchive(t, "ins", "SELECT, INSERT", now)
+	p := mustArchive(t, asRole, sinks.PostgresConfig{})
+	if _, err := p.Maintain(ctx, now); err != nil {
+		t.Errorf("Maintain as an insert-only role: %v", err)
+	}
+	recs := [][]byte{archiveRow(t, eventJSON("e-1", "2026-11-14T00:00:00Z"), event.KindEvent, "t", 1)}
+	if rs, err := p.Send(ctx, recs, []string{""}); err != nil || outcomes(rs) != "D" {
+		t.Errorf("Send as an insert-only role = %s, %v; want D", outcomes(rs), err)
+	}
+}
+
+// mustRoleArchive makes an archive database with the partitions of now's
+// months made by its owner, and a role (mustRole) granted privileges
+// (e.g. "SELECT, INSERT") on its tables; it returns the database's URL, the
+// role and the URL that connects as the role.
+func mustRoleArchive(t *testing.T, prefix, privileges string, now time.Time) (u, role, asRole string) {
+	t.Helper()
+	ctx := context.Background()
+	role = mustRole(t, prefix)
+	u = mustArchiveDB(t)
 	if _, err := mustArchive(t, u, sinks.PostgresConfig{}).Maintain(ctx, now); err != nil {
 		t.Fatal(err)
 	}
@@ -389,19 +382,12 @@ func TestPostgresInsertOnlyRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, "GRANT USAGE ON SCHEMA public TO "+role+"; GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO "+role); err != nil {
+	if _, err := c.Exec(ctx, "GRANT USAGE ON SCHEMA public TO "+role+"; GRANT "+privileges+" ON ALL TABLES IN SCHEMA public TO "+role); err != nil {
 		t.Fatal(err)
 	}
 	x, _ := url.Parse(u)
 	x.User = url.User(role)
-	p := mustArchive(t, x.String(), sinks.PostgresConfig{})
-	if _, err := p.Maintain(ctx, now); err != nil {
-		t.Errorf("Maintain as an insert-only role: %v", err)
-	}
-	recs := [][]byte{archiveRow(t, eventJSON("e-1", "2026-11-14T00:00:00Z"), event.KindEvent, "t", 1)}
-	if rs, err := p.Send(ctx, recs, []string{""}); err != nil || outcomes(rs) != "D" {
-		t.Errorf("Send as an insert-only role = %s, %v; want D", outcomes(rs), err)
-	}
+	return u, role, x.String()
 }
 
 // mustRole creates a login role with no privileges, dropped after the test,
