@@ -15,20 +15,6 @@ import (
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
-// ruleOf maps each planted anomaly kind to the rule that must flag it.
-var ruleOf = map[string]string{
-	pigmentsim.AnomalyOffHoursLogin:             "off-hours",
-	pigmentsim.AnomalyBulkDeletion:              "bulk-deletion",
-	pigmentsim.AnomalyPrivilegeEscalation:       "privilege-escalation",
-	pigmentsim.AnomalyExportBurst:               "export-burst",
-	pigmentsim.AnomalyActivityAfterDeactivation: "deactivated-activity",
-	pigmentsim.AnomalyFailedLogins:              "failed-logins",
-	pigmentsim.AnomalyUnusualLocation:           "unusual-location",
-	pigmentsim.AnomalySecurityChange:            "security-config",
-	pigmentsim.AnomalyBroadAccess:               "broad-access",
-	pigmentsim.AnomalyActivitySpike:             "activity-spike",
-}
-
 // knownMisses are planted kinds the built-in rules cannot flag on this
 // input, and why. TestEndToEndPlanted fails if one of them is detected
 // after all, so that the entry is removed.
@@ -56,8 +42,8 @@ func TestEndToEndPlanted(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, plantedConfig())
 	planted, controls := s.sim.Planted(), s.sim.ControlActors()
-	if len(planted) != len(ruleOf) || len(controls) == 0 {
-		t.Fatalf("simulator planted %d anomalies and %d controls, want %d and some", len(planted), len(controls), len(ruleOf))
+	if len(planted) != len(pigmentsim.AnomalyRules) || len(controls) == 0 {
+		t.Fatalf("simulator planted %d anomalies and %d controls, want %d and some", len(planted), len(controls), len(pigmentsim.AnomalyRules))
 	}
 	alertsTopic := testkit.Name("alerts")
 	msgs := s.runDetect(t, testkit.Name("detect"), alertsTopic)
@@ -93,9 +79,9 @@ func TestEndToEndPlanted(t *testing.T) {
 
 	var found, missed []string
 	for _, p := range planted {
-		rule, ok := ruleOf[p.Kind]
+		rule, ok := pigmentsim.AnomalyRules[p.Kind]
 		if !ok {
-			t.Errorf("planted kind %q has no rule in ruleOf", p.Kind)
+			t.Errorf("planted kind %q has no rule in pigmentsim.AnomalyRules", p.Kind)
 			continue
 		}
 		hit := byRuleActor[[2]string{rule, p.ActorID}] > 0

@@ -13,20 +13,6 @@ import (
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 )
 
-// plantedRule maps each planted anomaly kind to the rule meant to find it.
-var plantedRule = map[string]string{
-	pigmentsim.AnomalyOffHoursLogin:             "off-hours",
-	pigmentsim.AnomalyBulkDeletion:              "bulk-deletion",
-	pigmentsim.AnomalyPrivilegeEscalation:       "privilege-escalation",
-	pigmentsim.AnomalyExportBurst:               "export-burst",
-	pigmentsim.AnomalyActivityAfterDeactivation: "deactivated-activity",
-	pigmentsim.AnomalyFailedLogins:              "failed-logins",
-	pigmentsim.AnomalyUnusualLocation:           "unusual-location",
-	pigmentsim.AnomalySecurityChange:            "security-config",
-	pigmentsim.AnomalyBroadAccess:               "broad-access",
-	pigmentsim.AnomalyActivitySpike:             "activity-spike",
-}
-
 // everyEvent turns the rules that judge by the member's history back into
 // the rules before it (the defaults before issue 9): security-config on
 // every change of seven types, sensitive-access on every access,
@@ -112,7 +98,7 @@ func measureNoise(tb testing.TB, c pigmentsim.Config, rs RuleSet) noise {
 			n.other[a.Rule]++
 		}
 		for _, p := range sim.Planted() {
-			if plantedRule[p.Kind] == a.Rule && (subject == p.ActorID || strings.TrimPrefix(a.Key, "member:") == p.ActorID) {
+			if pigmentsim.AnomalyRules[p.Kind] == a.Rule && (subject == p.ActorID || strings.TrimPrefix(a.Key, "member:") == p.ActorID) {
 				found[p.Kind] = true
 			}
 		}

@@ -91,6 +91,21 @@ var anomalyKinds = []string{
 	AnomalyBroadAccess, AnomalyActivitySpike, AnomalySecurityChange,
 }
 
+// AnomalyRules maps each planted kind to the built-in detect rule meant to
+// flag it: the ground truth the tests of detect and of the reports share.
+var AnomalyRules = map[string]string{
+	AnomalyOffHoursLogin:             "off-hours",
+	AnomalyBulkDeletion:              "bulk-deletion",
+	AnomalyPrivilegeEscalation:       "privilege-escalation",
+	AnomalyExportBurst:               "export-burst",
+	AnomalyActivityAfterDeactivation: "deactivated-activity",
+	AnomalyFailedLogins:              "failed-logins",
+	AnomalyUnusualLocation:           "unusual-location",
+	AnomalySecurityChange:            "security-config",
+	AnomalyBroadAccess:               "broad-access",
+	AnomalyActivitySpike:             "activity-spike",
+}
+
 // Planted is the ground truth of one planted anomaly. From and To are the
 // event times of its first and last event; EventIDs are in event-time order.
 // ApplicationID is set when all its application-scoped events share one.
