@@ -1,0 +1,71 @@
+// Command report writes the weekly reliability check and the monthly
+// compliance audit from the archive (forward SINK=postgres), checks that
+// the period is complete first, and verifies and attests written reports.
+// See the README, "## report".
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+
+	"github.com/pigment-siem/pipeline/internal/daemon"
+	"github.com/pigment-siem/pipeline/internal/pgdsn"
+)
+
+const usage = `usage: report COMMAND [flags]
+
+commands:
+  weekly  [--week 2026-W48]  [flags]   the weekly reliability check (default: the last complete ISO week)
+  monthly [--month 2026-11]  [flags]   the monthly compliance audit (default: the last complete month)
+      --out DIR               the report's directory (default: $REPORT_OUT/weekly-2026-W48)
+      --format LIST           of html, json, csv, pdf (default: html,json,csv)
+      --as-of T               the generation time stated (default: now); the same archive gives the same bytes
+      --allow-incomplete      write the report, marked INCOMPLETE, when the completeness check fails
+  verify DIR                  recompute every hash of DIR/manifest.sha256; exit 1 on any change
+  attest DIR --reviewer NAME --decision approved|rejected [--comment C]
+                              verify DIR, then record the decision with the manifest's hash
+  attestations [--limit K]    the attestations, newest first (default 20)
+  migrate                     apply database migrations and exit
+
+exit status: 0 done; 1 error (or verify found a change); 2 usage; 3 the period is not complete yet
+times T: RFC 3339 (2026-12-01T06:00:00Z) or a date (2026-12-01, midnight UTC)
+`
+
+// version is the product version reports state; set it with
+// go build -ldflags "-X main.version=1.4.0". Empty: the module version and
+// VCS revision stamped by the Go toolchain.
+var version string
+
+// run is the whole program minus process exit, so tests can drive it.
+var run = daemon.Command(usage, loadConfig, dispatch)
+
+func main() {
+	os.Exit(daemon.Main("report", run))
+}
+
+// dispatch runs one command; whatever fails, no database password reaches
+// the message.
+func dispatch(ctx context.Context, cfg *Config, cmd string, rest []string, stdout, stderr io.Writer) error {
+	a, err := newApp(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	return pgdsn.Scrub(pgdsn.Scrub(a.dispatch(ctx, cmd, rest, stdout, stderr), cfg.DatabaseURL), cfg.archiveURL())
+}
+
+func (a *app) dispatch(ctx context.Context, cmd string, rest []string, stdout, stderr io.Writer) error {
+	switch cmd {
+	case "weekly", "monthly":
+		return a.generate(ctx, cmd, rest, stdout, stderr)
+	case "verify":
+		return a.verify(rest, stdout, stderr)
+	case "attest":
+		return a.attest(ctx, rest, stdout, stderr)
+	case "attestations":
+		return a.attestations(ctx, rest, stdout, stderr)
+	case "migrate":
+		return a.cfg.Database.Migrate(ctx)
+	}
+	return daemon.UnknownCommand(stderr, "report", cmd, usage)
+}
