@@ -7,7 +7,6 @@ package main
 // SINK=postgres fill the archive the report reads.
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -19,10 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
-
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/report"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
@@ -117,118 +114,119 @@ func wantExit(t *testing.T, env map[string]string, code int, wants []string, arg
 	return stderr
 }
 
-// readDocument decodes dir/report.json.
-func readDocument(t *testing.T, dir string) report.Document {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(dir, report.JSONFile))
-	if err != nil {
+// The whole path: a period not extracted, not archived, then complete;
+// byte-identical JSON and CSV for the same archive; the same report after
+// the topic lost the period's records, and after a checkpoint reset and
+// re-extraction; verify and attest on the written directories.
+func TestReportFromTheArchive(t *testing.T) {
+	t.Parallel()
+	p := newPipeline(t)
+	env := p.env(nil)
+	week := report.LastCompleteWeek(time.Now())
+	out := t.TempDir()
+	dir := func(name string) string { return filepath.Join(out, name) }
+	weekly := func(name string, extra ...string) []string {
+		return append([]string{"weekly", "--week", week.Name, "--as-of", "2026-12-01T06:00:00Z",
+			"--format", "json,csv", "--out", dir(name)}, extra...)
+	}
+
+	// Nothing extracted yet.
+	wantExit(t, env, 3, []string{"no finished run", week.Name}, weekly("a")...)
+	mustRun(t, env, "extract", "once")
+	// The current week is not over: extract cannot vouch for it.
+	this := report.LastCompleteWeek(time.Now().AddDate(0, 0, 7))
+	wantExit(t, env, 3, []string{"extract watermark at", "need " + this.End.Add(10*time.Minute).Format(time.RFC3339)},
+		"weekly", "--week", this.Name, "--format", "json", "--out", dir("now"))
+	// Extracted, not archived: forward is not running.
+	quick := p.env(map[string]string{"REPORT_WAIT": "1s"})
+	wantExit(t, quick, 3, []string{p.topic + " partition 0 archived to offset 0 of", "consumer group forward-postgres"}, weekly("a")...)
+	if _, err := os.Stat(dir("a")); !os.IsNotExist(err) {
+		t.Errorf("an incomplete report was written without --allow-incomplete: %v", err)
+	}
+	mustRun(t, quick, "report", weekly("incomplete", "--allow-incomplete")...)
+	if d := readDocument(t, dir("incomplete")); d.Complete || len(d.Incomplete) == 0 {
+		t.Errorf("--allow-incomplete wrote complete=%v, reasons %q; want false with reasons", d.Complete, d.Incomplete)
+	}
+
+	// After catch-up: complete.
+	fwd := testkit.Start(t, bins["forward"], env, "run")
+	t.Cleanup(func() { fwd.Stop(); fwd.Wait(10 * time.Second) })
+	mustRun(t, env, "report", weekly("a")...)
+	a := readDocument(t, dir("a"))
+	if !a.Complete || a.Kind != report.Weekly || a.Period.Name != week.Name || a.Version == "" || len(a.Coverage.Runs) == 0 {
+		t.Fatalf("report = complete %v, kind %s, period %s, version %q, %d runs; want a complete weekly report of %s",
+			a.Complete, a.Kind, a.Period.Name, a.Version, len(a.Coverage.Runs), week.Name)
+	}
+	if want := countInTopic(t, p, week); a.Coverage.Events != want || want == 0 {
+		t.Errorf("report counts %d events in %s, the topic holds %d", a.Coverage.Events, week.Name, want)
+	}
+	sha256sumCheck(t, dir("a"))
+
+	// The same archive, the same --as-of: the same bytes.
+	mustRun(t, env, "report", weekly("b")...)
+	sameFiles(t, dir("a"), dir("b"))
+
+	// The topic lost the period (retention): the archive still has it.
+	deleteRecords(t, p.brokers, p.topic)
+	mustRun(t, env, "report", weekly("c")...)
+	sameFiles(t, dir("a"), dir("c"))
+
+	// A checkpoint reset and re-extraction: every event again in the topic,
+	// once in the archive.
+	mustRun(t, env, "extract", "checkpoint", "reset", "--to", week.Start.AddDate(0, 0, -1).Format(time.RFC3339),
+		"--reason", "re-extract for the report test", "--operator", "test")
+	end := offsets(t, p.brokers, p.topic, lastOffset)
+	mustRun(t, env, "extract", "once")
+	if again := offsets(t, p.brokers, p.topic, lastOffset) - end; again < a.Coverage.Events {
+		t.Fatalf("the re-extraction produced %d records, fewer than the %d of the week: the test would prove nothing", again, a.Coverage.Events)
+	}
+	mustRun(t, env, "report", weekly("d")...)
+	d := readDocument(t, dir("d"))
+	if !d.Complete || d.Coverage.Events != a.Coverage.Events || !sameJSON(d.Sections, a.Sections) {
+		t.Errorf("after reset and re-extraction: complete %v, %d events; want %d and the same sections", d.Complete, d.Coverage.Events, a.Coverage.Events)
+	}
+
+	// verify and attest.
+	if out := mustRun(t, env, "report", "verify", dir("a")); !strings.Contains(out, "every file matches") {
+		t.Errorf("verify of an unchanged report: %s", out)
+	}
+	flipByte(t, filepath.Join(dir("b"), report.JSONFile))
+	wantExit(t, env, 1, []string{"changed: report.json"}, "verify", dir("b"))
+	if err := os.Remove(filepath.Join(dir("c"), report.JSONFile)); err != nil {
 		t.Fatal(err)
 	}
-	var d report.Document
-	if err := json.Unmarshal(raw, &d); err != nil {
-		t.Fatalf("%s: %v", dir, err)
-	}
-	return d
-}
-
-// files maps each file name of dir to its bytes.
-func files(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[e.Name()] = string(b)
-	}
-	return out
-}
-
-// partitions returns the partitions of topic and a client, closed with
-// the test.
-func partitions(t *testing.T, brokers, topic string) (*kgo.Client, []int32) {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	meta := kmsg.NewPtrMetadataRequest()
-	mt := kmsg.NewMetadataRequestTopic()
-	mt.Topic = kmsg.StringPtr(topic)
-	meta.Topics = append(meta.Topics, mt)
-	resp, err := meta.RequestWith(context.Background(), cl)
-	if err != nil || len(resp.Topics) != 1 {
-		t.Fatalf("metadata of %s: %v", topic, err)
-	}
-	var ps []int32
-	for _, p := range resp.Topics[0].Partitions {
-		ps = append(ps, p.Partition)
-	}
-	return cl, ps
-}
-
-// offsets sums the first (at -2) or end (at -1) offsets of topic's
-// partitions.
-func offsets(t *testing.T, brokers, topic string, at int64) int64 {
-	t.Helper()
-	cl, ps := partitions(t, brokers, topic)
-	req := kmsg.NewPtrListOffsetsRequest()
-	rt := kmsg.NewListOffsetsRequestTopic()
-	rt.Topic = topic
-	for _, p := range ps {
-		rp := kmsg.NewListOffsetsRequestTopicPartition()
-		rp.Partition, rp.Timestamp = p, at
-		rt.Partitions = append(rt.Partitions, rp)
-	}
-	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(context.Background(), cl)
-	if err != nil {
-		t.Fatalf("list offsets of %s: %v", topic, err)
-	}
-	var sum int64
-	for _, rt := range resp.Topics {
-		for _, rp := range rt.Partitions {
-			sum += rp.Offset
+	wantExit(t, env, 1, []string{"missing: " + report.JSONFile}, "verify", dir("c"))
+	wantExit(t, env, 1, []string{"attestation refused", "changed: report.json"},
+		"attest", dir("b"), "--reviewer", "Ada Auditor", "--decision", "approved")
+	att := mustRun(t, env, "report", "attest", dir("a"), "--reviewer", "Ada Auditor", "--decision", "approved", "--comment", "looks right")
+	manifest, _ := os.ReadFile(filepath.Join(dir("a"), report.ManifestFile))
+	for _, want := range []string{"attestation 1 recorded", "Ada Auditor", "approved", "looks right", week.Name, sha256Hex(manifest)} {
+		if !strings.Contains(att, want) {
+			t.Errorf("attest printed no %q:\n%s", want, att)
 		}
 	}
-	return sum
+	if list := mustRun(t, env, "report", "attestations", "--limit", "5"); !strings.Contains(list, "Ada Auditor") || strings.Count(list, "\n") != 2 {
+		t.Errorf("attestations = %q, want a header and the one attestation", list)
+	}
 }
 
-// deleteRecords empties every partition of topic as retention would: the
-// records are gone, the end offsets stay.
-func deleteRecords(t *testing.T, brokers, topic string) {
+// countInTopic counts the distinct events of the topic whose event time is
+// in p, read with a plain Kafka client, as an independent count.
+func countInTopic(t *testing.T, p *pipeline, per report.Period) int64 {
 	t.Helper()
-	cl, ps := partitions(t, brokers, topic)
-	req := kmsg.NewPtrDeleteRecordsRequest()
-	rt := kmsg.NewDeleteRecordsRequestTopic()
-	rt.Topic = topic
-	for _, p := range ps {
-		rp := kmsg.NewDeleteRecordsRequestTopicPartition()
-		rp.Partition, rp.Offset = p, -1 // -1: up to the high watermark
-		rt.Partitions = append(rt.Partitions, rp)
-	}
-	req.Topics = append(req.Topics, rt)
-	req.TimeoutMillis = 10000
-	resp, err := req.RequestWith(context.Background(), cl)
-	if err != nil {
-		t.Fatalf("delete records of %s: %v", topic, err)
-	}
-	for _, rt := range resp.Topics {
-		for _, rp := range rt.Partitions {
-			if rp.ErrorCode != 0 {
-				t.Fatalf("delete records of %s/%d: error code %d", topic, rp.Partition, rp.ErrorCode)
-			}
+	seen := map[string]bool{}
+	for _, m := range testkit.ReadAll(t, p.brokers, p.topic) {
+		var e struct {
+			EventTimestamp time.Time `json:"eventTimestamp"`
+		}
+		if err := json.Unmarshal(m.Value, &e); err != nil {
+			t.Fatalf("record %s: %v", m.Key, err)
+		}
+		if !e.EventTimestamp.Before(per.Start) && e.EventTimestamp.Before(per.End) {
+			seen[testkit.Header(m, record.HeaderEventID)] = true
 		}
 	}
-	if first, end := offsets(t, brokers, topic, -2), offsets(t, brokers, topic, -1); first != end || end == 0 {
-		t.Fatalf("%s after deleting its records: first offsets sum to %d, end offsets to %d", topic, first, end)
-	}
+	return int64(len(seen))
 }
 
 func sha256Hex(b []byte) string {
