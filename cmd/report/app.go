@@ -186,6 +186,7 @@ func (a *app) parameters(r request) []report.Field {
 		{Name: "PIGMENT_OVERLAP", Value: time.Duration(a.cfg.Overlap).String()},
 		{Name: "KAFKA_TOPIC", Value: a.cfg.Topic},
 		{Name: "KAFKA_ALERTS_TOPIC", Value: a.cfg.AlertsTopic},
+		{Name: "KAFKA_DLQ_TOPIC", Value: a.cfg.DLQTopic},
 		{Name: "ARCHIVE_GROUP_ID", Value: a.cfg.ArchiveGroupID},
 		{Name: "ARCHIVE_DATABASE_URL", Value: pgdsn.Redact(a.cfg.archiveURL())},
 	}
@@ -214,14 +215,17 @@ func (a *app) checkCompleteness(ctx context.Context, pool *pgxpool.Pool, p repor
 		return report.Coverage{}, nil, err
 	}
 	defer tr.CloseIdleConnections()
-	topics := []string{a.cfg.Topic}
+	// The dead letters are counted into the archive by a group of their
+	// own (forward SINK=postgres: KAFKA_GROUP_ID-dead-letters).
+	sources := []report.Source{{Topic: a.cfg.Topic, Group: a.cfg.ArchiveGroupID}}
 	if a.cfg.AlertsTopic != "" && a.cfg.AlertsTopic != a.cfg.Topic {
-		topics = append(topics, a.cfg.AlertsTopic)
+		sources = append(sources, report.Source{Topic: a.cfg.AlertsTopic, Group: a.cfg.ArchiveGroupID})
 	}
+	sources = append(sources, report.Source{Topic: a.cfg.DLQTopic, Group: a.cfg.ArchiveGroupID + "-dead-letters"})
 	c := &report.Completeness{
 		Checkpoints: pool, Checkpoint: checkpoint.Scoped(a.cfg.Workspace, "live"), Overlap: time.Duration(a.cfg.Overlap),
-		Kafka: &kafka.Client{Addr: kafka.TCP(a.cfg.Kafka.Addrs()...), Timeout: 10 * time.Second, Transport: tr},
-		Group: a.cfg.ArchiveGroupID, Topics: topics, Wait: a.cfg.Wait,
+		Kafka:   &kafka.Client{Addr: kafka.TCP(a.cfg.Kafka.Addrs()...), Timeout: 10 * time.Second, Transport: tr},
+		Sources: sources, Wait: a.cfg.Wait,
 	}
 	cov, reasons, err := c.Check(ctx, p)
 	if err != nil {

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
@@ -89,3 +91,17 @@ func deleteRecords(t *testing.T, brokers, topic string) {
 
 // lastOffset is offsets' at for the end offsets.
 const lastOffset = kafka.LastOffset
+
+// writeDeadLetter puts one dead letter, dead at at, on the dead-letter
+// topic, as extract would for a record it could not read.
+func writeDeadLetter(t *testing.T, brokers, topic string, at time.Time) {
+	t.Helper()
+	w := &kafka.Writer{Addr: kafka.TCP(brokers), RequiredAcks: kafka.RequireAll, AllowAutoTopicCreation: true,
+		Transport: testkit.Transport(t)}
+	defer w.Close()
+	m := record.Letter{Key: []byte("e-unreadable"), Value: []byte(`{"eventType":"X"}`), Reason: "missing eventId",
+		Stage: record.StageExtract, Time: at}.Message(topic, 1<<20)
+	if err := w.WriteMessages(context.Background(), m); err != nil {
+		t.Fatalf("write a dead letter to %s: %v", topic, err)
+	}
+}

@@ -85,6 +85,7 @@ type Config struct {
 	Kafka       envcfg.Kafka
 	Topic       string `env:"KAFKA_TOPIC, default=pigment.audit.events"`
 	AlertsTopic string `env:"KAFKA_ALERTS_TOPIC, default=pigment.audit.alerts"`
+	DLQTopic    string `env:"KAFKA_DLQ_TOPIC, default=pigment.audit.dlq"`
 	// ArchiveGroupID is the archive's consumer group: forward SINK=postgres
 	// names it forward-postgres unless KAFKA_GROUP_ID says otherwise.
 	ArchiveGroupID string `env:"ARCHIVE_GROUP_ID, default=forward-postgres"`
@@ -110,6 +111,7 @@ func (c *Config) validate() error {
 	check := p.Check
 	check(c.Workspace == "", "PIGMENT_WORKSPACE must not be empty")
 	check(c.Topic == "", "KAFKA_TOPIC must not be empty")
+	check(c.DLQTopic == "" || c.DLQTopic == c.Topic, "KAFKA_DLQ_TOPIC must be set and differ from KAFKA_TOPIC")
 	check(c.ArchiveGroupID == "", "ARCHIVE_GROUP_ID must not be empty")
 	check(c.Overlap < 0, "PIGMENT_OVERLAP must not be negative")
 	check(c.Wait < 0, "REPORT_WAIT must not be negative")

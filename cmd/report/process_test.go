@@ -137,9 +137,12 @@ func TestReportFromTheArchive(t *testing.T) {
 	this := report.LastCompleteWeek(time.Now().AddDate(0, 0, 7))
 	wantExit(t, env, 3, []string{"extract watermark at", "need " + this.End.Add(10*time.Minute).Format(time.RFC3339)},
 		"weekly", "--week", this.Name, "--format", "json", "--out", dir("now"))
-	// Extracted, not archived: forward is not running.
+	// Extracted, not archived: forward is not running. One dead letter of
+	// the week waits to be counted by the archive's dead-letter group.
+	writeDeadLetter(t, p.brokers, p.topic+"-dlq", week.Start.Add(36*time.Hour))
 	quick := p.env(map[string]string{"REPORT_WAIT": "1s"})
-	wantExit(t, quick, 3, []string{p.topic + " partition 0 archived to offset 0 of", "consumer group forward-postgres"}, weekly("a")...)
+	wantExit(t, quick, 3, []string{p.topic + " partition 0 archived to offset 0 of", "consumer group forward-postgres,",
+		p.topic + "-dlq partition", "consumer group forward-postgres-dead-letters"}, weekly("a")...)
 	if _, err := os.Stat(dir("a")); !os.IsNotExist(err) {
 		t.Errorf("an incomplete report was written without --allow-incomplete: %v", err)
 	}
@@ -156,6 +159,9 @@ func TestReportFromTheArchive(t *testing.T) {
 	if !a.Complete || a.Kind != report.Weekly || a.Period.Name != week.Name || a.Version == "" || len(a.Coverage.Runs) == 0 {
 		t.Fatalf("report = complete %v, kind %s, period %s, version %q, %d runs; want a complete weekly report of %s",
 			a.Complete, a.Kind, a.Period.Name, a.Version, len(a.Coverage.Runs), week.Name)
+	}
+	if a.Coverage.DeadLetters != 1 {
+		t.Errorf("report counts %d dead letters in %s, want the 1 written", a.Coverage.DeadLetters, week.Name)
 	}
 	if want := countInTopic(t, p, week); a.Coverage.Events != want || want == 0 {
 		t.Errorf("report counts %d events in %s, the topic holds %d", a.Coverage.Events, week.Name, want)

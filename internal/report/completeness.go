@@ -24,18 +24,25 @@ import (
 //     those events are in the topic;
 //  2. the topics' end offsets are read then, once: they are past every
 //     such event;
-//  3. the archive's consumer group is waited for, up to Wait, until it
-//     has committed those offsets (forward commits only what Postgres
-//     holds).
+//  3. the archive's consumer groups are waited for, up to Wait, until
+//     they have committed those offsets (forward commits only what
+//     Postgres holds).
 type Completeness struct {
 	Checkpoints *pgxpool.Pool // extract's database (DATABASE_URL)
 	Checkpoint  string        // the live checkpoint's scoped name
 	Overlap     time.Duration // PIGMENT_OVERLAP, as extract re-reads it
 	Kafka       *kafka.Client
-	Group       string   // the archive's consumer group
-	Topics      []string // the events topic, then the alerts topic
-	Wait        time.Duration
-	Poll        time.Duration // between offset checks; 0 = 1s
+	// Sources are the topics the archive reads, each with the consumer
+	// group that reads it: the events and alerts topics with the archive's
+	// group, the dead-letter topic with the group that counts it.
+	Sources []Source
+	Wait    time.Duration
+	Poll    time.Duration // between offset checks; 0 = 1s
+}
+
+// Source is a topic and the consumer group that archives it.
+type Source struct {
+	Topic, Group string
 }
 
 // IncompleteError is what a report on an incomplete period ends with (exit
@@ -99,7 +106,7 @@ func (c *Completeness) Check(ctx context.Context, p Period) (Coverage, []string,
 		for _, pp := range t.Partitions {
 			if pp.Archived < pp.End {
 				reasons = append(reasons, fmt.Sprintf("%s partition %d archived to offset %d of %d (consumer group %s, waited %s)",
-					t.Topic, pp.Partition, pp.Archived, pp.End, c.Group, wait))
+					t.Topic, pp.Partition, pp.Archived, pp.End, t.Group, wait))
 			}
 		}
 	}
@@ -169,7 +176,11 @@ func (c *Completeness) archived(ctx context.Context, wait time.Duration) ([]Topi
 }
 
 func (c *Completeness) endOffsets(ctx context.Context) (map[string]map[int]int64, error) {
-	meta, err := c.Kafka.Metadata(ctx, &kafka.MetadataRequest{Topics: c.Topics})
+	topics := make([]string, len(c.Sources))
+	for i, src := range c.Sources {
+		topics[i] = src.Topic
+	}
+	meta, err := c.Kafka.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
 	if err != nil {
 		return nil, fmt.Errorf("kafka metadata: %w", err)
 	}
@@ -205,48 +216,46 @@ func (c *Completeness) endOffsets(ctx context.Context) (map[string]map[int]int64
 	return ends, nil
 }
 
-// progress compares the group's committed offsets with ends, in the order
-// of c.Topics and by partition.
+// progress compares each source's committed offsets with ends, in the
+// order of c.Sources and by partition.
 func (c *Completeness) progress(ctx context.Context, ends map[string]map[int]int64) ([]TopicProgress, bool, error) {
-	parts := map[string][]int{}
-	for topic, ps := range ends {
-		for p := range ps {
-			parts[topic] = append(parts[topic], p)
-		}
-	}
-	committed := map[string]map[int]int64{}
-	if len(parts) > 0 {
-		resp, err := c.Kafka.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: c.Group, Topics: parts})
-		if err != nil {
-			return nil, false, fmt.Errorf("offsets of consumer group %s: %w", c.Group, err)
-		}
-		if resp.Error != nil && !errors.Is(resp.Error, kafka.GroupIdNotFound) {
-			return nil, false, fmt.Errorf("offsets of consumer group %s: %w", c.Group, resp.Error)
-		}
-		for topic, ps := range resp.Topics {
-			committed[topic] = map[int]int64{}
-			for _, p := range ps {
-				committed[topic][p.Partition] = p.CommittedOffset
-			}
-		}
-	}
 	done := true
 	var out []TopicProgress
-	for _, topic := range c.Topics {
-		if _, ok := ends[topic]; !ok {
+	for _, src := range c.Sources {
+		if _, ok := ends[src.Topic]; !ok {
 			continue
 		}
-		tp := TopicProgress{Topic: topic, Partitions: []PartitionProgress{}}
-		for _, p := range slices.Sorted(maps.Keys(ends[topic])) {
-			got, ok := committed[topic][p]
-			if !ok || got < 0 {
-				got = 0
-			}
-			pp := PartitionProgress{Partition: p, Archived: got, End: ends[topic][p]}
+		committed, err := c.committed(ctx, src, slices.Sorted(maps.Keys(ends[src.Topic])))
+		if err != nil {
+			return nil, false, err
+		}
+		tp := TopicProgress{Topic: src.Topic, Group: src.Group, Partitions: []PartitionProgress{}}
+		for _, p := range slices.Sorted(maps.Keys(ends[src.Topic])) {
+			pp := PartitionProgress{Partition: p, Archived: max(committed[p], 0), End: ends[src.Topic][p]}
 			done = done && pp.Archived >= pp.End
 			tp.Partitions = append(tp.Partitions, pp)
 		}
 		out = append(out, tp)
 	}
 	return out, done, nil
+}
+
+// committed returns src.Group's committed offsets in src.Topic's
+// partitions; a partition never committed is missing (or -1).
+func (c *Completeness) committed(ctx context.Context, src Source, parts []int) (map[int]int64, error) {
+	resp, err := c.Kafka.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: src.Group, Topics: map[string][]int{src.Topic: parts}})
+	if err != nil {
+		return nil, fmt.Errorf("offsets of consumer group %s: %w", src.Group, err)
+	}
+	if resp.Error != nil && !errors.Is(resp.Error, kafka.GroupIdNotFound) {
+		return nil, fmt.Errorf("offsets of consumer group %s: %w", src.Group, resp.Error)
+	}
+	out := map[int]int64{}
+	for _, p := range resp.Topics[src.Topic] {
+		if p.Error != nil {
+			return nil, fmt.Errorf("offset of consumer group %s in %s/%d: %w", src.Group, src.Topic, p.Partition, p.Error)
+		}
+		out[p.Partition] = p.CommittedOffset
+	}
+	return out, nil
 }
