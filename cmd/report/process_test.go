@@ -167,6 +167,12 @@ func TestReportFromTheArchive(t *testing.T) {
 		t.Errorf("report counts %d events in %s, the topic holds %d", a.Coverage.Events, week.Name, want)
 	}
 	sha256sumCheck(t, dir("a"))
+	month := report.LastCompleteMonth(time.Now())
+	mustRun(t, env, "report", "monthly", "--month", month.Name, "--format", "json", "--out", dir("month"))
+	if m := readDocument(t, dir("month")); !m.Complete || m.Kind != report.Monthly || !m.SignOff || m.Period != month {
+		t.Errorf("monthly report = complete %v, kind %s, sign-off %v, period %+v; want a complete monthly audit of %+v with a sign-off",
+			m.Complete, m.Kind, m.SignOff, m.Period, month)
+	}
 
 	// The same archive, the same --as-of: the same bytes.
 	mustRun(t, env, "report", weekly("b")...)
