@@ -116,19 +116,21 @@ func (c *Completeness) Check(ctx context.Context, p Period) (Coverage, []string,
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // runs lists the extract runs whose range meets [p.Start, need): those that
-// read events (or failed, which an auditor asks about), and the first
+// read events (or failed, which an auditor asks about), up to the first
 // successful one that started at or past need, which closed the period.
-// Empty successful polls in between are left out: a week of 30 s polls is
-// twenty thousand of them.
+// Empty successful polls are left out (a week of 30 s polls is twenty
+// thousand of them), and so are the runs after the closing one: the list
+// stays the same however long after the period the report is written.
 func (c *Completeness) runs(ctx context.Context, p Period, need time.Time) ([]Run, error) {
 	rows, err := c.Checkpoints.Query(ctx, `
 		WITH closing AS (
 		    SELECT min(id) AS id FROM extract_runs WHERE name = $1 AND status = 'ok' AND started_at >= $3)
-		SELECT id, name, started_at, ended_at, status, produced
-		FROM extract_runs
-		WHERE name = $1 AND (id = (SELECT id FROM closing) OR
-		      (status <> 'running' AND since < $3 AND started_at > $2 AND (produced > 0 OR status <> 'ok')))
-		ORDER BY id`, c.Checkpoint, p.Start, need)
+		SELECT extract_runs.id, name, started_at, ended_at, status, produced
+		FROM extract_runs, closing
+		WHERE name = $1 AND (extract_runs.id = closing.id OR
+		      (status <> 'running' AND since < $3 AND started_at > $2 AND (produced > 0 OR status <> 'ok')
+		       AND (closing.id IS NULL OR extract_runs.id < closing.id)))
+		ORDER BY extract_runs.id`, c.Checkpoint, p.Start, need)
 	if err != nil {
 		return nil, fmt.Errorf("extract runs of %q: %w", c.Checkpoint, err)
 	}
