@@ -55,6 +55,19 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// An archive database that was never set up says so, rather than naming a
+// missing table.
+func TestNoArchive(t *testing.T) {
+	t.Parallel()
+	_, brokers := testkit.MustKafka(t)
+	env := map[string]string{"DATABASE_URL": testkit.MustPostgres(t), "ARCHIVE_DATABASE_URL": testkit.MustPostgres(t),
+		"KAFKA_BROKERS": brokers, "REPORT_WAIT": "0s"}
+	code, _, stderr := runProgram(t, env, "report", "weekly", "--allow-incomplete", "--format", "json", "--out", filepath.Join(t.TempDir(), "w"))
+	if code != 1 || !strings.Contains(stderr, "the archive database has no archive") || !strings.Contains(stderr, "SINK=postgres") {
+		t.Errorf("report weekly without an archive = exit %d; want 1 saying how to set the archive up; stderr:\n%s", code, testkit.Tail(stderr, 2048))
+	}
+}
+
 // The default formats write report.html too. Enabled by itself once
 // report.RenderHTML is built (R3); until then it says why it skips.
 func TestDefaultFormatsWriteHTML(t *testing.T) {

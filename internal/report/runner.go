@@ -2,12 +2,18 @@ package report
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
+
+// undefinedTable is Postgres's SQLSTATE for a missing table: the archive
+// was never set up in that database.
+const undefinedTable = "42P01"
 
 // Titles of the two reports, as the seed names them.
 var titles = map[Kind]string{
@@ -62,6 +68,9 @@ func Generate(ctx context.Context, archive Beginner, r Request) (*Document, erro
 		       (SELECT count(*) FROM archive_alerts WHERE window_start >= $1 AND window_start < $2),
 		       (SELECT coalesce(sum(count), 0) FROM archive_dead_letters_daily WHERE day >= $1::date AND day < $2::date)`,
 		r.Period.Start, r.Period.End).Scan(&d.Coverage.Events, &d.Coverage.Alerts, &d.Coverage.DeadLetters)
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == undefinedTable {
+		return nil, fmt.Errorf("the archive database has no archive (%s): run forward with SINK=postgres, or forward setup, against it first", pgErr.Message)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("archive counts of %s: %w", r.Period.Name, err)
 	}
