@@ -80,7 +80,7 @@ func (a *app) parseRequest(cmd string, args []string, stderr io.Writer, now time
 	if r.kind == report.Monthly {
 		periodFlag = "month"
 	}
-	periodText := fs.String(periodFlag, "", "the period (default: the last complete one)")
+	periodText := fs.String(periodFlag, "", "the period (default: the last complete one at --as-of)")
 	fs.StringVar(&r.out, "out", "", "the report's directory")
 	fs.StringVar(&r.formatText, "format", "html,json,csv", "formats: html, json, csv, pdf")
 	asOf := fs.String("as-of", "", "the generation time stated")
@@ -99,10 +99,10 @@ func (a *app) parseRequest(cmd string, args []string, stderr io.Writer, now time
 		}
 	}
 	switch {
-	case *periodText == "" && r.kind == report.Weekly:
-		r.period = report.LastCompleteWeek(now)
+	case *periodText == "" && r.kind == report.Weekly: // the last complete one at --as-of
+		r.period = report.LastCompleteWeek(r.asOf)
 	case *periodText == "":
-		r.period = report.LastCompleteMonth(now)
+		r.period = report.LastCompleteMonth(r.asOf)
 	case r.kind == report.Weekly:
 		r.period, err = report.ParseWeek(*periodText)
 	default:

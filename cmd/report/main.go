@@ -21,8 +21,8 @@ import (
 const usage = `usage: report COMMAND [flags]
 
 commands:
-  weekly  [--week 2026-W48]  [flags]   the weekly reliability check (default: the last complete ISO week)
-  monthly [--month 2026-11]  [flags]   the monthly compliance audit (default: the last complete month)
+  weekly  [--week 2026-W48]  [flags]   the weekly reliability check (default: the last complete ISO week at --as-of)
+  monthly [--month 2026-11]  [flags]   the monthly compliance audit (default: the last complete month at --as-of)
       --out DIR               the report's directory (default: $REPORT_OUT/weekly-2026-W48)
       --format LIST           of html, json, csv, pdf (default: html,json,csv)
       --as-of T               the generation time stated (default: now); the same archive gives the same bytes
