@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net/http/httptest"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -37,20 +35,13 @@ func TestLabelledEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(sim.Handler())
-	t.Cleanup(srv.Close)
-	_, brokers := testkit.MustKafka(t)
-	dbURL := testkit.MustPostgres(t)
+	st := testkit.NewStack(t, sim.Handler(), simKey)
+	brokers, dbURL, topic := st.Brokers, st.DBURL, st.Topic
 	rules := userRules(t)
-	topic := testkit.Name("events")
 	total := len(sim.VisibleIDs(time.Now()))
 
-	live := newDetector(t, brokers, dbURL, rules, topic)
-	testkit.Start(t, extractBin, map[string]string{
-		"PIGMENT_API_URL": srv.URL, "PIGMENT_AUDIT_API_KEY": simKey, "PIGMENT_RATE_LIMIT": "off",
-		"PIGMENT_POLL_INTERVAL": "1s", "KAFKA_BROKERS": brokers, "KAFKA_TOPIC": topic,
-		"KAFKA_DLQ_TOPIC": topic + "-dlq", "DATABASE_URL": dbURL, "METRICS_ADDR": freeAddr(t), "LOG_LEVEL": "warn",
-	}, "run")
+	live := newDetector(t, st, rules, topic)
+	testkit.Start(t, extractBin, st.ExtractEnv(map[string]string{"PIGMENT_POLL_INTERVAL": "1s", "METRICS_ADDR": freeAddr(t)}), "run")
 	live.start(t)
 
 	// Extract has caught up when its saved watermark is past every event's
@@ -94,7 +85,7 @@ func TestLabelledEndToEnd(t *testing.T) {
 		len(alerts), len(found), countExpected(labels), maxDur(found), byRule(alerts))
 
 	// The same records in three orders, and a detector killed mid-stream.
-	want := idSet(liveMsgs)
+	want, _ := testkit.HeaderSet(liveMsgs, "alertId")
 	records := dedupe(testkit.ReadAll(t, brokers, topic))
 	watermark := extractWatermark(t, dbURL)
 	orders := map[string][]kafka.Message{
@@ -109,7 +100,7 @@ func TestLabelledEndToEnd(t *testing.T) {
 	for name, msgs := range orders {
 		copyTopic := testkit.Name("events-" + strings.ReplaceAll(name, " ", "-"))
 		writeTopic(t, brokers, copyTopic, msgs)
-		d := newDetector(t, brokers, dbURL, rules, copyTopic)
+		d := newDetector(t, st, rules, copyTopic)
 		d.start(t)
 		wg.Add(1)
 		go func() {
@@ -119,12 +110,12 @@ func TestLabelledEndToEnd(t *testing.T) {
 				t.Errorf("%s: %v", name, err)
 			}
 			mu.Lock()
-			got[name] = idSet(msgs)
+			got[name], _ = testkit.HeaderSet(msgs, "alertId")
 			seen = append(seen, decode(t, msgs)...)
 			mu.Unlock()
 		}()
 	}
-	killed := newDetector(t, brokers, dbURL, rules, topic)
+	killed := newDetector(t, st, rules, topic)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 9))
 	var kills []string
 	for range 3 { // each time once it leads, a moment later: mid-stream
@@ -144,10 +135,10 @@ func TestLabelledEndToEnd(t *testing.T) {
 	}
 	t.Logf("kill -9 %v", kills)
 	wg.Wait()
-	got["after kill -9 and restart"] = idSet(msgs)
+	got["after kill -9 and restart"], _ = testkit.HeaderSet(msgs, "alertId")
 	seen = append(seen, decode(t, msgs)...)
 	for name, ids := range got {
-		if missing, extra := setDiff(want, ids), setDiff(ids, want); len(missing) > 0 || len(extra) > 0 {
+		if missing, extra := testkit.SetDiff(want, ids), testkit.SetDiff(ids, want); len(missing) > 0 || len(extra) > 0 {
 			t.Errorf("%s vs live: %d alert IDs missing %v, %d unexpected %v", name, len(missing), describe(missing, seen), len(extra), describe(extra, seen))
 		}
 	}
@@ -219,25 +210,6 @@ func decode(t *testing.T, msgs []kafka.Message) []detect.Alert {
 			t.Fatalf("alert record %d: %v", i, err)
 		}
 	}
-	return out
-}
-
-func idSet(msgs []kafka.Message) map[string]bool {
-	ids := map[string]bool{}
-	for _, m := range msgs {
-		ids[testkit.Header(m, "alertId")] = true
-	}
-	return ids
-}
-
-func setDiff(a, b map[string]bool) []string {
-	var out []string
-	for id := range a {
-		if !b[id] {
-			out = append(out, id)
-		}
-	}
-	sort.Strings(out)
 	return out
 }
 

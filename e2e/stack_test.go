@@ -6,16 +6,13 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/segmentio/kafka-go"
 	"go.yaml.in/yaml/v3"
 
@@ -24,22 +21,9 @@ import (
 
 var detectBin, extractBin string
 
-func TestMain(m *testing.M) { os.Exit(buildAndRun(m)) }
-
-func buildAndRun(m *testing.M) int {
-	for _, b := range []struct {
-		dir, name string
-		bin       *string
-	}{{"../cmd/detect", "detect", &detectBin}, {"../cmd/extract", "extract", &extractBin}} {
-		bin, cleanup, err := testkit.Build(b.dir, b.name)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer cleanup()
-		*b.bin = bin
-	}
-	return m.Run()
+func TestMain(m *testing.M) {
+	os.Exit(testkit.BuildAndRun(m, (*testing.M).Run,
+		testkit.Binary{Dir: "../cmd/detect", Path: &detectBin}, testkit.Binary{Dir: "../cmd/extract", Path: &extractBin}))
 }
 
 // userRules writes the rules file a team would: `detect rules`, with business
@@ -97,13 +81,10 @@ type detector struct {
 	p                            *testkit.Proc
 }
 
-func newDetector(t *testing.T, brokers, dbURL, rules, topic string) *detector {
+func newDetector(t *testing.T, st *testkit.Stack, rules, topic string) *detector {
 	d := &detector{name: testkit.Name("detect"), topic: topic, alerts: testkit.Name("alerts"), metrics: freeAddr(t)}
-	d.env = map[string]string{
-		"KAFKA_BROKERS": brokers, "KAFKA_TOPIC": topic, "KAFKA_ALERTS_TOPIC": d.alerts,
-		"KAFKA_DLQ_TOPIC": topic + "-detect-dlq", "DETECT_NAME": d.name, "DETECT_SAVE_INTERVAL": "200ms",
-		"DATABASE_URL": dbURL, "METRICS_ADDR": d.metrics, "LOG_LEVEL": "warn", "DETECT_RULES_FILE": rules,
-	}
+	d.env = st.DetectEnv(d.name, d.alerts, map[string]string{"KAFKA_TOPIC": topic, "KAFKA_DLQ_TOPIC": topic + "-detect-dlq",
+		"METRICS_ADDR": d.metrics, "DETECT_RULES_FILE": rules})
 	return d
 }
 
@@ -112,21 +93,12 @@ func (d *detector) start(t *testing.T) { d.p = testkit.Start(t, detectBin, d.env
 // behind is the leader's count of records not processed yet (/healthz), -1
 // when it does not answer as a leader.
 func (d *detector) behind() int {
-	resp, err := http.Get("http://" + d.metrics + "/healthz")
-	if err != nil {
+	h := testkit.GetHealth(d.metrics)
+	n, ok := h.Details["behind"].(float64)
+	if h.Details["role"] != "leader" || !ok {
 		return -1
 	}
-	defer resp.Body.Close()
-	var h struct {
-		Details struct {
-			Role   string `json:"role"`
-			Behind *int   `json:"behind"`
-		} `json:"details"`
-	}
-	if json.NewDecoder(resp.Body).Decode(&h) != nil || h.Details.Role != "leader" || h.Details.Behind == nil {
-		return -1
-	}
-	return *h.Details.Behind
+	return int(n)
 }
 
 // settle waits until the detector has read its whole topic and its alerts
@@ -157,16 +129,8 @@ func (d *detector) settle(t *testing.T, brokers string, quiet, limit time.Durati
 // save).
 func extractWatermark(t *testing.T, dbURL string) time.Time {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer conn.Close(ctx)
 	var w *time.Time
-	err = conn.QueryRow(ctx, "SELECT max(watermark) FROM checkpoints").Scan(&w)
-	if err != nil || w == nil {
+	if err := testkit.QueryRow(t, dbURL, "SELECT max(watermark) FROM checkpoints", &w); err != nil || w == nil {
 		return time.Time{}
 	}
 	return *w

@@ -11,13 +11,15 @@ import (
 	"time"
 
 	"github.com/sethvargo/go-envconfig"
+
+	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
 // TestTestCommandBuiltIn runs `detect test` on the built-in rules: every
 // inline case passes, exit 0.
 func TestTestCommandBuiltIn(t *testing.T) {
 	t.Parallel()
-	p := startProc(t, detectBin, nil, "test")
+	p := testkit.Start(t, detectBin, nil, "test")
 	if code := p.Wait(30 * time.Second); code != 0 {
 		t.Fatalf("detect test exited %d; stdout:\n%s\nstderr:\n%s", code, p.Stdout(), p.Stderr())
 	}
@@ -44,7 +46,7 @@ func TestTestCommandFailingRule(t *testing.T) {
 	if err := os.WriteFile(path, []byte(strings.Replace(raw, before, "threshold: 100\n    window: 1h\n    mitre: T1567", 1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := startProc(t, detectBin, nil, "test", "--rules", path)
+	p := testkit.Start(t, detectBin, nil, "test", "--rules", path)
 	if code := p.Wait(30 * time.Second); code != 1 {
 		t.Fatalf("detect test --rules (export-burst threshold 100) exited %d, want 1; stdout:\n%s\nstderr:\n%s", code, p.Stdout(), p.Stderr())
 	}
@@ -63,7 +65,7 @@ func TestTestCommandFailingRule(t *testing.T) {
 // accepts, and all its cases pass.
 func TestRulesRoundTrip(t *testing.T) {
 	t.Parallel()
-	p := startProc(t, detectBin, nil, "rules")
+	p := testkit.Start(t, detectBin, nil, "rules")
 	if code := p.Wait(30 * time.Second); code != 0 {
 		t.Fatalf("detect rules exited %d; stderr:\n%s", code, p.Stderr())
 	}
@@ -74,7 +76,7 @@ func TestRulesRoundTrip(t *testing.T) {
 	if err := os.WriteFile(path, []byte(p.Stdout()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	q := startProc(t, detectBin, nil, "test", "--rules", path)
+	q := testkit.Start(t, detectBin, nil, "test", "--rules", path)
 	if code := q.Wait(30 * time.Second); code != 0 {
 		t.Fatalf("detect test --rules <detect rules> exited %d; stdout:\n%s\nstderr:\n%s", code, q.Stdout(), q.Stderr())
 	}

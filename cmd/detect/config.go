@@ -42,11 +42,11 @@ type Config struct {
 const defaultMetricsAddr = ":9103"
 
 func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
-	c := Config{Settings: daemon.Settings{MetricsAddr: defaultMetricsAddr}}
-	if err := envcfg.Process(ctx, &c, l); err != nil {
-		return nil, err
-	}
-	var p envcfg.Problems
+	return daemon.Load(ctx, l, &Config{Settings: daemon.Settings{MetricsAddr: defaultMetricsAddr}})
+}
+
+// Check implements daemon.Config.
+func (c *Config) Check(p *envcfg.Problems) {
 	check := p.Check
 	check(c.Topic == "" || c.AlertsTopic == "" || c.Topic == c.AlertsTopic, "KAFKA_TOPIC and KAFKA_ALERTS_TOPIC must be set and differ")
 	check(c.DLQTopic == "" || c.DLQTopic == c.Topic, "KAFKA_DLQ_TOPIC must be set and differ from KAFKA_TOPIC")
@@ -57,11 +57,6 @@ func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
 	check(c.StandbyPoll <= 0, "DETECT_STANDBY_POLL must be positive")
 	check(c.StuckAfter <= c.SaveEvery, "DETECT_STUCK_AFTER must be longer than DETECT_SAVE_INTERVAL")
 	p.Add(c.Kafka.Validate())
-	p.Add(c.Settings.Validate())
-	if err := p.Err(); err != nil {
-		return nil, err
-	}
-	return &c, nil
 }
 
 func defaultRules() []byte { return detect.DefaultRules() }

@@ -27,7 +27,7 @@ func TestDatabaseErrorsNeverShowThePassword(t *testing.T) {
 	for name, dsn := range dsns {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			p := startProc(t, detectBin, map[string]string{"DATABASE_URL": dsn, "KAFKA_BROKERS": brokers,
+			p := testkit.Start(t, detectBin, map[string]string{"DATABASE_URL": dsn, "KAFKA_BROKERS": brokers,
 				"METRICS_ADDR": "127.0.0.1:0", "LOG_LEVEL": "debug"}, "run")
 			if code := p.Wait(30 * time.Second); code != 1 {
 				t.Errorf("detect run exited %d, want 1", code)

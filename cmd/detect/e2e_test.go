@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
+
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
@@ -146,7 +148,7 @@ func TestRestartKill9(t *testing.T) {
 	s := newStack(t, cfg)
 	calm := testkit.Name("alerts-calm")
 	began := time.Now()
-	want, _ := idSet(s.runDetect(t, testkit.Name("detect-calm"), calm))
+	want, _ := testkit.HeaderSet(s.runDetect(t, testkit.Name("detect-calm"), calm), "alertId")
 	if len(want) == 0 {
 		t.Fatal("the uninterrupted run wrote no alerts: the test would prove nothing")
 	}
@@ -160,7 +162,7 @@ func TestRestartKill9(t *testing.T) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))
 	var kills []string
 	for range 3 {
-		p := startProc(t, detectBin, env, "run")
+		p := testkit.Start(t, detectBin, env, "run")
 		d := time.Duration(rng.Int64N(int64(took)))
 		time.Sleep(d)
 		if p.Exited() {
@@ -169,9 +171,9 @@ func TestRestartKill9(t *testing.T) {
 		p.Kill()
 		kills = append(kills, fmt.Sprintf("after %v at %d/%d records", d.Round(time.Millisecond), s.savedRecords(t, pool, name), s.events))
 	}
-	got, dups := idSet(s.runDetect(t, name, alerts))
+	got, dups := testkit.HeaderSet(s.runDetect(t, name, alerts), "alertId")
 	t.Logf("uninterrupted run caught up in %v; kill -9 %v; %d alert IDs (uninterrupted %d), %d duplicate records", took.Round(time.Millisecond), kills, len(got), len(want), dups)
-	if missing, extra := setDiff(want, got), setDiff(got, want); len(missing) > 0 || len(extra) > 0 {
+	if missing, extra := testkit.SetDiff(want, got), testkit.SetDiff(got, want); len(missing) > 0 || len(extra) > 0 {
 		t.Errorf("killed run vs uninterrupted: %d IDs missing (e.g. %v), %d unexpected (e.g. %v)", len(missing), firstIDs(missing), len(extra), firstIDs(extra))
 	}
 }
@@ -181,12 +183,36 @@ func TestRestartKill9(t *testing.T) {
 func TestReplay(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, plantedConfig())
-	first, _ := idSet(s.runDetect(t, testkit.Name("detect-a"), testkit.Name("alerts-a")))
+	first, _ := testkit.HeaderSet(s.runDetect(t, testkit.Name("detect-a"), testkit.Name("alerts-a")), "alertId")
 	if len(first) == 0 {
 		t.Fatal("the first run wrote no alerts: the test would prove nothing")
 	}
-	second, _ := idSet(s.runDetect(t, testkit.Name("detect-b"), testkit.Name("alerts-b")))
-	if missing, extra := setDiff(first, second), setDiff(second, first); len(missing) > 0 || len(extra) > 0 {
+	second, _ := testkit.HeaderSet(s.runDetect(t, testkit.Name("detect-b"), testkit.Name("alerts-b")), "alertId")
+	if missing, extra := testkit.SetDiff(first, second), testkit.SetDiff(second, first); len(missing) > 0 || len(extra) > 0 {
 		t.Errorf("replay vs first run: %d IDs missing (e.g. %v), %d unexpected (e.g. %v)", len(missing), firstIDs(missing), len(extra), firstIDs(extra))
 	}
+}
+
+// A topic that gains partitions while detect runs: the new partitions'
+// records are read too (the term restarts from the saved state).
+func TestNewPartitionsAreRead(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, plantedConfig())
+	name, alerts := testkit.Name("detect-parts"), testkit.Name("alerts-parts")
+	p := testkit.Start(t, detectBin, s.detectEnv(name, alerts), "run")
+	s.waitQuiet(t, p, name, alerts, 45*time.Second)
+	pool := s.pool(t)
+	before := s.savedRecords(t, pool, name)
+
+	testkit.AddPartition(t, s.Brokers, s.Topic, 5, kafka.Message{Value: []byte(`{"eventId":"on-a-new-partition","eventType":"ReportViewed",` +
+		`"eventTimestamp":"` + simStart.Add(-time.Second).Format(time.RFC3339) + `","ingestionTimestamp":"` +
+		simStart.Format(time.RFC3339) + `","actor":{"memberId":"sim-heartbeat"}}`)})
+	deadline := time.Now().Add(40 * time.Second)
+	for time.Now().Before(deadline) && s.savedRecords(t, pool, name) < before+1 {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if got := s.savedRecords(t, pool, name); got != before+1 {
+		t.Fatalf("detect saved offsets for %d records, want %d: the new partition was not read; stderr:\n%s", got, before+1, p.Stderr())
+	}
+	p.Stop()
 }

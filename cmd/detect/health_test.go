@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -34,16 +33,13 @@ func newHealthStack(t *testing.T) *healthStack {
 	c, brokers := testkit.MustKafka(t, kfake.DefaultNumPartitions(1))
 	h := &healthStack{cluster: c, brokers: brokers, topic: testkit.Name("events"), dbURL: testkit.MustPostgres(t)}
 	h.write(t, 20)
-	h.p = startProc(t, detectBin, map[string]string{
-		"KAFKA_BROKERS": brokers, "KAFKA_TOPIC": h.topic, "KAFKA_ALERTS_TOPIC": h.topic + "-alerts",
-		"KAFKA_DLQ_TOPIC": h.topic + "-dlq", "DETECT_NAME": testkit.Name("detect"), "DETECT_SAVE_INTERVAL": "200ms",
-		"DETECT_STUCK_AFTER": "2s", "DATABASE_URL": h.dbURL, "METRICS_ADDR": "127.0.0.1:0", "LOG_LEVEL": "info",
-	}, "run")
-	if !waitFor(15*time.Second, func() bool { h.addr = detectMetricsAddr(h.p.Stderr()); return h.addr != "" }) {
-		t.Fatalf("detect logged no metrics address; stderr:\n%s", h.p.Stderr())
-	}
+	st := &testkit.Stack{Brokers: brokers, Topic: h.topic, DBURL: h.dbURL}
+	h.p = testkit.Start(t, detectBin, st.DetectEnv(testkit.Name("detect"), h.topic+"-alerts", map[string]string{
+		"KAFKA_DLQ_TOPIC": h.topic + "-dlq", "DETECT_STUCK_AFTER": "2s", "LOG_LEVEL": "info",
+	}), "run")
+	h.addr = h.p.MetricsAddr()
 	var hz testkit.Health
-	if !waitFor(20*time.Second, func() bool {
+	if !testkit.Eventually(20*time.Second, func() bool {
 		hz = testkit.GetHealth(h.addr)
 		lag, ok := testkit.Gauge(h.addr, "pigment_detect_lag")
 		return hz.Status == http.StatusOK && hz.Details["role"] == "leader" && ok && lag == 0
@@ -77,7 +73,7 @@ func (h *healthStack) write(t *testing.T, n int) {
 func (h *healthStack) waitUnhealthy(t *testing.T) testkit.Health {
 	t.Helper()
 	var hz testkit.Health
-	if !waitFor(30*time.Second, func() bool { hz = testkit.GetHealth(h.addr); return hz.Status == http.StatusServiceUnavailable }) {
+	if !testkit.Eventually(30*time.Second, func() bool { hz = testkit.GetHealth(h.addr); return hz.Status == http.StatusServiceUnavailable }) {
 		t.Fatalf("stuck detector: /healthz = %+v, want 503; stderr:\n%s", hz, testkit.Tail(h.p.Stderr(), 4096))
 	}
 	if reason, _ := hz.Details["reason"].(string); hz.OK || reason == "" {
@@ -114,13 +110,13 @@ func TestHealthWhenSavesHang(t *testing.T) {
 	}
 	h.write(t, 30) // not processed while the save hangs
 	var lag float64
-	if !waitFor(10*time.Second, func() bool { lag, _ = testkit.Gauge(h.addr, "pigment_detect_lag"); return lag >= 30 }) {
+	if !testkit.Eventually(10*time.Second, func() bool { lag, _ = testkit.Gauge(h.addr, "pigment_detect_lag"); return lag >= 30 }) {
 		t.Errorf("pigment_detect_lag = %v while 30 events wait behind a hung save, want at least 30", lag)
 	}
 	if err := tx.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if !waitFor(30*time.Second, func() bool { hz = testkit.GetHealth(h.addr); return hz.Status == http.StatusOK && hz.OK }) {
+	if !testkit.Eventually(30*time.Second, func() bool { hz = testkit.GetHealth(h.addr); return hz.Status == http.StatusOK && hz.OK }) {
 		t.Errorf("after the lock was released, /healthz = %+v, want 200 ok", hz)
 	}
 }
@@ -147,28 +143,4 @@ func TestHealthWhenTheBrokerStopsServing(t *testing.T) {
 	if h.p.Exited() {
 		t.Errorf("detect exited: %v", h.p.Err())
 	}
-}
-
-// detectMetricsAddr returns the address of the log line announcing /healthz.
-func detectMetricsAddr(stderr string) string {
-	for _, line := range strings.Split(stderr, "\n") {
-		var l map[string]any
-		if json.Unmarshal([]byte(line), &l) == nil && l["message"] == "serving /metrics and /healthz" {
-			addr, _ := l["addr"].(string)
-			return addr
-		}
-	}
-	return ""
-}
-
-// waitFor polls cond every 100ms until it holds or d passes.
-func waitFor(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return true
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return cond()
 }

@@ -4,12 +4,9 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"os"
 
 	"github.com/pigment-siem/pipeline/internal/daemon"
-	"github.com/pigment-siem/pipeline/internal/pgdsn"
 )
 
 const usage = `usage: detect COMMAND
@@ -21,31 +18,26 @@ commands:
 `
 
 // run is the whole program minus process exit, so tests can drive it.
-var run = daemon.Command(usage, loadConfig, dispatch)
+var run = daemon.Command("detect", usage, loadConfig, dispatch)
 
 func main() {
 	os.Exit(daemon.Main("detect", run))
 }
 
 // dispatch runs one command.
-func dispatch(ctx context.Context, cfg *Config, cmd string, args []string, stdout, stderr io.Writer) error {
-	switch cmd {
+func dispatch(ctx context.Context, cfg *Config, inv *daemon.Invocation) error {
+	switch inv.Cmd {
 	case "run":
 		// Before the database: no offset or state moves without a broker.
 		if err := cfg.Kafka.RequireBrokers(); err != nil {
-			return fmt.Errorf("configuration: %w", err)
-		}
-		a, err := newApp(cfg, stderr)
-		if err != nil {
 			return err
 		}
-		// Whatever fails, the database password never reaches the message.
-		return pgdsn.Scrub(a.runDetect(ctx), cfg.DatabaseURL)
+		return runDetect(ctx, cfg, inv.Log)
 	case "test":
-		return testRules(cfg, args, stdout)
+		return testRules(cfg, inv.Args, inv.Stdout)
 	case "rules":
-		_, err := stdout.Write(defaultRules())
+		_, err := inv.Stdout.Write(defaultRules())
 		return err
 	}
-	return daemon.UnknownCommand(stderr, "detect", cmd, usage)
+	return inv.Unknown()
 }

@@ -91,13 +91,11 @@ func TestOversizedAlertsAreCutAndDelivered(t *testing.T) {
 	}
 	w.Close()
 
-	env := map[string]string{
-		"KAFKA_BROKERS": brokers, "KAFKA_TOPIC": topic, "KAFKA_ALERTS_TOPIC": alerts,
+	st := &testkit.Stack{Brokers: brokers, Topic: topic, DBURL: testkit.MustPostgres(t)}
+	env := st.DetectEnv(testkit.Name("detect"), alerts, map[string]string{
 		"KAFKA_DLQ_TOPIC": topic + "-dlq", "KAFKA_MAX_MESSAGE_BYTES": fmt.Sprint(maxBytes),
-		"DETECT_NAME": testkit.Name("detect"), "DETECT_SAVE_INTERVAL": "200ms",
-		"DATABASE_URL": testkit.MustPostgres(t), "METRICS_ADDR": "127.0.0.1:0", "LOG_LEVEL": "warn",
-	}
-	p := startProc(t, detectBin, env, "run")
+	})
+	p := testkit.Start(t, detectBin, env, "run")
 	want := map[string]bool{"export-burst": true, "bulk-deletion": true}
 	var got []kafka.Message
 	deadline := time.Now().Add(40 * time.Second)
@@ -117,7 +115,7 @@ func TestOversizedAlertsAreCutAndDelivered(t *testing.T) {
 	}
 	p.Stop()
 	var dead []kafka.Message
-	if !waitFor(10*time.Second, func() bool { dead = testkit.ReadAll(t, brokers, topic+"-dlq"); return len(dead) > 0 }) {
+	if !testkit.Eventually(10*time.Second, func() bool { dead = testkit.ReadAll(t, brokers, topic+"-dlq"); return len(dead) > 0 }) {
 		t.Errorf("no dead letter for the %d-byte record that is not an event", len(notEvent.Value))
 	}
 	for _, m := range dead {

@@ -9,13 +9,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"net"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"testing"
 	"time"
 
@@ -32,29 +27,8 @@ import (
 var detectBin, extractBin string
 
 func TestMain(m *testing.M) {
-	os.Exit(buildAndRun(m))
-}
-
-func buildAndRun(m *testing.M) int {
-	var cleanups []func()
-	defer func() {
-		for _, c := range cleanups {
-			c()
-		}
-	}()
-	for _, b := range []struct {
-		dir, name string
-		bin       *string
-	}{{".", "detect", &detectBin}, {"../extract", "extract", &extractBin}} {
-		bin, cleanup, err := testkit.Build(b.dir, b.name)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		cleanups = append(cleanups, cleanup)
-		*b.bin = bin
-	}
-	return testkit.RunNoLeaks(m)
+	os.Exit(testkit.BuildAndRun(m, testkit.RunNoLeaks,
+		testkit.Binary{Dir: ".", Path: &detectBin}, testkit.Binary{Dir: "../extract", Path: &extractBin}))
 }
 
 const simKey = "sim-key-9c2e4a71"
@@ -98,65 +72,40 @@ func rulesForSim(t testing.TB) string {
 // live activity, nothing late-visible.
 func plantedConfig() pigmentsim.Config {
 	return pigmentsim.Config{
-		Seed: 20251119, Anomalies: true, Rate: 0,
+		APIKey: simKey, Seed: 20251119, Anomalies: true, Rate: 0,
 		History: 7 * 24 * time.Hour, HistoryEvents: 5000, LateFraction: -1,
 		Clock: func() time.Time { return simStart },
 	}
 }
 
-// stack is one isolated deployment: a simulator over HTTP, a broker, a
-// database, and an events topic filled by `extract once`.
+// stack is one isolated deployment (testkit.Stack) whose API is the
+// simulator, with an events topic filled by `extract once`.
 type stack struct {
-	sim     *pigmentsim.Sim
-	apiURL  string
-	brokers string
-	topic   string
-	dbURL   string
-	events  int    // records in topic
-	rules   string // DETECT_RULES_FILE, "" for the built-in rules
+	*testkit.Stack
+	sim    *pigmentsim.Sim
+	events int    // records in topic
+	rules  string // DETECT_RULES_FILE, "" for the built-in rules
 }
 
-// newStack starts the simulator, broker and database, and runs
-// `extract once` to fill the events topic.
+// newStack starts the simulator (cfg, plantedConfig or derived from it:
+// the API key is simKey), broker and database, and runs `extract once` to
+// fill the events topic.
 func newStack(t testing.TB, cfg pigmentsim.Config) *stack {
 	t.Helper()
-	cfg.APIKey = simKey
 	sim, err := pigmentsim.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(sim.Handler())
-	t.Cleanup(srv.Close)
-	_, brokers := testkit.MustKafka(t)
-	s := &stack{
-		sim: sim, apiURL: srv.URL, brokers: brokers,
-		topic: testkit.Name("events"), dbURL: testkit.MustPostgres(t),
-		rules: rulesForSim(t),
-	}
-	extractOnce := func() {
-		p := startProc(t, extractBin, map[string]string{
-			"PIGMENT_API_URL":       s.apiURL,
-			"PIGMENT_AUDIT_API_KEY": simKey,
-			"PIGMENT_RATE_LIMIT":    "off",
-			"KAFKA_BROKERS":         s.brokers,
-			"KAFKA_TOPIC":           s.topic,
-			"KAFKA_DLQ_TOPIC":       s.topic + "-dlq",
-			"DATABASE_URL":          s.dbURL,
-			"LOG_LEVEL":             "warn",
-		}, "once")
-		if code := p.Wait(time.Minute); code != 0 {
-			t.Fatalf("extract once exited %d; stderr:\n%s", code, p.Stderr())
-		}
-	}
-	extractOnce()
+	s := &stack{Stack: testkit.NewStack(t, sim.Handler(), simKey), sim: sim, rules: rulesForSim(t)}
+	testkit.MustRun(t, extractBin, s.ExtractEnv(nil), "once")
 	// A second run, as the next poll of a live extractor would be: its
 	// records say the first run's events are all in the topic
 	// (completeBefore), which lets detect decide the backlog's windows. One
 	// new event of a type no rule watches is enough.
 	sim.Inject(pigmentsim.Injected{ID: "heartbeat-1", Type: "ReportViewed", ActorID: "sim-heartbeat",
 		EventTime: simStart.Add(-2 * time.Second), IngestionTime: simStart.Add(-time.Second)})
-	extractOnce()
-	for _, n := range endOffsets(t, s.brokers, s.topic) {
+	testkit.MustRun(t, extractBin, s.ExtractEnv(nil), "once")
+	for _, n := range testkit.EndOffsets(t, s.Brokers, s.Topic) {
 		s.events += int(n)
 	}
 	if s.events < 4000 {
@@ -166,49 +115,8 @@ func newStack(t testing.TB, cfg pigmentsim.Config) *stack {
 }
 
 // detectEnv is the environment of a detect process on this stack.
-func (s *stack) detectEnv(name, alerts string) map[string]string {
-	return map[string]string{
-		"KAFKA_BROKERS":        s.brokers,
-		"KAFKA_TOPIC":          s.topic,
-		"KAFKA_ALERTS_TOPIC":   alerts,
-		"KAFKA_DLQ_TOPIC":      s.topic + "-detect-dlq",
-		"DETECT_NAME":          name,
-		"DETECT_SAVE_INTERVAL": "200ms",
-		"DATABASE_URL":         s.dbURL,
-		"METRICS_ADDR":         "127.0.0.1:0",
-		"LOG_LEVEL":            "warn",
-		"DETECT_RULES_FILE":    s.rules,
-	}
-}
-
-// endOffsets returns the end offset of every partition of topic.
-func endOffsets(t testing.TB, addr, topic string) map[int]int64 {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := kafka.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		t.Fatalf("dial %s: %v", addr, err)
-	}
-	defer conn.Close()
-	parts, err := conn.ReadPartitions(topic)
-	if err != nil {
-		t.Fatalf("partitions of %s: %v", topic, err)
-	}
-	out := map[int]int64{}
-	for _, p := range parts {
-		lc, err := kafka.DialLeader(ctx, "tcp", net.JoinHostPort(p.Leader.Host, strconv.Itoa(p.Leader.Port)), topic, p.ID)
-		if err != nil {
-			t.Fatalf("dial leader of %s/%d: %v", topic, p.ID, err)
-		}
-		last, err := lc.ReadLastOffset()
-		lc.Close()
-		if err != nil {
-			t.Fatalf("last offset of %s/%d: %v", topic, p.ID, err)
-		}
-		out[p.ID] = last
-	}
-	return out
+func (s *stack) detectEnv(name, alerts string) testkit.Env {
+	return s.DetectEnv(name, alerts, map[string]string{"DETECT_RULES_FILE": s.rules})
 }
 
 // caughtUp reports whether detector name has saved offsets at the end of
@@ -252,9 +160,9 @@ func (s *stack) savedRecords(t testing.TB, pool *pgxpool.Pool, name string) int6
 // test ends.
 func (s *stack) pool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), s.dbURL)
+	pool, err := pgxpool.New(context.Background(), s.DBURL)
 	if err != nil {
-		t.Fatalf("connect to %s: %v", s.dbURL, err)
+		t.Fatalf("connect to %s: %v", s.DBURL, err)
 	}
 	t.Cleanup(pool.Close)
 	return pool
@@ -266,7 +174,7 @@ func (s *stack) pool(t testing.TB) *pgxpool.Pool {
 func (s *stack) waitQuiet(t testing.TB, p *proc, name, alerts string, d time.Duration) {
 	t.Helper()
 	pool := s.pool(t)
-	end := endOffsets(t, s.brokers, s.topic)
+	end := testkit.EndOffsets(t, s.Brokers, s.Topic)
 	deadline := time.Now().Add(d)
 	last, stable := -1, time.Time{}
 	for time.Now().Before(deadline) {
@@ -274,7 +182,7 @@ func (s *stack) waitQuiet(t testing.TB, p *proc, name, alerts string, d time.Dur
 			t.Fatalf("detect exited early (%v); stderr:\n%s", p.Err(), p.Stderr())
 		}
 		if s.caughtUp(t, pool, name, end) {
-			n := len(testkit.ReadAll(t, s.brokers, alerts))
+			n := len(testkit.ReadAll(t, s.Brokers, alerts))
 			switch {
 			case n != last:
 				last, stable = n, time.Now()
@@ -291,10 +199,10 @@ func (s *stack) waitQuiet(t testing.TB, p *proc, name, alerts string, d time.Dur
 // is quiet, stops it with SIGTERM, and returns the alerts topic's records.
 func (s *stack) runDetect(t testing.TB, name, alerts string) []kafka.Message {
 	t.Helper()
-	p := startProc(t, detectBin, s.detectEnv(name, alerts), "run")
+	p := testkit.Start(t, detectBin, s.detectEnv(name, alerts), "run")
 	s.waitQuiet(t, p, name, alerts, 45*time.Second)
 	p.Stop()
-	return testkit.ReadAll(t, s.brokers, alerts)
+	return testkit.ReadAll(t, s.Brokers, alerts)
 }
 
 // decodeAlerts decodes the records of an alerts topic.
@@ -309,42 +217,8 @@ func decodeAlerts(t testing.TB, msgs []kafka.Message) []detect.Alert {
 	return out
 }
 
-// idSet returns the distinct alert IDs of an alerts topic (alertId header)
-// and how many records repeat an ID already seen.
-func idSet(msgs []kafka.Message) (ids map[string]bool, duplicates int) {
-	ids = map[string]bool{}
-	for _, m := range msgs {
-		id := testkit.Header(m, "alertId")
-		if ids[id] {
-			duplicates++
-		}
-		ids[id] = true
-	}
-	return ids, duplicates
-}
-
-// setDiff returns the IDs of a not in b, sorted.
-func setDiff(a, b map[string]bool) []string {
-	var out []string
-	for id := range a {
-		if !b[id] {
-			out = append(out, id)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// proc is a running subprocess.
 // proc is a running detect or extract process.
 type proc = testkit.Proc
-
-// startProc starts bin with exactly env (plus PATH and HOME) and args. The
-// process is killed when the test ends, if still running.
-func startProc(t testing.TB, bin string, env map[string]string, args ...string) *proc {
-	t.Helper()
-	return testkit.Start(t, bin, env, args...)
-}
 
 // firstIDs returns at most the first three of ids.
 func firstIDs(ids []string) []string { return ids[:min(len(ids), 3)] }

@@ -46,21 +46,16 @@ func TestDecidedWhenNothingMoreArrives(t *testing.T) {
 		api.AddRaw(id, at.Add(time.Duration(i)*time.Millisecond), `{"eventId":"`+id+`","eventType":"UserLoggedIn","eventTimestamp":"`+ts+
 			`","ingestionTimestamp":"`+ts+`","actor":{"memberId":"m-burst"},"metadata":{"outcome":"failure"}}`)
 	}
-	_, brokers := testkit.MustKafka(t)
-	topic, alerts, dbURL := testkit.Name("events"), testkit.Name("alerts"), testkit.MustPostgres(t)
-	extract := startProc(t, extractBin, map[string]string{
-		"PIGMENT_API_URL": api.URL, "PIGMENT_AUDIT_API_KEY": simKey, "PIGMENT_RATE_LIMIT": "off",
-		"PIGMENT_POLL_INTERVAL": "1s", "KAFKA_BROKERS": brokers, "KAFKA_TOPIC": topic, "KAFKA_DLQ_TOPIC": topic + "-dlq",
-		"DATABASE_URL": dbURL, "METRICS_ADDR": "127.0.0.1:0", "LOG_LEVEL": "warn",
-	}, "run")
-	det := startProc(t, detectBin, map[string]string{
-		"KAFKA_BROKERS": brokers, "KAFKA_TOPIC": topic, "KAFKA_ALERTS_TOPIC": alerts, "KAFKA_DLQ_TOPIC": topic + "-detect-dlq",
-		"DETECT_NAME": testkit.Name("detect"), "DETECT_SAVE_INTERVAL": "200ms", "DETECT_RULES_FILE": rules,
-		"DATABASE_URL": dbURL, "METRICS_ADDR": "127.0.0.1:0", "LOG_LEVEL": "warn",
-	}, "run")
+	st := testkit.NewStack(t, nil, simKey)
+	st.APIURL = api.URL
+	alerts := testkit.Name("alerts")
+	extract := testkit.Start(t, extractBin, st.ExtractEnv(map[string]string{
+		"PIGMENT_POLL_INTERVAL": "1s", "METRICS_ADDR": "127.0.0.1:0",
+	}), "run")
+	det := testkit.Start(t, detectBin, st.DetectEnv(testkit.Name("detect"), alerts, map[string]string{"DETECT_RULES_FILE": rules}), "run")
 
-	found := waitFor(60*time.Second, func() bool {
-		for _, m := range testkit.ReadAll(t, brokers, alerts) {
+	found := testkit.Eventually(60*time.Second, func() bool {
+		for _, m := range testkit.ReadAll(t, st.Brokers, alerts) {
 			if testkit.Header(m, "rule") == "failed-logins" && string(m.Key) == "m-burst" {
 				return true
 			}
@@ -75,7 +70,7 @@ func TestDecidedWhenNothingMoreArrives(t *testing.T) {
 		t.Fatalf("no failed-logins alert for m-burst within a minute of the burst, with nothing after it; detect stderr:\n%s", testkit.Tail(det.Stderr(), 4096))
 	}
 	var records int64
-	for _, n := range endOffsets(t, brokers, topic) {
+	for _, n := range testkit.EndOffsets(t, st.Brokers, st.Topic) {
 		records += n
 	}
 	if records != 6 {

@@ -40,17 +40,13 @@ func TestEventsDatedOutOfRange(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Close()
-	p := startProc(t, detectBin, map[string]string{
-		"KAFKA_BROKERS": brokers, "KAFKA_TOPIC": topic, "KAFKA_ALERTS_TOPIC": alerts, "KAFKA_DLQ_TOPIC": topic + "-dlq",
-		"DETECT_NAME": testkit.Name("detect"), "DETECT_SAVE_INTERVAL": "200ms", "DATABASE_URL": testkit.MustPostgres(t),
-		"METRICS_ADDR": "127.0.0.1:0", "LOG_LEVEL": "info",
-	}, "run")
-	var addr string
-	if !waitFor(15*time.Second, func() bool { addr = detectMetricsAddr(p.Stderr()); return addr != "" }) {
-		t.Fatalf("detect logged no metrics address; stderr:\n%s", p.Stderr())
-	}
+	st := &testkit.Stack{Brokers: brokers, Topic: topic, DBURL: testkit.MustPostgres(t)}
+	p := testkit.Start(t, detectBin, st.DetectEnv(testkit.Name("detect"), alerts, map[string]string{
+		"KAFKA_DLQ_TOPIC": topic + "-dlq", "LOG_LEVEL": "info",
+	}), "run")
+	addr := p.MetricsAddr()
 	var future, untimed float64
-	if !waitFor(30*time.Second, func() bool {
+	if !testkit.Eventually(30*time.Second, func() bool {
 		future, _ = testkit.Gauge(addr, "pigment_detect_future_events")
 		untimed, _ = testkit.Gauge(addr, "pigment_detect_untimed_events")
 		lag, ok := testkit.Gauge(addr, "pigment_detect_lag")

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -27,14 +26,6 @@ import (
 type app struct {
 	cfg *Config
 	log zerolog.Logger
-}
-
-func newApp(cfg *Config, logOut io.Writer) (*app, error) {
-	log, err := cfg.Logger(logOut, "extract", cfg.DatabaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("configuration: %w", err)
-	}
-	return &app{cfg: cfg, log: log}, nil
 }
 
 // openStore applies migrations and opens the connection pool.

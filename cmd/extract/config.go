@@ -45,25 +45,12 @@ type Config struct {
 // loadConfig reads and validates the configuration. Errors name the variable
 // and the rule, never a secret's value.
 func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
-	var c Config
-	if err := envcfg.Process(ctx, &c, l); err != nil {
-		return nil, err
-	}
-	if err := c.resolveKey(); err != nil {
-		return nil, err
-	}
-	return &c, c.validate()
+	return daemon.Load(ctx, l, &Config{})
 }
 
-func (c *Config) resolveKey() error {
-	if err := envcfg.Secret(&c.APIKey, c.APIKeyFile, "PIGMENT_AUDIT_API_KEY"); err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
-	return nil
-}
-
-func (c *Config) validate() error {
-	var p envcfg.Problems
+// Check implements daemon.Config; it first reads the key from its file.
+func (c *Config) Check(p *envcfg.Problems) {
+	p.Add(envcfg.Secret(&c.APIKey, c.APIKeyFile, "PIGMENT_AUDIT_API_KEY"))
 	check := p.Check
 	u, err := url.Parse(c.APIURL)
 	check(err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "",
@@ -83,8 +70,6 @@ func (c *Config) validate() error {
 	p.Add(c.Kafka.Validate())
 	check(c.ProgressEvery <= 0, "EXTRACT_PROGRESS_INTERVAL must be positive")
 	check(c.StandbyPoll <= 0, "EXTRACT_STANDBY_POLL must be positive")
-	p.Add(c.Settings.Validate())
-	return p.Err()
 }
 
 // needKey is checked only by the commands that call the API, so operators

@@ -4,12 +4,9 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"os"
 
 	"github.com/pigment-siem/pipeline/internal/daemon"
-	"github.com/pigment-siem/pipeline/internal/pgdsn"
 )
 
 const usage = `usage: extract COMMAND [flags]
@@ -29,28 +26,20 @@ times T: RFC 3339 (2026-01-02T15:04:05Z) or a date (2026-01-02, midnight UTC)
 `
 
 // run is the whole program minus process exit, so tests can drive it.
-var run = daemon.Command(usage, loadConfig, dispatch)
+var run = daemon.Command("extract", usage, loadConfig, dispatch)
 
 func main() {
 	os.Exit(daemon.Main("extract", run))
 }
 
-// dispatch builds the app and runs one command; whatever fails, the
-// database password never reaches the message.
-func dispatch(ctx context.Context, cfg *Config, cmd string, rest []string, stdout, stderr io.Writer) error {
-	app, err := newApp(cfg, stderr)
-	if err != nil {
-		return err
-	}
-	return pgdsn.Scrub(app.dispatch(ctx, cmd, rest, stdout, stderr), cfg.DatabaseURL)
-}
-
 // dispatch runs one command.
-func (a *app) dispatch(ctx context.Context, cmd string, rest []string, stdout, stderr io.Writer) error {
+func dispatch(ctx context.Context, cfg *Config, inv *daemon.Invocation) error {
+	a := &app{cfg: cfg, log: inv.Log} // what every command shares
+	cmd, rest, stdout := inv.Cmd, inv.Args, inv.Stdout
 	if cmd == "run" || cmd == "once" || cmd == "backfill" {
 		// Before the database: no checkpoint moves without a broker.
-		if err := a.cfg.Kafka.RequireBrokers(); err != nil {
-			return fmt.Errorf("configuration: %w", err)
+		if err := cfg.Kafka.RequireBrokers(); err != nil {
+			return err
 		}
 	}
 	switch cmd {
@@ -67,5 +56,5 @@ func (a *app) dispatch(ctx context.Context, cmd string, rest []string, stdout, s
 	case "migrate":
 		return a.migrate(ctx)
 	}
-	return daemon.UnknownCommand(stderr, "extract", cmd, usage)
+	return inv.Unknown()
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
+	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
 // BenchmarkExtractMemory runs the real binary (`extract once`, rate limit
@@ -19,7 +20,7 @@ func BenchmarkExtractMemory(b *testing.B) {
 		b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				s := newStack(b, pigmentsim.Config{Seed: 3, History: 48 * time.Hour, HistoryEvents: n, LateFraction: -1})
-				p := startExtract(b, s.env(nil), "once")
+				p := testkit.Start(b, extractBin, s.ExtractEnv(nil), "once")
 				if code := p.Wait(5 * time.Minute); code != 0 {
 					b.Fatalf("extract once exited %d: %s", code, p.Stderr())
 				}

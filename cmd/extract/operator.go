@@ -82,15 +82,11 @@ func (a *app) checkpointCmd(ctx context.Context, args []string, out io.Writer) e
 		if err != nil {
 			return fmt.Errorf("checkpoint history: %w", err)
 		}
-		if *asJSON {
-			return json.NewEncoder(out).Encode(h)
-		}
-		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "AT\tCHECKPOINT\tFROM\tTO\tOPERATOR\tREASON")
-		for _, e := range h {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ts(e.At), e.Name, ts(e.From), ts(e.To), e.Operator, e.Reason)
-		}
-		return tw.Flush()
+		return printTable(out, *asJSON, h, "AT\tCHECKPOINT\tFROM\tTO\tOPERATOR\tREASON", func(tw io.Writer) {
+			for _, e := range h {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ts(e.At), e.Name, ts(e.From), ts(e.To), e.Operator, e.Reason)
+			}
+		})
 	}
 	return fmt.Errorf("checkpoint %q: want show, reset or history: %w", args[0], daemon.ErrUsage)
 }
@@ -109,23 +105,19 @@ func (a *app) showCheckpoints(ctx context.Context, store *checkpoint.Store, name
 			return fmt.Errorf("checkpoint show: %w", err)
 		}
 	}
-	if asJSON {
-		return json.NewEncoder(out).Encode(cps)
-	}
-	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CHECKPOINT\tWATERMARK\tCOMPLETE\tRUN\tRUN SINCE\tRUN CURSOR\tRUN PRODUCED\tUPDATED")
-	for _, cp := range cps {
-		run, since, cursor, produced := "-", "-", "-", "-"
-		if r := cp.Run; r != nil {
-			run, since, produced = fmt.Sprint(r.ID), ts(r.Since), fmt.Sprint(r.Produced)
-			cursor = "(first page)"
-			if r.Cursor != "" {
-				cursor = "(page " + fmt.Sprint(r.Pages+1) + ")"
+	return printTable(out, asJSON, cps, "CHECKPOINT\tWATERMARK\tCOMPLETE\tRUN\tRUN SINCE\tRUN CURSOR\tRUN PRODUCED\tUPDATED", func(tw io.Writer) {
+		for _, cp := range cps {
+			run, since, cursor, produced := "-", "-", "-", "-"
+			if r := cp.Run; r != nil {
+				run, since, produced = fmt.Sprint(r.ID), ts(r.Since), fmt.Sprint(r.Produced)
+				cursor = "(first page)"
+				if r.Cursor != "" {
+					cursor = "(page " + fmt.Sprint(r.Pages+1) + ")"
+				}
 			}
+			fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\t%s\t%s\t%s\n", cp.Name, ts(cp.Watermark), cp.Complete, run, since, cursor, produced, ts(cp.UpdatedAt))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\t%s\t%s\t%s\n", cp.Name, ts(cp.Watermark), cp.Complete, run, since, cursor, produced, ts(cp.UpdatedAt))
-	}
-	return tw.Flush()
+	})
 }
 
 // runsCmd is `extract runs`: the run history, to reconcile counts.
@@ -153,15 +145,23 @@ func (a *app) runsCmd(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("runs: %w", err)
 	}
-	if *asJSON {
-		return json.NewEncoder(out).Encode(runs)
+	return printTable(out, *asJSON, runs, "ID\tCHECKPOINT\tMODE\tSTATUS\tSTARTED\tENDED\tPAGES\tFETCHED\tPRODUCED\tDLQ\tDUPLICATES\tSKIPPED\tERROR", func(tw io.Writer) {
+		for _, r := range runs {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.ID, r.Name, r.Mode, r.Status,
+				ts(r.StartedAt), ts(r.EndedAt), r.Pages, r.Fetched, r.Produced, r.DLQ, r.Duplicates, r.Skipped, r.Error)
+		}
+	})
+}
+
+// printTable prints v as JSON (--json), or else as a table for people:
+// the tab-separated header, then the rows written by rows.
+func printTable(out io.Writer, asJSON bool, v any, header string, rows func(tw io.Writer)) error {
+	if asJSON {
+		return json.NewEncoder(out).Encode(v)
 	}
 	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tCHECKPOINT\tMODE\tSTATUS\tSTARTED\tENDED\tPAGES\tFETCHED\tPRODUCED\tDLQ\tDUPLICATES\tSKIPPED\tERROR")
-	for _, r := range runs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.ID, r.Name, r.Mode, r.Status,
-			ts(r.StartedAt), ts(r.EndedAt), r.Pages, r.Fetched, r.Produced, r.DLQ, r.Duplicates, r.Skipped, r.Error)
-	}
+	fmt.Fprintln(tw, header)
+	rows(tw)
 	return tw.Flush()
 }
 

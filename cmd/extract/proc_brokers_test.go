@@ -1,16 +1,24 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/pigment-siem/pipeline/internal/checkpoint"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
+	"github.com/pigment-siem/pipeline/internal/testkit"
 )
+
+// tableCount is the number of tables in the public schema of dbURL.
+func tableCount(t *testing.T, dbURL string) int {
+	t.Helper()
+	var n int
+	if err := testkit.QueryRow(t, dbURL, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
 
 // TestUnsetBrokersStopsBeforeTouchingPostgres: with KAFKA_BROKERS unset,
 // every extraction command exits 1 at start naming the variable, and the
@@ -22,16 +30,16 @@ func TestUnsetBrokersStopsBeforeTouchingPostgres(t *testing.T) {
 	s := newStack(t, pigmentsim.Config{Seed: 16, History: time.Hour, HistoryEvents: 50})
 	// Were the in-memory broker started, it would take a free port, not
 	// the demo's.
-	env := s.env(map[string]string{"KAFKA_BROKERS": "", "KAFKA_EMBEDDED_ADDR": "127.0.0.1:0", "METRICS_ADDR": "127.0.0.1:0"})
+	env := s.ExtractEnv(map[string]string{"KAFKA_BROKERS": "", "KAFKA_EMBEDDED_ADDR": "127.0.0.1:0", "METRICS_ADDR": "127.0.0.1:0"})
 	now := time.Now().UTC()
 	from, to := now.Add(-time.Hour).Format(time.RFC3339), now.Format(time.RFC3339)
 	for _, args := range [][]string{{"once"}, {"backfill", "--from", from, "--to", to}, {"run"}} {
-		code, _, stderr := runExtract(t, env, args...)
+		code, _, stderr := testkit.Run(t, extractBin, env, args...)
 		if code != 1 || !strings.Contains(stderr, "KAFKA_BROKERS") {
 			t.Errorf("extract %v with KAFKA_BROKERS unset exited %d, want 1 with an error naming KAFKA_BROKERS; stderr:\n%s", args, code, stderr)
 		}
 	}
-	if n := tableCount(t, s.dbURL); n != 0 {
+	if n := tableCount(t, s.DBURL); n != 0 {
 		t.Errorf("the database holds %d tables after runs with KAFKA_BROKERS unset, want none", n)
 	}
 }
@@ -41,8 +49,8 @@ func TestUnsetBrokersStopsBeforeTouchingPostgres(t *testing.T) {
 func TestEmbeddedBrokerIsExplicit(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, pigmentsim.Config{Seed: 17, History: time.Hour, HistoryEvents: 50})
-	env := s.env(map[string]string{"KAFKA_BROKERS": "embedded", "KAFKA_EMBEDDED_ADDR": "127.0.0.1:0"})
-	code, _, stderr := runExtract(t, env, "once")
+	env := s.ExtractEnv(map[string]string{"KAFKA_BROKERS": "embedded", "KAFKA_EMBEDDED_ADDR": "127.0.0.1:0"})
+	code, _, stderr := testkit.Run(t, extractBin, env, "once")
 	if code != 0 {
 		t.Fatalf("extract once with KAFKA_BROKERS=embedded exited %d, want 0; stderr:\n%s", code, stderr)
 	}
@@ -63,21 +71,4 @@ func TestEmbeddedBrokerIsExplicit(t *testing.T) {
 	if len(runs) != 1 || runs[0].Status != checkpoint.StatusOK || produced == 0 {
 		t.Errorf("runs after extract once with KAFKA_BROKERS=embedded: %+v, want one ok run that produced events", runs)
 	}
-}
-
-// tableCount is the number of tables in the public schema of dbURL.
-func tableCount(t *testing.T, dbURL string) int {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	var n int
-	if err := c.QueryRow(ctx, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'").Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
 }

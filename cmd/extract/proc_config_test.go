@@ -25,7 +25,7 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 	if err := os.WriteFile(keyFile, []byte(secretKey+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	base := map[string]string{
+	base := testkit.Env{
 		"PIGMENT_API_URL":       "http://127.0.0.1:1",
 		"PIGMENT_AUDIT_API_KEY": secretKey,
 		"KAFKA_BROKERS":         "127.0.0.1:1",
@@ -46,7 +46,7 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := mergeEnv(base, tt.set)
+			env := base.With(tt.set)
 			var stdout, stderr bytes.Buffer
 			err := run(t.Context(), []string{"once"}, envconfig.MapLookuper(env), &stdout, &stderr)
 			if err == nil || !strings.Contains(err.Error(), tt.wantVar) {
@@ -57,22 +57,6 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 			}
 		})
 	}
-}
-
-// mergeEnv returns base with set applied; an empty value removes the variable.
-func mergeEnv(base, set map[string]string) map[string]string {
-	env := make(map[string]string, len(base)+len(set))
-	for k, v := range base {
-		env[k] = v
-	}
-	for k, v := range set {
-		if v == "" {
-			delete(env, k)
-			continue
-		}
-		env[k] = v
-	}
-	return env
 }
 
 // TestSecretsStayOutOfOutput runs the binary where it fails, with a key and
@@ -95,8 +79,8 @@ func TestSecretsStayOutOfOutput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			own := map[string]string{"LOG_LEVEL": "debug", "DATABASE_URL": testkit.MustPostgres(t)}
-			code, stdout, stderr := runExtract(t, s.env(mergeEnv(own, tt.set)), "once")
+			own := testkit.Env{"LOG_LEVEL": "debug", "DATABASE_URL": testkit.MustPostgres(t)}
+			code, stdout, stderr := testkit.Run(t, extractBin, s.ExtractEnv(own.With(tt.set)), "once")
 			if code == 0 {
 				t.Errorf("extract once exited 0, want a failure; stderr:\n%s", stderr)
 			}

@@ -53,7 +53,7 @@ func TestMigrateNeverLogsThePassword(t *testing.T) {
 	t.Parallel()
 	for name, dsn := range dsnForms(t, testkit.MustPostgres(t)) {
 		t.Run(name, func(t *testing.T) {
-			code, stdout, stderr := runExtract(t, map[string]string{"DATABASE_URL": dsn, "LOG_LEVEL": "debug"}, "migrate")
+			code, stdout, stderr := testkit.Run(t, extractBin, map[string]string{"DATABASE_URL": dsn, "LOG_LEVEL": "debug"}, "migrate")
 			if code != 0 {
 				t.Fatalf("extract migrate exited %d; stderr:\n%s", code, stderr)
 			}
@@ -90,7 +90,7 @@ func TestDatabaseErrorsNeverShowThePassword(t *testing.T) {
 				t.Run(cname+"/"+fname+"/"+cmd, func(t *testing.T) {
 					env := map[string]string{"DATABASE_URL": dsn, "LOG_LEVEL": "debug",
 						"PIGMENT_AUDIT_API_KEY": "k", "KAFKA_BROKERS": "127.0.0.1:1"}
-					code, stdout, stderr := runExtract(t, env, cmd)
+					code, stdout, stderr := testkit.Run(t, extractBin, env, cmd)
 					if code == 0 {
 						t.Errorf("extract %s exited 0, want a failure; stderr:\n%s", cmd, stderr)
 					}

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -23,33 +22,28 @@ func TestHealthGoesBadWhenRunsFail(t *testing.T) {
 	const poll = 300 * time.Millisecond
 	s := newStack(t, pigmentsim.Config{Seed: 71, History: time.Hour, HistoryEvents: 200, LateFraction: -1})
 	var failing atomic.Bool
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.APIURL = testkit.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if failing.Load() {
 			http.Error(w, "upstream down", http.StatusInternalServerError)
 			return
 		}
 		s.sim.Handler().ServeHTTP(w, r)
 	}))
-	t.Cleanup(api.Close)
-	p := startExtract(t, s.env(map[string]string{
-		"PIGMENT_API_URL": api.URL, "PIGMENT_POLL_INTERVAL": poll.String(), "PIGMENT_MAX_ATTEMPTS": "1",
+	p := testkit.Start(t, extractBin, s.ExtractEnv(map[string]string{
+		"PIGMENT_POLL_INTERVAL": poll.String(), "PIGMENT_MAX_ATTEMPTS": "1",
 		"METRICS_ADDR": "127.0.0.1:0", "LOG_LEVEL": "info",
 	}), "run")
-	ctx := t.Context()
-	var addr string
-	if !eventually(ctx, 15*time.Second, func() bool { addr = metricsAddr(p.Stderr()); return addr != "" }) {
-		t.Fatalf("extract logged no metrics address; stderr:\n%s", p.Stderr())
-	}
+	addr := p.MetricsAddr()
 	var h testkit.Health
-	if !eventually(ctx, 15*time.Second, func() bool {
+	if !testkit.Eventually(15*time.Second, func() bool {
 		h = testkit.GetHealth(addr)
-		return h.Status == http.StatusOK && h.OK && h.Details["role"] == "leader" && countMessages(p.Stderr(), "run finished") > 0
+		return h.Status == http.StatusOK && h.OK && h.Details["role"] == "leader" && testkit.CountMessages(p.Stderr(), "run finished") > 0
 	}) {
 		t.Fatalf("/healthz = %+v, want 200 ok as leader after a finished run; stderr:\n%s", h, p.Stderr())
 	}
 
 	failing.Store(true)
-	if !eventually(ctx, 20*time.Second, func() bool { h = testkit.GetHealth(addr); return h.Status == http.StatusServiceUnavailable }) {
+	if !testkit.Eventually(20*time.Second, func() bool { h = testkit.GetHealth(addr); return h.Status == http.StatusServiceUnavailable }) {
 		t.Fatalf("with every run failing, /healthz = %+v, want 503; stderr:\n%s", h, testkit.Tail(p.Stderr(), 4096))
 	}
 	// A run in flight when the API failed may still have finished after.
@@ -71,7 +65,7 @@ func TestHealthGoesBadWhenRunsFail(t *testing.T) {
 	}
 
 	failing.Store(false)
-	if !eventually(ctx, 20*time.Second, func() bool { h = testkit.GetHealth(addr); return h.Status == http.StatusOK && h.OK }) {
+	if !testkit.Eventually(20*time.Second, func() bool { h = testkit.GetHealth(addr); return h.Status == http.StatusOK && h.OK }) {
 		t.Fatalf("after the API recovered, /healthz = %+v, want 200 ok", h)
 	}
 }
@@ -86,8 +80,7 @@ func TestHealthGoesBadWhenRunsFail(t *testing.T) {
 func TestHealthGoesBadOnACursorCycle(t *testing.T) {
 	t.Parallel()
 	const poll = 300 * time.Millisecond
-	s := newStack(t, pigmentsim.Config{Seed: 72})
-	api := testkit.NewFakeAPI(t)
+	s, api := newPagesStack(t)
 	api.Cursor = func(n int) string { // page 1 is "A", page 2 "B", page 3 "A" again
 		if n%2 == 1 {
 			return "A"
@@ -98,22 +91,18 @@ func TestHealthGoesBadOnACursorCycle(t *testing.T) {
 	for i := range 8 {
 		api.Add(t, fmt.Sprintf("ev-%d", i), now.Add(-time.Duration(i)*time.Minute).Format(time.RFC3339Nano), "")
 	}
-	p := startExtract(t, fakeAPIEnv(api, s, map[string]string{
+	p := testkit.Start(t, extractBin, s.ExtractEnv(map[string]string{
 		"PIGMENT_POLL_INTERVAL": poll.String(), "METRICS_ADDR": "127.0.0.1:0", "LOG_LEVEL": "info",
 	}), "run")
-	ctx := t.Context()
-	var addr string
-	if !eventually(ctx, 15*time.Second, func() bool { addr = metricsAddr(p.Stderr()); return addr != "" }) {
-		t.Fatalf("extract logged no metrics address; stderr:\n%s", p.Stderr())
-	}
+	addr := p.MetricsAddr()
 	var h testkit.Health
-	if !eventually(ctx, 20*time.Second, func() bool { h = testkit.GetHealth(addr); return h.Status == http.StatusServiceUnavailable }) {
+	if !testkit.Eventually(20*time.Second, func() bool { h = testkit.GetHealth(addr); return h.Status == http.StatusServiceUnavailable }) {
 		t.Fatalf("with every run failing on a cursor cycle, /healthz = %+v, want 503; stderr:\n%s", h, testkit.Tail(p.Stderr(), 4096))
 	}
 	if n := strings.Count(p.Stderr(), "cursor cycle"); n < 3 {
 		t.Errorf("%d log lines name the cursor cycle, want one per failed poll (at least 3); stderr:\n%s", n, testkit.Tail(p.Stderr(), 4096))
 	}
-	if countMessages(p.Stderr(), "run finished") != 0 {
+	if testkit.CountMessages(p.Stderr(), "run finished") != 0 {
 		t.Errorf("a run finished on a cycling API; stderr:\n%s", testkit.Tail(p.Stderr(), 4096))
 	}
 	if reason, _ := h.Details["reason"].(string); h.OK || !strings.Contains(reason, "no successful run") {

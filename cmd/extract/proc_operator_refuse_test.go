@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
+	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
 // TestOperatorMistakesAreRefused runs the operator's commands with the two
@@ -16,9 +17,9 @@ import (
 func TestOperatorMistakesAreRefused(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, pigmentsim.Config{Seed: 67, History: time.Hour, HistoryEvents: 50, LateFraction: -1})
-	env := s.env(nil)
-	mustRunExtract(t, env, "once")
-	mustRunExtract(t, env, "backfill", "--from", time.Now().UTC().Add(-2*time.Hour).Format(time.RFC3339),
+	env := s.ExtractEnv(nil)
+	testkit.MustRun(t, extractBin, env, "once")
+	testkit.MustRun(t, extractBin, env, "backfill", "--from", time.Now().UTC().Add(-2*time.Hour).Format(time.RFC3339),
 		"--to", time.Now().UTC().Add(-time.Hour).Format(time.RFC3339), "--name", "b1")
 	before := showLive(t, env)
 	tomorrow := time.Now().UTC().Add(24 * time.Hour).Format(time.RFC3339)
@@ -35,7 +36,7 @@ func TestOperatorMistakesAreRefused(t *testing.T) {
 		{"runs of a mistyped name", []string{"runs", "--name", "lvie"}, []string{"lvie", "live", "backfill:b1"}},
 	}
 	for _, tt := range refused {
-		code, _, stderr := runExtract(t, env, tt.args...)
+		code, _, stderr := testkit.Run(t, extractBin, env, tt.args...)
 		if code == 0 {
 			t.Errorf("%s: extract %v exited 0, want a refusal", tt.name, tt.args)
 		}
@@ -55,7 +56,7 @@ func TestOperatorMistakesAreRefused(t *testing.T) {
 	}
 
 	// --force takes the operator at their word.
-	mustRunExtract(t, env, "checkpoint", "reset", "--to", tomorrow, "--reason", "clock test", "--force")
+	testkit.MustRun(t, extractBin, env, "checkpoint", "reset", "--to", tomorrow, "--reason", "clock test", "--force")
 	want, _ := time.Parse(time.RFC3339, tomorrow)
 	if got := showLive(t, env); !got.Watermark.Equal(want) {
 		t.Errorf("after reset --force: live watermark %v, want %v", got.Watermark, want)

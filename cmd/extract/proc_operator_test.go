@@ -19,12 +19,12 @@ func TestOperatorCommands(t *testing.T) {
 	t.Parallel()
 	start := time.Now().UTC()
 	s := newStack(t, pigmentsim.Config{Seed: 66, History: 12 * time.Hour, HistoryEvents: 6000, LateFraction: -1})
-	env := s.env(nil)
-	mustRunExtract(t, env, "once")
+	env := s.ExtractEnv(nil)
+	testkit.MustRun(t, extractBin, env, "once")
 
 	// show: the watermark is the newest ingestion time produced.
 	var newest time.Time
-	for _, m := range testkit.ReadAll(t, s.brokers, s.topic) {
+	for _, m := range testkit.ReadAll(t, s.Brokers, s.Topic) {
 		at, err := time.Parse(time.RFC3339Nano, testkit.Header(m, record.HeaderIngestion))
 		if err != nil {
 			t.Fatalf("record %d/%d: ingestion header: %v", m.Partition, m.Offset, err)
@@ -42,7 +42,7 @@ func TestOperatorCommands(t *testing.T) {
 	// reset, then history.
 	day := start.AddDate(0, 0, -1).Format("2006-01-02")
 	resetTo, _ := time.Parse("2006-01-02", day)
-	out := mustRunExtract(t, env, "checkpoint", "reset", "--to", day, "--reason", "test", "--operator", "alice")
+	out := testkit.MustRun(t, extractBin, env, "checkpoint", "reset", "--to", day, "--reason", "test", "--operator", "alice")
 	if !strings.Contains(out, "alice") {
 		t.Errorf("checkpoint reset printed %q, want a confirmation naming the operator", out)
 	}
@@ -57,7 +57,7 @@ func TestOperatorCommands(t *testing.T) {
 	}
 
 	// runs: a table with a header and the finished once.
-	table := mustRunExtract(t, env, "runs")
+	table := testkit.MustRun(t, extractBin, env, "runs")
 	lines := strings.Split(strings.TrimSpace(table), "\n")
 	if len(lines) < 2 || !strings.HasPrefix(lines[0], "ID ") || !strings.Contains(lines[0], "PRODUCED") ||
 		!strings.Contains(table, "once") || !strings.Contains(table, "live") {
@@ -67,18 +67,18 @@ func TestOperatorCommands(t *testing.T) {
 	// backfill [from, to) into a topic of its own.
 	from, to := start.Add(-8*time.Hour).Truncate(time.Second), start.Add(-4*time.Hour).Truncate(time.Second)
 	want := apiIDs(t, s, from, to)
-	benv := mergeEnv(env, map[string]string{"KAFKA_TOPIC": testkit.Name("backfill")})
+	benv := env.With(map[string]string{"KAFKA_TOPIC": testkit.Name("backfill")})
 	args := []string{"backfill", "--from", from.Format(time.RFC3339), "--to", to.Format(time.RFC3339), "--name", "b1"}
-	mustRunExtract(t, benv, args...)
-	got := eventIDs(t, s.brokers, benv["KAFKA_TOPIC"])
+	testkit.MustRun(t, extractBin, benv, args...)
+	got := eventIDs(t, s.Brokers, benv["KAFKA_TOPIC"])
 	d := diffIDs(got, want)
 	d.check(t, want)
 	if d.duplicates != 0 {
 		t.Errorf("backfill produced %d duplicates", d.duplicates)
 	}
 
-	mustRunExtract(t, benv, args...)
-	if again := eventIDs(t, s.brokers, benv["KAFKA_TOPIC"]); len(again) != len(got) {
+	testkit.MustRun(t, extractBin, benv, args...)
+	if again := eventIDs(t, s.Brokers, benv["KAFKA_TOPIC"]); len(again) != len(got) {
 		t.Errorf("a second identical backfill changed the topic from %d to %d records", len(got), len(again))
 	}
 	var runs []checkpoint.RunRecord
@@ -102,7 +102,7 @@ func showLive(t *testing.T, env map[string]string) checkpoint.Checkpoint {
 // events ingested in [from, to).
 func apiIDs(t *testing.T, s *stack, from, to time.Time) []string {
 	t.Helper()
-	c, err := pigment.New(pigment.Config{BaseURL: s.apiURL, APIKey: simKey})
+	c, err := pigment.New(pigment.Config{BaseURL: s.APIURL, APIKey: simKey})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
@@ -22,18 +21,15 @@ import (
 // that path is covered in internal/envcfg and internal/publish.)
 func TestSASLToABrokerThatRequiresIt(t *testing.T) {
 	t.Parallel()
-	const user, pass = "extract", "scram-pass-5e4d3c"
-	_, brokers := testkit.MustKafka(t, kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-512", user, pass))
 	s := newStack(t, pigmentsim.Config{Seed: 45, History: 2 * time.Hour, HistoryEvents: 600, LateFraction: -1})
-	s.brokers = brokers
-	sasl := map[string]string{"KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "KAFKA_SASL_USERNAME": user, "KAFKA_SASL_PASSWORD": pass}
-	mustRunExtract(t, s.env(sasl), "once")
+	brokers, sasl := testkit.MustKafkaSASL(t, "SCRAM-SHA-512", "extract", "scram-pass-5e4d3c")
+	testkit.MustRun(t, extractBin, s.ExtractEnv(sasl), "once")
 
 	// An independent client (franz-go, not kafka-go) reads them back with
 	// the same credentials. kcat cannot here: kfake offers only SASL
 	// handshake v1, and librdkafka 2.0 insists on v0 being listed.
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.ConsumeTopics(s.topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.SASL(scram.Auth{User: user, Pass: pass}.AsSha512Mechanism()))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.ConsumeTopics(s.Topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.SASL(scram.Auth{User: sasl["KAFKA_SASL_USERNAME"], Pass: sasl["KAFKA_SASL_PASSWORD"]}.AsSha512Mechanism()))
 	if err != nil {
 		t.Fatal(err)
 	}

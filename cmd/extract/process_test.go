@@ -5,49 +5,31 @@ package main
 // HTTP, an in-test kfake broker over TCP and a fresh Postgres database.
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
-	"net/http/httptest"
 	"os"
 	"sort"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
+// simKey is the key the simulator takes.
+const simKey = "sim-key-4b1d0e7f"
+
 // extractBin is the path of the binary built by TestMain.
 var extractBin string
 
 func TestMain(m *testing.M) {
-	os.Exit(buildAndRun(m))
+	os.Exit(testkit.BuildAndRun(m, testkit.RunNoLeaks, testkit.Binary{Dir: ".", Path: &extractBin}))
 }
 
-func buildAndRun(m *testing.M) int {
-	bin, cleanup, err := testkit.Build(".", "extract")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer cleanup()
-	extractBin = bin
-	return testkit.RunNoLeaks(m)
-}
-
-const simKey = "sim-key-4b1d0e7f"
-
-// stack is one isolated deployment: a simulator over HTTP, a broker, a
-// database, and topics of its own.
+// stack is one isolated deployment (testkit.Stack) whose API is the
+// simulator.
 type stack struct {
-	sim     *pigmentsim.Sim
-	apiURL  string
-	brokers string
-	topic   string
-	dbURL   string
+	*testkit.Stack
+	sim *pigmentsim.Sim
 }
 
 func newStack(t testing.TB, cfg pigmentsim.Config) *stack {
@@ -57,43 +39,23 @@ func newStack(t testing.TB, cfg pigmentsim.Config) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(sim.Handler())
-	t.Cleanup(srv.Close)
-	_, brokers := testkit.MustKafka(t)
-	return &stack{
-		sim: sim, apiURL: srv.URL, brokers: brokers,
-		topic: testkit.Name("events"), dbURL: testkit.MustPostgres(t),
-	}
+	return &stack{Stack: testkit.NewStack(t, sim.Handler(), simKey), sim: sim}
 }
 
-// env is the environment of an extract process on this stack, with
-// overrides applied (an empty value removes the variable).
-func (s *stack) env(overrides map[string]string) map[string]string {
-	e := map[string]string{
-		"PIGMENT_API_URL":       s.apiURL,
-		"PIGMENT_AUDIT_API_KEY": simKey,
-		"PIGMENT_RATE_LIMIT":    "off",
-		"KAFKA_BROKERS":         s.brokers,
-		"KAFKA_TOPIC":           s.topic,
-		"KAFKA_DLQ_TOPIC":       s.topic + "-dlq",
-		"DATABASE_URL":          s.dbURL,
-		"LOG_LEVEL":             "warn",
-		"LOG_FORMAT":            "json",
-	}
-	for k, v := range overrides {
-		if v == "" {
-			delete(e, k)
-			continue
-		}
-		e[k] = v
-	}
-	return e
+// newPagesStack is a stack whose API is a testkit.FakeAPI instead of the
+// simulator.
+func newPagesStack(t *testing.T) (*stack, *testkit.FakeAPI) {
+	t.Helper()
+	s := newStack(t, pigmentsim.Config{Seed: 1})
+	api := testkit.NewFakeAPI(t)
+	s.APIURL = api.URL
+	return s, api
 }
 
 // topicIDs returns the eventId header of every record of the stack's topic.
 func (s *stack) topicIDs(t testing.TB) []string {
 	t.Helper()
-	return eventIDs(t, s.brokers, s.topic)
+	return eventIDs(t, s.Brokers, s.Topic)
 }
 
 func eventIDs(t testing.TB, brokers, topic string) []string {
@@ -106,54 +68,16 @@ func eventIDs(t testing.TB, brokers, topic string) []string {
 }
 
 // proc is a running extract process.
-// proc is a running extract process.
 type proc = testkit.Proc
 
-// startExtract starts the binary with exactly env (plus PATH and HOME) and
-// args. The process is killed when the test ends, if still running.
-func startExtract(t testing.TB, env map[string]string, args ...string) *proc {
-	t.Helper()
-	return testkit.Start(t, extractBin, env, args...)
-}
-
-// runExtract runs the binary to completion (at most a minute) and returns
-// its exit code and output.
-func runExtract(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	p := startExtract(t, env, args...)
-	code = p.Wait(time.Minute)
-	return code, p.Stdout(), p.Stderr()
-}
-
-// mustRunExtract runs the binary and fails the test unless it exits 0.
-func mustRunExtract(t *testing.T, env map[string]string, args ...string) string {
-	t.Helper()
-	code, stdout, stderr := runExtract(t, env, args...)
-	if code != 0 {
-		t.Fatalf("extract %v exited %d; stderr:\n%s", args, code, stderr)
-	}
-	return stdout
-}
-
-// mustRunJSON runs the binary and decodes its stdout into v.
+// mustRunJSON runs the binary, fails the test unless it exits 0, and
+// decodes its stdout into v.
 func mustRunJSON(t *testing.T, env map[string]string, v any, args ...string) {
 	t.Helper()
-	out := mustRunExtract(t, env, args...)
+	out := testkit.MustRun(t, extractBin, env, args...)
 	if err := json.Unmarshal([]byte(out), v); err != nil {
 		t.Fatalf("extract %v: stdout is not the expected JSON: %v\n%s", args, err, out)
 	}
-}
-
-// logLines returns the JSON log lines of stderr (other lines are ignored).
-func logLines(stderr string) []map[string]any {
-	var out []map[string]any
-	for _, line := range strings.Split(stderr, "\n") {
-		var m map[string]any
-		if json.Unmarshal([]byte(line), &m) == nil && m["message"] != nil {
-			out = append(out, m)
-		}
-	}
-	return out
 }
 
 // idDiff compares the records of a topic with the expected IDs: missing and
@@ -200,20 +124,4 @@ func (d idDiff) check(t *testing.T, want []string) {
 func firstIDs(s []string) []string {
 	sort.Strings(s)
 	return s[:min(len(s), 3)]
-}
-
-// eventually polls cond every 100ms until it holds or d passes.
-func eventually(ctx context.Context, d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return true
-		}
-		select {
-		case <-ctx.Done():
-			return false
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	return cond()
 }

@@ -30,14 +30,6 @@ type app struct {
 	status *forwarder.Status // delivery progress for /healthz (run only)
 }
 
-func newApp(cfg *Config, logOut io.Writer) (*app, error) {
-	log, err := cfg.Logger(logOut, "forward", "")
-	if err != nil {
-		return nil, fmt.Errorf("configuration: %w", err)
-	}
-	return &app{cfg: cfg, log: log.With().Str("sink", cfg.Sink).Logger()}, nil
-}
-
 // newSink builds the configured destination and the format it takes.
 func (a *app) newSink() (forwarder.Sink, forwarder.Format, error) {
 	c := a.cfg
@@ -123,23 +115,49 @@ func (a *app) topics() []string {
 	return []string{a.cfg.Topic}
 }
 
+// route is what run and replay-dlq both deliver through: the sink and the
+// format it takes, the brokers, an admin client for metadata and offsets,
+// and the dead-letter writer.
+type route struct {
+	sink    forwarder.Sink
+	format  forwarder.Format
+	brokers []string
+	admin   *kafka.Client
+	dlq     *publish.Publisher
+}
+
+// openRoute builds the route; close releases it, the sink last.
+func (a *app) openRoute() (r *route, close func(), err error) {
+	r = &route{brokers: a.brokers()}
+	if r.sink, r.format, err = a.newSink(); err != nil {
+		return nil, nil, fmt.Errorf("sink: %w", err)
+	}
+	dlq, closeDLQ, err := a.dlqWriter(r.brokers)
+	if err != nil {
+		closeSink(r.sink)
+		return nil, nil, err
+	}
+	admin, closeAdmin, err := a.admin(r.brokers)
+	if err != nil {
+		closeDLQ()
+		closeSink(r.sink)
+		return nil, nil, err
+	}
+	r.dlq, r.admin = dlq, admin
+	return r, func() {
+		closeAdmin()
+		closeDLQ()
+		closeSink(r.sink)
+	}, nil
+}
+
 func (a *app) runForward(ctx context.Context) error {
-	s, format, err := a.newSink()
-	if err != nil {
-		return fmt.Errorf("sink: %w", err)
-	}
-	defer closeSink(s)
-	brokers := a.brokers()
-	dlq, closeDLQ, err := a.dlqWriter(brokers)
+	rt, closeRoute, err := a.openRoute()
 	if err != nil {
 		return err
 	}
-	defer closeDLQ()
-	admin, closeAdmin, err := a.admin(brokers)
-	if err != nil {
-		return err
-	}
-	defer closeAdmin()
+	defer closeRoute()
+	s, format, brokers, admin, dlq := rt.sink, rt.format, rt.brokers, rt.admin, rt.dlq
 
 	reg := obs.NewRegistry()
 	a.status = &forwarder.Status{}

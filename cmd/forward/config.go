@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -10,28 +11,59 @@ import (
 	"github.com/pigment-siem/pipeline/internal/envcfg"
 )
 
-// Config is every environment variable forward reads (README, "forward").
+// Config is every environment variable forward reads (README, "forward"),
+// grouped by what they configure.
 type Config struct {
-	Sink string `env:"SINK"`
+	Sink  string `env:"SINK"`
+	Kafka envcfg.Kafka
+	Reading
+	Delivery
+	Splunk
+	Elastic
+	Syslog
+	FileSink
 
-	Kafka          envcfg.Kafka
+	// SinkTimeout bounds one request to the sink; the TLS settings are for
+	// every sink that speaks TLS.
+	SinkTimeout    time.Duration `env:"SINK_TIMEOUT, default=30s"`
+	SinkCAFile     string        `env:"SINK_TLS_CA_FILE"`
+	SinkSkipVerify bool          `env:"SINK_TLS_INSECURE_SKIP_VERIFY, default=false"`
+
+	// The archive (SINK=postgres); see archive.go.
+	ArchiveDatabaseURL     string `env:"ARCHIVE_DATABASE_URL"`
+	ArchiveRetentionText   string `env:"ARCHIVE_RETENTION, default=7y"`
+	ArchivePartitionsAhead int    `env:"ARCHIVE_PARTITIONS_AHEAD, default=3"`
+	ArchiveRetention       time.Duration
+
+	daemon.Database // the archive's, when ARCHIVE_DATABASE_URL is not set
+	daemon.Settings // METRICS_ADDR defaults to defaultMetricsAddr
+}
+
+// Reading is what forward reads: the topics, as a consumer group.
+type Reading struct {
 	Topic          string        `env:"KAFKA_TOPIC, default=pigment.audit.events"`
 	AlertsTopic    string        `env:"KAFKA_ALERTS_TOPIC, default=pigment.audit.alerts"`
 	IncludeAlerts  bool          `env:"FORWARD_ALERTS, default=true"`
-	DLQTopic       string        `env:"KAFKA_DLQ_TOPIC, default=pigment.audit.dlq"`
-	GroupID        string        `env:"KAFKA_GROUP_ID"`
+	GroupID        string        `env:"KAFKA_GROUP_ID"` // default: forward-<SINK>
 	SessionTimeout time.Duration `env:"KAFKA_SESSION_TIMEOUT, default=10s"`
-	BatchSize      int           `env:"FORWARD_BATCH_SIZE, default=1000"`
-	BatchBytes     int           `env:"FORWARD_BATCH_BYTES, default=4194304"`
-	BatchWait      time.Duration `env:"FORWARD_BATCH_WAIT, default=200ms"`
-	Senders        int           `env:"FORWARD_SENDERS"` // 0: the sink's default (defaultSenders)
-	RetryMax       time.Duration `env:"FORWARD_RETRY_MAX, default=30s"`
-	ShutdownGrace  time.Duration `env:"FORWARD_SHUTDOWN_GRACE, default=10s"`
+	// DLQTopic takes the dead letters, each at most MaxMessageBytes (the
+	// brokers' record limit): larger ones are cut to fit.
+	DLQTopic        string `env:"KAFKA_DLQ_TOPIC, default=pigment.audit.dlq"`
+	MaxMessageBytes int    `env:"KAFKA_MAX_MESSAGE_BYTES, default=1000000"`
+}
 
-	// MaxMessageBytes is the brokers' record limit: larger dead letters
-	// are cut to fit.
-	MaxMessageBytes int `env:"KAFKA_MAX_MESSAGE_BYTES, default=1000000"`
+// Delivery is how records are batched and sent, retried and drained.
+type Delivery struct {
+	BatchSize     int           `env:"FORWARD_BATCH_SIZE, default=1000"`
+	BatchBytes    int           `env:"FORWARD_BATCH_BYTES, default=4194304"`
+	BatchWait     time.Duration `env:"FORWARD_BATCH_WAIT, default=200ms"`
+	Senders       int           `env:"FORWARD_SENDERS"` // 0: the sink's default (defaultSenders)
+	RetryMax      time.Duration `env:"FORWARD_RETRY_MAX, default=30s"`
+	ShutdownGrace time.Duration `env:"FORWARD_SHUTDOWN_GRACE, default=10s"`
+}
 
+// Splunk is SINK=splunk: the HEC endpoint and the events' metadata.
+type Splunk struct {
 	HECURL             string        `env:"SPLUNK_HEC_URL"`
 	HECToken           string        `env:"SPLUNK_HEC_TOKEN"`
 	HECTokenFile       string        `env:"SPLUNK_HEC_TOKEN_FILE"`
@@ -44,12 +76,20 @@ type Config struct {
 	SplunkSourcetype   string        `env:"SPLUNK_SOURCETYPE, default=pigment:audit"`
 	SplunkAlertSrctype string        `env:"SPLUNK_ALERT_SOURCETYPE, default=pigment:alert"`
 	SplunkHost         string        `env:"SPLUNK_HOST"`
-	ElasticURL         string        `env:"ELASTIC_URL"`
-	ElasticAPIKey      string        `env:"ELASTIC_API_KEY"`
-	ElasticAPIKeyFile  string        `env:"ELASTIC_API_KEY_FILE"`
-	ElasticUser        string        `env:"ELASTIC_USERNAME"`
-	ElasticPassword    string        `env:"ELASTIC_PASSWORD"`
-	ElasticDataStream  string        `env:"ELASTIC_DATA_STREAM, default=logs-pigment.audit-default"`
+}
+
+// Elastic is SINK=elastic: the cluster, its credentials, the data stream.
+type Elastic struct {
+	ElasticURL        string `env:"ELASTIC_URL"`
+	ElasticAPIKey     string `env:"ELASTIC_API_KEY"`
+	ElasticAPIKeyFile string `env:"ELASTIC_API_KEY_FILE"`
+	ElasticUser       string `env:"ELASTIC_USERNAME"`
+	ElasticPassword   string `env:"ELASTIC_PASSWORD"`
+	ElasticDataStream string `env:"ELASTIC_DATA_STREAM, default=logs-pigment.audit-default"`
+}
+
+// Syslog is SINK=syslog: where, how, and in which format.
+type Syslog struct {
 	SyslogAddr         string        `env:"SYSLOG_ADDR"`
 	SyslogNetwork      string        `env:"SYSLOG_NETWORK, default=tcp"`
 	SyslogFormat       string        `env:"SYSLOG_FORMAT, default=rfc5424"`
@@ -57,51 +97,34 @@ type Config struct {
 	SyslogFacility     int           `env:"SYSLOG_FACILITY, default=13"`
 	SyslogMaxDatagram  int           `env:"SYSLOG_MAX_DATAGRAM, default=2048"`
 	SyslogWriteTimeout time.Duration `env:"SYSLOG_WRITE_TIMEOUT, default=10s"`
-	FilePath           string        `env:"FILE_PATH"`
-	FileFormat         string        `env:"FILE_FORMAT, default=hec"`
-	SinkTimeout        time.Duration `env:"SINK_TIMEOUT, default=30s"`
+}
 
-	// The archive (SINK=postgres); see archive.go.
-	ArchiveDatabaseURL     string `env:"ARCHIVE_DATABASE_URL"`
-	ArchiveRetentionText   string `env:"ARCHIVE_RETENTION, default=7y"`
-	ArchivePartitionsAhead int    `env:"ARCHIVE_PARTITIONS_AHEAD, default=3"`
-	ArchiveRetention       time.Duration
-	SinkCAFile             string `env:"SINK_TLS_CA_FILE"`
-	SinkSkipVerify         bool   `env:"SINK_TLS_INSECURE_SKIP_VERIFY, default=false"`
-
-	daemon.Database // the archive's, when ARCHIVE_DATABASE_URL is not set
-	daemon.Settings // METRICS_ADDR defaults to defaultMetricsAddr
+// FileSink is SINK=file.
+type FileSink struct {
+	FilePath   string `env:"FILE_PATH"`
+	FileFormat string `env:"FILE_FORMAT, default=hec"`
 }
 
 const defaultMetricsAddr = ":9102"
 
 func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
-	c := Config{Settings: daemon.Settings{MetricsAddr: defaultMetricsAddr}}
-	if err := envcfg.Process(ctx, &c, l); err != nil {
-		return nil, err
-	}
-	var p envcfg.Problems
-	for _, s := range []struct {
-		val  *string
-		file string
-		name string
-	}{
-		{&c.HECToken, c.HECTokenFile, "SPLUNK_HEC_TOKEN"},
-		{&c.ElasticAPIKey, c.ElasticAPIKeyFile, "ELASTIC_API_KEY"},
-	} {
-		p.Add(envcfg.Secret(s.val, s.file, s.name))
-	}
-	if c.GroupID == "" {
-		c.GroupID = "forward-" + c.Sink
-	}
+	return daemon.Load(ctx, l, &Config{Settings: daemon.Settings{MetricsAddr: defaultMetricsAddr}})
+}
+
+// DSN implements daemon.Config: the archive's database, whose password
+// never reaches an error or a log line.
+func (c *Config) DSN() string { return c.archiveURL() }
+
+// Check implements daemon.Config; it first reads the secrets from their
+// files and sets the defaults that depend on SINK.
+func (c *Config) Check(p *envcfg.Problems) {
+	p.Add(envcfg.Secret(&c.HECToken, c.HECTokenFile, "SPLUNK_HEC_TOKEN"))
+	p.Add(envcfg.Secret(&c.ElasticAPIKey, c.ElasticAPIKeyFile, "ELASTIC_API_KEY"))
+	c.GroupID = cmp.Or(c.GroupID, "forward-"+c.Sink)
 	if c.Senders == 0 {
 		c.Senders = c.defaultSenders()
 	}
-	c.validate(&p)
-	if err := p.Err(); err != nil {
-		return nil, err
-	}
-	return &c, nil
+	c.validate(p)
 }
 
 func (c *Config) validate(p *envcfg.Problems) {
@@ -137,7 +160,6 @@ func (c *Config) validate(p *envcfg.Problems) {
 	check(c.RetryMax <= 0, "FORWARD_RETRY_MAX must be positive")
 	check(c.ShutdownGrace <= 0, "FORWARD_SHUTDOWN_GRACE must be positive")
 	p.Add(c.Kafka.Validate())
-	p.Add(c.Settings.Validate())
 }
 
 // defaultSenders is how many batches are in delivery at once unless

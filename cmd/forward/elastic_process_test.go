@@ -27,7 +27,7 @@ func esSeen(es *sinktest.Elastic) func(string) bool {
 // mustSetup runs `forward setup` and checks the template is installed.
 func mustSetup(t *testing.T, env map[string]string, es *sinktest.Elastic) {
 	t.Helper()
-	code, stdout, stderr := runForward(t, env, "setup")
+	code, stdout, stderr := testkit.Run(t, forwardBin, env, "setup")
 	if code != 0 {
 		t.Fatalf("forward setup exited %d; stderr:\n%s", code, stderr)
 	}
@@ -181,9 +181,9 @@ func TestReplayDLQDeliversTheDeadLettersOnceFixed(t *testing.T) {
 	fixed := sinktest.NewElastic(t, sinktest.ElasticOptions{APIKey: esAPIKey})
 	fixedEnv := elasticEnv(d, fixed, d.group)
 	mustSetup(t, fixedEnv, fixed)
-	code, stdout, stderr := runForward(t, fixedEnv, "replay-dlq")
+	code, stdout, stderr := testkit.Run(t, forwardBin, fixedEnv, "replay-dlq")
 	if code != 0 {
-		t.Fatalf("forward replay-dlq exited %d; stderr:\n%s", code, tail(stderr, 4096))
+		t.Fatalf("forward replay-dlq exited %d; stderr:\n%s", code, testkit.Tail(stderr, 4096))
 	}
 	if want := "replayed " + strconv.Itoa(len(dead)) + " dead letters"; !strings.Contains(stdout, want) {
 		t.Errorf("replay-dlq printed %q, want a summary with %q", stdout, want)

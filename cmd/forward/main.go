@@ -4,12 +4,9 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"os"
 
 	"github.com/pigment-siem/pipeline/internal/daemon"
-	"github.com/pigment-siem/pipeline/internal/pgdsn"
 )
 
 const usage = `usage: forward COMMAND
@@ -24,31 +21,27 @@ SINK=splunk|elastic|syslog|file|postgres selects the destination; see the README
 `
 
 // run is the whole program minus process exit, so tests can drive it.
-var run = daemon.Command(usage, loadConfig, dispatch)
+var run = daemon.Command("forward", usage, loadConfig, dispatch)
 
 func main() {
 	os.Exit(daemon.Main("forward", run))
 }
 
 // dispatch runs one command.
-func dispatch(ctx context.Context, cfg *Config, cmd string, args []string, stdout, stderr io.Writer) error {
-	if cmd == "run" || cmd == "replay-dlq" {
+func dispatch(ctx context.Context, cfg *Config, inv *daemon.Invocation) error {
+	if inv.Cmd == "run" || inv.Cmd == "replay-dlq" {
 		if err := cfg.Kafka.RequireBrokers(); err != nil {
-			return fmt.Errorf("configuration: %w", err)
+			return err
 		}
 	}
-	a, err := newApp(cfg, stderr)
-	if err != nil {
-		return err
-	}
-	// Whatever fails, the archive database's password never reaches the message.
-	switch cmd {
+	a := &app{cfg: cfg, log: inv.Log.With().Str("sink", cfg.Sink).Logger()}
+	switch inv.Cmd {
 	case "run":
-		return pgdsn.Scrub(a.runForward(ctx), cfg.archiveURL())
+		return a.runForward(ctx)
 	case "replay-dlq":
-		return pgdsn.Scrub(a.replayDLQ(ctx, stdout), cfg.archiveURL())
+		return a.replayDLQ(ctx, inv.Stdout)
 	case "setup":
-		return pgdsn.Scrub(a.setup(ctx, stdout), cfg.archiveURL())
+		return a.setup(ctx, inv.Stdout)
 	}
-	return daemon.UnknownCommand(stderr, "forward", cmd, usage)
+	return inv.Unknown()
 }

@@ -88,11 +88,11 @@ func TestMisconfiguredSinkStopsWithoutCommittingOrDeadLettering(t *testing.T) {
 			code := p.Wait(45 * time.Second)
 			stderr := p.Stderr()
 			if code == 0 {
-				t.Fatalf("forward run exited 0 against a misconfigured sink; stderr:\n%s", tail(stderr, 4096))
+				t.Fatalf("forward run exited 0 against a misconfigured sink; stderr:\n%s", testkit.Tail(stderr, 4096))
 			}
 			if !strings.Contains(stderr, tt.want) || !strings.Contains(stderr, "misconfigured") ||
 				!strings.Contains(stderr, "nothing dead-lettered") {
-				t.Errorf("stderr does not name the cause (%q, misconfigured) and what was done:\n%s", tt.want, tail(stderr, 4096))
+				t.Errorf("stderr does not name the cause (%q, misconfigured) and what was done:\n%s", tt.want, testkit.Tail(stderr, 4096))
 			}
 			for _, secret := range []string{hecToken, esAPIKey} {
 				if strings.Contains(stderr+p.Stdout(), secret) {

@@ -6,12 +6,8 @@ package main
 // internal/sinks/sinktest and syslogtest.
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"net/http/httptest"
 	"os"
 	"slices"
 	"testing"
@@ -31,18 +27,7 @@ import (
 var forwardBin string
 
 func TestMain(m *testing.M) {
-	os.Exit(buildAndRun(m))
-}
-
-func buildAndRun(m *testing.M) int {
-	bin, cleanup, err := testkit.Build(".", "forward")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer cleanup()
-	forwardBin = bin
-	return testkit.RunNoLeaks(m)
+	os.Exit(testkit.BuildAndRun(m, testkit.RunNoLeaks, testkit.Binary{Dir: ".", Path: &forwardBin}))
 }
 
 // deployment is one isolated setup: a broker with an events topic full of
@@ -78,9 +63,7 @@ func (d *deployment) fill(t testing.TB, n int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(sim.Handler())
-	defer srv.Close()
-	client, err := pigment.New(pigment.Config{BaseURL: srv.URL, APIKey: "k"})
+	client, err := pigment.New(pigment.Config{BaseURL: testkit.Serve(t, sim.Handler()), APIKey: "k"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,8 +105,8 @@ func (d *deployment) write(t testing.TB, msgs ...kafka.Message) {
 
 // env is the environment of a forward process on this deployment, with
 // overrides applied (an empty value removes the variable).
-func (d *deployment) env(sink string, overrides map[string]string) map[string]string {
-	e := map[string]string{
+func (d *deployment) env(sink string, overrides map[string]string) testkit.Env {
+	return testkit.Env{
 		"SINK":                   sink,
 		"KAFKA_BROKERS":          d.brokers,
 		"KAFKA_TOPIC":            d.topic,
@@ -138,15 +121,7 @@ func (d *deployment) env(sink string, overrides map[string]string) map[string]st
 		"FORWARD_BATCH_WAIT":     "50ms",
 		"FORWARD_RETRY_MAX":      "1s",
 		"FORWARD_SHUTDOWN_GRACE": "3s",
-	}
-	for k, v := range overrides {
-		if v == "" {
-			delete(e, k)
-			continue
-		}
-		e[k] = v
-	}
-	return e
+	}.With(overrides)
 }
 
 // placed is where one record of the topic is: its eventId and position.
@@ -255,7 +230,6 @@ func (d *deployment) checkCommittedDelivered(t testing.TB, group string, recs []
 }
 
 // proc is a running forward process.
-// proc is a running forward process.
 type proc = testkit.Proc
 
 // startForward starts the binary with exactly env (plus PATH and HOME) and
@@ -265,56 +239,23 @@ func startForward(t testing.TB, env map[string]string, args ...string) *proc {
 	return testkit.Start(t, forwardBin, env, args...)
 }
 
-// runForward runs the binary to completion (at most a minute) and returns
-// its exit code and output.
-func runForward(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	p := startForward(t, env, args...)
-	code = p.Wait(time.Minute)
-	return code, p.Stdout(), p.Stderr()
-}
-
 // forwardUntil runs `forward run` until done holds and the group has
 // committed every record, then stops it with SIGTERM (exit 0 expected).
 func forwardUntil(t *testing.T, d *deployment, env map[string]string, recs []placed, done func() bool) *proc {
 	t.Helper()
 	p := startForward(t, env, "run")
-	ok := eventually(60*time.Second, func() bool {
+	ok := testkit.Eventually(60*time.Second, func() bool {
 		return p.Exited() || (done() && d.allCommitted(t, env["KAFKA_GROUP_ID"], recs))
 	})
 	if p.Exited() {
-		t.Fatalf("forward run exited early (%v); stderr:\n%s", p.Err(), tail(p.Stderr(), 4096))
+		t.Fatalf("forward run exited early (%v); stderr:\n%s", p.Err(), testkit.Tail(p.Stderr(), 4096))
 	}
 	if !ok {
 		t.Fatalf("forward run did not deliver and commit everything within a minute; committed %v; stderr:\n%s",
-			d.committed(t, env["KAFKA_GROUP_ID"]), tail(p.Stderr(), 4096))
+			d.committed(t, env["KAFKA_GROUP_ID"]), testkit.Tail(p.Stderr(), 4096))
 	}
 	p.Stop()
 	return p
-}
-
-// logLines returns the JSON log lines of stderr (other lines are ignored).
-func logLines(stderr string) []map[string]any {
-	var out []map[string]any
-	for line := range bytes.Lines([]byte(stderr)) {
-		var m map[string]any
-		if json.Unmarshal(line, &m) == nil && m["message"] != nil {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// eventually polls cond every 50ms until it holds or d passes.
-func eventually(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return true
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return cond()
 }
 
 // missingIDs returns the ids for which seen is false.
@@ -341,4 +282,15 @@ func checkAllDelivered(t testing.TB, want []string, seen func(id string) bool) {
 	}
 }
 
-func tail(s string, n int) string { return testkit.Tail(s, n) }
+// Short names of testkit's helpers, which the archive's tests use.
+var (
+	eventually = testkit.Eventually
+	tail       = testkit.Tail
+)
+
+// runForward runs the binary to completion (at most a minute) and returns
+// its exit code and output.
+func runForward(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	return testkit.Run(t, forwardBin, env, args...)
+}

@@ -17,19 +17,13 @@ import (
 // so records it refuses again (and writes back to the DLQ) are not read in
 // the same pass; it commits what it handled and exits (forwarder.Replay).
 func (a *app) replayDLQ(ctx context.Context, out io.Writer) error {
-	s, format, err := a.newSink()
-	if err != nil {
-		return fmt.Errorf("sink: %w", err)
-	}
-	defer closeSink(s)
-	brokers := a.brokers()
-	admin, closeAdmin, err := a.admin(brokers)
+	rt, closeRoute, err := a.openRoute()
 	if err != nil {
 		return err
 	}
-	defer closeAdmin()
+	defer closeRoute()
 	group := a.cfg.GroupID + "-replay"
-	rng, err := forwarder.ReadDLQRange(ctx, admin, group, a.cfg.DLQTopic)
+	rng, err := forwarder.ReadDLQRange(ctx, rt.admin, group, a.cfg.DLQTopic)
 	if err != nil {
 		return err
 	}
@@ -37,21 +31,16 @@ func (a *app) replayDLQ(ctx context.Context, out io.Writer) error {
 		fmt.Fprintln(out, "nothing to replay: no dead letter past those already replayed")
 		return nil
 	}
-	c, err := a.consumer(brokers, group, []string{a.cfg.DLQTopic})
+	c, err := a.consumer(rt.brokers, group, []string{a.cfg.DLQTopic})
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	dlq, closeDLQ, err := a.dlqWriter(brokers)
-	if err != nil {
-		return err
-	}
-	defer closeDLQ()
 
 	src := forwarder.NewReplay(c, a.cfg.DLQTopic, record.StageForward(a.cfg.Sink), rng)
 	cfg := a.forwarderConfig(nil)
 	cfg.BatchWait = 50 * time.Millisecond
-	if err := forwarder.New(cfg, src, s, format, dlq).Run(ctx); !errors.Is(err, forwarder.ErrEndOfDLQ) {
+	if err := forwarder.New(cfg, src, rt.sink, rt.format, rt.dlq).Run(ctx); !errors.Is(err, forwarder.ErrEndOfDLQ) {
 		return err
 	}
 	// Every batch was delivered and committed: the records of other

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/sinks/sinktest"
+	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
 // writeDeadLetters writes one dead letter of this sink per given event,
@@ -45,9 +46,9 @@ func TestReplayDLQOneRecordPerPartitionThenNothing(t *testing.T) {
 	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken})
 	env := splunkEnv(d, hec, nil)
 
-	code, stdout, stderr := runForward(t, env, "replay-dlq")
+	code, stdout, stderr := testkit.Run(t, forwardBin, env, "replay-dlq")
 	if code != 0 {
-		t.Fatalf("forward replay-dlq exited %d; stderr:\n%s", code, tail(stderr, 4096))
+		t.Fatalf("forward replay-dlq exited %d; stderr:\n%s", code, testkit.Tail(stderr, 4096))
 	}
 	if want := "replayed 2 dead letters"; !strings.Contains(stdout, want) {
 		t.Errorf("replay-dlq printed %q, want a summary with %q", stdout, want)
@@ -57,7 +58,7 @@ func TestReplayDLQOneRecordPerPartitionThenNothing(t *testing.T) {
 	p := startForward(t, env, "replay-dlq")
 	if code := p.Wait(30 * time.Second); code != 0 {
 		t.Fatalf("second forward replay-dlq exited %d (or did not exit within 30s); stdout %q; stderr:\n%s",
-			code, p.Stdout(), tail(p.Stderr(), 4096))
+			code, p.Stdout(), testkit.Tail(p.Stderr(), 4096))
 	}
 	if want := "nothing to replay"; !strings.Contains(p.Stdout(), want) {
 		t.Errorf("second replay-dlq printed %q, want %q", p.Stdout(), want)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/segmentio/kafka-go"
-	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/pigment-siem/pipeline/internal/envcfg"
 	"github.com/pigment-siem/pipeline/internal/publish"
@@ -25,9 +24,8 @@ import (
 // only an authenticated writer can produce.
 func TestForwardThroughABrokerThatRequiresSASL(t *testing.T) {
 	t.Parallel()
-	const user, pass = "forward", "scram-pass-1a2b3c"
-	_, brokers := testkit.MustKafka(t, kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-256", user, pass))
-	k := envcfg.Kafka{SASLMechanism: "SCRAM-SHA-256", SASLUsername: user, SASLPassword: pass}
+	brokers, sasl := testkit.MustKafkaSASL(t, "SCRAM-SHA-256", "forward", "scram-pass-1a2b3c")
+	k := envcfg.Kafka{SASLMechanism: sasl["KAFKA_SASL_MECHANISM"], SASLUsername: sasl["KAFKA_SASL_USERNAME"], SASLPassword: sasl["KAFKA_SASL_PASSWORD"]}
 	tr, err := k.Transport("test", zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
@@ -51,24 +49,27 @@ func TestForwardThroughABrokerThatRequiresSASL(t *testing.T) {
 	}
 
 	path := filepath.Join(t.TempDir(), "out.ndjson")
-	p := startForward(t, map[string]string{
+	p := startForward(t, sasl.With(map[string]string{
 		"SINK": "file", "FILE_PATH": path, "FILE_FORMAT": "hec",
-		"KAFKA_BROKERS": brokers, "KAFKA_TOPIC": topic, "FORWARD_ALERTS": "false", "KAFKA_DLQ_TOPIC": dlq,
-		"KAFKA_SASL_MECHANISM": "SCRAM-SHA-256", "KAFKA_SASL_USERNAME": user, "KAFKA_SASL_PASSWORD": pass,
+		"KAFKA_TOPIC": topic, "FORWARD_ALERTS": "false", "KAFKA_DLQ_TOPIC": dlq,
 		"METRICS_ADDR": "127.0.0.1:0", "LOG_FORMAT": "json", "FORWARD_BATCH_WAIT": "50ms",
-	}, "run")
+	}), "run")
 	seen := map[string]bool{}
-	ok := eventually(60*time.Second, func() bool {
+	ok := testkit.Eventually(60*time.Second, func() bool {
 		seen = fileEventIDs(t, path)
 		return p.Exited() || len(seen) == n
 	})
 	if !ok || p.Exited() {
-		t.Fatalf("forward delivered %d of %d events through SASL (exited %v); stderr:\n%s", len(seen), n, p.Exited(), tail(p.Stderr(), 4096))
+		t.Fatalf("forward delivered %d of %d events through SASL (exited %v); stderr:\n%s", len(seen), n, p.Exited(), testkit.Tail(p.Stderr(), 4096))
 	}
 	p.Stop()
 
 	// The dead letter went through the authenticated writer too.
-	if dead := readWithSASL(t, brokers, dlq, k); string(dead.Value) != `{not json` {
+	dialer, err := k.Dialer("test", zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dead := testkit.FirstRecord(t, brokers, dlq, dialer); string(dead.Value) != `{not json` {
 		t.Fatalf("dead-letter topic's first record is %q, want the poison record", dead.Value)
 	}
 }
@@ -94,23 +95,4 @@ func fileEventIDs(t *testing.T, path string) map[string]bool {
 		}
 	}
 	return ids
-}
-
-// readWithSASL reads the first record of topic through the SASL dialer.
-func readWithSASL(t *testing.T, brokers, topic string, k envcfg.Kafka) kafka.Message {
-	t.Helper()
-	dialer, err := k.Dialer("test", zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{brokers}, GroupID: testkit.Name("check"), GroupTopics: []string{topic},
-		StartOffset: kafka.FirstOffset, Dialer: dialer, MaxWait: 50 * time.Millisecond})
-	defer r.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	m, err := r.FetchMessage(ctx)
-	if err != nil {
-		t.Fatalf("read %s through SASL: %v", topic, err)
-	}
-	return m
 }

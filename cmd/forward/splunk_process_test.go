@@ -14,19 +14,24 @@ import (
 
 	"github.com/pigment-siem/pipeline/internal/forwarder"
 	"github.com/pigment-siem/pipeline/internal/sinks/sinktest"
+	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
 const hecToken = "hec-token-5d6c1f0a-9b7e"
 
 // splunkEnv is the environment of a forwarder writing to hec.
-func splunkEnv(d *deployment, hec *sinktest.HEC, overrides map[string]string) map[string]string {
-	e := d.env("splunk", map[string]string{
+func splunkEnv(d *deployment, hec *sinktest.HEC, overrides map[string]string) testkit.Env {
+	return d.env("splunk", map[string]string{
 		"SPLUNK_HEC_URL": hec.URL(), "SPLUNK_HEC_TOKEN": hecToken, "SPLUNK_HEC_GZIP": "true",
-	})
-	for k, v := range overrides {
-		e[k] = v
-	}
-	return e
+	}).With(overrides)
+}
+
+// newSplunk is a deployment of n events and a HEC receiver that takes
+// hecToken, with opts.
+func newSplunk(t *testing.T, n int, opts sinktest.HECOptions) (*deployment, *sinktest.HEC) {
+	t.Helper()
+	opts.Token = hecToken
+	return newDeployment(t, n), sinktest.NewHEC(t, opts)
 }
 
 func hecSeen(hec *sinktest.HEC) func(string) bool {
@@ -37,8 +42,7 @@ func hecSeen(hec *sinktest.HEC) func(string) bool {
 // byte, with the documented source and sourcetype.
 func TestSplunkDeliversEveryEventUnchanged(t *testing.T) {
 	t.Parallel()
-	d := newDeployment(t, 3000)
-	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken})
+	d, hec := newSplunk(t, 3000, sinktest.HECOptions{})
 	recs := d.records(t)
 	p := forwardUntil(t, d, splunkEnv(d, hec, nil), recs, func() bool { return hec.Unique() == len(d.ids) })
 
@@ -70,7 +74,7 @@ func TestSplunkDeliversEveryEventUnchanged(t *testing.T) {
 		}
 	}
 	if !strings.Contains(p.Stderr(), `"forwarding"`) {
-		t.Errorf("no JSON \"forwarding\" log line in stderr:\n%s", tail(p.Stderr(), 2048))
+		t.Errorf("no JSON \"forwarding\" log line in stderr:\n%s", testkit.Tail(p.Stderr(), 2048))
 	}
 }
 
@@ -79,8 +83,7 @@ func TestSplunkDeliversEveryEventUnchanged(t *testing.T) {
 // committed offsets cover a record HEC has not indexed.
 func TestSplunkBusyThrottledAndDownLosesNothing(t *testing.T) {
 	t.Parallel()
-	d := newDeployment(t, 3000)
-	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken})
+	d, hec := newSplunk(t, 3000, sinktest.HECOptions{})
 	hec.Busy(5)
 	hec.TooMany(5)
 	hec.Slow(30 * time.Millisecond)
@@ -88,8 +91,8 @@ func TestSplunkBusyThrottledAndDownLosesNothing(t *testing.T) {
 	env := splunkEnv(d, hec, map[string]string{"FORWARD_BATCH_SIZE": "100"})
 	p := startForward(t, env, "run")
 
-	if !eventually(30*time.Second, func() bool { return hec.Unique() >= 600 }) {
-		t.Fatalf("HEC indexed %d events in 30s, want 600 before taking it down; stderr:\n%s", hec.Unique(), tail(p.Stderr(), 4096))
+	if !testkit.Eventually(30*time.Second, func() bool { return hec.Unique() >= 600 }) {
+		t.Fatalf("HEC indexed %d events in 30s, want 600 before taking it down; stderr:\n%s", hec.Unique(), testkit.Tail(p.Stderr(), 4096))
 	}
 	hec.Down()
 	downFor := time.Now().Add(3 * time.Second)
@@ -112,16 +115,16 @@ func TestSplunkBusyThrottledAndDownLosesNothing(t *testing.T) {
 		t.Errorf("while HEC was down the commits covered %d of %d records; want some but not all (the test would prove nothing)", covered, len(recs))
 	}
 	if p.Exited() {
-		t.Fatalf("forward gave up while HEC was down: %v; stderr:\n%s", p.Err(), tail(p.Stderr(), 4096))
+		t.Fatalf("forward gave up while HEC was down: %v; stderr:\n%s", p.Err(), testkit.Tail(p.Stderr(), 4096))
 	}
 	hec.Up()
 	hec.Slow(0)
-	if !eventually(60*time.Second, func() bool { return hec.Unique() == len(d.ids) && d.allCommitted(t, d.group, recs) }) {
+	if !testkit.Eventually(60*time.Second, func() bool { return hec.Unique() == len(d.ids) && d.allCommitted(t, d.group, recs) }) {
 		t.Fatalf("after Up: %d of %d events indexed, committed %v", hec.Unique(), len(d.ids), d.committed(t, d.group))
 	}
 	d.checkCommittedDelivered(t, d.group, recs, hecSeen(hec))
 	var h forwarder.StatusReport
-	if !eventually(5*time.Second, func() bool {
+	if !testkit.Eventually(5*time.Second, func() bool {
 		h = health(t, p)
 		return h.RetryingBatches == 0 && h.RecordsCommitted == int64(len(d.ids))
 	}) {
@@ -130,7 +133,7 @@ func TestSplunkBusyThrottledAndDownLosesNothing(t *testing.T) {
 	metrics := scrape(t, p, "/metrics")
 	for _, want := range []string{`pigment_forward_delivered_total{sink="splunk"}`, `pigment_forward_retried_total{sink="splunk"}`, "pigment_forward_batch_seconds"} {
 		if !strings.Contains(metrics, want) {
-			t.Errorf("/metrics lacks %s:\n%s", want, tail(metrics, 2048))
+			t.Errorf("/metrics lacks %s:\n%s", want, testkit.Tail(metrics, 2048))
 		}
 	}
 	p.Stop()
@@ -146,14 +149,13 @@ func TestSplunkBusyThrottledAndDownLosesNothing(t *testing.T) {
 // committed only delivered records; a restart delivers the rest.
 func TestSplunkSIGTERMExitsInTimeCommittingOnlyWhatWasDelivered(t *testing.T) {
 	t.Parallel()
-	d := newDeployment(t, 2000)
-	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken})
+	d, hec := newSplunk(t, 2000, sinktest.HECOptions{})
 	hec.Slow(30 * time.Millisecond)
 	recs := d.records(t)
 	env := splunkEnv(d, hec, map[string]string{"FORWARD_BATCH_SIZE": "100", "FORWARD_SHUTDOWN_GRACE": "2s"})
 	p := startForward(t, env, "run")
-	if !eventually(30*time.Second, func() bool { return hec.Unique() >= 500 }) {
-		t.Fatalf("HEC indexed %d events in 30s, want 500; stderr:\n%s", hec.Unique(), tail(p.Stderr(), 4096))
+	if !testkit.Eventually(30*time.Second, func() bool { return hec.Unique() >= 500 }) {
+		t.Fatalf("HEC indexed %d events in 30s, want 500; stderr:\n%s", hec.Unique(), testkit.Tail(p.Stderr(), 4096))
 	}
 	hec.Down()
 	time.Sleep(500 * time.Millisecond) // a batch is now being retried
@@ -161,7 +163,7 @@ func TestSplunkSIGTERMExitsInTimeCommittingOnlyWhatWasDelivered(t *testing.T) {
 	start := time.Now()
 	code := p.Wait(2*time.Second + 10*time.Second)
 	if code != 0 {
-		t.Fatalf("forward exited %d after SIGTERM, want 0; stderr:\n%s", code, tail(p.Stderr(), 4096))
+		t.Fatalf("forward exited %d after SIGTERM, want 0; stderr:\n%s", code, testkit.Tail(p.Stderr(), 4096))
 	}
 	t.Logf("exited %v after SIGTERM (grace 2s)", time.Since(start).Round(time.Millisecond))
 	if covered := d.checkCommittedDelivered(t, d.group, recs, hecSeen(hec)); covered == 0 || covered >= len(recs) {
@@ -182,21 +184,20 @@ func TestSplunkSIGTERMExitsInTimeCommittingOnlyWhatWasDelivered(t *testing.T) {
 // in sequence, each followed by a restart, would cost 30s per kill.)
 func TestSplunkKill9MidStreamLosesNothing(t *testing.T) {
 	t.Parallel()
-	d := newDeployment(t, 4000)
-	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken})
+	d, hec := newSplunk(t, 4000, sinktest.HECOptions{})
 	// About 1,000 events/s for three members of four senders each (the
 	// default), so the kills land mid-stream with batches in flight.
 	hec.Slow(1200 * time.Millisecond)
 	recs := d.records(t)
 	env := splunkEnv(d, hec, map[string]string{"FORWARD_BATCH_SIZE": "100"})
 	procs := []*proc{startForward(t, env, "run"), startForward(t, env, "run"), startForward(t, env, "run")}
-	if !eventually(30*time.Second, func() bool { return d.members(t, d.group) == 3 && hec.Unique() > 0 }) {
+	if !testkit.Eventually(30*time.Second, func() bool { return d.members(t, d.group) == 3 && hec.Unique() > 0 }) {
 		t.Fatalf("the group has %d members and HEC %d events after 30s, want 3 delivering", d.members(t, d.group), hec.Unique())
 	}
 	for i, p := range procs {
 		time.Sleep(time.Duration(50+rand.IntN(400)) * time.Millisecond)
 		if p.Exited() {
-			t.Fatalf("forwarder %d exited before its kill: %v; stderr:\n%s", i, p.Err(), tail(p.Stderr(), 4096))
+			t.Fatalf("forwarder %d exited before its kill: %v; stderr:\n%s", i, p.Err(), testkit.Tail(p.Stderr(), 4096))
 		}
 		p.Kill()
 		if hec.Unique() >= len(d.ids) {
@@ -215,16 +216,15 @@ func TestSplunkKill9MidStreamLosesNothing(t *testing.T) {
 // problem, never prints the token, and commits nothing.
 func TestSplunkWrongTokenStopsLoudlyWithoutCommitting(t *testing.T) {
 	t.Parallel()
-	d := newDeployment(t, 500)
-	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken})
+	d, hec := newSplunk(t, 500, sinktest.HECOptions{})
 	const wrong = "wrong-token-7f3e9a2c-secret"
 	env := splunkEnv(d, hec, map[string]string{"SPLUNK_HEC_TOKEN": wrong})
-	code, stdout, stderr := runForward(t, env, "run")
+	code, stdout, stderr := testkit.Run(t, forwardBin, env, "run")
 	if code == 0 {
 		t.Fatalf("forward run with a wrong token exited 0; stderr:\n%s", stderr)
 	}
 	if !strings.Contains(strings.ToLower(stderr), "authentication") {
-		t.Errorf("stderr does not name the authentication problem:\n%s", tail(stderr, 2048))
+		t.Errorf("stderr does not name the authentication problem:\n%s", testkit.Tail(stderr, 2048))
 	}
 	if strings.Contains(stdout+stderr, wrong) {
 		t.Errorf("the token appears in the output:\n%s\n%s", stdout, stderr)
@@ -241,15 +241,7 @@ func TestSplunkWrongTokenStopsLoudlyWithoutCommitting(t *testing.T) {
 // the test unless it answers 200.
 func scrape(t *testing.T, p *proc, path string) string {
 	t.Helper()
-	var addr string
-	for _, l := range logLines(p.Stderr()) {
-		if l["message"] == "serving /metrics and /healthz" {
-			addr, _ = l["addr"].(string)
-		}
-	}
-	if addr == "" {
-		t.Fatalf("no \"serving /metrics\" log line with the metrics address:\n%s", tail(p.Stderr(), 2048))
-	}
+	addr := p.MetricsAddr()
 	// A listener that accepts but never answers must fail the test, not hang it.
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + addr + path)
 	if err != nil {
@@ -294,8 +286,7 @@ func health(t *testing.T, p *proc) forwarder.StatusReport {
 func TestSplunkLostAcksDoNotHoldTheStream(t *testing.T) {
 	t.Parallel()
 	const batch, senders = 50, 2
-	d := newDeployment(t, 3000)
-	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken, RequireAck: true,
+	d, hec := newSplunk(t, 3000, sinktest.HECOptions{RequireAck: true,
 		LoseAcks: []int{2, 9}, LoseAckFraction: 0.01, Seed: 5})
 	env := splunkEnv(d, hec, map[string]string{"SPLUNK_HEC_ACK": "true", "SPLUNK_HEC_ACK_TIMEOUT": "2s",
 		"FORWARD_BATCH_SIZE": strconv.Itoa(batch), "FORWARD_SENDERS": strconv.Itoa(senders)})
@@ -317,18 +308,17 @@ func TestSplunkLostAcksDoNotHoldTheStream(t *testing.T) {
 // waiting for the timeout, and a restart delivers and commits the rest.
 func TestSplunkSIGTERMWhileAnAckIsLost(t *testing.T) {
 	t.Parallel()
-	d := newDeployment(t, 2000)
-	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken, RequireAck: true, LoseAcks: []int{3}})
+	d, hec := newSplunk(t, 2000, sinktest.HECOptions{RequireAck: true, LoseAcks: []int{3}})
 	recs := d.records(t)
 	env := splunkEnv(d, hec, map[string]string{"SPLUNK_HEC_ACK": "true", "FORWARD_BATCH_SIZE": "100", "FORWARD_SHUTDOWN_GRACE": "2s"})
 	p := startForward(t, env, "run")
-	if !eventually(30*time.Second, func() bool { return hec.Unique() == len(d.ids) }) {
-		t.Fatalf("HEC indexed %d of %d events in 30s while one ack was lost; stderr:\n%s", hec.Unique(), len(d.ids), tail(p.Stderr(), 4096))
+	if !testkit.Eventually(30*time.Second, func() bool { return hec.Unique() == len(d.ids) }) {
+		t.Fatalf("HEC indexed %d of %d events in 30s while one ack was lost; stderr:\n%s", hec.Unique(), len(d.ids), testkit.Tail(p.Stderr(), 4096))
 	}
 	p.Signal(syscall.SIGTERM)
 	start := time.Now()
 	if code := p.Wait(2*time.Second + 10*time.Second); code != 0 {
-		t.Fatalf("forward exited %d after SIGTERM, want 0; stderr:\n%s", code, tail(p.Stderr(), 4096))
+		t.Fatalf("forward exited %d after SIGTERM, want 0; stderr:\n%s", code, testkit.Tail(p.Stderr(), 4096))
 	}
 	t.Logf("exited %v after SIGTERM (grace 2s, ack timeout 2m)", time.Since(start).Round(time.Millisecond))
 	if covered := d.checkCommittedDelivered(t, d.group, recs, hecSeen(hec)); covered >= len(recs) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"path/filepath"
 	"testing"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/pigment-siem/pipeline/internal/sinks/sinktest"
+	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
 // On a cluster that does not create topics on demand, a missing alerts
@@ -27,8 +27,8 @@ func TestMissingAlertsTopicDoesNotStopTheEvents(t *testing.T) {
 	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: hecToken})
 	recs := d.records(t)
 	p := startForward(t, splunkEnv(d, hec, map[string]string{"FORWARD_ALERTS": "true"}), "run")
-	if !eventually(30*time.Second, func() bool { return hec.Unique() == 500 && d.allCommitted(t, d.group, recs) }) {
-		t.Fatalf("delivered %d of 500 events with the alerts topic missing:\n%s", hec.Unique(), tail(p.Stderr(), 3000))
+	if !testkit.Eventually(30*time.Second, func() bool { return hec.Unique() == 500 && d.allCommitted(t, d.group, recs) }) {
+		t.Fatalf("delivered %d of 500 events with the alerts topic missing:\n%s", hec.Unique(), testkit.Tail(p.Stderr(), 3000))
 	}
 	p.Stop()
 }
@@ -40,28 +40,14 @@ func TestNewPartitionsAreDelivered(t *testing.T) {
 	d := newDeployment(t, 200)
 	path := filepath.Join(t.TempDir(), "out.ndjson")
 	p := startForward(t, d.env("file", map[string]string{"FILE_PATH": path, "FILE_FORMAT": "hec"}), "run")
-	if !eventually(30*time.Second, func() bool { return len(fileEventIDs(t, path)) == 200 }) {
-		t.Fatalf("delivered %d of 200 events before the partitions were added:\n%s", len(fileEventIDs(t, path)), tail(p.Stderr(), 3000))
+	if !testkit.Eventually(30*time.Second, func() bool { return len(fileEventIDs(t, path)) == 200 }) {
+		t.Fatalf("delivered %d of 200 events before the partitions were added:\n%s", len(fileEventIDs(t, path)), testkit.Tail(p.Stderr(), 3000))
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c := &kafka.Client{Addr: kafka.TCP(d.brokers)}
-	resp, err := c.CreatePartitions(ctx, &kafka.CreatePartitionsRequest{Topics: []kafka.TopicPartitionsConfig{{Name: d.topic, Count: 5}}})
-	if err != nil || resp.Errors[d.topic] != nil {
-		t.Fatalf("add partitions: %v %v", err, resp)
-	}
-	conn, err := kafka.DialLeader(ctx, "tcp", d.brokers, d.topic, 4)
-	if err != nil {
-		t.Fatalf("dial partition 4: %v", err)
-	}
-	defer conn.Close()
-	if _, err := conn.WriteMessages(kafka.Message{Value: []byte(
-		`{"eventId":"on-a-new-partition","eventType":"UserLoggedIn","eventTimestamp":"2026-11-01T10:00:00Z","actor":{"memberId":"m1"}}`)}); err != nil {
-		t.Fatalf("write to partition 4: %v", err)
-	}
-	if !eventually(45*time.Second, func() bool { return fileEventIDs(t, path)["on-a-new-partition"] }) {
-		t.Fatalf("the record on the new partition 4 was not delivered within 45s:\n%s", tail(p.Stderr(), 3000))
+	testkit.AddPartition(t, d.brokers, d.topic, 5, kafka.Message{Value: []byte(
+		`{"eventId":"on-a-new-partition","eventType":"UserLoggedIn","eventTimestamp":"2026-11-01T10:00:00Z","actor":{"memberId":"m1"}}`)})
+	if !testkit.Eventually(45*time.Second, func() bool { return fileEventIDs(t, path)["on-a-new-partition"] }) {
+		t.Fatalf("the record on the new partition 4 was not delivered within 45s:\n%s", testkit.Tail(p.Stderr(), 3000))
 	}
 	p.Stop()
 }

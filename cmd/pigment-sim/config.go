@@ -2,101 +2,128 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"reflect"
 	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/sethvargo/go-envconfig"
 
+	"github.com/pigment-siem/pipeline/internal/envcfg"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 )
 
-const envPrefix = "SIM_"
-
-// config is the binary's whole configuration, read from SIM_* variables.
+// config is the binary's whole configuration, read from SIM_* variables,
+// grouped by what they shape.
 type config struct {
-	Addr            string        `env:"ADDR, default=127.0.0.1:8080"`
-	APIKey          string        `env:"API_KEY, default=sim-key"`
-	Seed            int64         `env:"SEED, default=1"`
-	Members         int           `env:"MEMBERS, default=50"`
-	Applications    int           `env:"APPLICATIONS, default=12"`
-	Rate            float64       `env:"RATE, default=5"`
-	History         time.Duration `env:"HISTORY, default=24h"`
-	HistoryEvents   int           `env:"HISTORY_EVENTS, default=20000"`
-	LagMin          time.Duration `env:"LAG_MIN, default=2s"`
-	LagMax          time.Duration `env:"LAG_MAX, default=5m"`
-	LateFraction    float64       `env:"LATE_FRACTION, default=0.02"`
-	LateMax         time.Duration `env:"LATE_MAX, default=90s"`
-	Shape           string        `env:"SHAPE, default=described"`
-	Order           string        `env:"ORDER, default=desc"`
-	PageSize        int           `env:"PAGE_SIZE, default=1000"`
-	RateLimit       int           `env:"RATE_LIMIT, default=500"`
-	RateWindow      time.Duration `env:"RATE_WINDOW, default=5m"`
-	RetryAfter      bool          `env:"RETRY_AFTER, default=false"`
-	Lookback        time.Duration `env:"LOOKBACK, default=4320h"`
-	CursorTTL       time.Duration `env:"CURSOR_TTL, default=0s"`
-	FaultRate       float64       `env:"FAULT_RATE, default=0"`
-	SlowRate        float64       `env:"SLOW_RATE, default=0"`
-	SlowDelay       time.Duration `env:"SLOW_DELAY, default=2s"`
-	TruncateRate    float64       `env:"TRUNCATE_RATE, default=0"`
-	Anomalies       bool          `env:"ANOMALIES, default=false"`
-	Scenario        string        `env:"SCENARIO"`
-	LogLevel        string        `env:"LOG_LEVEL, default=info"`
-	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT, default=10s"`
+	Addr            string        `env:"SIM_ADDR, default=127.0.0.1:8080"`
+	APIKey          string        `env:"SIM_API_KEY, default=sim-key"`
+	LogLevel        string        `env:"SIM_LOG_LEVEL, default=info"`
+	ShutdownTimeout time.Duration `env:"SIM_SHUTDOWN_TIMEOUT, default=10s"`
+	Workspace
+	Visibility
+	Paging
+	Faults
+}
+
+// Workspace is what the simulated workspace holds and generates: members,
+// applications, history, live activity, planted anomalies or the labelled
+// scenario.
+type Workspace struct {
+	Seed          int64         `env:"SIM_SEED, default=1"`
+	Members       int           `env:"SIM_MEMBERS, default=50"`
+	Applications  int           `env:"SIM_APPLICATIONS, default=12"`
+	Anomalies     bool          `env:"SIM_ANOMALIES, default=false"`
+	Scenario      string        `env:"SIM_SCENARIO"`
+	Rate          float64       `env:"SIM_RATE, default=5"` // events per second, live
+	HistoryEvents int           `env:"SIM_HISTORY_EVENTS, default=20000"`
+	History       time.Duration `env:"SIM_HISTORY, default=24h"`
+}
+
+// Visibility is when events become visible: the ingestion lag, and the
+// events that arrive late.
+type Visibility struct {
+	LagMin       time.Duration `env:"SIM_LAG_MIN, default=2s"`
+	LagMax       time.Duration `env:"SIM_LAG_MAX, default=5m"`
+	LateFraction float64       `env:"SIM_LATE_FRACTION, default=0.02"`
+	LateMax      time.Duration `env:"SIM_LATE_MAX, default=90s"`
+}
+
+// Paging is how the API answers: the envelope, the order, pages and
+// cursors, how far back it serves, and its rate limit.
+type Paging struct {
+	Shape      string        `env:"SIM_SHAPE, default=described"`
+	Order      string        `env:"SIM_ORDER, default=desc"`
+	PageSize   int           `env:"SIM_PAGE_SIZE, default=1000"`
+	Lookback   time.Duration `env:"SIM_LOOKBACK, default=4320h"`
+	CursorTTL  time.Duration `env:"SIM_CURSOR_TTL, default=0s"`
+	RateLimit  int           `env:"SIM_RATE_LIMIT, default=500"`
+	RateWindow time.Duration `env:"SIM_RATE_WINDOW, default=5m"`
+	RetryAfter bool          `env:"SIM_RETRY_AFTER, default=false"`
+}
+
+// Faults are the failures injected into answers.
+type Faults struct {
+	FaultRate    float64       `env:"SIM_FAULT_RATE, default=0"`
+	SlowRate     float64       `env:"SIM_SLOW_RATE, default=0"`
+	SlowDelay    time.Duration `env:"SIM_SLOW_DELAY, default=2s"`
+	TruncateRate float64       `env:"SIM_TRUNCATE_RATE, default=0"`
 }
 
 // loadConfig reads and validates the configuration. Errors name the
-// variable and the rule.
+// variable and the rule, every problem at once.
 func loadConfig(ctx context.Context, l envconfig.Lookuper) (config, zerolog.Level, error) {
 	var c config
-	err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &c, Lookuper: envconfig.PrefixLookuper(envPrefix, l)})
-	if err != nil {
-		return c, 0, renameField(err)
+	if err := envcfg.Process(ctx, &c, l); err != nil {
+		return c, 0, err
 	}
 	level, err := zerolog.ParseLevel(strings.ToLower(c.LogLevel))
-	if err != nil || c.LogLevel == "" {
-		return c, 0, fmt.Errorf("SIM_LOG_LEVEL %q: want trace, debug, info, warn or error", c.LogLevel)
-	}
-	checks := []struct {
-		bad  bool
+	var p envcfg.Problems
+	p.Check(err != nil || c.LogLevel == "", "SIM_LOG_LEVEL %q: want trace, debug, info, warn or error", c.LogLevel)
+	p.Check(c.APIKey == "", "SIM_API_KEY must not be empty")
+	p.Check(c.ShutdownTimeout <= 0, "SIM_SHUTDOWN_TIMEOUT must be positive")
+	c.Workspace.check(&p)
+	c.Visibility.check(&p)
+	c.Paging.check(&p)
+	c.Faults.check(&p)
+	return c, level, p.Err()
+}
+
+func (w *Workspace) check(p *envcfg.Problems) {
+	p.Check(w.Members < 1, "SIM_MEMBERS must be at least 1")
+	p.Check(w.Anomalies && w.Members < 20, "SIM_MEMBERS must be at least 20 with SIM_ANOMALIES")
+	p.Check(w.Scenario != "" && w.Scenario != pigmentsim.ScenarioLabelled, "SIM_SCENARIO %q: want empty or labelled", w.Scenario)
+	p.Check(w.Scenario != "" && (w.Anomalies || w.Members < 100 || w.Applications < 30),
+		"SIM_SCENARIO labelled needs SIM_MEMBERS >= 100, SIM_APPLICATIONS >= 30 and no SIM_ANOMALIES")
+	p.Check(w.Applications < 1, "SIM_APPLICATIONS must be at least 1")
+	p.Check(w.Rate < 0, "SIM_RATE must not be negative")
+	p.Check(w.History < 0, "SIM_HISTORY must not be negative")
+	p.Check(w.HistoryEvents < 0, "SIM_HISTORY_EVENTS must not be negative")
+}
+
+func (v *Visibility) check(p *envcfg.Problems) {
+	p.Check(v.LagMin < 0 || v.LagMax < v.LagMin, "SIM_LAG_MIN/SIM_LAG_MAX: want 0 <= SIM_LAG_MIN <= SIM_LAG_MAX")
+	p.Check(v.LateFraction < 0 || v.LateFraction > 1, "SIM_LATE_FRACTION must be within [0, 1]")
+	p.Check(v.LateMax < 0, "SIM_LATE_MAX must not be negative")
+}
+
+func (g *Paging) check(p *envcfg.Problems) {
+	p.Check(g.Shape != pigmentsim.ShapeDescribed && g.Shape != pigmentsim.ShapePublic, "SIM_SHAPE %q: want described or public", g.Shape)
+	p.Check(g.Order != pigmentsim.OrderDesc && g.Order != pigmentsim.OrderAsc, "SIM_ORDER %q: want desc or asc", g.Order)
+	p.Check(g.PageSize < 1, "SIM_PAGE_SIZE must be at least 1")
+	p.Check(g.RateLimit < 0, "SIM_RATE_LIMIT must not be negative (0 = off)")
+	p.Check(g.RateWindow <= 0, "SIM_RATE_WINDOW must be positive")
+	p.Check(g.Lookback <= 0, "SIM_LOOKBACK must be positive")
+	p.Check(g.CursorTTL < 0, "SIM_CURSOR_TTL must not be negative (0 = never expire)")
+}
+
+func (f *Faults) check(p *envcfg.Problems) {
+	for _, r := range []struct {
 		name string
-		rule string
-	}{
-		{c.APIKey == "", "SIM_API_KEY", "must not be empty"},
-		{c.Members < 1, "SIM_MEMBERS", "must be at least 1"},
-		{c.Anomalies && c.Members < 20, "SIM_MEMBERS", "must be at least 20 with SIM_ANOMALIES"},
-		{c.Scenario != "" && c.Scenario != pigmentsim.ScenarioLabelled, "SIM_SCENARIO", "want empty or labelled"},
-		{c.Scenario != "" && (c.Anomalies || c.Members < 100 || c.Applications < 30), "SIM_SCENARIO",
-			"labelled needs SIM_MEMBERS >= 100, SIM_APPLICATIONS >= 30 and no SIM_ANOMALIES"},
-		{c.Applications < 1, "SIM_APPLICATIONS", "must be at least 1"},
-		{c.Rate < 0, "SIM_RATE", "must not be negative"},
-		{c.History < 0, "SIM_HISTORY", "must not be negative"},
-		{c.HistoryEvents < 0, "SIM_HISTORY_EVENTS", "must not be negative"},
-		{c.LagMin < 0 || c.LagMax < c.LagMin, "SIM_LAG_MIN/SIM_LAG_MAX", "want 0 <= SIM_LAG_MIN <= SIM_LAG_MAX"},
-		{c.LateFraction < 0 || c.LateFraction > 1, "SIM_LATE_FRACTION", "must be within [0, 1]"},
-		{c.LateMax < 0, "SIM_LATE_MAX", "must not be negative"},
-		{c.Shape != pigmentsim.ShapeDescribed && c.Shape != pigmentsim.ShapePublic, "SIM_SHAPE", "want described or public"},
-		{c.Order != pigmentsim.OrderDesc && c.Order != pigmentsim.OrderAsc, "SIM_ORDER", "want desc or asc"},
-		{c.PageSize < 1, "SIM_PAGE_SIZE", "must be at least 1"},
-		{c.RateLimit < 0, "SIM_RATE_LIMIT", "must not be negative (0 = off)"},
-		{c.RateWindow <= 0, "SIM_RATE_WINDOW", "must be positive"},
-		{c.Lookback <= 0, "SIM_LOOKBACK", "must be positive"},
-		{c.CursorTTL < 0, "SIM_CURSOR_TTL", "must not be negative (0 = never expire)"},
-		{c.FaultRate < 0 || c.FaultRate > 1, "SIM_FAULT_RATE", "must be within [0, 1]"},
-		{c.SlowRate < 0 || c.SlowRate > 1, "SIM_SLOW_RATE", "must be within [0, 1]"},
-		{c.SlowDelay < 0, "SIM_SLOW_DELAY", "must not be negative"},
-		{c.TruncateRate < 0 || c.TruncateRate > 1, "SIM_TRUNCATE_RATE", "must be within [0, 1]"},
-		{c.ShutdownTimeout <= 0, "SIM_SHUTDOWN_TIMEOUT", "must be positive"},
+		rate float64
+	}{{"SIM_FAULT_RATE", f.FaultRate}, {"SIM_SLOW_RATE", f.SlowRate}, {"SIM_TRUNCATE_RATE", f.TruncateRate}} {
+		p.Check(r.rate < 0 || r.rate > 1, "%s must be within [0, 1]", r.name)
 	}
-	for _, ch := range checks {
-		if ch.bad {
-			return c, 0, fmt.Errorf("%s: %s", ch.name, ch.rule)
-		}
-	}
-	return c, level, nil
+	p.Check(f.SlowDelay < 0, "SIM_SLOW_DELAY must not be negative")
 }
 
 // simConfig maps the binary's configuration onto the library's.
@@ -115,24 +142,4 @@ func (c config) simConfig() pigmentsim.Config {
 		FaultRate: c.FaultRate, SlowRate: c.SlowRate, SlowDelay: c.SlowDelay, TruncateRate: c.TruncateRate,
 		Anomalies: c.Anomalies, Scenario: c.Scenario,
 	}
-}
-
-// renameField turns go-envconfig's "FieldName: ..." errors into errors that
-// name the environment variable.
-func renameField(err error) error {
-	msg := err.Error()
-	field, rest, ok := strings.Cut(msg, ": ")
-	if !ok {
-		return fmt.Errorf("read SIM_* configuration: %w", err)
-	}
-	f, found := reflect.TypeFor[config]().FieldByName(field)
-	if !found {
-		return fmt.Errorf("read SIM_* configuration: %w", err)
-	}
-	name, _, _ := strings.Cut(f.Tag.Get("env"), ",")
-	inner := errors.Unwrap(err)
-	if inner == nil {
-		inner = errors.New(rest)
-	}
-	return fmt.Errorf("%s%s: %w", envPrefix, name, inner)
 }

@@ -18,10 +18,9 @@ func listenAddr(t *testing.T, out *testkit.SyncBuffer, done <-chan error) string
 	t.Helper()
 	deadline := time.After(5 * time.Second)
 	for {
-		for _, line := range strings.Split(out.String(), "\n") {
-			var l struct{ Message, Addr string }
-			if json.Unmarshal([]byte(line), &l) == nil && l.Message == "listening" {
-				return l.Addr
+		for _, l := range testkit.LogLines(out.String()) {
+			if addr, _ := l["addr"].(string); l["message"] == "listening" {
+				return addr
 			}
 		}
 		select {
@@ -69,12 +68,12 @@ func TestRunServesAndShutsDown(t *testing.T) {
 
 	cancel()
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("run after cancel = %v, want nil", err)
-		}
+	case err = <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("run did not return after cancel")
+	}
+	if err != nil {
+		t.Errorf("run after cancel = %v, want nil", err)
 	}
 	if strings.Contains(out.String(), "secret-key-value") {
 		t.Errorf("logs contain the API key")

@@ -27,14 +27,6 @@ type app struct {
 	log zerolog.Logger
 }
 
-func newApp(cfg *Config, logOut io.Writer) (*app, error) {
-	log, err := cfg.Logger(logOut, "report", cfg.DatabaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("configuration: %w", err)
-	}
-	return &app{cfg: cfg, log: log}, nil
-}
-
 // badUsage prints what is wrong with the command line and the usage, and
 // returns daemon.ErrUsage (exit status 2).
 func badUsage(stderr io.Writer, format string, args ...any) error {

@@ -77,7 +77,7 @@ func TestDefaultFormatsWriteHTML(t *testing.T) {
 	}
 	p := newPipeline(t)
 	env := p.env(nil)
-	fwd := testkit.Start(t, bins["forward"], env, "run")
+	fwd := testkit.Start(t, *bins["forward"], env, "run")
 	t.Cleanup(func() { fwd.Stop(); fwd.Wait(10 * time.Second) })
 	mustRun(t, env, "extract", "once")
 	out := filepath.Join(t.TempDir(), "weekly")

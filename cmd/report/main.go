@@ -7,7 +7,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"io"
 	"os"
 	"time"
 
@@ -43,26 +42,24 @@ times T: RFC 3339 (2026-12-01T06:00:00Z) or a date (2026-12-01, midnight UTC)
 var version string
 
 // run is the whole program minus process exit, so tests can drive it.
-var run = daemon.Command(usage, loadConfig, dispatch)
+var run = daemon.Command("report", usage, loadConfig, dispatch)
 
 func main() {
 	os.Exit(daemon.Main("report", run))
 }
 
-// dispatch runs one command; whatever fails, no database password reaches
-// the message.
-func dispatch(ctx context.Context, cfg *Config, cmd string, rest []string, stdout, stderr io.Writer) error {
-	a, err := newApp(cfg, stderr)
-	if err != nil {
-		return err
-	}
-	return pgdsn.Scrub(pgdsn.Scrub(a.dispatch(ctx, cmd, rest, stdout, stderr), cfg.DatabaseURL), cfg.archiveURL())
+// dispatch runs one command; whatever fails, neither database's password
+// reaches the message (Command scrubs DATABASE_URL's, this the archive's).
+func dispatch(ctx context.Context, cfg *Config, inv *daemon.Invocation) error {
+	a := &app{cfg: cfg, log: inv.Log}
+	return pgdsn.Scrub(a.dispatch(ctx, inv), cfg.archiveURL())
 }
 
-func (a *app) dispatch(ctx context.Context, cmd string, rest []string, stdout, stderr io.Writer) error {
-	switch cmd {
+func (a *app) dispatch(ctx context.Context, inv *daemon.Invocation) error {
+	rest, stdout, stderr := inv.Args, inv.Stdout, inv.Stderr
+	switch inv.Cmd {
 	case "weekly", "monthly":
-		return a.generate(ctx, cmd, rest, stdout, stderr)
+		return a.generate(ctx, inv.Cmd, rest, stdout, stderr)
 	case "verify":
 		return a.verify(rest, stdout, stderr)
 	case "attest":
@@ -72,7 +69,7 @@ func (a *app) dispatch(ctx context.Context, cmd string, rest []string, stdout, s
 	case "migrate":
 		return a.cfg.Database.Migrate(ctx)
 	}
-	return daemon.UnknownCommand(stderr, "report", cmd, usage)
+	return inv.Unknown()
 }
 
 // Config is every environment variable report reads (README, "## report").
@@ -99,15 +96,11 @@ type Config struct {
 }
 
 func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
-	c := &Config{}
-	if err := envcfg.Process(ctx, c, l); err != nil {
-		return nil, err
-	}
-	return c, c.validate()
+	return daemon.Load(ctx, l, &Config{})
 }
 
-func (c *Config) validate() error {
-	var p envcfg.Problems
+// Check implements daemon.Config.
+func (c *Config) Check(p *envcfg.Problems) {
 	check := p.Check
 	check(c.Workspace == "", "PIGMENT_WORKSPACE must not be empty")
 	check(c.Topic == "", "KAFKA_TOPIC must not be empty")
@@ -117,8 +110,6 @@ func (c *Config) validate() error {
 	check(c.Wait < 0, "REPORT_WAIT must not be negative")
 	check(c.Out == "", "REPORT_OUT must not be empty")
 	p.Add(c.Kafka.Validate())
-	p.Add(c.Settings.Validate())
-	return p.Err()
 }
 
 // archiveURL is ARCHIVE_DATABASE_URL, else DATABASE_URL.

@@ -10,8 +10,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,31 +22,22 @@ import (
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
-var bins = map[string]string{} // program name -> binary built by TestMain
+// The binaries TestMain builds, by program name.
+var bins = map[string]*string{"report": new(string), "extract": new(string), "forward": new(string)}
 
-func TestMain(m *testing.M) { os.Exit(buildAndRun(m)) }
-
-func buildAndRun(m *testing.M) int {
-	for name, dir := range map[string]string{"report": ".", "extract": "../extract", "forward": "../forward"} {
-		bin, cleanup, err := testkit.Build(dir, name)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer cleanup()
-		bins[name] = bin
-	}
-	return testkit.RunNoLeaks(m)
+func TestMain(m *testing.M) {
+	os.Exit(testkit.BuildAndRun(m, testkit.RunNoLeaks, testkit.Binary{Dir: ".", Path: bins["report"]},
+		testkit.Binary{Dir: "../extract", Path: bins["extract"]}, testkit.Binary{Dir: "../forward", Path: bins["forward"]}))
 }
 
 const simKey = "sim-key-report"
 
-// pipeline is one isolated deployment: a simulator with planted anomalies
-// and three weeks of history, a broker, a database, topics of its own.
+// pipeline is one isolated deployment (testkit.Stack) whose API is a
+// simulator with planted anomalies and three weeks of history.
 type pipeline struct {
-	sim                  *pigmentsim.Sim
-	apiURL, brokers      string
-	topic, alerts, dbURL string
+	*testkit.Stack
+	sim    *pigmentsim.Sim
+	alerts string
 }
 
 func newPipeline(t *testing.T) *pipeline {
@@ -58,33 +47,23 @@ func newPipeline(t *testing.T) *pipeline {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(sim.Handler())
-	t.Cleanup(srv.Close)
-	_, brokers := testkit.MustKafka(t)
-	topic := testkit.Name("events")
-	return &pipeline{sim: sim, apiURL: srv.URL, brokers: brokers, topic: topic, alerts: topic + "-alerts",
-		dbURL: testkit.MustPostgres(t)}
+	s := testkit.NewStack(t, sim.Handler(), simKey)
+	return &pipeline{Stack: s, sim: sim, alerts: s.Topic + "-alerts"}
 }
 
-// env is the environment shared by the three programs, with overrides.
-func (p *pipeline) env(overrides map[string]string) map[string]string {
-	e := map[string]string{
-		"PIGMENT_API_URL": p.apiURL, "PIGMENT_AUDIT_API_KEY": simKey, "PIGMENT_RATE_LIMIT": "off",
-		"KAFKA_BROKERS": p.brokers, "KAFKA_TOPIC": p.topic, "KAFKA_DLQ_TOPIC": p.topic + "-dlq",
-		"KAFKA_ALERTS_TOPIC": p.alerts, "DATABASE_URL": p.dbURL,
-		"SINK": "postgres", "METRICS_ADDR": "127.0.0.1:0", "FORWARD_BATCH_WAIT": "50ms",
-		"LOG_LEVEL": "warn", "LOG_FORMAT": "json", "REPORT_WAIT": "90s",
-	}
-	for k, v := range overrides {
-		e[k] = v
-	}
-	return e
+// env is the environment shared by extract, forward (the archive) and
+// report, with overrides.
+func (p *pipeline) env(overrides map[string]string) testkit.Env {
+	return p.ExtractEnv(map[string]string{
+		"KAFKA_ALERTS_TOPIC": p.alerts, "SINK": "postgres", "METRICS_ADDR": "127.0.0.1:0",
+		"FORWARD_BATCH_WAIT": "50ms", "REPORT_WAIT": "90s",
+	}).With(overrides)
 }
 
 // runProgram runs a program to completion (at most two minutes).
 func runProgram(t *testing.T, env map[string]string, program string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	p := testkit.Start(t, bins[program], env, args...)
+	p := testkit.Start(t, *bins[program], env, args...)
 	code = p.Wait(2 * time.Minute)
 	return code, p.Stdout(), p.Stderr()
 }
@@ -139,10 +118,10 @@ func TestReportFromTheArchive(t *testing.T) {
 		"weekly", "--week", this.Name, "--format", "json", "--out", dir("now"))
 	// Extracted, not archived: forward is not running. One dead letter of
 	// the week waits to be counted by the archive's dead-letter group.
-	writeDeadLetter(t, p.brokers, p.topic+"-dlq", week.Start.Add(36*time.Hour))
+	writeDeadLetter(t, p.Brokers, p.Topic+"-dlq", week.Start.Add(36*time.Hour))
 	quick := p.env(map[string]string{"REPORT_WAIT": "1s"})
-	wantExit(t, quick, 3, []string{p.topic + " partition 0 archived to offset 0 of", "consumer group forward-postgres,",
-		p.topic + "-dlq partition", "consumer group forward-postgres-dead-letters"}, weekly("a")...)
+	wantExit(t, quick, 3, []string{p.Topic + " partition 0 archived to offset 0 of", "consumer group forward-postgres,",
+		p.Topic + "-dlq partition", "consumer group forward-postgres-dead-letters"}, weekly("a")...)
 	if _, err := os.Stat(dir("a")); !os.IsNotExist(err) {
 		t.Errorf("an incomplete report was written without --allow-incomplete: %v", err)
 	}
@@ -152,7 +131,7 @@ func TestReportFromTheArchive(t *testing.T) {
 	}
 
 	// After catch-up: complete.
-	fwd := testkit.Start(t, bins["forward"], env, "run")
+	fwd := testkit.Start(t, *bins["forward"], env, "run")
 	t.Cleanup(func() { fwd.Stop(); fwd.Wait(10 * time.Second) })
 	mustRun(t, env, "report", weekly("a")...)
 	a := readDocument(t, dir("a"))
@@ -179,7 +158,7 @@ func TestReportFromTheArchive(t *testing.T) {
 	sameFiles(t, dir("a"), dir("b"))
 
 	// The topic lost the period (retention): the archive still has it.
-	deleteRecords(t, p.brokers, p.topic)
+	deleteRecords(t, p.Brokers, p.Topic)
 	mustRun(t, env, "report", weekly("c")...)
 	sameFiles(t, dir("a"), dir("c"))
 
@@ -187,9 +166,9 @@ func TestReportFromTheArchive(t *testing.T) {
 	// once in the archive.
 	mustRun(t, env, "extract", "checkpoint", "reset", "--to", week.Start.AddDate(0, 0, -1).Format(time.RFC3339),
 		"--reason", "re-extract for the report test", "--operator", "test")
-	end := offsets(t, p.brokers, p.topic, lastOffset)
+	end := offsets(t, p.Brokers, p.Topic, lastOffset)
 	mustRun(t, env, "extract", "once")
-	if again := offsets(t, p.brokers, p.topic, lastOffset) - end; again < a.Coverage.Events {
+	if again := offsets(t, p.Brokers, p.Topic, lastOffset) - end; again < a.Coverage.Events {
 		t.Fatalf("the re-extraction produced %d records, fewer than the %d of the week: the test would prove nothing", again, a.Coverage.Events)
 	}
 	mustRun(t, env, "report", weekly("d")...)
@@ -223,19 +202,19 @@ func TestReportFromTheArchive(t *testing.T) {
 }
 
 // countInTopic counts the distinct events of the topic whose event time is
-// in p, read with a plain Kafka client, as an independent count.
+// in per, read with kcat, a client independent of the project's.
 func countInTopic(t *testing.T, p *pipeline, per report.Period) int64 {
 	t.Helper()
 	seen := map[string]bool{}
-	for _, m := range testkit.ReadAll(t, p.brokers, p.topic) {
+	for _, r := range testkit.Kcat(t, p.Brokers, p.Topic) {
 		var e struct {
 			EventTimestamp time.Time `json:"eventTimestamp"`
 		}
-		if err := json.Unmarshal(m.Value, &e); err != nil {
-			t.Fatalf("record %s: %v", m.Key, err)
+		if r.Payload == nil || json.Unmarshal([]byte(*r.Payload), &e) != nil {
+			t.Fatalf("record %d/%d is not an event", r.Partition, r.Offset)
 		}
 		if !e.EventTimestamp.Before(per.Start) && e.EventTimestamp.Before(per.End) {
-			seen[testkit.Header(m, record.HeaderEventID)] = true
+			seen[r.Header(record.HeaderEventID)] = true
 		}
 	}
 	return int64(len(seen))

@@ -4,8 +4,10 @@
 // Kafka brokers, in-memory for the demo; the Postgres database, migrated;
 // and Run, which owns every goroutine the program starts and waits for it.
 //
-// A program's main only wires: it loads its Config (validated with
-// envcfg.Problems), builds its runner, and hands the runner and its
+// A program's main only wires: Command loads its Config (Load: the
+// program's Check, then the shared settings, every problem at once), builds
+// the logger and keeps the database password out of every error; the
+// program's dispatch builds its runner and hands the runner and its
 // observability server to Run.
 package daemon
 

@@ -9,7 +9,10 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/rs/zerolog"
 	"github.com/sethvargo/go-envconfig"
+
+	"github.com/pigment-siem/pipeline/internal/pgdsn"
 )
 
 // ErrUsage is what a program's run returns when its arguments are wrong,
@@ -55,12 +58,33 @@ func exitCode(w io.Writer, name string, err error) int {
 	return 1
 }
 
-// Command builds a program's run (a RunFunc: the whole program minus
-// process exit, so tests can drive it): help and usage first, then the
-// configuration loaded and validated once, then dispatch with the command
-// named and its arguments.
-func Command[C any](usage string, load func(context.Context, envconfig.Lookuper) (C, error),
-	dispatch func(ctx context.Context, cfg C, cmd string, args []string, stdout, stderr io.Writer) error) RunFunc {
+// Invocation is one command line of a program: the command named, its
+// arguments, where it writes, and the logger Command built for it.
+type Invocation struct {
+	Cmd            string
+	Args           []string
+	Stdout, Stderr io.Writer
+	// Log writes to Stderr at LOG_LEVEL in LOG_FORMAT, every line naming
+	// the program; the database password never reaches it.
+	Log     zerolog.Logger
+	program string
+	usage   string
+}
+
+// Unknown tells Stderr that the command is not one of the program's, with
+// the usage, and returns ErrUsage.
+func (inv *Invocation) Unknown() error {
+	fmt.Fprintf(inv.Stderr, "%s: unknown command %q\n\n%s", inv.program, inv.Cmd, inv.usage)
+	return ErrUsage
+}
+
+// Command builds the run of the program name (a RunFunc: the whole program
+// minus process exit, so tests can drive it): help and usage first, then
+// the configuration loaded and validated once, the logger, then dispatch
+// with the command named. Whatever dispatch returns, the database password
+// (cfg.DSN) never reaches the message.
+func Command[C Config](name, usage string, load func(context.Context, envconfig.Lookuper) (C, error),
+	dispatch func(ctx context.Context, cfg C, inv *Invocation) error) RunFunc {
 	return func(ctx context.Context, args []string, env envconfig.Lookuper, stdout, stderr io.Writer) error {
 		if done, err := Help(args, usage, stderr); done {
 			return err
@@ -69,7 +93,12 @@ func Command[C any](usage string, load func(context.Context, envconfig.Lookuper)
 		if err != nil {
 			return err
 		}
-		return dispatch(ctx, cfg, args[0], args[1:], stdout, stderr)
+		log, err := cfg.settings().Logger(stderr, name, cfg.DSN())
+		if err != nil {
+			return fmt.Errorf("configuration: %w", err)
+		}
+		inv := &Invocation{Cmd: args[0], Args: args[1:], Stdout: stdout, Stderr: stderr, Log: log, program: name, usage: usage}
+		return pgdsn.Scrub(dispatch(ctx, cfg, inv), cfg.DSN())
 	}
 }
 
@@ -85,11 +114,4 @@ func Help(args []string, usage string, w io.Writer) (done bool, err error) {
 		return true, ErrUsage
 	}
 	return true, nil
-}
-
-// UnknownCommand tells w that cmd is not one of program's, with the usage,
-// and returns ErrUsage.
-func UnknownCommand(w io.Writer, program, cmd, usage string) error {
-	fmt.Fprintf(w, "%s: unknown command %q\n\n%s", program, cmd, usage)
-	return ErrUsage
 }

@@ -21,14 +21,12 @@ func (d *Days) EnvDecode(s string) error {
 
 // ParseDays reads a Go duration (10m, 36h) or whole days (180d).
 func ParseDays(s string) (time.Duration, error) {
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		days, err := strconv.Atoi(n)
-		if err != nil {
-			return 0, fmt.Errorf("%q: want a duration such as 10m, 36h or 180d", s)
-		}
-		return time.Duration(days) * 24 * time.Hour, nil
-	}
 	v, err := time.ParseDuration(s)
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		var days int
+		days, err = strconv.Atoi(n)
+		v = time.Duration(days) * 24 * time.Hour
+	}
 	if err != nil {
 		return 0, fmt.Errorf("%q: want a duration such as 10m, 36h or 180d", s)
 	}

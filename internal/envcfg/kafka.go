@@ -49,10 +49,11 @@ func (k *Kafka) Embedded() bool {
 // they touch anything else: with KAFKA_BROKERS unset they stop, rather than
 // guess a broker (an in-memory one lost every event at exit while the
 // checkpoints advanced in the real Postgres). Commands that never use Kafka
-// (checkpoint show, detect test) do not call it.
+// (checkpoint show, detect test) do not call it. Its error is a
+// configuration error, and says so.
 func (k *Kafka) RequireBrokers() error {
 	if len(k.Brokers) == 0 {
-		return fmt.Errorf("KAFKA_BROKERS is required: comma-separated brokers (host:port), or %q for the in-memory broker of the demo, which keeps nothing after exit", EmbeddedBrokers)
+		return fmt.Errorf("configuration: KAFKA_BROKERS is required: comma-separated brokers (host:port), or %q for the in-memory broker of the demo, which keeps nothing after exit", EmbeddedBrokers)
 	}
 	return nil
 }

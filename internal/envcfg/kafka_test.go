@@ -125,12 +125,8 @@ func TestKafkaSASLAgainstABrokerThatRequiresIt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{addr}, GroupID: testkit.Name("g"), GroupTopics: []string{topic},
-				StartOffset: kafka.FirstOffset, Dialer: dialer, MaxWait: 50 * time.Millisecond})
-			defer r.Close()
-			m, err := r.FetchMessage(ctx)
-			if err != nil || string(m.Value) != "hello" {
-				t.Fatalf("group read with %s = %q, %v; want hello", mech, m.Value, err)
+			if m := testkit.FirstRecord(t, addr, topic, dialer); string(m.Value) != "hello" {
+				t.Fatalf("group read with %s = %q; want hello", mech, m.Value)
 			}
 
 			wrong := k

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pigment-siem/pipeline/internal/obs"
 )
 
 // Metrics are the extractor's Prometheus series. A nil *Metrics is valid and
@@ -25,39 +27,22 @@ type Metrics struct {
 
 // NewMetrics creates the series and registers them with reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
-	byCP := []string{"checkpoint"}
+	f := obs.NewFamily(reg, "pigment_extract_", "checkpoint")
 	m := &Metrics{
-		Produced: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pigment_extract_events_produced_total", Help: "Events acknowledged by Kafka.",
-		}, byCP),
-		DeadLetter: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pigment_extract_events_dlq_total", Help: "Invalid or oversized events sent to the dead-letter topic.",
-		}, byCP),
-		Duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pigment_extract_duplicates_skipped_total", Help: "Events served again (overlap, restarted runs) and not produced twice.",
-		}, byCP),
-		Skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pigment_extract_events_out_of_range_total", Help: "Events after a backfill's upper bound, left to the live extractor.",
-		}, byCP),
-		Future: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pigment_extract_events_future_total", Help: "Events produced whose ingestion time was past the run's start plus PIGMENT_MAX_CLOCK_SKEW.",
-		}, byCP),
-		Pages: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pigment_extract_pages_total", Help: "API pages fetched and committed.",
-		}, byCP),
-		Runs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pigment_extract_runs_total", Help: "Runs ended, by outcome.",
-		}, []string{"checkpoint", "outcome"}),
-		Watermark: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "pigment_extract_watermark_timestamp_seconds", Help: "Committed watermark (ingestion time) as a Unix time.",
-		}, byCP),
-		Health: newHealth(time.Now),
+		Produced:   f.Counter("events_produced_total", "Events acknowledged by Kafka."),
+		DeadLetter: f.Counter("events_dlq_total", "Invalid or oversized events sent to the dead-letter topic."),
+		Duplicates: f.Counter("duplicates_skipped_total", "Events served again (overlap, restarted runs) and not produced twice."),
+		Skipped:    f.Counter("events_out_of_range_total", "Events after a backfill's upper bound, left to the live extractor."),
+		Future:     f.Counter("events_future_total", "Events produced whose ingestion time was past the run's start plus PIGMENT_MAX_CLOCK_SKEW."),
+		Pages:      f.Counter("pages_total", "API pages fetched and committed."),
+		Runs:       f.With("outcome").Counter("runs_total", "Runs ended, by outcome."),
+		Watermark:  f.Gauge("watermark_timestamp_seconds", "Committed watermark (ingestion time) as a Unix time."),
+		Health:     newHealth(time.Now),
 		KafkaRetry: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "pigment_extract_kafka_write_retries_total", Help: "Failed Kafka write attempts that were retried.",
 		}),
 	}
-	reg.MustRegister(m.Produced, m.DeadLetter, m.Duplicates, m.Skipped, m.Future, m.Pages, m.Runs,
-		m.Watermark, m.Health, m.KafkaRetry)
+	reg.MustRegister(m.Health, m.KafkaRetry)
 	return m
 }
 

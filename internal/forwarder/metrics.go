@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pigment-siem/pipeline/internal/obs"
 )
 
 // Metrics are the forwarder's Prometheus series; a nil *Metrics records
@@ -28,39 +30,20 @@ type Metrics struct {
 
 // NewMetrics creates the series and registers them with reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
-	bySink := []string{"sink"}
-	m := &Metrics{
-		Delivered: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pigment_forward_delivered_total", Help: "Records confirmed by the sink.",
-		}, bySink),
-		Retried: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pigment_forward_retried_total", Help: "Record sends the sink answered with retry (busy, throttled, down).",
-		}, bySink),
-		DeadLettered: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pigment_forward_dlq_total", Help: "Records refused by the sink or unparsable, sent to the dead-letter topic.",
-		}, bySink),
-		CommitFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pigment_forward_commit_failures_total", Help: "Offset commits that failed (the batch may be delivered again).",
-		}, bySink),
-		BatchSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "pigment_forward_batch_seconds", Help: "Time from a batch's first send to its commit.",
-			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
-		}, bySink),
-		Lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "pigment_forward_consumer_lag", Help: "Records behind the end of the partition being read.",
-		}, bySink),
-		InFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "pigment_forward_batches_in_flight", Help: "Batches in delivery or waiting for an earlier batch's commit (at most FORWARD_SENDERS, unless batches awaiting an indexer acknowledgement left their sender).",
-		}, bySink),
-		AckResent: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pigment_forward_ack_resent_total", Help: "Records sent again because their indexer acknowledgement did not come within SPLUNK_HEC_ACK_TIMEOUT.",
-		}, bySink),
-		PendingBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "pigment_forward_ack_pending_bytes", Help: "Bytes of batches sent and not yet confirmed (at most SPLUNK_HEC_ACK_PENDING_BYTES; with indexer acknowledgement only).",
-		}, bySink),
+	f := obs.NewFamily(reg, "pigment_forward_", "sink")
+	return &Metrics{
+		Delivered:    f.Counter("delivered_total", "Records confirmed by the sink."),
+		Retried:      f.Counter("retried_total", "Record sends the sink answered with retry (busy, throttled, down)."),
+		DeadLettered: f.Counter("dlq_total", "Records refused by the sink or unparsable, sent to the dead-letter topic."),
+		CommitFailed: f.Counter("commit_failures_total", "Offset commits that failed (the batch may be delivered again)."),
+		BatchSeconds: f.Histogram("batch_seconds", "Time from a batch's first send to its commit.", prometheus.ExponentialBuckets(0.001, 2, 16)),
+		Lag:          f.Gauge("consumer_lag", "Records behind the end of the partition being read."),
+		InFlight: f.Gauge("batches_in_flight", "Batches in delivery or waiting for an earlier batch's commit (at most FORWARD_SENDERS, "+
+			"unless batches awaiting an indexer acknowledgement left their sender)."),
+		AckResent: f.Counter("ack_resent_total", "Records sent again because their indexer acknowledgement did not come within SPLUNK_HEC_ACK_TIMEOUT."),
+		PendingBytes: f.Gauge("ack_pending_bytes", "Bytes of batches sent and not yet confirmed (at most SPLUNK_HEC_ACK_PENDING_BYTES; "+
+			"with indexer acknowledgement only)."),
 	}
-	reg.MustRegister(m.Delivered, m.Retried, m.DeadLettered, m.CommitFailed, m.BatchSeconds, m.Lag, m.InFlight, m.AckResent, m.PendingBytes)
-	return m
 }
 
 func (m *Metrics) batch(sink string, delivered, dead int, d time.Duration) {

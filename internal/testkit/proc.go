@@ -70,6 +70,26 @@ func Start(tb testing.TB, bin string, env map[string]string, args ...string) *Pr
 	return p
 }
 
+// Run runs bin to completion (at most a minute) and returns its exit code
+// and output.
+func Run(tb testing.TB, bin string, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	tb.Helper()
+	p := Start(tb, bin, env, args...)
+	code = p.Wait(time.Minute)
+	return code, p.Stdout(), p.Stderr()
+}
+
+// MustRun runs bin to completion and fails the test unless it exits 0; it
+// returns stdout.
+func MustRun(tb testing.TB, bin string, env map[string]string, args ...string) string {
+	tb.Helper()
+	code, stdout, stderr := Run(tb, bin, env, args...)
+	if code != 0 {
+		tb.Fatalf("%s %v exited %d; stderr:\n%s", filepath.Base(bin), args, code, Tail(stderr, 4096))
+	}
+	return stdout
+}
+
 // Kill sends SIGKILL and waits for the process to be gone.
 func (p *Proc) Kill() {
 	if p.Exited() {
@@ -173,10 +193,11 @@ type SyncBuffer struct {
 	b  bytes.Buffer
 }
 
-func (b *SyncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (n int, err error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
+	n, err = b.b.Write(p)
+	b.mu.Unlock()
+	return n, err
 }
 
 func (b *SyncBuffer) String() string {

@@ -86,3 +86,18 @@ func MustKafka(tb testing.TB, opts ...kfake.Opt) (*kfake.Cluster, string) {
 func Name(prefix string) string {
 	return fmt.Sprintf("%s-%s", prefix, uuid.NewString()[:8])
 }
+
+// QueryRow runs sql on the database at dbURL and scans its row
+// into dest. A database that cannot be reached fails the test; the query's
+// error is returned, for callers that poll a table not created yet.
+func QueryRow(tb testing.TB, dbURL, sql string, dest ...any) error {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		tb.Fatalf("connect to the test database: %v", err)
+	}
+	defer c.Close(ctx)
+	return c.QueryRow(ctx, sql).Scan(dest...)
+}

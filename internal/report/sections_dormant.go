@@ -1,0 +1,93 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// dormantBuckets are the dormancy thresholds in days, longest first.
+var dormantBuckets = []int{90, 60, 30}
+
+// dormantDays returns how many whole days separate the reference time
+// (the last successful login, else the first time the member was seen)
+// from end, and the longest threshold of dormantBuckets it reaches (0 for
+// none).
+func dormantDays(ref, end time.Time) (days, bucket int) {
+	days = int(end.Sub(ref) / (24 * time.Hour))
+	for _, b := range dormantBuckets {
+		if days >= b {
+			return days, b
+		}
+	}
+	return days, 0
+}
+
+// dormantSection lists the members seen in the archive (as the actor of an
+// event before the end of p) who did not log in successfully for 30, 60 or
+// 90 days at the end of p. A member who never logged in within the archive
+// counts from the first time the archive saw them; members deactivated at
+// the end of p are left out.
+func dormantSection(ctx context.Context, db DB, p Period) (Section, error) {
+	rows, err := db.Query(ctx, `
+		WITH m AS (
+			SELECT coalesce(actor_id, actor_email) AS m, coalesce(max(actor_email), '') AS email, min(event_time) AS first,
+			       max(event_time) FILTER (WHERE event_type = ANY($2) AND outcome IS DISTINCT FROM 'failure') AS last_login
+			FROM archive_events WHERE event_time < $1 AND coalesce(actor_id, actor_email) IS NOT NULL
+			GROUP BY 1
+		), st AS (
+			SELECT DISTINCT ON (coalesce(target_id, target_email)) coalesce(target_id, target_email) AS m,
+			       event_type = ANY($4) AS deact
+			FROM archive_events WHERE event_type = ANY($3) AND event_time < $1
+			ORDER BY coalesce(target_id, target_email), event_time DESC, event_id DESC
+		)
+		SELECT m.m, m.email, m.first, m.last_login
+		FROM m LEFT JOIN st ON st.m = m.m
+		WHERE st.deact IS NOT TRUE
+		ORDER BY coalesce(m.last_login, m.first), m.m`, p.End, typesLogin, typesStatus, typesDeactivation)
+	if err != nil {
+		return Section{}, fmt.Errorf("dormant members: %w", err)
+	}
+	t := Table{ID: "dormant_members", Title: "Members without a login for 30 days or more",
+		Columns: []string{"member", "member id", "last login", "first seen", "days without login", "dormant for"},
+		Rows:    [][]string{}}
+	counts := make([]int64, len(dormantBuckets))
+	var seen int64
+	var key, email string
+	var first time.Time
+	var last *time.Time
+	_, err = pgx.ForEachRow(rows, []any{&key, &email, &first, &last}, func() error {
+		seen++
+		ref, lastText := first, "none in the archive"
+		if last != nil {
+			ref, lastText = *last, fmtTime(*last)
+		}
+		days, bucket := dormantDays(ref, p.End)
+		if bucket == 0 {
+			return nil
+		}
+		for i, b := range dormantBuckets {
+			if days >= b {
+				counts[i]++
+			}
+		}
+		t.Rows = append(t.Rows, []string{email, key, lastText, fmtTime(first), fmt.Sprint(days), fmt.Sprintf("%d+ days", bucket)})
+		return nil
+	})
+	if err != nil {
+		return Section{}, fmt.Errorf("dormant members: %w", err)
+	}
+	figs := make([]Figure, len(dormantBuckets))
+	for i, b := range dormantBuckets {
+		figs[len(figs)-1-i] = Figure{Name: fmt.Sprintf("No login for %d+ days", b), Value: fmtCount(counts[i])}
+	}
+	return Section{
+		ID: "dormant", Title: "Dormant members",
+		Summary: fmt.Sprintf("%s of the %s seen in the archive did not log in for 30 days or more at %s "+
+			"(members deactivated then are left out).", plural(counts[len(counts)-1], "member", "members"),
+			plural(seen, "member", "members"), fmtTime(p.End)),
+		Records: seen, Figures: figs, Tables: []Table{t},
+	}, nil
+}
