@@ -144,7 +144,7 @@ func (a *app) generate(ctx context.Context, cmd string, args []string, stdout, s
 	if err != nil {
 		return err
 	}
-	if err := report.Write(ctx, r.out, d, r.formats); err != nil {
+	if err := report.Write(ctx, r.out, d, r.formats, report.Printer{Browser: a.cfg.ChromiumPath}); err != nil {
 		return err
 	}
 	state := "complete"

@@ -94,4 +94,22 @@ func TestDefaultFormatsWriteHTML(t *testing.T) {
 		t.Errorf("a PDF without --format pdf: %v", err)
 	}
 	mustRun(t, env, "report", "verify", out)
+
+	// PDF alone: printed from the HTML, which is not kept; with no browser,
+	// a clear error and no report.
+	pdf := filepath.Join(t.TempDir(), "pdf")
+	mustRun(t, env, "report", "weekly", "--format", "pdf", "--out", pdf)
+	if b, err := os.ReadFile(filepath.Join(pdf, report.PDFFile)); err != nil || !strings.HasPrefix(string(b), "%PDF-") {
+		t.Errorf("--format pdf wrote no PDF: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(pdf, report.HTMLFile)); !os.IsNotExist(err) {
+		t.Errorf("--format pdf kept report.html: %v", err)
+	}
+	mustRun(t, env, "report", "verify", pdf)
+	none := filepath.Join(t.TempDir(), "none")
+	code, _, stderr := runProgram(t, env.With(map[string]string{"CHROMIUM_PATH": "/nonexistent/chromium"}), "report",
+		"weekly", "--format", "pdf,json", "--out", none)
+	if _, err := os.Stat(none); code != 1 || !strings.Contains(stderr, "CHROMIUM_PATH=/nonexistent/chromium is not an executable") || !os.IsNotExist(err) {
+		t.Errorf("--format pdf without a browser = exit %d, report dir %v; want 1 naming the browser and no report; stderr:\n%s", code, err, testkit.Tail(stderr, 2048))
+	}
 }

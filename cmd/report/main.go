@@ -91,6 +91,9 @@ type Config struct {
 	Overlap   envcfg.Days   `env:"PIGMENT_OVERLAP, default=10m"` // as extract's
 	Wait      time.Duration `env:"REPORT_WAIT, default=1m"`
 	Out       string        `env:"REPORT_OUT, default=reports"`
+	// ChromiumPath is the browser --format pdf prints with; empty: chromium,
+	// chromium-browser or google-chrome on PATH.
+	ChromiumPath string `env:"CHROMIUM_PATH"`
 
 	daemon.Settings
 }

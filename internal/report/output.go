@@ -61,8 +61,9 @@ var tableID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 // which then takes dir's place: a reader never sees half a report, and a
 // report written again for the same period replaces the old one whole
 // (no stale file of the old one stays). A dir that exists and is not a
-// report (no manifest) is refused rather than replaced.
-func Write(ctx context.Context, dir string, d *Document, formats []Format) (err error) {
+// report (no manifest) is refused rather than replaced. pdf prints
+// report.pdf when formats ask for it.
+func Write(ctx context.Context, dir string, d *Document, formats []Format, pdf Printer) (err error) {
 	if err := checkTarget(dir); err != nil {
 		return err
 	}
@@ -82,7 +83,7 @@ func Write(ctx context.Context, dir string, d *Document, formats []Format) (err 
 	if err := os.Chmod(stage, 0o755); err != nil {
 		return fmt.Errorf("report directory: %w", err)
 	}
-	if err := writeFiles(ctx, stage, d, formats); err != nil {
+	if err := writeFiles(ctx, stage, d, formats, pdf); err != nil {
 		return err
 	}
 	if err := writeManifest(stage); err != nil {
@@ -123,7 +124,7 @@ func replaceDir(stage, dir string) error {
 	return os.RemoveAll(old)
 }
 
-func writeFiles(ctx context.Context, dir string, d *Document, formats []Format) error {
+func writeFiles(ctx context.Context, dir string, d *Document, formats []Format, pdf Printer) error {
 	if slices.Contains(formats, FormatJSON) {
 		b, err := MarshalJSON(d)
 		if err != nil {
@@ -148,7 +149,7 @@ func writeFiles(ctx context.Context, dir string, d *Document, formats []Format) 
 		}
 	}
 	if slices.Contains(formats, FormatPDF) {
-		if err := PrintPDF(ctx, filepath.Join(dir, HTMLFile), filepath.Join(dir, PDFFile)); err != nil {
+		if err := pdf.PrintPDF(ctx, filepath.Join(dir, HTMLFile), filepath.Join(dir, PDFFile)); err != nil {
 			return fmt.Errorf("print %s: %w", PDFFile, err)
 		}
 		if !slices.Contains(formats, FormatHTML) { // printed from it, not asked for

@@ -28,7 +28,7 @@ func outputDocument() *Document {
 func writeSample(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "weekly-2026-W48")
-	if err := Write(context.Background(), dir, outputDocument(), []Format{FormatJSON, FormatCSV}); err != nil {
+	if err := Write(context.Background(), dir, outputDocument(), []Format{FormatJSON, FormatCSV}, Printer{}); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -104,7 +104,7 @@ func TestWriteReplacesOnlyReports(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "stale.csv"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(context.Background(), dir, outputDocument(), []Format{FormatJSON}); err != nil {
+	if err := Write(context.Background(), dir, outputDocument(), []Format{FormatJSON}, Printer{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Verify(dir); err != nil {
@@ -117,7 +117,7 @@ func TestWriteReplacesOnlyReports(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(other, "thesis.txt"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(context.Background(), other, outputDocument(), []Format{FormatJSON}); err == nil {
+	if err := Write(context.Background(), other, outputDocument(), []Format{FormatJSON}, Printer{}); err == nil {
 		t.Error("Write replaced a directory that is not a report")
 	}
 	if _, err := os.Stat(filepath.Join(other, "thesis.txt")); err != nil {
