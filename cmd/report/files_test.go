@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"maps"
 	"os"
@@ -85,4 +87,9 @@ func sha256sumCheck(t *testing.T, dir string) {
 	if b, err := sums.CombinedOutput(); err != nil {
 		t.Errorf("sha256sum -c in %s: %v\n%s", dir, err, b)
 	}
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/pigment-siem/pipeline/internal/record"
+	"github.com/pigment-siem/pipeline/internal/report"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
@@ -104,4 +106,23 @@ func writeDeadLetter(t *testing.T, brokers, topic string, at time.Time) {
 	if err := w.WriteMessages(context.Background(), m); err != nil {
 		t.Fatalf("write a dead letter to %s: %v", topic, err)
 	}
+}
+
+// countInTopic counts the distinct events of the topic whose event time is
+// in per, read with kcat, a client independent of the project's.
+func countInTopic(t *testing.T, p *pipeline, per report.Period) int64 {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, r := range testkit.Kcat(t, p.Brokers, p.Topic) {
+		var e struct {
+			EventTimestamp time.Time `json:"eventTimestamp"`
+		}
+		if r.Payload == nil || json.Unmarshal([]byte(*r.Payload), &e) != nil {
+			t.Fatalf("record %d/%d is not an event", r.Partition, r.Offset)
+		}
+		if !e.EventTimestamp.Before(per.Start) && e.EventTimestamp.Before(per.End) {
+			seen[r.Header(record.HeaderEventID)] = true
+		}
+	}
+	return int64(len(seen))
 }

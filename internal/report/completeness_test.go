@@ -5,11 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/pigment-siem/pipeline/internal/testkit"
-	"github.com/pigment-siem/pipeline/migrations"
 )
 
 // The runs a report lists: those that read events or failed in the
@@ -18,15 +13,7 @@ import (
 func TestCoverageRuns(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	u := testkit.MustPostgres(t)
-	if err := migrations.Apply(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	pool, err := pgxpool.New(ctx, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	_, pool := mustArchive(t, "") // every migration, extract_runs too
 	p, _ := ParseWeek("2026-W48") // 2026-11-23 to 2026-11-30
 	at := func(s string) time.Time { v, _ := time.Parse(time.RFC3339, s); return v }
 	for _, r := range []struct {
