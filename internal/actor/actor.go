@@ -27,7 +27,6 @@ package actor
 
 import (
 	"strings"
-	"unsafe"
 
 	"github.com/pigment-siem/pipeline/internal/jsonscan"
 )
@@ -78,14 +77,12 @@ const (
 // modified while the Actor is in use; a value with escapes is unescaped
 // into a new string.
 func Parse(b []byte) Actor {
-	i := jsonscan.SkipSpace(b, 0)
-	if i >= len(b) {
-		return Actor{}
-	}
-	switch b[i] {
+	s := jsonscan.Scanner{B: b}
+	s.SkipSpace()
+	switch s.Peek() {
 	case '"':
-		v, next, ok := str(b, i)
-		if !ok || jsonscan.SkipSpace(b, next) != len(b) {
+		v, err := s.String(0)
+		if err != nil || !whole(&s) {
 			return Actor{}
 		}
 		if strings.IndexByte(v, '@') >= 0 {
@@ -94,8 +91,7 @@ func Parse(b []byte) Actor {
 		return Actor{ID: v}
 	case '{':
 		var f [2 * nFields]string
-		next, ok := object(b, i, f[:], 0, actorShape)
-		if !ok || jsonscan.SkipSpace(b, next) != len(b) {
+		if !object(&s, f[:], 0, actorShape) || !whole(&s) {
 			return Actor{}
 		}
 		return Actor{
@@ -107,58 +103,42 @@ func Parse(b []byte) Actor {
 	return Actor{}
 }
 
-// object reads the object whose '{' is at b[i], with the keys of sh, into
-// the slots at offset base of f, and (when base is 0) its nested objects at
-// their offsets (nestedAt). It returns the offset past the object, and
-// false on a syntax problem.
-func object(b []byte, i int, f []string, base int, sh shape) (int, bool) {
-	var scratch [32]byte
-	i = jsonscan.SkipSpace(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		return i + 1, true
-	}
-	for {
-		if i >= len(b) || b[i] != '"' {
-			return i, false
+// whole reports whether nothing but space follows the value s read.
+func whole(s *jsonscan.Scanner) bool {
+	s.SkipSpace()
+	return !s.More()
+}
+
+// object reads the object at s.I with the project's one scanner, with the
+// keys of sh, into the slots at offset base of f, and (when base is 0) its
+// nested objects at their offsets (nestedAt). It reports false on a syntax
+// problem.
+func object(s *jsonscan.Scanner, f []string, base int, sh shape) bool {
+	s.I++ // '{'
+	for n := 0; ; n++ {
+		key, ok, err := s.Member(n)
+		if err != nil || !ok {
+			return err == nil
 		}
-		start, end, esc, next, what := jsonscan.StrControl(b, i)
-		if what != "" {
-			return next, false
-		}
-		key := b[start:end]
-		if esc {
-			key = jsonscan.AppendUnescaped(scratch[:0], key)
-		}
-		i = jsonscan.SkipSpace(b, next)
-		if i >= len(b) || b[i] != ':' {
-			return i, false
-		}
-		i = jsonscan.SkipSpace(b, i+1)
 		slot := slotOf(key, sh)
 		off, nested := nestedAt(key, sh)
-		var ok bool
 		switch {
-		case slot >= 0 && i < len(b) && b[i] == '"':
+		case slot >= 0 && s.Peek() == '"':
 			var v string
-			if v, i, ok = str(b, i); ok && v != "" {
+			if v, err = s.String(1); v != "" {
 				f[base+slot] = v
 			}
-		case base == 0 && off > 0 && i < len(b) && b[i] == '{':
-			i, ok = object(b, i, f, off, nested)
+		case base == 0 && off > 0 && s.Peek() == '{':
+			if !object(s, f, off, nested) {
+				return false
+			}
 		default:
-			i, ok = skip(b, i)
+			if !s.Skip() {
+				return false
+			}
 		}
-		if !ok {
-			return i, false
-		}
-		i = jsonscan.SkipSpace(b, i)
-		switch {
-		case i < len(b) && b[i] == ',':
-			i = jsonscan.SkipSpace(b, i+1)
-		case i < len(b) && b[i] == '}':
-			return i + 1, true
-		default:
-			return i, false
+		if err != nil {
+			return false
 		}
 	}
 }
@@ -197,65 +177,6 @@ func nestedAt(key []byte, sh shape) (int, shape) {
 		return mMember, memberShape
 	}
 	return 0, sh
-}
-
-// str reads the string at b[i]: its value, the offset past it, and false on
-// a syntax problem.
-func str(b []byte, i int) (string, int, bool) {
-	start, end, esc, next, what := jsonscan.StrControl(b, i)
-	switch {
-	case what != "":
-		return "", next, false
-	case start == end:
-		return "", next, true
-	case esc:
-		return string(jsonscan.AppendUnescaped(make([]byte, 0, end-start), b[start:end])), next, true
-	}
-	return unsafe.String(&b[start], end-start), next, true
-}
-
-// skip returns the offset past the value at b[i], and false on a syntax
-// problem. Containers are skipped by bracket depth, their strings by
-// StrControl: enough for input the caller validated, and never a panic on
-// any other.
-func skip(b []byte, i int) (int, bool) {
-	if i >= len(b) {
-		return i, false
-	}
-	var what string
-	switch c := b[i]; {
-	case c == '"':
-		_, _, _, i, what = jsonscan.StrControl(b, i)
-	case c == '-' || c >= '0' && c <= '9':
-		i, what = jsonscan.Number(b, i)
-	case c == 't':
-		i, what = jsonscan.Literal(b, i, "true")
-	case c == 'f':
-		i, what = jsonscan.Literal(b, i, "false")
-	case c == 'n':
-		i, what = jsonscan.Literal(b, i, "null")
-	case c == '{' || c == '[':
-		for depth := 0; i < len(b); {
-			switch b[i] {
-			case '"':
-				if _, _, _, i, what = jsonscan.StrControl(b, i); what != "" {
-					return i, false
-				}
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return i + 1, true
-				}
-			}
-			i++
-		}
-		return i, false
-	default:
-		return i, false
-	}
-	return i, what == ""
 }
 
 // first is the first non-empty of vs.

@@ -57,13 +57,12 @@ const (
 
 // member reads b, an object, as a member changed with the keys of sh.
 func member(b []byte, sh shape) Actor {
-	i := jsonscan.SkipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
+	s := jsonscan.Scanner{B: b}
+	if s.SkipSpace(); s.Peek() != '{' {
 		return Actor{}
 	}
 	var f [3 * nMember]string
-	next, ok := object(b, i, f[:], 0, sh)
-	if !ok || jsonscan.SkipSpace(b, next) != len(b) {
+	if !object(&s, f[:], 0, sh) || !whole(&s) {
 		return Actor{}
 	}
 	pick := func(lo, hi int) string {

@@ -82,20 +82,14 @@ func waitN(ctx context.Context, b *Budget, n int) error {
 func TestBudget(t *testing.T) {
 	t.Parallel()
 	url := mustDB(t)
-	tests := map[string]func(*testing.T, string){
+	testkit.RunParallel(t, url, map[string]func(*testing.T, string){
 		"WaitSlidingWindow":     testWaitSlidingWindow,
 		"WaitTwoProcesses":      testWaitTwoProcesses,
 		"Reserve":               testReserve,
 		"Remaining":             testRemaining,
 		"ThrottledPausesOthers": testThrottledPausesOthers,
 		"WaitCancelled":         testWaitCancelled,
-	}
-	for name, fn := range tests {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			fn(t, url)
-		})
-	}
+	})
 }
 
 func testWaitSlidingWindow(t *testing.T, url string) {

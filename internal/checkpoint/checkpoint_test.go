@@ -72,7 +72,7 @@ func events(prefix string, start, n int) []Seen {
 func TestStore(t *testing.T) {
 	t.Parallel()
 	s, _ := mustStore(t)
-	tests := map[string]func(*testing.T, *Store){
+	testkit.RunParallel(t, s, map[string]func(*testing.T, *Store){
 		"RunCycle":            testRunCycle,
 		"Watermark":           testWatermark,
 		"BeginRunValidates":   testBeginRunValidates,
@@ -83,13 +83,7 @@ func TestStore(t *testing.T) {
 		"FinishRunPrunes":     testFinishRunPrunes,
 		"FailRunResumes":      testFailRunResumes,
 		"StoredPrecision":     testStoredPrecision,
-	}
-	for name, fn := range tests {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			fn(t, s)
-		})
-	}
+	})
 }
 
 // names returns checkpoint names unique to the test.

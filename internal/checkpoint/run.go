@@ -30,23 +30,11 @@ func (s *Store) BeginRun(ctx context.Context, name, mode string, since, until ti
 		run.Until = until.UTC()
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var old *int64
-		err := tx.QueryRow(ctx, `
-INSERT INTO checkpoints (name) VALUES ($1)
-ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
-RETURNING run_id`, name).Scan(&old)
-		if err != nil {
+		if _, _, err := supersede(ctx, tx, name); err != nil {
 			return err
 		}
-		if old != nil {
-			if _, err := tx.Exec(ctx, `
-UPDATE extract_runs SET status = 'superseded', ended_at = COALESCE(ended_at, now())
-WHERE id = $1`, *old); err != nil {
-				return err
-			}
-		}
 		var until *time.Time
-		err = tx.QueryRow(ctx, `
+		err := tx.QueryRow(ctx, `
 INSERT INTO extract_runs (name, mode, since, until) VALUES ($1, $2, $3, $4)
 RETURNING id, started_at, since, until`, name, mode, run.Since, nullTime(run.Until)).Scan(
 			&run.ID, &run.StartedAt, &run.Since, &until)
@@ -67,6 +55,67 @@ WHERE name = $1`, name, run.ID, run.Since, nullTime(run.Until))
 	}
 	run.StartedAt = run.StartedAt.UTC()
 	return run, nil
+}
+
+// Reset is the operator's command: it sets the checkpoint's watermark to to
+// (zero = as if it never ran) and clears Complete, supersedes the run in
+// progress (its row is marked "superseded"; its *Run gets ErrRunSuperseded
+// from then on), forgets the seen IDs and writes a checkpoint_history entry.
+// The checkpoint is created if it does not exist. operator and reason are
+// required. Reset waits for a CommitPage of the run in progress to finish,
+// never interleaves with it.
+func (s *Store) Reset(ctx context.Context, name string, to time.Time, operator, reason string) error {
+	operator, reason = strings.TrimSpace(operator), strings.TrimSpace(reason)
+	switch {
+	case name == "":
+		return errors.New("reset checkpoint: empty name")
+	case operator == "":
+		return fmt.Errorf("reset checkpoint %q: operator is required", name)
+	case reason == "":
+		return fmt.Errorf("reset checkpoint %q: reason is required", name)
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		old, runID, err := supersede(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+UPDATE checkpoints
+SET watermark = $2, complete = false, run_id = NULL, run_since = NULL, run_until = NULL,
+    run_cursor = NULL, run_high = NULL, seen_high = NULL, updated_at = now()
+WHERE name = $1`, name, nullTime(to)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM checkpoint_seen WHERE name = $1`, name); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `
+INSERT INTO checkpoint_history (name, operator, reason, from_watermark, to_watermark, superseded_run)
+VALUES ($1, $2, $3, $4, $5, $6)`, name, operator, reason, old, nullTime(to), runID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("reset checkpoint %q: %w", name, err)
+	}
+	return nil
+}
+
+// supersede locks the row of the checkpoint name in tx, creating it if
+// needed, and marks its run in progress, if any, superseded. It returns
+// the watermark and the ID of that run (nil when none). BeginRun and Reset
+// both take over a checkpoint this way, so a run never outlives either.
+func supersede(ctx context.Context, tx pgx.Tx, name string) (watermark *time.Time, runID *int64, err error) {
+	err = tx.QueryRow(ctx, `
+INSERT INTO checkpoints (name) VALUES ($1)
+ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
+RETURNING watermark, run_id`, name).Scan(&watermark, &runID)
+	if err != nil || runID == nil {
+		return watermark, runID, err
+	}
+	_, err = tx.Exec(ctx, `
+UPDATE extract_runs SET status = 'superseded', ended_at = COALESCE(ended_at, now())
+WHERE id = $1`, *runID)
+	return watermark, runID, err
 }
 
 func validateRun(name, mode string, since, until time.Time) error {

@@ -15,6 +15,7 @@
 package consumer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -64,18 +65,11 @@ type Consumer struct {
 // read from the group's committed offsets, or from the first offset of a
 // partition never committed.
 func New(cfg Config) (*Consumer, error) {
-	if cfg.SessionTimeout <= 0 {
-		cfg.SessionTimeout = 10 * time.Second
-	}
-	if cfg.MaxBytes <= 0 {
-		cfg.MaxBytes = 16 << 20
-	}
-	if cfg.MaxWait <= 0 {
-		cfg.MaxWait = 250 * time.Millisecond
-	}
-	if cfg.ChunkSize <= 0 {
-		cfg.ChunkSize = 500
-	}
+	// Zero or negative: the default.
+	cfg.SessionTimeout = cmp.Or(max(cfg.SessionTimeout, 0), 10*time.Second)
+	cfg.MaxBytes = cmp.Or(max(cfg.MaxBytes, 0), 16<<20)
+	cfg.MaxWait = cmp.Or(max(cfg.MaxWait, 0), 250*time.Millisecond)
+	cfg.ChunkSize = cmp.Or(max(cfg.ChunkSize, 0), 500)
 	group, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
 		ID: cfg.GroupID, Brokers: cfg.Brokers, Dialer: cfg.Dialer, Topics: cfg.Topics,
 		WatchPartitionChanges: cfg.WatchPartitionChanges,

@@ -25,19 +25,14 @@ func ParseAPI(raw []byte) (ev Event, reason string, err error) {
 	if ev, err = parse(raw, KindEvent, &f); err != nil {
 		return ev, "", err
 	}
-	switch kind := valueKind(raw, f.idAt); {
-	case kind == "" || kind == "null":
-		return ev, "missing eventId", nil
-	case kind != "string":
-		return ev, "eventId is " + kind + ", want a string", nil
-	case ev.ID == "":
+	if reason = notString(raw, f.idAt, "eventId"); reason != "" {
+		return ev, reason, nil
+	}
+	if ev.ID == "" {
 		return ev, "empty eventId", nil
 	}
-	switch kind := valueKind(raw, f.ingestedAt); {
-	case kind == "" || kind == "null":
-		return ev, "missing ingestionTimestamp", nil
-	case kind != "string":
-		return ev, "ingestionTimestamp is " + kind + ", want a string", nil
+	if reason = notString(raw, f.ingestedAt, "ingestionTimestamp"); reason != "" {
+		return ev, reason, nil
 	}
 	t, ok := parseTime(f.ingested)
 	if !ok {
@@ -53,11 +48,19 @@ func ParseAPI(raw []byte) (ev Event, reason string, err error) {
 	return ev, "", nil
 }
 
-// valueKind names the kind of the value at offset at-1 of raw (see found),
-// or "" when at is 0.
-func valueKind(raw []byte, at int) string {
+// notString says why the value of the member name, at offset at-1 of raw
+// (see found; at is 0 when absent), is not a string ("missing eventId",
+// "eventId is a number, want a string"), or "" when it is one.
+func notString(raw []byte, at int, name string) string {
 	if at == 0 {
-		return ""
+		return "missing " + name
 	}
-	return jsonscan.Kind(raw[at-1:])
+	switch kind := jsonscan.Kind(raw[at-1:]); kind {
+	case "string":
+		return ""
+	case "null":
+		return "missing " + name
+	default:
+		return name + " is " + kind + ", want a string"
+	}
 }

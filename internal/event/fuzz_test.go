@@ -2,8 +2,9 @@ package event
 
 import (
 	"encoding/json"
-	"fmt"
 	"testing"
+
+	"github.com/pigment-siem/pipeline/internal/jsonscan/jsontest"
 )
 
 // parseSeeds adds events in both envelopes, alerts and a few broken
@@ -24,7 +25,7 @@ func parseSeeds(f *testing.F) {
 
 // FuzzParse checks Parse accepts exactly the JSON objects encoding/json
 // accepts (those with an ID) once raw control characters inside strings
-// are escaped (Parse accepts them, see strictJSON), and never panics.
+// are escaped (Parse accepts them, see jsontest.Strict), and never panics.
 func FuzzParse(f *testing.F) {
 	parseSeeds(f)
 	f.Fuzz(func(t *testing.T, raw []byte, alert bool) {
@@ -34,7 +35,7 @@ func FuzzParse(f *testing.F) {
 		}
 		_, err := Parse(raw, kind)
 		var obj map[string]json.RawMessage
-		valid := json.Unmarshal(strictJSON(raw), &obj) == nil && obj != nil
+		valid := json.Unmarshal(jsontest.Strict(raw), &obj) == nil && obj != nil
 		if err == nil && !valid {
 			t.Errorf("Parse(%q) accepted what encoding/json rejects", raw)
 		}
@@ -56,30 +57,4 @@ func isSyntax(err error) bool {
 		e = u.Unwrap()
 	}
 	return false
-}
-
-// strictJSON is b with the raw control characters inside its strings
-// escaped as \u00XX, which encoding/json accepts: the JSON that Parse reads
-// b as. Strings are found by their quotes and backslashes alone, so for
-// any input, valid or not, encoding/json accepts the result exactly when
-// Parse's rule (encoding/json's, plus raw control characters in strings)
-// accepts b.
-func strictJSON(b []byte) []byte {
-	out := make([]byte, 0, len(b))
-	in := false
-	for i := 0; i < len(b); i++ {
-		switch c := b[i]; {
-		case in && c == '\\' && i+1 < len(b):
-			out = append(out, c, b[i+1])
-			i++
-		case c == '"':
-			in = !in
-			out = append(out, c)
-		case in && c < 0x20:
-			out = fmt.Appendf(out, `\u%04x`, c)
-		default:
-			out = append(out, c)
-		}
-	}
-	return out
 }

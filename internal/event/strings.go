@@ -1,6 +1,10 @@
 package event
 
-import "iter"
+import (
+	"iter"
+
+	"github.com/pigment-siem/pipeline/internal/jsonscan"
+)
 
 // Strings yields the string elements of a JSON array value (an alert's
 // Evidence), in order and decoded; other elements are skipped. It stops at
@@ -8,28 +12,24 @@ import "iter"
 // to keep it.
 func Strings(array []byte) iter.Seq[string] {
 	return func(yield func(string) bool) {
-		s := scanner{b: array}
-		s.skipSpace()
-		if s.peek() != '[' {
+		s := jsonscan.Scanner{B: array}
+		s.SkipSpace()
+		if s.Peek() != '[' {
 			return
 		}
-		s.i++
-		for {
-			s.skipSpace()
-			switch s.peek() {
-			case ']', 0:
+		s.I++
+		for n := 0; ; n++ {
+			if ok, err := s.Element(n); !ok || err != nil {
 				return
-			case ',':
-				s.i++
-			case '"':
-				v, err := s.string(1)
-				if err != nil || !yield(v) {
+			}
+			if s.Peek() != '"' {
+				if s.Value(1) != nil {
 					return
 				}
-			default:
-				if s.value(1) != nil {
-					return
-				}
+				continue
+			}
+			if v, err := s.String(1); err != nil || !yield(v) {
+				return
 			}
 		}
 	}

@@ -97,7 +97,7 @@ func TestOverlapCatchesLateVisibleEventsWithoutDuplicates(t *testing.T) {
 		{ID: "new-after-watermark", Type: "UserLoggedOut", EventTime: now, IngestionTime: now.Add(10 * time.Second)},
 	}
 	h.sim.Inject(late...)
-	h.clock.Advance(time.Minute)
+	h.clock.Add(time.Minute)
 
 	second := h.catchUp(h.config())
 	assertExactlyOnce(t, h.produced(), h.sim.VisibleIDs(h.now()))

@@ -182,7 +182,7 @@ type advancingSource struct {
 
 func (s *advancingSource) FetchPage(ctx context.Context, since time.Time, cursor string) (*pigment.Page, error) {
 	if s.calls.Add(1) == s.n {
-		s.h.clock.Advance(time.Hour)
+		s.h.clock.Add(time.Hour)
 	}
 	return s.h.client.FetchPage(ctx, since, cursor)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http/httptest"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,7 +31,7 @@ type harness struct {
 	t       testing.TB
 	sim     *pigmentsim.Sim
 	srvURL  string
-	clock   *fakeClock
+	clock   *pigmentsim.ManualClock
 	kafka   *kfake.Cluster
 	brokers string
 	topic   string
@@ -47,7 +46,7 @@ func newHarness(t testing.TB, simCfg pigmentsim.Config) *harness {
 	t.Helper()
 	h := &harness{t: t, topic: testkit.Name("events"), dlq: testkit.Name("dlq")}
 	if simCfg.Clock == nil {
-		h.clock = newFakeClock(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
+		h.clock = pigmentsim.NewManualClock(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
 		simCfg.Clock = h.clock.Now
 	}
 	simCfg.APIKey = simKey
@@ -164,26 +163,6 @@ func first(s []string) []string {
 
 func testLogger(t testing.TB) zerolog.Logger {
 	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
-}
-
-// fakeClock is a settable clock shared by the simulator and the extractor.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock(t time.Time) *fakeClock { return &fakeClock{t: t} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 var _ = kafka.Message{}

@@ -36,18 +36,11 @@ func newHealth(now func() time.Time) *Health {
 }
 
 // Lead records that this process became the leader: the time without
-// progress counts from now.
-func (h *Health) Lead() {
-	if h == nil {
-		return
-	}
-	h.mu.Lock()
-	h.since = h.now()
-	h.mu.Unlock()
-}
+// progress counts from now, as after progress.
+func (h *Health) Lead() { h.progress() }
 
 // progress records a committed page that produced events or advanced the
-// run's high-water mark.
+// run's high-water mark: the time without progress counts from now.
 func (h *Health) progress() {
 	if h == nil {
 		return

@@ -20,6 +20,36 @@ func hecFormat(dst []byte, ev *event.Event) []byte {
 	return transform.AppendHEC(dst, ev, transform.HECOptions{Host: "h"})
 }
 
+// hecWithAcks returns a strict HEC with indexer acknowledgement on (opts
+// say which acks it loses) and an HEC sink with Ack to it, polling every
+// 10ms.
+func hecWithAcks(t *testing.T, opts sinktest.HECOptions, ackTimeout time.Duration) (*sinktest.HEC, *sinks.HEC) {
+	t.Helper()
+	opts.Token, opts.RequireAck = ackToken, true
+	hec := sinktest.NewHEC(t, opts)
+	sink, err := sinks.NewHEC(sinks.HECConfig{URL: hec.URL(), Token: ackToken, Ack: true,
+		AckTimeout: ackTimeout, AckPoll: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hec, sink
+}
+
+// wantEveryEvent fails unless all n offsets were committed and every event
+// was indexed: none lost, whether its ack or its indexing was (it was sent
+// again).
+func wantEveryEvent(t *testing.T, s setup, hec *sinktest.HEC, n int) {
+	t.Helper()
+	if got := s.committed(t); got != n {
+		t.Fatalf("%d offsets committed, want %d", got, n)
+	}
+	for _, id := range s.ids {
+		if hec.Seen(id) == 0 {
+			t.Fatalf("event %s lost: never indexed, or lost in a restart and never sent again", id)
+		}
+	}
+}
+
 // An indexer that loses the acknowledgements of the 2nd and 9th requests
 // and of 1 % of the others (it restarted) costs re-sends, not the stream:
 // while a lost ack is awaited, later batches keep being sent (far more than
@@ -30,13 +60,7 @@ func TestLostAcksAreResentWithoutHoldingTheStream(t *testing.T) {
 	t.Parallel()
 	const n, batch, senders = 4000, 50, 2
 	s := newSetup(t, n)
-	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: ackToken, RequireAck: true,
-		LoseAcks: []int{2, 9}, LoseAckFraction: 0.01, Seed: 11})
-	sink, err := sinks.NewHEC(sinks.HECConfig{URL: hec.URL(), Token: ackToken, Ack: true,
-		AckTimeout: 2 * time.Second, AckPoll: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	hec, sink := hecWithAcks(t, sinktest.HECOptions{LoseAcks: []int{2, 9}, LoseAckFraction: 0.01, Seed: 11}, 2*time.Second)
 	reg := prometheus.NewRegistry()
 	metrics := forwarder.NewMetrics(reg)
 	s.senders = senders
@@ -50,14 +74,7 @@ func TestLostAcksAreResentWithoutHoldingTheStream(t *testing.T) {
 	}
 	t.Logf("%d events in %v; %d requests, %d acks lost, %d duplicates", n, time.Since(start).Round(time.Millisecond),
 		hec.Requests(), hec.LostAcks(), hec.Duplicates())
-	if got := s.committed(t); got != n {
-		t.Fatalf("%d offsets committed, want %d", got, n)
-	}
-	for _, id := range s.ids {
-		if hec.Seen(id) == 0 {
-			t.Fatalf("event %s never reached HEC", id)
-		}
-	}
+	wantEveryEvent(t, s, hec, n)
 	if hec.LostAcks() < 2 {
 		t.Fatalf("%d acks lost, want at least the 2nd and 9th requests'", hec.LostAcks())
 	}
@@ -99,12 +116,7 @@ func TestConfirmedBatchesDoNotHoldTheByteBound(t *testing.T) {
 	t.Parallel()
 	const n, batch = 4000, 50
 	s := newSetup(t, n)
-	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: ackToken, RequireAck: true, LoseAcks: []int{2}})
-	sink, err := sinks.NewHEC(sinks.HECConfig{URL: hec.URL(), Token: ackToken, Ack: true,
-		AckTimeout: 2 * time.Second, AckPoll: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	hec, sink := hecWithAcks(t, sinktest.HECOptions{LoseAcks: []int{2}}, 2*time.Second)
 	s.senders = 2
 	s.format = hecFormat
 	const bound = 128 << 10 // a few batches of 50 (~40 KB each)
@@ -128,12 +140,7 @@ func TestIndexerRestartsReusingAckIDsLoseNothing(t *testing.T) {
 	t.Parallel()
 	const n, batch, timeout, restarts = 4000, 50, time.Second, 5
 	s := newSetup(t, n)
-	hec := sinktest.NewHEC(t, sinktest.HECOptions{Token: ackToken, RequireAck: true, AckAfter: 1})
-	sink, err := sinks.NewHEC(sinks.HECConfig{URL: hec.URL(), Token: ackToken, Ack: true,
-		AckTimeout: timeout, AckPoll: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	hec, sink := hecWithAcks(t, sinktest.HECOptions{AckAfter: 1}, timeout)
 	s.senders = 2
 	s.format = hecFormat
 	s.tune = func(c *forwarder.Config) { c.Sink, c.BatchSize, c.AckPendingBytes = "splunk", batch, 64<<20 }
@@ -159,7 +166,7 @@ func TestIndexerRestartsReusingAckIDsLoseNothing(t *testing.T) {
 		}
 	}()
 	start := time.Now()
-	err = s.forward(t, sink, n)
+	err := s.forward(t, sink, n)
 	took := time.Since(start)
 	close(stop)
 	<-restarted
@@ -168,14 +175,7 @@ func TestIndexerRestartsReusingAckIDsLoseNothing(t *testing.T) {
 	}
 	t.Logf("%d events in %v; %d requests, %d restarts, %d duplicates", n, took.Round(time.Millisecond),
 		hec.Requests(), hec.Restarts(), hec.Duplicates())
-	if got := s.committed(t); got != n {
-		t.Fatalf("%d offsets committed, want %d", got, n)
-	}
-	for _, id := range s.ids {
-		if hec.Seen(id) == 0 {
-			t.Fatalf("event %s lost: not indexed, or lost in a restart and never sent again", id)
-		}
-	}
+	wantEveryEvent(t, s, hec, n)
 	if hec.Restarts() < 2 {
 		t.Fatalf("%d indexer restarts while forwarding, want at least 2", hec.Restarts())
 	}

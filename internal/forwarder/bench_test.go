@@ -1,37 +1,19 @@
 package forwarder_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"runtime"
-	"runtime/pprof"
-	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/rs/zerolog"
 	"github.com/segmentio/kafka-go"
 
-	"github.com/pigment-siem/pipeline/internal/consumer"
 	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/forwarder"
-	"github.com/pigment-siem/pipeline/internal/pigment"
-	"github.com/pigment-siem/pipeline/internal/pigmentsim"
-	"github.com/pigment-siem/pipeline/internal/publish"
-	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/sinks"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 	"github.com/pigment-siem/pipeline/internal/transform"
@@ -50,15 +32,7 @@ import (
 // broker's, peak heap. BENCH_PROFILE_DIR=dir writes a CPU profile of each
 // measured run there.
 func BenchmarkForward(b *testing.B) {
-	n := 1_000_000
-	if v, err := strconv.Atoi(os.Getenv("BENCH_EVENTS")); err == nil && v > 0 {
-		n = v
-	}
-	// The broker runs in a process of its own: in this one, the garbage
-	// collector would mark its million stored records on every cycle.
-	brokers, broker := testkit.MustKafkaProcess(b, "../testkit/kfakebroker")
-	topic := testkit.Name("bench")
-	fillTopic(b, brokers, topic, n)
+	brokers, broker, topic, n := benchTopic(b, "BENCH_EVENTS", 1_000_000)
 
 	consume := func(group string) {
 		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{brokers}, GroupID: group, GroupTopics: []string{topic},
@@ -96,6 +70,7 @@ func BenchmarkForward(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Cleanup(func() { sys.Close() }) // its connection ends the receiver's reading goroutine
 	archive := benchArchive(b)
 	hecOpts := transform.HECOptions{Host: "bench"}
 	sysOpts := transform.SyslogOptions{Hostname: "bench", AppName: "pigment", Facility: 13}
@@ -115,7 +90,7 @@ func BenchmarkForward(b *testing.B) {
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
 			rates[b.Name()] = measure(b, n, broker, func(group string) {
-				forwardAll(b, brokers, topic, group, n, tc.sink, tc.format, tc.batch, tc.senders, logger)
+				forwardAll(b, brokers, topic, group, n, tc.sink, tc.format, forwarder.Config{BatchSize: tc.batch, Senders: tc.senders, Logger: logger})
 			})
 		})
 	}
@@ -152,271 +127,76 @@ func benchArchive(b *testing.B) *sinks.Postgres {
 	return p
 }
 
-// measure runs fn b.N times with a fresh group each and reports events/s,
-// CPU µs per event of this process and of the broker's, and the peak heap.
-func measure(b *testing.B, n int, broker *testkit.Proc, fn func(group string)) float64 {
-	var cpu, brokerCPU time.Duration
-	var peak uint64
-	stop := make(chan struct{})
-	go func() {
-		var ms runtime.MemStats
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(100 * time.Millisecond):
-				runtime.ReadMemStats(&ms)
-				peak = max(peak, ms.HeapInuse)
-			}
-		}
-	}()
-	runtime.GC() // the previous run's garbage is not this one's
-	if dir := os.Getenv("BENCH_PROFILE_DIR"); dir != "" {
-		// A CPU profile of the measured runs only, without the topic's
-		// filling: go test -cpuprofile would mix both.
-		f, err := os.Create(filepath.Join(dir, strings.ReplaceAll(b.Name(), "/", "_")+".cpu"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			b.Fatal(err)
-		}
-		defer pprof.StopCPUProfile()
+// BenchmarkForwardHECAck measures forward → Splunk HEC with indexer
+// acknowledgement (gzip, 8 senders, batches of 2,000, the defaults of
+// forward run with SPLUNK_HEC_ACK=true, and an ack timeout of 2s) over one
+// topic of BENCH_ACK_EVENTS (default 200,000) simulator events, in one run:
+// with every ack confirmed, with the 2nd and 9th requests' acks and 1 % of
+// the others lost (SPLUNK_HEC_ACK_PENDING_BYTES at its default), and the
+// same losses with batches keeping their sender until confirmed (as before
+// AckPendingBytes). The receiver confirms an ackId at its first poll.
+func BenchmarkForwardHECAck(b *testing.B) {
+	brokers, broker, topic, n := benchTopic(b, "BENCH_ACK_EVENTS", 200_000)
+	hecOpts := transform.HECOptions{Host: "bench"}
+	format := func(d []byte, ev *event.Event) []byte { return transform.AppendHEC(d, ev, hecOpts) }
+	cases := []struct {
+		name    string
+		lose    []int
+		frac    float64
+		pending int
+	}{
+		{"no-loss", nil, 0, 128 << 20},
+		{"lost-1pct", []int{2, 9}, 0.01, 128 << 20},
+		{"lost-1pct-ack-in-sender", []int{2, 9}, 0.01, 0},
 	}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		before, brokerBefore := cpuTime(), procCPU(b, broker)
-		fn(testkit.Name("bench-group"))
-		cpu += cpuTime() - before
-		brokerCPU += procCPU(b, broker) - brokerBefore
-	}
-	b.StopTimer()
-	close(stop)
-	events := float64(n * b.N)
-	rate := events / b.Elapsed().Seconds()
-	b.ReportMetric(rate, "events/s")
-	b.ReportMetric(float64(cpu.Microseconds())/events, "cpu-µs/event")
-	b.ReportMetric(float64(brokerCPU.Microseconds())/events, "broker-cpu-µs/event")
-	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
-	return rate
-}
-
-func procCPU(b *testing.B, p *testkit.Proc) time.Duration {
-	d, err := p.CPUTime()
-	if err != nil {
-		b.Fatal(err)
-	}
-	return d
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// forwardAll runs a forwarder until the group has committed n records.
-func forwardAll(b *testing.B, brokers, topic, group string, n int, sink forwarder.Sink, format forwarder.Format, batch, senders int, log zerolog.Logger) {
-	c, err := consumer.New(consumer.Config{Brokers: []string{brokers}, GroupID: group, Topics: []string{topic},
-		Dialer: kafka.DefaultDialer, MaxWait: 100 * time.Millisecond, Logger: log})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	counting := &countingSource{Consumer: c, target: int64(n)}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	counting.done = cancel
-	f := forwarder.New(forwarder.Config{Sink: "bench", DLQTopic: topic + "-dlq", BatchSize: batch, BatchBytes: 8 << 20, Senders: senders,
-		BatchWait: 50 * time.Millisecond, Logger: log}, counting, sink, format, nil)
-	if err := f.Run(ctx); err != nil {
-		b.Fatal(err)
-	}
-	if counting.committed.Load() < int64(n) {
-		b.Fatalf("committed %d of %d", counting.committed.Load(), n)
-	}
-}
-
-// countingSource ends the run once n records are committed. It counts
-// offsets, not messages: a commit needs only the last message of each
-// partition, and the forwarder may pass no more.
-type countingSource struct {
-	*consumer.Consumer
-	target    int64
-	committed atomic.Int64
-	done      context.CancelFunc
-
-	mu   sync.Mutex
-	ends map[int]int64 // partition -> committed offset (one topic)
-}
-
-func (c *countingSource) Commit(ctx context.Context, msgs ...kafka.Message) error {
-	err := c.Consumer.Commit(ctx, msgs...)
-	c.mu.Lock()
-	if c.ends == nil {
-		c.ends = map[int]int64{}
-	}
-	for _, m := range msgs {
-		if e := m.Offset + 1; e > c.ends[m.Partition] {
-			c.committed.Add(e - c.ends[m.Partition])
-			c.ends[m.Partition] = e
-		}
-	}
-	c.mu.Unlock()
-	if c.committed.Load() >= c.target {
-		c.done()
-	}
-	return err
-}
-
-// fillTopic writes n simulator events to topic.
-func fillTopic(b *testing.B, brokers, topic string, n int) {
-	sim, err := pigmentsim.New(pigmentsim.Config{Seed: 1, APIKey: "k", History: 7 * 24 * time.Hour, HistoryEvents: n, LateFraction: -1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(sim.Handler())
-	defer srv.Close()
-	client, err := pigment.New(pigment.Config{BaseURL: srv.URL, APIKey: "k"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, err := publish.New(publish.Config{Brokers: []string{brokers}, Compression: "lz4", Transport: testkit.Transport(b)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer w.Close()
-	cursor, written, since := "", 0, time.Now().Add(-8*24*time.Hour)
-	for {
-		page, err := client.FetchPage(context.Background(), since, cursor)
-		if err != nil {
-			b.Fatal(err)
-		}
-		msgs := make([]kafka.Message, len(page.Events))
-		for i, ev := range page.Events {
-			msgs[i] = record.Event(topic, ev)
-		}
-		if err := w.Write(context.Background(), msgs); err != nil {
-			b.Fatal(err)
-		}
-		written += len(msgs)
-		if cursor = page.NextCursor; cursor == "" {
-			break
-		}
-	}
-	if written != n {
-		b.Fatalf("wrote %d events, want %d", written, n)
-	}
-}
-
-// countingHEC answers like HEC (gzip bodies, {"text":"Success","code":0})
-// and counts events, one per line as the HEC sink writes them. Like any
-// server it reuses its decompressors and read buffers; it reads and
-// decompresses every byte.
-func countingHEC(b *testing.B) (string, *atomic.Int64) {
-	var count atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body io.Reader = r.Body
-		if r.Header.Get("Content-Encoding") == "gzip" {
-			zr := gzReaders.Get().(*gzip.Reader)
-			defer gzReaders.Put(zr)
-			if err := zr.Reset(r.Body); err != nil {
-				http.Error(w, `{"text":"Invalid data format","code":6}`, http.StatusBadRequest)
-				return
-			}
-			body = zr
-		}
-		n, err := countLines(body)
-		if err != nil {
-			http.Error(w, `{"text":"Invalid data format","code":6}`, http.StatusBadRequest)
-			return
-		}
-		count.Add(int64(n))
-		_, _ = w.Write([]byte(`{"text":"Success","code":0}`))
-	}))
-	b.Cleanup(srv.Close)
-	return srv.URL, &count
-}
-
-var (
-	gzReaders   = sync.Pool{New: func() any { return new(gzip.Reader) }}
-	readBuffers = sync.Pool{New: func() any { return make([]byte, 256<<10) }}
-)
-
-// countLines reads r to the end and counts its newlines.
-func countLines(r io.Reader) (int, error) {
-	buf := readBuffers.Get().([]byte)
-	defer readBuffers.Put(buf)
-	n := 0
-	for {
-		k, err := r.Read(buf)
-		n += bytes.Count(buf[:k], []byte{'\n'})
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return n, err
-		}
-	}
-}
-
-// countingElastic answers _bulk with one 201 item per action line.
-func countingElastic(b *testing.B) string {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		lines, err := countLines(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		n := lines / 2
-		out := make([]byte, 0, 64+n*32)
-		out = append(out, `{"took":1,"errors":false,"items":[`...)
-		for i := 0; i < n; i++ {
-			if i > 0 {
-				out = append(out, ',')
-			}
-			out = append(out, `{"create":{"status":201}}`...)
-		}
-		out = append(out, "]}"...)
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(out)
-	}))
-	b.Cleanup(srv.Close)
-	return srv.URL
-}
-
-// countingSyslog reads RFC 6587 octet-counted frames and counts them.
-func countingSyslog(b *testing.B) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReaderSize(c, 1<<20)
-				for {
-					l, err := br.ReadString(' ')
-					if err != nil {
-						return
-					}
-					size, err := strconv.Atoi(l[:len(l)-1])
-					if err != nil {
-						return
-					}
-					if _, err := br.Discard(size); err != nil {
-						return
-					}
+	rates := map[string]float64{}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			var resent, requests, lost int64
+			rates[tc.name] = measure(b, n, broker, func(group string) {
+				rcv := newAckingHEC(b, tc.lose, tc.frac, 1)
+				sink, err := sinks.NewHEC(sinks.HECConfig{URL: rcv.url, Token: "t", Gzip: true, Ack: true, AckTimeout: 2 * time.Second})
+				if err != nil {
+					b.Fatal(err)
 				}
-			}()
-		}
-	}()
-	return ln.Addr().String()
+				resent += forwardAcked(b, brokers, topic, group, n, sink, format, tc.pending)
+				requests += rcv.requests.Load()
+				lost += rcv.lostCount()
+			})
+			b.ReportMetric(float64(resent)/float64(b.N), "resent-records/op")
+			b.ReportMetric(float64(lost)/float64(b.N), "lost-acks/op")
+			b.ReportMetric(float64(requests)/float64(b.N), "requests/op")
+		})
+	}
+	if len(rates) < len(cases) {
+		return // filtered by -bench
+	}
+	base := rates["no-loss"]
+	for _, tc := range cases {
+		fmt.Printf("%-24s %9.0f events/s  %.2f x no-loss\n", tc.name, rates[tc.name], rates[tc.name]/base)
+	}
+}
+
+// forwardAcked forwards n records with AckPendingBytes pending and returns
+// how many records were sent again for want of an acknowledgement.
+func forwardAcked(b *testing.B, brokers, topic, group string, n int, sink forwarder.Sink, format forwarder.Format, pending int) int64 {
+	var resent atomic.Int64
+	forwardAll(b, brokers, topic, group, n, sink, format, forwarder.Config{BatchSize: 2000, Senders: 8, AckPendingBytes: pending,
+		Logger: zerolog.New(resentCounter{&resent}).Level(zerolog.WarnLevel)})
+	return resent.Load()
+}
+
+// resentCounter adds up the records of the forwarder's "sending those
+// records again" warnings (with the ack in the sender, the retry warnings).
+type resentCounter struct{ n *atomic.Int64 }
+
+func (r resentCounter) Write(p []byte) (int, error) {
+	var l struct {
+		Records int64  `json:"records"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(p, &l) == nil && (strings.Contains(l.Message, "again") || strings.Contains(l.Message, "retry")) {
+		r.n.Add(l.Records)
+	}
+	return len(p), nil
 }

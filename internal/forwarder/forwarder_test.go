@@ -122,7 +122,7 @@ func (s setup) forward(t *testing.T, sink forwarder.Sink, total int) error {
 		if s.format != nil {
 			return s.format(dst, ev)
 		}
-		return append(dst, ev.Raw...)
+		return rawFormat(dst, ev)
 	}, dlq)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -141,6 +141,9 @@ func (s setup) forward(t *testing.T, sink forwarder.Sink, total int) error {
 	}
 	return ctx.Err()
 }
+
+// rawFormat sends each record as it was read.
+func rawFormat(dst []byte, ev *event.Event) []byte { return append(dst, ev.Raw...) }
 
 // committed sums the group's committed offsets over the topic's partitions.
 func (s setup) committed(t *testing.T) int {

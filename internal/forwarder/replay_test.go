@@ -10,8 +10,6 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/segmentio/kafka-go"
 
-	"github.com/pigment-siem/pipeline/internal/consumer"
-	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/forwarder"
 	"github.com/pigment-siem/pipeline/internal/sinks"
 	"github.com/pigment-siem/pipeline/internal/testkit"
@@ -58,15 +56,11 @@ func replayDead(t *testing.T, sink forwarder.Sink, stages ...string) (int64, err
 	if err != nil {
 		t.Fatal(err)
 	}
-	cons, err := consumer.New(consumer.Config{Brokers: []string{brokers}, GroupID: group, Topics: []string{dlqTopic},
-		Dialer: kafka.DefaultDialer, MaxWait: 50 * time.Millisecond, Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cons := setup{brokers: brokers, topic: dlqTopic, group: group}.consumer(t) // as forward run does
 	defer cons.Close()
 	src := forwarder.NewReplay(cons, dlqTopic, "forward:fake", rng)
 	f := forwarder.New(forwarder.Config{Sink: "fake", DLQTopic: testkit.Name("dlq2"), BatchSize: 1, BatchWait: 20 * time.Millisecond,
-		Logger: zerolog.Nop()}, src, sink, func(d []byte, ev *event.Event) []byte { return append(d, ev.Raw...) }, nil)
+		Logger: zerolog.Nop()}, src, sink, rawFormat, nil)
 	runErr := f.Run(context.Background())
 	if errors.Is(runErr, forwarder.ErrEndOfDLQ) {
 		runErr = src.CommitSkipped(context.Background())

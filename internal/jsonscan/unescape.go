@@ -76,14 +76,8 @@ func ValidUTF8(s string) string {
 		return s
 	}
 	out := make([]byte, 0, len(s)+8)
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			out = utf8.AppendRune(out, utf8.RuneError)
-		} else {
-			out = append(out, s[i:i+n]...)
-		}
-		i += n
+	for _, r := range s { // an invalid byte is read as RuneError, written as U+FFFD
+		out = utf8.AppendRune(out, r)
 	}
 	return string(out)
 }

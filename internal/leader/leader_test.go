@@ -144,14 +144,9 @@ func TestLeader(t *testing.T) {
 		t.Fatalf("pool: %v", err)
 	}
 	t.Cleanup(pool.Close)
-	for name, fn := range map[string]func(*testing.T, *pgxpool.Pool){
+	testkit.RunParallel(t, pool, map[string]func(*testing.T, *pgxpool.Pool){
 		"LeaderRelease":          testLeaderRelease,
 		"LeaderConnectionKilled": testLeaderConnectionKilled,
 		"AcquireLeaderCancelled": testAcquireLeaderCancelled,
-	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			fn(t, pool)
-		})
-	}
+	})
 }

@@ -11,6 +11,7 @@
 package pigment
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -112,24 +113,12 @@ func setDefaults(cfg *Config) {
 		t.ResponseHeaderTimeout = defaultHTTPTimeout
 		cfg.HTTPClient = &http.Client{Transport: t, Timeout: defaultHTTPTimeout}
 	}
-	if cfg.RateWindow == 0 {
-		cfg.RateWindow = DefaultRateWindow
-	}
-	if cfg.MaxBodyBytes == 0 {
-		cfg.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if cfg.MaxAttempts == 0 {
-		cfg.MaxAttempts = DefaultMaxAttempts
-	}
-	if cfg.BaseBackoff == 0 {
-		cfg.BaseBackoff = DefaultBaseBackoff
-	}
-	if cfg.MaxBackoff == 0 {
-		cfg.MaxBackoff = DefaultMaxBackoff
-	}
-	if cfg.Lookback == 0 {
-		cfg.Lookback = DefaultLookback
-	}
+	cfg.RateWindow = cmp.Or(cfg.RateWindow, DefaultRateWindow)
+	cfg.MaxBodyBytes = cmp.Or(cfg.MaxBodyBytes, DefaultMaxBodyBytes)
+	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, DefaultMaxAttempts)
+	cfg.BaseBackoff = cmp.Or(cfg.BaseBackoff, DefaultBaseBackoff)
+	cfg.MaxBackoff = cmp.Or(cfg.MaxBackoff, DefaultMaxBackoff)
+	cfg.Lookback = cmp.Or(cfg.Lookback, DefaultLookback)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

@@ -44,67 +44,52 @@ var (
 // private copy. An error (wrapping errMalformed) means the body as a whole is
 // unusable; problems with single events are reported in Page.Invalid.
 func decodePage(body []byte) (*Page, error) {
-	s := scanner{b: bytes.Clone(body)}
-	s.skipSpace()
-	if s.peek() != '{' {
-		if !s.more() {
-			return nil, s.errorf(errInvalidJSON, "empty body")
+	p, err := readPage(bytes.Clone(body))
+	if err != nil {
+		return nil, malformed(err)
+	}
+	return p, nil
+}
+
+// page is what the envelope of a page carries, as read.
+type page struct {
+	Page
+	haveEvents              bool
+	eventsKind              string // "absent" or the kind of the last events value
+	topCursor, nestedCursor jsonString
+}
+
+// readPage reads the page in body, which it keeps.
+func readPage(body []byte) (*Page, error) {
+	s := scanner{jsonscan.Scanner{B: body}}
+	s.SkipSpace()
+	if s.Peek() != '{' {
+		if !s.More() {
+			return nil, s.Errorf("empty body")
 		}
-		start := s.i
-		if err := s.value(0); err != nil {
+		start := s.I
+		if err := s.Value(0); err != nil {
 			return nil, err
 		}
-		if s.skipSpace(); s.more() {
-			return nil, s.errorf(errInvalidJSON, "data after the top-level value")
+		if s.SkipSpace(); s.More() {
+			return nil, s.Errorf("data after the top-level value")
 		}
-		return nil, fmt.Errorf("%w: top level is %s, want an object", errMalformed, jsonscan.Kind(s.b[start:]))
+		return nil, fmt.Errorf("%w: top level is %s, want an object", errMalformed, jsonscan.Kind(s.B[start:]))
 	}
-	p := &Page{Events: make([]event.Event, 0, len(body)/512+1)}
-	var haveEvents bool
-	eventsKind := "absent"
-	var topCursor, nestedCursor jsonString
-	err := s.object(1, func(key []byte) error {
-		switch string(key) {
-		case "events":
-			if eventsKind = jsonscan.Kind(s.b[s.i:]); eventsKind != "array" {
-				haveEvents = false
-				return s.value(1)
-			}
-			haveEvents = true
-			p.Events, p.Invalid = p.Events[:0], p.Invalid[:0] // a repeated key: the last wins
-			n := 0
-			return s.array(2, func() error {
-				n++
-				return s.element(p, n)
-			})
-		case "nextEventsCursor":
-			return s.field(1, &topCursor)
-		case "pagination":
-			if s.peek() != '{' {
-				return s.value(1)
-			}
-			return s.object(2, func(key []byte) error {
-				if string(key) == "nextCursor" {
-					return s.field(2, &nestedCursor)
-				}
-				return s.value(2)
-			})
-		}
-		return s.value(1)
-	})
-	if err != nil {
+	p := page{Page: Page{Events: make([]event.Event, 0, len(body)/512+1)}, eventsKind: "absent"}
+	if err := p.object(&s, 1); err != nil {
 		return nil, err
 	}
-	if s.skipSpace(); s.more() {
-		return nil, s.errorf(errInvalidJSON, "data after the top-level object")
+	if s.SkipSpace(); s.More() {
+		return nil, s.Errorf("data after the top-level object")
 	}
-	if !haveEvents {
-		return nil, fmt.Errorf("%w: events is %s, want an array", errMalformed, eventsKind)
+	if !p.haveEvents {
+		return nil, fmt.Errorf("%w: events is %s, want an array", errMalformed, p.eventsKind)
 	}
 	for _, c := range []struct {
 		name string
 		v    jsonString
-	}{{"nextEventsCursor", topCursor}, {"pagination.nextCursor", nestedCursor}} {
+	}{{"nextEventsCursor", p.topCursor}, {"pagination.nextCursor", p.nestedCursor}} {
 		if c.v.kind != "" && c.v.kind != "null" && c.v.kind != "string" {
 			return nil, fmt.Errorf("%w: %s is %s, want a string", errMalformed, c.name, c.v.kind)
 		}
@@ -112,7 +97,57 @@ func decodePage(body []byte) (*Page, error) {
 			p.NextCursor = c.v.s
 		}
 	}
-	return p, nil
+	return &p.Page, nil
+}
+
+// object reads the object at s.I: the page itself at depth 1, its
+// pagination object at depth 2 (any other value there is skipped). Keys
+// are matched exactly; a repeated key: the last wins.
+func (p *page) object(s *scanner, depth int) error {
+	if ok, err := s.Enter(depth - 1); !ok {
+		return err
+	}
+	for n := 0; ; n++ {
+		key, ok, err := s.Member(n)
+		if err != nil || !ok {
+			return err
+		}
+		switch k := string(key); {
+		case depth == 1 && k == "events":
+			err = p.events(s)
+		case depth == 1 && k == "nextEventsCursor":
+			err = s.field(1, &p.topCursor)
+		case depth == 1 && k == "pagination":
+			err = p.object(s, 2)
+		case depth == 2 && k == "nextCursor":
+			err = s.field(2, &p.nestedCursor)
+		default:
+			err = s.Value(depth)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// events reads the value of an "events" member: an array, each element
+// into p.Events or p.Invalid; another value is skipped and noted.
+func (p *page) events(s *scanner) error {
+	if p.eventsKind = jsonscan.Kind(s.B[s.I:]); p.eventsKind != "array" {
+		p.haveEvents = false
+		return s.Value(1)
+	}
+	p.haveEvents = true
+	p.Events, p.Invalid = p.Events[:0], p.Invalid[:0] // a repeated key: the last wins
+	s.I++
+	for n := 0; ; n++ {
+		if ok, err := s.Element(n); err != nil || !ok {
+			return err
+		}
+		if err := s.element(&p.Page, n+1); err != nil {
+			return err
+		}
+	}
 }
 
 // element decodes the n-th element (from 1) of the events array into
@@ -123,28 +158,28 @@ func decodePage(body []byte) (*Page, error) {
 // page. A readable element is read by event.ParseAPI, the one parser of an
 // audit event.
 func (s *scanner) element(p *Page, n int) error {
-	start := s.i
-	err := s.value(2)
+	start := s.I
+	err := s.Value(2)
 	if err == nil {
 		// What follows must be the array's: otherwise the element is
 		// broken after what looked like its end.
-		if j := jsonscan.SkipSpace(s.b, s.i); j < len(s.b) && s.b[j] != ',' && s.b[j] != ']' {
-			s.i = j
-			err = s.errorf(errInvalidJSON, "unexpected data after the element")
+		if j := jsonscan.SkipSpace(s.B, s.I); j < len(s.B) && s.B[j] != ',' && s.B[j] != ']' {
+			s.I = j
+			err = s.Errorf("unexpected data after the element")
 		}
 	}
 	if err != nil {
-		end, ok := skipElement(s.b, start)
+		end, ok := skipElement(s.B, start)
 		if !ok {
 			return err
 		}
-		s.i = end
-		raw := bytes.TrimRight(s.b[start:end], " \t\r\n")
+		s.I = end
+		raw := bytes.TrimRight(s.B[start:end], " \t\r\n")
 		p.Invalid = append(p.Invalid, Invalid{Raw: raw[:len(raw):len(raw)], Reason: fmt.Sprintf(
-			"element %d of the events array (page offset %d) cannot be read: %s", n, start, strings.TrimPrefix(err.Error(), errMalformed.Error()+": "))})
+			"element %d of the events array (page offset %d) cannot be read: %s", n, start, strings.TrimPrefix(malformed(err).Error(), errMalformed.Error()+": "))})
 		return nil
 	}
-	raw := s.b[start:s.i:s.i]
+	raw := s.B[start:s.I:s.I]
 	if raw[0] != '{' {
 		p.Invalid = append(p.Invalid, Invalid{Raw: raw, Reason: "not a JSON object (" + jsonscan.Kind(raw) + ")"})
 		return nil

@@ -3,6 +3,7 @@ package pigment
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -47,14 +48,12 @@ func TestFetchPagePermanent(t *testing.T) {
 			if len([]rune(apiErr.Message)) > maxMessageLen {
 				t.Errorf("Message has %d runes, want at most %d", len([]rune(apiErr.Message)), maxMessageLen)
 			}
-			if n.Load() != 1 || rec.observed() != itoa(tt.status) {
+			if n.Load() != 1 || rec.observed() != fmt.Sprint(tt.status) {
 				t.Errorf("requests = %d, observed [%s]; want 1, [%d]", n.Load(), rec.observed(), tt.status)
 			}
 		})
 	}
 }
-
-func itoa(n int) string { return fmtInts([]int{n}) }
 
 func TestFetchPageCancel(t *testing.T) {
 	tests := []struct {

@@ -120,10 +120,8 @@ func (s *Sim) serveApplications(w http.ResponseWriter, r *http.Request) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, `{"id":`...)
-		b = append(b, a.qID...)
-		b = append(b, `,"name":`...)
-		b = append(b, a.qName...)
+		b = appendKV(b, `{"id":`, a.qID)
+		b = appendKV(b, `,"name":`, a.qName)
 		if !public {
 			b = append(b, `,"createdAt":`...)
 			b = appendTime(b, a.createdAt.UnixNano())
@@ -163,12 +161,9 @@ func (s *Sim) serveBlocks(w http.ResponseWriter, r *http.Request) {
 		if j > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, `{"id":`...)
-		b = append(b, blk.qID...)
-		b = append(b, `,"name":`...)
-		b = append(b, blk.qName...)
-		b = append(b, `,"type":"`...)
-		b = append(b, blk.typ...)
+		b = appendKV(b, `{"id":`, blk.qID)
+		b = appendKV(b, `,"name":`, blk.qName)
+		b = appendKV(b, `,"type":"`, blk.typ)
 		b = append(b, '"')
 		if !public {
 			b = append(b, `,"dimensions":[`...)

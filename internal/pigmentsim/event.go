@@ -96,6 +96,12 @@ func (s *stream) uuid() (hi, lo uint64) {
 	return hi, lo
 }
 
+// uuidString draws a version-4 UUID in its canonical form.
+func (r *stream) uuidString() string {
+	hi, lo := r.uuid()
+	return string(appendUUID(nil, hi, lo))
+}
+
 // genID returns the eventId of generated event seq as a version-4 UUID.
 func genID(seed int64, seq uint32) (hi, lo uint64) {
 	r := eventStream(seed, seq, streamID)

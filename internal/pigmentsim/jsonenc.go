@@ -90,3 +90,10 @@ func appendIPv4(dst []byte, v uint32) []byte {
 	}
 	return append(dst, '"')
 }
+
+// appendKV appends key, a literal that runs up to a member's value
+// (`,"email":`), then v, the value already in JSON: a quoted string kept on
+// the workspace, or a literal.
+func appendKV[V string | []byte](b []byte, key string, v V) []byte {
+	return append(append(b, key...), v...)
+}

@@ -181,11 +181,24 @@ func (g *lgen) add(m, app int, typ string, at time.Time, payload map[string]any)
 	g.addAs("", m, app, typ, at, payload)
 }
 
+// changeRole adds admin's change of member m from prev to next at at, in
+// the vocabulary of shape: an account type of the member in the payload
+// (public, UserAccountTypeUpdated) or a role of the target member in the
+// metadata (described, RoleChanged).
+func (g *lgen) changeRole(shape string, admin, m int, at time.Time, prev, next string) {
+	t := &g.s.ws.members[m]
+	body := map[string]any{"targetMemberId": t.id, "targetEmail": t.email, "targetName": t.name, "previousRole": prev, "newRole": next}
+	if shape == ShapePublic {
+		body = map[string]any{"userId": t.id, "userName": t.name, "userEmail": t.email, "previousAccountType": prev, "newAccountType": next}
+	}
+	g.addAs(shape, admin, -1, "RoleChanged", at, body)
+}
+
 // addAs adds one event in the given envelope ("" draws one).
 func (g *lgen) addAs(shape string, m, app int, typ string, at time.Time, payload map[string]any) {
 	r := eventStream(g.s.cfg.Seed, g.n, streamLabelled)
 	g.n++
-	hi, lo := r.uuid()
+	id := r.uuidString()
 	if shape == "" {
 		shape = ShapeDescribed
 		if r.next()&1 == 1 {
@@ -202,7 +215,7 @@ func (g *lgen) addAs(shape string, m, app int, typ string, at time.Time, payload
 	lag := 2*time.Second + time.Duration(r.float()*float64(3*time.Minute))
 	ingest := min(at.Add(lag).UnixNano(), g.start-int64(time.Millisecond))
 	ingest = max(ingest-ingest%int64(time.Millisecond), at.UnixNano())
-	in := Injected{ID: string(appendUUID(nil, hi, lo)), Type: typ, ActorID: g.s.ws.members[m].id, EventTime: at.UTC(),
+	in := Injected{ID: id, Type: typ, ActorID: g.s.ws.members[m].id, EventTime: at.UTC(),
 		IngestionTime: time.Unix(0, ingest).UTC(), Payload: payload, Shape: shape}
 	if app >= 0 {
 		in.ApplicationID = g.s.ws.apps[app].id

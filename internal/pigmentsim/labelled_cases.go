@@ -71,25 +71,26 @@ func (g *lgen) plantCases(take func() int, churn, nearChurn int) {
 		}
 		g.label("activity-spike", g.actorKey(n), n, -1, false, "45 events 15:00-15:37, under the minimum of 50")
 	}
-	{ // privilege-escalation in both vocabularies; near misses: downgrades
+	// privilege-escalation in both vocabularies; near misses: downgrades.
+	// A member whose account type changes has it from then on.
+	for _, c := range []struct {
+		shape      string
+		hh, mm     int
+		prev, next string
+		expect     bool
+		what       string
+	}{
+		{ShapePublic, 10, 30, "Standard Member", "Workspace Admin", true, "UserAccountTypeUpdated Standard Member to Workspace Admin (public)"},
+		{ShapeDescribed, 11, 15, "Viewer", "Admin", true, "RoleChanged Viewer to Admin (described)"},
+		{ShapePublic, 10, 45, "Workspace Admin", "Builder", false, "UserAccountTypeUpdated Workspace Admin to Builder, a downgrade"},
+		{ShapeDescribed, 11, 30, "Builder", "Viewer", false, "RoleChanged Builder to Viewer, a downgrade"},
+	} {
 		m := take()
-		w.members[m].accountType = "Workspace Admin"
-		g.addAs(ShapePublic, admin, -1, "RoleChanged", g.at(d3, 10, 30), map[string]any{"userId": w.members[m].id,
-			"userName": w.members[m].name, "userEmail": w.members[m].email, "previousAccountType": "Standard Member", "newAccountType": "Workspace Admin"})
-		g.label("privilege-escalation", g.memberKey(m), m, -1, true, "UserAccountTypeUpdated Standard Member to Workspace Admin (public)")
-		m2 := take()
-		g.addAs(ShapeDescribed, admin, -1, "RoleChanged", g.at(d3, 11, 15), map[string]any{"targetMemberId": w.members[m2].id,
-			"targetEmail": w.members[m2].email, "targetName": w.members[m2].name, "previousRole": "Viewer", "newRole": "Admin"})
-		g.label("privilege-escalation", g.memberKey(m2), m2, -1, true, "RoleChanged Viewer to Admin (described)")
-		n := take()
-		w.members[n].accountType = "Builder"
-		g.addAs(ShapePublic, admin, -1, "RoleChanged", g.at(d3, 10, 45), map[string]any{"userId": w.members[n].id,
-			"userName": w.members[n].name, "userEmail": w.members[n].email, "previousAccountType": "Workspace Admin", "newAccountType": "Builder"})
-		g.label("privilege-escalation", g.memberKey(n), n, -1, false, "UserAccountTypeUpdated Workspace Admin to Builder, a downgrade")
-		n2 := take()
-		g.addAs(ShapeDescribed, admin, -1, "RoleChanged", g.at(d3, 11, 30), map[string]any{"targetMemberId": w.members[n2].id,
-			"targetEmail": w.members[n2].email, "targetName": w.members[n2].name, "previousRole": "Builder", "newRole": "Viewer"})
-		g.label("privilege-escalation", g.memberKey(n2), n2, -1, false, "RoleChanged Builder to Viewer, a downgrade")
+		if c.shape == ShapePublic {
+			w.members[m].accountType = c.next
+		}
+		g.changeRole(c.shape, admin, m, g.at(d3, c.hh, c.mm), c.prev, c.next)
+		g.label("privilege-escalation", g.memberKey(m), m, -1, c.expect, c.what)
 	}
 	{ // security-config: an API key created
 		m := take()

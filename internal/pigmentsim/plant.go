@@ -43,8 +43,7 @@ func (pl *planter) typ(described string) string {
 func (pl *planter) add(pt *Planted, actor *member, app *application, typ string, offset time.Duration, payload map[string]any) {
 	r := eventStream(pl.s.cfg.Seed, pl.n, streamPlanted)
 	pl.n++
-	hi, lo := r.uuid()
-	id := string(appendUUID(nil, hi, lo))
+	id := r.uuidString()
 	at := pl.p.day.Add(offset)
 	c := &pl.s.cfg
 	lag := c.LagMin + time.Duration(r.float()*float64(c.LagMax-c.LagMin))
@@ -77,10 +76,10 @@ func unquote(s string) string { return strings.Trim(s, `"`) }
 
 func (pl *planter) login(m *member, ok bool, ip, country string) map[string]any {
 	r := pl.rand()
-	hi, lo := r.uuid()
+	session := r.uuidString()
 	p := map[string]any{
 		"outcome": "success", "authenticationMethod": "SSO", "ipAddress": ip, "country": country,
-		"sessionId": string(appendUUID(nil, hi, lo)), "userAgent": unquote(userAgents[int(r.next()%uint64(len(userAgents)))]),
+		"sessionId": session, "userAgent": unquote(userAgents[int(r.next()%uint64(len(userAgents)))]),
 	}
 	if !ok {
 		p["outcome"], p["failureReason"], p["authenticationMethod"] = "failure", "InvalidCredentials", "Password"
@@ -146,8 +145,7 @@ func (s *Sim) plantAnomalies(p *plan) []Planted {
 		pt := newPT(AnomalyBulkDeletion, app)
 		for i := range 25 {
 			r := pl.rand()
-			hi, lo := r.uuid()
-			body := blockRef(string(appendUUID(nil, hi, lo)), fmt.Sprintf("Archive_%02d", i+1), blockTypes[i%len(blockTypes)])
+			body := blockRef(r.uuidString(), fmt.Sprintf("Archive_%02d", i+1), blockTypes[i%len(blockTypes)])
 			body["changeType"], body["changeCount"], body["dimensions"] = "Deleted", 1, 0
 			pl.add(pt, m, app, "BlockDeleted", 10*time.Hour+time.Duration(i)*10*time.Second, body)
 		}
@@ -168,10 +166,10 @@ func (s *Sim) plantAnomalies(p *plan) []Planted {
 		pt := newPT(AnomalyExportBurst, app)
 		for i := range 40 {
 			r := pl.rand()
-			hi, lo := r.uuid()
+			exportID := r.uuidString()
 			blk := &app.blocks[i%len(app.blocks)]
 			body := blockRef(blk.id, blk.name, blk.typ)
-			body["exportId"], body["format"], body["channel"] = string(appendUUID(nil, hi, lo)), "CSV", "API"
+			body["exportId"], body["format"], body["channel"] = exportID, "CSV", "API"
 			body["rowsExported"] = 50000 + r.intn(450000)
 			pl.add(pt, m, app, "ExportExecuted", 11*time.Hour+time.Duration(i)*15*time.Second, body)
 		}
@@ -223,9 +221,8 @@ func (s *Sim) plantAnomalies(p *plan) []Planted {
 		m := pl.member(AnomalySecurityChange)
 		pt := newPT(AnomalySecurityChange, nil)
 		r := pl.rand()
-		hi, lo := r.uuid()
 		pl.add(pt, m, nil, "APIKeyCreated", 16*time.Hour+30*time.Minute, map[string]any{
-			"apiKeyId": string(appendUUID(nil, hi, lo)), "apiKeyName": "exfil-sync", "apiKeyType": "AuditLogs", "expiresInDays": 365,
+			"apiKeyId": r.uuidString(), "apiKeyName": "exfil-sync", "apiKeyType": "AuditLogs", "expiresInDays": 365,
 		})
 	}
 	return out

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 )
@@ -16,28 +15,10 @@ const testKey = "test-key"
 
 var t0 = time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC)
 
-// fakeClock is a settable clock, safe for concurrent use.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // mustSim starts a simulator on a real HTTP server with a fake clock at t0.
-func mustSim(tb testing.TB, cfg Config) (*Sim, *httptest.Server, *fakeClock) {
+func mustSim(tb testing.TB, cfg Config) (*Sim, *httptest.Server, *ManualClock) {
 	tb.Helper()
-	clk := &fakeClock{now: t0}
+	clk := NewManualClock(t0)
 	cfg.APIKey = testKey
 	cfg.Clock = clk.Now
 	s, err := New(cfg)

@@ -153,38 +153,8 @@ func (s *store) page(q query, now time.Time, dst []ev) (page []ev, more bool, in
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.advance(now)
-	keep := func(e ev) bool { return s.visible(e) <= q.snapshot }
-	if q.desc {
-		var i int
-		if q.afterID == "" {
-			i, _ = slices.BinarySearchFunc(s.evs, q.snapshot, func(e ev, t int64) int {
-				return cmp.Compare(e.ingest, t+1)
-			})
-		} else {
-			i, _ = slices.BinarySearchFunc(s.evs, q, func(e ev, q query) int { return s.cmpKey(e, q.afterIngest, q.afterID) })
-		}
-		for i--; i >= 0 && s.evs[i].ingest >= q.since; i-- {
-			if !keep(s.evs[i]) {
-				continue
-			}
-			if len(page)-len(dst) == q.limit {
-				return page, true, s.inj
-			}
-			page = append(page, s.evs[i])
-		}
-		return page, false, s.inj
-	}
-	var i int
-	if q.afterID == "" {
-		i, _ = slices.BinarySearchFunc(s.evs, q.since, func(e ev, t int64) int { return cmp.Compare(e.ingest, t) })
-	} else {
-		i, _ = slices.BinarySearchFunc(s.evs, q, func(e ev, q query) int { return s.cmpKey(e, q.afterIngest, q.afterID) })
-		if i < len(s.evs) && s.cmpKey(s.evs[i], q.afterIngest, q.afterID) == 0 {
-			i++
-		}
-	}
-	for ; i < len(s.evs) && s.evs[i].ingest <= q.snapshot; i++ {
-		if !keep(s.evs[i]) {
+	for i, step := s.first(q); i >= 0 && i < len(s.evs) && q.within(s.evs[i]); i += step {
+		if s.visible(s.evs[i]) > q.snapshot {
 			continue
 		}
 		if len(page)-len(dst) == q.limit {
@@ -193,6 +163,38 @@ func (s *store) page(q query, now time.Time, dst []ev) (page []ev, more bool, in
 		page = append(page, s.evs[i])
 	}
 	return page, false, s.inj
+}
+
+// first returns the index of the first event that may be on q's page, in
+// q's order, and the step to the next one (-1 when descending).
+func (s *store) first(q query) (i, step int) {
+	byKey := func(e ev, q query) int { return s.cmpKey(e, q.afterIngest, q.afterID) }
+	switch {
+	case q.desc && q.afterID == "":
+		i, _ = slices.BinarySearchFunc(s.evs, q.snapshot, func(e ev, t int64) int { return cmp.Compare(e.ingest, t+1) })
+		return i - 1, -1
+	case q.desc:
+		i, _ = slices.BinarySearchFunc(s.evs, q, byKey)
+		return i - 1, -1
+	case q.afterID == "":
+		i, _ = slices.BinarySearchFunc(s.evs, q.since, func(e ev, t int64) int { return cmp.Compare(e.ingest, t) })
+		return i, 1
+	}
+	i, found := slices.BinarySearchFunc(s.evs, q, byKey)
+	if found {
+		i++ // strictly after the keyset position
+	}
+	return i, 1
+}
+
+// within reports whether e is inside q's bound on the far side of its
+// order: ingested at or after since (descending), or by snapshot
+// (ascending).
+func (q query) within(e ev) bool {
+	if q.desc {
+		return e.ingest >= q.since
+	}
+	return e.ingest <= q.snapshot
 }
 
 // visibleIDs returns the IDs of events visible at now and ingested at or

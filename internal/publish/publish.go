@@ -7,6 +7,7 @@
 package publish
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -66,18 +67,11 @@ func New(cfg Config) (*Publisher, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.MaxMessageBytes <= 0 {
-		cfg.MaxMessageBytes = 1 << 20
-	}
-	if cfg.BatchTimeout <= 0 {
-		cfg.BatchTimeout = 2 * time.Millisecond
-	}
-	if cfg.BackoffMin <= 0 {
-		cfg.BackoffMin = 200 * time.Millisecond
-	}
-	if cfg.BackoffMax <= 0 {
-		cfg.BackoffMax = 10 * time.Second
-	}
+	// Zero or negative: the default.
+	cfg.MaxMessageBytes = cmp.Or(max(cfg.MaxMessageBytes, 0), 1<<20)
+	cfg.BatchTimeout = cmp.Or(max(cfg.BatchTimeout, 0), 2*time.Millisecond)
+	cfg.BackoffMin = cmp.Or(max(cfg.BackoffMin, 0), 200*time.Millisecond)
+	cfg.BackoffMax = cmp.Or(max(cfg.BackoffMax, 0), 10*time.Second)
 	own := cfg.Transport == nil
 	if own {
 		cfg.Transport = &kafka.Transport{ClientID: "pigment"}

@@ -2,6 +2,7 @@ package sinks
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
@@ -9,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -60,16 +60,15 @@ type Elastic struct {
 // NewElastic validates cfg and returns a sink. No connection is made until
 // Send or Setup.
 func NewElastic(cfg ElasticConfig) (*Elastic, error) {
-	u, err := url.Parse(cfg.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("elastic: URL %q: want http(s)://host[:port]", cfg.URL)
+	u, err := parseBaseURL("elastic", cfg.URL)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.DataStream == "" {
 		cfg.DataStream = DefaultDataStream
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 30 * time.Second
-	}
+	// Zero or negative: the default.
+	cfg.Timeout = cmp.Or(max(cfg.Timeout, 0), 30*time.Second)
 	var scheme, cred string
 	switch {
 	case cfg.APIKey != "" && strings.Contains(cfg.APIKey, ":"):
@@ -181,13 +180,7 @@ func (e *Elastic) send(ctx context.Context, recs [][]byte, ids []string, res []R
 	}
 	ans, err := e.bulk(ctx, recs, ids)
 	if err != nil {
-		r, err := transportResult(ctx, "elastic", err)
-		if err != nil {
-			return err
-		}
-		r.Reason = e.red.string(r.Reason)
-		fill(res, r)
-		return nil
+		return transportFailed(ctx, "elastic", e.red, err, res)
 	}
 	switch bulkOutcome(ans) {
 	case Delivered:

@@ -92,10 +92,7 @@ func TestElasticAnswers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if tt.opts.Username == "" {
-				tt.opts.APIKey = esKey
-			}
-			rcv := sinktest.NewElastic(t, tt.opts)
+			rcv := esReceiver(t, tt.opts)
 			tt.cfg.URL = rcv.URL()
 			e := mustElastic(t, tt.cfg)
 			if tt.setup {
@@ -106,19 +103,9 @@ func TestElasticAnswers(t *testing.T) {
 			if tt.fault != nil {
 				tt.fault(t, rcv)
 			}
-			res, err := e.Send(context.Background(), tt.recs, ids(len(tt.recs)))
-			if err != nil {
-				t.Fatalf("Send() error = %v", err)
-			}
-			noSecret(t, esKey, res, err)
-			if got := outcomes(res); got != tt.want {
-				t.Errorf("Send() outcomes = %s, want %s (%+v)", got, tt.want, res)
-			}
+			sendAll(t, e, tt.recs, tt.want, tt.wantReason, esKey)
 			if got := rcv.Count(); got != tt.wantStored {
 				t.Errorf("stored %d documents, want %d", got, tt.wantStored)
-			}
-			if reason, _ := firstProblem(res); !strings.Contains(reason, tt.wantReason) {
-				t.Errorf("reason = %q, want it to contain %q", reason, tt.wantReason)
 			}
 		})
 	}
@@ -154,21 +141,8 @@ func TestElasticErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rcv := sinktest.NewElastic(t, tt.opts)
-			e := mustElastic(t, sinks.ElasticConfig{URL: rcv.URL()})
-			ctx := tt.ctx
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			res, err := e.Send(ctx, ecsDocs(3), ids(3))
-			noSecret(t, esKey, res, err)
-			noSecret(t, "key-secret-value", res, err)
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("Send() error = %v, want one containing %q", err, tt.wantErr)
-			}
-			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
-				t.Errorf("Send() error = %v, want errors.Is %v", err, tt.wantIs)
-			}
+			e := mustElastic(t, sinks.ElasticConfig{URL: sinktest.NewElastic(t, tt.opts).URL()})
+			sendFails(t, e, tt.ctx, ecsDocs(3), tt.wantErr, tt.wantIs, esKey, "key-secret-value")
 			if tt.wantIs == sinks.ErrAuth {
 				if err := e.Setup(context.Background()); !errors.Is(err, sinks.ErrAuth) {
 					t.Errorf("Setup() error = %v, want ErrAuth", err)

@@ -14,11 +14,7 @@ import (
 func mustFile(tb testing.TB, path string) *sinks.File {
 	tb.Helper()
 	f, err := sinks.NewFile(path)
-	if err != nil {
-		tb.Fatalf("NewFile: %v", err)
-	}
-	tb.Cleanup(func() { f.Close() })
-	return f
+	return closedAtEnd(tb, "NewFile", f, err)
 }
 
 func fileContents(tb testing.TB, path string) string {

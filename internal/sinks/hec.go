@@ -2,6 +2,7 @@ package sinks
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -9,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -64,22 +64,17 @@ type HEC struct {
 
 // NewHEC validates cfg and returns a sink. No connection is made until Send.
 func NewHEC(cfg HECConfig) (*HEC, error) {
-	u, err := url.Parse(cfg.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("hec: URL %q: want http(s)://host[:port]", cfg.URL)
+	u, err := parseBaseURL("hec", cfg.URL)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.Token == "" {
 		return nil, errors.New("hec: token is empty")
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 30 * time.Second
-	}
-	if cfg.AckTimeout <= 0 {
-		cfg.AckTimeout = 2 * time.Minute
-	}
-	if cfg.AckPoll <= 0 {
-		cfg.AckPoll = 50 * time.Millisecond
-	}
+	// Zero or negative: the default.
+	cfg.Timeout = cmp.Or(max(cfg.Timeout, 0), 30*time.Second)
+	cfg.AckTimeout = cmp.Or(max(cfg.AckTimeout, 0), 2*time.Minute)
+	cfg.AckPoll = cmp.Or(max(cfg.AckPoll, 0), 50*time.Millisecond)
 	if cfg.Ack && cfg.Channel == "" {
 		cfg.Channel = newChannel()
 	}
@@ -165,13 +160,7 @@ func (h *HEC) send(ctx context.Context, recs [][]byte, res []Result) error {
 	defer answered()
 	ans, err := h.post(ctx, recs)
 	if err != nil {
-		r, err := transportResult(ctx, "hec", err)
-		if err != nil {
-			return err
-		}
-		r.Reason = h.red.string(r.Reason)
-		fill(res, r)
-		return nil
+		return transportFailed(ctx, "hec", h.red, err, res)
 	}
 	var rep hecReply
 	_ = json.Unmarshal(ans.body, &rep) // a proxy's non-JSON answer leaves rep.Code nil

@@ -127,6 +127,28 @@ func transportResult(ctx context.Context, peer string, err error) (Result, error
 	return Result{Outcome: Retry, Reason: peer + ": " + err.Error()}, nil
 }
 
+// transportFailed fills res for a request that got no answer: every record
+// Retry, its reason redacted; or it returns the error that stops delivery
+// (see transportResult).
+func transportFailed(ctx context.Context, peer string, red *redactor, err error, res []Result) error {
+	r, err := transportResult(ctx, peer, err)
+	if err != nil {
+		return err
+	}
+	r.Reason = red.string(r.Reason)
+	fill(res, r)
+	return nil
+}
+
+// parseBaseURL checks a sink's configured base URL.
+func parseBaseURL(peer, raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%s: URL %q: want http(s)://host[:port]", peer, raw)
+	}
+	return u, nil
+}
+
 // freeBufs holds request-body buffers between sends. A sync.Pool was
 // emptied by every other garbage collection, and regrowing megabyte
 // buffers (zeroing them included) showed in the forwarder's profile; a

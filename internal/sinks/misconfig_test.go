@@ -1,11 +1,8 @@
 package sinks_test
 
 import (
-	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/pigment-siem/pipeline/internal/sinks"
@@ -34,15 +31,7 @@ const signInPage = `<!DOCTYPE html><html><head><title>Sign in</title></head><bod
 // delivery, none a bad record.
 func TestHECMisconfigured(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name    string
-		url     func(testing.TB) string // nil: a strict receiver
-		opts    sinktest.HECOptions
-		cfg     sinks.HECConfig
-		path    string // appended to the receiver's URL
-		recs    [][]byte
-		wantErr string
-	}{
+	tests := []misconfigured[sinktest.HECOptions, sinks.HECConfig]{
 		{name: "proxy sign-in page answered 200", url: func(tb testing.TB) string { return answering(tb, 200, "text/html", signInPage) },
 			wantErr: "hec: 200 <!DOCTYPE html>"},
 		{name: "200 with an empty body", url: func(tb testing.TB) string { return answering(tb, 200, "", "") }, wantErr: "hec: 200 OK"},
@@ -66,31 +55,10 @@ func TestHECMisconfigured(t *testing.T) {
 		{name: "wrong token", opts: sinktest.HECOptions{Token: "the-right-one"}, wantErr: "403 Invalid token (code 4)"},
 		{name: "self-signed certificate", opts: sinktest.HECOptions{TLS: true}, wantErr: "hec: TLS verification"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if tt.opts.Token == "" {
-				tt.opts.Token = hecToken
-			}
-			rcv := sinktest.NewHEC(t, tt.opts)
-			tt.cfg.URL = rcv.URL() + tt.path
-			if tt.url != nil {
-				tt.cfg.URL = tt.url(t)
-			}
-			if tt.recs == nil {
-				tt.recs = hecEvents(5)
-			}
-			h := mustHEC(t, tt.cfg)
-			res, err := h.Send(context.Background(), tt.recs, ids(len(tt.recs)))
-			noSecret(t, hecToken, res, err)
-			if err == nil {
-				t.Fatalf("Send() = %s, nil; want an error wrapping ErrMisconfigured", outcomes(res))
-			}
-			if !errors.Is(err, sinks.ErrMisconfigured) || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("Send() error = %v, want ErrMisconfigured containing %q", err, tt.wantErr)
-			}
-		})
-	}
+	runMisconfigured(t, tests, func(t *testing.T, tt misconfigured[sinktest.HECOptions, sinks.HECConfig]) sender {
+		tt.cfg.URL = tt.target(t, hecReceiver(t, tt.opts).URL())
+		return mustHEC(t, tt.cfg)
+	}, hecEvents(5), hecToken)
 }
 
 // TestElasticMisconfigured: privileges, missing or closed indexes, a wrong
@@ -98,15 +66,7 @@ func TestHECMisconfigured(t *testing.T) {
 // with ErrMisconfigured, even when other items of the batch are fine or bad.
 func TestElasticMisconfigured(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name    string
-		url     func(testing.TB) string
-		opts    sinktest.ElasticOptions
-		cfg     sinks.ElasticConfig
-		path    string
-		recs    [][]byte
-		wantErr string
-	}{
+	tests := []misconfigured[sinktest.ElasticOptions, sinks.ElasticConfig]{
 		{name: "no index privilege", opts: sinktest.ElasticOptions{WriteIndexes: []string{"logs-other-default"}},
 			wantErr: "403 security_exception: action [indices:data/write/bulk[s]] is unauthorized for API key id [key-id]"},
 		{name: "no index privilege, basic auth", opts: sinktest.ElasticOptions{Username: "forward", Password: "pw-7c1e", WriteIndexes: []string{"x"}},
@@ -127,30 +87,8 @@ func TestElasticMisconfigured(t *testing.T) {
 		{name: "wrong API key", opts: sinktest.ElasticOptions{APIKey: "b3RoZXI6a2V5"}, wantErr: "401 security_exception"},
 		{name: "self-signed certificate", opts: sinktest.ElasticOptions{TLS: true}, wantErr: "elastic: TLS verification"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if tt.opts.APIKey == "" && tt.opts.Username == "" {
-				tt.opts.APIKey = esKey
-			}
-			rcv := sinktest.NewElastic(t, tt.opts)
-			tt.cfg.URL = rcv.URL() + tt.path
-			if tt.url != nil {
-				tt.cfg.URL = tt.url(t)
-			}
-			if tt.recs == nil {
-				tt.recs = ecsDocs(5)
-			}
-			e := mustElastic(t, tt.cfg)
-			res, err := e.Send(context.Background(), tt.recs, ids(len(tt.recs)))
-			noSecret(t, "key-secret-value", res, err)
-			noSecret(t, "pw-7c1e", res, err)
-			if err == nil {
-				t.Fatalf("Send() = %s, nil; want an error wrapping ErrMisconfigured", outcomes(res))
-			}
-			if !errors.Is(err, sinks.ErrMisconfigured) || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("Send() error = %v, want ErrMisconfigured containing %q", err, tt.wantErr)
-			}
-		})
-	}
+	runMisconfigured(t, tests, func(t *testing.T, tt misconfigured[sinktest.ElasticOptions, sinks.ElasticConfig]) sender {
+		tt.cfg.URL = tt.target(t, esReceiver(t, tt.opts).URL())
+		return mustElastic(t, tt.cfg)
+	}, ecsDocs(5), "key-secret-value", "pw-7c1e")
 }

@@ -2,6 +2,7 @@ package sinks
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -81,15 +82,10 @@ func NewSyslog(cfg SyslogConfig) (*Syslog, error) {
 	default:
 		return nil, fmt.Errorf("syslog network %q: want tcp, tls or udp", cfg.Network)
 	}
-	if cfg.WriteTimeout <= 0 {
-		cfg.WriteTimeout = 10 * time.Second
-	}
-	if cfg.DialTimeout <= 0 {
-		cfg.DialTimeout = 10 * time.Second
-	}
-	if cfg.MaxDatagram <= 0 {
-		cfg.MaxDatagram = 2048
-	}
+	// Zero or negative: the default.
+	cfg.WriteTimeout = cmp.Or(max(cfg.WriteTimeout, 0), 10*time.Second)
+	cfg.DialTimeout = cmp.Or(max(cfg.DialTimeout, 0), 10*time.Second)
+	cfg.MaxDatagram = cmp.Or(max(cfg.MaxDatagram, 0), 2048)
 	s := &Syslog{cfg: cfg}
 	if cfg.Network == "tls" {
 		if cfg.TLS == nil {

@@ -41,11 +41,7 @@ func syslogBatch(prefix string, n int) [][]byte {
 func mustSyslog(tb testing.TB, cfg sinks.SyslogConfig) *sinks.Syslog {
 	tb.Helper()
 	s, err := sinks.NewSyslog(cfg)
-	if err != nil {
-		tb.Fatalf("NewSyslog: %v", err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	return s
+	return closedAtEnd(tb, "NewSyslog", s, err)
 }
 
 // wantAll fails unless there are n results, all with outcome want.
@@ -127,20 +123,22 @@ func TestSyslogReconnectsAfterReceiverCloses(t *testing.T) {
 
 func TestSyslogReceiverDownIsRetry(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	s := mustSyslog(t, sinks.SyslogConfig{Addr: addr, Network: "tcp", DialTimeout: time.Second})
-	res, err := s.Send(context.Background(), syslogBatch("down", 3), nil)
+	s := mustSyslog(t, sinks.SyslogConfig{Addr: closedAddr(t), Network: "tcp", DialTimeout: time.Second})
+	// The connection was refused:
+	sendRetried(t, s, syslogBatch("down", 3), "refused")
+}
+
+// sendRetried sends recs and checks that every one is Retry, the first
+// with a reason containing want.
+func sendRetried(t *testing.T, s *sinks.Syslog, recs [][]byte, want string) {
+	t.Helper()
+	res, err := s.Send(context.Background(), recs, nil)
 	if err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	wantAll(t, res, 3, sinks.Retry)
-	if !strings.Contains(res[0].Reason, "refused") {
-		t.Errorf("reason = %q, want it to say the connection was refused", res[0].Reason)
+	wantAll(t, res, len(recs), sinks.Retry)
+	if !strings.Contains(res[0].Reason, want) {
+		t.Errorf("reason = %q, want it to contain %q", res[0].Reason, want)
 	}
 }
 
@@ -273,14 +271,8 @@ func TestSyslogTLSUnknownCAIsRetry(t *testing.T) {
 	serverCfg, _ := syslogTestCA(t)
 	r := syslogtest.NewTCPReceiver(t, serverCfg)
 	s := mustSyslog(t, sinks.SyslogConfig{Addr: r.Addr, Network: "tls"}) // system roots only
-	res, err := s.Send(context.Background(), syslogBatch("untrusted", 2), nil)
-	if err != nil {
-		t.Fatalf("Send: %v", err)
-	}
-	wantAll(t, res, 2, sinks.Retry)
-	if !strings.Contains(res[0].Reason, "certificate") {
-		t.Errorf("reason = %q, want a certificate verification error", res[0].Reason)
-	}
+	// A certificate verification error:
+	sendRetried(t, s, syslogBatch("untrusted", 2), "certificate")
 	if n := len(r.Messages()); n != 0 {
 		t.Errorf("receiver got %d messages over an unverified connection", n)
 	}

@@ -3,10 +3,8 @@ package transform
 import (
 	"cmp"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/pigment-siem/pipeline/internal/event"
-	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
 // CEF header constants.
@@ -106,45 +104,13 @@ func appendExt(dst []byte, key, value string) []byte {
 }
 
 // appendCEFValue appends s escaped as a CEF extension value.
-func appendCEFValue(dst []byte, s string) []byte { return appendCEF(dst, s, false) }
+func appendCEFValue(dst []byte, s string) []byte {
+	return appendBackslashed(dst, s, '\\', '=', '=', true)
+}
 
 // appendCEFHeader appends s escaped as a CEF header field.
-func appendCEFHeader(dst []byte, s string) []byte { return appendCEF(dst, s, true) }
-
-func appendCEF(dst []byte, s string, header bool) []byte {
-	special := byte('=')
-	if header {
-		special = '|'
-	}
-	for i := 0; i < len(s); {
-		j := jsonenc.PlainRun(s, i, '\\', special, special)
-		dst = append(dst, s[i:j]...)
-		if i = j; i >= len(s) {
-			break
-		}
-		c := s[i]
-		switch {
-		case c == '\\' || c == special:
-			dst = append(dst, '\\', c)
-		case !header && c == '\n':
-			dst = append(dst, '\\', 'n')
-		case !header && c == '\r':
-			dst = append(dst, '\\', 'r')
-		case c < 0x20 || c == 0x7f:
-			dst = append(dst, ' ')
-		default:
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				dst = utf8.AppendRune(dst, utf8.RuneError)
-			} else {
-				dst = append(dst, s[i:i+size]...)
-			}
-			i += size
-			continue
-		}
-		i++
-	}
-	return dst
+func appendCEFHeader(dst []byte, s string) []byte {
+	return appendBackslashed(dst, s, '\\', '|', '|', false)
 }
 
 // appendWords appends a CamelCase type as words ("APIKeyCreated" -> "API

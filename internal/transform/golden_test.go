@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pigment-siem/pipeline/internal/event"
+	"github.com/pigment-siem/pipeline/internal/jsonscan/jsontest"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 )
 
@@ -212,38 +212,12 @@ func (e errorString) Error() string { return string(e) }
 // else the same JSON value.
 func sameJSON(got, raw []byte) bool {
 	raw = bytes.TrimSpace(raw)
-	strict := strictJSON(raw)
+	strict := jsontest.Strict(raw)
 	if !bytes.ContainsAny(raw, "\r\n") && bytes.Equal(bytes.ToValidUTF8(raw, nil), raw) && bytes.Equal(strict, raw) {
 		return bytes.Equal(got, raw)
 	}
 	var a, b any
 	return json.Unmarshal(got, &a) == nil && json.Unmarshal(strict, &b) == nil && jsonEqual(a, b)
-}
-
-// strictJSON is b with the raw control characters inside its strings
-// escaped as \u00XX, which encoding/json accepts: the JSON that Parse reads
-// b as. Strings are found by their quotes and backslashes alone, so for
-// any input, valid or not, encoding/json accepts the result exactly when
-// Parse's rule (encoding/json's, plus raw control characters in strings)
-// accepts b.
-func strictJSON(b []byte) []byte {
-	out := make([]byte, 0, len(b))
-	in := false
-	for i := 0; i < len(b); i++ {
-		switch c := b[i]; {
-		case in && c == '\\' && i+1 < len(b):
-			out = append(out, c, b[i+1])
-			i++
-		case c == '"':
-			in = !in
-			out = append(out, c)
-		case in && c < 0x20:
-			out = fmt.Appendf(out, `\u%04x`, c)
-		default:
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 func jsonEqual(a, b any) bool {

@@ -3,10 +3,8 @@ package transform
 import (
 	"cmp"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/pigment-siem/pipeline/internal/event"
-	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
 // SyslogOptions set the RFC 5424 header of syslog and CEF lines.
@@ -122,29 +120,6 @@ func appendParam(dst []byte, name, value string) []byte {
 	dst = append(dst, ' ')
 	dst = append(dst, name...)
 	dst = append(dst, '=', '"')
-	for i := 0; i < len(value); {
-		j := jsonenc.PlainRun(value, i, '"', '\\', ']')
-		dst = append(dst, value[i:j]...)
-		if i = j; i >= len(value) {
-			break
-		}
-		c := value[i]
-		switch {
-		case c == '"' || c == '\\' || c == ']':
-			dst = append(dst, '\\', c)
-		case c < 0x20 || c == 0x7f:
-			dst = append(dst, ' ')
-		default:
-			r, size := utf8.DecodeRuneInString(value[i:])
-			if r == utf8.RuneError && size == 1 {
-				dst = utf8.AppendRune(dst, utf8.RuneError)
-			} else {
-				dst = append(dst, value[i:i+size]...)
-			}
-			i += size
-			continue
-		}
-		i++
-	}
+	dst = appendBackslashed(dst, value, '"', '\\', ']', false)
 	return append(dst, '"')
 }

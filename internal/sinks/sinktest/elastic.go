@@ -65,7 +65,6 @@ type Elastic struct {
 	itemFault map[string]int
 	templates map[string][]byte
 	types     map[string]string // field path -> date | ip | long
-	requests  int
 }
 
 // NewElastic starts a strict Elasticsearch receiver, closed by t.Cleanup.
@@ -111,37 +110,22 @@ func (e *Elastic) Doc(id string) []byte {
 
 // Docs returns the stored documents by "<index>/<_id>".
 func (e *Elastic) Docs() map[string][]byte {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return maps.Clone(e.docs)
+	return locked(&e.mu, func() map[string][]byte { return maps.Clone(e.docs) })
 }
 
 // Count returns how many documents are stored.
 func (e *Elastic) Count() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return len(e.docs)
+	return locked(&e.mu, func() int { return len(e.docs) })
 }
 
 // Attempts returns how many create actions named _id id (any outcome).
 func (e *Elastic) Attempts(id string) int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.attempts[id]
+	return locked(&e.mu, func() int { return e.attempts[id] })
 }
 
 // Template returns the body of an installed index template, or nil.
 func (e *Elastic) Template(name string) []byte {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.templates[name]
-}
-
-// Requests returns how many _bulk requests arrived (any answer).
-func (e *Elastic) Requests() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.requests
+	return locked(&e.mu, func() []byte { return e.templates[name] })
 }
 
 func esAnswer(w http.ResponseWriter, status int, body []byte) {

@@ -38,9 +38,7 @@ type itemError struct {
 }
 
 func (e *Elastic) bulk(w http.ResponseWriter, r *http.Request) {
-	e.mu.Lock()
-	e.requests++
-	e.mu.Unlock()
+	e.arrived()
 	lines, ok := e.bulkBody(w, r)
 	if !ok || !e.wait(r.Context()) {
 		return
@@ -236,37 +234,25 @@ func fits(v any, typ string) bool {
 	if v == nil {
 		return true
 	}
+	if n, ok := v.(json.Number); ok && (typ == "date" || typ == "long") {
+		_, err := n.Int64() // epoch milliseconds for a date
+		return err == nil
+	}
+	s, isString := v.(string)
 	switch typ {
 	case "date":
-		switch x := v.(type) {
-		case json.Number:
-			_, err := x.Int64()
-			return err == nil
-		case string:
-			for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02"} {
-				if _, err := time.Parse(layout, x); err == nil {
-					return true
-				}
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02"} {
+			if _, err := time.Parse(layout, s); isString && err == nil {
+				return true
 			}
 		}
 		return false
 	case "ip":
-		s, ok := v.(string)
-		if !ok {
-			return false
-		}
 		_, err := netip.ParseAddr(s)
-		return err == nil
+		return isString && err == nil
 	case "long":
-		switch x := v.(type) {
-		case json.Number:
-			_, err := x.Int64()
-			return err == nil
-		case string:
-			_, err := strconv.ParseInt(x, 10, 64)
-			return err == nil
-		}
-		return false
+		_, err := strconv.ParseInt(s, 10, 64)
+		return isString && err == nil
 	}
 	return true
 }

@@ -67,7 +67,6 @@ type HEC struct {
 	mu       sync.Mutex
 	events   [][]byte
 	seen     map[string]int
-	requests int
 	nextAck  map[string]int64
 	acks     map[string]map[int64]int // channel -> ackId -> polls; forgotten once reported true
 	accepted int                      // requests answered with an ackId
@@ -139,9 +138,7 @@ func (h *HEC) restart() {
 
 // Restarts returns how many times the indexer restarted.
 func (h *HEC) Restarts() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.restarts
+	return locked(&h.mu, func() int { return h.restarts })
 }
 
 // DelayAnswers makes the answers of accepted requests come d late from now
@@ -155,31 +152,23 @@ func (h *HEC) DelayAnswers(d time.Duration) {
 
 // Events returns a copy of every indexed event object, in arrival order.
 func (h *HEC) Events() [][]byte {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return slices.Clone(h.events)
+	return locked(&h.mu, func() [][]byte { return slices.Clone(h.events) })
 }
 
 // Count returns how many events were indexed (duplicates included).
 func (h *HEC) Count() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.events)
+	return locked(&h.mu, func() int { return len(h.events) })
 }
 
 // Seen returns how many times an event with this eventId (event.eventId,
 // or event.id for alerts) was indexed.
 func (h *HEC) Seen(id string) int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.seen[id]
+	return locked(&h.mu, func() int { return h.seen[id] })
 }
 
 // Unique returns how many distinct eventIds were indexed.
 func (h *HEC) Unique() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.seen)
+	return locked(&h.mu, func() int { return len(h.seen) })
 }
 
 // Duplicates returns how many indexed events repeat an eventId indexed
@@ -242,13 +231,6 @@ func (h *HEC) AckPolls() (polls, most int) {
 	return h.ackPolls, h.mostAcks
 }
 
-// Requests returns how many event requests arrived (any answer).
-func (h *HEC) Requests() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.requests
-}
-
 func hecAnswer(w http.ResponseWriter, status int, body string) {
 	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 	w.WriteHeader(status)
@@ -284,9 +266,7 @@ func (h *HEC) serve(w http.ResponseWriter, r *http.Request) {
 		h.ack(w, r, channel)
 		return
 	}
-	h.mu.Lock()
-	h.requests++
-	h.mu.Unlock()
+	h.arrived()
 	body, ok := h.body(w, r)
 	if !ok || !h.wait(r.Context()) {
 		return

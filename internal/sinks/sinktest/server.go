@@ -37,6 +37,9 @@ type server struct {
 	url  string
 	cert *x509.Certificate
 	slow time.Duration
+	// requests counts the requests of the receiver's main endpoint (HEC's
+	// events, Elasticsearch's _bulk), whatever the answer.
+	requests int
 }
 
 func newServer(tb testing.TB, h http.Handler, useTLS bool) *server {
@@ -124,6 +127,25 @@ func (s *server) Slow(d time.Duration) {
 	s.mu.Lock()
 	s.slow = d
 	s.mu.Unlock()
+}
+
+// arrived counts a request of the main endpoint (see Requests).
+func (s *server) arrived() {
+	s.mu.Lock()
+	s.requests++
+	s.mu.Unlock()
+}
+
+// Requests returns how many requests reached the main endpoint: HEC's
+// event endpoint, Elasticsearch's _bulk (any answer).
+func (s *server) Requests() int { return locked(&s.mu, func() int { return s.requests }) }
+
+// locked returns f's result with mu held: the receivers' accessors read
+// their records through it.
+func locked[T any](mu *sync.Mutex, f func() T) T {
+	mu.Lock()
+	defer mu.Unlock()
+	return f()
 }
 
 // wait applies the Slow delay; it reports false when the client went away.

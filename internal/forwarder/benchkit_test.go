@@ -1,0 +1,206 @@
+package forwarder_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/pigment-siem/pipeline/internal/consumer"
+	"github.com/pigment-siem/pipeline/internal/forwarder"
+	"github.com/pigment-siem/pipeline/internal/pigment"
+	"github.com/pigment-siem/pipeline/internal/pigmentsim"
+	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
+	"github.com/pigment-siem/pipeline/internal/testkit"
+)
+
+// The forwarding benchmarks' shared machinery: a topic of simulator
+// events on a broker of its own, a forwarder run to the last commit, and
+// the figures of each run.
+
+// benchTopic starts a broker in a process of its own (in this one, the
+// garbage collector would mark its stored records on every cycle) and
+// fills a fresh topic with n simulator events: the environment variable
+// env when set to a positive number, else def.
+func benchTopic(b *testing.B, env string, def int) (brokers string, broker *testkit.Proc, topic string, n int) {
+	n = def
+	if v, err := strconv.Atoi(os.Getenv(env)); err == nil && v > 0 {
+		n = v
+	}
+	brokers, broker = testkit.MustKafkaProcess(b, "../testkit/kfakebroker")
+	topic = testkit.Name("bench")
+	fillTopic(b, brokers, topic, n)
+	return brokers, broker, topic, n
+}
+
+// fillTopic writes n simulator events to topic.
+func fillTopic(b *testing.B, brokers, topic string, n int) {
+	sim, err := pigmentsim.New(pigmentsim.Config{Seed: 1, APIKey: "k", History: 7 * 24 * time.Hour, HistoryEvents: n, LateFraction: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	defer srv.Close()
+	client, err := pigment.New(pigment.Config{BaseURL: srv.URL, APIKey: "k"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := publish.New(publish.Config{Brokers: []string{brokers}, Compression: "lz4", Transport: testkit.Transport(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	cursor, written, since := "", 0, time.Now().Add(-8*24*time.Hour)
+	for {
+		page, err := client.FetchPage(context.Background(), since, cursor)
+		if err != nil {
+			b.Fatal(err)
+		}
+		msgs := make([]kafka.Message, len(page.Events))
+		for i, ev := range page.Events {
+			msgs[i] = record.Event(topic, ev)
+		}
+		if err := w.Write(context.Background(), msgs); err != nil {
+			b.Fatal(err)
+		}
+		written += len(msgs)
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if written != n {
+		b.Fatalf("wrote %d events, want %d", written, n)
+	}
+}
+
+// measure runs fn b.N times with a fresh group each and reports events/s,
+// CPU µs per event of this process and of the broker's, and the peak heap.
+func measure(b *testing.B, n int, broker *testkit.Proc, fn func(group string)) float64 {
+	var cpu, brokerCPU time.Duration
+	var peak uint64
+	stop := make(chan struct{})
+	go func() {
+		var ms runtime.MemStats
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapInuse)
+			}
+		}
+	}()
+	runtime.GC() // the previous run's garbage is not this one's
+	if dir := os.Getenv("BENCH_PROFILE_DIR"); dir != "" {
+		// A CPU profile of the measured runs only, without the topic's
+		// filling: go test -cpuprofile would mix both.
+		f, err := os.Create(filepath.Join(dir, strings.ReplaceAll(b.Name(), "/", "_")+".cpu"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		before, brokerBefore := cpuTime(), procCPU(b, broker)
+		fn(testkit.Name("bench-group"))
+		cpu += cpuTime() - before
+		brokerCPU += procCPU(b, broker) - brokerBefore
+	}
+	b.StopTimer()
+	close(stop)
+	events := float64(n * b.N)
+	rate := events / b.Elapsed().Seconds()
+	b.ReportMetric(rate, "events/s")
+	b.ReportMetric(float64(cpu.Microseconds())/events, "cpu-µs/event")
+	b.ReportMetric(float64(brokerCPU.Microseconds())/events, "broker-cpu-µs/event")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+	return rate
+}
+
+func procCPU(b *testing.B, p *testkit.Proc) time.Duration {
+	d, err := p.CPUTime()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return d
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// forwardAll runs a forwarder until the group has committed n records.
+// cfg sets the batch size, the senders, AckPendingBytes and the logger;
+// the benchmarks share the rest.
+func forwardAll(b *testing.B, brokers, topic, group string, n int, sink forwarder.Sink, format forwarder.Format, cfg forwarder.Config) {
+	c, err := consumer.New(consumer.Config{Brokers: []string{brokers}, GroupID: group, Topics: []string{topic},
+		Dialer: kafka.DefaultDialer, MaxWait: 100 * time.Millisecond, Logger: zerolog.Nop()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	counting := &countingSource{Consumer: c, target: int64(n)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	counting.done = cancel
+	cfg.Sink, cfg.DLQTopic, cfg.BatchBytes, cfg.BatchWait = "bench", topic+"-dlq", 8<<20, 50*time.Millisecond
+	if err := forwarder.New(cfg, counting, sink, format, nil).Run(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if counting.committed.Load() < int64(n) {
+		b.Fatalf("committed %d of %d", counting.committed.Load(), n)
+	}
+}
+
+// countingSource ends the run once n records are committed. It counts
+// offsets, not messages: a commit needs only the last message of each
+// partition, and the forwarder may pass no more.
+type countingSource struct {
+	*consumer.Consumer
+	target    int64
+	committed atomic.Int64
+	done      context.CancelFunc
+
+	mu   sync.Mutex
+	ends map[int]int64 // partition -> committed offset (one topic)
+}
+
+func (c *countingSource) Commit(ctx context.Context, msgs ...kafka.Message) error {
+	err := c.Consumer.Commit(ctx, msgs...)
+	c.mu.Lock()
+	if c.ends == nil {
+		c.ends = map[int]int64{}
+	}
+	for _, m := range msgs {
+		if e := m.Offset + 1; e > c.ends[m.Partition] {
+			c.committed.Add(e - c.ends[m.Partition])
+			c.ends[m.Partition] = e
+		}
+	}
+	c.mu.Unlock()
+	if c.committed.Load() >= c.target {
+		c.done()
+	}
+	return err
+}
