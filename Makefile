@@ -5,12 +5,14 @@ GO      ?= go
 BIN     := bin
 PKGS    := ./...
 BENCH   ?= .
+# The product version report states in every report (report.Version).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: build test test-short bench demo vet fmt clean
 
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -trimpath -o $(BIN)/ ./cmd/...
+	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN)/ ./cmd/...
 
 vet:
 	$(GO) vet $(PKGS)

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # make demo: the simulator as the Pigment API, the in-process Kafka broker
 # (KAFKA_BROKERS=embedded, chosen explicitly), the local Postgres, the extractor, and four
-# forwarders writing the events in each SIEM format to files under .demo/.
-# Runs DEMO_SECONDS (default 40; 0 = until Ctrl-C), then prints the
-# checkpoint, the run history and the counts delivered.
+# forwarders writing the events in each SIEM format to files under .demo/, and
+# the archive (forward SINK=postgres) in the demo database. Runs DEMO_SECONDS
+# (default 40; 0 = until Ctrl-C), then writes the weekly report of the last
+# complete week of the simulated history from the archive, and prints the
+# checkpoint, the run history, the counts delivered and where the report is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +18,7 @@ BROKER=${KAFKA_EMBEDDED_ADDR:-127.0.0.1:19092}
 # and detect reach it at KAFKA_EMBEDDED_ADDR.
 export KAFKA_BROKERS=embedded
 
-go build -o bin/ ./cmd/...
+go build -ldflags "-X main.version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)" -o bin/ ./cmd/...
 
 echo "demo: fresh database $DEMO_DB"
 psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $DEMO_DB WITH (FORCE)" -c "CREATE DATABASE $DEMO_DB"
@@ -34,8 +36,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-echo "demo: pigment-sim on 127.0.0.1:$SIM_PORT (two days of history with planted anomalies, 2 events/s live)"
-SIM_ADDR=127.0.0.1:$SIM_PORT SIM_API_KEY=demo-key SIM_RATE=2 SIM_HISTORY=48h SIM_ANOMALIES=true \
+# Two weeks of history: the last complete ISO week, which the weekly report
+# covers, lies wholly inside it.
+echo "demo: pigment-sim on 127.0.0.1:$SIM_PORT (two weeks of history with planted anomalies, 2 events/s live)"
+SIM_ADDR=127.0.0.1:$SIM_PORT SIM_API_KEY=demo-key SIM_RATE=2 SIM_HISTORY=336h SIM_ANOMALIES=true \
   SIM_HISTORY_EVENTS=50000 SIM_LOG_LEVEL=warn bin/pigment-sim &
 pids+=($!)
 sleep 1
@@ -60,6 +64,10 @@ for fmt in hec ecs rfc5424 cef; do
   pids+=($!)
 done
 
+echo "demo: forward SINK=postgres -> the archive in $DEMO_DB (tables archive_events, archive_alerts)"
+SINK=postgres KAFKA_EMBEDDED_ADDR=$BROKER METRICS_ADDR=127.0.0.1:0 LOG_LEVEL=warn LOG_FORMAT=console bin/forward run &
+pids+=($!)
+
 sleep 8
 for fmt in hec ecs rfc5424 cef; do
   echo; echo "demo: first event as delivered in format $fmt ($(wc -l < .demo/$fmt.log 2>/dev/null || echo 0) so far):"
@@ -73,6 +81,14 @@ fi
 curl -fsS http://127.0.0.1:9101/metrics 2>/dev/null | grep -E '^pigment_(extract_events_produced|api_responses)_total' || true
 
 if [ "$DEMO_SECONDS" = 0 ]; then wait; else sleep "$DEMO_SECONDS"; fi
+
+# The report reads the archive; it checks first that extract and the archive
+# hold the whole week (the broker is inside extract: before cleanup).
+REPORT_DIR=.demo/reports/weekly
+rm -rf .demo/reports
+echo; echo "demo: report weekly (the last complete week, from the archive)"
+report_ok=true
+KAFKA_EMBEDDED_ADDR=$BROKER LOG_FORMAT=console bin/report weekly --out "$REPORT_DIR" || report_ok=false
 cleanup
 pids=()
 echo; echo "demo: checkpoint and runs"
@@ -82,3 +98,13 @@ echo; echo "demo: records delivered per format (events and alerts):"
 wc -l .demo/*.log
 echo; echo "demo: alerts by rule, as delivered to the HEC file:"
 grep -o '"sourcetype":"pigment:alert".*"rule":"[a-z-]*"' .demo/hec.log | grep -o '"rule":"[a-z-]*"' | sort | uniq -c | sort -rn || true
+if [ "$report_ok" = true ]; then
+  echo; echo "demo: the weekly report, verified against its manifest:"
+  bin/report verify "$REPORT_DIR"
+  ls -l "$REPORT_DIR"
+  if [ -f "$REPORT_DIR/report.html" ]; then
+    echo "demo: open file://$(cd "$REPORT_DIR" && pwd)/report.html"
+  else
+    echo "demo: read $REPORT_DIR/report.json"
+  fi
+fi

@@ -103,26 +103,5 @@ func (r *RateLimit) EnvDecode(s string) error {
 	return nil
 }
 
-// Days is a duration that also accepts whole days ("180d"), since
-// retention and lookbacks are spoken of in days.
-type Days time.Duration
-
-// EnvDecode implements envconfig.Decoder.
-func (d *Days) EnvDecode(s string) error {
-	v, err := parseDays(s)
-	*d = Days(v)
-	return err
-}
-
-func parseDays(s string) (time.Duration, error) {
-	v, err := time.ParseDuration(s)
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		var days int
-		days, err = strconv.Atoi(n)
-		v = time.Duration(days) * 24 * time.Hour
-	}
-	if err != nil {
-		return 0, fmt.Errorf("%q: want a duration such as 10m, 36h or 180d", s)
-	}
-	return v, nil
-}
+// Days is envcfg.Days: PIGMENT_OVERLAP reads the same in extract and report.
+type Days = envcfg.Days

@@ -23,21 +23,38 @@ var ErrUsage = errors.New("usage")
 // with a map-backed env (envconfig.MapLookuper).
 type RunFunc func(ctx context.Context, args []string, env envconfig.Lookuper, stdout, stderr io.Writer) error
 
+// ExitCoder is an error that chooses its program's exit code, for the
+// outcomes a scheduler must tell apart from a failure (report's 3: the
+// period is not complete yet, try later).
+type ExitCoder interface {
+	error
+	ExitCode() int
+}
+
 // Main runs run with the process's arguments, environment and standard
 // streams, its context cancelled by SIGINT or SIGTERM, and returns the exit
-// code for main's os.Exit: 0; 2 for ErrUsage; else 1, after "name: error"
-// on stderr.
+// code for main's os.Exit: 0; 2 for ErrUsage; else 1, or an ExitCoder's
+// code, after "name: error" on stderr.
 func Main(name string, run RunFunc) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], envconfig.OsLookuper(), os.Stdout, os.Stderr)
 	stop()
+	return exitCode(os.Stderr, name, err)
+}
+
+// exitCode is Main's answer for err, printed to w unless it is nil or
+// ErrUsage (whose message was printed with the usage).
+func exitCode(w io.Writer, name string, err error) int {
 	switch {
 	case err == nil:
 		return 0
 	case errors.Is(err, ErrUsage):
 		return 2
 	}
-	fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+	fmt.Fprintf(w, "%s: %v\n", name, err)
+	if ec, ok := errors.AsType[ExitCoder](err); ok {
+		return ec.ExitCode()
+	}
 	return 1
 }
 

@@ -75,6 +75,7 @@ type Run struct {
 // the next offset it holds everything before, against the topic's end.
 type TopicProgress struct {
 	Topic      string              `json:"topic"`
+	Group      string              `json:"group"` // the consumer group that archives it
 	Partitions []PartitionProgress `json:"partitions"`
 }
 
