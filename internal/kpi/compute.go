@@ -87,14 +87,17 @@ func (h history) sum(last time.Time, n int) DayCounts {
 // historyDays before it.
 func eventValues(h history, day time.Time, th Thresholds, source string) []Value {
 	c, _ := h.at(day)
-	held := c.Events > 0
 	v := func(kpi string, value, target *float64, cmp comparison) Value {
-		if !held {
-			value = nil
-		}
 		return Value{Day: day, KPI: kpi, Value: value, Target: target, Status: judge(value, target, cmp), Source: source}
 	}
+	// A day without events is a quiet day (a weekend): its counts are 0,
+	// its shares not available. A week without any is one the source does
+	// not hold: its volume is not available.
 	week := h.sum(day, 7)
+	volume := ptr(float64(week.Changes))
+	if week.Events == 0 {
+		volume = nil
+	}
 	var previous []Week
 	for i := 1; i <= BaselineWeeks; i++ {
 		w := h.sum(day.AddDate(0, 0, -7*i), 7)
@@ -107,7 +110,7 @@ func eventValues(h history, day time.Time, th Thresholds, source string) []Value
 	return []Value{
 		v(ActiveMembers, ptr(float64(c.ActiveMembers)), nil, atMost),
 		v(ActiveMembersTrend, trend(h, day, c.ActiveMembers), nil, atMost),
-		v(WeeklyChanges, ptr(float64(week.Changes)), limit, atMost),
+		v(WeeklyChanges, volume, limit, atMost),
 		v(FailedLoginShare, share(c.FailedLogins, c.LoginAttempts), ptr(th.FailedLoginShare), below),
 		v(APIErrorRate, share(c.FailedOperations, c.Operations), ptr(th.APIErrorRate), below),
 		v(DailyChanges, ptr(float64(c.Changes)), ptr(float64(th.DailyChanges)), atMost),
