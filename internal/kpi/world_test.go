@@ -78,8 +78,9 @@ func snapshot(id int64, avg *float64, large, naming int) inventory {
 	}
 }
 
-// runner returns a Runner over src and inv writing alerts to a new topic
-// of w's broker, and that topic.
+// runner returns a Runner over src and inv keeping its KPIs and alerts in
+// a database of its own and writing alerts to a new topic of w's broker,
+// and that topic.
 func (w *world) runner(tb testing.TB, src kpi.EventSource, inv kpi.InventorySource, th kpi.Thresholds,
 	reg prometheus.Registerer) (*kpi.Runner, string) {
 	tb.Helper()
@@ -88,8 +89,9 @@ func (w *world) runner(tb testing.TB, src kpi.EventSource, inv kpi.InventorySour
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { pub.Close() })
+	_, db := archivetest.MustArchive(tb, "")
 	topic := testkit.Name("alerts")
-	cfg := kpi.Config{Events: src, Inventory: inv, Store: kpi.NewStore(w.db), Alerts: pub, AlertsTopic: topic, Thresholds: th}
+	cfg := kpi.Config{Events: src, Inventory: inv, Store: kpi.NewStore(db), Alerts: pub, AlertsTopic: topic, Thresholds: th}
 	if reg != nil {
 		cfg.Metrics = kpi.NewMetrics(reg)
 	}

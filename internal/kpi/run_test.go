@@ -1,0 +1,183 @@
+package kpi_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pigment-siem/pipeline/internal/kpi"
+)
+
+// TestWorld runs the tests that share one world: a broker, a topic and an
+// archive filled from two simulated workspaces.
+func TestWorld(t *testing.T) {
+	t.Parallel()
+	w := mustWorld(t)
+	t.Run("topic agrees with archive", func(t *testing.T) { t.Parallel(); testTopicAgrees(t, w) })
+	t.Run("alerts once per day and KPI", func(t *testing.T) { t.Parallel(); testAlertsOnce(t, w) })
+	t.Run("gauges move", func(t *testing.T) { t.Parallel(); testGaugesMove(t, w) })
+}
+
+// testTopicAgrees counts the days of the whole history from the topic and
+// from the archive, and computes the week's KPIs from each.
+func testTopicAgrees(t *testing.T, w *world) {
+	from, to := time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
+	fromArchive, err := kpi.ArchiveSource{DB: w.db}.Counts(t.Context(), from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromTopic, err := w.topicSource().Counts(t.Context(), from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fromTopic) != len(fromArchive) || len(fromArchive) != int(to.Sub(from)/(24*time.Hour)) {
+		t.Fatalf("days: topic %d, archive %d, want %d", len(fromTopic), len(fromArchive), int(to.Sub(from)/(24*time.Hour)))
+	}
+	var events int64
+	for i := range fromArchive {
+		if fromTopic[i] != fromArchive[i] {
+			t.Errorf("day %s: topic counts %+v, archive %+v", fromArchive[i].Day.Format(time.DateOnly), fromTopic[i], fromArchive[i])
+		}
+		events += fromArchive[i].Events
+	}
+	if events < 10000 {
+		t.Errorf("%d events counted: the agreement proves little", events)
+	}
+	inv := snapshot(1, ptr(5.5), 0, 2)
+	ra, _ := w.runner(t, kpi.ArchiveSource{DB: w.db}, inv, kpi.DefaultThresholds(), nil)
+	rt, _ := w.runner(t, w.topicSource(), inv, kpi.DefaultThresholds(), nil)
+	a, err := ra.Run(t.Context(), week...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := rt.Run(t.Context(), week...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range a.Values {
+		x, y := a.Values[i], b.Values[i]
+		if x.KPI != y.KPI || !x.Day.Equal(y.Day) || deref(x.Value) != deref(y.Value) || x.Status != y.Status {
+			t.Errorf("archive %s %s = %v (%s), topic %s %s = %v (%s)", x.Day.Format(time.DateOnly), x.KPI, deref(x.Value), x.Status,
+				y.Day.Format(time.DateOnly), y.KPI, deref(y.Value), y.Status)
+		}
+	}
+	if y := b.Values[0]; y.Source != "topic" {
+		t.Errorf("source of a KPI from the topic = %q, want topic", y.Source)
+	}
+}
+
+// testAlertsOnce runs the week twice with low thresholds: the first run
+// alerts once per day and KPI past its target, the second alerts nothing.
+func testAlertsOnce(t *testing.T, w *world) {
+	th := kpi.DefaultThresholds()
+	th.DailyChanges, th.DailySecurityEvents = 60, 5
+	r, topic := w.runner(t, kpi.ArchiveSource{DB: w.db}, snapshot(2, ptr(6.2), 1, 0), th, nil)
+	first, err := r.Run(t.Context(), week...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	rules := map[string]bool{}
+	for _, v := range first.Values {
+		if v.Status == kpi.Breached {
+			rule := kpi.RuleTarget
+			switch v.KPI {
+			case kpi.DailyChanges:
+				rule = kpi.RuleDailyChanges
+			case kpi.DailySecurityEvents:
+				rule = kpi.RuleSecurityEvents
+			}
+			want[kpi.AlertID(rule, v.KPI, v.Day)] = true
+			rules[rule] = true
+		}
+	}
+	if len(rules) != 3 {
+		t.Errorf("rules alerted %v: want the three (thresholds too high for the history?)", rules)
+	}
+	ids := alertIDs(t, w.brokers, topic)
+	if first.Alerts != len(want) || len(ids) != len(want) {
+		t.Errorf("first run: %d alerts produced, %d on the topic, want %d", first.Alerts, len(ids), len(want))
+	}
+	for _, id := range ids {
+		if !want[id] {
+			t.Errorf("alert %s on the topic is not one of a KPI past its target", id)
+		}
+	}
+	second, err := r.Run(t.Context(), week...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again := alertIDs(t, w.brokers, topic); second.Alerts != 0 || len(again) != len(ids) {
+		t.Errorf("rerun: %d alerts produced, topic holds %d, want 0 and still %d", second.Alerts, len(again), len(ids))
+	}
+	slices.Sort(ids)
+	if len(slices.Compact(slices.Clone(ids))) != len(ids) {
+		t.Errorf("alert ids repeat on the topic")
+	}
+}
+
+// testGaugesMove shows the latest day as gauges, and moves them when a new
+// snapshot or a later day changes the KPIs; an older day leaves them.
+func testGaugesMove(t *testing.T, w *world) {
+	reg := prometheus.NewRegistry()
+	avg := 4.5
+	inv := func(time.Time) (kpi.InventorySummary, bool) {
+		return kpi.InventorySummary{SnapshotID: 3, AvgDimensions: &avg, LargeApplications: 0}, true
+	}
+	r, _ := w.runner(t, kpi.ArchiveSource{DB: w.db}, inventory(inv), kpi.DefaultThresholds(), reg)
+	gauge := func(name, k string) float64 {
+		t.Helper()
+		return gaugeValue(t, reg, name, k)
+	}
+	wed, thu := week[2], week[3]
+	if _, err := r.Run(t.Context(), wed); err != nil {
+		t.Fatal(err)
+	}
+	if got := gauge("pigment_kpi_value", kpi.AvgDimensions); got != 4.5 {
+		t.Errorf("pigment_kpi_value{avg dimensions} = %g, want 4.5", got)
+	}
+	if got := gauge("pigment_kpi_target_breached", kpi.AvgDimensions); got != 0 {
+		t.Errorf("breached{avg dimensions} = %g, want 0", got)
+	}
+	wedMembers := gauge("pigment_kpi_value", kpi.ActiveMembers)
+	avg = 7.25
+	if _, err := r.Run(t.Context(), thu); err != nil {
+		t.Fatal(err)
+	}
+	if got := gauge("pigment_kpi_value", kpi.AvgDimensions); got != 7.25 {
+		t.Errorf("pigment_kpi_value{avg dimensions} after a new snapshot = %g, want 7.25", got)
+	}
+	if got := gauge("pigment_kpi_target_breached", kpi.AvgDimensions); got != 1 {
+		t.Errorf("breached{avg dimensions} at 7.25 = %g, want 1", got)
+	}
+	thuMembers := gauge("pigment_kpi_value", kpi.ActiveMembers)
+	if _, err := r.Run(t.Context(), wed); err != nil {
+		t.Fatal(err)
+	}
+	if got := gauge("pigment_kpi_value", kpi.ActiveMembers); got != thuMembers || wedMembers == thuMembers {
+		t.Errorf("active members after recomputing Wednesday = %g, want Thursday's %g (Wednesday's %g)", got, thuMembers, wedMembers)
+	}
+}
+
+// gaugeValue returns the value of gauge name with label kpi k.
+func gaugeValue(t *testing.T, reg *prometheus.Registry, name, k string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			if mf.GetName() == name && m.GetLabel()[0].GetValue() == k {
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	t.Fatalf("no series %s{kpi=%q}", name, k)
+	return 0
+}
+
+func ptr(v float64) *float64 { return &v }
+
