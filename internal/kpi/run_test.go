@@ -180,4 +180,3 @@ func gaugeValue(t *testing.T, reg *prometheus.Registry, name, k string) float64 
 }
 
 func ptr(v float64) *float64 { return &v }
-
