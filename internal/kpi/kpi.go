@@ -30,9 +30,39 @@ const (
 	DailySecurityEvents = "daily_security_events"
 )
 
-// Names are the KPIs in the order reports show them.
-var Names = []string{ActiveMembers, ActiveMembersTrend, WeeklyChanges, FailedLoginShare, APIErrorRate,
-	AvgDimensions, LargeApplications, NamingViolations, DailyChanges, DailySecurityEvents}
+// Definition says how a KPI reads, for reports and dashboards.
+type Definition struct {
+	Name, Title string
+	// Share: the value is a fraction (shown in percent).
+	Share bool
+	// Below: the value must stay below its target ("< 5 %"); else at or
+	// under it ("0 large applications", "baseline + 20 %").
+	Below bool
+}
+
+// Definitions are the KPIs in the order reports show them: the seed's
+// table, then the daily counts check_reliability_thresholds watches.
+var Definitions = []Definition{
+	{ActiveMembers, "Daily active members", false, false},
+	{ActiveMembersTrend, "Active members against the previous week's mean", true, false},
+	{WeeklyChanges, "Weekly change volume (7 days)", false, false},
+	{FailedLoginShare, "Failed-login share", true, true},
+	{APIErrorRate, "API error rate (failed imports and exports)", true, true},
+	{AvgDimensions, "Average dimensions per metric", false, true},
+	{LargeApplications, "Large applications (> 200 blocks)", false, false},
+	{NamingViolations, "Naming violations", false, false},
+	{DailyChanges, "Daily changes", false, false},
+	{DailySecurityEvents, "Daily security events", false, false},
+}
+
+// Names are the KPIs in the order of Definitions.
+var Names = func() []string {
+	names := make([]string, len(Definitions))
+	for i, d := range Definitions {
+		names[i] = d.Name
+	}
+	return names
+}()
 
 // Status is how a KPI's value stands against its target.
 type Status string
