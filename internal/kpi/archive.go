@@ -74,3 +74,17 @@ func HoldsEvents(ctx context.Context, db DB) (bool, error) {
 	}
 	return ok, nil
 }
+
+// SelectSource returns the archive over db when it holds events, else
+// topic: the audit-event KPIs come from the archive when forward
+// SINK=postgres fills it, and from the events topic otherwise.
+func SelectSource(ctx context.Context, db DB, topic TopicSource) (EventSource, error) {
+	ok, err := HoldsEvents(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		return ArchiveSource{DB: db}, nil
+	}
+	return topic, nil
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/pigment-siem/pipeline/internal/archivetest"
 	"github.com/pigment-siem/pipeline/internal/kpi"
 )
 
@@ -18,6 +19,20 @@ func TestWorld(t *testing.T) {
 	t.Run("topic agrees with archive", func(t *testing.T) { t.Parallel(); testTopicAgrees(t, w) })
 	t.Run("alerts once per day and KPI", func(t *testing.T) { t.Parallel(); testAlertsOnce(t, w) })
 	t.Run("gauges move", func(t *testing.T) { t.Parallel(); testGaugesMove(t, w) })
+	t.Run("source selected", func(t *testing.T) { t.Parallel(); testSelectSource(t, w) })
+}
+
+// testSelectSource reads the archive when it holds events, else the topic.
+func testSelectSource(t *testing.T, w *world) {
+	src, err := kpi.SelectSource(t.Context(), w.db, w.topicSource())
+	if err != nil || src.Name() != "archive" {
+		t.Errorf("source with an archive = %v, %v; want the archive", src, err)
+	}
+	_, empty := archivetest.MustArchive(t, "")
+	src, err = kpi.SelectSource(t.Context(), empty, w.topicSource())
+	if err != nil || src.Name() != "topic" {
+		t.Errorf("source with an empty archive = %v, %v; want the topic", src, err)
+	}
 }
 
 // testTopicAgrees counts the days of the whole history from the topic and
