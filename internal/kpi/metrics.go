@@ -20,26 +20,26 @@ import (
 // A day older than the latest one set (a backfill) leaves them as they
 // are. Safe for concurrent use.
 type Metrics struct {
-	mu       sync.Mutex
-	latest   time.Time
-	value    *prometheus.GaugeVec
-	target   *prometheus.GaugeVec
-	breached *prometheus.GaugeVec
-	day      prometheus.Gauge
-	alerts   *prometheus.CounterVec
+	mu     sync.Mutex
+	latest time.Time // the day shown
+
+	value, target, breached *prometheus.GaugeVec
+	day                     prometheus.Gauge
+	alerts                  *prometheus.CounterVec
 }
 
 // NewMetrics makes the KPI gauges and registers them with reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
-	f := obs.NewFamily(reg, "pigment_kpi_", "kpi")
-	return &Metrics{
-		value:    f.Gauge("value", "The KPI's value on the latest day computed (shares as fractions); absent when not available."),
-		target:   f.Gauge("target", "The KPI's target on the latest day computed; absent when it has none."),
-		breached: f.Gauge("target_breached", "1 when the KPI is past its target on the latest day computed, else 0."),
-		day: obs.NewFamily(reg, "pigment_kpi_").Gauge("day_timestamp_seconds",
-			"UTC midnight of the day the KPI gauges describe.").WithLabelValues(),
-		alerts: obs.NewFamily(reg, "pigment_kpi_", "rule").Counter("alerts_total", "Threshold alerts produced, by rule."),
-	}
+	const prefix = "pigment_kpi_"
+	m := &Metrics{}
+	m.day = obs.NewFamily(reg, prefix).Gauge("day_timestamp_seconds", "UTC midnight of the day the KPI gauges describe.").
+		WithLabelValues()
+	m.alerts = obs.NewFamily(reg, prefix, "rule").Counter("alerts_total", "Threshold alerts produced, by rule.")
+	byKPI := obs.NewFamily(reg, prefix, "kpi")
+	m.value = byKPI.Gauge("value", "The KPI's value on the latest day computed (shares as fractions); absent when not available.")
+	m.target = byKPI.Gauge("target", "The KPI's target on the latest day computed; absent when it has none.")
+	m.breached = byKPI.Gauge("target_breached", "1 when the KPI is past its target on the latest day computed, else 0.")
+	return m
 }
 
 // set shows the values of their day, if it is not older than the latest

@@ -11,30 +11,6 @@ import (
 	"github.com/pigment-siem/pipeline/internal/kpi"
 )
 
-// TestWorld runs the tests that share one world: a broker, a topic and an
-// archive filled from two simulated workspaces.
-func TestWorld(t *testing.T) {
-	t.Parallel()
-	w := mustWorld(t)
-	t.Run("topic agrees with archive", func(t *testing.T) { t.Parallel(); testTopicAgrees(t, w) })
-	t.Run("alerts once per day and KPI", func(t *testing.T) { t.Parallel(); testAlertsOnce(t, w) })
-	t.Run("gauges move", func(t *testing.T) { t.Parallel(); testGaugesMove(t, w) })
-	t.Run("source selected", func(t *testing.T) { t.Parallel(); testSelectSource(t, w) })
-}
-
-// testSelectSource reads the archive when it holds events, else the topic.
-func testSelectSource(t *testing.T, w *world) {
-	src, err := kpi.SelectSource(t.Context(), w.db, w.topicSource())
-	if err != nil || src.Name() != "archive" {
-		t.Errorf("source with an archive = %v, %v; want the archive", src, err)
-	}
-	_, empty := archivetest.MustArchive(t, "")
-	src, err = kpi.SelectSource(t.Context(), empty, w.topicSource())
-	if err != nil || src.Name() != "topic" {
-		t.Errorf("source with an empty archive = %v, %v; want the topic", src, err)
-	}
-}
-
 // testTopicAgrees counts the days of the whole history from the topic and
 // from the archive, and computes the week's KPIs from each.
 func testTopicAgrees(t *testing.T, w *world) {
@@ -137,42 +113,41 @@ func testAlertsOnce(t *testing.T, w *world) {
 // snapshot or a later day changes the KPIs; an older day leaves them.
 func testGaugesMove(t *testing.T, w *world) {
 	reg := prometheus.NewRegistry()
-	avg := 4.5
+	avg := 0.0
 	inv := func(time.Time) (kpi.InventorySummary, bool) {
-		return kpi.InventorySummary{SnapshotID: 3, AvgDimensions: &avg, LargeApplications: 0}, true
+		return kpi.InventorySummary{SnapshotID: 3, AvgDimensions: &avg}, true
 	}
 	r, _ := w.runner(t, kpi.ArchiveSource{DB: w.db}, inventory(inv), kpi.DefaultThresholds(), reg)
-	gauge := func(name, k string) float64 {
-		t.Helper()
-		return gaugeValue(t, reg, name, k)
+	members := map[string]float64{}
+	for _, step := range []struct {
+		day          time.Time
+		avg, wantAvg float64
+		wantBreached float64
+		membersOfDay string
+	}{
+		{week[2], 4.5, 4.5, 0, "wed"},
+		{week[3], 7.25, 7.25, 1, "thu"},
+		{week[2], 3, 7.25, 1, "thu"}, // an older day: the gauges stay
+	} {
+		avg = step.avg
+		if _, err := r.Run(t.Context(), step.day); err != nil {
+			t.Fatal(err)
+		}
+		day := step.day.Format(time.DateOnly)
+		if got := gaugeValue(t, reg, "pigment_kpi_value", kpi.AvgDimensions); got != step.wantAvg {
+			t.Errorf("after %s at %g: pigment_kpi_value{avg dimensions} = %g, want %g", day, avg, got, step.wantAvg)
+		}
+		if got := gaugeValue(t, reg, "pigment_kpi_target_breached", kpi.AvgDimensions); got != step.wantBreached {
+			t.Errorf("after %s at %g: breached{avg dimensions} = %g, want %g", day, avg, got, step.wantBreached)
+		}
+		got := gaugeValue(t, reg, "pigment_kpi_value", kpi.ActiveMembers)
+		if m, ok := members[step.membersOfDay]; ok && got != m {
+			t.Errorf("after %s: active members = %g, want %s's %g", day, got, step.membersOfDay, m)
+		}
+		members[step.membersOfDay] = got
 	}
-	wed, thu := week[2], week[3]
-	if _, err := r.Run(t.Context(), wed); err != nil {
-		t.Fatal(err)
-	}
-	if got := gauge("pigment_kpi_value", kpi.AvgDimensions); got != 4.5 {
-		t.Errorf("pigment_kpi_value{avg dimensions} = %g, want 4.5", got)
-	}
-	if got := gauge("pigment_kpi_target_breached", kpi.AvgDimensions); got != 0 {
-		t.Errorf("breached{avg dimensions} = %g, want 0", got)
-	}
-	wedMembers := gauge("pigment_kpi_value", kpi.ActiveMembers)
-	avg = 7.25
-	if _, err := r.Run(t.Context(), thu); err != nil {
-		t.Fatal(err)
-	}
-	if got := gauge("pigment_kpi_value", kpi.AvgDimensions); got != 7.25 {
-		t.Errorf("pigment_kpi_value{avg dimensions} after a new snapshot = %g, want 7.25", got)
-	}
-	if got := gauge("pigment_kpi_target_breached", kpi.AvgDimensions); got != 1 {
-		t.Errorf("breached{avg dimensions} at 7.25 = %g, want 1", got)
-	}
-	thuMembers := gauge("pigment_kpi_value", kpi.ActiveMembers)
-	if _, err := r.Run(t.Context(), wed); err != nil {
-		t.Fatal(err)
-	}
-	if got := gauge("pigment_kpi_value", kpi.ActiveMembers); got != thuMembers || wedMembers == thuMembers {
-		t.Errorf("active members after recomputing Wednesday = %g, want Thursday's %g (Wednesday's %g)", got, thuMembers, wedMembers)
+	if members["wed"] == members["thu"] {
+		t.Errorf("active members on Wednesday and Thursday both %g: the gauges' move proves little", members["wed"])
 	}
 }
 
@@ -195,3 +170,27 @@ func gaugeValue(t *testing.T, reg *prometheus.Registry, name, k string) float64 
 }
 
 func ptr(v float64) *float64 { return &v }
+
+// TestWorld runs the tests that share one world: a broker, a topic and an
+// archive filled from two simulated workspaces.
+func TestWorld(t *testing.T) {
+	t.Parallel()
+	w := mustWorld(t)
+	t.Run("topic agrees with archive", func(t *testing.T) { t.Parallel(); testTopicAgrees(t, w) })
+	t.Run("alerts once per day and KPI", func(t *testing.T) { t.Parallel(); testAlertsOnce(t, w) })
+	t.Run("gauges move", func(t *testing.T) { t.Parallel(); testGaugesMove(t, w) })
+	t.Run("source selected", func(t *testing.T) { t.Parallel(); testSelectSource(t, w) })
+}
+
+// testSelectSource reads the archive when it holds events, else the topic.
+func testSelectSource(t *testing.T, w *world) {
+	src, err := kpi.SelectSource(t.Context(), w.db, w.topicSource())
+	if err != nil || src.Name() != "archive" {
+		t.Errorf("source with an archive = %v, %v; want the archive", src, err)
+	}
+	_, empty := archivetest.MustArchive(t, "")
+	src, err = kpi.SelectSource(t.Context(), empty, w.topicSource())
+	if err != nil || src.Name() != "topic" {
+		t.Errorf("source with an empty archive = %v, %v; want the topic", src, err)
+	}
+}

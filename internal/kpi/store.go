@@ -82,12 +82,10 @@ func (s *Store) enqueue(ctx context.Context, alerts []decided) error {
 
 // pending returns the alerts recorded and not yet sent, oldest first.
 func (s *Store) pending(ctx context.Context) ([]queued, error) {
-	rows, err := s.db.Query(ctx, `
+	// A failed query returns rows holding its error: CollectRows returns it.
+	rows, _ := s.db.Query(ctx, `
 		SELECT alert_id, rule, severity, payload FROM kpi_alerts
 		WHERE sent_at IS NULL ORDER BY created_at, alert_id`)
-	if err != nil {
-		return nil, fmt.Errorf("read pending KPI alerts: %w", err)
-	}
 	q, err := pgx.CollectRows(rows, pgx.RowToStructByPos[queued])
 	if err != nil {
 		return nil, fmt.Errorf("read pending KPI alerts: %w", err)

@@ -3,8 +3,6 @@ package report
 import (
 	"context"
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -93,16 +91,16 @@ func definition(k string) kpi.Definition {
 	return kpi.Definition{Name: k, Title: k}
 }
 
-// fmtKPI formats a KPI's value: shares in percent with one decimal,
-// numbers with at most two; "n/a" when not available.
+// fmtKPI formats a KPI's value with at most one decimal, shares in
+// percent; "n/a" when not available.
 func fmtKPI(k string, v *float64) string {
 	switch {
 	case v == nil:
 		return "n/a"
 	case definition(k).Share:
-		return strconv.FormatFloat(math.Round(1000**v)/10, 'f', 1, 64) + " %"
+		return fmtNumber(100**v) + " %"
 	}
-	return strconv.FormatFloat(math.Round(100**v)/100, 'f', -1, 64)
+	return fmtNumber(*v)
 }
 
 // fmtTarget formats a KPI's target with its comparison ("< 5 %", "≤ 0");

@@ -43,7 +43,7 @@ func TestKPIsSection(t *testing.T) {
 	}
 	s = section(t, sections, "kpis")
 	want := []Figure{
-		{Name: "Failed-login share (2026-11-29)", Value: "3.1 %", Target: "< 5.0 %", Status: Info},
+		{Name: "Failed-login share (2026-11-29)", Value: "3.1 %", Target: "< 5 %", Status: Info},
 		{Name: "Average dimensions per metric (2026-11-29)", Value: "n/a", Target: "< 6", Status: Info},
 		{Name: "Large applications (> 200 blocks) (2026-11-29)", Value: "2", Target: "≤ 0", Status: Warning},
 	}
