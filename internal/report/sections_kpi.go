@@ -26,11 +26,22 @@ type kpiRow struct {
 // each KPI past its target on some day, and every day's values in a
 // table. Pending when kpi_daily holds nothing for the period.
 func kpisSection(ctx context.Context, db DB, p Period) (Section, error) {
+	s := Section{ID: "kpis", Title: "Reliability KPIs"}
+	// An archive database without kpi_daily (ARCHIVE_DATABASE_URL apart
+	// from the inventory's database) has no KPI: asked for it, the query
+	// would fail and abort the report's transaction.
+	var exists bool
+	if err := db.QueryRow(ctx, `SELECT to_regclass('kpi_daily') IS NOT NULL`).Scan(&exists); err != nil {
+		return Section{}, fmt.Errorf("section kpis: %w", err)
+	}
+	if !exists {
+		s.Pending = "The archive's database holds no kpi_daily table: the inventory program computes the KPIs into its database."
+		return s, nil
+	}
 	rows, err := kpiRows(ctx, db, p)
 	if err != nil {
 		return Section{}, err
 	}
-	s := Section{ID: "kpis", Title: "Reliability KPIs"}
 	if len(rows) == 0 {
 		s.Pending = "No KPI was computed for " + p.Name + ": the inventory program computes them daily (kpi_daily)."
 		return s, nil

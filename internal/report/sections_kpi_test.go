@@ -25,6 +25,20 @@ func TestKPIsSection(t *testing.T) {
 	if s.Pending == "" || len(s.Figures) != 0 {
 		t.Errorf("kpis of an empty kpi_daily = %+v, want pending", s)
 	}
+	tx, err := db.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(t.Context())
+	if _, err := tx.Exec(t.Context(), `DROP TABLE kpi_daily`); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := kpisSection(t.Context(), tx, p); err != nil || s.Pending == "" {
+		t.Errorf("kpis without kpi_daily = %+v, %v; want pending", s, err)
+	}
+	if err := tx.Rollback(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	f := func(v float64) *float64 { return &v }
 	sat, sun, next := p.End.AddDate(0, 0, -2), p.End.AddDate(0, 0, -1), p.End
 	values := []kpi.Value{
