@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/pigment-siem/pipeline/internal/kpi"
 )
 
-// failedLoginTarget is the seed's KPI: failed logins under 5 % of attempts.
-const failedLoginTarget = 0.05
+// failedLoginTarget is the seed's KPI: failed logins under 5 % of attempts
+// (the failed-login-share KPI's default target, internal/kpi).
+var failedLoginTarget = kpi.DefaultThresholds().FailedLoginShare
 
 // topApplications is how many applications the most-changed table lists.
 const topApplications = 10

@@ -1,6 +1,10 @@
 package report
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/pigment-siem/pipeline/internal/kpi"
+)
 
 // The event types each section counts, in one place, in both vocabularies:
 // the description's ("RoleChanged", "MemberInvited", ...) and the names
@@ -10,42 +14,36 @@ import "strings"
 // counts every event (daily activity, scope). internal/transform and
 // internal/detect classify types for their own purposes (ECS categories,
 // rules with patterns) and export no list a query can take, so the lists
-// live here and are passed to SQL as text[] parameters.
+// live here and are passed to SQL as text[] parameters; those the
+// reliability KPIs count too are internal/kpi's.
 var (
-	typesLogin        = []string{"UserLoggedIn"}
-	typesBlockChange  = []string{"BlockCreated", "BlockModified", "BlockDeleted"}
-	typesAppChange    = []string{"ApplicationCreated", "ApplicationDeleted"}
-	typesAccountType  = []string{"RoleChanged", "UserAccountTypeUpdated"}
+	typesLogin        = kpi.TypesLogin
+	typesBlockChange  = kpi.TypesBlockChange
+	typesAppChange    = kpi.TypesAppChange
+	typesAccountType  = kpi.TypesAccountType
 	typesInvite       = []string{"MemberInvited", "UserInvited"}
 	typesDeactivation = []string{"MemberDeactivated", "UserDeactivated"}
 	typesReactivation = []string{"MemberReactivated", "UserReactivated"}
-	typesAccessRights = []string{"AccessRightsChanged", "PermissionsChanged"}
-	typesKeyCreated   = []string{"APIKeyCreated", "ApiKeyCreated"}
-	typesKeyRevoked   = []string{"APIKeyRevoked", "ApiKeyRevoked"}
-	typesSupport      = []string{"SupportSessionStarted"}
-	typesImport       = []string{"ImportExecuted"}
-	typesExport       = []string{"ExportExecuted"}
+	typesAccessRights = kpi.TypesAccessRights
+	typesKeyCreated   = kpi.TypesKeyCreated
+	typesKeyRevoked   = kpi.TypesKeyRevoked
+	typesSupport      = kpi.TypesSupport
+	typesImport       = kpi.TypesImport
+	typesExport       = kpi.TypesExport
 )
 
 // typesChange are the changes the weekly change volume counts: block and
-// application changes.
-var typesChange = concat(typesBlockChange, typesAppChange)
+// application changes (the change-volume KPI's).
+var typesChange = kpi.TypesChange
 
 // typesStatus are the member status changes: deactivations and
 // reactivations.
-var typesStatus = concat(typesDeactivation, typesReactivation)
+var typesStatus = kpi.Concat(typesDeactivation, typesReactivation)
 
 // typesSecurity are the weekly check's security events: account-type and
-// role changes, access rights, API keys and support sessions.
-var typesSecurity = concat(typesAccountType, typesAccessRights, typesKeyCreated, typesKeyRevoked, typesSupport)
-
-func concat(lists ...[]string) []string {
-	var out []string
-	for _, l := range lists {
-		out = append(out, l...)
-	}
-	return out
-}
+// role changes, access rights, API keys and support sessions (the
+// daily-security-events threshold's).
+var typesSecurity = kpi.TypesSecurity
 
 // The account types, highest first (pigment-api-notes.md): the first three
 // are privileged.

@@ -3,15 +3,14 @@ package report
 import (
 	"context"
 	"fmt"
+
+	"github.com/pigment-siem/pipeline/internal/kpi"
 )
 
 // baselineWeeks is how many weeks before the reported one the active
-// members' trend shows and the change volume's baseline averages.
-const baselineWeeks = 4
-
-// changeTolerance is how far past its baseline the week's change volume
-// may go before it is a finding: the seed's "< baseline + 20 %".
-const changeTolerance = 0.20
+// members' trend shows and the change volume's baseline averages: the
+// change-volume KPI's (internal/kpi), so the report and the KPI agree.
+const baselineWeeks = kpi.BaselineWeeks
 
 // weekFigures are the counts of one week the trend and the baseline need.
 type weekFigures struct {
@@ -52,33 +51,17 @@ func weeksUpTo(ctx context.Context, db DB, p Period) ([]weekFigures, error) {
 }
 
 // volumeVerdict is the change volume judged against its baseline.
-type volumeVerdict struct {
-	Weeks    int     // previous weeks the archive holds, averaged
-	Baseline float64 // their mean change volume
-	Limit    float64 // Baseline plus changeTolerance
-	Over     bool    // the week's volume is past Limit
-}
+type volumeVerdict = kpi.Verdict
 
-// judgeVolume judges a week's change volume against the mean of the
-// previous weeks the archive holds (a week without any archived event is
-// before the archive began, not a quiet week, and is left out); with no
-// such week there is no baseline and nothing is over.
+// judgeVolume judges a week's change volume as the change-volume KPI does
+// (kpi.JudgeVolume): against the mean of the previous weeks the archive
+// holds, plus 20 %.
 func judgeVolume(current int64, previous []weekFigures) volumeVerdict {
-	var v volumeVerdict
-	var sum int64
-	for _, w := range previous {
-		if w.Events > 0 {
-			v.Weeks++
-			sum += w.Changes()
-		}
+	weeks := make([]kpi.Week, len(previous))
+	for i, w := range previous {
+		weeks[i] = kpi.Week{Events: w.Events, Changes: w.Changes()}
 	}
-	if v.Weeks == 0 {
-		return v
-	}
-	v.Baseline = float64(sum) / float64(v.Weeks)
-	v.Limit = v.Baseline * (1 + changeTolerance)
-	v.Over = float64(current) > v.Limit
-	return v
+	return kpi.JudgeVolume(current, weeks)
 }
 
 // activeMembersSection is the count of members who logged in during the

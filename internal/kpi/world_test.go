@@ -1,0 +1,131 @@
+package kpi_test
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pigment-siem/pipeline/internal/archivetest"
+	"github.com/pigment-siem/pipeline/internal/event"
+	"github.com/pigment-siem/pipeline/internal/kpi"
+	"github.com/pigment-siem/pipeline/internal/pigmentsim"
+	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/testkit"
+)
+
+// simNow is the simulators' clock: a Monday, so the planted anomalies fall
+// in week 2026-W48 and the backlog covers the four weeks before it.
+var simNow = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+
+// week are the days of 2026-W48, the week the tests compute.
+var week = func() []time.Time {
+	var days []time.Time
+	for d := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC); d.Before(simNow); d = d.AddDate(0, 0, 1) {
+		days = append(days, d)
+	}
+	return days[:7]
+}()
+
+// world is the events topic of two simulated workspaces (one in each
+// vocabulary and envelope, some events twice, as extract's at-least-once
+// may write them) on a broker over TCP, and the archive filled from it.
+type world struct {
+	brokers, events string
+	db              *pgxpool.Pool
+}
+
+func mustWorld(tb testing.TB) *world {
+	tb.Helper()
+	_, addr := testkit.MustKafka(tb)
+	w := &world{brokers: addr, events: testkit.Name("events")}
+	var events [][]byte
+	for i, shape := range []string{pigmentsim.ShapeDescribed, pigmentsim.ShapePublic} {
+		_, evs := archivetest.Backlog(tb, pigmentsim.Config{Seed: int64(61 + i), Shape: shape, Anomalies: true,
+			History: 40 * 24 * time.Hour, HistoryEvents: 6000, Clock: func() time.Time { return simNow }})
+		events = append(events, evs...)
+	}
+	events = append(events, events[:40]...)
+	archivetest.Produce(tb, addr, w.events, events)
+	sink, db := archivetest.MustArchive(tb, "")
+	archivetest.Archive(tb, sink, testkit.ReadAll(tb, addr, w.events), event.KindEvent)
+	w.db = db
+	return w
+}
+
+func (w *world) topicSource() kpi.TopicSource {
+	return kpi.TopicSource{Brokers: []string{w.brokers}, Topic: w.events}
+}
+
+// inventory is a fake InventorySource: a function of the time asked.
+type inventory func(t time.Time) (kpi.InventorySummary, bool)
+
+func (f inventory) LatestSummary(_ context.Context, t time.Time) (kpi.InventorySummary, bool, error) {
+	s, ok := f(t)
+	return s, ok, nil
+}
+
+// snapshot is a summary with avg dimensions, large applications and naming
+// violations.
+func snapshot(id int64, avg *float64, large, naming int) inventory {
+	return func(time.Time) (kpi.InventorySummary, bool) {
+		return kpi.InventorySummary{SnapshotID: id, TakenAt: simNow, Applications: 60, Blocks: 4000, Metrics: 1500,
+			AvgDimensions: avg, LargeApplications: large, NamingViolations: naming}, true
+	}
+}
+
+// runner returns a Runner over src and inv keeping its KPIs and alerts in
+// a database of its own and writing alerts to a new topic of w's broker,
+// and that topic.
+func (w *world) runner(tb testing.TB, src kpi.EventSource, inv kpi.InventorySource, th kpi.Thresholds,
+	reg prometheus.Registerer) (*kpi.Runner, string) {
+	tb.Helper()
+	pub, err := publish.New(publish.Config{Brokers: []string{w.brokers}, Transport: testkit.Transport(tb)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { pub.Close() })
+	_, db := archivetest.MustArchive(tb, "")
+	topic := testkit.Name("alerts")
+	cfg := kpi.Config{Events: src, Inventory: inv, Store: kpi.NewStore(db), Alerts: pub, AlertsTopic: topic, Thresholds: th}
+	if reg != nil {
+		cfg.Metrics = kpi.NewMetrics(reg)
+	}
+	r, err := kpi.New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r, topic
+}
+
+// value returns the value of k on day among values.
+func value(tb testing.TB, values []kpi.Value, day time.Time, k string) kpi.Value {
+	tb.Helper()
+	i := slices.IndexFunc(values, func(v kpi.Value) bool { return v.Day.Equal(day) && v.KPI == k })
+	if i < 0 {
+		tb.Fatalf("no KPI %s on %s", k, day.Format(time.DateOnly))
+	}
+	return values[i]
+}
+
+// alertIDs reads the ids of the alerts in topic with kcat, and their rule
+// and severity headers.
+func alertIDs(tb testing.TB, brokers, topic string) []string {
+	tb.Helper()
+	var ids []string
+	for _, r := range testkit.Kcat(tb, brokers, topic) {
+		var a struct{ ID, Rule, Severity string }
+		if r.Payload == nil || json.Unmarshal([]byte(*r.Payload), &a) != nil {
+			tb.Fatalf("alert %d/%d is not JSON", r.Partition, r.Offset)
+		}
+		if r.Header("alertId") != a.ID || r.Header("rule") != a.Rule || r.Header("severity") != a.Severity {
+			tb.Errorf("alert %s: headers %v do not repeat its id, rule and severity", a.ID, r.Headers)
+		}
+		ids = append(ids, a.ID)
+	}
+	return ids
+}
