@@ -8,6 +8,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/pigment-siem/pipeline/internal/inventory"
+	"github.com/pigment-siem/pipeline/internal/inventory/inventorytest"
 	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
@@ -18,7 +19,7 @@ func TestSnapshotCountsEqualTheWorkspace(t *testing.T) {
 	t.Parallel()
 	fx := mustFixture(t)
 	res := fx.once(t)
-	apps, blocks, metrics, imports, views := fx.ws.counts()
+	apps, blocks, metrics, imports, views := fx.ws.Counts()
 	got, ok, err := fx.store.LatestSummary(t.Context(), *fx.clock)
 	if err != nil || !ok {
 		t.Fatalf("LatestSummary = %v, %v", ok, err)
@@ -35,6 +36,9 @@ func TestSnapshotCountsEqualTheWorkspace(t *testing.T) {
 			t.Errorf("%s holds %d rows (%v), want %d", table, n, err, want)
 		}
 	}
+	if n := fx.ws.Requests(); n != 1+apps+2*blocks {
+		t.Errorf("the snapshot made %d requests, want 1 + applications + 2 x blocks = %d", n, 1+apps+2*blocks)
+	}
 	var unknown int
 	if err := testkit.QueryRow(t, fx.dbURL, "SELECT count(*) FROM inventory_blocks WHERE dimensions IS NULL", &unknown); err != nil || unknown != 201+1 {
 		t.Errorf("blocks with dimensions not available = %d (%v), want the 201 tables and the one metric", unknown, err)
@@ -50,8 +54,8 @@ func TestDiffAfterARenameIsThatRename(t *testing.T) {
 	t.Parallel()
 	fx := mustFixture(t)
 	first := fx.once(t)
-	fx.ws.edit(func(apps []inventory.Application) []inventory.Application {
-		block(apps, "app-rev", "b-plan").Name = "Revenue_Budget"
+	fx.ws.Edit(func(apps []inventory.Application) []inventory.Application {
+		inventorytest.Block(apps, "app-rev", "b-plan").Name = "Revenue_Budget"
 		return apps
 	})
 	second := fx.once(t)
@@ -95,8 +99,8 @@ func TestAlertsOncePerEpisode(t *testing.T) {
 	if n := len(testkit.ReadAll(t, fx.addr, fx.topic)); n != 5 {
 		t.Errorf("after a second snapshot with no change, %d alerts; want still 5", n)
 	}
-	fx.ws.edit(func(apps []inventory.Application) []inventory.Application {
-		block(apps, "app-rev", "b-actuals").Name = "Revenue_Booked" // two imports use it
+	fx.ws.Edit(func(apps []inventory.Application) []inventory.Application {
+		inventorytest.Block(apps, "app-rev", "b-actuals").Name = "Revenue_Booked" // two imports use it
 		return apps
 	})
 	fx.once(t)
@@ -104,13 +108,13 @@ func TestAlertsOncePerEpisode(t *testing.T) {
 	if len(all) != 6 || rules(all)[inventory.RuleDrift] != 1 {
 		t.Errorf("after a rename of a block imports use, %d alerts (%v); want 6, one %s", len(all), rules(all), inventory.RuleDrift)
 	}
-	fx.ws.edit(func(apps []inventory.Application) []inventory.Application {
-		block(apps, "app-sb", "s-1").Name = "My_Metric" // fixed
+	fx.ws.Edit(func(apps []inventory.Application) []inventory.Application {
+		inventorytest.Block(apps, "app-sb", "s-1").Name = "My_Metric" // fixed
 		return apps
 	})
 	fx.once(t)
-	fx.ws.edit(func(apps []inventory.Application) []inventory.Application {
-		block(apps, "app-sb", "s-1").Name = "my metric" // and back
+	fx.ws.Edit(func(apps []inventory.Application) []inventory.Application {
+		inventorytest.Block(apps, "app-sb", "s-1").Name = "my metric" // and back
 		return apps
 	})
 	fx.once(t)
