@@ -24,6 +24,8 @@ type fixture struct {
 	addr   string
 	topic  string
 	dbURL  string
+	policy *inventory.Policy
+	pub    *publish.Publisher
 	clock  *time.Time
 }
 
@@ -50,7 +52,7 @@ func mustFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	clock := time.Date(2026, 11, 2, 6, 0, 0, 0, time.UTC)
-	fx := &fixture{ws: inventorytest.New(), store: inventory.NewStore(pool), addr: addr, topic: testkit.Name("alerts"), dbURL: url, clock: &clock}
+	fx := &fixture{ws: inventorytest.New(), store: inventory.NewStore(pool), addr: addr, topic: testkit.Name("alerts"), dbURL: url, clock: &clock, policy: policy, pub: pub}
 	fx.runner = inventory.New(inventory.Config{Policy: policy, AlertsTopic: fx.topic, MaxMessageBytes: 1 << 20,
 		Interval: 24 * time.Hour, Retention: 30 * 24 * time.Hour, Logger: zerolog.Nop(),
 		Now: func() time.Time { return *fx.clock }}, fx.ws, fx.store, pub, prometheus.NewRegistry())

@@ -17,7 +17,8 @@ import (
 type Workspace struct {
 	mu       sync.Mutex
 	apps     []inventory.Application
-	requests int // calls made
+	requests int   // calls made
+	fail     error // answered to every call while set
 }
 
 var _ inventory.Source = (*Workspace)(nil)
@@ -98,6 +99,9 @@ func (f *Workspace) Counts() (apps, blocks, metrics, imports, views int) {
 
 func (f *Workspace) app(id string) (inventory.Application, error) {
 	f.requests++
+	if f.fail != nil {
+		return inventory.Application{}, f.fail
+	}
 	for _, a := range f.apps {
 		if a.ID == id {
 			return a, nil
@@ -111,6 +115,9 @@ func (f *Workspace) Applications(context.Context) ([]pigment.Application, error)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.requests++
+	if f.fail != nil {
+		return nil, f.fail
+	}
 	var out []pigment.Application
 	for _, a := range f.apps {
 		out = append(out, a.Application)
@@ -160,4 +167,11 @@ func (f *Workspace) Requests() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.requests
+}
+
+// Fail makes every call answer err (nil: answer again).
+func (f *Workspace) Fail(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail = err
 }
