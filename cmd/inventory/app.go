@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
+
 	"github.com/pigment-siem/pipeline/internal/daemon"
 	"github.com/pigment-siem/pipeline/internal/inventory"
 	"github.com/pigment-siem/pipeline/internal/leader"
@@ -12,10 +15,14 @@ import (
 	"github.com/pigment-siem/pipeline/internal/publish"
 )
 
+// sourceFunc builds the source snapshots are read from: newSource, or a
+// fake workspace in tests.
+type sourceFunc func(cfg *Config, pool *pgxpool.Pool, log zerolog.Logger) (inventory.Source, error)
+
 // runInventory is `inventory once` and `inventory run`: one active
 // inventory per PIGMENT_WORKSPACE (others stand by), snapshots and open
 // findings in Postgres, alerts to KAFKA_ALERTS_TOPIC.
-func runInventory(ctx context.Context, cfg *Config, inv *daemon.Invocation) error {
+func runInventory(ctx context.Context, cfg *Config, inv *daemon.Invocation, newSource sourceFunc) error {
 	log := inv.Log
 	pool, err := cfg.Database.Open(ctx)
 	if err != nil {

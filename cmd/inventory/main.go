@@ -39,7 +39,7 @@ func dispatch(ctx context.Context, cfg *Config, inv *daemon.Invocation) error {
 		if err := cfg.needKey(); err != nil {
 			return err
 		}
-		return runInventory(ctx, cfg, inv)
+		return runInventory(ctx, cfg, inv, newSource)
 	case "show":
 		return show(ctx, cfg, inv.Args, inv.Stdout)
 	case "diff":

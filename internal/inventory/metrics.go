@@ -41,8 +41,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 }
 
-// observe sets the gauges of a saved snapshot.
-func (m *metrics) observe(sum Summary, findings []Finding, changes []Change) {
+// observe sets the gauges of a saved snapshot: its summary, its findings'
+// rules, and the changes from the one before (none known: nil).
+func (m *metrics) observe(sum Summary, findingRules []string, changes []Change) {
 	avg := math.NaN()
 	if sum.AvgDimensions != nil {
 		avg = *sum.AvgDimensions
@@ -56,8 +57,8 @@ func (m *metrics) observe(sum Summary, findings []Finding, changes []Change) {
 	for _, r := range rules {
 		m.findings.WithLabelValues(r).Set(0)
 	}
-	for _, f := range findings {
-		m.findings.WithLabelValues(f.Rule).Inc()
+	for _, r := range findingRules {
+		m.findings.WithLabelValues(r).Inc()
 	}
 	m.changes.Reset()
 	for _, c := range changes {

@@ -114,7 +114,11 @@ func (r *Runner) once(ctx context.Context) (Result, error) {
 		return res, err
 	}
 	res.Summary.SnapshotID, res.Alerts = snap.ID, len(d.Alerts)
-	r.m.observe(res.Summary, res.Findings, res.Changes)
+	findingRules := make([]string, len(res.Findings))
+	for i, f := range res.Findings {
+		findingRules[i] = f.Rule
+	}
+	r.m.observe(res.Summary, findingRules, res.Changes)
 	r.m.duration.Set(time.Since(start).Seconds())
 	r.cfg.Logger.Info().Int64("snapshot", snap.ID).Int("applications", res.Summary.Applications).Int("blocks", res.Summary.Blocks).
 		Int("changes", len(res.Changes)).Int("findings", len(res.Findings)).Int("new_alerts", len(d.Alerts)).
@@ -212,14 +216,30 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 }
 
-// firstRun is when the first snapshot is due.
+// firstRun is when the first snapshot is due. The newest saved snapshot's
+// figures are the gauges' until then, so a restart does not blank them.
 func (r *Runner) firstRun(ctx context.Context) (time.Time, error) {
 	id, ok, err := r.store.LatestID(ctx)
 	if err != nil || !ok {
 		return r.cfg.Now(), err
 	}
 	sum, _, err := r.store.SummaryOf(ctx, id)
-	return sum.TakenAt.Add(r.cfg.Interval), err
+	if err != nil {
+		return time.Time{}, err
+	}
+	findings, err := r.store.Findings(ctx, id)
+	if err != nil {
+		return time.Time{}, err
+	}
+	findingRules := make([]string, len(findings))
+	for i, f := range findings {
+		findingRules[i] = f.Rule
+	}
+	r.m.observe(sum, findingRules, nil)
+	r.mu.Lock()
+	r.lastOK = sum.TakenAt
+	r.mu.Unlock()
+	return sum.TakenAt.Add(r.cfg.Interval), nil
 }
 
 // Health is the leader's /healthz: healthy until a snapshot fails, and
