@@ -7,51 +7,33 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/sethvargo/go-envconfig"
 
 	"github.com/pigment-siem/pipeline/internal/inventory"
 	"github.com/pigment-siem/pipeline/internal/inventory/inventorytest"
-	"github.com/pigment-siem/pipeline/internal/publish"
-	"github.com/pigment-siem/pipeline/internal/testkit"
-	"github.com/pigment-siem/pipeline/migrations"
 )
 
 // snapshots takes two snapshots of the fake workspace, a block renamed in
 // between, into a fresh database, and returns its URL.
 func snapshots(t *testing.T) string {
 	t.Helper()
-	ctx := t.Context()
-	url := testkit.MustPostgres(t)
-	if err := migrations.Apply(ctx, url); err != nil {
-		t.Fatal(err)
-	}
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	_, addr := testkit.MustKafka(t)
-	pub, err := publish.New(publish.Config{Brokers: []string{addr}, Transport: testkit.Transport(t), Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close()
+	store, url := inventorytest.MustStore(t)
+	pub, _ := inventorytest.MustPublisher(t)
 	policy, err := loadPolicy("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ws := inventorytest.New()
 	r := inventory.New(inventory.Config{Policy: policy, AlertsTopic: "alerts", MaxMessageBytes: 1 << 20, Interval: time.Hour, Logger: zerolog.Nop()},
-		ws, inventory.NewStore(pool), pub, prometheus.NewRegistry())
+		ws, store, pub, prometheus.NewRegistry())
 	for _, name := range []string{"Revenue_Actuals", "Revenue_Booked"} {
 		ws.Edit(func(apps []inventory.Application) []inventory.Application {
 			inventorytest.Block(apps, "app-rev", "b-actuals").Name = name
 			return apps
 		})
-		if _, err := r.Once(ctx); err != nil {
+		if _, err := r.Once(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 	}
