@@ -134,3 +134,17 @@ func rules(msgs []kafka.Message) map[string]int {
 	}
 	return out
 }
+
+// TestRepeatedIDsAreOneThing: an answer listing a block twice is saved
+// once, instead of failing every snapshot on the primary key.
+func TestRepeatedIDsAreOneThing(t *testing.T) {
+	t.Parallel()
+	fx := mustFixture(t)
+	fx.ws.Edit(func(apps []inventory.Application) []inventory.Application {
+		apps[0].Blocks = append(apps[0].Blocks, apps[0].Blocks[0])
+		return apps
+	})
+	if res := fx.once(t); res.Summary.Blocks != 208 {
+		t.Errorf("a block listed twice: %d blocks, want 208", res.Summary.Blocks)
+	}
+}

@@ -44,6 +44,7 @@ func Take(ctx context.Context, src Source, now time.Time, progress func(Progress
 	if err != nil {
 		return nil, fmt.Errorf("list applications: %w", err)
 	}
+	apps = uniqueIDs(apps, func(a pigment.Application) string { return a.ID })
 	snap := &Snapshot{TakenAt: now, Applications: make([]Application, 0, len(apps))}
 	p := Progress{Applications: len(apps), Requests: 1}
 	for _, a := range apps {
@@ -67,6 +68,7 @@ func takeApplication(ctx context.Context, src Source, a pigment.Application, p *
 	if err != nil {
 		return Application{}, fmt.Errorf("list blocks of application %s: %w", a.ID, err)
 	}
+	blocks = uniqueIDs(blocks, func(b pigment.Block) string { return b.ID })
 	app := Application{Application: a, Blocks: make([]Block, 0, len(blocks))}
 	for _, b := range blocks {
 		imports, err := src.ImportConfigurations(ctx, a.ID, b.ID)
@@ -79,10 +81,27 @@ func takeApplication(ctx context.Context, src Source, a pigment.Application, p *
 		if err != nil {
 			return app, fmt.Errorf("list views of block %s/%s: %w", a.ID, b.ID, err)
 		}
+		imports = uniqueIDs(imports, func(c pigment.ImportConfiguration) string { return c.ID })
+		views = uniqueIDs(views, func(v pigment.View) string { return v.ID })
 		app.Blocks = append(app.Blocks, Block{Block: b, Imports: imports, Views: views})
 		p.Blocks++
 	}
 	return app, nil
+}
+
+// uniqueIDs keeps the first of the items sharing an id: an answer that
+// lists one twice describes one thing, and would otherwise break the
+// snapshot's primary keys on every run.
+func uniqueIDs[T any](items []T, id func(T) string) []T {
+	seen := make(map[string]bool, len(items))
+	out := items[:0:0]
+	for _, it := range items {
+		if k := id(it); !seen[k] {
+			seen[k] = true
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // blockKey is the key of a block in findings and diffs.
