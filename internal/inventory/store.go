@@ -134,29 +134,61 @@ func insertSnapshot(ctx context.Context, tx pgx.Tx, snap *Snapshot, sum Summary)
 }
 
 // saveDecision records the snapshot's findings, the episodes opened and
-// closed, and queues the alerts.
+// closed, and queues the alerts: one statement each, whatever the count
+// (a first snapshot of a large workspace can hold 100,000 findings).
 func saveDecision(ctx context.Context, tx pgx.Tx, snap *Snapshot, d Decision) error {
+	var f, o, c, q columns
+	for _, x := range d.Findings {
+		f.add(x.Rule, x.Key, x.Severity, x.Title, d.AlertIDs[x.Rule+"|"+x.Key])
+	}
+	for _, x := range d.Opened {
+		o.add(x.Rule, x.Key, x.Severity, d.AlertIDs[x.Rule+"|"+x.Key])
+	}
+	for _, x := range d.Closed {
+		c.add(x.Rule, x.Key)
+	}
+	payloads := make([][]byte, len(d.Alerts))
+	for i, x := range d.Alerts {
+		q.add(x.ID, x.Rule, x.Severity, x.RecordKey)
+		payloads[i] = x.Payload
+	}
 	b := &pgx.Batch{}
-	for _, f := range d.Findings {
-		b.Queue(`INSERT INTO inventory_snapshot_findings (snapshot_id, rule, key, severity, title, alert_id) VALUES ($1,$2,$3,$4,$5,$6)
-			ON CONFLICT DO NOTHING`, snap.ID, f.Rule, f.Key, f.Severity, f.Title, d.AlertIDs[f.Rule+"|"+f.Key])
-	}
-	for _, f := range d.Closed {
-		b.Queue(`DELETE FROM inventory_open_findings WHERE rule = $1 AND key = $2`, f.Rule, f.Key)
-	}
-	for _, f := range d.Opened {
-		b.Queue(`INSERT INTO inventory_open_findings (rule, key, severity, opened_at, alert_id) VALUES ($1,$2,$3,$4,$5)
-			ON CONFLICT (rule, key) DO UPDATE SET severity = $3, opened_at = $4, alert_id = $5`,
-			f.Rule, f.Key, f.Severity, snap.TakenAt, d.AlertIDs[f.Rule+"|"+f.Key])
-	}
-	for _, q := range d.Alerts {
-		b.Queue(`INSERT INTO inventory_outbox (alert_id, rule, severity, record_key, payload) VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING`,
-			q.ID, q.Rule, q.Severity, q.RecordKey, q.Payload)
-	}
+	b.Queue(`INSERT INTO inventory_snapshot_findings (snapshot_id, rule, key, severity, title, alert_id)
+		SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) ON CONFLICT DO NOTHING`,
+		snap.ID, f.col(0), f.col(1), f.col(2), f.col(3), f.col(4))
+	b.Queue(`DELETE FROM inventory_open_findings o USING unnest($1::text[], $2::text[]) AS c(rule, key)
+		WHERE o.rule = c.rule AND o.key = c.key`, c.col(0), c.col(1))
+	b.Queue(`INSERT INTO inventory_open_findings (rule, key, severity, opened_at, alert_id)
+		SELECT r, k, s, $1, a FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS o(r, k, s, a)
+		ON CONFLICT (rule, key) DO UPDATE SET severity = excluded.severity, opened_at = excluded.opened_at, alert_id = excluded.alert_id`,
+		snap.TakenAt, o.col(0), o.col(1), o.col(2), o.col(3))
+	b.Queue(`INSERT INTO inventory_outbox (alert_id, rule, severity, record_key, payload)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[]) ON CONFLICT DO NOTHING`,
+		q.col(0), q.col(1), q.col(2), q.col(3), payloads)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("save findings: %w", err)
 	}
 	return nil
+}
+
+// columns gathers rows of text column by column, for unnest.
+type columns [][]string
+
+func (c *columns) add(values ...string) {
+	for len(*c) < len(values) {
+		*c = append(*c, []string{})
+	}
+	for i, v := range values {
+		(*c)[i] = append((*c)[i], v)
+	}
+}
+
+// col is column i, empty (not NULL) when no row was added.
+func (c columns) col(i int) []string {
+	if i < len(c) {
+		return c[i]
+	}
+	return []string{}
 }
 
 // Pending returns the alerts in the outbox, oldest first.

@@ -28,13 +28,6 @@ var _ inventory.Source = (*Workspace)(nil)
 // a block two imports use; Workforce with 201 tables (large); Sandbox with
 // bad names; Capex, empty.
 func New() *Workspace {
-	dims := func(n int) []string {
-		var d []string
-		for i := range n {
-			d = append(d, fmt.Sprintf("Dim%d", i+1))
-		}
-		return d
-	}
 	metric := func(id, name string, n int) inventory.Block {
 		return inventory.Block{Block: pigment.Block{ID: id, Name: name, Type: "Metric", Dimensions: dims(n), HasDimensions: true},
 			Views: []pigment.View{{ID: id + "-v", Name: "Main", Type: "Public"}}}
@@ -56,6 +49,41 @@ func New() *Workspace {
 	sandbox.Blocks = []inventory.Block{metric("s-1", "my metric", 1), {Block: pigment.Block{ID: "s-2", Name: "regions", Type: "DimensionList", HasDimensions: true}}}
 	capex := inventory.Application{Application: pigment.Application{ID: "app-cx", Name: "Capex"}}
 	return &Workspace{apps: []inventory.Application{revenue, workforce, sandbox, capex}}
+}
+
+// Sized returns apps applications of blocks blocks each: metrics of 1 to
+// 12 dimensions, every tenth badly named, every twentieth used by an
+// import, each with a view. For measuring large snapshots.
+func Sized(apps, blocks int) *Workspace {
+	w := &Workspace{}
+	for i := range apps {
+		a := inventory.Application{Application: pigment.Application{ID: fmt.Sprintf("app-%04d", i), Name: fmt.Sprintf("Application %d", i)}}
+		for j := range blocks {
+			id := fmt.Sprintf("blk-%04d-%04d", i, j)
+			b := inventory.Block{Block: pigment.Block{ID: id, Name: "Metric_" + words[j%len(words)], Type: "Metric",
+				Dimensions: dims(1 + j%12), HasDimensions: true}, Views: []pigment.View{{ID: id + "-v", Name: "Main", Type: "Public"}}}
+			if j%10 == 0 {
+				b.Name = fmt.Sprintf("metric %d", j)
+			}
+			if j%20 == 0 {
+				b.Imports = []pigment.ImportConfiguration{{ID: id + "-i", Name: "Import"}}
+			}
+			a.Blocks = append(a.Blocks, b)
+		}
+		w.apps = append(w.apps, a)
+	}
+	return w
+}
+
+var words = []string{"Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel"}
+
+// dims returns n dimension names.
+func dims(n int) []string {
+	var d []string
+	for i := range n {
+		d = append(d, fmt.Sprintf("Dim%d", i+1))
+	}
+	return d
 }
 
 // Edit changes the workspace under its lock.
