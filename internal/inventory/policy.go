@@ -101,9 +101,6 @@ func (p *Pattern) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// MarshalYAML writes the pattern's source.
-func (p Pattern) MarshalYAML() (any, error) { return p.String(), nil }
-
 // LoadPolicy parses and checks a policy file. Unknown keys are errors, so
 // a misspelt threshold does not silently keep its default; every error
 // names its line.

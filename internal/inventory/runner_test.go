@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/segmentio/kafka-go"
 
@@ -146,5 +147,56 @@ func TestRepeatedIDsAreOneThing(t *testing.T) {
 	})
 	if res := fx.once(t); res.Summary.Blocks != 208 {
 		t.Errorf("a block listed twice: %d blocks, want 208", res.Summary.Blocks)
+	}
+}
+
+// TestAverageDimensionsNotAvailable: when no metric carries its
+// dimensions (Pigment's OpenAPI shape), the average is not available
+// (NULL, nil), never 0.
+func TestAverageDimensionsNotAvailable(t *testing.T) {
+	t.Parallel()
+	fx := mustFixture(t)
+	fx.ws.Edit(func(apps []inventory.Application) []inventory.Application {
+		for i := range apps {
+			for j := range apps[i].Blocks {
+				apps[i].Blocks[j].Dimensions, apps[i].Blocks[j].HasDimensions = nil, false
+			}
+		}
+		return apps
+	})
+	res := fx.once(t)
+	got, ok, err := fx.store.LatestSummary(t.Context(), res.Summary.TakenAt)
+	if err != nil || !ok || got.AvgDimensions != nil || res.Summary.AvgDimensions != nil || got.Metrics != 5 {
+		t.Errorf("LatestSummary = %+v, %v, %v; want 5 metrics and no average", got, ok, err)
+	}
+	var complexMetrics int
+	for _, f := range res.Findings {
+		if f.Rule == inventory.RuleComplexMetric {
+			complexMetrics++
+		}
+	}
+	if complexMetrics != 0 {
+		t.Errorf("%d complex metrics without dimensions, want 0", complexMetrics)
+	}
+}
+
+// TestPruneKeepsTheNewest: snapshots older than the retention go with
+// their rows, but the newest one stays, whatever its age.
+func TestPruneKeepsTheNewest(t *testing.T) {
+	t.Parallel()
+	fx := mustFixture(t)
+	fx.once(t)
+	fx.once(t)
+	last := fx.once(t)
+	n, err := fx.store.Prune(t.Context(), last.Summary.TakenAt.Add(time.Hour))
+	if err != nil || n != 2 {
+		t.Fatalf("Prune after every snapshot = %d, %v; want the 2 older ones", n, err)
+	}
+	var blocks int
+	if err := testkit.QueryRow(t, fx.dbURL, "SELECT count(DISTINCT snapshot_id) FROM inventory_blocks", &blocks); err != nil || blocks != 1 {
+		t.Errorf("blocks of %d snapshots left (%v), want the newest's only", blocks, err)
+	}
+	if id, ok, _ := fx.store.LatestID(t.Context()); !ok || id != last.Summary.SnapshotID {
+		t.Errorf("LatestID after Prune = %d, %v; want %d", id, ok, last.Summary.SnapshotID)
 	}
 }
