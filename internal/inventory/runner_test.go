@@ -2,7 +2,9 @@ package inventory_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -198,5 +200,33 @@ func TestPruneKeepsTheNewest(t *testing.T) {
 	}
 	if id, ok, _ := fx.store.LatestID(t.Context()); !ok || id != last.Summary.SnapshotID {
 		t.Errorf("LatestID after Prune = %d, %v; want %d", id, ok, last.Summary.SnapshotID)
+	}
+}
+
+// TestLargeApplicationWarningIsANewAlert: an application growing past the
+// warning threshold is alerted again, at the warning severity.
+func TestLargeApplicationWarningIsANewAlert(t *testing.T) {
+	t.Parallel()
+	fx := mustFixture(t)
+	fx.once(t)
+	fx.ws.Edit(func(apps []inventory.Application) []inventory.Application {
+		for i := range 100 {
+			b := apps[1].Blocks[0]
+			b.ID, b.Name = fmt.Sprintf("more-%d", i), fmt.Sprintf("More %d", i)
+			apps[1].Blocks = append(apps[1].Blocks, b)
+		}
+		return apps
+	})
+	fx.once(t)
+	fx.once(t)
+	var severities []string
+	for _, m := range testkit.ReadAll(t, fx.addr, fx.topic) {
+		if record.Header(m, record.HeaderRule) == inventory.RuleLargeApplication {
+			severities = append(severities, record.Header(m, record.HeaderSeverity))
+		}
+	}
+	slices.Sort(severities)
+	if !slices.Equal(severities, []string{"low", "medium"}) {
+		t.Errorf("large-application alerts by severity = %v, want one low (201 blocks) and one medium (301)", severities)
 	}
 }
