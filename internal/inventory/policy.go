@@ -50,6 +50,8 @@ type Policy struct {
 	Thresholds struct {
 		DailyChanges        Count `yaml:"dailyChanges"`
 		DailySecurityEvents Count `yaml:"dailySecurityEvents"`
+		FailedLoginShare    Share `yaml:"failedLoginShare"`
+		APIErrorRate        Share `yaml:"apiErrorRate"`
 	} `yaml:"thresholds"`
 	Exempt []Exemption `yaml:"exempt"`
 	Tests  []TestCase  `yaml:"tests"`
@@ -85,6 +87,19 @@ func (c *Count) UnmarshalYAML(n *yaml.Node) error {
 		return fmt.Errorf("line %d: %q: want a positive whole number", n.Line, n.Value)
 	}
 	*c = Count(v)
+	return nil
+}
+
+// Share is a fraction in (0, 1].
+type Share float64
+
+// UnmarshalYAML accepts a number above 0 and at most 1.
+func (s *Share) UnmarshalYAML(n *yaml.Node) error {
+	var v float64
+	if err := n.Decode(&v); err != nil || v <= 0 || v > 1 {
+		return fmt.Errorf("line %d: %q: want a share above 0 and at most 1 (0.05 for 5 %%)", n.Line, n.Value)
+	}
+	*s = Share(v)
 	return nil
 }
 
@@ -136,6 +151,8 @@ func (p *Policy) check() error {
 		"drift.severity":                   p.Drift.Severity != "",
 		"thresholds.dailyChanges":          p.Thresholds.DailyChanges > 0,
 		"thresholds.dailySecurityEvents":   p.Thresholds.DailySecurityEvents > 0,
+		"thresholds.failedLoginShare":      p.Thresholds.FailedLoginShare > 0,
+		"thresholds.apiErrorRate":          p.Thresholds.APIErrorRate > 0,
 	} {
 		if !set {
 			missing = append(missing, name)

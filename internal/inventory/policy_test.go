@@ -25,8 +25,8 @@ func TestDefaultPolicyPassesItsTests(t *testing.T) {
 		}
 	}
 	if p.ComplexMetric.MaxDimensions != 8 || p.AverageDimensions.Target != 6 || p.LargeApplication.MaxBlocks != 200 ||
-		p.LargeApplication.WarningBlocks != 300 || p.Thresholds.DailyChanges <= 0 || p.Thresholds.DailySecurityEvents <= 0 {
-		t.Errorf("default thresholds = %+v %+v %+v %+v; want 8, 6, 200/300 and the daily thresholds",
+		p.LargeApplication.WarningBlocks != 300 || p.Thresholds.DailyChanges != 500 || p.Thresholds.DailySecurityEvents != 20 || p.Thresholds.FailedLoginShare != 0.05 || p.Thresholds.APIErrorRate != 0.01 {
+		t.Errorf("default thresholds = %+v %+v %+v %+v; want 8, 6, 200/300, 500, 20, 5 %% and 1 %%",
 			p.ComplexMetric, p.AverageDimensions, p.LargeApplication, p.Thresholds)
 	}
 }
@@ -65,6 +65,7 @@ func TestBadPolicyNamesTheLine(t *testing.T) {
 		{"zero threshold", "maxDimensions: 8", "maxDimensions: 0", "line 16"},
 		{"unknown key", "maxDimensions: 8", "maxDimension: 8", "line 16"},
 		{"not YAML", "naming:\n", "naming: [\n", "line"},
+		{"share over 1", "apiErrorRate: 0.01", "apiErrorRate: 1.5", "line 41"},
 	} {
 		raw := strings.Replace(def, tc.from, tc.to, 1)
 		if raw == def {

@@ -11,7 +11,7 @@ import (
 )
 
 // Store keeps snapshots, their findings, the open findings and the alert
-// outbox in Postgres (migrations/00007_inventory.sql, applied by the
+// outbox in Postgres (migrations/00009_inventory.sql, applied by the
 // caller). It is safe for concurrent use; one process writes (the leader).
 type Store struct{ pool *pgxpool.Pool }
 
