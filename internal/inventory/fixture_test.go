@@ -27,7 +27,10 @@ type fixture struct {
 	clock  *time.Time
 }
 
-func mustFixture(t *testing.T) *fixture {
+func mustFixture(t *testing.T) *fixture { t.Helper(); return newFixture(t, inventorytest.New()) }
+
+// newFixture is a fixture on the workspace ws.
+func newFixture(t testing.TB, ws *inventorytest.Workspace) *fixture {
 	t.Helper()
 	store, url := inventorytest.MustStore(t)
 	pub, addr := inventorytest.MustPublisher(t)
@@ -36,7 +39,7 @@ func mustFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	clock := time.Date(2026, 11, 2, 6, 0, 0, 0, time.UTC)
-	fx := &fixture{ws: inventorytest.New(), store: store, addr: addr, topic: testkit.Name("alerts"), dbURL: url, clock: &clock, policy: policy, pub: pub}
+	fx := &fixture{ws: ws, store: store, addr: addr, topic: testkit.Name("alerts"), dbURL: url, clock: &clock, policy: policy, pub: pub}
 	fx.runner = inventory.New(inventory.Config{Policy: policy, AlertsTopic: fx.topic, MaxMessageBytes: 1 << 20,
 		Interval: 24 * time.Hour, Retention: 30 * 24 * time.Hour, Logger: zerolog.Nop(),
 		Now: func() time.Time { return *fx.clock }}, fx.ws, fx.store, pub, prometheus.NewRegistry())
