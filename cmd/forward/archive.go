@@ -10,11 +10,8 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,37 +34,13 @@ func (c *Config) archiveURL() string {
 
 // validateArchive checks the archive's settings (SINK=postgres).
 func (c *Config) validateArchive(p *envcfg.Problems) {
-	d, err := parseRetention(c.ArchiveRetentionText)
+	d, err := envcfg.ParseRetention(c.ArchiveRetentionText)
 	if err != nil {
 		p.Add(fmt.Errorf("ARCHIVE_RETENTION %q: %w", c.ArchiveRetentionText, err))
 	}
 	c.ArchiveRetention = d
 	p.Check(c.ArchivePartitionsAhead < 1 || c.ArchivePartitionsAhead > 120, "ARCHIVE_PARTITIONS_AHEAD %d: want 1 to 120", c.ArchivePartitionsAhead)
 	p.Check(c.archiveURL() == "", "ARCHIVE_DATABASE_URL (or DATABASE_URL) is required with SINK=postgres")
-}
-
-// parseRetention reads a retention: Ny (years of 365.25 days), Nw, Nd, a
-// Go duration (2160h), or 0 to keep everything.
-func parseRetention(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "0" {
-		return 0, nil
-	}
-	day := 24 * time.Hour
-	for suffix, unit := range map[string]time.Duration{"y": day * 36525 / 100, "w": 7 * day, "d": day} {
-		if n, ok := strings.CutSuffix(s, suffix); ok {
-			v, err := strconv.Atoi(n)
-			if err != nil || v < 1 {
-				return 0, errors.New("want a positive number of years (7y), weeks (26w) or days (90d), a duration (2160h), or 0 to keep all")
-			}
-			return time.Duration(v) * unit, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, errors.New("want a positive number of years (7y), weeks (26w) or days (90d), a duration (2160h), or 0 to keep all")
-	}
-	return d, nil
 }
 
 func (a *app) newArchive() (*sinks.Postgres, error) {

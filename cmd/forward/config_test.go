@@ -5,7 +5,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sethvargo/go-envconfig"
 )
@@ -94,26 +93,6 @@ func TestSendersDefaultPerSink(t *testing.T) {
 		}
 		if c.Senders != tc.want {
 			t.Errorf("%v: Senders = %d, want %d", tc.env, c.Senders, tc.want)
-		}
-	}
-}
-
-func TestParseRetention(t *testing.T) {
-	t.Parallel()
-	day := 24 * time.Hour
-	for _, tc := range []struct {
-		in   string
-		want time.Duration
-	}{
-		{"7y", 7 * (36525 * day / 100)}, {"90d", 90 * day}, {"26w", 26 * 7 * day}, {"2160h", 90 * day}, {"0", 0},
-	} {
-		if got, err := parseRetention(tc.in); err != nil || got != tc.want {
-			t.Errorf("parseRetention(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
-		}
-	}
-	for _, bad := range []string{"", "y", "-1y", "7 years", "1.5y", "-5h"} {
-		if got, err := parseRetention(bad); err == nil {
-			t.Errorf("parseRetention(%q) = %v, want an error", bad, got)
 		}
 	}
 }

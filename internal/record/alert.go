@@ -23,6 +23,9 @@ type Alert struct {
 	Severity string
 	Actor    string // the key; the rule when empty
 	JSON     []byte // the value
+	// Producer is the program that decided the alert (the producer
+	// header): ProducerInventory, or detect's when empty.
+	Producer string
 }
 
 // Message builds the record of a on topic: keyed by actor (else rule), with
@@ -32,12 +35,16 @@ func (a Alert) Message(topic string) kafka.Message {
 	if key == "" {
 		key = a.Rule
 	}
+	producer := a.Producer
+	if producer == "" {
+		producer = producerDetect
+	}
 	return kafka.Message{Topic: topic, Key: []byte(key), Value: a.JSON, Headers: []kafka.Header{
 		{Key: HeaderAlertID, Value: []byte(a.ID)},
 		{Key: HeaderRule, Value: []byte(a.Rule)},
 		{Key: HeaderSeverity, Value: []byte(a.Severity)},
 		{Key: HeaderContentType, Value: []byte(contentTypeJSON)},
-		{Key: HeaderProducer, Value: []byte(producerDetect)},
+		{Key: HeaderProducer, Value: []byte(producer)},
 	}}
 }
 

@@ -45,12 +45,14 @@ const (
 
 // Values of the headers that are fixed.
 const (
-	contentTypeJSON  = "application/json"
-	producerExtract  = "pigment-extract"
-	producerDetect   = "pigment-detect"
-	StageExtract     = "extract"
-	StageDetect      = "detect"
-	stageForwardHead = "forward:"
+	contentTypeJSON = "application/json"
+	producerExtract = "pigment-extract"
+	producerDetect  = "pigment-detect"
+	// ProducerInventory is the producer header of inventory's findings.
+	ProducerInventory = "pigment-inventory"
+	StageExtract      = "extract"
+	StageDetect       = "detect"
+	stageForwardHead  = "forward:"
 )
 
 // StageForward is the dlq.stage of the dead letters sink refused.

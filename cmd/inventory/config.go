@@ -1,0 +1,103 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/sethvargo/go-envconfig"
+
+	"github.com/pigment-siem/pipeline/internal/daemon"
+	"github.com/pigment-siem/pipeline/internal/envcfg"
+	"github.com/pigment-siem/pipeline/internal/inventory"
+)
+
+// Config is every environment variable inventory reads (README, "inventory").
+type Config struct {
+	APIURL     string `env:"PIGMENT_API_URL, default=https://pigment.app"`
+	APIKey     string `env:"PIGMENT_METADATA_API_KEY"`
+	APIKeyFile string `env:"PIGMENT_METADATA_API_KEY_FILE"`
+	// Workspace names the leader lock: one inventory per workspace.
+	Workspace     string        `env:"PIGMENT_WORKSPACE, default=default"`
+	HTTPTimeout   time.Duration `env:"PIGMENT_HTTP_TIMEOUT, default=30s"`
+	Interval      time.Duration `env:"INVENTORY_INTERVAL, default=24h"`
+	PolicyFile    string        `env:"INVENTORY_POLICY_FILE"`
+	ProgressEvery time.Duration `env:"INVENTORY_PROGRESS_INTERVAL, default=30s"`
+	StandbyPoll   time.Duration `env:"INVENTORY_STANDBY_POLL, default=1s"`
+	// RetentionText is ARCHIVE_RETENTION: snapshots are kept as long as
+	// the archive keeps events.
+	RetentionText string `env:"ARCHIVE_RETENTION, default=7y"`
+	Retention     time.Duration
+
+	AlertsTopic     string `env:"KAFKA_ALERTS_TOPIC, default=pigment.audit.alerts"`
+	MaxMessageBytes int    `env:"KAFKA_MAX_MESSAGE_BYTES, default=1000000"`
+	Kafka           envcfg.Kafka
+
+	daemon.Database
+	daemon.Settings // METRICS_ADDR defaults to defaultMetricsAddr
+
+	// policy is INVENTORY_POLICY_FILE (or the built-in one), loaded by
+	// Check: a bad file stops every command at start, naming the line.
+	policy *inventory.Policy
+}
+
+const defaultMetricsAddr = ":9104"
+
+func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
+	return daemon.Load(ctx, l, &Config{Settings: daemon.Settings{MetricsAddr: defaultMetricsAddr}})
+}
+
+// Check implements daemon.Config; it reads the key from its file and
+// loads the policy.
+func (c *Config) Check(p *envcfg.Problems) {
+	p.Add(envcfg.Secret(&c.APIKey, c.APIKeyFile, "PIGMENT_METADATA_API_KEY"))
+	check := p.Check
+	u, err := url.Parse(c.APIURL)
+	check(err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "",
+		"PIGMENT_API_URL %q: want an absolute http(s) URL", c.APIURL)
+	check(c.Workspace == "", "PIGMENT_WORKSPACE must not be empty")
+	check(c.HTTPTimeout <= 0, "PIGMENT_HTTP_TIMEOUT must be positive")
+	check(c.Interval < time.Minute, "INVENTORY_INTERVAL must be at least 1m")
+	check(c.ProgressEvery <= 0, "INVENTORY_PROGRESS_INTERVAL must be positive")
+	check(c.StandbyPoll <= 0, "INVENTORY_STANDBY_POLL must be positive")
+	check(c.AlertsTopic == "", "KAFKA_ALERTS_TOPIC must not be empty")
+	check(c.MaxMessageBytes < 16<<10, "KAFKA_MAX_MESSAGE_BYTES must be at least 16384")
+	d, err := envcfg.ParseRetention(c.RetentionText)
+	if err != nil {
+		p.Add(fmt.Errorf("ARCHIVE_RETENTION %q: %w", c.RetentionText, err))
+	}
+	c.Retention = d
+	p.Add(c.Kafka.Validate())
+	c.policy, err = loadPolicy(c.PolicyFile)
+	p.Add(err)
+}
+
+// needKey is checked only by the commands that call the API, so show,
+// diff and test run without the metadata key.
+func (c *Config) needKey() error {
+	if c.APIKey == "" {
+		return errors.New("configuration: PIGMENT_METADATA_API_KEY (or PIGMENT_METADATA_API_KEY_FILE) is required")
+	}
+	return nil
+}
+
+// loadPolicy reads path, or the built-in policy when path is empty.
+func loadPolicy(path string) (*inventory.Policy, error) {
+	raw := inventory.DefaultPolicy()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("INVENTORY_POLICY_FILE: %w", err)
+		}
+		raw = b
+	}
+	p, err := inventory.LoadPolicy(raw)
+	if err != nil {
+		return nil, fmt.Errorf("INVENTORY_POLICY_FILE %s: %w", cmp.Or(path, "(built in)"), err)
+	}
+	return p, nil
+}
