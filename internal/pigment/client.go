@@ -69,7 +69,8 @@ const (
 // holds no paging state (the caller passes since and cursor on every call).
 type Client struct {
 	cfg      Config
-	endpoint string // BaseURL + eventsPath
+	base     string // BaseURL without a trailing slash
+	endpoint string // base + eventsPath
 	auth     string // "Bearer <key>"; only ever put in a request header
 	key      *keyKind
 }
@@ -100,9 +101,11 @@ func New(cfg Config) (*Client, error) {
 		return nil, errors.New("pigment: MaxAttempts, MaxBodyBytes, BaseBackoff, MaxBackoff, RateWindow and Lookback must not be negative")
 	}
 	setDefaults(&cfg)
+	base := strings.TrimRight(u.String(), "/")
 	return &Client{
 		cfg:      cfg,
-		endpoint: strings.TrimRight(u.String(), "/") + eventsPath,
+		base:     base,
+		endpoint: base + eventsPath,
 		auth:     "Bearer " + cfg.APIKey,
 		key:      auditKey,
 	}, nil
