@@ -89,22 +89,21 @@ func (m *MetadataClient) Blocks(ctx context.Context, applicationID string) ([]Bl
 // ImportConfigurations lists a block's import configurations
 // (GET /api/v1/importConfigurations?applicationId=&blockId=).
 func (m *MetadataClient) ImportConfigurations(ctx context.Context, applicationID, blockID string) ([]ImportConfiguration, error) {
-	op := fmt.Sprintf("list import configurations of block %q in application %q", blockID, applicationID)
-	if applicationID == "" || blockID == "" {
-		return nil, fmt.Errorf("%s: empty application or block ID", op)
-	}
-	return list(ctx, m.c, op, importsPath, url.Values{"applicationId": {applicationID}, "blockId": {blockID}},
-		importSpec)
+	return blockList(ctx, m.c, "import configurations", importsPath, applicationID, blockID, importSpec)
 }
 
 // Views lists a block's views (GET /api/v1/views?applicationId=&blockId=).
 func (m *MetadataClient) Views(ctx context.Context, applicationID, blockID string) ([]View, error) {
-	op := fmt.Sprintf("list views of block %q in application %q", blockID, applicationID)
+	return blockList(ctx, m.c, "views", viewsPath, applicationID, blockID, viewSpec)
+}
+
+// blockList lists what of a block path serves.
+func blockList[T any](ctx context.Context, c *Client, what, path, applicationID, blockID string, spec listSpec[T]) ([]T, error) {
+	op := fmt.Sprintf("list %s of block %q in application %q", what, blockID, applicationID)
 	if applicationID == "" || blockID == "" {
 		return nil, fmt.Errorf("%s: empty application or block ID", op)
 	}
-	return list(ctx, m.c, op, viewsPath, url.Values{"applicationId": {applicationID}, "blockId": {blockID}},
-		viewSpec)
+	return list(ctx, c, op, path, url.Values{"applicationId": {applicationID}, "blockId": {blockID}}, spec)
 }
 
 // list GETs path with query (escaped) and reads the answer as a list of T,

@@ -15,67 +15,39 @@ import (
 var errMalformedMetadata = errors.New("malformed metadata answer")
 
 // listSpec says how to read one Metadata API list: the member of the
-// wrapped shape that holds it, the members every element must carry (as
-// strings), and how to read a member into a record.
+// wrapped shape that holds it, and the members of an element, the id
+// first.
 type listSpec[T any] struct {
-	wrapper  string
-	required []string
-	// field reads member key of an element into v, reporting false for a
-	// key it does not know (the caller skips it).
-	field func(e *elemReader, key string, v *T) (known bool, err error)
+	wrapper string
+	fields  func(v *T) []field
+}
+
+// field is a member of an element and where it goes: a string (required
+// unless optional; null is as absent when optional), or an optional array
+// of strings (has says whether it was there).
+type field struct {
+	name     string
+	str      *string
+	optional bool
+	strs     *[]string
+	has      *bool
 }
 
 var (
-	applicationSpec = listSpec[Application]{wrapper: "applications", required: []string{"id", "name"},
-		field: func(e *elemReader, key string, v *Application) (bool, error) {
-			switch key {
-			case "id":
-				return true, e.str(key, &v.ID)
-			case "name":
-				return true, e.str(key, &v.Name)
-			case "createdAt":
-				return true, e.optStr(key, &v.CreatedAt)
-			case "modifiedAt":
-				return true, e.optStr(key, &v.ModifiedAt)
-			}
-			return false, nil
-		}}
-	blockSpec = listSpec[Block]{wrapper: "blocks", required: []string{"id", "name", "type"},
-		field: func(e *elemReader, key string, v *Block) (bool, error) {
-			switch key {
-			case "id":
-				return true, e.str(key, &v.ID)
-			case "name":
-				return true, e.str(key, &v.Name)
-			case "type":
-				return true, e.str(key, &v.Type)
-			case "dimensions":
-				return true, e.strs(key, &v.Dimensions, &v.HasDimensions)
-			}
-			return false, nil
-		}}
-	importSpec = listSpec[ImportConfiguration]{wrapper: "importConfigurations", required: []string{"id", "name"},
-		field: func(e *elemReader, key string, v *ImportConfiguration) (bool, error) {
-			switch key {
-			case "id":
-				return true, e.str(key, &v.ID)
-			case "name":
-				return true, e.str(key, &v.Name)
-			}
-			return false, nil
-		}}
-	viewSpec = listSpec[View]{wrapper: "views", required: []string{"id", "name"},
-		field: func(e *elemReader, key string, v *View) (bool, error) {
-			switch key {
-			case "id":
-				return true, e.str(key, &v.ID)
-			case "name":
-				return true, e.str(key, &v.Name)
-			case "type":
-				return true, e.optStr(key, &v.Type)
-			}
-			return false, nil
-		}}
+	applicationSpec = listSpec[Application]{"applications", func(v *Application) []field {
+		return []field{{name: "id", str: &v.ID}, {name: "name", str: &v.Name},
+			{name: "createdAt", str: &v.CreatedAt, optional: true}, {name: "modifiedAt", str: &v.ModifiedAt, optional: true}}
+	}}
+	blockSpec = listSpec[Block]{"blocks", func(v *Block) []field {
+		return []field{{name: "id", str: &v.ID}, {name: "name", str: &v.Name}, {name: "type", str: &v.Type},
+			{name: "dimensions", strs: &v.Dimensions, has: &v.HasDimensions}}
+	}}
+	importSpec = listSpec[ImportConfiguration]{"importConfigurations", func(v *ImportConfiguration) []field {
+		return []field{{name: "id", str: &v.ID}, {name: "name", str: &v.Name}}
+	}}
+	viewSpec = listSpec[View]{"views", func(v *View) []field {
+		return []field{{name: "id", str: &v.ID}, {name: "name", str: &v.Name}, {name: "type", str: &v.Type, optional: true}}
+	}}
 )
 
 // decodeList reads a Metadata API answer: a plain JSON array (Pigment's
@@ -179,13 +151,11 @@ func readElements[T any](s *scanner, spec listSpec[T], depth int) ([]T, error) {
 // elemReader reads one element of a list: an object and its members.
 type elemReader struct {
 	s     *scanner
-	depth int      // the nesting of the element's members
-	seen  []string // the members read, for the required check
-	last  string   // the last string read
+	depth int // the nesting of the element's members
 }
 
-// readElement reads the element at e.s.I into v: an object with the
-// required members as strings and a non-empty id.
+// readElement reads the element at e.s.I into v: an object with its
+// spec's required members and a non-empty id.
 func readElement[T any](e *elemReader, spec listSpec[T], v *T) error {
 	s := e.s
 	if kind := jsonscan.Kind(s.B[s.I:]); kind != "object" {
@@ -195,8 +165,8 @@ func readElement[T any](e *elemReader, spec listSpec[T], v *T) error {
 		return fmt.Errorf("%s, want an object", kind)
 	}
 	s.I++
-	e.seen = e.seen[:0]
-	var id string
+	fields := spec.fields(v)
+	var seen uint64 // bit i: fields[i] was read
 	for n := 0; ; n++ {
 		key, ok, err := s.Member(n)
 		if err != nil {
@@ -205,31 +175,37 @@ func readElement[T any](e *elemReader, spec listSpec[T], v *T) error {
 		if !ok {
 			break
 		}
-		k := string(key)
-		known, err := spec.field(e, k, v)
+		i := slices.IndexFunc(fields, func(f field) bool { return f.name == string(key) })
+		if i < 0 {
+			err = s.Value(e.depth)
+		} else {
+			seen |= 1 << i
+			err = e.read(&fields[i])
+		}
 		if err != nil {
 			return err
 		}
-		if !known {
-			if err := s.Value(e.depth); err != nil {
-				return err
-			}
-			continue
-		}
-		e.seen = append(e.seen, k)
-		if k == "id" {
-			id = e.last
+	}
+	for i, f := range fields {
+		if seen&(1<<i) == 0 && f.str != nil && !f.optional {
+			return fmt.Errorf("%s is missing", f.name)
 		}
 	}
-	for _, k := range spec.required {
-		if !slices.Contains(e.seen, k) {
-			return fmt.Errorf("%s is missing", k)
-		}
-	}
-	if id == "" {
+	if *fields[0].str == "" {
 		return errors.New("id is empty")
 	}
 	return nil
+}
+
+// read reads the value at e.s.I into f.
+func (e *elemReader) read(f *field) error {
+	switch {
+	case f.strs != nil:
+		return e.strList(f.name, f.strs, f.has)
+	case f.optional && e.s.Peek() == 'n':
+		return e.s.Literal("null")
+	}
+	return e.str(f.name, f.str)
 }
 
 // str reads a required string member into dst; another kind is an error.
@@ -239,21 +215,12 @@ func (e *elemReader) str(key string, dst *string) error {
 	}
 	v, err := e.s.String(e.depth)
 	*dst = strings.Clone(jsonscan.ValidUTF8(v))
-	e.last = *dst
 	return err
 }
 
-// optStr reads an optional string member into dst: null is as absent.
-func (e *elemReader) optStr(key string, dst *string) error {
-	if e.s.Peek() == 'n' {
-		return e.s.Literal("null")
-	}
-	return e.str(key, dst)
-}
-
-// strs reads an optional array of strings into dst, setting has when it
-// is an array (null is as absent: has stays false).
-func (e *elemReader) strs(key string, dst *[]string, has *bool) error {
+// strList reads an optional array of strings into dst, setting has when
+// it is an array (null is as absent: has stays false).
+func (e *elemReader) strList(key string, dst *[]string, has *bool) error {
 	s := e.s
 	switch kind := jsonscan.Kind(s.B[s.I:]); kind {
 	case "null":

@@ -202,9 +202,13 @@ func (s *Sim) Metadata(t time.Time) []MetadataApplication {
 		o := MetadataApplication{ID: a.id, Name: a.name, CreatedAt: time.Unix(0, a.createdAt).UTC(),
 			ModifiedAt: time.Unix(0, a.modified).UTC(), Blocks: make([]MetadataBlock, len(a.blocks))}
 		for j, b := range a.blocks {
-			o.Blocks[j] = MetadataBlock{ID: b.id, Name: b.name, Type: b.typ,
-				Dimensions: append([]string{}, b.dimensions...), ImportConfigurations: slices.Clone(b.imports),
-				Views: slices.Clone(b.views)}
+			o.Blocks[j] = MetadataBlock{ID: b.id, Name: b.name, Type: b.typ, Dimensions: append([]string{}, b.dimensions...)}
+			for _, c := range b.imports {
+				o.Blocks[j].ImportConfigurations = append(o.Blocks[j].ImportConfigurations, MetadataItem{ID: c.id, Name: c.name})
+			}
+			for _, v := range b.views {
+				o.Blocks[j].Views = append(o.Blocks[j].Views, MetadataView{ID: v.id, Name: v.name, Type: v.typ})
+			}
 		}
 		out[i] = o
 	}

@@ -14,19 +14,16 @@ import (
 
 // serveApplications answers GET /api/v1/applications.
 func (s *Sim) serveApplications(w http.ResponseWriter, r *http.Request) {
-	st := s.meta.at(s.cfg.Clock())
-	b := s.openList(nil, "applications")
-	for i := range st.apps {
-		a := &st.apps[i]
-		b = appendSep(b, i)
+	apps := s.meta.at(s.cfg.Clock()).apps
+	s.writeList(w, r, "applications", len(apps), func(b []byte, i int) []byte {
+		a := &apps[i]
 		b = appendItem(b, a.id, a.name, "")
 		if s.cfg.Shape != ShapePublic {
 			b = appendTime(append(b, `,"createdAt":`...), a.createdAt)
 			b = appendTime(append(b, `,"modifiedAt":`...), a.modified)
 		}
-		b = append(b, '}')
-	}
-	s.writeBody(w, r, s.closeList(b))
+		return b
+	})
 }
 
 // serveBlocks answers GET /api/v1/blocks?applicationId=.
@@ -35,45 +32,51 @@ func (s *Sim) serveBlocks(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	b := s.openList(nil, "blocks")
-	for i := range a.blocks {
+	s.writeList(w, r, "blocks", len(a.blocks), func(b []byte, i int) []byte {
 		blk := &a.blocks[i]
-		b = appendSep(b, i)
 		b = appendItem(b, blk.id, blk.name, blk.typ)
 		if s.cfg.Shape != ShapePublic {
-			b = append(b, `,"dimensions":[`...)
-			b = appendStrings(b, blk.dimensions)
-			b = append(b, ']')
+			b = append(appendStrings(append(b, `,"dimensions":[`...), blk.dimensions), ']')
 		}
+		return b
+	})
+}
+
+// serveBlockItems returns the handler of a list of a block's items:
+// GET /api/v1/importConfigurations or /api/v1/views?applicationId=&blockId=.
+func (s *Sim) serveBlockItems(wrapper string, items func(*metaBlock) []metaItem) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		blk, ok := s.metaBlock(w, r)
+		if !ok {
+			return
+		}
+		list := items(blk)
+		s.writeList(w, r, wrapper, len(list), func(b []byte, i int) []byte {
+			return appendItem(b, list[i].id, list[i].name, list[i].typ)
+		})
+	}
+}
+
+// writeList answers a list of n objects, each appended by item without its
+// closing brace: a plain array, or {"wrapper":[...]} in the described shape.
+func (s *Sim) writeList(w http.ResponseWriter, r *http.Request, wrapper string, n int, item func(b []byte, i int) []byte) {
+	var b []byte
+	described := s.cfg.Shape != ShapePublic
+	if described {
+		b = append(append(append(b, `{"`...), wrapper...), `":`...)
+	}
+	b = append(b, '[')
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(item(b, i), '}')
+	}
+	b = append(b, ']')
+	if described {
 		b = append(b, '}')
 	}
-	s.writeBody(w, r, s.closeList(b))
-}
-
-// serveImports answers GET /api/v1/importConfigurations?applicationId=&blockId=.
-func (s *Sim) serveImports(w http.ResponseWriter, r *http.Request) {
-	blk, ok := s.metaBlock(w, r)
-	if !ok {
-		return
-	}
-	b := s.openList(nil, "importConfigurations")
-	for i, c := range blk.imports {
-		b = append(appendItem(appendSep(b, i), c.ID, c.Name, ""), '}')
-	}
-	s.writeBody(w, r, s.closeList(b))
-}
-
-// serveViews answers GET /api/v1/views?applicationId=&blockId=.
-func (s *Sim) serveViews(w http.ResponseWriter, r *http.Request) {
-	blk, ok := s.metaBlock(w, r)
-	if !ok {
-		return
-	}
-	b := s.openList(nil, "views")
-	for i, v := range blk.views {
-		b = append(appendItem(appendSep(b, i), v.ID, v.Name, v.Type), '}')
-	}
-	s.writeBody(w, r, s.closeList(b))
+	s.writeBody(w, r, b)
 }
 
 // metaApp finds the application of the request's applicationId, or
@@ -110,30 +113,6 @@ func (s *Sim) metaBlock(w http.ResponseWriter, r *http.Request) (*metaBlock, boo
 		return nil, false
 	}
 	return blk, true
-}
-
-// openList starts a list: '[' or {"wrapper":[ in the described shape.
-func (s *Sim) openList(b []byte, wrapper string) []byte {
-	if s.cfg.Shape != ShapePublic {
-		b = append(append(append(b, `{"`...), wrapper...), `":`...)
-	}
-	return append(b, '[')
-}
-
-// closeList ends what openList started.
-func (s *Sim) closeList(b []byte) []byte {
-	b = append(b, ']')
-	if s.cfg.Shape != ShapePublic {
-		b = append(b, '}')
-	}
-	return b
-}
-
-func appendSep(b []byte, i int) []byte {
-	if i > 0 {
-		b = append(b, ',')
-	}
-	return b
 }
 
 // appendItem appends {"id":..,"name":..[,"type":..] without the closing brace.

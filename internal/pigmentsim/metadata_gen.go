@@ -64,9 +64,12 @@ type metaApp struct {
 type metaBlock struct {
 	id, name, typ string
 	dimensions    []string
-	imports       []MetadataItem
-	views         []MetadataView
+	imports       []metaItem // no type
+	views         []metaItem
 }
+
+// metaItem is an import configuration or a view.
+type metaItem struct{ id, name, typ string }
 
 // blockGen draws blocks for one application; names are unique in it.
 type blockGen struct {
@@ -220,17 +223,17 @@ func (g *blockGen) extras(b metaBlock) metaBlock {
 		}
 	}
 	for k := range nImports {
-		b.imports = append(b.imports, MetadataItem{
-			ID:   uuid.NewSHA1(g.ns, fmt.Appendf(nil, "import/%s/%d", b.id, k)).String(),
-			Name: importConfigNames[g.rng.IntN(len(importConfigNames))],
+		b.imports = append(b.imports, metaItem{
+			id:   uuid.NewSHA1(g.ns, fmt.Appendf(nil, "import/%s/%d", b.id, k)).String(),
+			name: importConfigNames[g.rng.IntN(len(importConfigNames))],
 		})
 	}
 	if b.typ == "Metric" || b.typ == "Table" {
 		for k := range g.rng.IntN(4) {
-			b.views = append(b.views, MetadataView{
-				ID:   uuid.NewSHA1(g.ns, fmt.Appendf(nil, "view/%s/%d", b.id, k)).String(),
-				Name: viewNames[g.rng.IntN(len(viewNames))],
-				Type: viewTypes[g.rng.IntN(len(viewTypes))],
+			b.views = append(b.views, metaItem{
+				id:   uuid.NewSHA1(g.ns, fmt.Appendf(nil, "view/%s/%d", b.id, k)).String(),
+				name: viewNames[g.rng.IntN(len(viewNames))],
+				typ:  viewTypes[g.rng.IntN(len(viewTypes))],
 			})
 		}
 	}
