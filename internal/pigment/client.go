@@ -1,5 +1,7 @@
 // Package pigment is the client for Pigment's Audit Logs API
-// (GET /api/audit/v1/events). It speaks HTTP only: it pages through events,
+// (GET /api/audit/v1/events) and, on the same request loop, its Metadata API
+// (MetadataClient: GET /api/v1/applications, /blocks, /importConfigurations,
+// /views). It speaks HTTP only: it pages through events,
 // retries what is worth retrying, waits out rate limiting, and walks each
 // answer's envelope (the events array, the cursor), reading every element
 // with internal/event's one parser while keeping its exact JSON bytes. It
