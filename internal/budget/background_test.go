@@ -21,22 +21,19 @@ func testBackground(t *testing.T, url string) {
 		t.Fatal(err)
 	}
 	// 6 used by live, 6 more kept free for it (more than the reserve of 4):
-	// 8 for the inventory.
-	took := 0
-	for {
-		short, cancel := context.WithTimeout(ctx, 150*time.Millisecond)
-		err := inventory.Wait(short)
+	// 8 for the inventory (a backfill would take 10).
+	for i := range 8 {
+		slow, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := inventory.Wait(slow)
 		cancel()
-		if errors.Is(err, context.DeadlineExceeded) {
-			break
-		}
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("inventory Wait %d of 8: %v", i+1, err)
 		}
-		took++
 	}
-	if took != 8 {
-		t.Errorf("the inventory took %d slots beside 6 live requests, want 8 (a backfill would take 10)", took)
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if err := inventory.Wait(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("inventory Wait 9 = %v, want DeadlineExceeded (the window is full for it)", err)
 	}
 	if n, err := inventory.Remaining(ctx); err != nil || n != 0 {
 		t.Errorf("inventory Remaining = %d, %v; want 0", n, err)
