@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -75,7 +72,8 @@ func (a *app) publisher() (*publish.Publisher, func(), error) {
 }
 
 // client builds the API client drawing from the budget shared by every
-// process using this key (none when PIGMENT_RATE_LIMIT=off).
+// process calling this API host, whatever its key: Pigment's limit is per
+// IP, for every endpoint (none when PIGMENT_RATE_LIMIT=off).
 func (a *app) client(pool *pgxpool.Pool, class budget.Class, reg prometheus.Registerer) (*pigment.Client, error) {
 	if err := a.cfg.needKey(); err != nil {
 		return nil, err
@@ -109,7 +107,7 @@ func (a *app) client(pool *pgxpool.Pool, class budget.Class, reg prometheus.Regi
 			// A second more than the server's window absorbs clock and
 			// network skew, so a sliding window never overfills the
 			// server's fixed one (zero 429s, at 99.7% of the budget).
-			Key: budgetKey(a.cfg.APIKey, a.cfg.APIURL), Limit: rl.Requests, Window: rl.Window + time.Second,
+			Key: budget.ForAPI(a.cfg.APIURL), Limit: rl.Requests, Window: rl.Window + time.Second,
 			Reserve: reserve, Class: class,
 		})
 		if err != nil {
@@ -131,15 +129,4 @@ func (a *app) client(pool *pgxpool.Pool, class budget.Class, reg prometheus.Regi
 		a.log.Warn().Msg("PIGMENT_RATE_LIMIT=off: no client-side rate limit; the API will answer 429 beyond its budget")
 	}
 	return pigment.New(cfg)
-}
-
-// budgetKey identifies the shared budget without storing the key: a hash
-// of the key and the API host.
-func budgetKey(apiKey, apiURL string) string {
-	host := apiURL
-	if u, err := url.Parse(apiURL); err == nil {
-		host = u.Host
-	}
-	sum := sha256.Sum256([]byte(host + "\x00" + apiKey))
-	return hex.EncodeToString(sum[:8])
 }

@@ -17,6 +17,7 @@ import (
 type config struct {
 	Addr            string        `env:"SIM_ADDR, default=127.0.0.1:8080"`
 	APIKey          string        `env:"SIM_API_KEY, default=sim-key"`
+	MetadataAPIKey  string        `env:"SIM_METADATA_API_KEY, default=sim-metadata-key"`
 	LogLevel        string        `env:"SIM_LOG_LEVEL, default=info"`
 	ShutdownTimeout time.Duration `env:"SIM_SHUTDOWN_TIMEOUT, default=10s"`
 	Workspace
@@ -29,14 +30,17 @@ type config struct {
 // applications, history, live activity, planted anomalies or the labelled
 // scenario.
 type Workspace struct {
-	Seed          int64         `env:"SIM_SEED, default=1"`
-	Members       int           `env:"SIM_MEMBERS, default=50"`
-	Applications  int           `env:"SIM_APPLICATIONS, default=12"`
-	Anomalies     bool          `env:"SIM_ANOMALIES, default=false"`
-	Scenario      string        `env:"SIM_SCENARIO"`
-	Rate          float64       `env:"SIM_RATE, default=5"` // events per second, live
-	HistoryEvents int           `env:"SIM_HISTORY_EVENTS, default=20000"`
-	History       time.Duration `env:"SIM_HISTORY, default=24h"`
+	Seed int64 `env:"SIM_SEED, default=1"`
+	// MetadataChangeEvery is how often the structure served by the
+	// Metadata API changes (a rename, a deletion, a growth in turn).
+	MetadataChangeEvery time.Duration `env:"SIM_METADATA_CHANGE_EVERY, default=6h"`
+	Members             int           `env:"SIM_MEMBERS, default=50"`
+	Applications        int           `env:"SIM_APPLICATIONS, default=12"`
+	Anomalies           bool          `env:"SIM_ANOMALIES, default=false"`
+	Scenario            string        `env:"SIM_SCENARIO"`
+	Rate                float64       `env:"SIM_RATE, default=5"` // events per second, live
+	HistoryEvents       int           `env:"SIM_HISTORY_EVENTS, default=20000"`
+	History             time.Duration `env:"SIM_HISTORY, default=24h"`
 }
 
 // Visibility is when events become visible: the ingestion lag, and the
@@ -80,6 +84,7 @@ func loadConfig(ctx context.Context, l envconfig.Lookuper) (config, zerolog.Leve
 	var p envcfg.Problems
 	p.Check(err != nil || c.LogLevel == "", "SIM_LOG_LEVEL %q: want trace, debug, info, warn or error", c.LogLevel)
 	p.Check(c.APIKey == "", "SIM_API_KEY must not be empty")
+	p.Check(c.MetadataAPIKey == "" || c.MetadataAPIKey == c.APIKey, "SIM_METADATA_API_KEY must not be empty nor equal SIM_API_KEY")
 	p.Check(c.ShutdownTimeout <= 0, "SIM_SHUTDOWN_TIMEOUT must be positive")
 	c.Workspace.check(&p)
 	c.Visibility.check(&p)
@@ -95,6 +100,7 @@ func (w *Workspace) check(p *envcfg.Problems) {
 	p.Check(w.Scenario != "" && (w.Anomalies || w.Members < 100 || w.Applications < 30),
 		"SIM_SCENARIO labelled needs SIM_MEMBERS >= 100, SIM_APPLICATIONS >= 30 and no SIM_ANOMALIES")
 	p.Check(w.Applications < 1, "SIM_APPLICATIONS must be at least 1")
+	p.Check(w.MetadataChangeEvery <= 0, "SIM_METADATA_CHANGE_EVERY must be positive")
 	p.Check(w.Rate < 0, "SIM_RATE must not be negative")
 	p.Check(w.History < 0, "SIM_HISTORY must not be negative")
 	p.Check(w.HistoryEvents < 0, "SIM_HISTORY_EVENTS must not be negative")
@@ -133,7 +139,8 @@ func (c config) simConfig() pigmentsim.Config {
 		late = -1 // explicit 0 means no late events; the library's zero means default
 	}
 	return pigmentsim.Config{
-		Seed: c.Seed, APIKey: c.APIKey, Members: c.Members, Applications: c.Applications,
+		Seed: c.Seed, APIKey: c.APIKey, MetadataAPIKey: c.MetadataAPIKey, MetadataChangeEvery: c.MetadataChangeEvery,
+		Members: c.Members, Applications: c.Applications,
 		Rate: c.Rate, History: c.History, HistoryEvents: c.HistoryEvents,
 		LagMin: c.LagMin, LagMax: c.LagMax, LateFraction: late, LateMax: c.LateMax,
 		Shape: c.Shape, Order: c.Order, PageSize: c.PageSize,

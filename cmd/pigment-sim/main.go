@@ -1,7 +1,8 @@
 // Command pigment-sim serves a simulated Pigment workspace: the Audit Logs
 // API (/api/audit/v1/events) and the Metadata API (/api/v1/applications,
-// /api/v1/blocks), with Pigment's paging, rate limit, lookback and late
-// events, plus injectable faults. It is configured with SIM_* environment
+// /blocks, /importConfigurations, /views, with their own key and a structure
+// that changes over time), with Pigment's paging, one rate limit for every
+// endpoint, lookback and late events, plus injectable faults. It is configured with SIM_* environment
 // variables (see config) and logs JSON to stdout. SIGINT or SIGTERM shut it
 // down gracefully.
 package main
@@ -102,6 +103,7 @@ func logStart(log zerolog.Logger, c config, addr string, events int, took time.D
 		Dur("lookback", c.Lookback).Stringer("cursor_ttl", c.CursorTTL).
 		Float64("fault_rate", c.FaultRate).Float64("slow_rate", c.SlowRate).Stringer("slow_delay", c.SlowDelay).
 		Float64("truncate_rate", c.TruncateRate).Bool("anomalies", c.Anomalies).Str("scenario", c.Scenario).
+		Stringer("metadata_change_every", c.MetadataChangeEvery).
 		Msg("listening")
 }
 

@@ -1,8 +1,10 @@
 // Package budget shares the Pigment API's request budget (500 requests per 5
-// minutes per key and IP) among every process using one API key: the live
-// extractor, backfills and operator commands. The budget lives in Postgres as
-// a sliding-window log of request times per key, plus a block set when the
-// API answered 429 anyway.
+// minutes per IP, shared by every public endpoint) among every process
+// calling one API host: the live extractor, backfills, operator commands and
+// the inventory (whose Metadata API key differs from the audit key, but not
+// its budget: see ForAPI). The budget lives in Postgres as a sliding-window
+// log of request times per key, plus a block set when the API answered 429
+// anyway.
 //
 // The sliding window admits at most Limit requests in any interval of length
 // Window, so it never exceeds a server that counts in fixed windows either.
@@ -18,6 +20,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,19 +34,26 @@ import (
 type Class int
 
 // Classes: Live may use every slot of a window; Backfill all but Reserve, so
-// a backfill never starves the live extractor.
+// a backfill never starves the live extractor; Background (the inventory)
+// all but Reserve or as many slots as Live used in the window, whichever is
+// more, so the live extractor can always use its reserve or double its
+// recent pace (a catch-up) without waiting for it. The values are stored in
+// the log.
 const (
 	Live Class = iota
 	Backfill
+	Background
 )
 
-// String returns "live" or "backfill".
+// String returns "live", "backfill" or "background".
 func (c Class) String() string {
 	switch c {
 	case Live:
 		return "live"
 	case Backfill:
 		return "backfill"
+	case Background:
+		return "background"
 	}
 	return fmt.Sprintf("Class(%d)", int(c))
 }
@@ -73,7 +84,8 @@ type Budget struct {
 	pool    *pgxpool.Pool
 	key     string // stored key
 	lockKey int64  // advisory lock key
-	limit   int    // slots this class may fill in a window
+	limit   int    // slots this class may fill in a window (Background: less Live's use beyond reserve)
+	reserve int
 	class   Class
 	window  time.Duration
 	poll    time.Duration
@@ -102,7 +114,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Budget, error) {
 		return nil, fmt.Errorf("budget: Window %v must be positive", cfg.Window)
 	case cfg.Reserve >= cfg.Limit:
 		return nil, fmt.Errorf("budget: Reserve %d must be less than Limit %d", cfg.Reserve, cfg.Limit)
-	case cfg.Class != Live && cfg.Class != Backfill:
+	case cfg.Class != Live && cfg.Class != Backfill && cfg.Class != Background:
 		return nil, fmt.Errorf("budget: unknown %v", cfg.Class)
 	}
 	sum := sha256.Sum256([]byte("pigment-siem/budget:" + cfg.Key))
@@ -113,11 +125,12 @@ func New(pool *pgxpool.Pool, cfg Config) (*Budget, error) {
 		key:     hex.EncodeToString(sum[:]),
 		lockKey: int64(h.Sum64()),
 		limit:   cfg.Limit,
+		reserve: cfg.Reserve,
 		class:   cfg.Class,
 		window:  cfg.Window,
 		poll:    cfg.Poll,
 	}
-	if cfg.Class == Backfill {
+	if cfg.Class != Live {
 		b.limit = cfg.Limit - cfg.Reserve
 	}
 	return b, nil
@@ -158,18 +171,7 @@ func (b *Budget) try(ctx context.Context) (time.Duration, error) {
 			wait = blocked.Sub(now)
 			return nil
 		}
-		// The request that must leave the window before this class may
-		// make one: the limit-th newest in the window, if there is one.
-		var oldest time.Time
-		err = tx.QueryRow(ctx, `
-SELECT at FROM rate_budget_log WHERE key = $1 AND at > $2
-ORDER BY at DESC OFFSET $3 LIMIT 1`, b.key, now.Add(-b.window), b.limit-1).Scan(&oldest)
-		switch {
-		case err == nil:
-			// Sleep past the instant, so the next check sees it gone.
-			wait = oldest.Add(b.window).Sub(now) + time.Millisecond
-			return nil
-		case !errors.Is(err, pgx.ErrNoRows):
+		if wait, err = b.full(ctx, tx, now); err != nil || wait > 0 {
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO rate_budget_log (key, at, class) VALUES ($1, $2, $3)`,
@@ -177,6 +179,38 @@ ORDER BY at DESC OFFSET $3 LIMIT 1`, b.key, now.Add(-b.window), b.limit-1).Scan(
 		return err
 	})
 	return wait, err
+}
+
+// full returns 0 when this class may make a request now, else how long
+// until the request that must leave the window first does.
+func (b *Budget) full(ctx context.Context, tx pgx.Tx, now time.Time) (time.Duration, error) {
+	limit := b.limit
+	if b.class == Background {
+		var live int
+		err := tx.QueryRow(ctx, `SELECT count(*) FROM rate_budget_log WHERE key = $1 AND at > $2 AND class = $3`,
+			b.key, now.Add(-b.window), int16(Live)).Scan(&live)
+		if err != nil {
+			return 0, err
+		}
+		limit -= max(live-b.reserve, 0)
+	}
+	// The limit-th newest request in the window, if there is one, must
+	// leave it first; with a limit <= 0 (Live used the room), the oldest
+	// leaves first, and the check is repeated then.
+	q := `SELECT at FROM rate_budget_log WHERE key = $1 AND at > $2 ORDER BY at DESC OFFSET $3 LIMIT 1`
+	if limit <= 0 {
+		q = `SELECT at FROM rate_budget_log WHERE key = $1 AND at > $2 ORDER BY at LIMIT $3 + 1`
+	}
+	var oldest time.Time
+	err := tx.QueryRow(ctx, q, b.key, now.Add(-b.window), max(limit-1, 0)).Scan(&oldest)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return 0, nil
+	case err != nil:
+		return 0, err
+	}
+	// Sleep past the instant, so the next check sees it gone.
+	return oldest.Add(b.window).Sub(now) + time.Millisecond, nil
 }
 
 // locked runs fn in a transaction holding the key's advisory lock, with
@@ -233,20 +267,26 @@ RETURNING blocked_until`, b.key, now.Add(d), now).Scan(&until)
 }
 
 // Remaining returns how many requests this class could make now: 0 while the
-// key is blocked by Throttled.
+// key is blocked by Throttled. For Background it leaves free Reserve or
+// what Live used in the window, whichever is more, as Wait does.
 func (b *Budget) Remaining(ctx context.Context) (int, error) {
 	var n int
 	err := b.locked(ctx, func(tx pgx.Tx, now time.Time) error {
 		var (
-			used    int
-			blocked bool
+			used, live int
+			blocked    bool
 		)
 		err := tx.QueryRow(ctx, `
 SELECT (SELECT count(*) FROM rate_budget_log WHERE key = $1 AND at > $2),
+       (SELECT count(*) FROM rate_budget_log WHERE key = $1 AND at > $2 AND class = $4),
        COALESCE((SELECT blocked_until > $3 FROM rate_budget WHERE key = $1), false)`,
-			b.key, now.Add(-b.window), now).Scan(&used, &blocked)
+			b.key, now.Add(-b.window), now, int16(Live)).Scan(&used, &live, &blocked)
+		limit := b.limit
+		if b.class == Background {
+			limit -= max(live-b.reserve, 0)
+		}
 		if !blocked {
-			n = max(b.limit-used, 0)
+			n = max(limit-used, 0)
 		}
 		return err
 	})
@@ -254,4 +294,18 @@ SELECT (SELECT count(*) FROM rate_budget_log WHERE key = $1 AND at > $2),
 		return 0, fmt.Errorf("remaining request budget: %w", err)
 	}
 	return n, nil
+}
+
+// ForAPI is the Config.Key of every process calling the API at apiURL:
+// Pigment counts requests per IP, for all its public endpoints and all
+// keys, so the budget is the host's, whichever key (audit or metadata) a
+// process sends. It is a hash of the host (host:port as written, lower
+// case); a URL that does not parse is hashed whole.
+func ForAPI(apiURL string) string {
+	host := apiURL
+	if u, err := url.Parse(apiURL); err == nil && u.Host != "" {
+		host = u.Host
+	}
+	sum := sha256.Sum256([]byte("pigment-api-host\x00" + strings.ToLower(host)))
+	return hex.EncodeToString(sum[:8])
 }

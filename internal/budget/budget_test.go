@@ -89,6 +89,7 @@ func TestBudget(t *testing.T) {
 		"Remaining":             testRemaining,
 		"ThrottledPausesOthers": testThrottledPausesOthers,
 		"WaitCancelled":         testWaitCancelled,
+		"Background":            testBackground,
 	})
 }
 
@@ -303,6 +304,7 @@ func TestNewValidates(t *testing.T) {
 		{"zero window", func(c *Config) { c.Window = 0 }},
 		{"reserve = limit", func(c *Config) { c.Reserve = 500 }},
 		{"unknown class", func(c *Config) { c.Class = 7 }},
+		{"background without a key", func(c *Config) { c.Class, c.Key = Background, "" }},
 	}
 	for _, tt := range tests {
 		cfg := ok

@@ -40,13 +40,23 @@ const (
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
+// request is one GET the client makes, with what to do with its answer.
+type request struct {
+	url        string // the whole URL, query escaped
+	path       string // the endpoint's path, for errors (the URL may carry a cursor)
+	what       string // what the answer is, for errors: "events page"
+	withCursor bool   // a 400 or 410 means the cursor was rejected
+	// decode reads a 2xx body, which it must not keep; its errors are
+	// retried (a truncated or garbled body).
+	decode func(body []byte) error
+}
+
 // attempt performs one request. Its error is a *throttledError (429), a
 // *retryableError, or final.
-func (c *Client) attempt(ctx context.Context, reqURL string, withCursor bool) (*Page, error) {
-	start := time.Now()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, reqURL, nil)
+func (c *Client) attempt(ctx context.Context, r *request) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url, nil)
 	if err != nil {
-		return nil, fmt.Errorf("build request: %w", err)
+		return fmt.Errorf("build request: %w", err)
 	}
 	req.Header.Set("Authorization", c.auth)
 	req.Header.Set("Accept", "application/json")
@@ -54,7 +64,7 @@ func (c *Client) attempt(ctx context.Context, reqURL string, withCursor bool) (*
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
 		c.observe(0)
-		return nil, &retryableError{fmt.Errorf("GET %s: %w", eventsPath, stripURL(err))}
+		return &retryableError{fmt.Errorf("GET %s: %w", r.path, stripURL(err))}
 	}
 	defer func() {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
@@ -63,38 +73,42 @@ func (c *Client) attempt(ctx context.Context, reqURL string, withCursor bool) (*
 
 	switch status := resp.StatusCode; {
 	case status >= 200 && status < 300:
-		page, err := c.readPage(resp)
-		if err != nil {
+		if err := c.readBody(resp, r); err != nil {
 			c.observe(0)
-			return nil, &retryableError{err}
+			return &retryableError{err}
 		}
 		c.observe(status)
-		c.cfg.Logger.Debug().Int("status", status).Int("events", len(page.Events)).
-			Int("invalid", len(page.Invalid)).Bool("last_page", page.NextCursor == "").
-			Dur("duration", time.Since(start)).Msg("pigment: fetched events page")
-		return page, nil
+		return nil
 	case status == http.StatusTooManyRequests:
 		c.observe(status)
-		return nil, &throttledError{parseRetryAfter(resp.Header.Get("Retry-After"), c.cfg.Now())}
+		return &throttledError{parseRetryAfter(resp.Header.Get("Retry-After"), c.cfg.Now())}
 	case status >= 500 || status == http.StatusRequestTimeout:
 		c.observe(status)
-		return nil, &retryableError{newAPIError(status, readPrefix(resp.Body), c.cfg.APIKey)}
+		return &retryableError{c.apiError(status, resp.Body)}
 	default:
 		c.observe(status)
-		apiErr := newAPIError(status, readPrefix(resp.Body), c.cfg.APIKey)
-		if withCursor && (status == http.StatusBadRequest || status == http.StatusGone) {
-			return nil, fmt.Errorf("%w: %w", ErrCursorRejected, apiErr)
+		apiErr := c.apiError(status, resp.Body)
+		if r.withCursor && (status == http.StatusBadRequest || status == http.StatusGone) {
+			return fmt.Errorf("%w: %w", ErrCursorRejected, apiErr)
 		}
-		return nil, apiErr
+		return apiErr
 	}
 }
 
-// readPage reads and decodes a 2xx body. Its errors are all worth a retry:
-// truncated, oversized or malformed bodies.
-func (c *Client) readPage(resp *http.Response) (*Page, error) {
+// apiError reads the start of an error answer into an *APIError naming the
+// client's key variable.
+func (c *Client) apiError(status int, body io.Reader) *APIError {
+	e := newAPIError(status, readPrefix(body), c.cfg.APIKey)
+	e.key = c.key
+	return e
+}
+
+// readBody reads a 2xx body and decodes it. Its errors are all worth a
+// retry: truncated, oversized or malformed bodies.
+func (c *Client) readBody(resp *http.Response, r *request) error {
 	limit := c.cfg.MaxBodyBytes
 	if resp.ContentLength > limit {
-		return nil, fmt.Errorf("%w: body of %d bytes exceeds MaxBodyBytes (%d)", errMalformed, resp.ContentLength, limit)
+		return fmt.Errorf("%w: body of %d bytes exceeds MaxBodyBytes (%d)", errMalformed, resp.ContentLength, limit)
 	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer func() {
@@ -110,11 +124,11 @@ func (c *Client) readPage(resp *http.Response) (*Page, error) {
 	n, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("read events page after %d bytes: %w", n, stripURL(err))
+		return fmt.Errorf("read %s after %d bytes: %w", r.what, n, stripURL(err))
 	case n > limit:
-		return nil, fmt.Errorf("%w: body exceeds MaxBodyBytes (%d)", errMalformed, limit)
+		return fmt.Errorf("%w: body exceeds MaxBodyBytes (%d)", errMalformed, limit)
 	}
-	return decodePage(buf.Bytes()) // the page does not alias buf
+	return r.decode(buf.Bytes())
 }
 
 func (c *Client) observe(status int) {

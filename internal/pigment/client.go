@@ -1,5 +1,7 @@
 // Package pigment is the client for Pigment's Audit Logs API
-// (GET /api/audit/v1/events). It speaks HTTP only: it pages through events,
+// (GET /api/audit/v1/events) and, on the same request loop, its Metadata API
+// (MetadataClient: GET /api/v1/applications, /blocks, /importConfigurations,
+// /views). It speaks HTTP only: it pages through events,
 // retries what is worth retrying, waits out rate limiting, and walks each
 // answer's envelope (the events array, the cursor), reading every element
 // with internal/event's one parser while keeping its exact JSON bytes. It
@@ -69,8 +71,10 @@ const (
 // holds no paging state (the caller passes since and cursor on every call).
 type Client struct {
 	cfg      Config
-	endpoint string // BaseURL + eventsPath
+	base     string // BaseURL without a trailing slash
+	endpoint string // base + eventsPath
 	auth     string // "Bearer <key>"; only ever put in a request header
+	key      *keyKind
 }
 
 // New validates cfg, fills in defaults and returns a Client. Errors name the
@@ -99,10 +103,13 @@ func New(cfg Config) (*Client, error) {
 		return nil, errors.New("pigment: MaxAttempts, MaxBodyBytes, BaseBackoff, MaxBackoff, RateWindow and Lookback must not be negative")
 	}
 	setDefaults(&cfg)
+	base := strings.TrimRight(u.String(), "/")
 	return &Client{
 		cfg:      cfg,
-		endpoint: strings.TrimRight(u.String(), "/") + eventsPath,
+		base:     base,
+		endpoint: base + eventsPath,
 		auth:     "Bearer " + cfg.APIKey,
+		key:      auditKey,
 	}, nil
 }
 
@@ -169,38 +176,59 @@ func (c *Client) FetchPage(ctx context.Context, since time.Time, cursor string) 
 	if cursor != "" {
 		reqURL += "&cursor=" + url.QueryEscape(cursor)
 	}
+	var page *Page
+	start := time.Now()
+	err := c.do(ctx, "fetch events page", &request{
+		url: reqURL, path: eventsPath, what: "events page", withCursor: cursor != "",
+		decode: func(body []byte) (err error) {
+			page, err = decodePage(body) // the page does not alias body
+			return err
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.cfg.Logger.Debug().Int("events", len(page.Events)).Int("invalid", len(page.Invalid)).
+		Bool("last_page", page.NextCursor == "").Dur("duration", time.Since(start)).Msg("pigment: fetched events page")
+	return page, nil
+}
 
+// do makes request r until its answer is final: each attempt first takes a
+// slot from the Limiter; 429s are waited out and do not count as attempts;
+// retryable failures are retried with jittered exponential backoff up to
+// MaxAttempts. Errors start with op.
+func (c *Client) do(ctx context.Context, op string, r *request) error {
 	var lastErr error
 	for attempt, throttles := 1, 0; ; {
 		if err := c.wait(ctx); err != nil {
-			return nil, fmt.Errorf("fetch events page: %w", err)
+			return fmt.Errorf("%s: %w", op, err)
 		}
-		page, err := c.attempt(ctx, reqURL, cursor != "")
+		err := c.attempt(ctx, r)
 		var thr *throttledError
 		var retry *retryableError
 		switch {
 		case err == nil:
-			return page, nil
+			return nil
 		case ctx.Err() != nil:
-			return nil, fmt.Errorf("fetch events page: %w", ctx.Err())
+			return fmt.Errorf("%s: %w", op, ctx.Err())
 		case errors.As(err, &thr):
 			throttles++
 			if err := c.throttled(ctx, thr.retryAfter, throttles); err != nil {
-				return nil, fmt.Errorf("fetch events page: %w", err)
+				return fmt.Errorf("%s: %w", op, err)
 			}
 			continue
 		case !errors.As(err, &retry):
-			return nil, fmt.Errorf("fetch events page: %w", err)
+			return fmt.Errorf("%s: %w", op, err)
 		}
 		lastErr = retry.err
 		if attempt >= c.cfg.MaxAttempts {
-			return nil, fmt.Errorf("fetch events page: giving up after %d attempts: %w", attempt, lastErr)
+			return fmt.Errorf("%s: giving up after %d attempts: %w", op, attempt, lastErr)
 		}
 		d := retryWait(c.cfg.BaseBackoff, c.cfg.MaxBackoff, attempt)
 		c.cfg.Logger.Warn().Err(lastErr).Int("attempt", attempt).Int("max_attempts", c.cfg.MaxAttempts).
-			Dur("backoff", d).Msg("pigment: events page attempt failed; retrying")
+			Dur("backoff", d).Msg("pigment: " + r.what + " attempt failed; retrying")
 		if err := backoff.Sleep(ctx, d); err != nil {
-			return nil, fmt.Errorf("fetch events page: %w (last attempt: %w)", err, lastErr)
+			return fmt.Errorf("%s: %w (last attempt: %w)", op, err, lastErr)
 		}
 		attempt++
 		throttles = 0

@@ -1,6 +1,7 @@
 package pigment
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,10 +23,18 @@ var ErrCursorRejected = errors.New("pigment: cursor rejected")
 type APIError struct {
 	StatusCode int
 	Message    string // the server's message, at most maxMessageLen runes, key redacted; may be ""
+	key        *keyKind
 }
 
-// keyVariable is the setting operators must check on 401/403.
-const keyVariable = "PIGMENT_AUDIT_API_KEY"
+// keyKind is a kind of API key: the setting operators must check on 401 and
+// 403, and what the key gives access to. Pigment's audit and metadata keys
+// are different key types: one never works in place of the other.
+type keyKind struct{ variable, access string }
+
+var (
+	auditKey    = &keyKind{"PIGMENT_AUDIT_API_KEY", "audit logs"}
+	metadataKey = &keyKind{"PIGMENT_METADATA_API_KEY", "the Metadata API"}
+)
 
 // maxMessageLen bounds APIError.Message (in runes).
 const maxMessageLen = 200
@@ -35,11 +44,12 @@ const maxMessageLen = 200
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "pigment API answered %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	key := cmp.Or(e.key, auditKey)
 	switch e.StatusCode {
 	case http.StatusUnauthorized:
-		b.WriteString(": check " + keyVariable + " (invalid or expired)")
+		b.WriteString(": check " + key.variable + " (invalid or expired)")
 	case http.StatusForbidden:
-		b.WriteString(": check " + keyVariable + " (the key has no access to audit logs)")
+		b.WriteString(": check " + key.variable + " (the key has no access to " + key.access + ")")
 	}
 	if e.Message != "" {
 		b.WriteString(": ")

@@ -77,8 +77,8 @@ func mustClient(tb testing.TB, srv *httptest.Server, mutate func(*Config)) (*Cli
 		tb.Fatalf("New: %v", err)
 	}
 	tb.Cleanup(func() {
-		if strings.Contains(rec.logs.String(), testKey) {
-			tb.Errorf("logs contain the API key:\n%s", rec.logs.String())
+		if logs := rec.logs.String(); strings.Contains(logs, testKey) || strings.Contains(logs, testMetadataKey) {
+			tb.Errorf("logs contain an API key:\n%s", logs)
 		}
 	})
 	return c, rec

@@ -13,27 +13,34 @@ import (
 
 // Handler returns the simulator's HTTP API:
 //
-//	GET /api/audit/v1/events?ingestedSince=&cursor=
-//	GET /api/v1/applications
+//	GET /api/audit/v1/events?ingestedSince=&cursor=       (the audit key)
+//	GET /api/v1/applications                              (the metadata key)
 //	GET /api/v1/blocks?applicationId=
+//	GET /api/v1/importConfigurations?applicationId=&blockId=
+//	GET /api/v1/views?applicationId=&blockId=
 //	GET /healthz (no authentication, no rate limit)
 //
-// Every /api/* request is authenticated first (401), then counted against
-// the shared rate limit (429), then possibly delayed (SlowRate) or failed
+// Every /api/* request is authenticated first (401; each key works on its
+// own API only, as Pigment's key types do), then counted against the one
+// rate limit shared by every endpoint (429: Pigment's limit is per IP), then possibly delayed (SlowRate) or failed
 // (FaultRate). A 200 answer may be truncated (TruncateRate): either the body
 // is cut and the connection aborted (the client sees an unexpected EOF), or a
 // cut body is sent with a matching Content-Length (the client sees invalid
 // JSON). Aborting relies on a real http.Server, as httptest.NewServer gives.
 func (s *Sim) Handler() http.Handler {
-	api := http.NewServeMux()
-	api.HandleFunc("GET /api/audit/v1/events", s.serveEvents)
-	api.HandleFunc("GET /api/v1/applications", s.serveApplications)
-	api.HandleFunc("GET /api/v1/blocks", s.serveBlocks)
-	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not found")
-	})
+	notFound := func(w http.ResponseWriter, r *http.Request) { writeError(w, http.StatusNotFound, "not found") }
+	audit := http.NewServeMux()
+	audit.HandleFunc("GET /api/audit/v1/events", s.serveEvents)
+	audit.HandleFunc("/api/audit/", notFound)
+	meta := http.NewServeMux()
+	meta.HandleFunc("GET /api/v1/applications", s.serveApplications)
+	meta.HandleFunc("GET /api/v1/blocks", s.serveBlocks)
+	meta.HandleFunc("GET /api/v1/importConfigurations", s.serveBlockItems("importConfigurations", func(b *metaBlock) []metaItem { return b.imports }))
+	meta.HandleFunc("GET /api/v1/views", s.serveBlockItems("views", func(b *metaBlock) []metaItem { return b.views }))
+	meta.HandleFunc("/api/", notFound)
 	root := http.NewServeMux()
-	root.Handle("/api/", s.guard(api))
+	root.Handle("/api/audit/", s.guard(audit, s.cfg.APIKey))
+	root.Handle("/api/", s.guard(meta, s.cfg.MetadataAPIKey))
 	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		s.requests.Add(1)
 		w.Header().Set("Content-Type", "application/json")
@@ -44,9 +51,10 @@ func (s *Sim) Handler() http.Handler {
 
 type truncateKey struct{}
 
-// guard applies authentication, the rate limit and fault injection.
-func (s *Sim) guard(next http.Handler) http.Handler {
-	want := []byte("Bearer " + s.cfg.APIKey)
+// guard applies authentication with key, the rate limit and fault
+// injection.
+func (s *Sim) guard(next http.Handler, key string) http.Handler {
+	want := []byte("Bearer " + key)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.requests.Add(1)
 		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {

@@ -28,6 +28,9 @@ import (
 	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
+// DefaultMetadataAPIKey is Config.MetadataAPIKey's default.
+const DefaultMetadataAPIKey = "sim-metadata-key"
+
 // Shapes and orders accepted by Config.
 const (
 	ShapeDescribed = "described"
@@ -38,30 +41,38 @@ const (
 
 // Config configures a Sim. Zero values take the documented defaults.
 type Config struct {
-	Seed          int64         // deterministic workspace and activity
-	APIKey        string        // required bearer token; anything else -> 401 {"error":"unauthorized"}
-	Members       int           // default 50
-	Applications  int           // default 12 (each with 3 to 8 blocks)
-	Rate          float64       // live events per second of (simulated) time; 0 = none
-	History       time.Duration // backlog ending at the start time, spread over this duration (0 = none)
-	HistoryEvents int           // number of events in the backlog
-	LagMin        time.Duration // ingestionTimestamp - eventTimestamp is uniform in [LagMin, LagMax];
-	LagMax        time.Duration // both zero = 2s..5m
-	LateFraction  float64       // share of events visible only at ingestion + [0, LateMax]; 0 = 0.02, negative = none
-	LateMax       time.Duration // default 90s
-	Shape         string        // ShapeDescribed (default) or ShapePublic
-	Order         string        // OrderDesc (default, newest first by ingestionTimestamp) or OrderAsc
-	PageSize      int           // default 1000
-	RateLimit     int           // requests per RateWindow to /api/*, all callers together; 0 = off
-	RateWindow    time.Duration // fixed windows aligned on multiples of RateWindow; default 5m
-	RetryAfter    bool          // send Retry-After with 429 (the real API is not documented to)
-	Lookback      time.Duration // default 180 days; older ingestedSince -> 400
-	CursorTTL     time.Duration // cursors older than this -> 400 invalid cursor; 0 = never expire
-	FaultRate     float64       // share of /api/* requests answered 500, 502 or 503
-	SlowRate      float64       // share of /api/* requests delayed by SlowDelay (real time)
-	SlowDelay     time.Duration
-	TruncateRate  float64          // share of 200 answers whose body is cut in the middle
-	Clock         func() time.Time // default time.Now; tests pass a fake clock
+	Seed   int64  // deterministic workspace and activity
+	APIKey string // required bearer token of the Audit Logs API; anything else -> 401 {"error":"unauthorized"}
+	// MetadataAPIKey is the bearer token of the Metadata API (default
+	// DefaultMetadataAPIKey); it must differ from APIKey: neither works on
+	// the other's endpoints.
+	MetadataAPIKey string
+	// MetadataChangeEvery is how often the structure changes (default 6h):
+	// at start + k*MetadataChangeEvery a block is renamed, deleted, or the
+	// last application grows, in turn (see MetadataChange).
+	MetadataChangeEvery time.Duration
+	Members             int           // default 50
+	Applications        int           // default 12 (each with 3 to 8 blocks in events); the Metadata API serves at least 50
+	Rate                float64       // live events per second of (simulated) time; 0 = none
+	History             time.Duration // backlog ending at the start time, spread over this duration (0 = none)
+	HistoryEvents       int           // number of events in the backlog
+	LagMin              time.Duration // ingestionTimestamp - eventTimestamp is uniform in [LagMin, LagMax];
+	LagMax              time.Duration // both zero = 2s..5m
+	LateFraction        float64       // share of events visible only at ingestion + [0, LateMax]; 0 = 0.02, negative = none
+	LateMax             time.Duration // default 90s
+	Shape               string        // ShapeDescribed (default) or ShapePublic
+	Order               string        // OrderDesc (default, newest first by ingestionTimestamp) or OrderAsc
+	PageSize            int           // default 1000
+	RateLimit           int           // requests per RateWindow to /api/*, all callers together; 0 = off
+	RateWindow          time.Duration // fixed windows aligned on multiples of RateWindow; default 5m
+	RetryAfter          bool          // send Retry-After with 429 (the real API is not documented to)
+	Lookback            time.Duration // default 180 days; older ingestedSince -> 400
+	CursorTTL           time.Duration // cursors older than this -> 400 invalid cursor; 0 = never expire
+	FaultRate           float64       // share of /api/* requests answered 500, 502 or 503
+	SlowRate            float64       // share of /api/* requests delayed by SlowDelay (real time)
+	SlowDelay           time.Duration
+	TruncateRate        float64          // share of 200 answers whose body is cut in the middle
+	Clock               func() time.Time // default time.Now; tests pass a fake clock
 	// Anomalies plants the documented anomalies (see AnomalyOffHoursLogin and
 	// the following constants) in the backlog, confines the backlog to weekday
 	// business hours and keeps control members ordinary; Planted and
@@ -84,6 +95,11 @@ func (c Config) withDefaults() (Config, error) {
 	if c.APIKey == "" {
 		return c, errors.New("Config.APIKey is required")
 	}
+	c.MetadataAPIKey = cmpOr(c.MetadataAPIKey, DefaultMetadataAPIKey)
+	if c.MetadataAPIKey == c.APIKey {
+		return c, errors.New("Config.MetadataAPIKey must differ from Config.APIKey")
+	}
+	c.MetadataChangeEvery = cmpOr(c.MetadataChangeEvery, 6*time.Hour)
 	c.Members = cmpOr(c.Members, 50)
 	c.Applications = cmpOr(c.Applications, 12)
 	if c.LagMin == 0 && c.LagMax == 0 {
@@ -125,6 +141,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("Config.Scenario %q: needs Members >= %d, Applications >= %d and no Anomalies", c.Scenario, labelledMinMembers, labelledMinApps)
 	case c.PageSize < 1:
 		return c, fmt.Errorf("Config.PageSize %d: want >= 1", c.PageSize)
+	case c.MetadataChangeEvery < 0:
+		return c, fmt.Errorf("Config.MetadataChangeEvery %v: want positive", c.MetadataChangeEvery)
 	case c.RateLimit < 0 || c.RateWindow < 0 || c.Lookback < 0 || c.CursorTTL < 0 || c.SlowDelay < 0:
 		return c, errors.New("Config.RateLimit, RateWindow, Lookback, CursorTTL and SlowDelay must not be negative")
 	}
@@ -166,6 +184,7 @@ type Sim struct {
 	cfg   Config
 	start time.Time
 	ws    *workspace
+	meta  *metadata
 	rd    renderer
 	st    *store
 	plan  *plan     // nil unless cfg.Anomalies
@@ -203,6 +222,7 @@ func New(cfg Config) (*Sim, error) {
 		cfg:      c,
 		start:    start,
 		ws:       ws,
+		meta:     newMetadata(c.Seed, ws, start, c.MetadataChangeEvery),
 		rd:       renderer{w: ws, seed: c.Seed, public: c.Shape == ShapePublic, qWS: jsonenc.AppendString(nil, ws.id)},
 		fault:    c.FaultRate,
 		slow:     c.SlowRate,

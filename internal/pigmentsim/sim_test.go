@@ -7,11 +7,15 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
 
-const testKey = "test-key"
+const (
+	testKey         = "test-key"
+	testMetadataKey = "test-metadata-key"
+)
 
 var t0 = time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC)
 
@@ -19,7 +23,7 @@ var t0 = time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC)
 func mustSim(tb testing.TB, cfg Config) (*Sim, *httptest.Server, *ManualClock) {
 	tb.Helper()
 	clk := NewManualClock(t0)
-	cfg.APIKey = testKey
+	cfg.APIKey, cfg.MetadataAPIKey = testKey, testMetadataKey
 	cfg.Clock = clk.Now
 	s, err := New(cfg)
 	if err != nil {
@@ -30,14 +34,25 @@ func mustSim(tb testing.TB, cfg Config) (*Sim, *httptest.Server, *ManualClock) {
 	return s, srv, clk
 }
 
-// get sends an authenticated GET and returns the status and body.
+// get sends a GET authenticated with the key of path's API (the metadata
+// key under /api/v1/, else the audit key) and returns the status and body.
 func get(tb testing.TB, srv *httptest.Server, path string, params url.Values) (int, []byte, http.Header) {
+	tb.Helper()
+	key := testKey
+	if strings.HasPrefix(path, "/api/v1/") {
+		key = testMetadataKey
+	}
+	return getWith(tb, srv, key, path, params)
+}
+
+// getWith sends a GET with key as the bearer token.
+func getWith(tb testing.TB, srv *httptest.Server, key, path string, params url.Values) (int, []byte, http.Header) {
 	tb.Helper()
 	req, err := http.NewRequest(http.MethodGet, srv.URL+path+"?"+params.Encode(), nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+testKey)
+	req.Header.Set("Authorization", "Bearer "+key)
 	resp, err := srv.Client().Do(req)
 	if err != nil {
 		tb.Fatalf("GET %s: %v", path, err)
