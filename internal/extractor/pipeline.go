@@ -178,7 +178,7 @@ func (x *Extractor) commitLoop(ctx context.Context, run *checkpoint.Run, commits
 			<-slots
 			x.cfg.Metrics.page(run.Name, len(q.commit.Produced)-q.oversized, q.commit.DLQ, q.commit.Duplicates, q.commit.Skipped)
 			x.future(run, q.future)
-			prog.page(q.reached)
+			prog.page(q.reached, q.commit.Fetched, q.commit.NextCursor != "")
 		}
 	}
 	return nil
