@@ -174,6 +174,7 @@ func (x *Extractor) commitLoop(ctx context.Context, run *checkpoint.Run, commits
 		if len(c.Produced) > 0 || c.DLQ > 0 || run.High.After(high) {
 			x.cfg.Metrics.health().progress()
 		}
+		x.cfg.Metrics.health().committed(run.Name, run.High)
 		for _, q := range batch {
 			<-slots
 			x.cfg.Metrics.page(run.Name, len(q.commit.Produced)-q.oversized, q.commit.DLQ, q.commit.Duplicates, q.commit.Skipped)
