@@ -56,7 +56,7 @@ func (c *Config) Check(p *envcfg.Problems) {
 	u, err := url.Parse(c.APIURL)
 	check(err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "",
 		"PIGMENT_API_URL %q: want an absolute http(s) URL", c.APIURL)
-	check(c.PollInterval < 0, "PIGMENT_POLL_INTERVAL must be positive")
+	check(c.PollInterval < 0, "PIGMENT_POLL_INTERVAL must not be negative (unset or 0: derived from PIGMENT_POLL_SHARE)")
 	check(c.PollShare <= 0 || c.PollShare > 1, "PIGMENT_POLL_SHARE must be above 0%% and at most 100%%")
 	check(c.Overlap < 0, "PIGMENT_OVERLAP must not be negative")
 	check(c.InitialLookback <= 0, "PIGMENT_INITIAL_LOOKBACK must be positive")
