@@ -20,9 +20,6 @@ import (
 const (
 	liveCheckpoint     = "live"
 	defaultMetricsAddr = ":9101"
-	// unhealthyPolls is how many poll intervals a leader may go without a
-	// successful run or a committed page before /healthz answers 503.
-	unhealthyPolls = 3
 )
 
 // job is what a command runs once it holds the leader lock.
@@ -67,7 +64,7 @@ func (a *app) extraction(ctx context.Context, xc extractor.Config, class budget.
 	if metricsAddr != "" {
 		// A standby is healthy; the leader is if it made progress lately.
 		srv, err := daemon.Listen(metricsAddr, reg, role.Health(map[string]any{"checkpoint": xc.Checkpoint}, func() (bool, map[string]any) {
-			ok, d := xc.Metrics.Health.Check(unhealthyPolls * a.cfg.poll().Interval)
+			ok, d := xc.Metrics.Health.Check(a.cfg.poll().Quiet())
 			if e, ok := d["last_error"].(string); ok { // errors are scrubbed where returned; once more here
 				d["last_error"] = pgdsn.Scrub(errors.New(e), a.cfg.DatabaseURL).Error()
 			}

@@ -46,6 +46,27 @@ func (c *Config) poll() Poll {
 	return Poll{Interval: iv, Derived: derived, PerDay: float64(24*time.Hour) / float64(iv)}
 }
 
+const (
+	// unhealthyPolls is how many poll intervals a leader may go without a
+	// successful run or a committed page before /healthz answers 503.
+	unhealthyPolls = 3
+	// minDerivedQuiet is the least of that time with a derived interval:
+	// what the old 30 s default gave. Three 4 s polls would be 12 s, and a
+	// run waiting for the shared budget (spent by a backfill, the
+	// inventory) is no fault worth restarting the process for.
+	minDerivedQuiet = 90 * time.Second
+)
+
+// Quiet is how long the leader may go without progress before /healthz
+// answers 503: three poll intervals, and at least 90 s for a derived one.
+func (p Poll) Quiet() time.Duration {
+	q := unhealthyPolls * p.Interval
+	if p.Derived {
+		q = max(q, minDerivedQuiet)
+	}
+	return q
+}
+
 // Percent is a share written "15%" (or "15"), held as a fraction (0.15).
 type Percent float64
 

@@ -36,6 +36,9 @@ func TestPollIntervalDerivesFromTheShare(t *testing.T) {
 			t.Fatalf("%s: loadConfig: %v", tt.name, err)
 		}
 		got := cfg.poll()
+		if q := got.Quiet(); q != max(3*tt.want, 90*time.Second) && tt.wantDerived || q != 3*tt.want && !tt.wantDerived {
+			t.Errorf("%s: Quiet() = %s, want three intervals (at least 90s when derived)", tt.name, q)
+		}
 		if got.Interval != tt.want || got.Derived != tt.wantDerived || got.PerDay != tt.wantPerDay {
 			t.Errorf("%s: poll() = %+v, want interval %s, derived %v, %v requests a day", tt.name, got, tt.want, tt.wantDerived, tt.wantPerDay)
 		}
