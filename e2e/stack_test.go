@@ -19,11 +19,12 @@ import (
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
-var detectBin, extractBin string
+var detectBin, extractBin, forwardBin string
 
 func TestMain(m *testing.M) {
 	os.Exit(testkit.BuildAndRun(m, (*testing.M).Run,
-		testkit.Binary{Dir: "../cmd/detect", Path: &detectBin}, testkit.Binary{Dir: "../cmd/extract", Path: &extractBin}))
+		testkit.Binary{Dir: "../cmd/detect", Path: &detectBin}, testkit.Binary{Dir: "../cmd/extract", Path: &extractBin},
+		testkit.Binary{Dir: "../cmd/forward", Path: &forwardBin}))
 }
 
 // userRules writes the rules file a team would: `detect rules`, with business

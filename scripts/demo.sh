@@ -46,7 +46,7 @@ sleep 1
 
 echo "demo: extract run (in-process Kafka on $BROKER, metrics on 127.0.0.1:9101)"
 PIGMENT_API_URL=http://127.0.0.1:$SIM_PORT PIGMENT_AUDIT_API_KEY=demo-key \
-  PIGMENT_POLL_INTERVAL=5s KAFKA_EMBEDDED_ADDR=$BROKER METRICS_ADDR=127.0.0.1:9101 \
+  KAFKA_EMBEDDED_ADDR=$BROKER METRICS_ADDR=127.0.0.1:9101 \
   EXTRACT_PROGRESS_INTERVAL=2s LOG_FORMAT=console bin/extract run &
 pids+=($!)
 sleep 2

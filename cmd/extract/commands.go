@@ -20,9 +20,6 @@ import (
 const (
 	liveCheckpoint     = "live"
 	defaultMetricsAddr = ":9101"
-	// unhealthyPolls is how many poll intervals a leader may go without a
-	// successful run or a committed page before /healthz answers 503.
-	unhealthyPolls = 3
 )
 
 // job is what a command runs once it holds the leader lock.
@@ -67,7 +64,7 @@ func (a *app) extraction(ctx context.Context, xc extractor.Config, class budget.
 	if metricsAddr != "" {
 		// A standby is healthy; the leader is if it made progress lately.
 		srv, err := daemon.Listen(metricsAddr, reg, role.Health(map[string]any{"checkpoint": xc.Checkpoint}, func() (bool, map[string]any) {
-			ok, d := xc.Metrics.Health.Check(unhealthyPolls * a.cfg.PollInterval)
+			ok, d := xc.Metrics.Health.Check(a.cfg.poll().Quiet())
 			if e, ok := d["last_error"].(string); ok { // errors are scrubbed where returned; once more here
 				d["last_error"] = pgdsn.Scrub(errors.New(e), a.cfg.DatabaseURL).Error()
 			}
@@ -95,8 +92,16 @@ func (a *app) runLive(ctx context.Context, args []string) error {
 		return daemon.ErrUsage
 	}
 	xc := extractor.Config{Checkpoint: a.checkpointName(liveCheckpoint), Mode: "run"}
+	poll := a.cfg.poll()
+	if poll.Derived {
+		a.log.Info().Dur("interval", poll.Interval).Float64("share", float64(a.cfg.PollShare)).Float64("requests_per_day", poll.PerDay).
+			Msg("poll interval derived from PIGMENT_POLL_SHARE of PIGMENT_RATE_LIMIT (one request per page; a poll that reads a full page of new events goes on at once)")
+	} else {
+		a.log.Info().Dur("interval", poll.Interval).Float64("requests_per_day", poll.PerDay).
+			Msg("PIGMENT_POLL_INTERVAL is set: PIGMENT_POLL_SHARE is ignored")
+	}
 	return a.extraction(ctx, xc, budget.Live, a.lockName(liveCheckpoint), cmp.Or(a.cfg.MetricsAddr, defaultMetricsAddr),
-		func(ctx context.Context, x *extractor.Extractor) error { return x.Poll(ctx, a.cfg.PollInterval) })
+		func(ctx context.Context, x *extractor.Extractor) error { return x.Poll(ctx, poll.Interval) })
 }
 
 func (a *app) runOnce(ctx context.Context, args []string) error {

@@ -23,7 +23,8 @@ type Config struct {
 	Workspace       string        `env:"PIGMENT_WORKSPACE, default=default"`
 	RateLimit       RateLimit     `env:"PIGMENT_RATE_LIMIT, default=500/5m"`
 	RateReserve     int           `env:"PIGMENT_RATE_RESERVE, default=-1"`
-	PollInterval    time.Duration `env:"PIGMENT_POLL_INTERVAL, default=30s"`
+	PollShare       Percent       `env:"PIGMENT_POLL_SHARE, default=15%"`
+	PollInterval    time.Duration `env:"PIGMENT_POLL_INTERVAL"` // unset (0): derived from PIGMENT_POLL_SHARE
 	Overlap         Days          `env:"PIGMENT_OVERLAP, default=10m"`
 	InitialLookback Days          `env:"PIGMENT_INITIAL_LOOKBACK, default=180d"`
 	HTTPTimeout     time.Duration `env:"PIGMENT_HTTP_TIMEOUT, default=30s"`
@@ -55,7 +56,8 @@ func (c *Config) Check(p *envcfg.Problems) {
 	u, err := url.Parse(c.APIURL)
 	check(err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "",
 		"PIGMENT_API_URL %q: want an absolute http(s) URL", c.APIURL)
-	check(c.PollInterval <= 0, "PIGMENT_POLL_INTERVAL must be positive")
+	check(c.PollInterval < 0, "PIGMENT_POLL_INTERVAL must not be negative (unset or 0: derived from PIGMENT_POLL_SHARE)")
+	check(c.PollShare <= 0 || c.PollShare > 1, "PIGMENT_POLL_SHARE must be above 0%% and at most 100%%")
 	check(c.Overlap < 0, "PIGMENT_OVERLAP must not be negative")
 	check(c.InitialLookback <= 0, "PIGMENT_INITIAL_LOOKBACK must be positive")
 	check(c.HTTPTimeout <= 0, "PIGMENT_HTTP_TIMEOUT must be positive")

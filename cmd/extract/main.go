@@ -12,7 +12,8 @@ import (
 const usage = `usage: extract COMMAND [flags]
 
 commands:
-  run                     poll the API every PIGMENT_POLL_INTERVAL (one leader per workspace; others stand by)
+  run                     poll the API every few seconds (PIGMENT_POLL_SHARE of the rate budget, or
+                          PIGMENT_POLL_INTERVAL; one leader per workspace; others stand by)
   once                    catch up to now, then exit 0 (for cron and scheduled jobs)
   backfill --from T --to T [--name N]
                           a named, resumable extraction of an ingestion-time range

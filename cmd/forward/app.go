@@ -166,7 +166,8 @@ func (a *app) runForward(ctx context.Context) error {
 	srv, err := daemon.Listen(a.cfg.MetricsAddr, reg, func() (bool, any) {
 		r := a.status.Report()
 		return true, map[string]any{"sink": a.cfg.Sink, "group": a.cfg.GroupID,
-			"last_commit": r.LastCommit, "records_committed": r.RecordsCommitted, "retrying_batches": r.RetryingBatches}
+			"last_commit": r.LastCommit, "records_committed": r.RecordsCommitted, "retrying_batches": r.RetryingBatches,
+			"freshness": r.Freshness}
 	}, a.log.With().Str("group", a.cfg.GroupID).Logger())
 	if err != nil {
 		return err

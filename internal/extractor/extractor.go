@@ -111,15 +111,25 @@ type Result struct {
 	Watermark time.Time
 	// AlreadyComplete is set when a backfill had finished before.
 	AlreadyComplete bool
+	// Backlog is set when the run produced at least a full page of new
+	// events (as many as its largest page that had a next page): more are
+	// probably waiting, so a poller goes on at once.
+	Backlog bool
 }
 
-// Poll catches up, then again every interval, until ctx ends. A failed run
-// is logged and retried at the next tick; it resumes at its cursor.
+// Poll catches up, then again every interval (counted from each run's
+// start), until ctx ends. A run that read a full page of new events (one
+// page or more, and the API had more pages) starts the next at once: a
+// backlog is caught up at the pace of the rate budget, not of the interval.
+// A failed run is logged and retried after the interval; it resumes at its
+// cursor.
 func (x *Extractor) Poll(ctx context.Context, interval time.Duration) error {
-	t := time.NewTicker(interval)
+	t := time.NewTimer(interval)
 	defer t.Stop()
 	for {
-		if _, err := x.CatchUp(ctx); err != nil {
+		started := time.Now()
+		res, err := x.CatchUp(ctx)
+		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -129,6 +139,11 @@ func (x *Extractor) Poll(ctx context.Context, interval time.Duration) error {
 			x.cfg.Metrics.health().runFailed(err)
 			x.cfg.Logger.Error().Err(err).Dur("retry_in", interval).Msg("run failed; it resumes at its cursor")
 		}
+		wait := interval - time.Since(started)
+		if err == nil && res.Backlog {
+			wait = 0
+		}
+		t.Reset(max(wait, 0))
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -149,7 +164,8 @@ func (x *Extractor) CatchUp(ctx context.Context) (Result, error) {
 	}
 	log := x.cfg.Logger.With().Str("checkpoint", run.Name).Int64("run", run.ID).Logger()
 	log.Info().Time("since", run.Since).Bool("resumed", run.Cursor != "").Msg("run started")
-	if err := x.pageThrough(ctx, run, scope, start, log); err != nil {
+	prog := newProgress(x.cfg, run, log)
+	if err := x.pageThrough(ctx, run, scope, start, prog, log); err != nil {
 		if errors.Is(err, checkpoint.ErrRunSuperseded) {
 			x.cfg.Metrics.runEnded(run.Name, "superseded")
 			log.Warn().Msg("run superseded by an operator reset; the next run starts from the new checkpoint")
@@ -177,7 +193,7 @@ func (x *Extractor) CatchUp(ctx context.Context) (Result, error) {
 	log.Info().Int64("pages", run.Pages).Int64("fetched", run.Fetched).Int64("produced", run.Produced).
 		Int64("dlq", run.DLQ).Int64("duplicates", run.Duplicates).Int64("skipped", run.Skipped).
 		Time("watermark", wm).Dur("took", time.Since(run.StartedAt)).Msg("run finished")
-	return Result{Run: *run, Watermark: wm}, nil
+	return Result{Run: *run, Watermark: wm, Backlog: prog.backlog()}, nil
 }
 
 // startRun loads the checkpoint and returns the run to continue, and which

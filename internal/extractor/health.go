@@ -15,9 +15,11 @@ import (
 // run failed, and each checkpoint's committed watermark. It is safe for
 // concurrent use; a nil *Health records nothing and reports healthy.
 //
-// It is also the Prometheus collector of
-// pigment_extract_watermark_lag_seconds, computed when scraped: a lag set
-// at the end of a run would freeze at its last value while no run ends.
+// It is also the Prometheus collector of the ages an operator alerts on,
+// computed when scraped (a value set at the end of a run would freeze at
+// its last value while no run ends): pigment_extract_watermark_lag_seconds,
+// pigment_extract_newest_event_age_seconds and
+// pigment_extract_last_success_age_seconds.
 type Health struct {
 	now       func() time.Time
 	mu        sync.Mutex
@@ -25,14 +27,45 @@ type Health struct {
 	lastOK    time.Time // end of the last successful run
 	lastErr   string
 	watermark map[string]time.Time
+	newest    map[string]time.Time // ingestion time of the newest committed event
+	okAt      map[string]time.Time // end of each checkpoint's last successful run
 }
 
-var lagDesc = prometheus.NewDesc("pigment_extract_watermark_lag_seconds",
-	"Now minus the committed watermark, when scraped.", []string{"checkpoint"}, nil)
+var (
+	lagDesc = prometheus.NewDesc("pigment_extract_watermark_lag_seconds",
+		"Now minus the committed watermark, when scraped.", []string{"checkpoint"}, nil)
+	newestDesc = prometheus.NewDesc("pigment_extract_newest_event_age_seconds",
+		"Now minus the ingestion time of the newest event committed (produced and recorded), when scraped.", []string{"checkpoint"}, nil)
+	lastOKDesc = prometheus.NewDesc("pigment_extract_last_success_age_seconds",
+		"Now minus the end of the last successful run of this process, when scraped.", []string{"checkpoint"}, nil)
+)
 
 // newHealth returns a Health reading the time from now.
 func newHealth(now func() time.Time) *Health {
-	return &Health{now: now, since: now(), watermark: map[string]time.Time{}}
+	return &Health{now: now, since: now(), watermark: map[string]time.Time{},
+		newest: map[string]time.Time{}, okAt: map[string]time.Time{}}
+}
+
+// committed records the run's high-water mark (the newest ingestion time
+// of its committed events) after a commit.
+func (h *Health) committed(cp string, high time.Time) {
+	if h != nil {
+		h.raise(cp, high, h.newest)
+	}
+}
+
+// raise moves cp's time in each of ms forward to t (never back).
+func (h *Health) raise(cp string, t time.Time, ms ...map[string]time.Time) {
+	if t.IsZero() {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, m := range ms {
+		if m[cp].Before(t) {
+			m[cp] = t
+		}
+	}
 }
 
 // Lead records that this process became the leader: the time without
@@ -51,16 +84,12 @@ func (h *Health) progress() {
 }
 
 // loaded records a checkpoint's watermark as read at the start of a run,
-// so that the lag is known before any run succeeds.
+// so that the lag is known before any run succeeds; the events up to it
+// were committed before.
 func (h *Health) loaded(cp string, wm time.Time) {
-	if h == nil || wm.IsZero() {
-		return
+	if h != nil {
+		h.raise(cp, wm, h.watermark, h.newest)
 	}
-	h.mu.Lock()
-	if h.watermark[cp].Before(wm) {
-		h.watermark[cp] = wm
-	}
-	h.mu.Unlock()
 }
 
 // runOK records a finished run and the watermark it committed.
@@ -70,6 +99,7 @@ func (h *Health) runOK(cp string, wm time.Time) {
 	}
 	h.mu.Lock()
 	h.since, h.lastOK, h.lastErr = h.now(), h.now(), ""
+	h.okAt[cp] = h.lastOK
 	if !wm.IsZero() {
 		h.watermark[cp] = wm
 	}
@@ -111,15 +141,25 @@ func (h *Health) Check(quiet time.Duration) (bool, map[string]any) {
 }
 
 // Describe implements prometheus.Collector.
-func (h *Health) Describe(ch chan<- *prometheus.Desc) { ch <- lagDesc }
+func (h *Health) Describe(ch chan<- *prometheus.Desc) {
+	ch <- lagDesc
+	ch <- newestDesc
+	ch <- lastOKDesc
+}
 
-// Collect implements prometheus.Collector: the lag of every checkpoint
-// whose watermark is known, as of now.
+// Collect implements prometheus.Collector: for every checkpoint whose time
+// is known, the lag of its watermark, the age of its newest committed
+// event and of its last successful run, as of now.
 func (h *Health) Collect(ch chan<- prometheus.Metric) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	now := h.now()
-	for cp, wm := range h.watermark {
-		ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, now.Sub(wm).Seconds(), cp)
+	for _, g := range []struct {
+		desc  *prometheus.Desc
+		times map[string]time.Time
+	}{{lagDesc, h.watermark}, {newestDesc, h.newest}, {lastOKDesc, h.okAt}} {
+		for cp, t := range g.times {
+			ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, now.Sub(t).Seconds(), cp)
+		}
 	}
 }

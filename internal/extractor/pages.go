@@ -77,9 +77,8 @@ func quoteCursor(c string) string {
 }
 
 // pageThrough writes and commits every page of run, from its cursor on.
-func (x *Extractor) pageThrough(ctx context.Context, run *checkpoint.Run, scope *lookupScope, start time.Time, log zerolog.Logger) error {
+func (x *Extractor) pageThrough(ctx context.Context, run *checkpoint.Run, scope *lookupScope, start time.Time, prog *progress, log zerolog.Logger) error {
 	restarts := 0
-	prog := newProgress(x.cfg, run, log)
 	// The watermark and completeBefore never pass the run's start: a
 	// source's clock can run ahead of ours, and what is ingested after the
 	// start is the next run's. Past the start plus the skew, an event is

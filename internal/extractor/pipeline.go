@@ -174,11 +174,12 @@ func (x *Extractor) commitLoop(ctx context.Context, run *checkpoint.Run, commits
 		if len(c.Produced) > 0 || c.DLQ > 0 || run.High.After(high) {
 			x.cfg.Metrics.health().progress()
 		}
+		x.cfg.Metrics.health().committed(run.Name, run.High)
 		for _, q := range batch {
 			<-slots
 			x.cfg.Metrics.page(run.Name, len(q.commit.Produced)-q.oversized, q.commit.DLQ, q.commit.Duplicates, q.commit.Skipped)
 			x.future(run, q.future)
-			prog.page(q.reached)
+			prog.page(q.reached, q.commit.Fetched, q.commit.NextCursor != "")
 		}
 	}
 	return nil

@@ -9,7 +9,8 @@ import (
 )
 
 // progress prints a progress line at most every cfg.ProgressEvery during a
-// run, so a long catch-up or backfill shows how far it got and how fast.
+// run, so a long catch-up or backfill shows how far it got and how fast,
+// and tells whether the run met a backlog (backlog).
 type progress struct {
 	every   time.Duration
 	log     zerolog.Logger
@@ -17,6 +18,10 @@ type progress struct {
 	top     time.Time // the newest edge of the range: Until, or the run's start
 	last    time.Time
 	lastCnt int64
+	// produced0 is run.Produced when this pass began; fullPage the most
+	// elements a page held that had a next page (0: none had).
+	produced0 int64
+	fullPage  int
 }
 
 func newProgress(cfg Config, run *checkpoint.Run, log zerolog.Logger) *progress {
@@ -24,13 +29,18 @@ func newProgress(cfg Config, run *checkpoint.Run, log zerolog.Logger) *progress 
 	if top.IsZero() {
 		top = cfg.Now()
 	}
-	return &progress{every: cfg.ProgressEvery, log: log, run: run, top: top, last: time.Now(), lastCnt: run.Fetched}
+	return &progress{every: cfg.ProgressEvery, log: log, run: run, top: top, last: time.Now(), lastCnt: run.Fetched,
+		produced0: run.Produced}
 }
 
 // page is called after each committed page with the ingestion time of its
-// last event. The API may page newest or oldest first; the share done is the
-// distance from whichever edge the run started at.
-func (p *progress) page(reached time.Time) {
+// last event, its element count and whether the API had a next page. The
+// API may page newest or oldest first; the share done is the distance from
+// whichever edge the run started at.
+func (p *progress) page(reached time.Time, elements int, more bool) {
+	if more {
+		p.fullPage = max(p.fullPage, elements)
+	}
 	now := time.Now()
 	if now.Sub(p.last) < p.every {
 		return
@@ -50,4 +60,12 @@ func (p *progress) page(reached time.Time) {
 		Time("reached", reached).Float64("percent", min(100, 100*done)).
 		Float64("events_per_sec", rate).Msg("progress")
 	p.last, p.lastCnt = now, p.run.Fetched
+}
+
+// backlog reports whether this pass produced at least a full page of new
+// events: the API had more than a page, and not only the overlap's
+// duplicates. Events ingested meanwhile are then probably a page or more
+// too, so the next poll should not wait.
+func (p *progress) backlog() bool {
+	return p.fullPage > 0 && p.run.Produced-p.produced0 >= int64(p.fullPage)
 }

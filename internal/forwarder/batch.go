@@ -23,6 +23,10 @@ type batch struct {
 	buf        []byte    // one buffer holding every formatted record
 	ends       []int     // end of each record in buf; a dead record ends where the previous one did
 	start      time.Time // when its delivery began
+	// ingested and occurred are each event's ingestionTimestamp and
+	// eventTimestamp (Unix ns, as parsed for formatting; 0: an alert, an
+	// unparsable record, no such time), for the freshness histograms.
+	ingested, occurred []int64
 }
 
 type deadRecord struct {
@@ -120,6 +124,7 @@ func (f *Forwarder) formatBatch(b *batch) {
 	b.ids = make([]string, 0, len(b.msgs))
 	b.ends = make([]int, 0, len(b.msgs))
 	b.pendingIdx = make([]int, 0, len(b.msgs))
+	b.ingested, b.occurred = make([]int64, len(b.msgs)), make([]int64, len(b.msgs))
 	// One Event for the whole batch: handed to a Format (a function
 	// value), a local one would escape and be allocated per record.
 	ev := new(event.Event)
@@ -152,6 +157,9 @@ func (f *Forwarder) add(b *batch, idx int, ev *event.Event) {
 		b.ends = append(b.ends, len(b.buf))
 		b.reject(idx, "invalid record: "+err.Error())
 		return
+	}
+	if kind == event.KindEvent {
+		b.ingested[idx], b.occurred[idx] = unixNano(ev.Ingested), unixNano(ev.Time)
 	}
 	if ev.Time.IsZero() && ev.Ingested.IsZero() {
 		ev.Ingested = m.Time // alerts have no ingestion time; formats need one
@@ -210,4 +218,12 @@ func (f *Forwarder) putBuf(buf []byte) {
 	case f.bufs <- buf:
 	default:
 	}
+}
+
+// unixNano is t in Unix nanoseconds, 0 for the zero time.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
 }

@@ -159,6 +159,7 @@ func (f *Forwarder) deliverBatch(ctx, wctx context.Context, fl *flight) error {
 	if err := f.deliver(ctx, wctx, fl); err != nil {
 		return err
 	}
+	f.freshness(b)
 	if len(b.dead) > 0 {
 		return f.writeDead(ctx, b)
 	}

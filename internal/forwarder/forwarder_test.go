@@ -142,6 +142,17 @@ func (s setup) forward(t *testing.T, sink forwarder.Sink, total int) error {
 	return ctx.Err()
 }
 
+// rejecting is a sink that refuses the record id for good, with reason,
+// and delivers the others.
+func rejecting(id, reason string) *fakeSink {
+	return newFakeSink(func(got string, _ int) sinks.Result {
+		if got == id {
+			return sinks.Result{Outcome: sinks.Reject, Reason: reason}
+		}
+		return sinks.Result{Outcome: sinks.Delivered}
+	})
+}
+
 // rawFormat sends each record as it was read.
 func rawFormat(dst []byte, ev *event.Event) []byte { return append(dst, ev.Raw...) }
 
@@ -187,12 +198,7 @@ func TestRetriesUntilDeliveredThenCommits(t *testing.T) {
 func TestRejectedAndInvalidRecordsGoToTheDLQAndTheStreamFlowsOn(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t, 300, `{not json`, `{"eventType":"NoID"}`)
-	sink := newFakeSink(func(id string, _ int) sinks.Result {
-		if id == "ev-00042" {
-			return sinks.Result{Outcome: sinks.Reject, Reason: "mapper_parsing_exception: failed to parse field [source.ip]"}
-		}
-		return sinks.Result{Outcome: sinks.Delivered}
-	})
+	sink := rejecting("ev-00042", "mapper_parsing_exception: failed to parse field [source.ip]")
 	if err := s.forward(t, sink, 302); err != nil {
 		t.Fatal(err)
 	}

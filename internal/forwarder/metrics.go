@@ -26,12 +26,23 @@ type Metrics struct {
 	// PendingBytes is the bytes of batches sent and not yet confirmed,
 	// bounded by Config.AckPendingBytes (only tracked with it).
 	PendingBytes *prometheus.GaugeVec
+	// IngestionAge and EventAge are how old each event the sink confirmed
+	// was, since its ingestionTimestamp and since its eventTimestamp:
+	// pigment_forward_ingestion_age_seconds and
+	// pigment_forward_event_age_seconds, histograms per sink.
+	IngestionAge, EventAge *ages
 }
 
 // NewMetrics creates the series and registers them with reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	f := obs.NewFamily(reg, "pigment_forward_", "sink")
+	ing := newAges("pigment_forward_ingestion_age_seconds",
+		"Age of each event confirmed by the sink since its ingestionTimestamp (Pigment made it visible), at confirmation.")
+	occ := newAges("pigment_forward_event_age_seconds",
+		"Age of each event confirmed by the sink since its eventTimestamp (the action in Pigment), at confirmation.")
+	reg.MustRegister(ing, occ)
 	return &Metrics{
+		IngestionAge: ing, EventAge: occ,
 		Delivered:    f.Counter("delivered_total", "Records confirmed by the sink."),
 		Retried:      f.Counter("retried_total", "Record sends the sink answered with retry (busy, throttled, down)."),
 		DeadLettered: f.Counter("dlq_total", "Records refused by the sink or unparsable, sent to the dead-letter topic."),

@@ -297,6 +297,20 @@ func (s *Sim) VisibleIDs(now time.Time) []string {
 	return s.st.visibleIDs(now, now.Add(-s.cfg.Lookback).UnixNano())
 }
 
+// VisibleSince returns, by eventId, when each event visible at now became
+// visible at the API (its ingestion, or later for an event visible late),
+// for those that became visible at or after from: what a freshness
+// measurement starts its clock at.
+func (s *Sim) VisibleSince(from, now time.Time) map[string]time.Time {
+	out := map[string]time.Time{}
+	s.st.eachVisible(now, now.Add(-s.cfg.Lookback).UnixNano(), func(e ev, v int64) {
+		if v >= from.UnixNano() {
+			out[s.st.id(e)] = time.Unix(0, v).UTC()
+		}
+	})
+	return out
+}
+
 // Count returns the number of events materialised up to Clock(), visible
 // or not, injected ones included.
 func (s *Sim) Count() int { return s.st.count(s.cfg.Clock()) }

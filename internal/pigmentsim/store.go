@@ -200,17 +200,24 @@ func (q query) within(e ev) bool {
 // visibleIDs returns the IDs of events visible at now and ingested at or
 // after since, in ascending order.
 func (s *store) visibleIDs(now time.Time, since int64) []string {
+	var ids []string
+	s.eachVisible(now, since, func(e ev, _ int64) { ids = append(ids, s.id(e)) })
+	return ids
+}
+
+// eachVisible calls fn, under the lock, with each event visible at now and
+// ingested at or after since, in ascending order, and when it became
+// visible (Unix ns).
+func (s *store) eachVisible(now time.Time, since int64, fn func(e ev, visible int64)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.advance(now)
 	limit := now.UnixNano()
-	var ids []string
 	for _, e := range s.evs {
-		if e.ingest >= since && s.visible(e) <= limit {
-			ids = append(ids, s.id(e))
+		if v := s.visible(e); e.ingest >= since && v <= limit {
+			fn(e, v)
 		}
 	}
-	return ids
 }
 
 func (s *store) count(now time.Time) int {

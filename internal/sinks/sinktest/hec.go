@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"regexp"
@@ -67,6 +68,7 @@ type HEC struct {
 	mu       sync.Mutex
 	events   [][]byte
 	seen     map[string]int
+	firstAt  map[string]time.Time // eventId -> when it was first indexed
 	nextAck  map[string]int64
 	acks     map[string]map[int64]int // channel -> ackId -> polls; forgotten once reported true
 	accepted int                      // requests answered with an ackId
@@ -82,7 +84,7 @@ type HEC struct {
 // NewHEC starts a strict HEC receiver, closed by t.Cleanup.
 func NewHEC(tb testing.TB, o HECOptions) *HEC {
 	tb.Helper()
-	h := &HEC{opts: o, seen: map[string]int{}, nextAck: map[string]int64{}, acks: map[string]map[int64]int{},
+	h := &HEC{opts: o, seen: map[string]int{}, firstAt: map[string]time.Time{}, nextAck: map[string]int64{}, acks: map[string]map[int64]int{},
 		lost: map[string]map[int64]bool{}, held: map[string]map[int64][2]int{}, rng: rand.New(rand.NewPCG(o.Seed, 0x4845432d61636b))}
 	h.server = newServer(tb, http.HandlerFunc(h.serve), o.TLS)
 	return h
@@ -153,6 +155,14 @@ func (h *HEC) DelayAnswers(d time.Duration) {
 // Events returns a copy of every indexed event object, in arrival order.
 func (h *HEC) Events() [][]byte {
 	return locked(&h.mu, func() [][]byte { return slices.Clone(h.events) })
+}
+
+// Arrived returns when each event (by eventId) was first indexed, for
+// freshness measurements.
+func (h *HEC) Arrived() map[string]time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return maps.Clone(h.firstAt)
 }
 
 // Count returns how many events were indexed (duplicates included).
@@ -417,12 +427,16 @@ func numeric(s string) bool {
 // request (acknowledgement on) is given its ackId; record returns it and
 // how long to delay the answer (DelayAnswers).
 func (h *HEC) record(evs [][]byte, accepted bool, channel string) (int64, time.Duration) {
+	now := time.Now()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	first := len(h.events)
 	for _, raw := range evs {
 		h.events = append(h.events, raw)
 		if id := eventID(raw); id != "" {
+			if h.seen[id] == 0 {
+				h.firstAt[id] = now
+			}
 			h.seen[id]++
 		}
 	}
