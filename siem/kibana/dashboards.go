@@ -1,0 +1,198 @@
+package kibana
+
+// The KQL filters the panels share. Event types are the same in both of
+// Pigment's vocabularies where both are listed.
+const (
+	qEvents       = `event.kind : "event"`
+	qAlerts       = `event.kind : "alert"`
+	qLogins       = `event.action : "UserLoggedIn"`
+	qFailedLogins = `event.action : "UserLoggedIn" and event.outcome : "failure"`
+	qChanges      = `event.kind : "event" and event.type : ("change" or "creation" or "deletion")`
+	qRoleChanges  = `event.action : ("RoleChanged" or "UserAccountTypeUpdated")`
+	qAPIKeys      = `event.action : ("APIKeyCreated" or "APIKeyRevoked")`
+	qDeactivation = `event.action : ("MemberDeactivated" or "UserDeactivated" or "UserReactivated")`
+	qAfterDeact   = `event.kind : "alert" and rule.name : "deactivated-activity"`
+)
+
+// runtimeFields are read from the original event and alert (see
+// runtimeField).
+var runtimeFields = []runtimeField{
+	{"pigment_application_name", "pigment.application.name"},
+	{"pigment_alert_severity", "pigment.alert.severity"},
+	{"pigment_alert_title", "pigment.alert.title"},
+	{"pigment_alert_evidence", "pigment.alert.evidence"},
+}
+
+// panel places a visualisation (or saved search) on a 48-column grid.
+type panel struct {
+	obj        object
+	x, y, w, h int
+}
+
+// dashboard is one dashboard and the objects its panels show.
+type dashboard struct {
+	id, title, description string
+	panels                 []panel
+}
+
+func (d dashboard) object() object {
+	panels, refs := []any{}, []reference{}
+	for i, p := range d.panels {
+		idx := d.id + "-" + itoa(i+1)
+		panels = append(panels, map[string]any{
+			"version": "8.9.0", "type": p.obj.Type, "panelIndex": idx, "panelRefName": "panel_" + idx,
+			"gridData":         map[string]any{"x": p.x, "y": p.y, "w": p.w, "h": p.h, "i": idx},
+			"embeddableConfig": map[string]any{"enhancements": map[string]any{}},
+		})
+		refs = append(refs, reference{Type: p.obj.Type, ID: p.obj.ID, Name: idx + ":panel_" + idx})
+	}
+	return object{
+		Type: "dashboard", ID: d.id,
+		Attributes: map[string]any{
+			"title": d.title, "description": d.description, "version": 1,
+			"panelsJSON":  jsonString(panels),
+			"optionsJSON": jsonString(map[string]any{"useMargins": true, "syncColors": false, "syncCursor": true, "syncTooltips": false, "hidePanelTitles": false}),
+			"timeRestore": true, "timeFrom": "now-7d", "timeTo": "now",
+			"refreshInterval": map[string]any{"pause": true, "value": 60000},
+			"kibanaSavedObjectMeta": map[string]any{
+				"searchSourceJSON": jsonString(map[string]any{"query": kql(""), "filter": []any{}}),
+			},
+		},
+		References:           refs,
+		CoreMigrationVersion: coreMigration, TypeMigrationVersion: dashboardMigration,
+	}
+}
+
+func itoa(i int) string {
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}
+
+// savedSearch is a Discover search on the data view, shown as a table.
+func savedSearch(id, title, query string, columns []string) object {
+	return object{
+		Type: "search", ID: id,
+		Attributes: map[string]any{
+			"title": title, "description": "", "columns": columns,
+			"sort": []any{[]string{"@timestamp", "desc"}}, "hideChart": false,
+			"kibanaSavedObjectMeta": map[string]any{"searchSourceJSON": jsonString(map[string]any{
+				"query": kql(query), "filter": []any{},
+				"indexRefName": "kibanaSavedObjectMeta.searchSourceJSON.index",
+			})},
+		},
+		References: []reference{{Type: "index-pattern", ID: DataViewID,
+			Name: "kibanaSavedObjectMeta.searchSourceJSON.index"}},
+		CoreMigrationVersion: coreMigration, TypeMigrationVersion: searchMigration,
+	}
+}
+
+// overTime is a stacked bar chart of count per interval, split by field.
+func overTime(id, title, query, interval, field string, size int) object {
+	return lens{id: id, title: title, visType: "lnsXY", query: query,
+		columns: []column{dateHistogram("x", interval), terms("split", field, field, size, "y"), count("y", "Count", "")},
+		vis:     xy("bar_stacked", "x", "y", "split")}.object()
+}
+
+// top is a table of the most frequent values of fields, with their count.
+func top(id, title, query string, size int, fields ...string) object {
+	cols, ids := []column{}, []string{}
+	for i, f := range fields {
+		c := terms("t"+itoa(i+1), f, f, size, "n")
+		cols, ids = append(cols, c), append(ids, c.id)
+	}
+	cols = append(cols, count("n", "Count", ""))
+	return lens{id: id, title: title, visType: "lnsDatatable", query: query, columns: cols,
+		vis: table(append(ids, "n")...)}.object()
+}
+
+// share is a donut of count by the values of field.
+func share(id, title, query, field string, size int) object {
+	return lens{id: id, title: title, visType: "lnsPie", query: query,
+		columns: []column{terms("g", field, field, size, "n"), count("n", "Count", "")},
+		vis:     pie("g", "n")}.object()
+}
+
+// dashboards are the four dashboards, in import order after the data view.
+func dashboards() []dashboard {
+	return []dashboard{overview(), access(), reliability(), alerts()}
+}
+
+func overview() dashboard {
+	return dashboard{id: "pigment-siem-overview", title: "Pigment: Overview",
+		description: "Pigment audit events: volume over time, by type, the most active members and applications.",
+		panels: []panel{
+			{overTime("pigment-siem-events-over-time", "Events over time by category", qEvents, "auto", "event.category", 10), 0, 0, 48, 12},
+			{share("pigment-siem-events-by-type", "Events by type", qEvents, "event.action", 25), 0, 12, 16, 15},
+			{top("pigment-siem-top-members", "Top members", qEvents, 15, "user.email"), 16, 12, 16, 15},
+			{top("pigment-siem-top-applications", "Top applications", qEvents, 15, "pigment_application_name"), 32, 12, 16, 15},
+			{overTime("pigment-siem-outcomes-over-time", "Outcomes over time", qEvents, "auto", "event.outcome", 3), 0, 27, 48, 10},
+		}}
+}
+
+func access() dashboard {
+	return dashboard{id: "pigment-siem-access", title: "Pigment: Access and privileges",
+		description: "Logins and failed logins, account-type and role changes, API keys, deactivations and activity after deactivation (the deactivated-activity alerts of detect).",
+		panels: []panel{
+			{overTime("pigment-siem-logins-by-hour", "Logins by hour and outcome", qLogins, "1h", "event.outcome", 3), 0, 0, 32, 12},
+			{top("pigment-siem-failed-logins", "Failed logins by member and country", qFailedLogins, 20, "user.email", "source.geo.country_iso_code"), 32, 0, 16, 12},
+			{top("pigment-siem-role-changes", "Account-type and role changes", qRoleChanges, 50, "user.email", "user.target.email", "user.target.roles"), 0, 12, 24, 14},
+			{overTime("pigment-siem-api-keys", "API keys created and revoked", qAPIKeys, "1d", "event.action", 2), 24, 12, 24, 14},
+			{top("pigment-siem-deactivations", "Deactivations and reactivations", qDeactivation, 50, "event.action", "user.target.email", "user.email"), 0, 26, 24, 14},
+			{top("pigment-siem-after-deactivation", "Activity after deactivation", qAfterDeact, 50, "user.email", "user.id"), 24, 26, 24, 14},
+		}}
+}
+
+func reliability() dashboard {
+	return dashboard{id: "pigment-siem-reliability", title: "Pigment: Reliability KPIs",
+		description: "The KPIs of Pigment's reliability metrics dashboard that audit events can measure, each beside its target and red past it: " +
+			"daily active users (monitor the trend), weekly change volume (< last week + 20%), failed logins (< 5% of attempts). " +
+			"API error rate and the metadata KPIs (dimensions per metric, large applications, naming violations) are not in the audit events.",
+		panels: []panel{
+			{lens{id: "pigment-siem-kpi-failed-logins", title: "Failed logins, share of attempts (target < 5%)", visType: "lnsMetric",
+				columns: ratio("m", "Failed logins", qFailedLogins, qLogins, ""), vis: metric("m", 0.05, false)}.object(), 0, 0, 16, 8},
+			{lens{id: "pigment-siem-kpi-change-volume", title: "Change volume against the week before (target < 120%)", visType: "lnsMetric",
+				columns: ratio("m", "Change volume vs previous week", qChanges, qChanges, "1w"), vis: metric("m", 1.2, false)}.object(), 16, 0, 16, 8},
+			{lens{id: "pigment-siem-kpi-active-members", title: "Active members (monitor the trend)", visType: "lnsMetric",
+				columns: []column{uniqueCount("m", "Active members", "user.id")}, vis: metric("m", 0, false)}.object(), 32, 0, 16, 8},
+			{lens{id: "pigment-siem-kpi-daily-active", title: "Daily active members", visType: "lnsXY", query: qEvents,
+				columns: []column{dateHistogram("x", "1d"), uniqueCount("y", "Active members", "user.id")},
+				vis:     xy("line", "x", "y", "")}.object(), 0, 8, 24, 12},
+			{lens{id: "pigment-siem-kpi-weekly-changes", title: "Weekly change volume", visType: "lnsXY", query: qChanges,
+				columns: []column{dateHistogram("x", "1w"), count("y", "Changes", "")},
+				vis:     xy("bar_stacked", "x", "y", "")}.object(), 24, 8, 24, 12},
+			{lens{id: "pigment-siem-kpi-failed-share", title: "Failed logins per day, share of attempts (target < 5%)", visType: "lnsXY", query: qLogins,
+				columns: append([]column{dateHistogram("x", "1d")}, ratio("y", "Failed logins", qFailedLogins, qLogins, "")...),
+				vis:     xy("line", "x", "y", "")}.object(), 0, 20, 48, 12},
+		}}
+}
+
+func alerts() dashboard {
+	return dashboard{id: "pigment-siem-alerts", title: "Pigment: Alerts",
+		description: "Alerts of pigment-siem detect by rule, severity and member; the table lists each alert with its evidence event IDs (search them with event.id).",
+		panels: []panel{
+			{overTime("pigment-siem-alerts-by-rule", "Alerts over time by rule", qAlerts, "auto", "rule.name", 15), 0, 0, 32, 12},
+			{share("pigment-siem-alerts-by-severity", "Alerts by severity", qAlerts, "pigment_alert_severity", 4), 32, 0, 16, 12},
+			{top("pigment-siem-alerts-by-member", "Alerts by member and rule", qAlerts, 25, "user.email", "rule.name"), 0, 12, 24, 14},
+			{top("pigment-siem-alerts-by-technique", "Alerts by MITRE technique", qAlerts, 15, "threat.technique.id"), 24, 12, 24, 14},
+			{savedSearch("pigment-siem-alert-list", "Pigment alerts with evidence", qAlerts,
+				[]string{"rule.name", "pigment_alert_severity", "user.email", "pigment_alert_title", "pigment_alert_evidence"}), 0, 26, 48, 16},
+		}}
+}
+
+// objects returns every saved object, each after those it references.
+func objects() []object {
+	objs := []object{dataView(runtimeFields)}
+	for _, d := range dashboards() {
+		for _, p := range d.panels {
+			objs = append(objs, p.obj)
+		}
+		objs = append(objs, d.object())
+	}
+	return objs
+}
+
+// Render returns the ndjson the description produces (pigment.ndjson is
+// its committed copy).
+func Render() []byte { return render(objects()) }

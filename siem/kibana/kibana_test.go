@@ -1,0 +1,142 @@
+package kibana
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite pigment.ndjson from the description")
+
+// The committed file is what the description renders: edit dashboards.go,
+// then go test ./siem/kibana -update.
+func TestNDJSONInSync(t *testing.T) {
+	got := Render()
+	if *update {
+		if err := os.WriteFile(FileName, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(SavedObjects(), got) && !*update {
+		t.Fatalf("%s differs from the description in dashboards.go: run go test ./siem/kibana -update", FileName)
+	}
+}
+
+// parsed is a saved object as read back from the ndjson.
+type parsed struct {
+	Type                 string         `json:"type"`
+	ID                   string         `json:"id"`
+	Attributes           map[string]any `json:"attributes"`
+	References           []reference    `json:"references"`
+	CoreMigrationVersion string         `json:"coreMigrationVersion"`
+	TypeMigrationVersion string         `json:"typeMigrationVersion"`
+	Managed              bool           `json:"managed"`
+}
+
+func mustParse(t *testing.T, ndjson []byte) []parsed {
+	t.Helper()
+	var objs []parsed
+	sc := bufio.NewScanner(bytes.NewReader(ndjson))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var o parsed
+		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&o); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		objs = append(objs, o)
+	}
+	return objs
+}
+
+// Every object has a unique id and the export's version fields, every
+// reference names an object earlier in the file, and the four dashboards
+// are there.
+func TestObjectsShape(t *testing.T) {
+	objs := mustParse(t, SavedObjects())
+	seen := map[string]bool{}
+	dashboards := 0
+	for _, o := range objs {
+		key := o.Type + "/" + o.ID
+		if o.ID == "" || seen[key] {
+			t.Errorf("%s: empty or duplicate id", key)
+		}
+		if o.CoreMigrationVersion == "" || o.TypeMigrationVersion == "" {
+			t.Errorf("%s: no coreMigrationVersion or typeMigrationVersion", key)
+		}
+		for _, r := range o.References {
+			if !seen[r.Type+"/"+r.ID] {
+				t.Errorf("%s: reference %s %s/%s is not earlier in the file", key, r.Name, r.Type, r.ID)
+			}
+		}
+		seen[key] = true
+		if o.Type == "dashboard" {
+			dashboards++
+			checkPanels(t, o)
+		}
+	}
+	if dashboards != 4 {
+		t.Errorf("%d dashboards, want 4", dashboards)
+	}
+}
+
+// checkPanels checks a dashboard's panelsJSON against its references.
+func checkPanels(t *testing.T, o parsed) {
+	t.Helper()
+	var panels []struct {
+		Type, PanelIndex, PanelRefName string
+	}
+	if err := json.Unmarshal([]byte(o.Attributes["panelsJSON"].(string)), &panels); err != nil {
+		t.Fatalf("%s panelsJSON: %v", o.ID, err)
+	}
+	refs := map[string]string{}
+	for _, r := range o.References {
+		refs[r.Name] = r.Type
+	}
+	for _, p := range panels {
+		if typ := refs[p.PanelIndex+":"+p.PanelRefName]; typ != p.Type {
+			t.Errorf("%s panel %s: reference type %q, want %q", o.ID, p.PanelIndex, typ, p.Type)
+		}
+	}
+	if len(panels) == 0 {
+		t.Errorf("%s: no panels", o.ID)
+	}
+}
+
+// lensColumns returns the Lens columns of a visualisation.
+func lensColumns(t *testing.T, o parsed) map[string]map[string]any {
+	t.Helper()
+	state := o.Attributes["state"].(map[string]any)
+	layers := state["datasourceStates"].(map[string]any)["formBased"].(map[string]any)["layers"].(map[string]any)
+	cols := map[string]map[string]any{}
+	for _, l := range layers {
+		for id, c := range l.(map[string]any)["columns"].(map[string]any) {
+			cols[id] = c.(map[string]any)
+		}
+	}
+	return cols
+}
+
+// Every Lens visualisation's accessors name columns of its layer.
+func TestLensAccessors(t *testing.T) {
+	for _, o := range mustParse(t, SavedObjects()) {
+		if o.Type != "lens" {
+			continue
+		}
+		cols := lensColumns(t, o)
+		vis, _ := json.Marshal(o.Attributes["state"].(map[string]any)["visualization"])
+		for _, key := range []string{"xAccessor", "splitAccessor", "metricAccessor", "columnId"} {
+			for _, part := range strings.Split(string(vis), `"`+key+`":"`)[1:] {
+				id := part[:strings.IndexByte(part, '"')]
+				if cols[id] == nil {
+					t.Errorf("%s: %s %q is not a column", o.ID, key, id)
+				}
+			}
+		}
+	}
+}
