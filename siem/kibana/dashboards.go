@@ -172,9 +172,9 @@ func alerts() dashboard {
 	return dashboard{id: "pigment-siem-alerts", title: "Pigment: Alerts",
 		description: "Alerts of pigment-siem detect by rule, severity and member; the table lists each alert with its evidence event IDs (search them with event.id).",
 		panels: []panel{
-			{overTime("pigment-siem-alerts-by-rule", "Alerts over time by rule", qAlerts, "auto", "rule.name", 15), 0, 0, 32, 12},
 			{share("pigment-siem-alerts-by-severity", "Alerts by severity", qAlerts, "pigment_alert_severity", 4), 32, 0, 16, 12},
 			{top("pigment-siem-alerts-by-member", "Alerts by member and rule", qAlerts, 25, "user.email", "rule.name"), 0, 12, 24, 14},
+			{overTime("pigment-siem-alerts-by-rule", "Alerts over time by rule", qAlerts, "auto", "rule.name", 15), 0, 0, 32, 12},
 			{top("pigment-siem-alerts-by-technique", "Alerts by MITRE technique", qAlerts, 15, "threat.technique.id"), 24, 12, 24, 14},
 			{savedSearch("pigment-siem-alert-list", "Pigment alerts with evidence", qAlerts,
 				[]string{"rule.name", "pigment_alert_severity", "user.email", "pigment_alert_title", "pigment_alert_evidence"}), 0, 26, 48, 16},

@@ -54,13 +54,13 @@ var kqlField = regexp.MustCompile(`([A-Za-z_@][A-Za-z0-9_.@]*)\s*:`)
 
 // referencedFields returns, per object, every field it names: Lens source
 // fields, fields of its KQL queries and filters, saved-search columns.
-func referencedFields(t *testing.T, objs []parsed) map[string][]string {
+func referencedFields(t *testing.T, objs []object) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
-	add := func(o parsed, fields ...string) {
+	add := func(o object, fields ...string) {
 		out[o.Type+"/"+o.ID] = append(out[o.Type+"/"+o.ID], fields...)
 	}
-	addKQL := func(o parsed, q string) {
+	addKQL := func(o object, q string) {
 		for _, m := range kqlField.FindAllStringSubmatch(q, -1) {
 			add(o, m[1])
 		}

@@ -4,46 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"strings"
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite pigment.ndjson from the description")
-
-// The committed file is what the description renders: edit dashboards.go,
-// then go test ./siem/kibana -update.
-func TestNDJSONInSync(t *testing.T) {
-	got := Render()
-	if *update {
-		if err := os.WriteFile(FileName, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if !bytes.Equal(SavedObjects(), got) && !*update {
-		t.Fatalf("%s differs from the description in dashboards.go: run go test ./siem/kibana -update", FileName)
-	}
-}
-
-// parsed is a saved object as read back from the ndjson.
-type parsed struct {
-	Type                 string         `json:"type"`
-	ID                   string         `json:"id"`
-	Attributes           map[string]any `json:"attributes"`
-	References           []reference    `json:"references"`
-	CoreMigrationVersion string         `json:"coreMigrationVersion"`
-	TypeMigrationVersion string         `json:"typeMigrationVersion"`
-	Managed              bool           `json:"managed"`
-}
-
-func mustParse(t *testing.T, ndjson []byte) []parsed {
+func mustParse(t *testing.T, ndjson []byte) []object {
 	t.Helper()
-	var objs []parsed
+	var objs []object
 	sc := bufio.NewScanner(bytes.NewReader(ndjson))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		var o parsed
+		var o object
 		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&o); err != nil {
@@ -86,7 +57,7 @@ func TestObjectsShape(t *testing.T) {
 }
 
 // checkPanels checks a dashboard's panelsJSON against its references.
-func checkPanels(t *testing.T, o parsed) {
+func checkPanels(t *testing.T, o object) {
 	t.Helper()
 	var panels []struct {
 		Type, PanelIndex, PanelRefName string
@@ -109,7 +80,7 @@ func checkPanels(t *testing.T, o parsed) {
 }
 
 // lensColumns returns the Lens columns of a visualisation.
-func lensColumns(t *testing.T, o parsed) map[string]map[string]any {
+func lensColumns(t *testing.T, o object) map[string]map[string]any {
 	t.Helper()
 	state := o.Attributes["state"].(map[string]any)
 	layers := state["datasourceStates"].(map[string]any)["formBased"].(map[string]any)["layers"].(map[string]any)
