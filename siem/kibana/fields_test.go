@@ -18,35 +18,17 @@ var expectedNew = []string{"user.target.id", "user.target.email", "user.target.n
 
 // templateFields returns the mapped leaf fields of the index template and
 // the fields mapped as flattened (any key below them exists).
-func templateFields(t *testing.T) (leaves map[string]bool, flattened []string) {
+func templateFields(t *testing.T) (map[string]bool, []string) {
 	t.Helper()
-	var tpl struct {
-		Template struct {
-			Mappings struct {
-				Properties map[string]any `json:"properties"`
-			} `json:"mappings"`
-		} `json:"template"`
+	leaves, flattened, err := sinks.TemplateFields()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := json.Unmarshal(sinks.IndexTemplate(), &tpl); err != nil {
-		t.Fatalf("parse the index template: %v", err)
+	set := map[string]bool{}
+	for _, f := range leaves {
+		set[f] = true
 	}
-	leaves = map[string]bool{}
-	var walk func(prefix string, props map[string]any)
-	walk = func(prefix string, props map[string]any) {
-		for name, v := range props {
-			m, _ := v.(map[string]any)
-			if sub, ok := m["properties"].(map[string]any); ok {
-				walk(prefix+name+".", sub)
-				continue
-			}
-			leaves[prefix+name] = true
-			if m["type"] == "flattened" {
-				flattened = append(flattened, prefix+name)
-			}
-		}
-	}
-	walk("", tpl.Template.Mappings.Properties)
-	return leaves, flattened
+	return set, flattened
 }
 
 // kqlField matches the field of each `field : value` clause of a KQL query.
