@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -118,6 +119,9 @@ func elasticShareESQL(p exportPlan, scope string) string {
 // kqlAny matches field against any of the patterns: exact values quoted,
 // "*" patterns as KQL wildcards (special characters escaped).
 func kqlAny(field string, patterns []string) string {
+	if slices.Contains(patterns, "*") {
+		return field + " : *"
+	}
 	vals := make([]string, len(patterns))
 	for i, v := range patterns {
 		vals[i] = kqlValue(v)

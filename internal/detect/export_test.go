@@ -322,3 +322,21 @@ func checkSigmaCondition(t *testing.T, doc map[string]any) {
 		}
 	}
 }
+
+// Patterns become KQL values: exact ones quoted, wildcards unquoted with
+// KQL's special characters escaped, "*" any value.
+func TestKQLAny(t *testing.T) {
+	for _, tc := range []struct {
+		patterns []string
+		want     string
+	}{
+		{[]string{"BlockDeleted", "*Deleted*"}, `event.action : ("BlockDeleted" or *Deleted*)`},
+		{[]string{"Block*", "*"}, `event.action : *`},
+		{[]string{`a(b):c*`}, `event.action : (a\(b\)\:c*)`},
+		{[]string{"Head count*"}, `event.action : ("Head count*")`},
+	} {
+		if got := kqlAny("event.action", tc.patterns); got != tc.want {
+			t.Errorf("kqlAny(%q) = %s, want %s", tc.patterns, got, tc.want)
+		}
+	}
+}
