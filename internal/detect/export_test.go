@@ -260,6 +260,7 @@ func TestExportSigmaValidates(t *testing.T) {
 	e := mustExport(t, "sigma", func(rs *RuleSet) {
 		rs.Rules[6].Known = 0 // sensitive-access: a match rule with applications and allow lists
 		rs.Rules[6].Allow = Allow{Members: []string{"svc-*"}, Applications: []string{"Sandbox"}}
+		rs.Rules[7].Known = 0 // broad-access: a value_count correlation of applications
 	})
 	docs := decodeAll(t, yaml.NewDecoder(bytes.NewReader(e.Data)))
 	names, ids := map[string]bool{}, map[string]bool{}
@@ -287,8 +288,8 @@ func TestExportSigmaValidates(t *testing.T) {
 			names[name] = true
 		}
 	}
-	if len(docs) != 8 {
-		t.Errorf("%d Sigma documents, want 8", len(docs))
+	if len(docs) != 10 {
+		t.Errorf("%d Sigma documents, want 10", len(docs))
 	}
 }
 

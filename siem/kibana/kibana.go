@@ -6,10 +6,13 @@
 // The objects are described in Go (dashboards.go) and rendered into
 // pigment.ndjson, in the format Kibana 8.x exports, so the file a team
 // imports by hand and the one `forward setup` imports are the same bytes.
-// `go test ./siem/kibana -update` rewrites the file; the test fails when
-// the file and the description disagree. Every id is fixed, so importing
-// again with overwrite replaces the objects instead of adding copies.
+// `go generate ./siem/kibana` (go test -update) rewrites the file; the
+// test fails when the file and the description disagree. Every id is
+// fixed, so importing again with overwrite replaces the objects instead of
+// adding copies.
 package kibana
+
+//go:generate go test -run TestNDJSONInSync -update .
 
 import (
 	_ "embed"
