@@ -33,16 +33,38 @@ type panel struct {
 type dashboard struct {
 	id, title, description string
 	panels                 []panel
+	// links are URL drilldowns on a value click, by panel object id: a URL
+	// template ({{event.value}} is the value clicked). Kibana offers them
+	// with a Gold licence or above; below, a click filters as usual.
+	links map[string]string
+}
+
+// discoverEvent is a URL drilldown opening Discover on the event whose id
+// was clicked, over the last 180 days (Pigment's retention).
+const discoverEvent = "{{kibanaUrl}}/app/discover#/?_g=(time:(from:now-180d,to:now))" +
+	"&_a=(index:'" + DataViewID + "',query:(language:kuery,query:'event.id : \"{{event.value}}\"'))"
+
+// drilldown is the panel enhancement of a URL drilldown to url.
+func drilldown(panelIndex, url string) map[string]any {
+	return map[string]any{"dynamicActions": map[string]any{"events": []any{map[string]any{
+		"eventId": panelIndex + "-drilldown", "triggers": []string{"VALUE_CLICK_TRIGGER"},
+		"action": map[string]any{"factoryId": "URL_DRILLDOWN", "name": "Open the event in Discover",
+			"config": map[string]any{"url": map[string]any{"template": url}, "openInNewTab": true, "encodeUrl": true}},
+	}}}}
 }
 
 func (d dashboard) object() object {
 	panels, refs := []any{}, []reference{}
 	for i, p := range d.panels {
 		idx := d.id + "-" + itoa(i+1)
+		enhancements := map[string]any{}
+		if url := d.links[p.obj.ID]; url != "" {
+			enhancements = drilldown(idx, url)
+		}
 		panels = append(panels, map[string]any{
 			"version": "8.9.0", "type": p.obj.Type, "panelIndex": idx, "panelRefName": "panel_" + idx,
 			"gridData":         map[string]any{"x": p.x, "y": p.y, "w": p.w, "h": p.h, "i": idx},
-			"embeddableConfig": map[string]any{"enhancements": map[string]any{}},
+			"embeddableConfig": map[string]any{"enhancements": enhancements},
 		})
 		refs = append(refs, reference{Type: p.obj.Type, ID: p.obj.ID, Name: idx + ":panel_" + idx})
 	}
@@ -170,14 +192,16 @@ func reliability() dashboard {
 
 func alerts() dashboard {
 	return dashboard{id: "pigment-siem-alerts", title: "Pigment: Alerts",
-		description: "Alerts of pigment-siem detect by rule, severity and member; the table lists each alert with its evidence event IDs (search them with event.id).",
+		description: "Alerts of pigment-siem detect by rule, severity and member; the tables list each alert with its evidence event IDs, each opening the event in Discover (a URL drilldown: Gold licence or above; else search event.id).",
+		links:       map[string]string{"pigment-siem-alert-evidence": discoverEvent},
 		panels: []panel{
 			{share("pigment-siem-alerts-by-severity", "Alerts by severity", qAlerts, "pigment_alert_severity", 4), 32, 0, 16, 12},
 			{top("pigment-siem-alerts-by-member", "Alerts by member and rule", qAlerts, 25, "user.email", "rule.name"), 0, 12, 24, 14},
 			{overTime("pigment-siem-alerts-by-rule", "Alerts over time by rule", qAlerts, "auto", "rule.name", 15), 0, 0, 32, 12},
 			{top("pigment-siem-alerts-by-technique", "Alerts by MITRE technique", qAlerts, 15, "threat.technique.id"), 24, 12, 24, 14},
+			{top("pigment-siem-alert-evidence", "Evidence event IDs (click one to open the event)", qAlerts, 100, "pigment_alert_evidence"), 0, 26, 16, 16},
 			{savedSearch("pigment-siem-alert-list", "Pigment alerts with evidence", qAlerts,
-				[]string{"rule.name", "pigment_alert_severity", "user.email", "pigment_alert_title", "pigment_alert_evidence"}), 0, 26, 48, 16},
+				[]string{"rule.name", "pigment_alert_severity", "user.email", "pigment_alert_title", "pigment_alert_evidence"}), 16, 26, 32, 16},
 		}}
 }
 

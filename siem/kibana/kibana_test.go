@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -107,6 +108,23 @@ func TestLensAccessors(t *testing.T) {
 				if cols[id] == nil {
 					t.Errorf("%s: %s %q is not a column", o.ID, key, id)
 				}
+			}
+		}
+	}
+}
+
+// Every drilldown is on a panel of its dashboard, and on a table of one
+// column: the value clicked is what the URL opens.
+func TestLinksOnPanels(t *testing.T) {
+	for _, d := range dashboards() {
+		for id := range d.links {
+			i := slices.IndexFunc(d.panels, func(p panel) bool { return p.obj.ID == id })
+			if i < 0 {
+				t.Errorf("%s: link on %s, not one of its panels", d.id, id)
+				continue
+			}
+			if cols := d.panels[i].obj.Attributes["state"].(map[string]any)["visualization"].(map[string]any)["columns"]; len(cols.([]any)) != 2 {
+				t.Errorf("%s: link on %s, whose table has %d columns, want the value and its count", d.id, id, len(cols.([]any)))
 			}
 		}
 	}
