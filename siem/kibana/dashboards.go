@@ -7,7 +7,11 @@ const (
 	qAlerts       = `event.kind : "alert"`
 	qLogins       = `event.action : "UserLoggedIn"`
 	qFailedLogins = `event.action : "UserLoggedIn" and event.outcome : "failure"`
-	qChanges      = `event.kind : "event" and event.type : ("change" or "creation" or "deletion")`
+	qChanges      = `event.action : ("BlockCreated" or "BlockModified" or "BlockDeleted" or "ApplicationCreated" or "ApplicationDeleted")`
+	qActive       = `event.action : "UserLoggedIn" and not event.outcome : "failure"`
+	qDataOps      = `event.action : ("ImportExecuted" or "ExportExecuted") and (event.outcome : ("success" or "failure") or pigment.event.metadata.status : * or pigment.event.payload.status : *)`
+	qDataOpErrors = `event.action : ("ImportExecuted" or "ExportExecuted") and (event.outcome : "failure" or pigment.event.metadata.status : "Failed" or pigment.event.payload.status : "Failed")`
+	qKPIAlerts    = `event.kind : "alert" and rule.name : ("kpi-target" or "daily-changes" or "security-events" or "naming-violation" or "complex-metric" or "large-application" or "inventory-drift")`
 	qRoleChanges  = `event.action : ("RoleChanged" or "UserAccountTypeUpdated")`
 	qAPIKeys      = `event.action : ("APIKeyCreated" or "APIKeyRevoked")`
 	qDeactivation = `event.action : ("MemberDeactivated" or "UserDeactivated" or "UserReactivated")`
@@ -168,26 +172,35 @@ func access() dashboard {
 
 func reliability() dashboard {
 	return dashboard{id: "pigment-siem-reliability", title: "Pigment: Reliability KPIs",
-		description: "The KPIs of Pigment's reliability metrics dashboard that audit events can measure, each beside its target and red past it: " +
-			"daily active users (monitor the trend), weekly change volume (< last week + 20%), failed logins (< 5% of attempts). " +
-			"API error rate and the metadata KPIs (dimensions per metric, large applications, naming violations) are not in the audit events.",
+		description: "The reliability KPIs (README, KPIs), each beside its target and red past it, over the dashboard's time range (7 days by default): " +
+			"failed logins (< 5% of attempts), API error rate (failed imports and exports, < 1%), block and application changes against the mean of the four weeks before (< 120%), active members (watch the trend). " +
+			"The inventory's KPIs (dimensions per metric, large applications, naming violations) come as its alerts and findings, listed below.",
 		panels: []panel{
-			{lens{id: "pigment-siem-kpi-failed-logins", title: "Failed logins, share of attempts (target < 5%)", visType: "lnsMetric",
-				columns: ratio("m", "Failed logins", qFailedLogins, qLogins, ""), vis: metric("m", 0.05, false)}.object(), 0, 0, 16, 8},
-			{lens{id: "pigment-siem-kpi-change-volume", title: "Change volume against the week before (target < 120%)", visType: "lnsMetric",
-				columns: ratio("m", "Change volume vs previous week", qChanges, qChanges, "1w"), vis: metric("m", 1.2, false)}.object(), 16, 0, 16, 8},
-			{lens{id: "pigment-siem-kpi-active-members", title: "Active members (monitor the trend)", visType: "lnsMetric",
-				columns: []column{uniqueCount("m", "Active members", "user.id")}, vis: metric("m", 0, false)}.object(), 32, 0, 16, 8},
-			{lens{id: "pigment-siem-kpi-daily-active", title: "Daily active members", visType: "lnsXY", query: qEvents,
-				columns: []column{dateHistogram("x", "1d"), uniqueCount("y", "Active members", "user.id")},
+			{kpi("pigment-siem-kpi-failed-logins", "Failed logins, share of attempts (target < 5%)",
+				ratio("m", "Failed logins", qFailedLogins, qLogins), 0.05), 0, 0, 12, 8},
+			{kpi("pigment-siem-kpi-api-errors", "API error rate: failed imports and exports (target < 1%)",
+				ratio("m", "API error rate", qDataOpErrors, qDataOps), 0.01), 12, 0, 12, 8},
+			{kpi("pigment-siem-kpi-change-volume", "Changes against the mean of the 4 weeks before (target < 120%)",
+				ratio("m", "Change volume", qChanges, qChanges, "1w", "2w", "3w", "4w"), 1.2), 24, 0, 12, 8},
+			{kpi("pigment-siem-kpi-active-members", "Active members (watch the trend)",
+				[]column{uniqueCount("m", "Active members", "user.id", qActive)}, 0), 36, 0, 12, 8},
+			{lens{id: "pigment-siem-kpi-daily-active", title: "Daily active members", visType: "lnsXY", query: qActive,
+				columns: []column{dateHistogram("x", "1d"), uniqueCount("y", "Active members", "user.id", "")},
 				vis:     xy("line", "x", "y", "")}.object(), 0, 8, 24, 12},
-			{lens{id: "pigment-siem-kpi-weekly-changes", title: "Weekly change volume", visType: "lnsXY", query: qChanges,
+			{lens{id: "pigment-siem-kpi-weekly-changes", title: "Weekly block and application changes", visType: "lnsXY", query: qChanges,
 				columns: []column{dateHistogram("x", "1w"), count("y", "Changes", "")},
 				vis:     xy("bar_stacked", "x", "y", "")}.object(), 24, 8, 24, 12},
 			{lens{id: "pigment-siem-kpi-failed-share", title: "Failed logins per day, share of attempts (target < 5%)", visType: "lnsXY", query: qLogins,
-				columns: append([]column{dateHistogram("x", "1d")}, ratio("y", "Failed logins", qFailedLogins, qLogins, "")...),
-				vis:     xy("line", "x", "y", "")}.object(), 0, 20, 48, 12},
+				columns: append([]column{dateHistogram("x", "1d")}, ratio("y", "Failed logins", qFailedLogins, qLogins)...),
+				vis:     xy("line", "x", "y", "")}.object(), 0, 20, 24, 12},
+			{top("pigment-siem-kpi-alerts", "KPI alerts and inventory findings", qKPIAlerts, 50, "rule.name", "pigment_alert_title"), 24, 20, 24, 12},
 		}}
+}
+
+// kpi is a metric visualisation of one KPI, green up to target and red
+// past it (no colour without a target).
+func kpi(id, title string, cols []column, target float64) object {
+	return lens{id: id, title: title, visType: "lnsMetric", columns: cols, vis: metric(cols[len(cols)-1].id, target)}.object()
 }
 
 func alerts() dashboard {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // The migration versions of the objects, as Kibana 8.x exports them. An
@@ -138,32 +139,62 @@ func count(id, label, filter string) column {
 	return c
 }
 
-func uniqueCount(id, label, field string) column {
-	return column{id, map[string]any{
+// uniqueCount counts distinct values of field, in the documents matching
+// filter when it is not empty.
+func uniqueCount(id, label, field, filter string) column {
+	c := column{id, map[string]any{
 		"label": label, "customLabel": true, "dataType": "number", "operationType": "unique_count",
 		"sourceField": field, "isBucketed": false, "scale": "ratio",
 		"params": map[string]any{"emptyAsNull": true},
 	}}
+	if filter != "" {
+		c.def["filter"] = kql(filter)
+	}
+	return c
 }
 
-// ratio is the Lens formula count(kql=num) / count(kql=den[, shift]), with
-// the hidden columns Lens keeps for a formula: the two counts and the math.
-func ratio(id, label, num, den, shift string) []column {
-	denArgs := "kql='" + den + "'"
-	if shift != "" {
-		denArgs += ", shift='" + shift + "'"
-	}
-	formula := "count(kql='" + num + "') / count(" + denArgs + ")"
+// ratio is the Lens formula count(kql=num) / count(kql=den), or with
+// shifts the mean of the den counts shifted by each ("1w", "2w": the
+// weeks before), with the hidden columns Lens keeps for a formula: the
+// counts and the math over them.
+func ratio(id, label, num, den string, shifts ...string) []column {
 	part := "Part of " + label
-	n, d, m := count(id+"X0", part, num), count(id+"X1", part, den), id+"X2"
-	if shift != "" {
-		d.def["timeShift"] = shift
+	n := count(id+"X0", part, num)
+	cols := []column{n}
+	var dens []string // the denominator's formula terms
+	var sum any       // the tinymath AST of their sum
+	if len(shifts) == 0 {
+		shifts = []string{""}
 	}
+	for i, shift := range shifts {
+		d := count(id+"X"+itoa(i+1), part, den)
+		term := "count(kql='" + den + "')"
+		if shift != "" {
+			d.def["timeShift"] = shift
+			term = "count(kql='" + den + "', shift='" + shift + "')"
+		}
+		cols, dens = append(cols, d), append(dens, term)
+		if sum == nil {
+			sum = d.id
+		} else {
+			sum = map[string]any{"type": "function", "name": "add", "args": []any{sum, d.id}}
+		}
+	}
+	formula := "count(kql='" + num + "') / " + dens[0]
+	if len(dens) > 1 {
+		sum = map[string]any{"type": "function", "name": "divide", "args": []any{sum, len(dens)}}
+		formula = "count(kql='" + num + "') / ((" + strings.Join(dens, " + ") + ") / " + itoa(len(dens)) + ")"
+	}
+	refs := make([]string, len(cols))
+	for i, c := range cols {
+		refs[i] = c.id
+	}
+	m := id + "X" + itoa(len(cols))
 	math := column{m, map[string]any{
 		"label": part, "customLabel": true, "dataType": "number", "operationType": "math",
-		"isBucketed": false, "scale": "ratio", "references": []string{n.id, d.id},
+		"isBucketed": false, "scale": "ratio", "references": refs,
 		"params": map[string]any{"tinymathAst": map[string]any{
-			"type": "function", "name": "divide", "args": []any{n.id, d.id},
+			"type": "function", "name": "divide", "args": []any{n.id, sum},
 			"location": map[string]any{"min": 0, "max": len(formula)}, "text": formula,
 		}},
 	}}
@@ -173,7 +204,7 @@ func ratio(id, label, num, den, shift string) []column {
 		"params": map[string]any{"formula": formula, "isFormulaBroken": false,
 			"format": map[string]any{"id": "percent", "params": map[string]any{"decimals": 1}}},
 	}}
-	return []column{n, d, math, f}
+	return append(cols, math, f)
 }
 
 // lens is one Lens visualisation saved object on the data view.
@@ -241,17 +272,13 @@ func table(cols ...string) map[string]any {
 	return map[string]any{"layerId": layerID, "layerType": "data", "columns": cs}
 }
 
-// metric shows one value; with a target, green up to it and red past it
-// (or below it when lowerIsWorse).
-func metric(accessor string, target float64, lowerIsWorse bool) map[string]any {
+// metric shows one value; with a target, green up to it and red past it.
+func metric(accessor string, target float64) map[string]any {
 	m := map[string]any{"layerId": layerID, "layerType": "data", "metricAccessor": accessor}
 	if target == 0 {
 		return m
 	}
-	ok, bad := "#209280", "#cc5642"
-	if lowerIsWorse {
-		ok, bad = bad, ok
-	}
+	const ok, bad = "#209280", "#cc5642"
 	m["palette"] = map[string]any{"type": "palette", "name": "custom", "params": map[string]any{
 		"name": "custom", "rangeType": "number", "rangeMin": nil, "rangeMax": nil, "progression": "fixed",
 		"continuity": "all", "steps": 2, "reverse": false,
