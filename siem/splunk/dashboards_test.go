@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -109,8 +108,6 @@ var knownVizTypes = []string{
 	"splunk.area", "splunk.bar", "splunk.column", "splunk.line", "splunk.pie",
 	"splunk.singlevalue", "splunk.table", "splunk.markdown", "splunk.events",
 }
-
-var tokenRef = regexp.MustCompile(`\$([A-Za-z0-9_]+)\.`)
 
 // TestDashboardReferences checks what the schema cannot: every visualization
 // is of a known type and reads a defined data source, every layout item is a

@@ -1,9 +1,11 @@
 package splunkapp
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -38,16 +40,22 @@ func mustSimEvents(tb testing.TB, shape string) [][]byte {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	req := httptest.NewRequest(http.MethodGet, "/api/audit/v1/events?ingestedSince="+simNow.Add(-72*time.Hour).Format(time.RFC3339), nil)
-	req.Header.Set("Authorization", "Bearer k")
-	rec := httptest.NewRecorder()
-	sim.Handler().ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK {
-		tb.Fatalf("simulator answered %d: %s", rec.Code, rec.Body)
-	}
-	var page struct{ Events []json.RawMessage }
-	if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
+	srv := httptest.NewServer(sim.Handler())
+	defer srv.Close()
+	u := srv.URL + "/api/audit/v1/events?ingestedSince=" + url.QueryEscape(simNow.Add(-72*time.Hour).Format(time.RFC3339))
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, u, nil)
+	if err != nil {
 		tb.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer k")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var page struct{ Events []json.RawMessage }
+	if err := json.NewDecoder(resp.Body).Decode(&page); resp.StatusCode != http.StatusOK || err != nil {
+		tb.Fatalf("simulator answered %s (%v)", resp.Status, err)
 	}
 	if len(page.Events) != simEventCount {
 		tb.Fatalf("simulator returned %d events, want %d", len(page.Events), simEventCount)

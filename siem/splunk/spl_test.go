@@ -119,6 +119,10 @@ func splitPipeline(q string) []string {
 
 var macroRef = regexp.MustCompile("`([A-Za-z0-9_]+)`")
 
+// tokenRef finds the dashboard tokens ($name.earliest$, $row.field.value$)
+// in a definition.
+var tokenRef = regexp.MustCompile(`\$([A-Za-z0-9_]+)\.`)
+
 // expandMacros replaces every `name` by its definition, recursively.
 func expandMacros(q string, macros map[string]string) (string, error) {
 	for depth := 0; strings.Contains(q, "`"); depth++ {
