@@ -9,7 +9,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/pigment-siem/pipeline/internal/detect"
 	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 	"github.com/pigment-siem/pipeline/internal/transform"
@@ -73,8 +75,9 @@ func addHEC(tb testing.TB, produced map[string]map[string]bool, line []byte) {
 	}
 }
 
-// producedFields returns, by sourcetype, the fields of the HEC golden files
-// and of the HEC events made of every simulator event in both vocabularies.
+// producedFields returns, by sourcetype, the fields of the HEC golden files,
+// of the HEC events made of every simulator event in both vocabularies, and
+// of the HEC event of a detect alert with every field set.
 func producedFields(tb testing.TB) map[string]map[string]bool {
 	tb.Helper()
 	produced := map[string]map[string]bool{}
@@ -100,6 +103,22 @@ func producedFields(tb testing.TB) map[string]map[string]bool {
 			addHEC(tb, produced, line)
 		}
 	}
+	alert := detect.Alert{
+		ID: "a-1", Rule: "bulk-deletion", Severity: "high", Title: "t", Description: "d",
+		Actor: "m-1", ActorEmail: "ann@acme.io", Application: "app-1",
+		Window:         detect.Window{Start: simNow.Add(-time.Hour), End: simNow},
+		FirstEventTime: simNow.Add(-time.Hour), LastEventTime: simNow, Count: 11,
+		Evidence: []string{"e-1", "e-2"}, Mitre: "T1485", Runbook: "r", Truncated: true,
+	}
+	raw, err := json.Marshal(alert)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ev, err := event.Parse(raw, event.KindAlert)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	addHEC(tb, produced, transform.AppendHEC(nil, &ev, transform.HECOptions{}))
 	return produced
 }
 
