@@ -108,3 +108,6 @@ if [ "$report_ok" = true ]; then
     echo "demo: read $REPORT_DIR/report.json"
   fi
 fi
+# The SIEM content: the Splunk app for the HEC events above.
+echo; echo "demo: the Splunk app (make splunk-app; install from file, see README \"## Splunk app\"):"
+make -s splunk-app SPLUNK_APP_TGZ=bin/pigment_audit.tgz
