@@ -211,3 +211,30 @@ func mapsEqual(a, b map[string]string) bool {
 	}
 	return true
 }
+
+// TestEventClasses: the exported table agrees with wantClasses, sorted by
+// type.
+func TestEventClasses(t *testing.T) {
+	classes := EventClasses()
+	if !slices.IsSortedFunc(classes, func(a, b EventClass) int { return strings.Compare(a.Type, b.Type) }) {
+		t.Errorf("EventClasses() not sorted by type")
+	}
+	got := map[string]EventClass{}
+	for _, c := range classes {
+		got[c.Type] = c
+	}
+	for typ, w := range wantClasses {
+		model, action := "", w.action
+		switch {
+		case w.action == "outcome":
+			model, action = "Authentication", ""
+		case w.changeType != "":
+			model = "Change"
+		}
+		want := EventClass{typ, model, w.changeType, w.objectCategory, action, strings.Split(w.category, ","), strings.Split(w.typ, ",")}
+		if c := got[typ]; c.CIMModel != want.CIMModel || c.ChangeType != want.ChangeType || c.ObjectCategory != want.ObjectCategory ||
+			c.Action != want.Action || !slices.Equal(c.ECSCategory, want.ECSCategory) || !slices.Equal(c.ECSType, want.ECSType) {
+			t.Errorf("EventClasses()[%s] = %+v, want %+v", typ, c, want)
+		}
+	}
+}
