@@ -136,11 +136,14 @@ func classOf(ev *event.Event) *class {
 // omitted and event.type is ["info"], as Elastic's Okta integration leaves
 // an event type missing from its table uncategorised: a wrong category
 // would put the event in dashboards and rules where it does not belong.
-func ecsCategory(ev *event.Event) ecsClass {
-	if ev.Kind == event.KindAlert {
+func ecsCategory(ev *event.Event) ecsClass { return ecsClassOf(ev, classOf(ev)) }
+
+// ecsClassOf is ecsCategory for an event whose classOf is c.
+func ecsClassOf(ev *event.Event, c *class) ecsClass {
+	switch {
+	case ev.Kind == event.KindAlert:
 		return ecsClass{"intrusion_detection", `["intrusion_detection"]`, `["info"]`}
-	}
-	if c := classes[ev.Type]; c != nil {
+	case c != nil:
 		return c.ecs
 	}
 	return guessClass(ev.Type)

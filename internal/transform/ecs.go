@@ -47,7 +47,8 @@ const ECSVersion = "8.17.0"
 // otherwise cause mapping conflicts.
 func AppendECS(dst []byte, ev *event.Event) []byte {
 	alert := ev.Kind == event.KindAlert
-	cls := ecsCategory(ev)
+	c := classOf(ev)
+	cls := ecsClassOf(ev, c)
 	dst = append(dst, '{')
 	if t := eventTime(ev); !t.IsZero() {
 		dst = append(dst, `"@timestamp":"`...)
@@ -87,7 +88,7 @@ func AppendECS(dst []byte, ev *event.Event) []byte {
 		dst = append(dst, `,"provider":"pigment","module":"pigment","dataset":"pigment.audit"`...)
 	}
 	dst = append(dst, '}')
-	dst = appendECSEntities(dst, ev)
+	dst = appendECSEntities(dst, ev, c != nil && c.object == objMember)
 	if alert {
 		dst = append(dst, `,"rule":{"name":`...)
 		dst = jsonenc.AppendString(dst, ev.Type)
@@ -120,11 +121,8 @@ func AppendECS(dst []byte, ev *event.Event) []byte {
 
 // appendECSEntities appends user (the actor, and for member events the
 // member changed under user.target), source and related.
-func appendECSEntities(dst []byte, ev *event.Event) []byte {
-	member := false
-	if c := classOf(ev); c != nil && c.object == objMember {
-		member = ev.TargetID != "" || ev.TargetEmail != "" || ev.TargetName != ""
-	}
+func appendECSEntities(dst []byte, ev *event.Event, memberEvent bool) []byte {
+	member := memberEvent && (ev.TargetID != "" || ev.TargetEmail != "" || ev.TargetName != "")
 	if ev.ActorID != "" || ev.ActorEmail != "" || ev.ActorName != "" || member {
 		dst = append(dst, `,"user":{`...)
 		mark := len(dst)
