@@ -15,7 +15,7 @@ const TemplateName = "pigment-audit"
 // lives under pigment.* as a flattened field: searchable by exact value
 // without a mapping explosion from open-ended payloads. Other strings map
 // to keyword, as ECS does. Every field transform.ECSFields lists is mapped
-// here with its ECS type (internal/transform's TestIndexTemplateMapsECS),
+// here with its ECS type (internal/transform's TestTemplateMapsECSFields),
 // so Kibana's dashboards never meet an unmapped or mistyped field.
 const indexTemplate = `{
   "index_patterns": ["logs-pigment.audit-*", "logs-pigment.alert-*"],

@@ -9,11 +9,11 @@ import (
 	"github.com/pigment-siem/pipeline/internal/transform"
 )
 
-// TestIndexTemplateMapsECS: every field AppendECS sets, for the golden
+// TestTemplateMapsECSFields: every field AppendECS sets, for the golden
 // and simulator events and in ECSFields, is mapped by the index template
 // forward setup installs, with the type ECS gives it (dynamic mapping would
 // otherwise guess: a date as text, an IP as keyword).
-func TestIndexTemplateMapsECS(t *testing.T) {
+func TestTemplateMapsECSFields(t *testing.T) {
 	var tpl struct {
 		Template struct{ Mappings mapping }
 	}
