@@ -69,16 +69,11 @@ func TestExportCoversEveryEnabledRule(t *testing.T) {
 }
 
 // hecFields are the fields forward's HEC events carry (indexed fields and
-// the event's top-level keys), read from the transform golden files, plus
-// the CIM action that the SIEM-content change adds to the HEC event (the
-// lead removes it from expectedNewHEC at merge).
+// the event's top-level keys), read from the transform golden files.
 func hecFields(t *testing.T) map[string]bool {
 	t.Helper()
 	files, _ := filepath.Glob("../transform/testdata/hec/*.json")
 	out := map[string]bool{"sourcetype": true, "_time": true}
-	for _, f := range expectedNewHEC {
-		out[f] = true
-	}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -103,8 +98,6 @@ func hecFields(t *testing.T) map[string]bool {
 	}
 	return out
 }
-
-var expectedNewHEC = []string{"action"}
 
 // splunkStanzas parses a savedsearches.conf as Splunk does: # comments,
 // [stanza] headers, key = value lines.
