@@ -223,6 +223,22 @@ func (a *app) checkCompleteness(ctx context.Context, pool *pgxpool.Pool, p repor
 	if err != nil {
 		return cov, nil, fmt.Errorf("completeness of %s: %w", p.Name, err)
 	}
+	// What the check saw live changes from one run to the next: it is
+	// logged (and shown in report.html), not part of report.json.
+	ev := a.log.Info().Str("period", p.Name)
+	if cov.LiveWatermark != nil {
+		ev = ev.Time("live_watermark", *cov.LiveWatermark)
+	}
+	if cov.LiveCompleteBefore != nil {
+		ev = ev.Time("live_complete_before", *cov.LiveCompleteBefore)
+	}
+	ev.Msg("extract checkpoint at the completeness check")
+	for _, t := range cov.Topics {
+		for _, pp := range t.Partitions {
+			a.log.Info().Str("topic", t.Topic).Str("group", t.Group).Int("partition", pp.Partition).
+				Int64("archived", pp.Archived).Int64("end", pp.End).Msg("archive progress at the completeness check")
+		}
+	}
 	return cov, reasons, nil
 }
 
