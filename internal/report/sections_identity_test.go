@@ -1,0 +1,41 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"testing"
+)
+
+// A member is one member whether an event names them by id, by email or by
+// both: a reactivation naming only the email ends a deactivation naming
+// the id (no activity after it is reported), and the activity of an actor
+// named by email alone after a deactivation naming the member's id (and
+// email) is reported.
+func TestActivityAfterDeactivationByIDOrEmail(t *testing.T) {
+	t.Parallel()
+	email := func(id string) string { return fmt.Sprintf(`"targetEmail":"%s@acme.example"`, id) }
+	db := mustCaseArchive(t, []caseEvent{
+		{"x1", "MemberDeactivated", "11-02", "admin", target("m-x")},
+		{"x2", "MemberReactivated", "11-04", "admin", email("m-x")},
+		{"x3", "BlockModified", "11-06", "m-x", ""},
+
+		{"y1", "UserDeactivated", "11-10", "admin", target("m-y")},
+		{"y2", "ExportExecuted", "11-12", "email:m-y", ""},
+
+		// Another member with the same email: not m-y.
+		{"w1", "ExportExecuted", "11-13", "m-w=m-y", ""},
+	})
+	month, _ := ParseMonth("2026-11")
+	monthly, err := MonthlySections(context.Background(), db, month)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][]string
+	for _, r := range table(t, monthly, "activity_after_deactivation").Rows {
+		got = append(got, []string{r[0], r[3], r[4], r[8]})
+	}
+	// member, deactivation, events, event ids
+	if want := "[[m-y@acme.example y1 1 y2]]"; fmt.Sprint(got) != want {
+		t.Errorf("activity after deactivation = %v, want %s", got, want)
+	}
+}
