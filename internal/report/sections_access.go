@@ -65,14 +65,15 @@ func accessControlSection(ctx context.Context, db DB, p Period) (Section, error)
 // afterDeactivationTable lists, per deactivation, the events its member
 // made in p after it and before their next status change (a reactivation,
 // or another deactivation, which then takes over). A deactivation before p
-// counts when the member was still deactivated in p. Events name a member
-// by id, by email or by both, so two of them are the same member when their
-// ids are equal, or when one names no id and their emails are equal (case
-// aside; two ids that differ are two members, whatever their emails): a
-// reactivation naming only the email ends a deactivation naming the id and
-// email, and an actor named by email alone is matched to it. A
-// deactivation naming only the email and a reactivation naming only the id
-// cannot be matched.
+// counts when the member was still deactivated in p.
+//
+// Events name a member by id, by email or by both. A status change naming
+// only an email belongs to the member id the other status changes give
+// that email (case aside), when they give exactly one: so a reactivation
+// naming only the email ends a deactivation naming id and email, and the
+// other way round. An actor's event belongs to a deactivation when the ids
+// are equal, or when one of them has no id and the emails are equal; two
+// ids that differ are two members, whatever their emails.
 func afterDeactivationTable(ctx context.Context, db DB, p Period) (Table, error) {
 	return queryTable(ctx, db, Table{ID: "activity_after_deactivation", Title: "Activity after a deactivation",
 		Columns: []string{"member", "member id", "deactivated at", "deactivation event id", "events",
@@ -82,24 +83,26 @@ func afterDeactivationTable(ctx context.Context, db DB, p Period) (Table, error)
 			       lower(target_email) AS email
 			FROM archive_events
 			WHERE event_type = ANY($3) AND event_time < $2 AND coalesce(target_id, target_email) IS NOT NULL
+		), ids AS (
+			SELECT email, min(target_id) AS id FROM s
+			WHERE target_id IS NOT NULL AND email IS NOT NULL
+			GROUP BY email HAVING count(DISTINCT target_id) = 1
+		), k AS (
+			SELECT s.*, coalesce(s.target_id, ids.id) AS member_id, lead(s.event_time) OVER (PARTITION BY coalesce(s.target_id, ids.id, 'email:' || s.email)
+			                                     ORDER BY s.event_time, s.event_id) AS next
+			FROM s LEFT JOIN ids ON s.target_id IS NULL AND ids.email = s.email
 		), d AS (
-			SELECT s.*, n.event_time AS next
-			FROM s LEFT JOIN LATERAL (
-				SELECT s2.event_time FROM s s2
-				WHERE (s2.target_id = s.target_id OR (s2.target_id IS NULL OR s.target_id IS NULL) AND s2.email = s.email)
-				  AND (s2.event_time, s2.event_id) > (s.event_time, s.event_id)
-				ORDER BY s2.event_time, s2.event_id LIMIT 1) n ON true
-			WHERE s.deact AND (n.event_time IS NULL OR n.event_time > $1)
+			SELECT * FROM k WHERE deact AND (next IS NULL OR next > $1)
 		), a AS (
 			SELECT d.event_id AS deact_id, e.event_id, e.event_time, e.event_type
-			FROM d JOIN archive_events e ON e.actor_id = d.target_id
+			FROM d JOIN archive_events e ON e.actor_id = d.member_id
 			WHERE e.event_time > d.event_time AND (d.next IS NULL OR e.event_time < d.next)
 			  AND e.event_time >= $1 AND e.event_time < $2
 			UNION
 			SELECT d.event_id, e.event_id, e.event_time, e.event_type
 			FROM d JOIN archive_events e ON lower(e.actor_email) = d.email
-			WHERE (e.actor_id IS NULL OR d.target_id IS NULL) AND e.event_time > d.event_time AND (d.next IS NULL OR e.event_time < d.next)
-			  AND e.event_time >= $1 AND e.event_time < $2
+			WHERE (e.actor_id IS NULL OR d.member_id IS NULL) AND e.event_time > d.event_time
+			  AND (d.next IS NULL OR e.event_time < d.next) AND e.event_time >= $1 AND e.event_time < $2
 		)
 		SELECT coalesce(d.target_email, d.target_id), coalesce(d.target_id, ''), d.event_time, d.event_id, count(*),
 		       min(a.event_time), max(a.event_time),

@@ -10,7 +10,8 @@ import (
 // both: a reactivation naming only the email ends a deactivation naming
 // the id (no activity after it is reported), and the activity of an actor
 // named by email alone after a deactivation naming the member's id (and
-// email) is reported.
+// email) is reported; an email known to belong to one member id stands for
+// it.
 func TestActivityAfterDeactivationByIDOrEmail(t *testing.T) {
 	t.Parallel()
 	email := func(id string) string { return fmt.Sprintf(`"targetEmail":"%s@acme.example"`, id) }
@@ -24,6 +25,14 @@ func TestActivityAfterDeactivationByIDOrEmail(t *testing.T) {
 
 		// Another member with the same email: not m-y.
 		{"w1", "ExportExecuted", "11-13", "m-w=m-y", ""},
+
+		// Deactivated by email alone, known by id and email from an
+		// earlier status change; reactivated by id alone.
+		{"z0", "UserReactivated", "10-01", "admin", target("m-z")},
+		{"z1", "UserDeactivated", "11-14", "admin", email("m-z")},
+		{"z2", "ExportExecuted", "11-15", "m-z", ""},
+		{"z3", "UserReactivated", "11-16", "admin", `"targetMemberId":"m-z"`},
+		{"z4", "ExportExecuted", "11-17", "m-z", ""},
 	})
 	month, _ := ParseMonth("2026-11")
 	monthly, err := MonthlySections(context.Background(), db, month)
@@ -35,7 +44,7 @@ func TestActivityAfterDeactivationByIDOrEmail(t *testing.T) {
 		got = append(got, []string{r[0], r[3], r[4], r[8]})
 	}
 	// member, deactivation, events, event ids
-	if want := "[[m-y@acme.example y1 1 y2]]"; fmt.Sprint(got) != want {
+	if want := "[[m-y@acme.example y1 1 y2] [m-z@acme.example z1 1 z2]]"; fmt.Sprint(got) != want {
 		t.Errorf("activity after deactivation = %v, want %s", got, want)
 	}
 }
