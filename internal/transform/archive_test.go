@@ -218,7 +218,7 @@ func TestArchiveValues(t *testing.T) {
 		return ""
 	}
 	for _, c := range []struct{ name, want string }{
-		{"event_id", `\x65005c31`}, // U+0000: the bytes in hex (ArchiveKey), not U+FFFD
+		{"event_id", `\x65005c31`},                    // U+0000: the bytes in hex (ArchiveKey), not U+FFFD
 		{"event_time", "2026-11-20T10:00:00.123457Z"}, // microseconds, as Postgres keeps them
 		{"event_timestamp", "2026-11-20T10:00:00.123456789Z"},
 		{"ingestion_time", "2026-11-20T10:00:00Z"},
