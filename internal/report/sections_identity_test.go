@@ -48,3 +48,31 @@ func TestActivityAfterDeactivationByIDOrEmail(t *testing.T) {
 		t.Errorf("activity after deactivation = %v, want %s", got, want)
 	}
 }
+
+// Dormancy sees one member across events naming them by id and email and
+// events naming the email alone: a member who logs in by id is not dormant
+// for their email-only events, and a member deactivated by an event naming
+// only their email is left out as deactivated.
+func TestDormantByIDOrEmail(t *testing.T) {
+	t.Parallel()
+	ok := `"outcome":"success"`
+	db := mustCaseArchive(t, []caseEvent{
+		{"s1", "ApplicationAccessed", "10-01", "email:m-s", ""},
+		{"s2", "UserLoggedIn", "11-25", "m-s", ok},
+
+		{"u1", "UserLoggedIn", "08-01", "m-u", ok},
+		{"u2", "UserDeactivated", "09-01", "admin", `"targetEmail":"m-u@acme.example"`},
+	})
+	month, _ := ParseMonth("2026-11")
+	monthly, err := MonthlySections(context.Background(), db, month)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range table(t, monthly, "dormant_members").Rows {
+		got = append(got, r[1])
+	}
+	if fmt.Sprint(got) != "[admin]" {
+		t.Errorf("dormant members = %v, want [admin] (who never logged in)", got)
+	}
+}
