@@ -108,6 +108,13 @@ func (c *Completeness) Check(ctx context.Context, p Period) (Coverage, []string,
 	if err != nil {
 		return cov, nil, err
 	}
+	missing, err := c.missingEvents(ctx, cov.Topics)
+	if err != nil {
+		return cov, nil, err
+	}
+	if missing != "" {
+		reasons = append(reasons, missing)
+	}
 	for _, t := range cov.Topics {
 		for _, pp := range t.Partitions {
 			if pp.Archived < pp.End {
@@ -192,6 +199,27 @@ func (c *Completeness) closedBy(ctx context.Context, need time.Time) (completeBe
 		}
 	}
 	return completeBefore, watermark, nil
+}
+
+// missingEvents says what is wrong when the events topic (the first
+// source) does not exist although extract produced events: the check would
+// find nothing to wait for and prove nothing (KAFKA_TOPIC mistyped, or
+// another cluster). The alerts and dead-letter topics may well not exist.
+func (c *Completeness) missingEvents(ctx context.Context, topics []TopicProgress) (string, error) {
+	if len(c.Sources) == 0 || slices.ContainsFunc(topics, func(t TopicProgress) bool { return t.Topic == c.Sources[0].Topic }) {
+		return "", nil
+	}
+	var produced bool
+	err := c.Checkpoints.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM extract_runs WHERE name = $1 AND produced > 0)`,
+		c.Checkpoint).Scan(&produced)
+	if err != nil {
+		return "", fmt.Errorf("extract runs of %q: %w", c.Checkpoint, err)
+	}
+	if !produced {
+		return "", nil
+	}
+	return fmt.Sprintf("topic %s does not exist, but extract %q produced events: nothing shows the archive consumed them (check KAFKA_TOPIC and KAFKA_BROKERS)",
+		c.Sources[0].Topic, c.Checkpoint), nil
 }
 
 // archived reads the topics' end offsets once, then the group's committed

@@ -141,3 +141,29 @@ func TestCoverageDeadLettersInAnyTimeZone(t *testing.T) {
 			p.Name, d.Coverage.DeadLetters, got, scope.Value)
 	}
 }
+
+// A topic the archive should have read that does not exist (a typo in
+// KAFKA_TOPIC, another cluster) proves nothing: once extract has produced
+// events, the check says so instead of finding nothing left to archive.
+func TestCompletenessMissingEventsTopic(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, pool := mustArchive(t, "")
+	_, brokers := testkit.MustKafka(t)
+	p, _ := ParseWeek("2026-W48")
+	if _, err := pool.Exec(ctx, `INSERT INTO extract_runs (name, mode, since, started_at, ended_at, status, produced)
+		VALUES ('live', 'run', '2026-11-20T00:00:00Z', '2026-12-01T00:00:00Z', '2026-12-01T00:00:00Z', 'ok', 12)`); err != nil {
+		t.Fatal(err)
+	}
+	missing := testkit.Name("no-such-topic")
+	c := &Completeness{Checkpoints: pool, Checkpoint: "live", Overlap: 10 * time.Minute,
+		Kafka:   &kafka.Client{Addr: kafka.TCP(brokers), Timeout: 10 * time.Second, Transport: testkit.Transport(t)},
+		Sources: []Source{{Topic: missing, Group: testkit.Name("archive")}}}
+	_, reasons, err := c.Check(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(reasons, "\n"), missing+" does not exist") {
+		t.Errorf("reasons = %q, want the missing topic named", reasons)
+	}
+}
