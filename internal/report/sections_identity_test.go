@@ -76,3 +76,28 @@ func TestDormantByIDOrEmail(t *testing.T) {
 		t.Errorf("dormant members = %v, want [admin] (who never logged in)", got)
 	}
 }
+
+// An invitation names the email (the member has no id yet); a later
+// account-type change names id and email: one member, whose latest
+// account type counts, not a privileged invitation left over.
+func TestPrivilegedByIDOrEmail(t *testing.T) {
+	t.Parallel()
+	email := func(id string) string { return fmt.Sprintf(`"targetEmail":"%s@acme.example"`, id) }
+	db := mustCaseArchive(t, []caseEvent{
+		{"v1", "UserInvited", "10-01", "admin", email("m-v") + `,"accountType":"Workspace Admin"`},
+		{"v2", "UserAccountTypeUpdated", "11-10", "admin", target("m-v") + `,"previousAccountType":"Admin","newAccountType":"Builder"`},
+		{"w1", "UserInvited", "10-02", "admin", email("m-w") + `,"accountType":"Security Admin"`},
+	})
+	month, _ := ParseMonth("2026-11")
+	monthly, err := MonthlySections(context.Background(), db, month)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range table(t, monthly, "privileged_members").Rows {
+		got = append(got, r[0]+" "+r[2])
+	}
+	if want := "[m-w@acme.example Security Admin]"; fmt.Sprint(got) != want {
+		t.Errorf("privileged members = %v, want %s", got, want)
+	}
+}
