@@ -34,11 +34,7 @@ func TestActivityAfterDeactivationByIDOrEmail(t *testing.T) {
 		{"z3", "UserReactivated", "11-16", "admin", `"targetMemberId":"m-z"`},
 		{"z4", "ExportExecuted", "11-17", "m-z", ""},
 	})
-	month, _ := ParseMonth("2026-11")
-	monthly, err := MonthlySections(context.Background(), db, month)
-	if err != nil {
-		t.Fatal(err)
-	}
+	monthly := november(t, db)
 	var got [][]string
 	for _, r := range table(t, monthly, "activity_after_deactivation").Rows {
 		got = append(got, []string{r[0], r[3], r[4], r[8]})
@@ -63,11 +59,7 @@ func TestDormantByIDOrEmail(t *testing.T) {
 		{"u1", "UserLoggedIn", "08-01", "m-u", ok},
 		{"u2", "UserDeactivated", "09-01", "admin", `"targetEmail":"m-u@acme.example"`},
 	})
-	month, _ := ParseMonth("2026-11")
-	monthly, err := MonthlySections(context.Background(), db, month)
-	if err != nil {
-		t.Fatal(err)
-	}
+	monthly := november(t, db)
 	var got []string
 	for _, r := range table(t, monthly, "dormant_members").Rows {
 		got = append(got, r[1])
@@ -88,11 +80,7 @@ func TestPrivilegedByIDOrEmail(t *testing.T) {
 		{"v2", "UserAccountTypeUpdated", "11-10", "admin", target("m-v") + `,"previousAccountType":"Admin","newAccountType":"Builder"`},
 		{"w1", "UserInvited", "10-02", "admin", email("m-w") + `,"accountType":"Security Admin"`},
 	})
-	month, _ := ParseMonth("2026-11")
-	monthly, err := MonthlySections(context.Background(), db, month)
-	if err != nil {
-		t.Fatal(err)
-	}
+	monthly := november(t, db)
 	var got []string
 	for _, r := range table(t, monthly, "privileged_members").Rows {
 		got = append(got, r[0]+" "+r[2])
@@ -100,4 +88,15 @@ func TestPrivilegedByIDOrEmail(t *testing.T) {
 	if want := "[m-w@acme.example Security Admin]"; fmt.Sprint(got) != want {
 		t.Errorf("privileged members = %v, want %s", got, want)
 	}
+}
+
+// november is the monthly audit of 2026-11 from db.
+func november(t *testing.T, db DB) []Section {
+	t.Helper()
+	month, _ := ParseMonth("2026-11")
+	monthly, err := MonthlySections(context.Background(), db, month)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return monthly
 }
