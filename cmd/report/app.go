@@ -185,10 +185,21 @@ func (a *app) parameters(r request) []report.Field {
 }
 
 // openArchive connects to the archive, read-only: report never migrates it
-// (forward does), so a role that may only read it is enough.
+// (forward does), so a role that may only read it is enough. Its sessions
+// run with jit off unless the URL says otherwise: the audit's queries cost
+// enough for Postgres to JIT-compile them, and compiling took 5 of the 6 s
+// of a monthly audit of 400,000 events, for queries that run in
+// milliseconds to a second.
 func (a *app) openArchive(ctx context.Context) (*pgxpool.Pool, error) {
 	u := a.cfg.archiveURL()
-	pool, err := pgxpool.New(ctx, u)
+	cfg, err := pgxpool.ParseConfig(u)
+	if err != nil {
+		return nil, fmt.Errorf("archive database URL %s: %w", pgdsn.Redact(u), pgdsn.Scrub(err, u))
+	}
+	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err == nil {
 		err = pool.Ping(ctx)
 	}
