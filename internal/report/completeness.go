@@ -168,8 +168,10 @@ func (c *Completeness) runs(ctx context.Context, p Period, need time.Time) ([]Ru
 // successful one that started at or past need) vouched for: its start,
 // before which every event is in the topic, and the watermark it left, as
 // the run history records it: the greatest high-water mark of the
-// successful runs up to it since the last checkpoint reset before it
-// (or that reset's watermark). Both nil when no run closed the period.
+// successful runs up to it since the last checkpoint reset before it (or
+// that reset's watermark), each run's no later than its start, as
+// extract's FinishRun keeps it (an event stamped in the future does not
+// move the watermark past the run). Both nil when no run closed the period.
 // Neither moves once the period is closed, however long extract runs on,
 // so report.json states the same coverage on every rerun.
 func (c *Completeness) closedBy(ctx context.Context, need time.Time) (completeBefore, watermark *time.Time, err error) {
@@ -183,7 +185,7 @@ func (c *Completeness) closedBy(ctx context.Context, need time.Time) (completeBe
 		)
 		SELECT closing.started_at,
 		       GREATEST((SELECT to_watermark FROM reset),
-		                (SELECT max(r.high) FROM extract_runs r
+		                (SELECT max(LEAST(r.high, r.started_at)) FROM extract_runs r
 		                 WHERE r.name = $1 AND r.status = 'ok' AND r.id <= closing.id
 		                   AND r.started_at > coalesce((SELECT at FROM reset), '-infinity')))
 		FROM closing`, c.Checkpoint, need).Scan(&completeBefore, &watermark)

@@ -95,7 +95,7 @@ func TestCoverageStableAfterTheClosingRun(t *testing.T) {
 		b, _ := json.Marshal(cov)
 		return b
 	}
-	run("2026-11-20T00:00:00Z", "2026-11-25T00:00:00Z", "2026-11-24T23:59:00Z")
+	run("2026-11-20T00:00:00Z", "2026-11-25T00:00:00Z", "2026-12-05T00:00:00Z") // read an event stamped in the future
 	run("2026-11-24T23:50:00Z", "2026-11-30T00:15:00Z", "2026-11-30T00:14:00Z") // closes the period
 	produce(t, brokers, topic, [][]byte{[]byte(`{"eventId":"a"}`)})
 	before := coverage()
