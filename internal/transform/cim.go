@@ -21,7 +21,7 @@ const (
 //	src              the source IP address, when valid
 //	dest             the application (name, else ID)
 //	action           logins: the outcome (success, failure; absent when
-//	                 unknown); changes: created, deleted or modified
+//	                 unknown); changes: created, deleted, modified (read: an export)
 //	status           changes: failure when the event says so, else success
 //	                 (an audit log records changes that were made; CIM has
 //	                 no "unknown" status)

@@ -38,7 +38,7 @@ type class struct {
 	model          cimModel
 	changeType     string // CIM change_type
 	objectCategory string // CIM object_category
-	action         string // CIM action of a change: created, deleted or modified
+	action         string // CIM action of a change: created, deleted, modified or read
 	object         objectOf
 }
 
@@ -53,6 +53,9 @@ type class struct {
 // as Splunk's Deleted_Accounts dataset counts it). ECS follows Elastic's
 // integrations for SaaS audit logs (Okta, GitHub): a deactivation is
 // iam user+change there (the user still exists); an export is file+access.
+// Imports and exports are changes of type import and export to a block
+// (object_category block): an import modifies the block's data, an export
+// reads it (CIM read, as ECS access), so neither counts as "created".
 // Types missing here: see classOf and ecsCategory.
 var classRows = [...]struct {
 	types          string // space-separated
@@ -84,8 +87,8 @@ var classRows = [...]struct {
 	{"BlockModified", "configuration", "change", cimChange, "block", "block", "modified", objBlock},
 	{"BlockDeleted", "configuration", "deletion", cimChange, "block", "block", "deleted", objBlock},
 	{"DataModified", "database", "change", cimChange, "block", "block", "modified", objBlock},
-	{"ImportExecuted", "database", "change", cimChange, "import", "import", "created", objBlock},
-	{"ExportExecuted", "file", "access", cimChange, "export", "export", "created", objBlock},
+	{"ImportExecuted", "database", "change", cimChange, "import", "block", "modified", objBlock},
+	{"ExportExecuted", "file", "access", cimChange, "export", "block", "read", objBlock},
 }
 
 // classes indexes classRows by event type, with the ECS arrays rendered

@@ -44,8 +44,8 @@ var wantClasses = map[string]struct {
 	"BlockModified":          {"block", "block", "modified", "block", "configuration", "change"},
 	"BlockDeleted":           {"block", "block", "deleted", "block", "configuration", "deletion"},
 	"DataModified":           {"block", "block", "modified", "block", "database", "change"},
-	"ImportExecuted":         {"import", "import", "created", "block", "database", "change"},
-	"ExportExecuted":         {"export", "export", "created", "block", "file", "access"},
+	"ImportExecuted":         {"import", "block", "modified", "block", "database", "change"},
+	"ExportExecuted":         {"export", "block", "read", "block", "file", "access"},
 }
 
 // simFacts is what the simulator's own JSON says of an event, decoded with
@@ -235,6 +235,36 @@ func TestEventClasses(t *testing.T) {
 		if c := got[typ]; c.CIMModel != want.CIMModel || c.ChangeType != want.ChangeType || c.ObjectCategory != want.ObjectCategory ||
 			c.Action != want.Action || !slices.Equal(c.ECSCategory, want.ECSCategory) || !slices.Equal(c.ECSType, want.ECSType) {
 			t.Errorf("EventClasses()[%s] = %+v, want %+v", typ, c, want)
+		}
+	}
+}
+
+// TestCIMAgreesWithECS: a change's CIM fields say what its ECS
+// categorisation says. CIM action is one of the Change data model's values;
+// created exactly when ECS says creation, read exactly when ECS says
+// access (an export reads a block: CIM read, ECS file access); and
+// object_category names the class of the object (a block's is "block").
+// A deactivation is the one documented exception to "deleted exactly when
+// deletion" (CIM deleted, ECS user change), so that rule is not checked.
+func TestCIMAgreesWithECS(t *testing.T) {
+	cimActions := []string{"acl_modified", "cleared", "created", "deleted", "modified", "read", "stopped", "updated"}
+	category := map[objectOf]string{objMember: "user", objApp: "application", objBlock: "block"}
+	for _, r := range classRows {
+		if r.model != cimChange {
+			continue
+		}
+		ecsTypes := strings.Split(r.ecsTyp, ",")
+		if !slices.Contains(cimActions, r.action) {
+			t.Errorf("%s: CIM action %q, not a Change data model value %q", r.types, r.action, cimActions)
+		}
+		if got, want := r.action == "created", slices.Contains(ecsTypes, "creation"); got != want {
+			t.Errorf("%s: CIM action %q with ECS event.type %q: created exactly when creation", r.types, r.action, r.ecsTyp)
+		}
+		if got, want := r.action == "read", slices.Contains(ecsTypes, "access"); got != want {
+			t.Errorf("%s: CIM action %q with ECS event.type %q: read exactly when access", r.types, r.action, r.ecsTyp)
+		}
+		if want, ok := category[r.object]; ok && r.objectCategory != want {
+			t.Errorf("%s: CIM object_category %q, but its object is a %s", r.types, r.objectCategory, want)
 		}
 	}
 }

@@ -46,7 +46,7 @@ type EventClass struct {
 	// "Authentication", "Change" or "" (neither).
 	CIMModel string
 	// ChangeType, ObjectCategory and Action are the CIM fields of a Change
-	// (Action is created, deleted or modified; a login's action is its
+	// (Action is created, deleted, modified or read; a login's action is its
 	// outcome, so Action is "" for Authentication).
 	ChangeType, ObjectCategory, Action string
 

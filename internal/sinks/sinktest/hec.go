@@ -58,7 +58,8 @@ type HECOptions struct {
 // wrong token), gzip bodies, that the body is a sequence of JSON objects
 // each with a non-blank "event" (400 code 6, 12 or 13 with
 // invalid-event-number, the events before it indexed, as HEC does), a
-// numeric "time", allowed indexes, and the data channel when
+// numeric "time", flat indexed "fields" (400 code 15, see flatFields),
+// allowed indexes, and the data channel when
 // acknowledgement is on (400 code 10/11; code 14 on /ack without it).
 type HEC struct {
 	*server
@@ -409,6 +410,9 @@ func (h *HEC) check(raw json.RawMessage) (string, int) {
 			return "Invalid data format", 6
 		}
 	}
+	if f, ok := ev["fields"]; ok && !flatFields(f) {
+		return "Error in handling indexed fields", 15
+	}
 	if ix, ok := ev["index"]; ok && len(h.opts.Indexes) > 0 {
 		var s string
 		if json.Unmarshal(ix, &s) != nil || !slices.Contains(h.opts.Indexes, s) {
@@ -416,6 +420,29 @@ func (h *HEC) check(raw json.RawMessage) (string, int) {
 		}
 	}
 	return "", 0
+}
+
+// flatFields reports whether raw is what HEC indexes as "fields": an
+// object whose values are scalars (strings; numbers, booleans and null are
+// taken too) or flat arrays of them (a multivalue field). A nested object
+// or array is refused with code 15, the whole event with it.
+func flatFields(raw json.RawMessage) bool {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		return false
+	}
+	for _, v := range fields {
+		var vals []json.RawMessage
+		if json.Unmarshal(v, &vals) != nil {
+			vals = []json.RawMessage{v}
+		}
+		for _, x := range vals {
+			if c := bytes.TrimLeft(x, " \t\r\n"); len(c) > 0 && (c[0] == '{' || c[0] == '[') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func numeric(s string) bool {
