@@ -35,13 +35,9 @@ type snapshotRow struct {
 // holds no inventory.
 func inventorySection(ctx context.Context, db DB, p Period) (Section, error) {
 	s := Section{ID: "inventory", Title: "Workspace inventory"}
-	var exists bool
-	if err := db.QueryRow(ctx, `SELECT to_regclass('inventory_snapshots') IS NOT NULL`).Scan(&exists); err != nil {
-		return Section{}, fmt.Errorf("section inventory: %w", err)
-	}
-	if !exists {
+	if exists, err := tableExists(ctx, db, "inventory_snapshots"); err != nil || !exists {
 		s.Pending = "The archive's database holds no inventory: the inventory program keeps its snapshots in ARCHIVE_DATABASE_URL."
-		return s, nil
+		return s, err
 	}
 	rows, err := db.Query(ctx, `
 		SELECT id, taken_at, applications, blocks, metrics, avg_dimensions, large_applications, naming_violations
