@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -17,8 +18,9 @@ import (
 var simStart = time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
 
 // simStack is the simulator (in this process, over HTTP, on a manual
-// clock) with a broker and a database, and the inventory's environment on
-// them.
+// clock unless cfg has one) with a broker and a database, and the
+// inventory's environment on them. wrap, when set, serves the simulator's
+// handler (to watch its requests).
 type simStack struct {
 	sim    *pigmentsim.Sim
 	clock  *pigmentsim.ManualClock
@@ -26,16 +28,23 @@ type simStack struct {
 	alerts string
 }
 
-func newSimStack(t *testing.T, cfg pigmentsim.Config) *simStack {
+func newSimStack(t *testing.T, cfg pigmentsim.Config, wrap func(http.Handler) http.Handler) *simStack {
 	t.Helper()
 	clock := pigmentsim.NewManualClock(simStart)
-	cfg.Seed, cfg.APIKey, cfg.MetadataAPIKey, cfg.Clock = 1, "audit-key", "metadata-key", clock.Now
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Now
+	}
+	cfg.Seed, cfg.APIKey, cfg.MetadataAPIKey = 1, "audit-key", "metadata-key"
 	cfg.MetadataChangeEvery = time.Hour
 	sim, err := pigmentsim.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &simStack{sim: sim, clock: clock, stack: testkit.NewStack(t, sim.Handler(), cfg.APIKey), alerts: testkit.Name("alerts")}
+	h := sim.Handler()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	return &simStack{sim: sim, clock: clock, stack: testkit.NewStack(t, h, cfg.APIKey), alerts: testkit.Name("alerts")}
 }
 
 // env is the inventory's environment on s, with overrides.
@@ -78,7 +87,7 @@ func TestSnapshotOfTheSimulator(t *testing.T) {
 	for _, shape := range []string{pigmentsim.ShapeDescribed, pigmentsim.ShapePublic} {
 		t.Run(shape, func(t *testing.T) {
 			t.Parallel()
-			s := newSimStack(t, pigmentsim.Config{Shape: shape})
+			s := newSimStack(t, pigmentsim.Config{Shape: shape}, nil)
 			env := s.env(nil)
 			testkit.MustRun(t, inventoryBin, env, "once")
 			var got snapshotCounts
