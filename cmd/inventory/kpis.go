@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -34,6 +35,10 @@ type kpis struct {
 	metrics    *kpi.Metrics
 	log        zerolog.Logger
 	now        func() time.Time
+
+	// mu makes the runs after a snapshot and the daily ones take turns, so
+	// that two never produce the same pending alert at once.
+	mu sync.Mutex
 }
 
 // newKPIs wires the KPIs of cfg: thresholds from the policy, the topic
@@ -71,6 +76,8 @@ func (s summaries) LatestSummary(ctx context.Context, t time.Time) (kpi.Inventor
 
 // run computes, saves and alerts the KPIs of days.
 func (k *kpis) run(ctx context.Context, days ...time.Time) (kpi.Result, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	events, err := kpi.SelectSource(ctx, k.archive, k.topic)
 	if err != nil {
 		return kpi.Result{}, fmt.Errorf("kpis: %w", err)
