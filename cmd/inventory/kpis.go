@@ -113,15 +113,12 @@ func (k *kpis) daily(ctx context.Context) error {
 	k.afterSnapshot(ctx, inventory.Summary{})
 	for {
 		now := k.now()
-		next := kpi.Day(now).Add(dayEndMargin)
-		if !next.After(now) {
-			next = next.AddDate(0, 0, 1)
-		}
+		next, ended := dayEnd(now)
 		if err := backoff.Sleep(ctx, next.Sub(now)); err != nil {
 			return err
 		}
 		for {
-			_, err := k.run(ctx, k.now().Add(-dayEndMargin-time.Minute))
+			_, err := k.run(ctx, ended)
 			if err == nil || ctx.Err() != nil {
 				break
 			}
@@ -131,4 +128,14 @@ func (k *kpis) daily(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// dayEnd is when the next day that ends after now is computed
+// (dayEndMargin past its end), and that day.
+func dayEnd(now time.Time) (next, day time.Time) {
+	next = kpi.Day(now).Add(dayEndMargin)
+	if !next.After(now) {
+		next = next.AddDate(0, 0, 1)
+	}
+	return next, kpi.Day(next.AddDate(0, 0, -1))
 }
