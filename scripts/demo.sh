@@ -130,3 +130,8 @@ if [ "$report_ok" = true ]; then
     echo "demo: read $REPORT_DIR/report.json"
   fi
 fi
+# The SIEM content: the Splunk app for the HEC events above.
+echo; echo "demo: the Splunk app (make splunk-app; install from file, see README \"## Splunk app\"):"
+make -s splunk-app SPLUNK_APP_TGZ=bin/pigment_audit.tgz
+echo "demo: the Kibana saved objects (data view and four dashboards): $(pwd)/siem/kibana/pigment.ndjson"
+echo "      (forward setup imports them when KIBANA_URL is set, see README \"### Kibana dashboards\")"

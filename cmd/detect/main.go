@@ -15,6 +15,9 @@ commands:
   run                  detect anomalies in KAFKA_TOPIC, write alerts to KAFKA_ALERTS_TOPIC, until SIGTERM
   test [--rules FILE]  run the inline test cases of a rules file (default: DETECT_RULES_FILE or the built-in rules)
   rules                print the built-in rules file, to start a customised one from
+  rules --export splunk|elastic|sigma [--rules FILE]
+                       the enabled rules as Splunk saved searches, Elastic detection rules
+                       (ndjson) or Sigma rules; rules no query can express are named on stderr
 `
 
 // run is the whole program minus process exit, so tests can drive it.
@@ -36,6 +39,9 @@ func dispatch(ctx context.Context, cfg *Config, inv *daemon.Invocation) error {
 	case "test":
 		return testRules(cfg, inv.Args, inv.Stdout)
 	case "rules":
+		if len(inv.Args) > 0 {
+			return exportRules(cfg, inv.Args, inv.Stdout, inv.Stderr)
+		}
 		_, err := inv.Stdout.Write(defaultRules())
 		return err
 	}

@@ -255,7 +255,7 @@ func (a *app) setup(ctx context.Context, out io.Writer) error {
 		return fmt.Errorf("install the index template: %w", err)
 	}
 	fmt.Fprintln(out, "index template installed for", a.cfg.ElasticDataStream)
-	return nil
+	return a.setupKibana(ctx, out)
 }
 
 // closeSink closes sinks that hold a connection or a file.

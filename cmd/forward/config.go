@@ -22,6 +22,7 @@ type Config struct {
 	Elastic
 	Syslog
 	FileSink
+	Kibana
 
 	// SinkTimeout bounds one request to the sink; the TLS settings are for
 	// every sink that speaks TLS.
@@ -125,6 +126,7 @@ func (c *Config) Check(p *envcfg.Problems) {
 		c.Senders = c.defaultSenders()
 	}
 	c.validate(p)
+	c.checkKibana(p)
 }
 
 func (c *Config) validate(p *envcfg.Problems) {

@@ -14,8 +14,8 @@ const usage = `usage: forward COMMAND
 commands:
   run          consume KAFKA_TOPIC (and KAFKA_ALERTS_TOPIC) and deliver to SINK, until SIGTERM
   replay-dlq   deliver again the dead letters this sink refused, then exit
-  setup        install what the sink needs (Elasticsearch: the index template;
-               postgres: the archive's tables and partitions), then exit
+  setup        install what the sink needs (Elasticsearch: the index template, and with
+               KIBANA_URL the dashboards; postgres: the archive's tables and partitions), then exit
 
 SINK=splunk|elastic|syslog|file|postgres selects the destination; see the README for its variables.
 `

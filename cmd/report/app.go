@@ -185,10 +185,21 @@ func (a *app) parameters(r request) []report.Field {
 }
 
 // openArchive connects to the archive, read-only: report never migrates it
-// (forward does), so a role that may only read it is enough.
+// (forward does), so a role that may only read it is enough. Its sessions
+// run with jit off unless the URL says otherwise: the audit's queries cost
+// enough for Postgres to JIT-compile them, and compiling took 5 of the 6 s
+// of a monthly audit of 400,000 events, for queries that run in
+// milliseconds to a second.
 func (a *app) openArchive(ctx context.Context) (*pgxpool.Pool, error) {
 	u := a.cfg.archiveURL()
-	pool, err := pgxpool.New(ctx, u)
+	cfg, err := pgxpool.ParseConfig(u)
+	if err != nil {
+		return nil, fmt.Errorf("archive database URL %s: %w", pgdsn.Redact(u), pgdsn.Scrub(err, u))
+	}
+	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err == nil {
 		err = pool.Ping(ctx)
 	}
@@ -222,6 +233,22 @@ func (a *app) checkCompleteness(ctx context.Context, pool *pgxpool.Pool, p repor
 	cov, reasons, err := c.Check(ctx, p)
 	if err != nil {
 		return cov, nil, fmt.Errorf("completeness of %s: %w", p.Name, err)
+	}
+	// What the check saw live changes from one run to the next: it is
+	// logged (and shown in report.html), not part of report.json.
+	ev := a.log.Info().Str("period", p.Name)
+	if cov.LiveWatermark != nil {
+		ev = ev.Time("live_watermark", *cov.LiveWatermark)
+	}
+	if cov.LiveCompleteBefore != nil {
+		ev = ev.Time("live_complete_before", *cov.LiveCompleteBefore)
+	}
+	ev.Msg("extract checkpoint at the completeness check")
+	for _, t := range cov.Topics {
+		for _, pp := range t.Partitions {
+			a.log.Info().Str("topic", t.Topic).Str("group", t.Group).Int("partition", pp.Partition).
+				Int64("archived", pp.Archived).Int64("end", pp.End).Msg("archive progress at the completeness check")
+		}
 	}
 	return cov, reasons, nil
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 	"github.com/pigment-siem/pipeline/internal/report"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
@@ -70,7 +71,17 @@ func TestReportFromTheArchive(t *testing.T) {
 			m.Complete, m.Kind, m.SignOff, m.Period, month)
 	}
 
-	// The same archive, the same --as-of: the same bytes.
+	// The same archive, the same --as-of: the same bytes, while the
+	// pipeline keeps running: an event after the period, extracted (the
+	// live watermark and the topic's end move) and archived.
+	now := time.Now().UTC()
+	p.sim.Inject(pigmentsim.Injected{ID: "after-the-period", Type: "UserLoggedIn", ActorID: "member-after",
+		EventTime: now, IngestionTime: now})
+	before := offsets(t, p.Brokers, p.Topic, lastOffset)
+	mustRun(t, env, "extract", "once")
+	if offsets(t, p.Brokers, p.Topic, lastOffset) == before {
+		t.Fatal("extract produced nothing after the period: the test would prove nothing")
+	}
 	mustRun(t, env, "report", weekly("b")...)
 	sameFiles(t, dir("a"), dir("b"))
 

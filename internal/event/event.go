@@ -59,6 +59,11 @@ type Event struct {
 	TargetID, TargetEmail, TargetName string
 	Severity                          string // alerts: their severity; events: "" (see SyslogSeverity)
 
+	// BlockID and BlockName are the block an event is about (blockId,
+	// blockName of metadata or payload: block, data, import and export
+	// events), the object of Splunk CIM's change fields.
+	BlockID, BlockName string
+
 	// Alerts only (additions to the shared design; empty for events).
 	Title string // the alert's title, its human summary
 	Mitre string // MITRE ATT&CK technique, e.g. "T1078"
@@ -97,7 +102,8 @@ func (ev *Event) ActorKey() string {
 //
 //	described: eventId eventType eventTimestamp ingestionTimestamp
 //	           actor{memberId,email,name} target{applicationId,applicationName}
-//	           metadata{ipAddress,country,asn,outcome,status,applicationId,applicationName}
+//	           metadata{ipAddress,country,asn,outcome,status,applicationId,applicationName,
+//	                    blockId,blockName}
 //	public:    the same top level, actor{user{id,email,name}} or actor{id|userId,email,name}
 //	           context{ipAddress|ip,country,asn,outcome,applicationId,applicationName}
 //	           payload{...as metadata}
@@ -159,6 +165,7 @@ func parse(raw []byte, kind Kind, f *found) (Event, error) {
 	ev.PrevAccountType, ev.NewAccountType = body[fPrevAccount], body[fNewAccount]
 	ev.PrevRole, ev.NewRole = body[fPrevRole], body[fNewRole]
 	ev.PrevLicense, ev.NewLicense = body[fPrevLicense], body[fNewLicense]
+	ev.BlockID, ev.BlockName = body[fBlockID], body[fBlockName]
 	if kind == KindEvent {
 		t := actor.Target(f.target, f.metadata, f.payload)
 		ev.TargetID, ev.TargetEmail, ev.TargetName = t.ID, t.Email, t.Name

@@ -26,11 +26,14 @@ func TestParse(t *testing.T) {
 			"metadata":{"outcome":"failure","ipAddress":"10.0.0.1","country":"FR"}}`, KindEvent,
 			Event{ID: "e1", Type: "UserLoggedIn", Time: ts("2025-06-10T11:59:58.123Z"), Ingested: ts("2025-06-10T12:00:00Z"),
 				ActorID: "m1", ActorEmail: "a@x.io", ActorName: "Ann", SourceIP: "10.0.0.1", Country: "FR", Outcome: "failure"}},
-		{"public", `{"payload":{"ipAddress":"10.9.9.9","status":"Failed","applicationId":"p"},"eventId":"e2","eventType":"ImportExecuted",
+		{"public", `{"payload":{"ipAddress":"10.9.9.9","status":"Failed","applicationId":"p","blockId":"b2","blockName":"Headcount"},"eventId":"e2","eventType":"ImportExecuted",
 			"actor":{"id":"m2","name":"Bo","email":"b@x.io","type":"User"},
 			"context":{"workspaceId":"w","applicationId":"a2","applicationName":"Budget","ip":"10.0.0.2"}}`, KindEvent,
 			Event{ID: "e2", Type: "ImportExecuted", ActorID: "m2", ActorEmail: "b@x.io", ActorName: "Bo", AppID: "a2", AppName: "Budget",
-				SourceIP: "10.0.0.2", Outcome: "failure"}},
+				SourceIP: "10.0.0.2", Outcome: "failure", BlockID: "b2", BlockName: "Headcount"}},
+		{"described block", `{"eventId":"e7","eventType":"BlockModified","target":{"applicationId":"a7"},
+			"metadata":{"blockId":"b7","blockName":"Hiring \u00e9","blockType":"Table"}}`, KindEvent,
+			Event{ID: "e7", Type: "BlockModified", AppID: "a7", BlockID: "b7", BlockName: "Hiring é"}},
 		{"public, member under user", `{"eventId":"e4","actor":{"user":{"id":"m4","email":"d@x.io","name":"Di"},"type":"User"},"context":{"ip":"10.0.0.4"}}`, KindEvent,
 			Event{ID: "e4", ActorID: "m4", ActorEmail: "d@x.io", ActorName: "Di", SourceIP: "10.0.0.4"}},
 		{"precedence: memberId before id", `{"eventId":"e5","actor":{"memberId":"m5","id":"i5","userId":"u5"}}`, KindEvent,
@@ -74,7 +77,8 @@ func equalEvents(a, b *Event) bool {
 		a.ActorEmail == b.ActorEmail && a.ActorName == b.ActorName && a.AppID == b.AppID &&
 		a.AppName == b.AppName && a.SourceIP == b.SourceIP && a.Country == b.Country && a.ASN == b.ASN &&
 		a.Outcome == b.Outcome && a.Severity == b.Severity && a.Title == b.Title && a.Mitre == b.Mitre &&
-		a.TargetID == b.TargetID && a.TargetEmail == b.TargetEmail && a.TargetName == b.TargetName
+		a.TargetID == b.TargetID && a.TargetEmail == b.TargetEmail && a.TargetName == b.TargetName &&
+		a.BlockID == b.BlockID && a.BlockName == b.BlockName
 }
 
 // TestParseTarget: the member an event changes, in both envelopes, read by

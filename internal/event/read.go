@@ -46,6 +46,8 @@ const (
 	fNewRole
 	fPrevLicense
 	fNewLicense
+	fBlockID
+	fBlockName
 	nFields
 )
 
@@ -240,6 +242,10 @@ func slotOf(key []byte) int {
 		return fPrevLicense
 	case "newLicenseType":
 		return fNewLicense
+	case "blockId":
+		return fBlockID
+	case "blockName":
+		return fBlockName
 	}
 	return -1
 }

@@ -77,7 +77,7 @@ func (c *Completeness) Check(ctx context.Context, p Period) (Coverage, []string,
 	}
 	if !cp.Watermark.IsZero() {
 		w := cp.Watermark.UTC()
-		cov.Watermark = &w
+		cov.LiveWatermark = &w
 	}
 	switch {
 	case cb.IsZero():
@@ -89,10 +89,16 @@ func (c *Completeness) Check(ctx context.Context, p Period) (Coverage, []string,
 	}
 	if !cb.IsZero() {
 		cb = cb.UTC()
-		cov.CompleteBefore = &cb
+		cov.LiveCompleteBefore = &cb
 	}
 	if cov.Runs, err = c.runs(ctx, p, need); err != nil {
 		return cov, nil, err
+	}
+	if cov.CompleteBefore, cov.Watermark, err = c.closedBy(ctx, need); err != nil {
+		return cov, nil, err
+	}
+	if cov.CompleteBefore == nil { // not closed yet (or only by the watermark): as it stands now
+		cov.CompleteBefore, cov.Watermark = cov.LiveCompleteBefore, cov.LiveWatermark
 	}
 	wait := c.Wait
 	if len(reasons) > 0 {
@@ -101,6 +107,13 @@ func (c *Completeness) Check(ctx context.Context, p Period) (Coverage, []string,
 	cov.Topics, err = c.archived(ctx, wait)
 	if err != nil {
 		return cov, nil, err
+	}
+	missing, err := c.missingEvents(ctx, cov.Topics)
+	if err != nil {
+		return cov, nil, err
+	}
+	if missing != "" {
+		reasons = append(reasons, missing)
 	}
 	for _, t := range cov.Topics {
 		for _, pp := range t.Partitions {
@@ -149,6 +162,66 @@ func (c *Completeness) runs(ctx context.Context, p Period, need time.Time) ([]Ru
 		return nil, fmt.Errorf("extract runs of %q: %w", c.Checkpoint, err)
 	}
 	return runs, nil
+}
+
+// closedBy returns what the run that closed the period (the first
+// successful one that started at or past need) vouched for: its start,
+// before which every event is in the topic, and the watermark it left, as
+// the run history records it: the greatest high-water mark of the
+// successful runs up to it since the last checkpoint reset before it (or
+// that reset's watermark), each run's no later than its start, as
+// extract's FinishRun keeps it (an event stamped in the future does not
+// move the watermark past the run). Both nil when no run closed the period.
+// Neither moves once the period is closed, however long extract runs on,
+// so report.json states the same coverage on every rerun.
+func (c *Completeness) closedBy(ctx context.Context, need time.Time) (completeBefore, watermark *time.Time, err error) {
+	err = c.Checkpoints.QueryRow(ctx, `
+		WITH closing AS (
+		    SELECT id, started_at FROM extract_runs
+		    WHERE name = $1 AND status = 'ok' AND started_at >= $2 ORDER BY id LIMIT 1
+		), reset AS (
+		    SELECT h.at, h.to_watermark FROM checkpoint_history h, closing
+		    WHERE h.name = $1 AND h.at < closing.started_at ORDER BY h.id DESC LIMIT 1
+		)
+		SELECT closing.started_at,
+		       GREATEST((SELECT to_watermark FROM reset),
+		                (SELECT max(LEAST(r.high, r.started_at)) FROM extract_runs r
+		                 WHERE r.name = $1 AND r.status = 'ok' AND r.id <= closing.id
+		                   AND r.started_at > coalesce((SELECT at FROM reset), '-infinity')))
+		FROM closing`, c.Checkpoint, need).Scan(&completeBefore, &watermark)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("the run of %q that closed the period: %w", c.Checkpoint, err)
+	}
+	for _, t := range []*time.Time{completeBefore, watermark} {
+		if t != nil {
+			*t = t.UTC()
+		}
+	}
+	return completeBefore, watermark, nil
+}
+
+// missingEvents says what is wrong when the events topic (the first
+// source) does not exist although extract produced events: the check would
+// find nothing to wait for and prove nothing (KAFKA_TOPIC mistyped, or
+// another cluster). The alerts and dead-letter topics may well not exist.
+func (c *Completeness) missingEvents(ctx context.Context, topics []TopicProgress) (string, error) {
+	if len(c.Sources) == 0 || slices.ContainsFunc(topics, func(t TopicProgress) bool { return t.Topic == c.Sources[0].Topic }) {
+		return "", nil
+	}
+	var produced bool
+	err := c.Checkpoints.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM extract_runs WHERE name = $1 AND produced > 0)`,
+		c.Checkpoint).Scan(&produced)
+	if err != nil {
+		return "", fmt.Errorf("extract runs of %q: %w", c.Checkpoint, err)
+	}
+	if !produced {
+		return "", nil
+	}
+	return fmt.Sprintf("topic %s does not exist, but extract %q produced events: nothing shows the archive consumed them (check KAFKA_TOPIC and KAFKA_BROKERS)",
+		c.Sources[0].Topic, c.Checkpoint), nil
 }
 
 // archived reads the topics' end offsets once, then the group's committed

@@ -51,14 +51,27 @@ type Field struct {
 
 // Coverage is what the report can prove it covers: extract's runs and
 // watermark for the period, and how far the archive consumed the topics.
+//
+// What report.json holds of it depends only on the run history up to the
+// run that closed the period and on the archive, so a rerun gives the same
+// bytes while extract and forward keep running. What the check saw live
+// (the checkpoint now, the topics' end offsets now) is not in the JSON:
+// report logs it, and report.html shows the topics.
 type Coverage struct {
-	Watermark      *time.Time      `json:"watermark,omitempty"` // extract's live watermark
-	CompleteBefore *time.Time      `json:"completeBefore,omitempty"`
-	Runs           []Run           `json:"runs"`        // extract runs that covered the period
-	Topics         []TopicProgress `json:"topics"`      // archive consumption per topic
-	Events         int64           `json:"events"`      // archived events in the period
-	Alerts         int64           `json:"alerts"`      // archived alerts in the period
-	DeadLetters    int64           `json:"deadLetters"` // dead letters counted in the period
+	// Watermark is the watermark the run that closed the period left, and
+	// CompleteBefore that run's start, before which every event ingested
+	// is in the topic (the live values while no run closed the period).
+	Watermark      *time.Time `json:"watermark,omitempty"`
+	CompleteBefore *time.Time `json:"completeBefore,omitempty"`
+	Runs           []Run      `json:"runs"`        // extract runs that covered the period, the closing one last
+	Events         int64      `json:"events"`      // archived events in the period
+	Alerts         int64      `json:"alerts"`      // archived alerts in the period
+	DeadLetters    int64      `json:"deadLetters"` // dead letters counted in the period
+
+	// Live state at the check, which changes from one run to the next.
+	LiveWatermark      *time.Time      `json:"-"` // extract's live watermark
+	LiveCompleteBefore *time.Time      `json:"-"` // checkpoint.Store.CompleteBefore now
+	Topics             []TopicProgress `json:"-"` // archive consumption per topic, against the ends now
 }
 
 // Run is one extract run, as in its run history.

@@ -79,8 +79,17 @@ func Verify(dir string) (manifestSHA256 string, err error) {
 	if err != nil {
 		return "", fmt.Errorf("verify %s: %s: %w", dir, ManifestFile, err)
 	}
+	if len(listed) == 0 {
+		return "", fmt.Errorf("verify %s: %s lists no file: it vouches for nothing", dir, ManifestFile)
+	}
 	var problems []string
 	for _, name := range slices.Sorted(maps.Keys(listed)) {
+		// Regular files only: a symlink's target can change behind the
+		// manifest, and may lie outside the report.
+		if fi, err := os.Lstat(filepath.Join(dir, name)); err == nil && !fi.Mode().IsRegular() {
+			problems = append(problems, "not a regular file: "+name)
+			continue
+		}
 		sum, err := fileSHA256(filepath.Join(dir, name))
 		switch {
 		case errors.Is(err, os.ErrNotExist):

@@ -53,6 +53,31 @@ const (
 	PDFFile  = "report.pdf"
 )
 
+// csvNumber is a cell a spreadsheet reads as a plain number: left as it is.
+var csvNumber = regexp.MustCompile(`^[-+]?[0-9]+(\.[0-9]+)?$`)
+
+// csvCell is a cell as a CSV holds it: one a spreadsheet would run as a
+// formula (starting with = + - @, a tab or a carriage return) gets a
+// leading apostrophe, so Excel and LibreOffice show it as text (OWASP, CSV
+// injection). Member and application names come from the audited
+// workspace: whoever may name an application must not run a formula on
+// the auditor's machine. Plain numbers are left as they are; report.json
+// keeps every value unchanged.
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) && !csvNumber.MatchString(s) {
+		return "'" + s
+	}
+	return s
+}
+
+func csvCells(row []string) []string {
+	out := make([]string, len(row))
+	for i, c := range row {
+		out[i] = csvCell(c)
+	}
+	return out
+}
+
 // tableID is what a table's ID may be, since it names a file.
 var tableID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
@@ -173,7 +198,8 @@ func MarshalJSON(d *Document) ([]byte, error) {
 }
 
 // writeCSVs writes every table of d as ID.csv (RFC 4180: a header line of
-// the columns, CRLF line ends, quotes where needed).
+// the columns, CRLF line ends, quotes where needed), each cell through
+// csvCell.
 func writeCSVs(dir string, d *Document) error {
 	seen := map[string]bool{}
 	for _, s := range d.Sections {
@@ -185,8 +211,11 @@ func writeCSVs(dir string, d *Document) error {
 			var b bytes.Buffer
 			w := csv.NewWriter(&b)
 			w.UseCRLF = true
-			_ = w.Write(t.Columns)
-			_ = w.WriteAll(t.Rows) // flushes; errors only from the buffer, which has none
+			_ = w.Write(csvCells(t.Columns))
+			for _, r := range t.Rows {
+				_ = w.Write(csvCells(r))
+			}
+			w.Flush() // errors only from the buffer, which has none
 			if err := w.Error(); err != nil {
 				return fmt.Errorf("table %s: %w", t.ID, err)
 			}

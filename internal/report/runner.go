@@ -63,11 +63,7 @@ func Generate(ctx context.Context, archive Beginner, r Request) (*Document, erro
 	if d.Coverage.Topics == nil {
 		d.Coverage.Topics = []TopicProgress{}
 	}
-	err = tx.QueryRow(ctx, `
-		SELECT (SELECT count(*) FROM archive_events WHERE event_time >= $1 AND event_time < $2),
-		       (SELECT count(*) FROM archive_alerts WHERE window_start >= $1 AND window_start < $2),
-		       (SELECT coalesce(sum(count), 0) FROM archive_dead_letters_daily WHERE day >= $1::date AND day < $2::date)`,
-		r.Period.Start, r.Period.End).Scan(&d.Coverage.Events, &d.Coverage.Alerts, &d.Coverage.DeadLetters)
+	d.Coverage.Events, d.Coverage.Alerts, d.Coverage.DeadLetters, err = periodCounts(ctx, tx, r.Period)
 	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == undefinedTable {
 		return nil, fmt.Errorf("the archive database has no archive (%s): run forward with SINK=postgres, or forward setup, against it first", pgErr.Message)
 	}

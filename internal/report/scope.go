@@ -10,12 +10,7 @@ import (
 // happened in it (by event time), the alerts whose window starts in it, and
 // the dead letters of its days; and the topics they were read from.
 func scopeSection(ctx context.Context, db DB, p Period) (Section, error) {
-	var events, alerts, dead int64
-	err := db.QueryRow(ctx, `
-		SELECT (SELECT count(*) FROM archive_events WHERE event_time >= $1 AND event_time < $2),
-		       (SELECT count(*) FROM archive_alerts WHERE window_start >= $1 AND window_start < $2),
-		       (SELECT count(*) FROM archive_dead_letters WHERE day >= $1::date AND day < $2::date)`,
-		p.Start, p.End).Scan(&events, &alerts, &dead)
+	events, alerts, dead, err := periodCounts(ctx, db, p)
 	if err != nil {
 		return Section{}, fmt.Errorf("scope of %s: %w", p.Name, err)
 	}
@@ -44,6 +39,19 @@ func scopeSection(ctx context.Context, db DB, p Period) (Section, error) {
 		},
 		Tables: []Table{sources},
 	}, nil
+}
+
+// periodCounts counts the events that happened in p, the alerts whose
+// window starts in it and the dead letters of its days (UTC). The days are
+// parameters of their own ($3, $4): $1::date would cast the timestamptz in
+// the session's TimeZone, a day early west of UTC.
+func periodCounts(ctx context.Context, db DB, p Period) (events, alerts, dead int64, err error) {
+	err = db.QueryRow(ctx, `
+		SELECT (SELECT count(*) FROM archive_events WHERE event_time >= $1 AND event_time < $2),
+		       (SELECT count(*) FROM archive_alerts WHERE window_start >= $1 AND window_start < $2),
+		       (SELECT count(*) FROM archive_dead_letters WHERE day >= $3::date AND day < $4::date)`,
+		p.Start, p.End, p.Start.UTC(), p.End.UTC()).Scan(&events, &alerts, &dead)
+	return events, alerts, dead, err
 }
 
 // withRecordCounts adds to the scope section (the first) a table of the

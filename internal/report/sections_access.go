@@ -65,29 +65,44 @@ func accessControlSection(ctx context.Context, db DB, p Period) (Section, error)
 // afterDeactivationTable lists, per deactivation, the events its member
 // made in p after it and before their next status change (a reactivation,
 // or another deactivation, which then takes over). A deactivation before p
-// counts when the member was still deactivated in p. The member is matched
-// by id, or by email when the deactivation names no id.
+// counts when the member was still deactivated in p.
+//
+// Events name a member by id, by email or by both. A status change naming
+// only an email belongs to the member id the other status changes give
+// that email (case aside), when they give exactly one: so a reactivation
+// naming only the email ends a deactivation naming id and email, and the
+// other way round. An actor's event belongs to a deactivation when the ids
+// are equal, or when one of them has no id and the emails are equal; two
+// ids that differ are two members, whatever their emails.
 func afterDeactivationTable(ctx context.Context, db DB, p Period) (Table, error) {
 	return queryTable(ctx, db, Table{ID: "activity_after_deactivation", Title: "Activity after a deactivation",
 		Columns: []string{"member", "member id", "deactivated at", "deactivation event id", "events",
 			"first event", "last event", "event types", "event ids"}}, `
 		WITH s AS (
 			SELECT event_id, event_time, event_type = ANY($4) AS deact, target_id, target_email,
-			       lead(event_time) OVER (PARTITION BY coalesce(target_id, target_email) ORDER BY event_time, event_id) AS next
+			       lower(target_email) AS email
 			FROM archive_events
 			WHERE event_type = ANY($3) AND event_time < $2 AND coalesce(target_id, target_email) IS NOT NULL
+		), ids AS (
+			SELECT email, min(target_id) AS id FROM s
+			WHERE target_id IS NOT NULL AND email IS NOT NULL
+			GROUP BY email HAVING count(DISTINCT target_id) = 1
+		), k AS (
+			SELECT s.*, coalesce(s.target_id, ids.id) AS member_id, lead(s.event_time) OVER (PARTITION BY coalesce(s.target_id, ids.id, 'email:' || s.email)
+			                                     ORDER BY s.event_time, s.event_id) AS next
+			FROM s LEFT JOIN ids ON s.target_id IS NULL AND ids.email = s.email
 		), d AS (
-			SELECT * FROM s WHERE deact AND (next IS NULL OR next > $1)
+			SELECT * FROM k WHERE deact AND (next IS NULL OR next > $1)
 		), a AS (
 			SELECT d.event_id AS deact_id, e.event_id, e.event_time, e.event_type
-			FROM d JOIN archive_events e ON e.actor_id = d.target_id
+			FROM d JOIN archive_events e ON e.actor_id = d.member_id
 			WHERE e.event_time > d.event_time AND (d.next IS NULL OR e.event_time < d.next)
 			  AND e.event_time >= $1 AND e.event_time < $2
-			UNION ALL
+			UNION
 			SELECT d.event_id, e.event_id, e.event_time, e.event_type
-			FROM d JOIN archive_events e ON e.actor_email = d.target_email
-			WHERE d.target_id IS NULL AND e.event_time > d.event_time AND (d.next IS NULL OR e.event_time < d.next)
-			  AND e.event_time >= $1 AND e.event_time < $2
+			FROM d JOIN archive_events e ON lower(e.actor_email) = d.email
+			WHERE (e.actor_id IS NULL OR d.member_id IS NULL) AND e.event_time > d.event_time
+			  AND (d.next IS NULL OR e.event_time < d.next) AND e.event_time >= $1 AND e.event_time < $2
 		)
 		SELECT coalesce(d.target_email, d.target_id), coalesce(d.target_id, ''), d.event_time, d.event_id, count(*),
 		       min(a.event_time), max(a.event_time),

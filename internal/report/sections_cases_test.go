@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -12,7 +13,9 @@ import (
 )
 
 // caseEvent is one hand-written event (the described envelope): its time
-// is a day of 2026 at noon UTC, "MM-DD".
+// is a day of 2026 at noon UTC, "MM-DD"; its actor a member id (with the
+// email id@acme.example), "email:id" for the email alone, or "id=other"
+// for id with the email other@acme.example.
 type caseEvent struct {
 	id, typ, day, actor, metadata string
 }
@@ -24,8 +27,15 @@ func mustCaseArchive(t *testing.T, evs []caseEvent) *pgxpool.Pool {
 	sink, db := mustArchive(t, "")
 	var rows [][]byte
 	for _, e := range evs {
+		actor := fmt.Sprintf(`{"memberId":%q,"email":"%s@acme.example"}`, e.actor, e.actor)
+		if m, ok := strings.CutPrefix(e.actor, "email:"); ok { // an actor named by email alone
+			actor = fmt.Sprintf(`{"email":"%s@acme.example"}`, m)
+		}
+		if id, m, ok := strings.Cut(e.actor, "="); ok { // an actor whose email is another's
+			actor = fmt.Sprintf(`{"memberId":%q,"email":"%s@acme.example"}`, id, m)
+		}
 		raw := fmt.Sprintf(`{"eventId":%q,"eventType":%q,"eventTimestamp":"2026-%sT12:00:00Z","ingestionTimestamp":"2026-%sT12:01:00Z",`+
-			`"actor":{"memberId":%q,"email":"%s@acme.example"},"metadata":{%s}}`, e.id, e.typ, e.day, e.day, e.actor, e.actor, e.metadata)
+			`"actor":%s,"metadata":{%s}}`, e.id, e.typ, e.day, e.day, actor, e.metadata)
 		ev, err := event.Parse([]byte(raw), event.KindEvent)
 		if err != nil {
 			t.Fatalf("parse %s: %v", raw, err)

@@ -29,19 +29,32 @@ func dormantDays(ref, end time.Time) (days, bucket int) {
 // event before the end of p) who did not log in successfully for 30, 60 or
 // 90 days at the end of p. A member who never logged in within the archive
 // counts from the first time the archive saw them; members deactivated at
-// the end of p are left out.
+// the end of p are left out. A member is their id; an event naming only an
+// email (case aside) counts for the one id the actors' events give that
+// email, else for the email.
 func dormantSection(ctx context.Context, db DB, p Period) (Section, error) {
 	rows, err := db.Query(ctx, `
-		WITH m AS (
-			SELECT coalesce(actor_id, actor_email) AS m, coalesce(max(actor_email), '') AS email, min(event_time) AS first,
+		WITH g AS (
+			SELECT actor_id, lower(actor_email) AS email, max(actor_email) AS shown, min(event_time) AS first,
 			       max(event_time) FILTER (WHERE event_type = ANY($2) AND outcome IS DISTINCT FROM 'failure') AS last_login
 			FROM archive_events WHERE event_time < $1 AND coalesce(actor_id, actor_email) IS NOT NULL
+			GROUP BY 1, 2
+		), ids AS (
+			SELECT email, min(actor_id) AS id FROM g WHERE actor_id IS NOT NULL AND email IS NOT NULL
+			GROUP BY email HAVING count(DISTINCT actor_id) = 1
+		), m AS (
+			SELECT coalesce(g.actor_id, ids.id, g.email) AS m, coalesce(max(g.shown), '') AS email, min(g.first) AS first,
+			       max(g.last_login) AS last_login
+			FROM g LEFT JOIN ids ON g.actor_id IS NULL AND ids.email = g.email
 			GROUP BY 1
 		), st AS (
-			SELECT DISTINCT ON (coalesce(target_id, target_email)) coalesce(target_id, target_email) AS m,
-			       event_type = ANY($4) AS deact
-			FROM archive_events WHERE event_type = ANY($3) AND event_time < $1
-			ORDER BY coalesce(target_id, target_email), event_time DESC, event_id DESC
+			SELECT DISTINCT ON (k) k AS m, deact FROM (
+				SELECT coalesce(e.target_id, ids.id, lower(e.target_email)) AS k, e.event_type = ANY($4) AS deact,
+				       e.event_time, e.event_id
+				FROM archive_events e LEFT JOIN ids ON e.target_id IS NULL AND ids.email = lower(e.target_email)
+				WHERE e.event_type = ANY($3) AND e.event_time < $1) x
+			WHERE k IS NOT NULL
+			ORDER BY k, event_time DESC, event_id DESC
 		)
 		SELECT m.m, m.email, m.first, m.last_login
 		FROM m LEFT JOIN st ON st.m = m.m

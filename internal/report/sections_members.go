@@ -42,15 +42,25 @@ func inviteAccountType(raw []byte) string {
 // an application role, is skipped) and invitations (which start a member
 // afresh, with the type they name, if any), ordered by member key.
 func memberStates(ctx context.Context, db DB, end time.Time) ([]memberState, int64, error) {
+	// An event naming only the email (an invitation, before the member
+	// has an id) counts for the one id the other events give that email.
 	rows, err := db.Query(ctx, `
-		SELECT coalesce(target_id, target_email), coalesce(target_id, ''), coalesce(target_email, target_name, ''),
-		       event_time, event_type, event_id, `+memberSQL("actor")+`, coalesce(actor_id, ''),
-		       coalesce(new_account_type, new_role, ''), event_type = ANY($3),
-		       CASE WHEN event_type = ANY($3) THEN raw END
-		FROM archive_events
-		WHERE (event_type = ANY($2) OR event_type = ANY($3)) AND event_time < $1
-		  AND coalesce(target_id, target_email) IS NOT NULL
-		ORDER BY 1, event_time, event_id`, end, typesAccountType, typesInvite)
+		WITH e AS (
+			SELECT * FROM archive_events
+			WHERE (event_type = ANY($2) OR event_type = ANY($3)) AND event_time < $1
+			  AND coalesce(target_id, target_email) IS NOT NULL
+		), ids AS (
+			SELECT lower(target_email) AS email, min(target_id) AS id FROM e
+			WHERE target_id IS NOT NULL AND target_email IS NOT NULL
+			GROUP BY 1 HAVING count(DISTINCT target_id) = 1
+		)
+		SELECT coalesce(e.target_id, ids.id, lower(e.target_email)), coalesce(e.target_id, ids.id, ''),
+		       coalesce(e.target_email, e.target_name, ''),
+		       e.event_time, e.event_type, e.event_id, `+memberSQL("e.actor")+`, coalesce(e.actor_id, ''),
+		       coalesce(e.new_account_type, e.new_role, ''), e.event_type = ANY($3),
+		       CASE WHEN e.event_type = ANY($3) THEN e.raw END
+		FROM e LEFT JOIN ids ON e.target_id IS NULL AND ids.email = lower(e.target_email)
+		ORDER BY 1, e.event_time, e.event_id`, end, typesAccountType, typesInvite)
 	if err != nil {
 		return nil, 0, fmt.Errorf("account types at %s: %w", fmtTime(end), err)
 	}

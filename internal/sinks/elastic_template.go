@@ -14,7 +14,9 @@ const TemplateName = "pigment-audit"
 // (200) beats the built-in logs-*-* template (100). The original event
 // lives under pigment.* as a flattened field: searchable by exact value
 // without a mapping explosion from open-ended payloads. Other strings map
-// to keyword, as ECS does.
+// to keyword, as ECS does. Every field transform.ECSFields lists is mapped
+// here with its ECS type (internal/transform's TestTemplateMapsECSFields),
+// so Kibana's dashboards never meet an unmapped or mistyped field.
 const indexTemplate = `{
   "index_patterns": ["logs-pigment.audit-*", "logs-pigment.alert-*"],
   "data_stream": {},
@@ -59,7 +61,14 @@ const indexTemplate = `{
           "email": {"type": "keyword"},
           "name": {"type": "keyword", "fields": {"text": {"type": "match_only_text"}}},
           "full_name": {"type": "keyword", "fields": {"text": {"type": "match_only_text"}}},
-          "domain": {"type": "keyword"}
+          "domain": {"type": "keyword"},
+          "roles": {"type": "keyword"},
+          "target": {"properties": {
+            "id": {"type": "keyword"},
+            "email": {"type": "keyword"},
+            "name": {"type": "keyword", "fields": {"text": {"type": "match_only_text"}}},
+            "roles": {"type": "keyword"}
+          }}
         }},
         "source": {"properties": {
           "ip": {"type": "ip"},

@@ -12,76 +12,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/rs/zerolog"
 
 	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/sinks"
 	"github.com/pigment-siem/pipeline/internal/testkit"
-	"github.com/pigment-siem/pipeline/internal/transform"
-	"github.com/pigment-siem/pipeline/migrations"
 )
-
-// mustArchiveDB returns the URL of a fresh database with the migrations
-// applied.
-func mustArchiveDB(tb testing.TB) string {
-	tb.Helper()
-	u := testkit.MustPostgres(tb)
-	if err := migrations.Apply(context.Background(), u); err != nil {
-		tb.Fatal(err)
-	}
-	return u
-}
-
-func mustArchive(tb testing.TB, u string, cfg sinks.PostgresConfig) *sinks.Postgres {
-	tb.Helper()
-	cfg.URL = u
-	cfg.Logger = zerolog.Nop()
-	p, err := sinks.NewPostgres(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { p.Close() })
-	return p
-}
-
-// archiveRow formats a record as the forwarder would, read at offset of
-// topic.
-func archiveRow(tb testing.TB, raw string, kind event.Kind, topic string, offset int64) []byte {
-	tb.Helper()
-	ev, err := event.Parse([]byte(raw), kind)
-	if err != nil {
-		tb.Fatalf("Parse(%s): %v", raw, err)
-	}
-	ev.Topic, ev.Partition, ev.Offset = topic, 0, offset
-	return transform.AppendArchive(nil, &ev)
-}
-
-func eventJSON(id, ingested string) string {
-	return fmt.Sprintf(`{"eventId":%q,"eventType":"UserLoggedIn","eventTimestamp":%q,"ingestionTimestamp":%q,"actor":{"memberId":"m-1","email":"a@acme.io"}}`, id, ingested, ingested)
-}
-
-// wantArchived fails the test unless archive_events holds n rows.
-func wantArchived(t *testing.T, u string, n int) {
-	t.Helper()
-	if got := queryInt(t, u, "SELECT count(*) FROM archive_events"); got != n {
-		t.Errorf("archive_events has %d rows, want %d", got, n)
-	}
-}
-
-func queryInt(tb testing.TB, u, sql string, args ...any) int {
-	tb.Helper()
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, u)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer c.Close(ctx)
-	var n int
-	if err := c.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
-		tb.Fatalf("%s: %v", sql, err)
-	}
-	return n
-}
 
 func TestPostgresArchivesOnce(t *testing.T) {
 	t.Parallel()

@@ -2,6 +2,7 @@ package transform
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -49,6 +50,22 @@ var ArchiveAlertColumns = []string{
 	"event_count", "evidence", "mitre", "kafka_topic", "kafka_partition", "kafka_offset", "raw",
 }
 
+// archiveKeyPrefix starts an ID that ArchiveKey wrote in hex.
+const archiveKeyPrefix = `\x`
+
+// ArchiveKey is an eventId (or alert id) as the archive's key column holds
+// it: as it is, unless Postgres text cannot hold it (U+0000, invalid
+// UTF-8) or it starts with \x; then \x and the hex of its bytes. Text
+// would turn U+0000 and invalid bytes into U+FFFD, so "id\x00", "id\xff"
+// and "id\uFFFD" would be one key and two of the three events silently
+// not archived; the key must be one-to-one, as eventIds are.
+func ArchiveKey(id string) string {
+	if strings.IndexByte(id, 0) < 0 && utf8.ValidString(id) && !strings.HasPrefix(id, archiveKeyPrefix) {
+		return id
+	}
+	return archiveKeyPrefix + hex.EncodeToString([]byte(id))
+}
+
 // archiveIngestionField is the index of ingestion_time in an event row.
 const archiveIngestionField = 3
 
@@ -73,7 +90,7 @@ func AppendArchive(dst []byte, ev *event.Event) []byte {
 	}
 	dst = append(dst, ArchiveEventRow)
 	dst = binary.BigEndian.AppendUint16(dst, uint16(len(ArchiveEventColumns)))
-	dst = appendCopyText(dst, ev.ID)
+	dst = appendCopyText(dst, ArchiveKey(ev.ID))
 	dst = appendCopyText(dst, ev.Type)
 	dst = appendCopyTime(dst, at)
 	dst = appendCopyTime(dst, ingested)
@@ -90,7 +107,7 @@ func AppendArchive(dst []byte, ev *event.Event) []byte {
 func appendArchiveAlert(dst []byte, ev *event.Event) []byte {
 	dst = append(dst, ArchiveAlertRow)
 	dst = binary.BigEndian.AppendUint16(dst, uint16(len(ArchiveAlertColumns)))
-	for _, v := range [...]string{ev.ID, ev.Type, ev.Severity, ev.Title, ev.ActorID, ev.ActorEmail, ev.AppID, ev.AppName} {
+	for _, v := range [...]string{ArchiveKey(ev.ID), ev.Type, ev.Severity, ev.Title, ev.ActorID, ev.ActorEmail, ev.AppID, ev.AppName} {
 		dst = appendCopyText(dst, v)
 	}
 	dst = appendCopyTime(dst, archiveTime(ev.WindowStart))
@@ -246,7 +263,7 @@ func appendCopyEvidence(dst []byte, raw []byte) []byte {
 	n := 0
 	for v := range event.Strings(raw) {
 		e := len(dst)
-		dst = appendPgText(append(dst, 0, 0, 0, 0), v)
+		dst = append(append(dst, 0, 0, 0, 0), ArchiveKey(v)...) // event IDs, as event_id holds them
 		binary.BigEndian.PutUint32(dst[e:], uint32(len(dst)-e-4))
 		n++
 	}

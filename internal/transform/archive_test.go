@@ -3,6 +3,7 @@ package transform
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -38,13 +39,12 @@ func checkArchive(t *testing.T, name string, ev *event.Event) {
 			t.Errorf("AppendArchive(%s) %s = %.300q: want valid UTF-8 without NUL", name, cols[i], f)
 		}
 	}
-	// Map turns each invalid byte into U+FFFD, as the format does; NUL too.
-	want := strings.Map(func(r rune) rune {
-		if r == 0 {
-			return utf8.RuneError
-		}
-		return r
-	}, ev.ID)
+	// The ID as it is when text holds it, else \x and its bytes in hex
+	// (one key per ID: see ArchiveKey).
+	want := ev.ID
+	if strings.IndexByte(want, 0) >= 0 || !utf8.ValidString(want) || strings.HasPrefix(want, `\x`) {
+		want = `\x` + hex.EncodeToString([]byte(ev.ID))
+	}
 	if got := string(fields[0]); got != want {
 		t.Errorf("AppendArchive(%s) id = %q, want %q", name, got, want)
 	}
@@ -218,7 +218,7 @@ func TestArchiveValues(t *testing.T) {
 		return ""
 	}
 	for _, c := range []struct{ name, want string }{
-		{"event_id", "e\uFFFD\\1"},
+		{"event_id", `\x65005c31`},                    // U+0000: the bytes in hex (ArchiveKey), not U+FFFD
 		{"event_time", "2026-11-20T10:00:00.123457Z"}, // microseconds, as Postgres keeps them
 		{"event_timestamp", "2026-11-20T10:00:00.123456789Z"},
 		{"ingestion_time", "2026-11-20T10:00:00Z"},
@@ -236,6 +236,24 @@ func TestArchiveValues(t *testing.T) {
 		if g := col(c.name); g != c.want {
 			t.Errorf("AppendArchive %s = %q, want %q", c.name, g, c.want)
 		}
+	}
+}
+
+// TestArchiveKey: one key per eventId, the usual ones as they are.
+func TestArchiveKey(t *testing.T) {
+	seen := map[string]string{}
+	for _, id := range []string{"0d2b9e32-66ba-54f4-9eee-782c6431c031", "id", "id\x00", "id\xff", "id\uFFFD", `\x6964`, `\x`, `\`, ""} {
+		k := ArchiveKey(id)
+		if other, ok := seen[k]; ok {
+			t.Errorf("ArchiveKey(%q) = ArchiveKey(%q) = %q", id, other, k)
+		}
+		seen[k] = id
+		if !utf8.ValidString(k) || strings.IndexByte(k, 0) >= 0 {
+			t.Errorf("ArchiveKey(%q) = %q: not Postgres text", id, k)
+		}
+	}
+	if k := ArchiveKey("0d2b9e32-66ba-54f4-9eee-782c6431c031"); k != "0d2b9e32-66ba-54f4-9eee-782c6431c031" {
+		t.Errorf("ArchiveKey of a UUID = %q, want it as it is", k)
 	}
 }
 

@@ -3,8 +3,8 @@ package transform
 import (
 	"cmp"
 	"net/netip"
+	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/jsonenc"
@@ -12,132 +12,6 @@ import (
 
 // ECSVersion is the Elastic Common Schema version of AppendECS documents.
 const ECSVersion = "8.17.0"
-
-// ecsClass is the ECS categorisation of an event type: category and type
-// are JSON arrays of ECS allowed values; name is the first category, used
-// as CEF cat.
-type ecsClass struct{ name, category, typ string }
-
-// ecsCategory maps an event type to ECS event.category and event.type:
-//
-//	event type                                  category                  type
-//	UserLoggedIn                                authentication, session   start
-//	UserLoggedOut                               authentication, session   end
-//	SupportSessionStarted                       session                   start
-//	ApplicationAccessed                         web                       access
-//	BlockCreated/Modified/Deleted               configuration             creation/change/deletion
-//	ApplicationCreated/Deleted                  configuration             creation/deletion
-//	DataModified, ImportExecuted                database                  change
-//	ExportExecuted                              database                  access
-//	MemberInvited, UserInvited                  iam                       user, creation
-//	MemberDeactivated, UserDeactivated,
-//	UserReactivated, UserPasswordChanged,
-//	RoleChanged, UserAccountTypeUpdated         iam                       user, change
-//	APIKeyCreated/Revoked                       iam                       admin, creation/deletion
-//	AccessRightsChanged, PermissionsChanged     iam                       admin, change
-//	GroupCreated/Modified/Deleted               iam                       group, creation/change/deletion
-//	alerts (any rule)                           intrusion_detection       info
-//
-// Other (new) types are classified by parts of their names: Login/Logout/
-// SignIn -> authentication; Group -> iam+group; User, Member, Role,
-// Permission, Access, APIKey -> iam; Block, Application, Board, View,
-// Workspace -> configuration; Data, Import, Export -> database; the verb
-// suffix sets the type (Created/Invited/Added -> creation, Deleted/Removed/
-// Revoked -> deletion, Modified/Changed/Updated/...ed -> change, Accessed/
-// Viewed/Exported -> access), kept only where ECS expects it for the
-// category, else info. Without a recognised part, event.category is omitted
-// and event.type is ["info"].
-func ecsCategory(ev *event.Event) ecsClass {
-	if ev.Kind == event.KindAlert {
-		return ecsClass{"intrusion_detection", `["intrusion_detection"]`, `["info"]`}
-	}
-	switch ev.Type {
-	case "UserLoggedIn":
-		return ecsClass{"authentication", `["authentication","session"]`, `["start"]`}
-	case "UserLoggedOut":
-		return ecsClass{"authentication", `["authentication","session"]`, `["end"]`}
-	case "SupportSessionStarted":
-		return ecsClass{"session", `["session"]`, `["start"]`}
-	case "ApplicationAccessed":
-		return ecsClass{"web", `["web"]`, `["access"]`}
-	case "ExportExecuted":
-		return ecsClass{"database", `["database"]`, `["access"]`}
-	case "MemberInvited", "UserInvited":
-		return ecsClass{"iam", `["iam"]`, `["user","creation"]`}
-	case "MemberDeactivated", "UserDeactivated", "UserReactivated", "UserPasswordChanged",
-		"RoleChanged", "UserAccountTypeUpdated":
-		return ecsClass{"iam", `["iam"]`, `["user","change"]`}
-	case "APIKeyCreated":
-		return ecsClass{"iam", `["iam"]`, `["admin","creation"]`}
-	case "APIKeyRevoked":
-		return ecsClass{"iam", `["iam"]`, `["admin","deletion"]`}
-	case "AccessRightsChanged", "PermissionsChanged":
-		return ecsClass{"iam", `["iam"]`, `["admin","change"]`}
-	}
-	return guessClass(ev.Type)
-}
-
-// guessClass categorises an event type by parts of its name (see ecsCategory).
-func guessClass(typ string) ecsClass {
-	verb := "info"
-	switch {
-	case hasAnySuffix(typ, "Created", "Invited", "Added"):
-		verb = "creation"
-	case hasAnySuffix(typ, "Deleted", "Removed", "Revoked"):
-		verb = "deletion"
-	case hasAnySuffix(typ, "Accessed", "Viewed", "Exported"):
-		verb = "access"
-	case hasAnySuffix(typ, "Modified", "Changed", "Updated", "Executed", "ed"):
-		verb = "change"
-	}
-	switch {
-	case containsAny(typ, "Login", "LoggedIn", "Logout", "LoggedOut", "SignIn", "SignOut"):
-		return ecsClass{"authentication", `["authentication"]`, `["info"]`}
-	case containsAny(typ, "Group"):
-		return ecsClass{"iam", `["iam"]`, pick(verb, `["group","creation"]`, `["group","deletion"]`, `["group","change"]`, `["group","info"]`, `["group","info"]`)}
-	case containsAny(typ, "User", "Member", "Role", "Permission", "Access", "APIKey", "ApiKey"):
-		return ecsClass{"iam", `["iam"]`, pick(verb, `["creation"]`, `["deletion"]`, `["change"]`, `["info"]`, `["info"]`)}
-	case containsAny(typ, "Block", "Application", "Board", "View", "Workspace"):
-		return ecsClass{"configuration", `["configuration"]`, pick(verb, `["creation"]`, `["deletion"]`, `["change"]`, `["access"]`, `["info"]`)}
-	case containsAny(typ, "Data", "Import", "Export"):
-		return ecsClass{"database", `["database"]`, pick(verb, `["change"]`, `["change"]`, `["change"]`, `["access"]`, `["info"]`)}
-	}
-	return ecsClass{"", "", `["info"]`}
-}
-
-// pick chooses the type array for verb among those of creation, deletion,
-// change, access and info.
-func pick(verb, creation, deletion, change, access, info string) string {
-	switch verb {
-	case "creation":
-		return creation
-	case "deletion":
-		return deletion
-	case "change":
-		return change
-	case "access":
-		return access
-	}
-	return info
-}
-
-func hasAnySuffix(s string, suffixes ...string) bool {
-	for _, x := range suffixes {
-		if strings.HasSuffix(s, x) {
-			return true
-		}
-	}
-	return false
-}
-
-func containsAny(s string, parts ...string) bool {
-	for _, x := range parts {
-		if strings.Contains(s, x) {
-			return true
-		}
-	}
-	return false
-}
 
 // AppendECS appends ev as one Elastic Common Schema document (no bulk
 // action line, no newline):
@@ -156,7 +30,10 @@ func containsAny(s string, parts ...string) bool {
 //	event.provider    "pigment"; event.module "pigment"
 //	event.dataset     "pigment.audit", "pigment.alert" for alerts
 //	event.severity    alerts: 0-10 as CEF (critical 10, high 8, medium 6, low 3)
-//	user.id/email/name, related.user [id, email]
+//	user.id/email/name  the actor
+//	user.target.id/email/name/roles  member events (see classRows): the
+//	                  member changed; roles: the new account type or role
+//	related.user      actor and target IDs and emails, each once
 //	source.ip, related.ip   only when a valid IP address
 //	source.geo.country_iso_code  only when a 2-letter code (upper-cased)
 //	rule.name, threat.technique.id   alerts: rule, mitre
@@ -170,7 +47,8 @@ func containsAny(s string, parts ...string) bool {
 // otherwise cause mapping conflicts.
 func AppendECS(dst []byte, ev *event.Event) []byte {
 	alert := ev.Kind == event.KindAlert
-	cls := ecsCategory(ev)
+	c := classOf(ev)
+	cls := ecsClassOf(ev, c)
 	dst = append(dst, '{')
 	if t := eventTime(ev); !t.IsZero() {
 		dst = append(dst, `"@timestamp":"`...)
@@ -210,7 +88,7 @@ func AppendECS(dst []byte, ev *event.Event) []byte {
 		dst = append(dst, `,"provider":"pigment","module":"pigment","dataset":"pigment.audit"`...)
 	}
 	dst = append(dst, '}')
-	dst = appendECSEntities(dst, ev)
+	dst = appendECSEntities(dst, ev, c != nil && c.object == objMember)
 	if alert {
 		dst = append(dst, `,"rule":{"name":`...)
 		dst = jsonenc.AppendString(dst, ev.Type)
@@ -241,14 +119,19 @@ func AppendECS(dst []byte, ev *event.Event) []byte {
 	return append(dst, '}', '}')
 }
 
-// appendECSEntities appends user, source and related.
-func appendECSEntities(dst []byte, ev *event.Event) []byte {
-	if ev.ActorID != "" || ev.ActorEmail != "" || ev.ActorName != "" {
+// appendECSEntities appends user (the actor, and for member events the
+// member changed under user.target), source and related.
+func appendECSEntities(dst []byte, ev *event.Event, memberEvent bool) []byte {
+	member := memberEvent && (ev.TargetID != "" || ev.TargetEmail != "" || ev.TargetName != "")
+	if ev.ActorID != "" || ev.ActorEmail != "" || ev.ActorName != "" || member {
 		dst = append(dst, `,"user":{`...)
 		mark := len(dst)
 		dst = appendMember(dst, "id", ev.ActorID)
 		dst = appendMember(dst, "email", ev.ActorEmail)
 		dst = appendMember(dst, "name", ev.ActorName)
+		if member {
+			dst = appendECSTarget(dst, ev)
+		}
 		dst = append(dst[:mark], dst[mark+1:]...)
 		dst = append(dst, '}')
 	}
@@ -270,15 +153,19 @@ func appendECSEntities(dst []byte, ev *event.Event) []byte {
 		}
 		dst = append(dst, '}')
 	}
-	if ev.ActorID == "" && ev.ActorEmail == "" && !ipOK {
+	users := [...]string{ev.ActorID, ev.ActorEmail, "", ""}
+	if member {
+		users[2], users[3] = ev.TargetID, ev.TargetEmail
+	}
+	if users == [4]string{} && !ipOK {
 		return dst
 	}
 	dst = append(dst, `,"related":{`...)
-	if ev.ActorID != "" || ev.ActorEmail != "" {
+	if users != [4]string{} {
 		dst = append(dst, `"user":[`...)
 		mark := len(dst)
-		for _, u := range [...]string{ev.ActorID, ev.ActorEmail} {
-			if u != "" {
+		for i, u := range users {
+			if u != "" && !slices.Contains(users[:i], u) {
 				dst = append(dst, ',')
 				dst = jsonenc.AppendString(dst, u)
 			}
@@ -294,6 +181,24 @@ func appendECSEntities(dst []byte, ev *event.Event) []byte {
 		dst = ip.AppendTo(dst)
 		dst = append(dst, `"]`...)
 	}
+	return append(dst, '}')
+}
+
+// appendECSTarget appends the member a member event changes, as the member
+// ,"target":{...} of user: id, email, name, and roles, the new account
+// type (else the new role) as a one-element array.
+func appendECSTarget(dst []byte, ev *event.Event) []byte {
+	dst = append(dst, `,"target":{`...)
+	mark := len(dst)
+	dst = appendMember(dst, "id", ev.TargetID)
+	dst = appendMember(dst, "email", ev.TargetEmail)
+	dst = appendMember(dst, "name", ev.TargetName)
+	if role := cmp.Or(ev.NewAccountType, ev.NewRole); role != "" {
+		dst = append(dst, `,"roles":[`...)
+		dst = jsonenc.AppendString(dst, role)
+		dst = append(dst, ']')
+	}
+	dst = append(dst[:mark], dst[mark+1:]...)
 	return append(dst, '}')
 }
 

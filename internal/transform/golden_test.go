@@ -89,25 +89,30 @@ func TestGolden(t *testing.T) {
 			t.Fatalf("Parse(%s) error %v", c.name, err)
 		}
 		for _, f := range formats {
-			got := f.append(nil, &ev)
-			path := filepath.Join("testdata", f.dir, c.name+f.ext)
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				continue
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if want = bytes.TrimSuffix(want, []byte("\n")); !bytes.Equal(got, want) {
-				t.Errorf("%s(%s) =\n%.2000s\nwant\n%.2000s", f.dir, c.name, got, want)
-			}
+			checkGolden(t, filepath.Join("testdata", f.dir, c.name+f.ext), f.append(nil, &ev))
 		}
+	}
+}
+
+// checkGolden compares got with the golden file at path (its last newline
+// left out), or rewrites the file with -update.
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if want = bytes.TrimSuffix(want, []byte("\n")); !bytes.Equal(got, want) {
+		t.Errorf("%s =\n%.2000s\nwant\n%.2000s", path, got, want)
 	}
 }
 
@@ -115,19 +120,25 @@ func TestGolden(t *testing.T) {
 // and all simulator events: HEC and ECS are valid JSON on one line carrying
 // the original event unchanged, syslog and CEF lines parse as RFC 5424.
 func TestOutputs(t *testing.T) {
-	cases := goldenCases(t)
-	for _, shape := range []string{pigmentsim.ShapeDescribed, pigmentsim.ShapePublic} {
-		for i, raw := range mustSimEvents(t, shape, 500) {
-			cases = append(cases, goldenCase{shape + "#" + string(rune('0'+i%10)), event.KindEvent, raw})
-		}
-	}
-	for _, c := range cases {
+	for _, c := range goldenAndSimCases(t, 500) {
 		ev, err := event.Parse(c.raw, c.kind)
 		if err != nil {
 			t.Fatalf("Parse(%s) error %v", c.name, err)
 		}
 		checkOutputs(t, c.name, &ev)
 	}
+}
+
+// goldenAndSimCases are the golden inputs and up to n simulator events in
+// each envelope.
+func goldenAndSimCases(tb testing.TB, n int) []goldenCase {
+	cases := goldenCases(tb)
+	for _, shape := range []string{pigmentsim.ShapeDescribed, pigmentsim.ShapePublic} {
+		for i, raw := range mustSimEvents(tb, shape, n) {
+			cases = append(cases, goldenCase{shape + "#" + string(rune('0'+i%10)), event.KindEvent, raw})
+		}
+	}
+	return cases
 }
 
 // checkOutputs checks all four outputs of ev.

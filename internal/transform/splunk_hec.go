@@ -32,15 +32,17 @@ const (
 //
 //	{"time":1718000000.123,"host":"...","source":"pigment:audit",
 //	 "sourcetype":"pigment:audit","index":"...","event":<ev.Raw>,
-//	 "fields":{"eventType":"...","actor":"...","application":"..."}}
+//	 "fields":{"vendor_product":"Pigment","app":"pigment","eventType":"...",...}}
 //
 // time is epoch seconds with milliseconds from the event time (falling back
 // to the ingestion time; omitted when both are zero, and Splunk then uses
 // the time of receipt). event is the original JSON byte for byte (put on one
 // line if it spanned several, raw control characters in its strings
-// escaped: see appendRaw). fields are indexed fields:
+// escaped: see appendRaw). fields are indexed fields, empty ones omitted:
 // eventType, actor (email, else name, else ID) and application (name, else
-// ID); empty ones are omitted, and fields too when all are.
+// ID), and the Splunk CIM fields of appendCIM, so that the Authentication
+// and Change data models need no search-time extraction and event stays
+// the original.
 func AppendHEC(dst []byte, ev *event.Event, o HECOptions) []byte {
 	dst = append(dst, '{')
 	if t := eventTime(ev); !t.IsZero() {
@@ -60,16 +62,10 @@ func AppendHEC(dst []byte, ev *event.Event, o HECOptions) []byte {
 	dst = appendMember(dst, "index", o.Index)
 	dst = append(dst, `,"event":`...)
 	dst = appendRaw(dst, ev.Raw)
-
-	actor, app := actorLabel(ev), cmp.Or(ev.AppName, ev.AppID)
-	if ev.Type == "" && actor == "" && app == "" {
-		return append(dst, '}')
-	}
-	dst = append(dst, `,"fields":{`...)
-	mark := len(dst)
+	dst = append(dst, `,"fields":{"vendor_product":"`+CIMVendorProduct+`","app":"`+CIMApp+`"`...)
 	dst = appendMember(dst, "eventType", ev.Type)
-	dst = appendMember(dst, "actor", actor)
-	dst = appendMember(dst, "application", app)
-	dst = append(dst[:mark], dst[mark+1:]...) // drop the first member's comma
+	dst = appendMember(dst, "actor", actorLabel(ev))
+	dst = appendMember(dst, "application", cmp.Or(ev.AppName, ev.AppID))
+	dst = appendCIM(dst, ev, classOf(ev))
 	return append(dst, '}', '}')
 }
