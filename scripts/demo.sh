@@ -99,7 +99,8 @@ wait "$inventory_pid" || inventory_ok=false
 if [ "$inventory_ok" = true ]; then
   echo; echo "demo: inventory once:"; cat .demo/inventory.out
   echo; echo "demo: inventory show (the snapshot, its largest applications and findings):"
-  bin/inventory show | head -n 40
+  bin/inventory show > .demo/inventory.show # whole: head closing a pipe early would fail the demo
+  head -n 40 .demo/inventory.show
 else
   echo "demo: inventory once failed (its log is above)"
 fi
