@@ -2,10 +2,12 @@
 # make demo: the simulator as the Pigment API, the in-process Kafka broker
 # (KAFKA_BROKERS=embedded, chosen explicitly), the local Postgres, the extractor, and four
 # forwarders writing the events in each SIEM format to files under .demo/, and
-# the archive (forward SINK=postgres) in the demo database. Runs DEMO_SECONDS
+# the archive (forward SINK=postgres) in the demo database, and one inventory
+# snapshot of the simulator's Metadata API (inventory once). Runs DEMO_SECONDS
 # (default 40; 0 = until Ctrl-C), then writes the weekly report of the last
 # complete week of the simulated history from the archive, and prints the
-# checkpoint, the run history, the counts delivered and where the report is.
+# checkpoint, the run history, the counts delivered, the inventory's findings
+# and where the report is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +19,11 @@ BROKER=${KAFKA_EMBEDDED_ADDR:-127.0.0.1:19092}
 # The in-memory broker inside extract, which keeps nothing after exit; forward
 # and detect reach it at KAFKA_EMBEDDED_ADDR.
 export KAFKA_BROKERS=embedded
+# One budget for extract and the inventory, as in production, but larger than
+# Pigment's 500/5m so that the inventory's snapshot (about 5,000 requests)
+# takes seconds, not hours; extract keeps its usual 4s poll.
+DEMO_RATE=30000
+export PIGMENT_RATE_LIMIT=$DEMO_RATE/5m
 
 go build -ldflags "-X main.version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)" -o bin/ ./cmd/...
 
@@ -39,15 +46,15 @@ trap cleanup EXIT INT TERM
 # Two weeks of history: the last complete ISO week, which the weekly report
 # covers, lies wholly inside it.
 echo "demo: pigment-sim on 127.0.0.1:$SIM_PORT (two weeks of history with planted anomalies, 2 events/s live)"
-SIM_ADDR=127.0.0.1:$SIM_PORT SIM_API_KEY=demo-key SIM_RATE=2 SIM_HISTORY=336h SIM_ANOMALIES=true \
-  SIM_HISTORY_EVENTS=50000 SIM_LOG_LEVEL=warn bin/pigment-sim &
+SIM_ADDR=127.0.0.1:$SIM_PORT SIM_API_KEY=demo-key SIM_METADATA_API_KEY=demo-metadata-key SIM_RATE=2 SIM_HISTORY=336h \
+  SIM_ANOMALIES=true SIM_HISTORY_EVENTS=50000 SIM_RATE_LIMIT=$DEMO_RATE SIM_LOG_LEVEL=warn bin/pigment-sim &
 pids+=($!)
 sleep 1
 
 echo "demo: extract run (in-process Kafka on $BROKER, metrics on 127.0.0.1:9101)"
 PIGMENT_API_URL=http://127.0.0.1:$SIM_PORT PIGMENT_AUDIT_API_KEY=demo-key \
   KAFKA_EMBEDDED_ADDR=$BROKER METRICS_ADDR=127.0.0.1:9101 \
-  EXTRACT_PROGRESS_INTERVAL=2s LOG_FORMAT=console bin/extract run &
+  PIGMENT_POLL_INTERVAL=4s EXTRACT_PROGRESS_INTERVAL=2s LOG_FORMAT=console bin/extract run &
 pids+=($!)
 sleep 2
 
@@ -68,6 +75,11 @@ echo "demo: forward SINK=postgres -> the archive in $DEMO_DB (tables archive_eve
 SINK=postgres KAFKA_EMBEDDED_ADDR=$BROKER METRICS_ADDR=127.0.0.1:0 LOG_LEVEL=warn LOG_FORMAT=console bin/forward run &
 pids+=($!)
 
+echo "demo: inventory once (the simulator's Metadata API, on extract's budget; findings to pigment.audit.alerts)"
+PIGMENT_API_URL=http://127.0.0.1:$SIM_PORT PIGMENT_METADATA_API_KEY=demo-metadata-key KAFKA_EMBEDDED_ADDR=$BROKER \
+  LOG_LEVEL=warn LOG_FORMAT=console bin/inventory once > .demo/inventory.out &
+inventory_pid=$!
+
 sleep 8
 for fmt in hec ecs rfc5424 cef; do
   echo; echo "demo: first event as delivered in format $fmt ($(wc -l < .demo/$fmt.log 2>/dev/null || echo 0) so far):"
@@ -81,6 +93,17 @@ fi
 curl -fsS http://127.0.0.1:9101/metrics 2>/dev/null | grep -E '^pigment_(extract_events_produced|api_responses)_total' || true
 
 if [ "$DEMO_SECONDS" = 0 ]; then wait; else sleep "$DEMO_SECONDS"; fi
+
+inventory_ok=true
+wait "$inventory_pid" || inventory_ok=false
+if [ "$inventory_ok" = true ]; then
+  echo; echo "demo: inventory once:"; cat .demo/inventory.out
+  echo; echo "demo: inventory show (the snapshot, its largest applications and findings):"
+  bin/inventory show > .demo/inventory.show # whole: head closing a pipe early would fail the demo
+  head -n 40 .demo/inventory.show
+else
+  echo "demo: inventory once failed (its log is above)"
+fi
 
 # The report reads the archive; it checks first that extract and the archive
 # hold the whole week (the broker is inside extract: before cleanup).

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"strconv"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -78,55 +75,17 @@ func (a *app) client(pool *pgxpool.Pool, class budget.Class, reg prometheus.Regi
 	if err := a.cfg.needKey(); err != nil {
 		return nil, err
 	}
-	responses := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "pigment_api_responses_total", Help: "Answers of the Pigment API by HTTP status (0: network error or malformed body).",
-	}, []string{"status"})
-	throttled := prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "pigment_api_rate_limited_total", Help: "HTTP 429 answers from the Pigment API.",
-	})
-	reg.MustRegister(responses, throttled)
 	cfg := pigment.Config{
 		BaseURL:     a.cfg.APIURL,
 		APIKey:      a.cfg.APIKey,
 		HTTPClient:  &http.Client{Timeout: a.cfg.HTTPTimeout},
 		MaxAttempts: a.cfg.MaxAttempts,
 		Logger:      a.log,
-		Observe: func(status int) {
-			responses.WithLabelValues(strconv.Itoa(status)).Inc()
-			if status == http.StatusTooManyRequests {
-				throttled.Inc()
-			}
-		},
+		Observe:     daemon.ObserveAPI(reg),
 	}
-	if rl := a.cfg.RateLimit; rl.Requests > 0 {
-		reserve := a.cfg.RateReserve
-		if reserve < 0 {
-			reserve = rl.Requests / 10
-		}
-		b, err := budget.New(pool, budget.Config{
-			// A second more than the server's window absorbs clock and
-			// network skew, so a sliding window never overfills the
-			// server's fixed one (zero 429s, at 99.7% of the budget).
-			Key: budget.ForAPI(a.cfg.APIURL), Limit: rl.Requests, Window: rl.Window + time.Second,
-			Reserve: reserve, Class: class,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("rate budget: %w", err)
-		}
-		cfg.Limiter, cfg.RateWindow = b, rl.Window
-		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "pigment_api_budget_remaining", Help: "Requests left in the current rate window, shared by every process using this key.",
-		}, func() float64 {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			n, err := b.Remaining(ctx)
-			if err != nil {
-				return -1
-			}
-			return float64(n)
-		}))
-	} else {
-		a.log.Warn().Msg("PIGMENT_RATE_LIMIT=off: no client-side rate limit; the API will answer 429 beyond its budget")
+	var err error
+	if cfg.Limiter, cfg.RateWindow, err = a.cfg.RateBudget.Limiter(pool, a.cfg.APIURL, class, reg, a.log); err != nil {
+		return nil, err
 	}
 	return pigment.New(cfg)
 }

@@ -3,10 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/sethvargo/go-envconfig"
@@ -21,8 +18,6 @@ type Config struct {
 	APIKey          string        `env:"PIGMENT_AUDIT_API_KEY"`
 	APIKeyFile      string        `env:"PIGMENT_AUDIT_API_KEY_FILE"`
 	Workspace       string        `env:"PIGMENT_WORKSPACE, default=default"`
-	RateLimit       RateLimit     `env:"PIGMENT_RATE_LIMIT, default=500/5m"`
-	RateReserve     int           `env:"PIGMENT_RATE_RESERVE, default=-1"`
 	PollShare       Percent       `env:"PIGMENT_POLL_SHARE, default=15%"`
 	PollInterval    time.Duration `env:"PIGMENT_POLL_INTERVAL"` // unset (0): derived from PIGMENT_POLL_SHARE
 	Overlap         Days          `env:"PIGMENT_OVERLAP, default=10m"`
@@ -37,6 +32,7 @@ type Config struct {
 	Compression     string `env:"KAFKA_COMPRESSION, default=lz4"`
 	Kafka           envcfg.Kafka
 
+	daemon.RateBudget // PIGMENT_RATE_LIMIT, PIGMENT_RATE_RESERVE: shared with inventory
 	daemon.Database
 	daemon.Settings               // METRICS_ADDR: none by default; run serves on defaultMetricsAddr
 	ProgressEvery   time.Duration `env:"EXTRACT_PROGRESS_INTERVAL, default=10s"`
@@ -63,8 +59,7 @@ func (c *Config) Check(p *envcfg.Problems) {
 	check(c.HTTPTimeout <= 0, "PIGMENT_HTTP_TIMEOUT must be positive")
 	check(c.MaxAttempts < 1, "PIGMENT_MAX_ATTEMPTS must be at least 1")
 	check(c.MaxClockSkew <= 0, "PIGMENT_MAX_CLOCK_SKEW must be positive")
-	check(c.RateReserve >= c.RateLimit.Requests && c.RateLimit.Requests > 0,
-		"PIGMENT_RATE_RESERVE %d must be below the limit %d", c.RateReserve, c.RateLimit.Requests)
+	p.Add(c.RateBudget.Validate())
 	check(c.Workspace == "", "PIGMENT_WORKSPACE must not be empty")
 	check(c.Topic == "", "KAFKA_TOPIC must not be empty")
 	check(c.DLQTopic == "" || c.DLQTopic == c.Topic, "KAFKA_DLQ_TOPIC must be set and differ from KAFKA_TOPIC")
@@ -83,27 +78,8 @@ func (c *Config) needKey() error {
 	return nil
 }
 
-// RateLimit is "N/duration" (500/5m) or "off".
-type RateLimit struct {
-	Requests int
-	Window   time.Duration
-}
-
-// EnvDecode implements envconfig.Decoder.
-func (r *RateLimit) EnvDecode(s string) error {
-	if s == "off" || s == "0" {
-		*r = RateLimit{}
-		return nil
-	}
-	n, w, ok := strings.Cut(s, "/")
-	req, err := strconv.Atoi(n)
-	win, werr := time.ParseDuration(w)
-	if !ok || err != nil || werr != nil || req <= 0 || win <= 0 {
-		return fmt.Errorf("%q: want REQUESTS/WINDOW such as 500/5m, or off", s)
-	}
-	*r = RateLimit{Requests: req, Window: win}
-	return nil
-}
+// RateLimit is daemon.RateLimit: PIGMENT_RATE_LIMIT reads the same in extract and inventory.
+type RateLimit = daemon.RateLimit
 
 // Days is envcfg.Days: PIGMENT_OVERLAP reads the same in extract and report.
 type Days = envcfg.Days

@@ -22,8 +22,12 @@ type Config struct {
 	APIKey     string `env:"PIGMENT_METADATA_API_KEY"`
 	APIKeyFile string `env:"PIGMENT_METADATA_API_KEY_FILE"`
 	// Workspace names the leader lock: one inventory per workspace.
-	Workspace     string        `env:"PIGMENT_WORKSPACE, default=default"`
-	HTTPTimeout   time.Duration `env:"PIGMENT_HTTP_TIMEOUT, default=30s"`
+	Workspace   string        `env:"PIGMENT_WORKSPACE, default=default"`
+	HTTPTimeout time.Duration `env:"PIGMENT_HTTP_TIMEOUT, default=30s"`
+	MaxAttempts int           `env:"PIGMENT_MAX_ATTEMPTS, default=8"`
+	// RateBudget is extract's PIGMENT_RATE_LIMIT and PIGMENT_RATE_RESERVE:
+	// both draw on one budget per API host.
+	daemon.RateBudget
 	Interval      time.Duration `env:"INVENTORY_INTERVAL, default=24h"`
 	PolicyFile    string        `env:"INVENTORY_POLICY_FILE"`
 	ProgressEvery time.Duration `env:"INVENTORY_PROGRESS_INTERVAL, default=30s"`
@@ -33,12 +37,19 @@ type Config struct {
 	RetentionText string `env:"ARCHIVE_RETENTION, default=7y"`
 	Retention     time.Duration
 
-	AlertsTopic     string `env:"KAFKA_ALERTS_TOPIC, default=pigment.audit.alerts"`
+	AlertsTopic string `env:"KAFKA_ALERTS_TOPIC, default=pigment.audit.alerts"`
+	// EventsTopic is read by the KPIs when the archive holds no event.
+	EventsTopic     string `env:"KAFKA_TOPIC, default=pigment.audit.events"`
 	MaxMessageBytes int    `env:"KAFKA_MAX_MESSAGE_BYTES, default=1000000"`
 	Kafka           envcfg.Kafka
 
+	// Database (DATABASE_URL) holds the leader lock and the rate budget,
+	// shared with extract; ArchiveDatabaseURL (default DATABASE_URL) the
+	// snapshots, findings, outbox and KPIs: what the reports read, beside
+	// the archive's events.
 	daemon.Database
-	daemon.Settings // METRICS_ADDR defaults to defaultMetricsAddr
+	ArchiveDatabaseURL string `env:"ARCHIVE_DATABASE_URL"`
+	daemon.Settings           // METRICS_ADDR defaults to defaultMetricsAddr
 
 	// policy is INVENTORY_POLICY_FILE (or the built-in one), loaded by
 	// Check: a bad file stops every command at start, naming the line.
@@ -61,6 +72,9 @@ func (c *Config) Check(p *envcfg.Problems) {
 		"PIGMENT_API_URL %q: want an absolute http(s) URL", c.APIURL)
 	check(c.Workspace == "", "PIGMENT_WORKSPACE must not be empty")
 	check(c.HTTPTimeout <= 0, "PIGMENT_HTTP_TIMEOUT must be positive")
+	check(c.MaxAttempts < 1, "PIGMENT_MAX_ATTEMPTS must be at least 1")
+	p.Add(c.RateBudget.Validate())
+	check(c.EventsTopic == "" || c.EventsTopic == c.AlertsTopic, "KAFKA_TOPIC must be set and differ from KAFKA_ALERTS_TOPIC")
 	check(c.Interval < time.Minute, "INVENTORY_INTERVAL must be at least 1m")
 	check(c.ProgressEvery <= 0, "INVENTORY_PROGRESS_INTERVAL must be positive")
 	check(c.StandbyPoll <= 0, "INVENTORY_STANDBY_POLL must be positive")
@@ -74,6 +88,12 @@ func (c *Config) Check(p *envcfg.Problems) {
 	p.Add(c.Kafka.Validate())
 	c.policy, err = loadPolicy(c.PolicyFile)
 	p.Add(err)
+}
+
+// archive is the database of the inventory's records and the KPIs:
+// ARCHIVE_DATABASE_URL, else DATABASE_URL.
+func (c *Config) archive() daemon.Database {
+	return daemon.Database{DatabaseURL: cmp.Or(c.ArchiveDatabaseURL, c.DatabaseURL)}
 }
 
 // needKey is checked only by the commands that call the API, so show,

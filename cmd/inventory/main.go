@@ -13,8 +13,10 @@ import (
 
 const usage = `usage: inventory COMMAND
 commands:
-  once                      take a snapshot, compare it with the last one, write the findings' alerts, exit
-  run                       the same every INVENTORY_INTERVAL, until SIGTERM (one leader per workspace)
+  once                      take a snapshot, compare it with the last one, write the findings' alerts,
+                            compute today's KPIs, exit
+  run                       the same every INVENTORY_INTERVAL, and the KPIs of each day that ended,
+                            until SIGTERM (one leader per workspace)
   show [--json]             the latest snapshot: applications, blocks by type, sizes, findings
   diff [--from ID --to ID]  what changed between two snapshots (default: the last two)
   test [--policy FILE]      run a policy's inline tests (default: INVENTORY_POLICY_FILE or the built-in policy)

@@ -11,10 +11,11 @@ import (
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
-var inventoryBin string
+var inventoryBin, extractBin string
 
 func TestMain(m *testing.M) {
-	os.Exit(testkit.BuildAndRun(m, testkit.RunNoLeaks, testkit.Binary{Dir: ".", Path: &inventoryBin}))
+	os.Exit(testkit.BuildAndRun(m, testkit.RunNoLeaks, testkit.Binary{Dir: ".", Path: &inventoryBin},
+		testkit.Binary{Dir: "../extract", Path: &extractBin}))
 }
 
 // writePolicy writes the built-in policy with from replaced by to (once)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/sethvargo/go-envconfig"
 
@@ -31,7 +32,9 @@ func TestOnceThenRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	ws := inventorytest.New()
-	fake := func(*Config, *pgxpool.Pool, zerolog.Logger) (inventory.Source, error) { return ws, nil }
+	fake := func(*Config, *pgxpool.Pool, prometheus.Registerer, zerolog.Logger) (inventory.Source, error) {
+		return ws, nil
+	}
 	var stdout bytes.Buffer
 	var stderr testkit.SyncBuffer
 	invocation := func(cmd string) *daemon.Invocation {
@@ -40,11 +43,14 @@ func TestOnceThenRun(t *testing.T) {
 	if err := runInventory(t.Context(), cfg, invocation("once"), fake); err != nil {
 		t.Fatalf("once: %v\n%s", err, stderr.String())
 	}
-	if want := "snapshot 1: 4 applications, 208 blocks, 0 changes, 5 findings, 5 new alerts\n"; stdout.String() != want {
+	// Today's KPIs follow the snapshot: its large applications and naming
+	// violations are past their target 0, two kpi-target alerts.
+	if want := "snapshot 1: 4 applications, 208 blocks, 0 changes, 5 findings, 5 new alerts\n" +
+		"kpis of " + time.Now().UTC().Format(time.DateOnly) + ": 10 values, 2 new alerts\n"; stdout.String() != want {
 		t.Errorf("once printed %q, want %q", stdout.String(), want)
 	}
-	if n := len(testkit.ReadAll(t, addr, topic)); n != 5 {
-		t.Errorf("once wrote %d alerts, want 5", n)
+	if n := len(testkit.ReadAll(t, addr, topic)); n != 5+2 {
+		t.Errorf("once wrote %d alerts, want 5 findings and 2 KPI alerts", n)
 	}
 	requests := ws.Requests()
 
@@ -54,15 +60,19 @@ func TestOnceThenRun(t *testing.T) {
 	var metrics string
 	if !testkit.Eventually(10*time.Second, func() bool {
 		metrics = servedAt(stderr.String())
-		return metrics != "" && testkit.GetHealth(metrics).Details["last_snapshot"] != nil
+		day, _ := testkit.Gauge(metrics, `pigment_kpi_day_timestamp_seconds`)
+		return metrics != "" && testkit.GetHealth(metrics).Details["last_snapshot"] != nil && day > 0
 	}) {
-		t.Fatalf("run: no leader with the last snapshot on /healthz within 10s; logs:\n%s", stderr.String())
+		t.Fatalf("run: no leader with the last snapshot on /healthz and today's KPIs within 10s; logs:\n%s", stderr.String())
 	}
 	if h := testkit.GetHealth(metrics); !h.OK || h.Status != 200 || h.Details["role"] != "leader" {
 		t.Errorf("run /healthz = %+v, want 200 ok from the leader", h)
 	}
 	if v, ok := testkit.Gauge(metrics, `pigment_inventory_summary{figure="blocks"}`); !ok || v != 208 {
 		t.Errorf("run /metrics blocks = %v (%v), want the saved snapshot's 208", v, ok)
+	}
+	if v, ok := testkit.Gauge(metrics, `pigment_kpi_value{kpi="naming_violations"}`); !ok || v != 3 {
+		t.Errorf("run /metrics naming_violations KPI = %v (%v), want the snapshot's 3", v, ok)
 	}
 	cancel()
 	if err := <-done; err != nil {

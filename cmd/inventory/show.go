@@ -34,9 +34,10 @@ type appSize struct {
 	Blocks int    `json:"blocks"`
 }
 
-// withStore runs fn on the store, for the read-only commands.
+// withStore runs fn on the store (in the archive database), for the
+// read-only commands.
 func withStore(ctx context.Context, cfg *Config, fn func(*inventory.Store) error) error {
-	pool, err := cfg.Database.Open(ctx)
+	pool, err := cfg.archive().Open(ctx)
 	if err != nil {
 		return err
 	}

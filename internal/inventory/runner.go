@@ -34,6 +34,10 @@ type Config struct {
 	Logger        zerolog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// AfterSnapshot, when set, is called by Once after each snapshot saved
+	// (the KPIs of the day); its failures are its own to report, not the
+	// snapshot's.
+	AfterSnapshot func(ctx context.Context, s Summary)
 }
 
 // Publisher writes records with acks from every in-sync replica
@@ -79,16 +83,24 @@ type Result struct {
 // written first.
 func (r *Runner) Once(ctx context.Context) (Result, error) {
 	res, err := r.once(ctx)
+	r.record(res, err)
+	if err == nil && r.cfg.AfterSnapshot != nil {
+		r.cfg.AfterSnapshot(ctx, res.Summary)
+	}
+	return res, err
+}
+
+// record keeps a snapshot's outcome for Health and the metrics.
+func (r *Runner) record(res Result, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.lastErr = err
 	if err != nil {
 		r.m.snapshots.WithLabelValues("failed").Inc()
-		return res, err
+		return
 	}
 	r.lastOK = res.Summary.TakenAt
 	r.m.snapshots.WithLabelValues("ok").Inc()
-	return res, nil
 }
 
 func (r *Runner) once(ctx context.Context) (Result, error) {

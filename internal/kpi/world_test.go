@@ -3,7 +3,6 @@ package kpi_test
 import (
 	"context"
 	"encoding/json"
-	"slices"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/pigment-siem/pipeline/internal/archivetest"
 	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/kpi"
+	"github.com/pigment-siem/pipeline/internal/kpi/kpitest"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 	"github.com/pigment-siem/pipeline/internal/publish"
 	"github.com/pigment-siem/pipeline/internal/testkit"
@@ -105,11 +105,7 @@ func (w *world) runner(tb testing.TB, src kpi.EventSource, inv kpi.InventorySour
 // value returns the value of k on day among values.
 func value(tb testing.TB, values []kpi.Value, day time.Time, k string) kpi.Value {
 	tb.Helper()
-	i := slices.IndexFunc(values, func(v kpi.Value) bool { return v.Day.Equal(day) && v.KPI == k })
-	if i < 0 {
-		tb.Fatalf("no KPI %s on %s", k, day.Format(time.DateOnly))
-	}
-	return values[i]
+	return kpitest.Value(tb, values, day, k)
 }
 
 // alertIDs reads the ids of the alerts in topic with kcat, and their rule

@@ -111,8 +111,10 @@ func newMetaApps(seed int64, ws *workspace, start time.Time) []metaApp {
 		case i%largeEvery == 5:
 			size = largeMin + rng.IntN(largeSpread)
 		}
+		// Keys of their own: the event workspace's blocks kept above are
+		// "block/i/j" of their index there, which repeats left gaps in.
 		for j := len(a.blocks); j < size; j++ {
-			a.blocks = append(a.blocks, g.block(fmt.Sprintf("block/%d/%d", i, j)))
+			a.blocks = append(a.blocks, g.block(fmt.Sprintf("block/%d/meta/%d", i, j)))
 		}
 	}
 	return apps

@@ -279,3 +279,21 @@ func TestMetadataKeysAndErrors(t *testing.T) {
 		t.Error("New with the same key for both APIs = nil error, want an error")
 	}
 }
+
+// TestMetadataBlockIDsUnique: no application lists a block ID twice (the
+// event workspace's blocks repeat IDs; the Metadata API's never do), so
+// a snapshot holds every block the ground truth counts.
+func TestMetadataBlockIDsUnique(t *testing.T) {
+	t.Parallel()
+	for _, seed := range []int64{1, 2, 3} {
+		for _, a := range mustMeta(t, Config{Seed: seed}) {
+			seen := map[string]bool{}
+			for _, b := range a.Blocks {
+				if seen[b.ID] {
+					t.Errorf("seed %d: application %s lists block %s twice", seed, a.ID, b.ID)
+				}
+				seen[b.ID] = true
+			}
+		}
+	}
+}

@@ -30,13 +30,9 @@ func kpisSection(ctx context.Context, db DB, p Period) (Section, error) {
 	// An archive database without kpi_daily (ARCHIVE_DATABASE_URL apart
 	// from the inventory's database) has no KPI: asked for it, the query
 	// would fail and abort the report's transaction.
-	var exists bool
-	if err := db.QueryRow(ctx, `SELECT to_regclass('kpi_daily') IS NOT NULL`).Scan(&exists); err != nil {
-		return Section{}, fmt.Errorf("section kpis: %w", err)
-	}
-	if !exists {
-		s.Pending = "The archive's database holds no kpi_daily table: the inventory program computes the KPIs into its database."
-		return s, nil
+	if exists, err := tableExists(ctx, db, "kpi_daily"); err != nil || !exists {
+		s.Pending = "The archive's database holds no kpi_daily table: the inventory program computes the KPIs into ARCHIVE_DATABASE_URL."
+		return s, err
 	}
 	rows, err := kpiRows(ctx, db, p)
 	if err != nil {
@@ -73,6 +69,17 @@ func kpisSection(ctx context.Context, db DB, p Period) (Section, error) {
 	s.Summary = fmt.Sprintf("%s of %s past their target on some day of %s (kpi_daily, computed by the inventory program).",
 		plural(int64(len(s.Findings)), "KPI", "KPIs"), fmtCount(int64(len(s.Figures))), p.Name)
 	return s, nil
+}
+
+// tableExists says whether the archive's database holds table: one apart
+// from the inventory's database has none of its tables, and a query of
+// one would fail and abort the report's transaction.
+func tableExists(ctx context.Context, db DB, table string) (bool, error) {
+	var exists bool
+	if err := db.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, table).Scan(&exists); err != nil {
+		return false, fmt.Errorf("look for table %s: %w", table, err)
+	}
+	return exists, nil
 }
 
 // kpiRows reads the KPIs of the days of p, days in order and KPIs in the

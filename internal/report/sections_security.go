@@ -107,10 +107,3 @@ func securitySection(ctx context.Context, db DB, p Period) (Section, error) {
 		Records: n, Figures: figs, Findings: findings, Tables: []Table{t},
 	}, nil
 }
-
-// inventorySection keeps the place of the workspace inventory's findings
-// (large applications, naming violations) until the inventory exists.
-func inventorySection() Section {
-	return Section{ID: "inventory", Title: "Workspace inventory",
-		Pending: "The workspace inventory is not built yet: large applications and naming violations will be listed here once it is."}
-}

@@ -9,7 +9,7 @@ type builder func(context.Context, DB, Period) (Section, error)
 // the archive: scope, active members and their trend, change volume against
 // its baseline and the most changed applications, security events, logins
 // (failed-login share, by hour), alerts by rule and severity, daily
-// activity, the place of the inventory's findings, and the reliability
+// activity, the workspace inventory's newest snapshot, and the reliability
 // KPIs against their targets (kpi_daily). Read through a
 // repeatable-read transaction, every section sees the same archive.
 func WeeklySections(ctx context.Context, db DB, p Period) ([]Section, error) {
@@ -27,7 +27,7 @@ func WeeklySections(ctx context.Context, db DB, p Period) ([]Section, error) {
 		loginsSection,
 		func(ctx context.Context, db DB, p Period) (Section, error) { return alertsSection(ctx, db, p, false) },
 		dailyActivitySection,
-		func(context.Context, DB, Period) (Section, error) { return inventorySection(), nil },
+		inventorySection,
 		kpisSection,
 	)
 }
