@@ -77,22 +77,25 @@ func TestFreshnessMetricsExistAndMove(t *testing.T) {
 		newest    = `pigment_extract_newest_event_age_seconds{checkpoint="live"}`
 		lastOK    = `pigment_extract_last_success_age_seconds{checkpoint="live"}`
 	)
+	// One scrape for the series compared; both histograms count a batch, so
+	// a scrape between the two observations sees them one batch apart:
+	// they must agree on some scrape, not on every one.
 	scrape := func(addr string, series ...string) []float64 {
 		t.Helper()
-		vs := make([]float64, len(series))
-		for i, s := range series {
-			v, ok := testkit.Gauge(addr, s)
-			if !ok {
-				t.Fatalf("%s has no %s", addr, s)
-			}
-			vs[i] = v
+		vs, ok := testkit.Gauges(addr, series...)
+		if !ok {
+			t.Fatalf("%s lacks one of %q", addr, series)
 		}
 		return vs
 	}
-	fwd, ext := scrape(p.forward, ingestion, occurred), scrape(p.extract, newest, lastOK)
-	if fwd[0] == 0 || fwd[0] != fwd[1] {
+	var fwd, ext []float64
+	if !testkit.Eventually(10*time.Second, func() bool {
+		fwd = scrape(p.forward, ingestion, occurred)
+		return fwd[0] > 0 && fwd[0] == fwd[1]
+	}) {
 		t.Errorf("forward counted %v events since ingestion and %v since the event, want the same, above 0", fwd[0], fwd[1])
 	}
+	ext = scrape(p.extract, newest, lastOK)
 	var fwd2, ext2 []float64
 	if !testkit.Eventually(30*time.Second, func() bool {
 		fwd2, ext2 = scrape(p.forward, ingestion, occurred), scrape(p.extract, newest, lastOK)
