@@ -96,3 +96,11 @@ func KPITable(ctx context.Context, db DB, p Period) (Table, error) {
 	}
 	return t, nil
 }
+
+// QueryTable fills t's rows from sql, each cell formatted as the reports
+// format it (times in RFC 3339 UTC, numbers plainly), so that other readers
+// of the archive show values as the reports do. sql must return t's
+// columns in order and order its rows completely.
+func QueryTable(ctx context.Context, db DB, t Table, sql string, args ...any) (Table, error) {
+	return queryTable(ctx, db, t, sql, args...)
+}
