@@ -39,10 +39,14 @@ func (s *Server) addMemberTools() {
 		s.privilegedMembers)
 	addTool(s, ScopeEvents, "account_changes", "Account-type and role changes",
 		"Every account-type and role change of a period, oldest first: who changed whom, in which application, from what to what.",
-		func(ctx context.Context, in PeriodInput) (Result, error) { return s.periodTable(ctx, in, report.AccountChanges) })
+		func(ctx context.Context, in PeriodInput) (Result, error) {
+			return s.periodTable(ctx, in, report.AccountChanges)
+		})
 	addTool(s, ScopeEvents, "api_key_lifecycle", "API keys created and revoked",
 		"Every API key created or revoked in a period, oldest first, with who did it.",
-		func(ctx context.Context, in PeriodInput) (Result, error) { return s.periodTable(ctx, in, report.APIKeyChanges) })
+		func(ctx context.Context, in PeriodInput) (Result, error) {
+			return s.periodTable(ctx, in, report.APIKeyChanges)
+		})
 }
 
 func (s *Server) inactiveMembers(ctx context.Context, in InactiveInput) (Result, error) {
