@@ -39,6 +39,7 @@ var simNow = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 type world struct {
 	admin     *pgxpool.Pool // the database's owner: the test's independent SQL
 	readerURL string
+	reader    *pgxpool.Pool // read-only sessions as the reader role
 	server    *mcpserver.Server
 	tokens    *mcpserver.Tokens // written through admin
 	logs      *syncBuffer
@@ -91,9 +92,9 @@ func mustWorld(t *testing.T) *world {
 	w.admin = admin
 	mustSnapshot(t, admin)
 	w.readerURL = mustReaderRole(t, admin.Config().ConnString())
-	reader := mustReaderPool(t, w.readerURL)
+	w.reader = mustReaderPool(t, w.readerURL)
 	w.tokens = mcpserver.NewTokens(admin)
-	w.server = mcpserver.New(mcpserver.Config{DB: reader, Limits: mcpserver.DefaultLimits(), Version: "test",
+	w.server = mcpserver.New(mcpserver.Config{DB: w.reader, Limits: mcpserver.DefaultLimits(), Version: "test",
 		Logger: zerolog.New(w.logs), Now: func() time.Time { return simNow }})
 	return w
 }
@@ -242,4 +243,9 @@ func text(res *mcp.CallToolResult) string {
 		}
 	}
 	return b.String()
+}
+
+// toolCall is a call of tool without arguments.
+func toolCall(tool string) *mcp.CallToolParams {
+	return &mcp.CallToolParams{Name: tool, Arguments: map[string]any{}}
 }
