@@ -2,18 +2,12 @@ package mcpserver_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +18,7 @@ import (
 	"github.com/pigment-siem/pipeline/internal/inventory"
 	"github.com/pigment-siem/pipeline/internal/inventory/inventorytest"
 	"github.com/pigment-siem/pipeline/internal/mcpserver"
+	"github.com/pigment-siem/pipeline/internal/mcpserver/mcptest"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
@@ -91,7 +86,7 @@ func mustWorld(t *testing.T) *world {
 	archivetest.Archive(t, sink, testkit.ReadAll(t, addr, alerts), event.KindAlert)
 	w.admin = admin
 	mustSnapshot(t, admin)
-	w.readerURL = mustReaderRole(t, admin.Config().ConnString())
+	w.readerURL = mcptest.MustReaderRole(t, admin.Config().ConnString())
 	w.reader = mustReaderPool(t, w.readerURL)
 	w.tokens = mcpserver.NewTokens(admin)
 	w.server = mcpserver.New(mcpserver.Config{DB: w.reader, Limits: mcpserver.DefaultLimits(), Version: "test",
@@ -114,39 +109,6 @@ func mustSnapshot(t *testing.T, db *pgxpool.Pool) {
 	if _, err := r.Once(t.Context()); err != nil {
 		t.Fatalf("inventory snapshot: %v", err)
 	}
-}
-
-// mustReaderRole creates a login role granted pigment_mcp_reader, as the
-// README tells an operator to, and returns dbURL as that role.
-func mustReaderRole(t *testing.T, dbURL string) string {
-	t.Helper()
-	role := "mcp_reader_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
-	conn, err := pgx.Connect(t.Context(), testkit.AdminDatabaseURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(t.Context())
-	if _, err := conn.Exec(t.Context(), "CREATE ROLE "+role+" LOGIN IN ROLE pigment_mcp_reader"); err != nil {
-		t.Fatalf("create reader role: %v", err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), testkit.AdminDatabaseURL())
-		if err != nil {
-			t.Errorf("drop role %s: %v", role, err)
-			return
-		}
-		defer c.Close(context.Background())
-		// The test's database is dropped first (cleanups run in reverse).
-		if _, err := c.Exec(context.Background(), "DROP ROLE IF EXISTS "+role); err != nil {
-			t.Errorf("drop role %s: %v", role, err)
-		}
-	})
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.User = url.User(role)
-	return u.String()
 }
 
 // mustReaderPool connects as cmd/mcp does: read-only sessions.
@@ -194,27 +156,7 @@ func (w *world) httpServer(t *testing.T) *httptest.Server {
 // httpClient connects to ts with token ("" for none).
 func httpClient(t *testing.T, ts *httptest.Server, token string) (*mcp.ClientSession, error) {
 	t.Helper()
-	tr := &mcp.StreamableClientTransport{Endpoint: ts.URL, MaxRetries: -1, DisableStandaloneSSE: true,
-		HTTPClient: &http.Client{Transport: bearer{token: token, next: http.DefaultTransport}}}
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil).Connect(t.Context(), tr, nil)
-	if err == nil {
-		t.Cleanup(func() { _ = cs.Close() })
-	}
-	return cs, err
-}
-
-// bearer adds the token to every request.
-type bearer struct {
-	token string
-	next  http.RoundTripper
-}
-
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	if b.token != "" {
-		r.Header.Set("Authorization", "Bearer "+b.token)
-	}
-	return b.next.RoundTrip(r)
+	return mcptest.Connect(t, ts.URL, token)
 }
 
 // call calls tool with args and decodes its structured answer into out
