@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,34 +36,15 @@ type world struct {
 	reader    *pgxpool.Pool // read-only sessions as the reader role
 	server    *mcpserver.Server
 	tokens    *mcpserver.Tokens // written through admin
-	logs      *syncBuffer
+	logs      *testkit.SyncBuffer
 	alertIDs  []string
-}
-
-// syncBuffer is a bytes.Buffer for the server's logs, written by the
-// server's goroutines and read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func mustWorld(t *testing.T) *world {
 	t.Helper()
 	_, addr := testkit.MustKafka(t)
 	events, alerts := testkit.Name("events"), testkit.Name("alerts")
-	w := &world{logs: &syncBuffer{}}
+	w := &world{logs: &testkit.SyncBuffer{}}
 	var evs, als [][]byte
 	for i, shape := range []string{pigmentsim.ShapeDescribed, pigmentsim.ShapePublic} {
 		sim, backlog := archivetest.Backlog(t, pigmentsim.Config{Seed: int64(71 + i), Shape: shape, Anomalies: true,
