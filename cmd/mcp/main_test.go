@@ -110,22 +110,7 @@ func TestServeHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	var stderr testkit.SyncBuffer
-	go func() {
-		done <- run(ctx, []string{"serve", "--http", addr}, envconfig.MapLookuper(env), &bytes.Buffer{}, &stderr)
-	}()
-	endpoint := "http://" + addr + "/mcp"
-	if !testkit.Eventually(10*time.Second, func() bool { return strings.Contains(stderr.String(), "serving MCP over streamable HTTP") }) {
-		t.Fatalf("serve --http did not start: %s", stderr.String())
-	}
+	endpoint, stderr, stop := startHTTP(t, env)
 	resp, err := http.Post(endpoint, "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -140,13 +125,36 @@ func TestServeHTTP(t *testing.T) {
 	}
 	checkNaming(t, cs)
 	_ = cs.Close()
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Errorf("serve --http after cancel: %v", err)
 	}
 	if !strings.Contains(stderr.String(), `"token":"ci","tool":"naming_violations"`) {
 		t.Errorf("the call is not logged with the token's name:\n%s", stderr.String())
 	}
+}
+
+// startHTTP runs serve --http on a free port of 127.0.0.1 until stop,
+// which returns what serve returned; the endpoint and serve's stderr.
+func startHTTP(t *testing.T, env map[string]string) (string, *testkit.SyncBuffer, func() error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	stderr := &testkit.SyncBuffer{}
+	go func() {
+		done <- run(ctx, []string{"serve", "--http", addr}, envconfig.MapLookuper(env), &bytes.Buffer{}, stderr)
+	}()
+	stop := func() error { cancel(); return <-done }
+	if !testkit.Eventually(10*time.Second, func() bool { return strings.Contains(stderr.String(), "serving MCP over streamable HTTP") }) {
+		_ = stop()
+		t.Fatalf("serve --http did not start: %s", stderr.String())
+	}
+	return "http://" + addr + "/mcp", stderr, stop
 }
 
 // TestServeStdio: the built binary, started by a client of the SDK as a

@@ -13,7 +13,10 @@ import (
 // name and scopes go with each call to the server's guard. Revocation
 // takes effect at the next request: every request is verified.
 func (s *Server) Handler(tokens *Tokens) http.Handler {
-	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp }, nil)
+	// Stateless: each request is whole (its token verified, its call
+	// answered), no session outlives it, and nothing is left to close when
+	// the server stops. The tools need no session: they only answer.
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp }, &mcp.StreamableHTTPOptions{Stateless: true})
 	// Tokens have no expiry of their own: they live until revoked.
 	return auth.RequireBearerToken(tokens.Verify, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(h)
 }
