@@ -1,7 +1,6 @@
 package mcpserver_test
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -220,5 +219,4 @@ func TestTheOtherTools(t *testing.T) {
 	if want := simNow.Format("2006-01"); !strings.Contains(res.Contents[0].Text, `"latestEvent": "`+want) {
 		t.Errorf("coverage = %s, want the latest event in %s", res.Contents[0].Text, want)
 	}
-	_ = fmt.Sprint(time.Now())
 }

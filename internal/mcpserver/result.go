@@ -85,6 +85,23 @@ type PeriodArgs struct {
 	To     string `json:"to,omitempty" jsonschema:"end, exclusive: a date or an RFC 3339 time; default: now"`
 }
 
+// Window is the period and the number of rows a tool answers, in its
+// input.
+type Window struct {
+	PeriodArgs
+	Limit int `json:"limit,omitempty" jsonschema:"most rows to return (default 50); the server caps it and says so in cap"`
+}
+
+// window resolves w against now: the period, and the rows to return.
+func (l Limits) window(w Window, now time.Time) (report.Period, int, error) {
+	p, err := l.period(w.PeriodArgs, now)
+	if err != nil {
+		return p, 0, err
+	}
+	limit, err := l.limit(w.Limit)
+	return p, limit, err
+}
+
 // parseTime reads a date (UTC midnight) or an RFC 3339 time.
 func parseTime(name, s string) (time.Time, error) {
 	if t, err := time.Parse(time.DateOnly, s); err == nil {

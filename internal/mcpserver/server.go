@@ -91,7 +91,8 @@ func readOnly(title string) *mcp.ToolAnnotations {
 }
 
 // addTool registers a tool that needs scope (checked by guard before fn
-// runs, with the call's log line).
+// runs, with the call's log line). description is what the client's model
+// reads to choose the tool.
 func addTool[In, Out any](s *Server, scope, name, title, description string, fn func(ctx context.Context, in In) (Out, error)) {
 	s.scopes[name] = scope
 	t := &mcp.Tool{Name: name, Title: title, Description: description + " Needs the token scope " + scope + ".",

@@ -13,10 +13,9 @@ import (
 
 // AlertsInput asks for the alerts of a period.
 type AlertsInput struct {
-	PeriodArgs
+	Window
 	Severity string `json:"severity,omitempty" jsonschema:"keep only this severity (low, medium, high, critical)"`
 	Rule     string `json:"rule,omitempty" jsonschema:"keep only this detection rule"`
-	Limit    int    `json:"limit,omitempty" jsonschema:"most rows to return (default 50), newest first"`
 }
 
 // AlertInput names one alert.
@@ -52,11 +51,7 @@ func (s *Server) addAlertTools() {
 }
 
 func (s *Server) listAlerts(ctx context.Context, in AlertsInput) (Result, error) {
-	p, err := s.cfg.Limits.period(in.PeriodArgs, s.cfg.Now())
-	if err != nil {
-		return Result{}, err
-	}
-	limit, err := s.cfg.Limits.limit(in.Limit)
+	p, limit, err := s.cfg.Limits.window(in.Window, s.cfg.Now())
 	if err != nil {
 		return Result{}, err
 	}

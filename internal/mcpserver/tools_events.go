@@ -10,26 +10,23 @@ import (
 
 // SearchEventsInput asks for audit events.
 type SearchEventsInput struct {
-	PeriodArgs
+	Window
 	Types       []string `json:"types,omitempty" jsonschema:"event types to keep (see the resource pigment-audit://vocabulary/event-types); all when empty"`
 	Member      string   `json:"member,omitempty" jsonschema:"a member's email or id: events they did or that were done to them"`
 	Application string   `json:"application,omitempty" jsonschema:"an application's id or exact name (case-insensitive)"`
-	Limit       int      `json:"limit,omitempty" jsonschema:"most rows to return (default 50; capped by the server)"`
 }
 
 // SummaryInput asks for counts of events by one dimension.
 type SummaryInput struct {
-	PeriodArgs
+	Window
 	By    string   `json:"by" jsonschema:"what to count by: type, member or application"`
 	Types []string `json:"types,omitempty" jsonschema:"event types to count; all when empty"`
-	Limit int      `json:"limit,omitempty" jsonschema:"most rows to return, largest counts first (default 50)"`
 }
 
 // TopChangesInput asks for the applications or members with most changes.
 type TopChangesInput struct {
-	PeriodArgs
-	By    string `json:"by,omitempty" jsonschema:"application (default) or member"`
-	Limit int    `json:"limit,omitempty" jsonschema:"how many to return (default 50), most changes first"`
+	Window
+	By string `json:"by,omitempty" jsonschema:"application (default) or member"`
 }
 
 // eventColumns are the columns search_events returns.
@@ -53,11 +50,7 @@ func (s *Server) addEventTools() {
 }
 
 func (s *Server) searchEvents(ctx context.Context, in SearchEventsInput) (Result, error) {
-	p, err := s.cfg.Limits.period(in.PeriodArgs, s.cfg.Now())
-	if err != nil {
-		return Result{}, err
-	}
-	limit, err := s.cfg.Limits.limit(in.Limit)
+	p, limit, err := s.cfg.Limits.window(in.Window, s.cfg.Now())
 	if err != nil {
 		return Result{}, err
 	}
@@ -86,21 +79,17 @@ var summaryKeys = map[string][2]string{
 var groupBy = map[string]string{"type": "event_type", "member": "actor_id", "application": "application_id"}
 
 func (s *Server) activitySummary(ctx context.Context, in SummaryInput) (Result, error) {
-	return s.countBy(ctx, in.PeriodArgs, in.By, in.Types, in.Limit, "Events by "+in.By)
+	return s.countBy(ctx, in.Window, in.By, in.Types, "Events by "+in.By)
 }
 
 // countBy counts the events of types (all when empty) in a period by a
 // summaryKeys dimension, largest first.
-func (s *Server) countBy(ctx context.Context, pa PeriodArgs, by string, types []string, asked int, title string) (Result, error) {
+func (s *Server) countBy(ctx context.Context, w Window, by string, types []string, title string) (Result, error) {
 	keys, ok := summaryKeys[by]
 	if !ok {
 		return Result{}, fmt.Errorf("by %q: want type, member or application", by)
 	}
-	p, err := s.cfg.Limits.period(pa, s.cfg.Now())
-	if err != nil {
-		return Result{}, err
-	}
-	limit, err := s.cfg.Limits.limit(asked)
+	p, limit, err := s.cfg.Limits.window(w, s.cfg.Now())
 	if err != nil {
 		return Result{}, err
 	}
@@ -120,16 +109,12 @@ func (s *Server) countBy(ctx context.Context, pa PeriodArgs, by string, types []
 func (s *Server) topChanges(ctx context.Context, in TopChangesInput) (Result, error) {
 	switch in.By {
 	case "member":
-		return s.countBy(ctx, in.PeriodArgs, "member", kpi.TypesChange, in.Limit, "Members with the most changes")
+		return s.countBy(ctx, in.Window, "member", kpi.TypesChange, "Members with the most changes")
 	case "", "application":
 	default:
 		return Result{}, fmt.Errorf("by %q: want application or member", in.By)
 	}
-	p, err := s.cfg.Limits.period(in.PeriodArgs, s.cfg.Now())
-	if err != nil {
-		return Result{}, err
-	}
-	limit, err := s.cfg.Limits.limit(in.Limit)
+	p, limit, err := s.cfg.Limits.window(in.Window, s.cfg.Now())
 	if err != nil {
 		return Result{}, err
 	}

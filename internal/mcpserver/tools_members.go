@@ -13,21 +13,19 @@ var queryTable = report.QueryTable
 
 // InactiveInput asks for the members without a login for some days.
 type InactiveInput struct {
-	Days  int    `json:"days,omitempty" jsonschema:"days without a successful login (default 60; 1 to 3650)"`
-	AsOf  string `json:"as_of,omitempty" jsonschema:"the date or time to count from (default now)"`
-	Limit int    `json:"limit,omitempty" jsonschema:"most rows to return (default 50), longest without a login first"`
+	Days int `json:"days,omitempty" jsonschema:"days without a successful login (default 60; 1 to 3650)"`
+	AsOfInput
 }
 
 // AsOfInput asks for a state at a time.
 type AsOfInput struct {
-	AsOf  string `json:"as_of,omitempty" jsonschema:"the date or time the state is wanted at (default now)"`
-	Limit int    `json:"limit,omitempty" jsonschema:"most rows to return (default 50)"`
+	AsOf  string `json:"as_of,omitempty" jsonschema:"the date or time the answer is wanted at (default now)"`
+	Limit int    `json:"limit,omitempty" jsonschema:"most rows to return (default 50); the server caps it and says so in cap"`
 }
 
 // PeriodInput asks for what happened in a period.
 type PeriodInput struct {
-	PeriodArgs
-	Limit int `json:"limit,omitempty" jsonschema:"most rows to return (default 50), oldest first"`
+	Window
 }
 
 func (s *Server) addMemberTools() {
@@ -39,14 +37,10 @@ func (s *Server) addMemberTools() {
 		s.privilegedMembers)
 	addTool(s, ScopeEvents, "account_changes", "Account-type and role changes",
 		"Every account-type and role change of a period, oldest first: who changed whom, in which application, from what to what.",
-		func(ctx context.Context, in PeriodInput) (Result, error) {
-			return s.periodTable(ctx, in, report.AccountChanges)
-		})
+		s.accountChanges)
 	addTool(s, ScopeEvents, "api_key_lifecycle", "API keys created and revoked",
 		"Every API key created or revoked in a period, oldest first, with who did it.",
-		func(ctx context.Context, in PeriodInput) (Result, error) {
-			return s.periodTable(ctx, in, report.APIKeyChanges)
-		})
+		s.apiKeyLifecycle)
 }
 
 func (s *Server) inactiveMembers(ctx context.Context, in InactiveInput) (Result, error) {
@@ -57,22 +51,26 @@ func (s *Server) inactiveMembers(ctx context.Context, in InactiveInput) (Result,
 	if days < 1 || days > 3650 {
 		return Result{}, fmt.Errorf("days %d: want 1 to 3650", days)
 	}
-	end, err := asOf(in.AsOf, s.cfg.Now())
-	if err != nil {
-		return Result{}, err
-	}
-	limit, err := s.cfg.Limits.limit(in.Limit)
-	if err != nil {
-		return Result{}, err
-	}
-	t, err := report.InactiveMembers(ctx, s.cfg.DB, end, days)
-	if err != nil {
-		return Result{}, err
-	}
-	return s.cfg.Limits.newResult(t, limit, "as of "+end.Format(time.RFC3339)), nil
+	return s.asOfTable(ctx, in.AsOfInput, func(end time.Time) (report.Table, error) {
+		return report.InactiveMembers(ctx, s.cfg.DB, end, days)
+	})
 }
 
 func (s *Server) privilegedMembers(ctx context.Context, in AsOfInput) (Result, error) {
+	return s.asOfTable(ctx, in, func(end time.Time) (report.Table, error) { return report.PrivilegedMembers(ctx, s.cfg.DB, end) })
+}
+
+func (s *Server) accountChanges(ctx context.Context, in PeriodInput) (Result, error) {
+	return s.periodTable(ctx, in, report.AccountChanges)
+}
+
+func (s *Server) apiKeyLifecycle(ctx context.Context, in PeriodInput) (Result, error) {
+	return s.periodTable(ctx, in, report.APIKeyChanges)
+}
+
+// asOfTable answers a question about a state at a time with one of the
+// report's tables.
+func (s *Server) asOfTable(ctx context.Context, in AsOfInput, table func(end time.Time) (report.Table, error)) (Result, error) {
 	end, err := asOf(in.AsOf, s.cfg.Now())
 	if err != nil {
 		return Result{}, err
@@ -81,7 +79,7 @@ func (s *Server) privilegedMembers(ctx context.Context, in AsOfInput) (Result, e
 	if err != nil {
 		return Result{}, err
 	}
-	t, err := report.PrivilegedMembers(ctx, s.cfg.DB, end)
+	t, err := table(end)
 	if err != nil {
 		return Result{}, err
 	}
@@ -91,11 +89,7 @@ func (s *Server) privilegedMembers(ctx context.Context, in AsOfInput) (Result, e
 // periodTable answers a question of a period with one of the report's
 // tables.
 func (s *Server) periodTable(ctx context.Context, in PeriodInput, table func(context.Context, report.DB, report.Period) (report.Table, error)) (Result, error) {
-	p, err := s.cfg.Limits.period(in.PeriodArgs, s.cfg.Now())
-	if err != nil {
-		return Result{}, err
-	}
-	limit, err := s.cfg.Limits.limit(in.Limit)
+	p, limit, err := s.cfg.Limits.window(in.Window, s.cfg.Now())
 	if err != nil {
 		return Result{}, err
 	}

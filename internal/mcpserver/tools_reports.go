@@ -59,12 +59,14 @@ const attestationsShown = 10
 func (s *Server) addReportTools() {
 	addTool(s, ScopeReports, "kpis", "Reliability KPIs over a period",
 		"The reliability KPIs computed for each day of a period (kpi_daily), with their targets and status; the resource pigment-audit://kpi/definitions says what each means.",
-		func(ctx context.Context, in PeriodInput) (Result, error) {
-			return s.periodTable(ctx, in, report.KPITable)
-		})
+		s.kpis)
 	addTool(s, ScopeReports, "latest_report", "The latest report's summary",
 		"The newest weekly or monthly report: each section's summary and findings, whether it was complete, and the reviewers' attestations.",
 		s.latestReport)
+}
+
+func (s *Server) kpis(ctx context.Context, in PeriodInput) (Result, error) {
+	return s.periodTable(ctx, in, report.KPITable)
 }
 
 func (s *Server) latestReport(ctx context.Context, _ NoInput) (ReportSummary, error) {
