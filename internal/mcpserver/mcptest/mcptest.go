@@ -19,7 +19,8 @@ import (
 
 // MustReaderRole creates a login role granted pigment_mcp_reader, as the
 // README tells an operator to, and returns dbURL (a migrated database) as
-// that role. The role is dropped when the test ends, after the database.
+// that role. The role is dropped when the test ends (it owns nothing and
+// holds no privilege of its own, so the database need not go first).
 func MustReaderRole(tb testing.TB, dbURL string) string {
 	tb.Helper()
 	role := "mcp_reader_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
