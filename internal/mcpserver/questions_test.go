@@ -200,6 +200,18 @@ func TestTheOtherTools(t *testing.T) {
 			t.Errorf("%s(%v) found nothing in the simulators' history", tc.tool, tc.args)
 		}
 	}
+	var first, byMember mcpserver.Result
+	call(t, cs, "search_events", map[string]any{"period": "2026-11", "types": []string{"BlockModified", "BlockCreated"}, "limit": 1}, &first)
+	actorID, appID := first.Rows[0][3], first.Rows[0][7]
+	call(t, cs, "search_events", map[string]any{"period": "2026-11", "member": actorID, "application": appID, "limit": 500}, &byMember)
+	for _, r := range byMember.Rows {
+		if (r[3] != actorID && r[5] != actorID) || r[7] != appID {
+			t.Errorf("search_events of member %s in application %s returned %v", actorID, appID, r)
+		}
+	}
+	if len(byMember.Rows) == 0 || byMember.Rows[0][0] < byMember.Rows[len(byMember.Rows)-1][0] {
+		t.Errorf("search_events of member %s in %s = %d rows, want some, newest first", actorID, appID, len(byMember.Rows))
+	}
 	var alert mcpserver.Alert
 	if res := call(t, cs, "get_alert", map[string]any{"alert_id": w.alertIDs[0]}, &alert); res.IsError ||
 		alert.AlertID != w.alertIDs[0] || len(alert.Evidence.Rows) == 0 || len(alert.Evidence.Rows) != min(len(alert.EvidenceIDs), 50) {
