@@ -136,3 +136,15 @@ echo; echo "demo: the Splunk app (make splunk-app; install from file, see README
 make -s splunk-app SPLUNK_APP_TGZ=bin/pigment_audit.tgz
 echo "demo: the Kibana saved objects (data view and four dashboards): $(pwd)/siem/kibana/pigment.ndjson"
 echo "      (forward setup imports them when KIBANA_URL is set, see README \"### Kibana dashboards\")"
+
+# The MCP server over the demo's archive: a login role granted the read-only
+# role the migrations created, and how to connect a client to it.
+psql -q "$DATABASE_URL" -c "DO \$\$ BEGIN CREATE ROLE pigment_demo_mcp LOGIN IN ROLE pigment_mcp_reader; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"
+MCP_URL="${DATABASE_URL/postgres@/pigment_demo_mcp@}"
+echo; echo "demo: ask the archive from an MCP client (README \"## mcp\"); over stdio, Claude Desktop's claude_desktop_config.json:"
+cat <<JSON
+  {"mcpServers": {"pigment-audit": {"command": "$(pwd)/bin/mcp", "args": ["serve"],
+    "env": {"MCP_DATABASE_URL": "$MCP_URL", "MCP_REPORTS_DIR": "$(pwd)/.demo/reports"}}}}
+JSON
+echo "demo: over HTTP: DATABASE_URL=$DATABASE_URL bin/mcp tokens add me --scopes events,alerts,inventory,reports"
+echo "      then MCP_DATABASE_URL=$MCP_URL bin/mcp serve --http 127.0.0.1:8765 (URL http://127.0.0.1:8765/mcp, header Authorization: Bearer <token>)"

@@ -19,15 +19,7 @@ const topApplications = 10
 // the baseline, and the applications changed most.
 func changeVolumeSection(ctx context.Context, db DB, p Period, weeks []weekFigures) (Section, error) {
 	figs, findings, volume := changeVolumeFigures(weeks)
-	apps, err := queryTable(ctx, db, Table{ID: "top_applications", Title: "Most changed applications",
-		Columns: []string{"application", "application id", "block changes", "application changes", "changes"}}, `
-		SELECT coalesce(max(application_name), application_id, ''), coalesce(application_id, ''),
-		       count(*) FILTER (WHERE event_type = ANY($3)), count(*) FILTER (WHERE event_type = ANY($4)), count(*)
-		FROM archive_events
-		WHERE event_time >= $1 AND event_time < $2 AND (event_type = ANY($3) OR event_type = ANY($4))
-		GROUP BY application_id
-		ORDER BY count(*) DESC, application_id NULLS LAST
-		LIMIT $5`, p.Start, p.End, typesBlockChange, typesAppChange, topApplications)
+	apps, err := TopApplications(ctx, db, p, topApplications)
 	if err != nil {
 		return Section{}, err
 	}

@@ -25,14 +25,13 @@ func dormantDays(ref, end time.Time) (days, bucket int) {
 	return days, 0
 }
 
-// dormantSection lists the members seen in the archive (as the actor of an
-// event before the end of p) who did not log in successfully for 30, 60 or
-// 90 days at the end of p. A member who never logged in within the archive
-// counts from the first time the archive saw them; members deactivated at
-// the end of p are left out. A member is their id; an event naming only an
-// email (case aside) counts for the one id the actors' events give that
-// email, else for the email.
-func dormantSection(ctx context.Context, db DB, p Period) (Section, error) {
+// memberLogins queries, for each member seen in the archive before end
+// (as the actor of an event) and not deactivated at end, their key, email,
+// first event and last successful login (NULL for none), the longest
+// without a login first. dormantSection and InactiveMembers read it. A
+// member is their id; an event naming only an email (case aside) counts for
+// the one id the actors' events give that email, else for the email.
+func memberLogins(ctx context.Context, db DB, end time.Time) (pgx.Rows, error) {
 	rows, err := db.Query(ctx, `
 		WITH g AS (
 			SELECT actor_id, lower(actor_email) AS email, max(actor_email) AS shown, min(event_time) AS first,
@@ -59,9 +58,22 @@ func dormantSection(ctx context.Context, db DB, p Period) (Section, error) {
 		SELECT m.m, m.email, m.first, m.last_login
 		FROM m LEFT JOIN st ON st.m = m.m
 		WHERE st.deact IS NOT TRUE
-		ORDER BY coalesce(m.last_login, m.first), m.m`, p.End, typesLogin, typesStatus, typesDeactivation)
+		ORDER BY coalesce(m.last_login, m.first), m.m`, end, typesLogin, typesStatus, typesDeactivation)
 	if err != nil {
-		return Section{}, fmt.Errorf("dormant members: %w", err)
+		return nil, fmt.Errorf("dormant members: %w", err)
+	}
+	return rows, nil
+}
+
+// dormantSection lists the members seen in the archive (as the actor of an
+// event before the end of p) who did not log in successfully for 30, 60 or
+// 90 days at the end of p. A member who never logged in within the archive
+// counts from the first time the archive saw them; members deactivated at
+// the end of p are left out.
+func dormantSection(ctx context.Context, db DB, p Period) (Section, error) {
+	rows, err := memberLogins(ctx, db, p.End)
+	if err != nil {
+		return Section{}, err
 	}
 	t := Table{ID: "dormant_members", Title: "Members without a login for 30 days or more",
 		Columns: []string{"member", "member id", "last login", "first seen", "days without login", "dormant for"},

@@ -94,13 +94,9 @@ func memberStates(ctx context.Context, db DB, end time.Time) ([]memberState, int
 	return states, read, nil
 }
 
-// privilegedSection lists the members whose latest known account type at
-// the end of p is Primary Owner, Security Admin or Workspace Admin.
-func privilegedSection(ctx context.Context, db DB, p Period) (Section, error) {
-	states, read, err := memberStates(ctx, db, p.End)
-	if err != nil {
-		return Section{}, err
-	}
+// privilegedTable lists the privileged members of states, highest account
+// type first.
+func privilegedTable(states []memberState) (Table, []memberState) {
 	var priv []memberState
 	for _, s := range states {
 		if s.accountType != "" && privileged(s.accountType) {
@@ -116,6 +112,17 @@ func privilegedSection(ctx context.Context, db DB, p Period) (Section, error) {
 	for _, s := range priv {
 		t.Rows = append(t.Rows, []string{s.email, s.id, s.accountType, fmtTime(s.at), s.actorLabel, s.actorID, s.eventType, s.eventID})
 	}
+	return t, priv
+}
+
+// privilegedSection lists the members whose latest known account type at
+// the end of p is Primary Owner, Security Admin or Workspace Admin.
+func privilegedSection(ctx context.Context, db DB, p Period) (Section, error) {
+	states, read, err := memberStates(ctx, db, p.End)
+	if err != nil {
+		return Section{}, err
+	}
+	t, priv := privilegedTable(states)
 	n := int64(len(priv))
 	return Section{
 		ID: "privileged", Title: "Privileged members",

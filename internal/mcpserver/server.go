@@ -1,0 +1,163 @@
+// Package mcpserver is the read-only MCP server over the archive and the
+// inventory (cmd/mcp, README "mcp"): typed tools that answer an auditor's
+// questions ("top 5 applications by changes this month", "who has not
+// logged in for 60 days", ...) from the same tables, and where the
+// question is the same with the same SQL, as the reports; resources that
+// say how complete the archive is; bearer tokens with scopes for HTTP.
+//
+// It is built on the official Go SDK (github.com/modelcontextprotocol/go-sdk):
+// the protocol, schemas inferred from the tools' Go types, and the stdio and
+// streamable HTTP transports are the SDK's. No tool takes SQL; every answer
+// is capped (Limits) and says so; every call is logged with the token's
+// name, the tool and its arguments. The server reads through a role that
+// cannot write (pigment_mcp_reader), in read-only transactions besides.
+package mcpserver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/rs/zerolog"
+)
+
+// DB is what the server reads through: a *pgxpool.Pool.
+type DB interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// Config is what New needs.
+type Config struct {
+	DB     DB
+	Limits Limits
+	// ReportsDir is where the reports are written (REPORT_OUT), read by
+	// latest_report; "" reads only the attestations.
+	ReportsDir string
+	// Version is the product's version, told to clients.
+	Version string
+	Logger  zerolog.Logger
+	// Now is the clock ("this month", "as of today"); time.Now when nil.
+	Now func() time.Time
+}
+
+// Server answers MCP clients. Its MCP method is the SDK server, for a
+// transport (stdio) or NewHandler (HTTP). Safe for concurrent use.
+type Server struct {
+	cfg    Config
+	mcp    *mcp.Server
+	scopes map[string]string // tool name -> the scope it needs
+}
+
+// stdioCaller is the name calls over stdio are logged with: the local user
+// who started the process, who needs no token (they hold the database URL).
+const stdioCaller = "stdio"
+
+// New returns a server with every tool and resource.
+func New(cfg Config) *Server {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{cfg: cfg, scopes: map[string]string{}}
+	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "pigment-audit", Title: "Pigment audit trail", Version: cfg.Version},
+		&mcp.ServerOptions{Instructions: instructions})
+	s.addEventTools()
+	s.addMemberTools()
+	s.addAlertTools()
+	s.addInventoryTools()
+	s.addReportTools()
+	s.addResources()
+	s.mcp.AddReceivingMiddleware(s.guard)
+	return s
+}
+
+// MCP is the SDK server, to run on a transport.
+func (s *Server) MCP() *mcp.Server { return s.mcp }
+
+// instructions tell the client's model what the server is for.
+const instructions = `Read-only questions about a Pigment workspace's audit trail (every audit event archived, the alerts of the detectors, the daily KPIs, the attested reports) and its structure (inventory snapshots of applications and blocks). Times are UTC. Every answer is capped (see its cap and truncated fields); read the resource pigment-audit://archive/coverage to say how complete an answer is.`
+
+// readOnly are the annotations of every tool: it reads, changes nothing,
+// and its world is the archive alone.
+func readOnly(title string) *mcp.ToolAnnotations {
+	no := false
+	return &mcp.ToolAnnotations{Title: title, ReadOnlyHint: true, IdempotentHint: true, DestructiveHint: &no, OpenWorldHint: &no}
+}
+
+// addTool registers a tool that needs scope (checked by guard before fn
+// runs, with the call's log line). description is what the client's model
+// reads to choose the tool.
+func addTool[In, Out any](s *Server, scope, name, title, description string, fn func(ctx context.Context, in In) (Out, error)) {
+	s.scopes[name] = scope
+	t := &mcp.Tool{Name: name, Title: title, Description: description + " Needs the token scope " + scope + ".",
+		Annotations: readOnly(title)}
+	mcp.AddTool(s.mcp, t, func(ctx context.Context, _ *mcp.CallToolRequest, in In) (*mcp.CallToolResult, Out, error) {
+		out, err := fn(ctx, in)
+		return nil, out, err
+	})
+}
+
+// guard is the middleware every tool call passes: a caller whose token
+// lacks the tool's scope is refused before the tool runs, and every call,
+// refused, failed (unknown tool, arguments that do not fit the schema) or
+// answered, is logged with the caller's token name, the tool and its
+// arguments: the audit trail of the auditors.
+func (s *Server) guard(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		call, ok := req.(*mcp.CallToolRequest)
+		if !ok || method != "tools/call" {
+			return next(ctx, method, req)
+		}
+		caller, scopes := stdioCaller, Scopes
+		if call.Extra != nil && call.Extra.TokenInfo != nil {
+			caller, scopes = call.Extra.TokenInfo.UserID, call.Extra.TokenInfo.Scopes
+		}
+		ev := s.cfg.Logger.Info().Str("token", caller).Str("tool", call.Params.Name).RawJSON("arguments", arguments(call.Params.Arguments))
+		if scope, known := s.scopes[call.Params.Name]; known && !slices.Contains(scopes, scope) {
+			ev.Str("outcome", "refused").Msg("mcp call")
+			return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{
+				Text: fmt.Sprintf("refused: tool %s needs the scope %q, which token %q does not hold", call.Params.Name, scope, caller)}}}, nil
+		}
+		start := time.Now()
+		res, err := next(ctx, method, req)
+		ev = ev.Dur("took", time.Since(start))
+		switch r, _ := res.(*mcp.CallToolResult); {
+		case err != nil:
+			ev.Str("outcome", "error").Err(err).Msg("mcp call")
+		case r != nil && r.IsError:
+			ev.Str("outcome", "error").Str("error", errorText(r)).Msg("mcp call")
+		default:
+			ev.Str("outcome", "ok").Msg("mcp call")
+		}
+		return res, err
+	}
+}
+
+// errorText is the text of a tool's error result.
+func errorText(r *mcp.CallToolResult) string {
+	for _, c := range r.Content {
+		if t, ok := c.(*mcp.TextContent); ok {
+			return t.Text
+		}
+	}
+	return ""
+}
+
+// arguments is raw as a log field: {} when empty, and a JSON string when
+// it is not valid JSON, so the log line stays valid.
+func arguments(raw json.RawMessage) []byte {
+	switch {
+	case len(raw) == 0:
+		return []byte("{}")
+	case json.Valid(raw):
+		return raw
+	}
+	b, _ := json.Marshal(string(raw))
+	return b
+}
