@@ -17,7 +17,7 @@ import (
 // Config is every environment variable mcp reads (README, "mcp").
 type Config struct {
 	// ReaderURL is the database serve reads through: a login role granted
-	// pigment_mcp_reader (migration 00010), so no tool can write.
+	// pigment_mcp_reader (migration 00011), so no tool can write.
 	ReaderURL        string        `env:"MCP_DATABASE_URL"`
 	MaxRows          int           `env:"MCP_MAX_ROWS, default=500"`
 	MaxBytes         int           `env:"MCP_MAX_BYTES, default=262144"`
