@@ -22,6 +22,7 @@ import (
 	"hash/fnv"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -89,6 +90,8 @@ type Budget struct {
 	class   Class
 	window  time.Duration
 	poll    time.Duration
+
+	held atomic.Int64 // times Wait found no slot for this class and slept
 }
 
 // New validates cfg and returns a Budget. The schema must have been applied
@@ -151,11 +154,17 @@ func (b *Budget) Wait(ctx context.Context) error {
 		if wait <= 0 {
 			return nil
 		}
+		b.held.Add(1)
 		if err := backoff.Sleep(ctx, min(wait, b.poll)); err != nil {
 			return fmt.Errorf("wait for request budget: %w", err)
 		}
 	}
 }
+
+// Held is how many times Wait found no slot for this class (the key was
+// blocked by Throttled or the window full) and slept: 0 for the live
+// extractor means nothing, not even the inventory, ever held it back.
+func (b *Budget) Held() int64 { return b.held.Load() }
 
 // try records a request and returns 0 if the budget allows one now, or else
 // how long until it may.

@@ -31,7 +31,8 @@ func (l *timedLimiter) Wait(ctx context.Context) error {
 // its own key, class Background) beside a live extractor polling events
 // (the audit key, class Live) against one simulated API whose rate limit,
 // like Pigment's, counts both: the budget of ForAPI(url) keeps them under
-// it together (zero 429s), and the live extractor never waits.
+// it together (zero 429s), and the live extractor never finds the budget
+// full (Held: a count, not a timing, so a loaded machine cannot fail it).
 func TestInventoryBesideLiveExtractor(t *testing.T) {
 	t.Parallel()
 	url := mustDB(t)
@@ -44,7 +45,10 @@ func TestInventoryBesideLiveExtractor(t *testing.T) {
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
 
-	cfg := Config{Key: ForAPI(srv.URL), Limit: limit, Window: window + 100*time.Millisecond, Reserve: 8, Poll: 20 * time.Millisecond}
+	// The live extractor polls 10 times a second, a quarter of the limit;
+	// its reserve covers that pace (PIGMENT_RATE_RESERVE's default is twice
+	// the default poll share), so the inventory never holds it back.
+	cfg := Config{Key: ForAPI(srv.URL), Limit: limit, Window: window + 100*time.Millisecond, Reserve: 12, Poll: 20 * time.Millisecond}
 	live := &timedLimiter{Budget: mustBudget(t, mustPool(t, url), cfg)}
 	cfg.Class = Background
 	inventory := mustBudget(t, mustPool(t, url), cfg)
@@ -116,8 +120,8 @@ func TestInventoryBesideLiveExtractor(t *testing.T) {
 	if st.RateLimited != 0 {
 		t.Errorf("the API answered %d 429s, want none", st.RateLimited)
 	}
-	if live.longest > 250*time.Millisecond {
-		t.Errorf("the live extractor waited up to %v for the budget, want no wait", live.longest)
+	if n := live.Held(); n != 0 {
+		t.Errorf("the live extractor was held back by the budget %d times (longest wait %v), want never", n, live.longest)
 	}
 	if took < 2*window {
 		t.Errorf("the inventory took %v for %d requests at %d per %v: the budget did not pace it", took, 1+2*len(apps), limit, window)

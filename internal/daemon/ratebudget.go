@@ -24,7 +24,7 @@ import (
 type RateBudget struct {
 	RateLimit RateLimit `env:"PIGMENT_RATE_LIMIT, default=500/5m"`
 	// RateReserve is the slots of each window only the live extractor may
-	// use; negative (the default) means a tenth of the limit.
+	// use; negative (the default) means DefaultReserve of the limit.
 	RateReserve int `env:"PIGMENT_RATE_RESERVE, default=-1"`
 }
 
@@ -35,6 +35,14 @@ func (r RateBudget) Validate() error {
 	}
 	return nil
 }
+
+// DefaultReserve is the live extractor's reserve when PIGMENT_RATE_RESERVE
+// is not set: 3/10 of the limit, twice the default PIGMENT_POLL_SHARE
+// (15 %), so live polling, even at twice its pace (a catch-up), never
+// waits for an inventory or a backfill that started first. A tenth (the
+// old default) is less than the polls' own share: an inventory filling
+// the rest of a window held live polls back.
+func DefaultReserve(limit int) int { return limit * 3 / 10 }
 
 // Limiter is the budget of apiURL's host at class, for a Pigment client's
 // Limiter and RateWindow, with the gauge pigment_api_budget_remaining
@@ -51,7 +59,7 @@ func (r RateBudget) Limiter(pool *pgxpool.Pool, apiURL string, class budget.Clas
 	}
 	reserve := r.RateReserve
 	if reserve < 0 {
-		reserve = rl.Requests / 10
+		reserve = DefaultReserve(rl.Requests)
 	}
 	b, err := budget.New(pool, budget.Config{
 		Key: budget.ForAPI(apiURL), Limit: rl.Requests, Window: rl.Window + time.Second,
