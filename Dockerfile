@@ -1,6 +1,6 @@
 # Multi-stage build: a static binary per command on a distroless base, run
 # as a non-root user. Build one image with all commands; pick one with the
-# container's command (extract, forward, detect, report, pigment-sim).
+# container's command (extract, forward, detect, report, inventory, mcp, pigment-sim).
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
