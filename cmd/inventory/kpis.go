@@ -83,7 +83,8 @@ func (k *kpis) run(ctx context.Context, days ...time.Time) (kpi.Result, error) {
 		return kpi.Result{}, fmt.Errorf("kpis: %w", err)
 	}
 	r, err := kpi.New(kpi.Config{Events: events, Inventory: summaries{k.inventory}, Store: kpi.NewStore(k.archive),
-		Alerts: k.alerts, AlertsTopic: k.topicName, Thresholds: k.thresholds, Metrics: k.metrics})
+		Alerts: k.alerts, AlertsTopic: k.topicName, Thresholds: k.thresholds, Metrics: k.metrics,
+		Now: k.now})
 	if err != nil {
 		return kpi.Result{}, err
 	}
@@ -91,7 +92,7 @@ func (k *kpis) run(ctx context.Context, days ...time.Time) (kpi.Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("kpis of %s: %w", kpi.Day(days[0]).Format(time.DateOnly), err)
 	}
-	k.log.Info().Str("source", events.Name()).Int("values", len(res.Values)).Int("alerts", res.Alerts).
+	k.log.Info().Str("source", events.Name()).Int("values", len(res.Values)).Int("alerts", res.Alerts).Int("daily", res.Daily).
 		Str("day", kpi.Day(days[len(days)-1]).Format(time.DateOnly)).Msg("kpis computed")
 	return res, nil
 }

@@ -37,6 +37,16 @@ type Alert struct {
 	// end with "…" and the evidence lost its last IDs (Count is whole).
 	Truncated bool `json:"truncated,omitempty"`
 
+	// KPI, Value, Target and Status are set by the inventory's KPI alerts
+	// (internal/kpi: rules kpi-target, daily-changes, security-events,
+	// kpi-daily) so that a SIEM reads the KPI as fields rather than from
+	// the text; absent from detect's alerts. Value and Target are absent
+	// when not available (shares are fractions); Status is kpi.Status.
+	KPI    string   `json:"kpi,omitempty"`
+	Value  *float64 `json:"value,omitempty"`
+	Target *float64 `json:"target,omitempty"`
+	Status string   `json:"status,omitempty"`
+
 	// Key is what the rule counted by ("actor:<id>", "application:<id>",
 	// "workspace", ...): part of ID, used by rule tests, not serialised.
 	Key string `json:"-"`

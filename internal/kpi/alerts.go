@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,11 +16,16 @@ import (
 )
 
 // The rules of the threshold alerts (README, "KPIs"): the seed's
-// check_reliability_thresholds, and any KPI past its target.
+// check_reliability_thresholds, and any KPI past its target; and the daily
+// record of every KPI.
 const (
 	RuleDailyChanges   = "daily-changes"   // more changes in a day than DailyChanges
 	RuleSecurityEvents = "security-events" // more security events in a day than DailySecurityEvents
 	RuleTarget         = "kpi-target"      // a KPI of the table past its target
+	// RuleDaily is the informational record of each KPI of a day that
+	// ended, past its target or not: what the SIEMs' KPI dashboards read
+	// (the latest value of each KPI), sent once per day and KPI.
+	RuleDaily = "kpi-daily"
 )
 
 // alertRule is the rule and severity of a KPI's alert, and how its value
@@ -58,33 +64,71 @@ func AlertID(rule, kpi string, day time.Time) string {
 	return uuid.NewSHA1(detect.Namespace, []byte(rule+"|"+kpi+"|"+day.UTC().Format(time.DateOnly))).String()
 }
 
-// decide returns the alerts of the values past their target.
-func decide(values []Value) ([]decided, error) {
+// decide returns the alerts of the values past their target, and the
+// daily record of every value of a day that ended by now: a day still open
+// is recomputed after each snapshot, and its record, sent once, would keep
+// its first value.
+func decide(values []Value, now time.Time) ([]decided, error) {
 	var out []decided
 	for _, v := range values {
 		r, ok := alertRules[v.KPI]
-		if !ok || v.Status != Breached {
+		if ok && v.Status == Breached {
+			a := kpiAlert(v, r.Rule, r.Severity, r.Title)
+			a.Description = fmt.Sprintf("%s was %s on %s (UTC), past its target %s (source: %s).",
+				v.KPI, formatValue(*v.Value, r.Percent), v.Day.Format(time.DateOnly), formatValue(*v.Target, r.Percent), v.Source)
+			if !r.Percent {
+				a.Count = int(*v.Value)
+			}
+			d, err := decision(a, v)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, d)
+		}
+		if v.Day.AddDate(0, 0, 1).After(now) {
 			continue
 		}
-		a := detect.Alert{
-			ID: AlertID(r.Rule, v.KPI, v.Day), Rule: r.Rule, Severity: r.Severity,
-			Title: r.Title + " on " + v.Day.Format(time.DateOnly),
-			Description: fmt.Sprintf("%s was %s on %s (UTC), past its target %s (source: %s).",
-				v.KPI, formatValue(*v.Value, r.Percent), v.Day.Format(time.DateOnly), formatValue(*v.Target, r.Percent), v.Source),
-			Window:         detect.Window{Start: v.Day, End: v.Day.AddDate(0, 0, 1)},
-			FirstEventTime: v.Day, LastEventTime: v.Day.AddDate(0, 0, 1),
-			Evidence: []string{},
-		}
-		if !r.Percent {
-			a.Count = int(*v.Value)
-		}
-		payload, err := json.Marshal(a)
+		a := kpiAlert(v, RuleDaily, "info", title(v.KPI))
+		a.Description = fmt.Sprintf("%s on %s (UTC): %s (source: %s).", v.KPI, v.Day.Format(time.DateOnly), v.Status, cmp.Or(v.Source, "none"))
+		d, err := decision(a, v)
 		if err != nil {
-			return nil, fmt.Errorf("alert on %s: %w", v.KPI, err)
+			return nil, err
 		}
-		out = append(out, decided{ID: a.ID, Rule: a.Rule, KPI: v.KPI, Severity: a.Severity, Day: v.Day, Payload: payload})
+		out = append(out, d)
 	}
 	return out, nil
+}
+
+// kpiAlert is the alert of rule about v, its day as window, with the KPI's
+// structured fields; title is followed by the day.
+func kpiAlert(v Value, rule, severity, title string) detect.Alert {
+	return detect.Alert{
+		ID: AlertID(rule, v.KPI, v.Day), Rule: rule, Severity: severity,
+		Title:          title + " on " + v.Day.Format(time.DateOnly),
+		Window:         detect.Window{Start: v.Day, End: v.Day.AddDate(0, 0, 1)},
+		FirstEventTime: v.Day, LastEventTime: v.Day.AddDate(0, 0, 1),
+		Evidence: []string{},
+		KPI:      v.KPI, Value: v.Value, Target: v.Target, Status: string(v.Status),
+	}
+}
+
+// decision is a ready to be recorded.
+func decision(a detect.Alert, v Value) (decided, error) {
+	payload, err := json.Marshal(a)
+	if err != nil {
+		return decided{}, fmt.Errorf("alert %s on %s: %w", a.Rule, v.KPI, err)
+	}
+	return decided{ID: a.ID, Rule: a.Rule, KPI: v.KPI, Severity: a.Severity, Day: v.Day, Payload: payload}, nil
+}
+
+// title is the title of kpi in Definitions, else its name.
+func title(kpi string) string {
+	for _, d := range Definitions {
+		if d.Name == kpi {
+			return d.Title
+		}
+	}
+	return kpi
 }
 
 // formatValue is a value as an alert's text shows it: a share in percent
@@ -104,11 +148,12 @@ type Publisher interface {
 
 // flush produces the alerts recorded and not yet sent, and marks them sent
 // once Kafka acknowledged them: an alert is produced at least once, and a
-// rerun that decides it again finds it recorded and produces nothing.
-func (r *Runner) flush(ctx context.Context) (int, error) {
+// rerun that decides it again finds it recorded and produces nothing. It
+// returns the threshold alerts and the daily records produced.
+func (r *Runner) flush(ctx context.Context) (alerts, daily int, err error) {
 	pending, err := r.cfg.Store.pending(ctx)
 	if err != nil || len(pending) == 0 {
-		return 0, err
+		return 0, 0, err
 	}
 	msgs := make([]kafka.Message, len(pending))
 	ids := make([]string, len(pending))
@@ -117,10 +162,13 @@ func (r *Runner) flush(ctx context.Context) (int, error) {
 		ids[i] = q.ID
 	}
 	if err := r.cfg.Alerts.Write(ctx, msgs); err != nil {
-		return 0, fmt.Errorf("write %d KPI alerts: %w", len(msgs), err)
+		return 0, 0, fmt.Errorf("write %d KPI alerts: %w", len(msgs), err)
 	}
 	for _, q := range pending {
 		r.cfg.Metrics.alerted(q.Rule)
+		if q.Rule == RuleDaily {
+			daily++
+		}
 	}
-	return len(msgs), r.cfg.Store.sent(ctx, ids)
+	return len(msgs) - daily, daily, r.cfg.Store.sent(ctx, ids)
 }

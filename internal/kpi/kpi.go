@@ -3,7 +3,9 @@
 // Postgres (kpi_daily), exposes the latest day as Prometheus gauges, and
 // turns a KPI past its target, or a day past one of the
 // check_reliability_thresholds, into an alert on the alerts topic, in
-// detect's format, once per rule, day and KPI.
+// detect's format, once per rule, day and KPI; and sends every KPI of a
+// day that ended as an informational kpi-daily record, once, for the
+// SIEMs' KPI dashboards.
 //
 // The audit-event KPIs are counted by an EventSource: the archive
 // (ArchiveSource, forward SINK=postgres) when it holds events, else the

@@ -180,6 +180,7 @@ func TestWorld(t *testing.T) {
 	t.Run("alerts once per day and KPI", func(t *testing.T) { t.Parallel(); testAlertsOnce(t, w) })
 	t.Run("gauges move", func(t *testing.T) { t.Parallel(); testGaugesMove(t, w) })
 	t.Run("source selected", func(t *testing.T) { t.Parallel(); testSelectSource(t, w) })
+	t.Run("daily records once", func(t *testing.T) { t.Parallel(); testDailyOnce(t, w) })
 }
 
 // testSelectSource reads the archive when it holds events, else the topic.

@@ -18,6 +18,9 @@ type Config struct {
 	AlertsTopic string
 	Thresholds  Thresholds
 	Metrics     *Metrics // nil: no gauges
+	// Now is the clock that says which days ended (their daily records
+	// are sent); nil: time.Now.
+	Now func() time.Time
 }
 
 // Runner computes, keeps and alerts on the KPIs of given days. The
@@ -45,18 +48,23 @@ func New(cfg Config) (*Runner, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	return &Runner{cfg: cfg}, nil
 }
 
 // Result is what one Run did.
 type Result struct {
 	Values []Value // every KPI of every day, days in order
-	Alerts int     // alerts produced (decided now, or earlier and not yet acknowledged)
+	Alerts int     // threshold alerts produced (decided now, or earlier and not yet acknowledged)
+	Daily  int     // daily records (RuleDaily) produced, likewise
 }
 
 // Run computes the KPIs of days (any time of each; UTC days), saves them in
-// kpi_daily, records an alert for each past its target that has none yet,
-// produces the alerts not yet acknowledged, and shows the latest day as
+// kpi_daily, records an alert for each past its target that has none yet
+// and a daily record (RuleDaily) for each of a day that ended that has
+// none yet, produces the alerts not yet acknowledged, and shows the latest day as
 // gauges. The KPIs are saved before the alerts are produced: a failed
 // produce is retried by the next Run, which finds the alerts recorded.
 func (r *Runner) Run(ctx context.Context, days ...time.Time) (Result, error) {
@@ -85,7 +93,7 @@ func (r *Runner) Run(ctx context.Context, days ...time.Time) (Result, error) {
 	if err := r.cfg.Store.Save(ctx, res.Values); err != nil {
 		return res, err
 	}
-	alerts, err := decide(res.Values)
+	alerts, err := decide(res.Values, r.cfg.Now())
 	if err != nil {
 		return res, err
 	}
@@ -93,7 +101,7 @@ func (r *Runner) Run(ctx context.Context, days ...time.Time) (Result, error) {
 		return res, err
 	}
 	r.cfg.Metrics.set(last, res.Values[len(res.Values)-len(Names):])
-	res.Alerts, err = r.flush(ctx)
+	res.Alerts, res.Daily, err = r.flush(ctx)
 	return res, err
 }
 

@@ -91,7 +91,8 @@ func (w *world) runner(tb testing.TB, src kpi.EventSource, inv kpi.InventorySour
 	tb.Cleanup(func() { pub.Close() })
 	_, db := archivetest.MustArchive(tb, "")
 	topic := testkit.Name("alerts")
-	cfg := kpi.Config{Events: src, Inventory: inv, Store: kpi.NewStore(db), Alerts: pub, AlertsTopic: topic, Thresholds: th}
+	cfg := kpi.Config{Events: src, Inventory: inv, Store: kpi.NewStore(db), Alerts: pub, AlertsTopic: topic, Thresholds: th,
+		Now: func() time.Time { return simNow }}
 	if reg != nil {
 		cfg.Metrics = kpi.NewMetrics(reg)
 	}
@@ -108,20 +109,41 @@ func value(tb testing.TB, values []kpi.Value, day time.Time, k string) kpi.Value
 	return kpitest.Value(tb, values, day, k)
 }
 
-// alertIDs reads the ids of the alerts in topic with kcat, and their rule
-// and severity headers.
-func alertIDs(tb testing.TB, brokers, topic string) []string {
+// topicAlert is an alert of the topic, with the KPI fields of internal/kpi's.
+type topicAlert struct {
+	ID, Rule, Severity, KPI, Status string
+	Value, Target                   *float64
+	Window                          struct{ Start time.Time }
+	fields                          map[string]json.RawMessage
+}
+
+// topicAlerts reads the alerts in topic with kcat, checking that their
+// headers repeat their id, rule and severity.
+func topicAlerts(tb testing.TB, brokers, topic string) []topicAlert {
 	tb.Helper()
-	var ids []string
+	var out []topicAlert
 	for _, r := range testkit.Kcat(tb, brokers, topic) {
-		var a struct{ ID, Rule, Severity string }
-		if r.Payload == nil || json.Unmarshal([]byte(*r.Payload), &a) != nil {
+		var a topicAlert
+		if r.Payload == nil || json.Unmarshal([]byte(*r.Payload), &a) != nil || json.Unmarshal([]byte(*r.Payload), &a.fields) != nil {
 			tb.Fatalf("alert %d/%d is not JSON", r.Partition, r.Offset)
 		}
 		if r.Header("alertId") != a.ID || r.Header("rule") != a.Rule || r.Header("severity") != a.Severity {
 			tb.Errorf("alert %s: headers %v do not repeat its id, rule and severity", a.ID, r.Headers)
 		}
-		ids = append(ids, a.ID)
+		out = append(out, a)
+	}
+	return out
+}
+
+// alertIDs reads the ids of the threshold alerts in topic (not the daily
+// records) with kcat, and checks their rule and severity headers.
+func alertIDs(tb testing.TB, brokers, topic string) []string {
+	tb.Helper()
+	var ids []string
+	for _, a := range topicAlerts(tb, brokers, topic) {
+		if a.Rule != kpi.RuleDaily {
+			ids = append(ids, a.ID)
+		}
 	}
 	return ids
 }

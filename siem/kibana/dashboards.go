@@ -11,6 +11,10 @@ const (
 	qActive       = `event.action : "UserLoggedIn" and not event.outcome : "failure"`
 	qDataOps      = `event.action : ("ImportExecuted" or "ExportExecuted") and (event.outcome : ("success" or "failure") or pigment.event.metadata.status : * or pigment.event.payload.status : *)`
 	qDataOpErrors = `event.action : ("ImportExecuted" or "ExportExecuted") and (event.outcome : "failure" or pigment.event.metadata.status : "Failed" or pigment.event.payload.status : "Failed")`
+	// qKPIDaily are the inventory's daily records of the Metadata KPIs in
+	// the last 2 days: none means the inventory does not run (or its
+	// alerts do not reach Elasticsearch).
+	qKPIDaily     = `rule.name : "kpi-daily" and pigment.alert.kpi : ("avg_dimensions_per_metric" or "large_applications" or "naming_violations") and @timestamp >= "now-2d"`
 	qKPIAlerts    = `event.kind : "alert" and rule.name : ("kpi-target" or "daily-changes" or "security-events" or "naming-violation" or "complex-metric" or "large-application" or "inventory-drift")`
 	qRoleChanges  = `event.action : ("RoleChanged" or "UserAccountTypeUpdated")`
 	qAPIKeys      = `event.action : ("APIKeyCreated" or "APIKeyRevoked")`
@@ -21,10 +25,16 @@ const (
 // runtimeFields are read from the original event and alert (see
 // runtimeField).
 var runtimeFields = []runtimeField{
-	{"pigment_application_name", "pigment.application.name"},
-	{"pigment_alert_severity", "pigment.alert.severity"},
-	{"pigment_alert_title", "pigment.alert.title"},
-	{"pigment_alert_evidence", "pigment.alert.evidence"},
+	{"pigment_application_name", "pigment.application.name", "", ""},
+	{"pigment_alert_severity", "pigment.alert.severity", "", ""},
+	{"pigment_alert_title", "pigment.alert.title", "", ""},
+	{"pigment_alert_evidence", "pigment.alert.evidence", "", ""},
+	// The KPI fields of internal/kpi's alerts (README, "Alerts").
+	{"pigment_kpi", "pigment.alert.kpi", "", ""},
+	{"pigment_kpi_value", "pigment.alert.value", "double", ""},
+	{"pigment_kpi_target", "pigment.alert.target", "double", ""},
+	{"pigment_kpi_status", "pigment.alert.status", "", ""},
+	{"pigment_kpi_past_target", "pigment.alert.status", "long", "breached"},
 }
 
 // panel places a visualisation (or saved search) on a 48-column grid.
@@ -174,7 +184,8 @@ func reliability() dashboard {
 	return dashboard{id: "pigment-siem-reliability", title: "Pigment: Reliability KPIs",
 		description: "The reliability KPIs (README, KPIs), each beside its target and red past it, over the dashboard's time range (7 days by default): " +
 			"failed logins (< 5% of attempts), API error rate (failed imports and exports, < 1%), block and application changes against the mean of the four weeks before (< 120%), active members (watch the trend). " +
-			"The inventory's KPIs (dimensions per metric, large applications, naming violations) come as its alerts and findings, listed below.",
+			"The Metadata KPIs (dimensions per metric, large applications, naming violations) are the latest the inventory sent (its kpi-daily records, one per KPI and ended UTC day) in the last 2 days, red past their target; " +
+			"an empty table means no record arrived in those 2 days: the KPIs need the inventory. Its breaches and findings are listed below.",
 		panels: []panel{
 			{kpi("pigment-siem-kpi-failed-logins", "Failed logins, share of attempts (target < 5%)",
 				ratio("m", "Failed logins", qFailedLogins, qLogins), 0.05), 0, 0, 12, 8},
@@ -184,17 +195,34 @@ func reliability() dashboard {
 				ratio("m", "Change volume", qChanges, qChanges, "1w", "2w", "3w", "4w"), 1.2), 24, 0, 12, 8},
 			{kpi("pigment-siem-kpi-active-members", "Active members (watch the trend)",
 				[]column{uniqueCount("m", "Active members", "user.id", qActive)}, 0), 36, 0, 12, 8},
+			{inventoryKPIs(), 0, 8, 48, 9},
 			{lens{id: "pigment-siem-kpi-daily-active", title: "Daily active members", visType: "lnsXY", query: qActive,
 				columns: []column{dateHistogram("x", "1d"), uniqueCount("y", "Active members", "user.id", "")},
-				vis:     xy("line", "x", "y", "")}.object(), 0, 8, 24, 12},
+				vis:     xy("line", "x", "y", "")}.object(), 0, 17, 24, 12},
 			{lens{id: "pigment-siem-kpi-weekly-changes", title: "Weekly block and application changes", visType: "lnsXY", query: qChanges,
 				columns: []column{dateHistogram("x", "1w"), count("y", "Changes", "")},
-				vis:     xy("bar_stacked", "x", "y", "")}.object(), 24, 8, 24, 12},
+				vis:     xy("bar_stacked", "x", "y", "")}.object(), 24, 17, 24, 12},
 			{lens{id: "pigment-siem-kpi-failed-share", title: "Failed logins per day, share of attempts (target < 5%)", visType: "lnsXY", query: qLogins,
 				columns: append([]column{dateHistogram("x", "1d")}, ratio("y", "Failed logins", qFailedLogins, qLogins)...),
-				vis:     xy("line", "x", "y", "")}.object(), 0, 20, 24, 12},
-			{top("pigment-siem-kpi-alerts", "KPI alerts and inventory findings", qKPIAlerts, 50, "rule.name", "pigment_alert_title"), 24, 20, 24, 12},
+				vis:     xy("line", "x", "y", "")}.object(), 0, 29, 24, 12},
+			{top("pigment-siem-kpi-alerts", "KPI alerts and inventory findings", qKPIAlerts, 50, "rule.name", "pigment_alert_title"), 24, 29, 24, 12},
 		}}
+}
+
+// inventoryKPIs is the table of the Metadata KPIs: for each, the value,
+// target and status of its newest kpi-daily record, the Past target
+// column red when breached (1).
+func inventoryKPIs() object {
+	cols := []column{terms("k", "KPI", "pigment_kpi", 10, "v"),
+		lastValue("v", "Value", "pigment_kpi_value", "number"),
+		lastValue("t", "Target", "pigment_kpi_target", "number"),
+		lastValue("s", "Status", "pigment_kpi_status", "string"),
+		lastValue("p", "Past target", "pigment_kpi_past_target", "number")}
+	vis := table("k", "v", "t", "s", "p")
+	past := vis["columns"].([]any)[4].(map[string]any)
+	past["colorMode"], past["palette"] = "cell", targetPalette(0.5)
+	return lens{id: "pigment-siem-kpi-inventory", title: "Metadata KPIs from the inventory, latest of the last 2 days (empty: needs inventory)",
+		visType: "lnsDatatable", query: qKPIDaily, columns: cols, vis: vis}.object()
 }
 
 // kpi is a metric visualisation of one KPI, green up to target and red

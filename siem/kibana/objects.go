@@ -67,22 +67,40 @@ func render(objs []object) []byte {
 // aggregate on: field capabilities list only the flattened root).
 type runtimeField struct {
 	name, path string
+	// typ is keyword (every value as text, the default), double (the
+	// numbers at path), or long with equals set: 1 when the value at path
+	// is equals, else 0 (a status Lens can colour).
+	typ, equals string
+}
+
+// kind is the runtime field's type in the data view.
+func (r runtimeField) kind() string {
+	if r.typ == "" {
+		return "keyword"
+	}
+	return r.typ
 }
 
 // painless emits every value at path ("pigment.application.name") of the
-// document's _source, as keywords.
+// document's _source, as its kind: keywords, numbers, or 1/0 flags.
 func (r runtimeField) painless() string {
-	return "def v = params._source; for (String k : '" + r.path + "'.splitOnToken('.')) " +
-		"{ if (!(v instanceof Map)) { return; } v = v.get(k); } " +
-		"if (v instanceof List) { for (def x : v) { if (x != null) { emit(x.toString()); } } } " +
+	emit := "if (v instanceof List) { for (def x : v) { if (x != null) { emit(x.toString()); } } } " +
 		"else if (v != null) { emit(v.toString()); }"
+	switch r.kind() {
+	case "double":
+		emit = "if (v instanceof Number) { emit(((Number) v).doubleValue()); }"
+	case "long":
+		emit = "if (v != null) { emit('" + r.equals + "'.equals(v.toString()) ? 1L : 0L); }"
+	}
+	return "def v = params._source; for (String k : '" + r.path + "'.splitOnToken('.')) " +
+		"{ if (!(v instanceof Map)) { return; } v = v.get(k); } " + emit
 }
 
 // dataView is the index-pattern object every visualisation references.
 func dataView(fields []runtimeField) object {
 	rt := map[string]any{}
 	for _, f := range fields {
-		rt[f.name] = map[string]any{"type": "keyword", "script": map[string]any{"source": f.painless()}}
+		rt[f.name] = map[string]any{"type": f.kind(), "script": map[string]any{"source": f.painless()}}
 	}
 	return object{
 		Type: "index-pattern", ID: DataViewID,
@@ -151,6 +169,22 @@ func uniqueCount(id, label, field, filter string) column {
 		c.def["filter"] = kql(filter)
 	}
 	return c
+}
+
+// lastValue is the value of field in the newest document (by @timestamp)
+// of each bucket; dataType is number or string. No "field: *" filter (the
+// one Lens's editor adds): a newest document without the field (a KPI not
+// available) shows empty rather than an older value.
+func lastValue(id, label, field, dataType string) column {
+	scale := "ratio"
+	if dataType != "number" {
+		scale = "ordinal"
+	}
+	return column{id, map[string]any{
+		"label": label, "customLabel": true, "dataType": dataType, "operationType": "last_value",
+		"sourceField": field, "isBucketed": false, "scale": scale,
+		"params": map[string]any{"sortField": "@timestamp", "showArrayValues": false},
+	}}
 }
 
 // ratio is the Lens formula count(kql=num) / count(kql=den), or with
@@ -278,12 +312,17 @@ func metric(accessor string, target float64) map[string]any {
 	if target == 0 {
 		return m
 	}
+	m["palette"] = targetPalette(target)
+	return m
+}
+
+// targetPalette colours a number green up to target and red past it.
+func targetPalette(target float64) map[string]any {
 	const ok, bad = "#209280", "#cc5642"
-	m["palette"] = map[string]any{"type": "palette", "name": "custom", "params": map[string]any{
+	return map[string]any{"type": "palette", "name": "custom", "params": map[string]any{
 		"name": "custom", "rangeType": "number", "rangeMin": nil, "rangeMax": nil, "progression": "fixed",
 		"continuity": "all", "steps": 2, "reverse": false,
 		"stops":      []any{map[string]any{"color": ok, "stop": target}, map[string]any{"color": bad, "stop": target * 1000}},
 		"colorStops": []any{map[string]any{"color": ok, "stop": nil}, map[string]any{"color": bad, "stop": target}},
 	}}
-	return m
 }

@@ -68,7 +68,8 @@ func addHEC(tb testing.TB, produced map[string]map[string]bool, line []byte) {
 
 // producedFields returns, by sourcetype, the fields of the HEC golden files,
 // of the HEC events made of every simulator event in both vocabularies, and
-// of the HEC event of a detect alert with every field set.
+// of the HEC event of an alert with every field set (detect's and the
+// KPI fields of internal/kpi's).
 func producedFields(tb testing.TB) map[string]map[string]bool {
 	tb.Helper()
 	produced := map[string]map[string]bool{}
@@ -100,6 +101,7 @@ func producedFields(tb testing.TB) map[string]map[string]bool {
 		Window:         detect.Window{Start: simNow.Add(-time.Hour), End: simNow},
 		FirstEventTime: simNow.Add(-time.Hour), LastEventTime: simNow, Count: 11,
 		Evidence: []string{"e-1", "e-2"}, Mitre: "T1485", Runbook: "r", Truncated: true,
+		KPI: "naming_violations", Value: new(float64), Target: new(float64), Status: "ok",
 	}
 	raw, err := json.Marshal(alert)
 	if err != nil {
