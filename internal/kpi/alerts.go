@@ -158,7 +158,7 @@ func (r *Runner) flush(ctx context.Context) (alerts, daily int, err error) {
 	msgs := make([]kafka.Message, len(pending))
 	ids := make([]string, len(pending))
 	for i, q := range pending {
-		msgs[i] = record.Alert{ID: q.ID, Rule: q.Rule, Severity: q.Severity, JSON: q.Payload}.Message(r.cfg.AlertsTopic)
+		msgs[i] = record.Alert{ID: q.ID, Rule: q.Rule, Severity: q.Severity, Producer: record.ProducerInventory, JSON: q.Payload}.Message(r.cfg.AlertsTopic)
 		ids[i] = q.ID
 	}
 	if err := r.cfg.Alerts.Write(ctx, msgs); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/pigment-siem/pipeline/internal/kpi/kpitest"
 	"github.com/pigment-siem/pipeline/internal/pigmentsim"
 	"github.com/pigment-siem/pipeline/internal/publish"
+	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
@@ -129,6 +130,9 @@ func topicAlerts(tb testing.TB, brokers, topic string) []topicAlert {
 		}
 		if r.Header("alertId") != a.ID || r.Header("rule") != a.Rule || r.Header("severity") != a.Severity {
 			tb.Errorf("alert %s: headers %v do not repeat its id, rule and severity", a.ID, r.Headers)
+		}
+		if p := r.Header(record.HeaderProducer); p != record.ProducerInventory {
+			tb.Errorf("alert %s: producer %q, want %q (the KPIs are the inventory's)", a.ID, p, record.ProducerInventory)
 		}
 		out = append(out, a)
 	}
