@@ -39,7 +39,7 @@ func (a *app) newSink() (forwarder.Sink, forwarder.Format, error) {
 	}
 	switch c.Sink {
 	case "splunk":
-		s, err := sinks.NewHEC(sinks.HECConfig{URL: c.HECURL, Token: c.HECToken, Gzip: c.HECGzip, Ack: c.HECAck,
+		s, err := sinks.NewHEC(sinks.HECConfig{URL: c.HECURL, Token: c.HECToken, Gzip: c.HECGzip, GzipLevel: c.HECGzipLevel, Ack: c.HECAck,
 			AckTimeout: c.HECAckTimeout, TLS: tlsCfg, Timeout: c.SinkTimeout, Logger: a.log})
 		return s, a.format("hec"), err
 	case "elastic":
