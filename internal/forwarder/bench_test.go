@@ -16,6 +16,7 @@ import (
 	"github.com/pigment-siem/pipeline/internal/forwarder"
 	"github.com/pigment-siem/pipeline/internal/sinks"
 	"github.com/pigment-siem/pipeline/internal/testkit"
+	"github.com/pigment-siem/pipeline/internal/testkit/benchkit"
 	"github.com/pigment-siem/pipeline/internal/transform"
 )
 
@@ -51,7 +52,7 @@ func BenchmarkForward(b *testing.B) {
 	rawConsume := func(b *testing.B) { rates[b.Name()] = measure(b, n, broker, consume) }
 	b.Run("raw-consume", rawConsume)
 	logger := zerolog.Nop()
-	hecURL, _ := countingHEC(b)
+	hecURL, _ := benchkit.CountingHEC(b)
 	hec, err := sinks.NewHEC(sinks.HECConfig{URL: hecURL, Token: "t", Gzip: true})
 	if err != nil {
 		b.Fatal(err)
@@ -60,12 +61,12 @@ func BenchmarkForward(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	esURL := countingElastic(b)
+	esURL := benchkit.CountingElastic(b)
 	es, err := sinks.NewElastic(sinks.ElasticConfig{URL: esURL, APIKey: "k"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	sys, err := sinks.NewSyslog(sinks.SyslogConfig{Addr: countingSyslog(b), Network: "tcp"})
+	sys, err := sinks.NewSyslog(sinks.SyslogConfig{Addr: benchkit.CountingSyslog(b), Network: "tcp"})
 	if err != nil {
 		b.Fatal(err)
 	}
