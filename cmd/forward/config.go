@@ -61,6 +61,10 @@ type Delivery struct {
 	Senders       int           `env:"FORWARD_SENDERS"` // 0: the sink's default (defaultSenders)
 	RetryMax      time.Duration `env:"FORWARD_RETRY_MAX, default=30s"`
 	ShutdownGrace time.Duration `env:"FORWARD_SHUTDOWN_GRACE, default=10s"`
+	// MemoryLimit is the memory budget (memory.go); "" is the container's
+	// limit, or 100MiB without one.
+	MemoryLimit string `env:"FORWARD_MEMORY_LIMIT"`
+	memory      memoryBudget
 }
 
 // Splunk is SINK=splunk: the HEC endpoint and the events' metadata.
@@ -126,6 +130,9 @@ func (c *Config) Check(p *envcfg.Problems) {
 	if c.Senders == 0 {
 		c.Senders = c.defaultSenders()
 	}
+	var err error
+	c.memory, err = resolveMemoryBudget(c.MemoryLimit, cgroupFiles...)
+	p.Add(err)
 	c.validate(p)
 	c.checkKibana(p)
 }
