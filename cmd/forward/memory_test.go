@@ -11,16 +11,8 @@ import (
 // past the consumer's and FORWARD_BATCH_BYTES's defaults.
 func TestMemoryBudget(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	file := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	v2, v2max, v1none := file("v2", "268435456\n"), file("v2max", "max\n"), file("v1", "9223372036854771712\n")
-	missing := filepath.Join(dir, "missing")
+	v2, v2max, v1none := mustCgroupFile(t, "268435456\n"), mustCgroupFile(t, "max\n"), mustCgroupFile(t, "9223372036854771712\n")
+	missing := filepath.Join(t.TempDir(), "missing")
 	for _, tc := range []struct {
 		name      string
 		text      string
@@ -59,4 +51,14 @@ func TestMemoryBudget(t *testing.T) {
 			t.Errorf("resolveMemoryBudget(%q) = nil error, want one", bad)
 		}
 	}
+}
+
+// mustCgroupFile writes a cgroup limit file of its own and returns its path.
+func mustCgroupFile(tb testing.TB, content string) string {
+	tb.Helper()
+	p := filepath.Join(tb.TempDir(), "memory.max")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return p
 }
