@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,7 +21,9 @@ import (
 // of its own, the counting receivers in the benchmark's: neither counts.
 // The rate includes the process's start and joining the group; the CPU
 // per event is the forward process's own.
-// BENCH_MEMORY_LIMIT, when set, is passed as FORWARD_MEMORY_LIMIT.
+// BENCH_MEMORY_LIMIT, when set, is passed as FORWARD_MEMORY_LIMIT. The
+// raw kafka-go consume of the same topic is measured first, in this
+// process: x-raw is each sink's rate against it.
 func BenchmarkForwardMemory(b *testing.B) {
 	n := 1_000_000
 	if v, err := strconv.Atoi(os.Getenv("BENCH_MEMORY_EVENTS")); err == nil && v > 0 {
@@ -29,6 +32,7 @@ func BenchmarkForwardMemory(b *testing.B) {
 	brokers, _ := testkit.MustKafkaProcess(b, "../../internal/testkit/kfakebroker")
 	d := &deployment{brokers: brokers, topic: testkit.Name("events"), dlq: testkit.Name("dlq")}
 	benchkit.FillTopic(b, brokers, d.topic, n)
+	raw := rawConsumeRate(b, brokers, d.topic, n)
 	hecURL, _ := benchkit.CountingHEC(b)
 	sinks := []struct {
 		name string
@@ -61,10 +65,37 @@ func BenchmarkForwardMemory(b *testing.B) {
 				}
 				b.ReportMetric(float64(hwm)/(1<<20), "peak-rss-MiB")
 				b.ReportMetric(float64(n)/elapsed.Seconds(), "events/s")
+				b.ReportMetric(float64(n)/elapsed.Seconds()/raw, "x-raw")
 				b.ReportMetric(float64(cpu.Microseconds())/float64(n), "cpu-µs/event")
 			}
 		})
 	}
+}
+
+// rawConsumeRate measures the raw kafka-go consume of the topic in this
+// process (after one unmeasured read, which costs the broker more), as
+// BenchmarkForward does, and reports its rate and CPU per event; it
+// returns the rate. The receivers are idle meanwhile.
+func rawConsumeRate(b *testing.B, brokers, topic string, n int) float64 {
+	benchkit.RawConsume(b, brokers, topic, testkit.Name("warm-up"), n)
+	var rate float64
+	b.Run("raw-consume", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			start, cpu := time.Now(), processCPU()
+			benchkit.RawConsume(b, brokers, topic, testkit.Name("raw"), n)
+			rate = float64(n) / time.Since(start).Seconds()
+			b.ReportMetric(rate, "events/s")
+			b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(n), "cpu-µs/event")
+		}
+	})
+	return rate
+}
+
+// processCPU is this process's CPU time so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // forwardToEnd waits until group committed the end of every partition of

@@ -1,7 +1,6 @@
 package forwarder_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"github.com/segmentio/kafka-go"
 
 	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/forwarder"
@@ -34,16 +32,7 @@ import (
 func BenchmarkForward(b *testing.B) {
 	brokers, broker, topic, n := benchTopic(b, "BENCH_EVENTS", 1_000_000)
 
-	consume := func(group string) {
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{brokers}, GroupID: group, GroupTopics: []string{topic},
-			StartOffset: kafka.FirstOffset, MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond, QueueCapacity: 4096})
-		defer r.Close()
-		for i := 0; i < n; i++ {
-			if _, err := r.FetchMessage(context.Background()); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	consume := func(group string) { benchkit.RawConsume(b, brokers, topic, group, n) }
 	// The broker serves the first read of a freshly written topic at up
 	// to twice the CPU of later ones (garbage from the writes): a read not
 	// measured comes first, so the baseline is not made slow by it.

@@ -54,3 +54,17 @@ func FillTopic(b testing.TB, brokers, topic string, n int) {
 		b.Fatalf("wrote %d events, want %d", written, n)
 	}
 }
+
+// RawConsume reads n records of topic as a new consumer group (a kafka-go
+// Reader, fetching without committing) and does nothing else with them:
+// the baseline the forwarding benchmarks compare with.
+func RawConsume(tb testing.TB, brokers, topic, group string, n int) {
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{brokers}, GroupID: group, GroupTopics: []string{topic},
+		StartOffset: kafka.FirstOffset, MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond, QueueCapacity: 4096})
+	defer r.Close()
+	for i := 0; i < n; i++ {
+		if _, err := r.FetchMessage(context.Background()); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
