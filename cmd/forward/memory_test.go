@@ -3,7 +3,11 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
 // The budget comes from FORWARD_MEMORY_LIMIT, else the container's cgroup
@@ -61,4 +65,27 @@ func mustCgroupFile(tb testing.TB, content string) string {
 		tb.Fatal(err)
 	}
 	return p
+}
+
+// forward run logs its memory budget at start: the limit, where it came
+// from, and the fetch and batch sizes it sets.
+func TestMemoryBudgetLoggedAtStart(t *testing.T) {
+	t.Parallel()
+	d := newDeployment(t, 10)
+	env := d.env("file", map[string]string{"FILE_PATH": filepath.Join(t.TempDir(), "out"), "FORWARD_MEMORY_LIMIT": "64MiB"})
+	p := startForward(t, env, "run")
+	want := []string{`"memory_limit":67108864`, `"from":"FORWARD_MEMORY_LIMIT"`, `"go_memory_limit":46976204`,
+		`"fetch_max_bytes":4194304`, `"batch_bytes":2097152`}
+	budgetLine := func() string {
+		return grepLines(p.Stderr(), `"memory budget"`)
+	}
+	if !testkit.Eventually(30*time.Second, func() bool { return budgetLine() != "" || p.Exited() }) || budgetLine() == "" {
+		t.Fatalf("no memory budget logged at start; stderr:\n%s", testkit.Tail(p.Stderr(), 4096))
+	}
+	for _, w := range want {
+		if !strings.Contains(budgetLine(), w) {
+			t.Errorf("memory budget log line = %s, want %s in it", budgetLine(), w)
+		}
+	}
+	p.Stop()
 }
