@@ -39,7 +39,7 @@ func (a *app) newSink() (forwarder.Sink, forwarder.Format, error) {
 	}
 	switch c.Sink {
 	case "splunk":
-		s, err := sinks.NewHEC(sinks.HECConfig{URL: c.HECURL, Token: c.HECToken, Gzip: c.HECGzip, Ack: c.HECAck,
+		s, err := sinks.NewHEC(sinks.HECConfig{URL: c.HECURL, Token: c.HECToken, Gzip: c.HECGzip, GzipLevel: c.HECGzipLevel, Ack: c.HECAck,
 			AckTimeout: c.HECAckTimeout, TLS: tlsCfg, Timeout: c.SinkTimeout, Logger: a.log})
 		return s, a.format("hec"), err
 	case "elastic":
@@ -105,7 +105,7 @@ func (a *app) consumer(brokers []string, group string, topics []string) (*consum
 	// A member that died is noticed after SessionTimeout, and its
 	// partitions move on; kafka-go's default (30s) stalls them longer.
 	return consumer.New(consumer.Config{Brokers: brokers, GroupID: group, Topics: topics, Dialer: dialer,
-		SessionTimeout: a.cfg.SessionTimeout, WatchPartitionChanges: true, Logger: a.log})
+		MaxBytes: a.cfg.memory.fetchBytes(), SessionTimeout: a.cfg.SessionTimeout, WatchPartitionChanges: true, Logger: a.log})
 }
 
 func (a *app) topics() []string {
@@ -158,6 +158,7 @@ func (a *app) runForward(ctx context.Context) error {
 	}
 	defer closeRoute()
 	s, format, brokers, admin, dlq := rt.sink, rt.format, rt.brokers, rt.admin, rt.dlq
+	a.cfg.memory.apply(a.log, a.cfg.BatchBytes)
 
 	reg := obs.NewRegistry()
 	a.status = &forwarder.Status{}
@@ -224,7 +225,7 @@ func (a *app) admin(brokers []string) (*kafka.Client, func(), error) {
 func (a *app) forwarderConfig(m *forwarder.Metrics) forwarder.Config {
 	c := forwarder.Config{
 		Sink: a.cfg.Sink, AlertsTopic: a.cfg.AlertsTopic, DLQTopic: a.cfg.DLQTopic, DLQMaxBytes: a.cfg.MaxMessageBytes,
-		BatchSize: a.cfg.BatchSize, BatchBytes: a.cfg.BatchBytes, BatchWait: a.cfg.BatchWait, Senders: a.cfg.Senders,
+		BatchSize: a.cfg.BatchSize, BatchBytes: a.cfg.memory.batchBytes(a.cfg.BatchBytes), BatchWait: a.cfg.BatchWait, Senders: a.cfg.Senders,
 		RetryMax: a.cfg.RetryMax, ShutdownGrace: a.cfg.ShutdownGrace, Logger: a.log, Metrics: m, Status: a.status,
 	}
 	if a.cfg.Sink == "splunk" && a.cfg.HECAck {

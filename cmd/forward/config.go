@@ -61,6 +61,10 @@ type Delivery struct {
 	Senders       int           `env:"FORWARD_SENDERS"` // 0: the sink's default (defaultSenders)
 	RetryMax      time.Duration `env:"FORWARD_RETRY_MAX, default=30s"`
 	ShutdownGrace time.Duration `env:"FORWARD_SHUTDOWN_GRACE, default=10s"`
+	// MemoryLimit is the memory budget (memory.go); "" is the container's
+	// limit, or 100MiB without one.
+	MemoryLimit string `env:"FORWARD_MEMORY_LIMIT"`
+	memory      memoryBudget
 }
 
 // Splunk is SINK=splunk: the HEC endpoint and the events' metadata.
@@ -72,6 +76,7 @@ type Splunk struct {
 	HECAckTimeout      time.Duration `env:"SPLUNK_HEC_ACK_TIMEOUT, default=2m"`
 	HECAckPending      int           `env:"SPLUNK_HEC_ACK_PENDING_BYTES, default=134217728"`
 	HECGzip            bool          `env:"SPLUNK_HEC_GZIP, default=true"`
+	HECGzipLevel       int           `env:"SPLUNK_HEC_GZIP_LEVEL, default=1"`
 	SplunkIndex        string        `env:"SPLUNK_INDEX"`
 	SplunkSource       string        `env:"SPLUNK_SOURCE, default=pigment:audit"`
 	SplunkSourcetype   string        `env:"SPLUNK_SOURCETYPE, default=pigment:audit"`
@@ -125,6 +130,9 @@ func (c *Config) Check(p *envcfg.Problems) {
 	if c.Senders == 0 {
 		c.Senders = c.defaultSenders()
 	}
+	var err error
+	c.memory, err = resolveMemoryBudget(c.MemoryLimit, cgroupFiles...)
+	p.Add(err)
 	c.validate(p)
 	c.checkKibana(p)
 }
@@ -135,6 +143,7 @@ func (c *Config) validate(p *envcfg.Problems) {
 	case "splunk":
 		check(c.HECURL == "", "SPLUNK_HEC_URL is required with SINK=splunk")
 		check(c.HECToken == "", "SPLUNK_HEC_TOKEN (or SPLUNK_HEC_TOKEN_FILE) is required with SINK=splunk")
+		check(c.HECGzipLevel != -2 && (c.HECGzipLevel < 1 || c.HECGzipLevel > 9), "SPLUNK_HEC_GZIP_LEVEL %d: want 1 (fastest) to 9, or -2 (Huffman only)", c.HECGzipLevel)
 		check(c.HECAck && c.HECAckPending < 1<<20, "SPLUNK_HEC_ACK_PENDING_BYTES %d: want at least 1048576", c.HECAckPending)
 	case "elastic":
 		check(c.ElasticURL == "", "ELASTIC_URL is required with SINK=elastic")

@@ -54,6 +54,10 @@ func TestRunRefusesInvalidConfiguration(t *testing.T) {
 		{"zero ARCHIVE_PARTITIONS_AHEAD", with(splunk, "SINK", "postgres", "ARCHIVE_PARTITIONS_AHEAD", "0"), "ARCHIVE_PARTITIONS_AHEAD"},
 		{"KIBANA_URL with SINK=splunk", with(splunk, "KIBANA_URL", "http://127.0.0.1:1", "KIBANA_API_KEY", apiKey), "KIBANA_URL"},
 		{"KIBANA_URL without a key", with(splunk, "SINK", "elastic", "ELASTIC_URL", "http://127.0.0.1:1", "KIBANA_URL", "http://127.0.0.1:1"), "KIBANA_API_KEY"},
+		{"SPLUNK_HEC_GZIP_LEVEL 0", with(splunk, "SPLUNK_HEC_GZIP_LEVEL", "0"), "SPLUNK_HEC_GZIP_LEVEL"},
+		{"SPLUNK_HEC_GZIP_LEVEL 10", with(splunk, "SPLUNK_HEC_GZIP_LEVEL", "10"), "SPLUNK_HEC_GZIP_LEVEL"},
+		{"bad FORWARD_MEMORY_LIMIT", with(splunk, "FORWARD_MEMORY_LIMIT", "lots"), "FORWARD_MEMORY_LIMIT"},
+		{"tiny FORWARD_MEMORY_LIMIT", with(splunk, "FORWARD_MEMORY_LIMIT", "1MiB"), "FORWARD_MEMORY_LIMIT"},
 		{"tiny SPLUNK_HEC_ACK_PENDING_BYTES", with(splunk, "SPLUNK_HEC_ACK", "true", "SPLUNK_HEC_ACK_PENDING_BYTES", "1000"), "SPLUNK_HEC_ACK_PENDING_BYTES"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

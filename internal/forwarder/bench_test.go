@@ -1,7 +1,6 @@
 package forwarder_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -10,12 +9,12 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"github.com/segmentio/kafka-go"
 
 	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/forwarder"
 	"github.com/pigment-siem/pipeline/internal/sinks"
 	"github.com/pigment-siem/pipeline/internal/testkit"
+	"github.com/pigment-siem/pipeline/internal/testkit/benchkit"
 	"github.com/pigment-siem/pipeline/internal/transform"
 )
 
@@ -33,16 +32,7 @@ import (
 func BenchmarkForward(b *testing.B) {
 	brokers, broker, topic, n := benchTopic(b, "BENCH_EVENTS", 1_000_000)
 
-	consume := func(group string) {
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{brokers}, GroupID: group, GroupTopics: []string{topic},
-			StartOffset: kafka.FirstOffset, MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond, QueueCapacity: 4096})
-		defer r.Close()
-		for i := 0; i < n; i++ {
-			if _, err := r.FetchMessage(context.Background()); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	consume := func(group string) { benchkit.RawConsume(b, brokers, topic, group, n) }
 	// The broker serves the first read of a freshly written topic at up
 	// to twice the CPU of later ones (garbage from the writes): a read not
 	// measured comes first, so the baseline is not made slow by it.
@@ -51,7 +41,7 @@ func BenchmarkForward(b *testing.B) {
 	rawConsume := func(b *testing.B) { rates[b.Name()] = measure(b, n, broker, consume) }
 	b.Run("raw-consume", rawConsume)
 	logger := zerolog.Nop()
-	hecURL, _ := countingHEC(b)
+	hecURL, _ := benchkit.CountingHEC(b)
 	hec, err := sinks.NewHEC(sinks.HECConfig{URL: hecURL, Token: "t", Gzip: true})
 	if err != nil {
 		b.Fatal(err)
@@ -60,12 +50,12 @@ func BenchmarkForward(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	esURL := countingElastic(b)
+	esURL := benchkit.CountingElastic(b)
 	es, err := sinks.NewElastic(sinks.ElasticConfig{URL: esURL, APIKey: "k"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	sys, err := sinks.NewSyslog(sinks.SyslogConfig{Addr: countingSyslog(b), Network: "tcp"})
+	sys, err := sinks.NewSyslog(sinks.SyslogConfig{Addr: benchkit.CountingSyslog(b), Network: "tcp"})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package forwarder_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -20,11 +19,8 @@ import (
 
 	"github.com/pigment-siem/pipeline/internal/consumer"
 	"github.com/pigment-siem/pipeline/internal/forwarder"
-	"github.com/pigment-siem/pipeline/internal/pigment"
-	"github.com/pigment-siem/pipeline/internal/pigmentsim"
-	"github.com/pigment-siem/pipeline/internal/publish"
-	"github.com/pigment-siem/pipeline/internal/record"
 	"github.com/pigment-siem/pipeline/internal/testkit"
+	"github.com/pigment-siem/pipeline/internal/testkit/benchkit"
 )
 
 // The forwarding benchmarks' shared machinery: a topic of simulator
@@ -42,48 +38,8 @@ func benchTopic(b *testing.B, env string, def int) (brokers string, broker *test
 	}
 	brokers, broker = testkit.MustKafkaProcess(b, "../testkit/kfakebroker")
 	topic = testkit.Name("bench")
-	fillTopic(b, brokers, topic, n)
+	benchkit.FillTopic(b, brokers, topic, n)
 	return brokers, broker, topic, n
-}
-
-// fillTopic writes n simulator events to topic.
-func fillTopic(b *testing.B, brokers, topic string, n int) {
-	sim, err := pigmentsim.New(pigmentsim.Config{Seed: 1, APIKey: "k", History: 7 * 24 * time.Hour, HistoryEvents: n, LateFraction: -1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(sim.Handler())
-	defer srv.Close()
-	client, err := pigment.New(pigment.Config{BaseURL: srv.URL, APIKey: "k"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, err := publish.New(publish.Config{Brokers: []string{brokers}, Compression: "lz4", Transport: testkit.Transport(b)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer w.Close()
-	cursor, written, since := "", 0, time.Now().Add(-8*24*time.Hour)
-	for {
-		page, err := client.FetchPage(context.Background(), since, cursor)
-		if err != nil {
-			b.Fatal(err)
-		}
-		msgs := make([]kafka.Message, len(page.Events))
-		for i, ev := range page.Events {
-			msgs[i] = record.Event(topic, ev)
-		}
-		if err := w.Write(context.Background(), msgs); err != nil {
-			b.Fatal(err)
-		}
-		written += len(msgs)
-		if cursor = page.NextCursor; cursor == "" {
-			break
-		}
-	}
-	if written != n {
-		b.Fatalf("wrote %d events, want %d", written, n)
-	}
 }
 
 // measure runs fn b.N times with a fresh group each and reports events/s,

@@ -1,13 +1,10 @@
 package forwarder_test
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -17,123 +14,11 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/klauspost/compress/gzip"
+	"github.com/pigment-siem/pipeline/internal/testkit/benchkit"
 )
 
-// The benchmarks' stand-ins for the SIEMs: receivers that speak each
-// sink's protocol and do the least a real server must (read, decompress,
-// count, answer), so that the figures are the forwarder's.
-
-// countingHEC answers like HEC (gzip bodies, {"text":"Success","code":0})
-// and counts events, one per line as the HEC sink writes them. Like any
-// server it reuses its decompressors and read buffers; it reads and
-// decompresses every byte.
-func countingHEC(b *testing.B) (string, *atomic.Int64) {
-	var count atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body io.Reader = r.Body
-		if r.Header.Get("Content-Encoding") == "gzip" {
-			zr := gzReaders.Get().(*gzip.Reader)
-			defer gzReaders.Put(zr)
-			if err := zr.Reset(r.Body); err != nil {
-				http.Error(w, `{"text":"Invalid data format","code":6}`, http.StatusBadRequest)
-				return
-			}
-			body = zr
-		}
-		n, err := countLines(body)
-		if err != nil {
-			http.Error(w, `{"text":"Invalid data format","code":6}`, http.StatusBadRequest)
-			return
-		}
-		count.Add(int64(n))
-		_, _ = w.Write([]byte(`{"text":"Success","code":0}`))
-	}))
-	b.Cleanup(srv.Close)
-	return srv.URL, &count
-}
-
-var (
-	gzReaders   = sync.Pool{New: func() any { return new(gzip.Reader) }}
-	readBuffers = sync.Pool{New: func() any { return make([]byte, 256<<10) }}
-)
-
-// countLines reads r to the end and counts its newlines.
-func countLines(r io.Reader) (int, error) {
-	buf := readBuffers.Get().([]byte)
-	defer readBuffers.Put(buf)
-	n := 0
-	for {
-		k, err := r.Read(buf)
-		n += bytes.Count(buf[:k], []byte{'\n'})
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return n, err
-		}
-	}
-}
-
-// countingElastic answers _bulk with one 201 item per action line.
-func countingElastic(b *testing.B) string {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		lines, err := countLines(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		n := lines / 2
-		out := make([]byte, 0, 64+n*32)
-		out = append(out, `{"took":1,"errors":false,"items":[`...)
-		for i := 0; i < n; i++ {
-			if i > 0 {
-				out = append(out, ',')
-			}
-			out = append(out, `{"create":{"status":201}}`...)
-		}
-		out = append(out, "]}"...)
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(out)
-	}))
-	b.Cleanup(srv.Close)
-	return srv.URL
-}
-
-// countingSyslog reads RFC 6587 octet-counted frames and counts them.
-func countingSyslog(b *testing.B) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReaderSize(c, 1<<20)
-				for {
-					l, err := br.ReadString(' ')
-					if err != nil {
-						return
-					}
-					size, err := strconv.Atoi(l[:len(l)-1])
-					if err != nil {
-						return
-					}
-					if _, err := br.Discard(size); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return ln.Addr().String()
-}
+// An HEC receiver with indexer acknowledgement, over benchkit's counting
+// one.
 
 // ackingHEC answers like HEC with indexer acknowledgement: it counts the
 // events of each request, gives it an ackId, and confirms it at its first
@@ -152,7 +37,7 @@ type ackingHEC struct {
 
 func newAckingHEC(b *testing.B, lose []int, frac float64, seed uint64) *ackingHEC {
 	h := &ackingHEC{lose: lose, frac: frac, rng: rand.New(rand.NewPCG(seed, 1)), pending: map[int64]bool{}}
-	events, _ := countingHEC(b) // the same work per event request as the other HEC benchmarks
+	events, _ := benchkit.CountingHEC(b) // the same work per event request as the other HEC benchmarks
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/ack") {
 			h.ack(w, r)

@@ -48,6 +48,8 @@ func TestHECAnswers(t *testing.T) {
 	}{
 		{name: "all delivered", recs: recs, want: "DDDDD", wantIndexed: 5},
 		{name: "gzip", cfg: sinks.HECConfig{Gzip: true}, recs: recs, want: "DDDDD", wantIndexed: 5},
+		{name: "gzip, Huffman only", cfg: sinks.HECConfig{Gzip: true, GzipLevel: -2}, recs: recs, want: "DDDDD", wantIndexed: 5},
+		{name: "gzip, best compression", cfg: sinks.HECConfig{Gzip: true, GzipLevel: 9}, recs: recs, want: "DDDDD", wantIndexed: 5},
 		{name: "invalid JSON in the middle", recs: with(recs, 2, `{"time":1,"event":{"eventId":"bad"`),
 			want: "DDXDD", wantIndexed: 4, wantReason: "Invalid data format (code 6)"},
 		{name: "raw control character in a string", recs: with(recs, 3, "{\"time\":1,\"event\":{\"eventId\":\"e-3\",\"name\":\"A\x1fB\"}}"),

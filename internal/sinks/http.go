@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/rs/zerolog"
 )
 
@@ -173,31 +172,6 @@ func putBuf(b *bytes.Buffer) {
 	case freeBufs <- b:
 	default:
 	}
-}
-
-// freeGzips holds gzip writers between sends, for the same reason as
-// freeBufs: each one carries hundreds of kilobytes of compressor state.
-var freeGzips = make(chan *gzip.Writer, 32)
-
-// gzipTo compresses src into dst.
-func gzipTo(dst *bytes.Buffer, src []byte) error {
-	var w *gzip.Writer
-	select {
-	case w = <-freeGzips:
-		w.Reset(dst)
-	default:
-		w, _ = gzip.NewWriterLevel(dst, gzip.BestSpeed) // a valid level: no error
-	}
-	defer func() {
-		select {
-		case freeGzips <- w:
-		default:
-		}
-	}()
-	if _, err := w.Write(src); err != nil {
-		return err
-	}
-	return w.Close()
 }
 
 // excerpt returns a short, single-line excerpt of an answer body for reasons.

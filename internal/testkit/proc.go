@@ -151,6 +151,9 @@ func (p *Proc) State() *os.ProcessState { return p.cmd.ProcessState }
 
 func (p *Proc) Stdout() string { return p.stdout.String() }
 
+// Pid is the process's id, for reading /proc.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
 // CPUTime is the CPU time (user and system) the running process has used so
 // far, read from /proc; benchmarks use it to count a helper process's share.
 func (p *Proc) CPUTime() (time.Duration, error) {
