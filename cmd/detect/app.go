@@ -11,7 +11,6 @@ import (
 	"github.com/pigment-siem/pipeline/internal/detector"
 	"github.com/pigment-siem/pipeline/internal/leader"
 	"github.com/pigment-siem/pipeline/internal/obs"
-	"github.com/pigment-siem/pipeline/internal/publish"
 )
 
 // runDetect is `detect run`: one active detector per DETECT_NAME (others
@@ -26,31 +25,18 @@ func runDetect(ctx context.Context, cfg *Config, log zerolog.Logger) error {
 		return err
 	}
 	defer pool.Close()
-	brokers, _, err := daemon.Brokers(&cfg.Kafka, false, "detect", log)
+	kc, closeKafka, err := daemon.OpenClients(&cfg.Kafka, "detect", cfg.MaxMessageBytes, log)
 	if err != nil {
 		return err
 	}
-	tr, err := cfg.Kafka.Transport("pigment-detect", log)
-	if err != nil {
-		return err
-	}
-	defer tr.CloseIdleConnections() // after the writer and the detector are done with it
-	dialer, err := cfg.Kafka.Dialer("pigment-detect", log)
-	if err != nil {
-		return err
-	}
-	pub, err := publish.New(publish.Config{Brokers: brokers, Transport: tr, Compression: "lz4", MaxMessageBytes: cfg.MaxMessageBytes, Logger: log})
-	if err != nil {
-		return err
-	}
-	defer pub.Close()
+	defer closeKafka() // after the detector is done with them
 
 	reg := obs.NewRegistry()
 	checkpoints := checkpoint.New(pool) // extract's progress
 	d := detector.New(detector.Config{Name: cfg.Name, Topic: cfg.Topic, AlertsTopic: cfg.AlertsTopic, DLQTopic: cfg.DLQTopic,
-		MaxMessageBytes: cfg.MaxMessageBytes, SaveEvery: cfg.SaveEvery, Rules: rules, Brokers: brokers,
-		Dialer: dialer, Transport: tr, Extract: checkpoints, ExtractCheckpoint: checkpoint.Scoped(cfg.Workspace, "live"),
-		Logger: log}, detector.NewStore(pool), pub, reg)
+		MaxMessageBytes: cfg.MaxMessageBytes, SaveEvery: cfg.SaveEvery, Rules: rules, Brokers: kc.Brokers,
+		Dialer: kc.Dialer, Transport: kc.Transport, Extract: checkpoints, ExtractCheckpoint: checkpoint.Scoped(cfg.Workspace, "live"),
+		Logger: log}, detector.NewStore(pool), kc.Pub, reg)
 	role := daemon.NewRole()
 	// A standby is healthy; the leader is while it makes progress.
 	srv, err := daemon.Listen(cfg.MetricsAddr, reg, role.Health(nil, func() (bool, map[string]any) {

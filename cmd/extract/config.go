@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"net/url"
 	"time"
 
 	"github.com/sethvargo/go-envconfig"
@@ -48,16 +47,12 @@ func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
 // Check implements daemon.Config; it first reads the key from its file.
 func (c *Config) Check(p *envcfg.Problems) {
 	p.Add(envcfg.Secret(&c.APIKey, c.APIKeyFile, "PIGMENT_AUDIT_API_KEY"))
+	daemon.CheckAPI(p, c.APIURL, c.HTTPTimeout, c.MaxAttempts)
 	check := p.Check
-	u, err := url.Parse(c.APIURL)
-	check(err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "",
-		"PIGMENT_API_URL %q: want an absolute http(s) URL", c.APIURL)
 	check(c.PollInterval < 0, "PIGMENT_POLL_INTERVAL must not be negative (unset or 0: derived from PIGMENT_POLL_SHARE)")
 	check(c.PollShare <= 0 || c.PollShare > 1, "PIGMENT_POLL_SHARE must be above 0%% and at most 100%%")
 	check(c.Overlap < 0, "PIGMENT_OVERLAP must not be negative")
 	check(c.InitialLookback <= 0, "PIGMENT_INITIAL_LOOKBACK must be positive")
-	check(c.HTTPTimeout <= 0, "PIGMENT_HTTP_TIMEOUT must be positive")
-	check(c.MaxAttempts < 1, "PIGMENT_MAX_ATTEMPTS must be at least 1")
 	check(c.MaxClockSkew <= 0, "PIGMENT_MAX_CLOCK_SKEW must be positive")
 	p.Add(c.RateBudget.Validate())
 	check(c.Workspace == "", "PIGMENT_WORKSPACE must not be empty")

@@ -15,7 +15,6 @@ import (
 	"github.com/pigment-siem/pipeline/internal/kpi"
 	"github.com/pigment-siem/pipeline/internal/leader"
 	"github.com/pigment-siem/pipeline/internal/obs"
-	"github.com/pigment-siem/pipeline/internal/publish"
 )
 
 // sourceFunc builds the source snapshots are read from: newSource, or a
@@ -43,26 +42,14 @@ func runInventory(ctx context.Context, cfg *Config, inv *daemon.Invocation, newS
 	if err != nil {
 		return err
 	}
-	brokers, _, err := daemon.Brokers(&cfg.Kafka, false, "inventory", log)
+	kc, closeKafka, err := daemon.OpenClients(&cfg.Kafka, "inventory", cfg.MaxMessageBytes, log)
 	if err != nil {
 		return err
 	}
-	tr, err := cfg.Kafka.Transport("pigment-inventory", log)
-	if err != nil {
-		return err
-	}
-	defer tr.CloseIdleConnections() // after the publisher is done with it
-	dialer, err := cfg.Kafka.Dialer("pigment-inventory", log)
-	if err != nil {
-		return err
-	}
-	pub, err := publish.New(publish.Config{Brokers: brokers, Transport: tr, Compression: "lz4", MaxMessageBytes: cfg.MaxMessageBytes, Logger: log})
-	if err != nil {
-		return err
-	}
-	defer pub.Close()
+	defer closeKafka() // after the publisher and the KPIs are done with them
+	pub := kc.Pub
 	store := inventory.NewStore(archive)
-	k := newKPIs(cfg, archive, store, brokers, dialer, pub, kpi.NewMetrics(reg), log)
+	k := newKPIs(cfg, archive, store, kc.Brokers, kc.Dialer, pub, kpi.NewMetrics(reg), log)
 	icfg := inventory.Config{Policy: cfg.policy, AlertsTopic: cfg.AlertsTopic, MaxMessageBytes: cfg.MaxMessageBytes,
 		Interval: cfg.Interval, Retention: cfg.Retention, ProgressEvery: cfg.ProgressEvery, Logger: log}
 	lock := "inventory:" + cfg.Workspace

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"time"
 
@@ -66,13 +65,9 @@ func loadConfig(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
 // loads the policy.
 func (c *Config) Check(p *envcfg.Problems) {
 	p.Add(envcfg.Secret(&c.APIKey, c.APIKeyFile, "PIGMENT_METADATA_API_KEY"))
+	daemon.CheckAPI(p, c.APIURL, c.HTTPTimeout, c.MaxAttempts)
 	check := p.Check
-	u, err := url.Parse(c.APIURL)
-	check(err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "",
-		"PIGMENT_API_URL %q: want an absolute http(s) URL", c.APIURL)
 	check(c.Workspace == "", "PIGMENT_WORKSPACE must not be empty")
-	check(c.HTTPTimeout <= 0, "PIGMENT_HTTP_TIMEOUT must be positive")
-	check(c.MaxAttempts < 1, "PIGMENT_MAX_ATTEMPTS must be at least 1")
 	p.Add(c.RateBudget.Validate())
 	check(c.EventsTopic == "" || c.EventsTopic == c.AlertsTopic, "KAFKA_TOPIC must be set and differ from KAFKA_ALERTS_TOPIC")
 	check(c.Interval < time.Minute, "INVENTORY_INTERVAL must be at least 1m")

@@ -9,6 +9,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/pigment-siem/pipeline/internal/forwarder"
+	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
 // TestFreshnessOfConfirmedEvents forwards 300 events ingested at 10:00:05
@@ -51,17 +52,9 @@ func TestFreshnessOfConfirmedEvents(t *testing.T) {
 // histogram returns the sink "fake"'s histogram called name in reg.
 func histogram(t *testing.T, reg *prometheus.Registry, name string) *dto.Histogram {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
+	m, ok := testkit.Series(t, reg, name, "fake")
+	if !ok {
+		t.Fatalf("no histogram %s{sink=\"fake\"}", name)
 	}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			if mf.GetName() == name && len(m.GetLabel()) == 1 && m.GetLabel()[0].GetValue() == "fake" {
-				return m.GetHistogram()
-			}
-		}
-	}
-	t.Fatalf("no histogram %s{sink=\"fake\"}", name)
-	return nil
+	return m.GetHistogram()
 }

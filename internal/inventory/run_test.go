@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/pigment-siem/pipeline/internal/inventory"
+	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
 // TestRunSchedulesFromTheLastSnapshot: Run takes a snapshot at once when
@@ -60,16 +61,6 @@ func TestRunSchedulesFromTheLastSnapshot(t *testing.T) {
 // gauge is the value of the gauge name{figure} in reg.
 func gauge(t *testing.T, reg *prometheus.Registry, name, figure string) (float64, bool) {
 	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		for _, m := range f.GetMetric() {
-			if f.GetName() == name && len(m.GetLabel()) == 1 && m.GetLabel()[0].GetValue() == figure {
-				return m.GetGauge().GetValue(), true
-			}
-		}
-	}
-	return 0, false
+	m, ok := testkit.Series(t, reg, name, figure)
+	return m.GetGauge().GetValue(), ok
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pigment-siem/pipeline/internal/archivetest"
 	"github.com/pigment-siem/pipeline/internal/kpi"
+	"github.com/pigment-siem/pipeline/internal/testkit"
 )
 
 // testTopicAgrees counts the days of the whole history from the topic and
@@ -154,19 +155,11 @@ func testGaugesMove(t *testing.T, w *world) {
 // gaugeValue returns the value of gauge name with label kpi k.
 func gaugeValue(t *testing.T, reg *prometheus.Registry, name, k string) float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
+	m, ok := testkit.Series(t, reg, name, k)
+	if !ok {
+		t.Fatalf("no series %s{kpi=%q}", name, k)
 	}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			if mf.GetName() == name && m.GetLabel()[0].GetValue() == k {
-				return m.GetGauge().GetValue()
-			}
-		}
-	}
-	t.Fatalf("no series %s{kpi=%q}", name, k)
-	return 0
+	return m.GetGauge().GetValue()
 }
 
 func ptr(v float64) *float64 { return &v }

@@ -15,21 +15,23 @@ package mcpserver
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/rs/zerolog"
+
+	"github.com/pigment-siem/pipeline/internal/report"
 )
 
-// DB is what the server reads through: a *pgxpool.Pool.
+// DB is what the server reads through: a *pgxpool.Pool. It reads what the
+// reports read, and runs statements of its own (SET, the token table).
 type DB interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	report.DB
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
@@ -90,13 +92,38 @@ func readOnly(title string) *mcp.ToolAnnotations {
 	return &mcp.ToolAnnotations{Title: title, ReadOnlyHint: true, IdempotentHint: true, DestructiveHint: &no, OpenWorldHint: &no}
 }
 
-// addTool registers a tool that needs scope (checked by guard before fn
-// runs, with the call's log line). description is what the client's model
-// reads to choose the tool.
-func addTool[In, Out any](s *Server, scope, name, title, description string, fn func(ctx context.Context, in In) (Out, error)) {
+// toolDoc is what a client's model reads to choose a tool: its title and
+// description in tools.json, kept apart from the code so the prose of all
+// the tools reads together.
+type toolDoc struct {
+	Title       string `json:"title"`
+	Description string `json:"description"`
+}
+
+//go:embed tools.json
+var toolsJSON []byte
+
+// toolDocs are tools.json by tool name.
+var toolDocs = func() map[string]toolDoc {
+	var m map[string]toolDoc
+	if err := json.Unmarshal(toolsJSON, &m); err != nil {
+		panic(fmt.Sprintf("mcpserver: tools.json: %v", err)) // caught by every test
+	}
+	return m
+}()
+
+// addTool registers the read-only tool name, documented in tools.json, that
+// needs scope (checked by guard before fn runs, with the call's log line).
+// A tool without a description is a programming error: it panics, as the
+// SDK does on a tool whose input type has no schema.
+func addTool[In, Out any](s *Server, scope, name string, fn func(ctx context.Context, in In) (Out, error)) {
+	doc, ok := toolDocs[name]
+	if !ok || doc.Title == "" || doc.Description == "" {
+		panic("mcpserver: tool " + name + " has no title or description in tools.json")
+	}
 	s.scopes[name] = scope
-	t := &mcp.Tool{Name: name, Title: title, Description: description + " Needs the token scope " + scope + ".",
-		Annotations: readOnly(title)}
+	t := &mcp.Tool{Name: name, Title: doc.Title, Description: doc.Description + " Needs the token scope " + scope + ".",
+		Annotations: readOnly(doc.Title)}
 	mcp.AddTool(s.mcp, t, func(ctx context.Context, _ *mcp.CallToolRequest, in In) (*mcp.CallToolResult, Out, error) {
 		out, err := fn(ctx, in)
 		return nil, out, err

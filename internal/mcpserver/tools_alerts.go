@@ -42,32 +42,22 @@ type Alert struct {
 }
 
 func (s *Server) addAlertTools() {
-	addTool(s, ScopeAlerts, "list_alerts", "List alerts",
-		"The alerts of the detectors and the inventory archived for a period (by the start of their window), newest first, optionally of one severity or rule. get_alert shows one with its evidence.",
-		s.listAlerts)
-	addTool(s, ScopeAlerts, "get_alert", "Get one alert with its evidence",
-		"One alert by its id, with the audit events it was raised on.",
-		s.getAlert)
+	addTool(s, ScopeAlerts, "list_alerts", s.listAlerts)
+	addTool(s, ScopeAlerts, "get_alert", s.getAlert)
 }
 
 func (s *Server) listAlerts(ctx context.Context, in AlertsInput) (Result, error) {
-	p, limit, err := s.cfg.Limits.window(in.Window, s.cfg.Now())
-	if err != nil {
-		return Result{}, err
-	}
-	t := report.Table{Title: "Alerts, newest first",
-		Columns: []string{"window start", "rule", "severity", "title", "actor", "application", "events", "alert id"}}
-	t, err = queryTable(ctx, s.cfg.DB, t, `
+	return s.windowTable(in.Window, func(p report.Period, limit int) (report.Table, error) {
+		t := report.Table{Title: "Alerts, newest first",
+			Columns: []string{"window start", "rule", "severity", "title", "actor", "application", "events", "alert id"}}
+		return queryTable(ctx, s.cfg.DB, t, `
 		SELECT window_start, coalesce(rule, ''), coalesce(severity, ''), coalesce(title, ''),
 		       coalesce(actor_email, actor_id, ''), coalesce(application_name, application_id, ''), coalesce(event_count, 0), alert_id
 		FROM archive_alerts
 		WHERE window_start >= $1 AND window_start < $2 AND ($3 = '' OR lower(severity) = lower($3)) AND ($4 = '' OR rule = $4)
 		ORDER BY window_start DESC, alert_id
 		LIMIT $5`, p.Start, p.End, in.Severity, in.Rule, limit+1)
-	if err != nil {
-		return Result{}, err
-	}
-	return s.cfg.Limits.newResult(t, limit, scopeOf(p)), nil
+	})
 }
 
 func (s *Server) getAlert(ctx context.Context, in AlertInput) (Alert, error) {

@@ -38,34 +38,22 @@ const eventSelect = `SELECT event_time, event_type, coalesce(actor_email, actor_
 	coalesce(outcome, ''), event_id FROM archive_events`
 
 func (s *Server) addEventTools() {
-	addTool(s, ScopeEvents, "search_events", "Search audit events",
-		"Audit events of a period, newest first, optionally of some event types, of one member (as actor or target) and in one application. Use it to show what happened; use activity_summary to count.",
-		s.searchEvents)
-	addTool(s, ScopeEvents, "activity_summary", "Count events by type, member or application",
-		"How many audit events a period holds by event type, by member (the actor) or by application, largest first, optionally of some event types only.",
-		s.activitySummary)
-	addTool(s, ScopeEvents, "top_changes", "Applications or members with the most changes",
-		"The applications (or members) with the most changes in a period: blocks created, modified or deleted and applications created or deleted, as the weekly report counts them. For 'top 5 applications by changes this month', give period as the month (2026-11) and limit 5.",
-		s.topChanges)
+	addTool(s, ScopeEvents, "search_events", s.searchEvents)
+	addTool(s, ScopeEvents, "activity_summary", s.activitySummary)
+	addTool(s, ScopeEvents, "top_changes", s.topChanges)
 }
 
 func (s *Server) searchEvents(ctx context.Context, in SearchEventsInput) (Result, error) {
-	p, limit, err := s.cfg.Limits.window(in.Window, s.cfg.Now())
-	if err != nil {
-		return Result{}, err
-	}
-	t := report.Table{Title: "Audit events, newest first", Columns: eventColumns}
-	t, err = queryTable(ctx, s.cfg.DB, t, eventSelect+`
+	return s.windowTable(in.Window, func(p report.Period, limit int) (report.Table, error) {
+		t := report.Table{Title: "Audit events, newest first", Columns: eventColumns}
+		return queryTable(ctx, s.cfg.DB, t, eventSelect+`
 		WHERE event_time >= $1 AND event_time < $2
 		  AND (cardinality($3::text[]) = 0 OR event_type = ANY($3))
 		  AND ($4 = '' OR $4 IN (actor_id, actor_email, target_id, target_email))
 		  AND ($5 = '' OR application_id = $5 OR lower(application_name) = lower($5))
 		ORDER BY event_time DESC, event_id DESC
 		LIMIT $6`, p.Start, p.End, nonNil(in.Types), in.Member, in.Application, limit+1)
-	if err != nil {
-		return Result{}, err
-	}
-	return s.cfg.Limits.newResult(t, limit, scopeOf(p)), nil
+	})
 }
 
 // summaryKeys are the label and id expressions activity_summary groups by.
@@ -89,21 +77,15 @@ func (s *Server) countBy(ctx context.Context, w Window, by string, types []strin
 	if !ok {
 		return Result{}, fmt.Errorf("by %q: want type, member or application", by)
 	}
-	p, limit, err := s.cfg.Limits.window(w, s.cfg.Now())
-	if err != nil {
-		return Result{}, err
-	}
-	t := report.Table{Title: title, Columns: []string{by, by + " id", "events"}}
-	t, err = queryTable(ctx, s.cfg.DB, t, `
+	return s.windowTable(w, func(p report.Period, limit int) (report.Table, error) {
+		t := report.Table{Title: title, Columns: []string{by, by + " id", "events"}}
+		return queryTable(ctx, s.cfg.DB, t, `
 		SELECT `+keys[0]+`, `+keys[1]+`, count(*) FROM archive_events
 		WHERE event_time >= $1 AND event_time < $2 AND (cardinality($3::text[]) = 0 OR event_type = ANY($3))
 		GROUP BY `+groupBy[by]+`
 		ORDER BY count(*) DESC, `+groupBy[by]+` NULLS LAST
 		LIMIT $4`, p.Start, p.End, nonNil(types), limit+1)
-	if err != nil {
-		return Result{}, err
-	}
-	return s.cfg.Limits.newResult(t, limit, scopeOf(p)), nil
+	})
 }
 
 func (s *Server) topChanges(ctx context.Context, in TopChangesInput) (Result, error) {
@@ -114,15 +96,9 @@ func (s *Server) topChanges(ctx context.Context, in TopChangesInput) (Result, er
 	default:
 		return Result{}, fmt.Errorf("by %q: want application or member", in.By)
 	}
-	p, limit, err := s.cfg.Limits.window(in.Window, s.cfg.Now())
-	if err != nil {
-		return Result{}, err
-	}
-	t, err := report.TopApplications(ctx, s.cfg.DB, p, limit+1)
-	if err != nil {
-		return Result{}, err
-	}
-	return s.cfg.Limits.newResult(t, limit, scopeOf(p)), nil
+	return s.windowTable(in.Window, func(p report.Period, limit int) (report.Table, error) {
+		return report.TopApplications(ctx, s.cfg.DB, p, limit+1)
+	})
 }
 
 // nonNil is list, or an empty list for nil, so that SQL sees '{}' and not

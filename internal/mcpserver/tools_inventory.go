@@ -26,12 +26,8 @@ type ApplicationInput struct {
 }
 
 func (s *Server) addInventoryTools() {
-	addTool(s, ScopeInventory, "blocks_by_dimensions", "Blocks and metrics by number of dimensions",
-		"The blocks of the latest inventory snapshot with the most dimensions, with their dimensions: 'which metrics have the most dimensions'. Blocks whose dimensions the Metadata API did not give are left out.",
-		s.blocksByDimensions)
-	addTool(s, ScopeInventory, "naming_violations", "Naming convention violations",
-		"The blocks of the latest inventory snapshot that break the naming convention of the inventory policy (exemptions applied), by application.",
-		s.namingViolations)
+	addTool(s, ScopeInventory, "blocks_by_dimensions", s.blocksByDimensions)
+	addTool(s, ScopeInventory, "naming_violations", s.namingViolations)
 }
 
 // latestSnapshot is the newest inventory snapshot's id and time, or an

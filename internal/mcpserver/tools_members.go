@@ -29,18 +29,10 @@ type PeriodInput struct {
 }
 
 func (s *Server) addMemberTools() {
-	addTool(s, ScopeEvents, "inactive_members", "Members without a login for N days",
-		"Members the archive saw (as the actor of any event) who did not log in successfully for at least days days as of a date, as the report's dormant members: one who never logged in counts from the first time the archive saw them; members deactivated by then are left out. Members who never did anything in the archive are not known to it.",
-		s.inactiveMembers)
-	addTool(s, ScopeEvents, "privileged_members", "Privileged members as of a date",
-		"Members whose latest known account type as of a date is Primary Owner, Security Admin or Workspace Admin, with the change or invitation that set it. Only members whose account type changed or who were invited within the archive are known.",
-		s.privilegedMembers)
-	addTool(s, ScopeEvents, "account_changes", "Account-type and role changes",
-		"Every account-type and role change of a period, oldest first: who changed whom, in which application, from what to what.",
-		s.accountChanges)
-	addTool(s, ScopeEvents, "api_key_lifecycle", "API keys created and revoked",
-		"Every API key created or revoked in a period, oldest first, with who did it.",
-		s.apiKeyLifecycle)
+	addTool(s, ScopeEvents, "inactive_members", s.inactiveMembers)
+	addTool(s, ScopeEvents, "privileged_members", s.privilegedMembers)
+	addTool(s, ScopeEvents, "account_changes", s.accountChanges)
+	addTool(s, ScopeEvents, "api_key_lifecycle", s.apiKeyLifecycle)
 }
 
 func (s *Server) inactiveMembers(ctx context.Context, in InactiveInput) (Result, error) {
@@ -89,11 +81,17 @@ func (s *Server) asOfTable(ctx context.Context, in AsOfInput, table func(end tim
 // periodTable answers a question of a period with one of the report's
 // tables.
 func (s *Server) periodTable(ctx context.Context, in PeriodInput, table func(context.Context, report.DB, report.Period) (report.Table, error)) (Result, error) {
-	p, limit, err := s.cfg.Limits.window(in.Window, s.cfg.Now())
+	return s.windowTable(in.Window, func(p report.Period, _ int) (report.Table, error) { return table(ctx, s.cfg.DB, p) })
+}
+
+// windowTable answers a question of the period w names: table reads at
+// most limit+1 rows of period p, so the answer can say it was capped.
+func (s *Server) windowTable(w Window, table func(p report.Period, limit int) (report.Table, error)) (Result, error) {
+	p, limit, err := s.cfg.Limits.window(w, s.cfg.Now())
 	if err != nil {
 		return Result{}, err
 	}
-	t, err := table(ctx, s.cfg.DB, p)
+	t, err := table(p, limit)
 	if err != nil {
 		return Result{}, err
 	}

@@ -57,12 +57,8 @@ type Attestation struct {
 const attestationsShown = 10
 
 func (s *Server) addReportTools() {
-	addTool(s, ScopeReports, "kpis", "Reliability KPIs over a period",
-		"The reliability KPIs computed for each day of a period (kpi_daily), with their targets and status; the resource pigment-audit://kpi/definitions says what each means.",
-		s.kpis)
-	addTool(s, ScopeReports, "latest_report", "The latest report's summary",
-		"The newest weekly or monthly report: each section's summary and findings, whether it was complete, and the reviewers' attestations.",
-		s.latestReport)
+	addTool(s, ScopeReports, "kpis", s.kpis)
+	addTool(s, ScopeReports, "latest_report", s.latestReport)
 }
 
 func (s *Server) kpis(ctx context.Context, in PeriodInput) (Result, error) {

@@ -1,0 +1,20 @@
+package daemon
+
+import (
+	"net/url"
+	"time"
+
+	"github.com/pigment-siem/pipeline/internal/envcfg"
+)
+
+// CheckAPI adds the problems of the settings every caller of Pigment's
+// APIs reads (extract, inventory): PIGMENT_API_URL, PIGMENT_HTTP_TIMEOUT
+// and PIGMENT_MAX_ATTEMPTS; the key's variable differs per API and is
+// checked by the program.
+func CheckAPI(p *envcfg.Problems, apiURL string, httpTimeout time.Duration, maxAttempts int) {
+	u, err := url.Parse(apiURL)
+	p.Check(err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "",
+		"PIGMENT_API_URL %q: want an absolute http(s) URL", apiURL)
+	p.Check(httpTimeout <= 0, "PIGMENT_HTTP_TIMEOUT must be positive")
+	p.Check(maxAttempts < 1, "PIGMENT_MAX_ATTEMPTS must be at least 1")
+}
