@@ -18,6 +18,11 @@ const (
 	URICoverage   = "pigment-audit://archive/coverage"
 )
 
+// resourceScopes are the scopes the resources that read data need (guard):
+// the coverage reads the archive. The vocabulary and the KPI definitions
+// are the server's own constants, readable with any token.
+var resourceScopes = map[string]string{URICoverage: ScopeEvents}
+
 // eventTypes is the vocabulary: the event types the tools and reports
 // count, by what they mean, in both of Pigment's vocabularies. Other types
 // exist (types are open strings): search_events and activity_summary see
