@@ -1,0 +1,40 @@
+package mcpserver_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/pigment-siem/pipeline/internal/mcpserver"
+)
+
+// TestMembersWithoutAnIDAreNotMerged: an event that names its actor by
+// email only (Pigment's public shape may omit the id) counts for that
+// member, as the reports count members (by id, else email): two such
+// members are two rows of top_changes and activity_summary, not one row
+// crediting the first with the other's changes; and an email-only event of
+// a member whose id is known elsewhere counts for that id.
+func TestMembersWithoutAnIDAreNotMerged(t *testing.T) {
+	t.Parallel()
+	w := mustWorld(t)
+	// A month before the simulated history: only these events are in it.
+	_, err := w.admin.Exec(t.Context(), `
+		INSERT INTO archive_events (event_id, event_type, event_time, ingestion_time, actor_id, actor_email, raw)
+		SELECT 'only-email-' || n, 'BlockModified', timestamptz '2026-06-10T10:00:00Z' + n * interval '1 minute',
+		       (SELECT max(ingestion_time) FROM archive_events), id, email, '\x7b7d'
+		FROM (VALUES (1, NULL, 'ann@example.com'), (2, NULL, 'bob@example.com'), (3, NULL, 'bob@example.com'),
+		             (4, 'u-carl', 'carl@example.com'), (5, NULL, 'Carl@example.com')) AS v(n, id, email)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := w.stdioClient(t)
+	want := [][]string{{"bob@example.com", "bob@example.com", "2"}, {"carl@example.com", "u-carl", "2"}, {"ann@example.com", "ann@example.com", "1"}}
+	for _, tool := range []string{"top_changes", "activity_summary"} {
+		var r mcpserver.Result
+		if res := call(t, cs, tool, map[string]any{"period": "2026-06", "by": "member"}, &r); res.IsError {
+			t.Fatalf("%s: %s", tool, text(res))
+		}
+		if !slices.EqualFunc(r.Rows, want, slices.Equal) {
+			t.Errorf("%s by member = %v, want %v", tool, r.Rows, want)
+		}
+	}
+}
