@@ -37,4 +37,13 @@ func TestMembersWithoutAnIDAreNotMerged(t *testing.T) {
 			t.Errorf("%s by member = %v, want %v", tool, r.Rows, want)
 		}
 	}
+
+	// An email is one member whatever its case: Carl's two events, one
+	// written Carl@, are found by either spelling.
+	for _, member := range []string{"carl@example.com", "CARL@example.com"} {
+		var r mcpserver.Result
+		if res := call(t, cs, "search_events", map[string]any{"period": "2026-06", "member": member}, &r); res.IsError || len(r.Rows) != 2 {
+			t.Errorf("search_events for member %s = %v (%s), want Carl's 2 events", member, r.Rows, text(res))
+		}
+	}
 }

@@ -12,7 +12,7 @@ import (
 type SearchEventsInput struct {
 	Window
 	Types       []string `json:"types,omitempty" jsonschema:"event types to keep (see the resource pigment-audit://vocabulary/event-types); all when empty"`
-	Member      string   `json:"member,omitempty" jsonschema:"a member's email or id: events they did or that were done to them"`
+	Member      string   `json:"member,omitempty" jsonschema:"a member's email (any case) or id: events they did or that were done to them"`
 	Application string   `json:"application,omitempty" jsonschema:"an application's id or exact name (case-insensitive)"`
 }
 
@@ -49,7 +49,7 @@ func (s *Server) searchEvents(ctx context.Context, in SearchEventsInput) (Result
 		return queryTable(ctx, s.cfg.DB, t, eventSelect+`
 		WHERE event_time >= $1 AND event_time < $2
 		  AND (cardinality($3::text[]) = 0 OR event_type = ANY($3))
-		  AND ($4 = '' OR $4 IN (actor_id, actor_email, target_id, target_email))
+		  AND ($4 = '' OR $4 IN (actor_id, target_id) OR lower($4) IN (lower(actor_email), lower(target_email)))
 		  AND ($5 = '' OR application_id = $5 OR lower(application_name) = lower($5))
 		ORDER BY event_time DESC, event_id DESC
 		LIMIT $6`, p.Start, p.End, nonNil(in.Types), in.Member, in.Application, limit+1)
