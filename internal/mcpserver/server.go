@@ -212,12 +212,22 @@ func errorText(r *mcp.CallToolResult) string {
 	return ""
 }
 
+// maxLoggedArguments is the most bytes of a call's arguments its log line
+// copies: enough for every argument a tool takes, and a client sending
+// megabytes (the HTTP transport accepts 4 MiB) cannot make every call a
+// megabyte of log.
+const maxLoggedArguments = 4 << 10
+
 // arguments is raw as a log field: {} when empty, and a JSON string when
-// it is not valid JSON, so the log line stays valid.
+// it is not valid JSON or longer than maxLoggedArguments (then cut, saying
+// how long it was), so the log line stays valid and bounded.
 func arguments(raw json.RawMessage) []byte {
 	switch {
 	case len(raw) == 0:
 		return []byte("{}")
+	case len(raw) > maxLoggedArguments:
+		b, _ := json.Marshal(fmt.Sprintf("%s... (cut: %d bytes)", raw[:maxLoggedArguments], len(raw)))
+		return b
 	case json.Valid(raw):
 		return raw
 	}
