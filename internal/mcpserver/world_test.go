@@ -139,6 +139,20 @@ func httpClient(t *testing.T, ts *httptest.Server, token string) (*mcp.ClientSes
 	return mcptest.Connect(t, ts.URL, token)
 }
 
+// tokenClient adds the token name with scopes and connects to ts with it.
+func (w *world) tokenClient(t *testing.T, ts *httptest.Server, name string, scopes ...string) (string, *mcp.ClientSession) {
+	t.Helper()
+	token, err := w.tokens.Add(t.Context(), name, scopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := httpClient(t, ts, token)
+	if err != nil {
+		t.Fatalf("connect with token %s: %v", name, err)
+	}
+	return token, cs
+}
+
 // call calls tool with args and decodes its structured answer into out
 // (when the call did not fail); it returns the result for IsError.
 func call(t *testing.T, cs *mcp.ClientSession, tool string, args map[string]any, out any) *mcp.CallToolResult {
