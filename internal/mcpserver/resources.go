@@ -99,7 +99,7 @@ func (s *Server) coverage(ctx context.Context) (Coverage, error) {
 	var c Coverage
 	err := s.cfg.DB.QueryRow(ctx, `SELECT (SELECT min(event_time) FROM archive_events), (SELECT max(event_time) FROM archive_events),
 		(SELECT watermark FROM checkpoints WHERE name = 'live'), (SELECT max(taken_at) FROM inventory_snapshots),
-		(SELECT max(day)::timestamptz FROM kpi_daily)`).Scan(&c.EarliestEvent, &c.LatestEvent, &c.Watermark, &c.LatestSnapshot, &c.LatestKPIDay)
+		(SELECT max(day)::timestamp AT TIME ZONE 'UTC' FROM kpi_daily)`).Scan(&c.EarliestEvent, &c.LatestEvent, &c.Watermark, &c.LatestSnapshot, &c.LatestKPIDay)
 	if err != nil {
 		return Coverage{}, fmt.Errorf("archive coverage: %w", err)
 	}

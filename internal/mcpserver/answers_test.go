@@ -1,8 +1,13 @@
 package mcpserver_test
 
 import (
+	"encoding/json"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/rs/zerolog"
 
 	"github.com/pigment-siem/pipeline/internal/mcpserver"
 )
@@ -45,5 +50,29 @@ func TestMembersWithoutAnIDAreNotMerged(t *testing.T) {
 		if res := call(t, cs, "search_events", map[string]any{"period": "2026-06", "member": member}, &r); res.IsError || len(r.Rows) != 2 {
 			t.Errorf("search_events for member %s = %v (%s), want Carl's 2 events", member, r.Rows, text(res))
 		}
+	}
+}
+
+// TestCoverageInUTC: the coverage's latest KPI day is that day's UTC
+// midnight whatever the session's TimeZone (a role's or a database's
+// default), not the local midnight a cast to timestamptz gives.
+func TestCoverageInUTC(t *testing.T) {
+	t.Parallel()
+	w := mustWorld(t)
+	if _, err := w.admin.Exec(t.Context(), `INSERT INTO kpi_daily (day, kpi, status, source) VALUES ('2026-11-29', 'x', 'n/a', 'test')`); err != nil {
+		t.Fatal(err)
+	}
+	pool := mustReaderPool(t, w.readerURL, map[string]string{"timezone": "America/Los_Angeles"})
+	cs := stdioClientOf(t, mcpserver.New(mcpserver.Config{DB: pool, Limits: mcpserver.DefaultLimits(), Logger: zerolog.Nop()}))
+	res, err := cs.ReadResource(t.Context(), &mcp.ReadResourceParams{URI: mcpserver.URICoverage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c mcpserver.Coverage
+	if err := json.Unmarshal([]byte(res.Contents[0].Text), &c); err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC); c.LatestKPIDay == nil || !c.LatestKPIDay.Equal(want) {
+		t.Errorf("latest KPI day in a Los Angeles session = %v, want %v", c.LatestKPIDay, want)
 	}
 }
