@@ -2,7 +2,10 @@ package inventory
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"slices"
 	"time"
 
 	"github.com/pigment-siem/pipeline/internal/pigment"
@@ -49,7 +52,11 @@ func Take(ctx context.Context, src Source, now time.Time, progress func(Progress
 	p := Progress{Applications: len(apps), Requests: 1}
 	for _, a := range apps {
 		app, err := takeApplication(ctx, src, a, &p)
-		if err != nil {
+		switch {
+		case errors.Is(err, errDeleted):
+			p.Applications-- // deleted since listed: absent, as the next listing shows
+			continue
+		case err != nil:
 			return nil, err
 		}
 		snap.Applications = append(snap.Applications, app)
@@ -66,18 +73,28 @@ func takeApplication(ctx context.Context, src Source, a pigment.Application, p *
 	blocks, err := src.Blocks(ctx, a.ID)
 	p.Requests++
 	if err != nil {
+		if deleted(err, p, func() (bool, error) { return applicationListed(ctx, src, a.ID) }) {
+			return Application{}, errDeleted
+		}
 		return Application{}, fmt.Errorf("list blocks of application %s: %w", a.ID, err)
 	}
 	blocks = uniqueIDs(blocks, func(b pigment.Block) string { return b.ID })
 	app := Application{Application: a, Blocks: make([]Block, 0, len(blocks))}
 	for _, b := range blocks {
+		listed := func() (bool, error) { return blockListed(ctx, src, a.ID, b.ID) }
 		imports, err := src.ImportConfigurations(ctx, a.ID, b.ID)
 		p.Requests++
+		if err != nil && deleted(err, p, listed) {
+			continue
+		}
 		if err != nil {
 			return app, fmt.Errorf("list import configurations of block %s/%s: %w", a.ID, b.ID, err)
 		}
 		views, err := src.Views(ctx, a.ID, b.ID)
 		p.Requests++
+		if err != nil && deleted(err, p, listed) {
+			continue
+		}
 		if err != nil {
 			return app, fmt.Errorf("list views of block %s/%s: %w", a.ID, b.ID, err)
 		}
@@ -87,6 +104,39 @@ func takeApplication(ctx context.Context, src Source, a pigment.Application, p *
 		p.Blocks++
 	}
 	return app, nil
+}
+
+// errDeleted is takeApplication's answer for an application deleted since
+// it was listed.
+var errDeleted = errors.New("deleted since listed")
+
+// deleted says whether err, the answer for the details of something
+// listed, means it was deleted since: a 404, and a new listing (listed)
+// that no longer shows it. A snapshot of 600 applications takes hours, and
+// the workspace changes meanwhile; failing on such a 404 would fail every
+// snapshot of a busy workspace. Any other answer, or a 404 for something
+// still listed (a proxy, a changed API), still fails the snapshot: read as
+// a deletion, it would alert on every block.
+func deleted(err error, p *Progress, listed func() (bool, error)) bool {
+	var api *pigment.APIError
+	if !errors.As(err, &api) || api.StatusCode != http.StatusNotFound {
+		return false
+	}
+	still, lerr := listed()
+	p.Requests++
+	return lerr == nil && !still
+}
+
+// applicationListed says whether the applications' listing shows appID.
+func applicationListed(ctx context.Context, src Source, appID string) (bool, error) {
+	apps, err := src.Applications(ctx)
+	return slices.ContainsFunc(apps, func(a pigment.Application) bool { return a.ID == appID }), err
+}
+
+// blockListed says whether the listing of appID's blocks shows blockID.
+func blockListed(ctx context.Context, src Source, appID, blockID string) (bool, error) {
+	blocks, err := src.Blocks(ctx, appID)
+	return slices.ContainsFunc(blocks, func(b pigment.Block) bool { return b.ID == blockID }), err
 }
 
 // uniqueIDs keeps the first of the items sharing an id: an answer that

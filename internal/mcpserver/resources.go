@@ -18,6 +18,11 @@ const (
 	URICoverage   = "pigment-audit://archive/coverage"
 )
 
+// resourceScopes are the scopes the resources that read data need (guard):
+// the coverage reads the archive. The vocabulary and the KPI definitions
+// are the server's own constants, readable with any token.
+var resourceScopes = map[string]string{URICoverage: ScopeEvents}
+
 // eventTypes is the vocabulary: the event types the tools and reports
 // count, by what they mean, in both of Pigment's vocabularies. Other types
 // exist (types are open strings): search_events and activity_summary see
@@ -94,7 +99,7 @@ func (s *Server) coverage(ctx context.Context) (Coverage, error) {
 	var c Coverage
 	err := s.cfg.DB.QueryRow(ctx, `SELECT (SELECT min(event_time) FROM archive_events), (SELECT max(event_time) FROM archive_events),
 		(SELECT watermark FROM checkpoints WHERE name = 'live'), (SELECT max(taken_at) FROM inventory_snapshots),
-		(SELECT max(day)::timestamptz FROM kpi_daily)`).Scan(&c.EarliestEvent, &c.LatestEvent, &c.Watermark, &c.LatestSnapshot, &c.LatestKPIDay)
+		(SELECT max(day)::timestamp AT TIME ZONE 'UTC' FROM kpi_daily)`).Scan(&c.EarliestEvent, &c.LatestEvent, &c.Watermark, &c.LatestSnapshot, &c.LatestKPIDay)
 	if err != nil {
 		return Coverage{}, fmt.Errorf("archive coverage: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/pigment-siem/pipeline/internal/mcpserver"
 )
@@ -33,14 +34,7 @@ func TestTokensScopesAndTheReader(t *testing.T) {
 		}
 	}
 
-	eventsOnly, err := w.tokens.Add(t.Context(), "events-only", []string{mcpserver.ScopeEvents})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := httpClient(t, ts, eventsOnly)
-	if err != nil {
-		t.Fatalf("connect with a token: %v", err)
-	}
+	eventsOnly, cs := w.tokenClient(t, ts, "events-only", mcpserver.ScopeEvents)
 	if res := call(t, cs, "naming_violations", map[string]any{"application": "Revenue"}, nil); !res.IsError ||
 		!strings.Contains(text(res), `needs the scope "inventory"`) {
 		t.Errorf("naming_violations with a token of scope events = %s (error %v), want refused for the inventory scope", text(res), res.IsError)
@@ -86,4 +80,55 @@ func TestTokensScopesAndTheReader(t *testing.T) {
 	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM archive_events`).Scan(&n); err != nil || n == 0 {
 		t.Errorf("the reader role reads %d events (%v), want the archive", n, err)
 	}
+}
+
+// TestResourcesNeedTheirScope: the archive's coverage is read from the
+// archive, so a token without the events scope is refused it, as it is
+// refused search_events, and the refusal is logged; the static vocabulary
+// stays readable by any token.
+func TestResourcesNeedTheirScope(t *testing.T) {
+	t.Parallel()
+	w := mustWorld(t)
+	ts := w.httpServer(t)
+	_, cs := w.tokenClient(t, ts, "inventory-only", mcpserver.ScopeInventory)
+	res, err := cs.ReadResource(t.Context(), &mcp.ReadResourceParams{URI: mcpserver.URICoverage})
+	if err == nil {
+		t.Errorf("the coverage resource answered a token of scope inventory: %v, want refused for the events scope", res.Contents[0].Text)
+	} else if !strings.Contains(err.Error(), `needs the scope "events"`) {
+		t.Errorf("coverage refused with %v, want the scope named", err)
+	}
+	if !strings.Contains(w.logs.String(), `"token":"inventory-only","resource":"`+mcpserver.URICoverage+`","outcome":"refused"`) {
+		t.Errorf("the refusal is not logged with the token's name and resource:\n%s", w.logs.String())
+	}
+	if _, err := cs.ReadResource(t.Context(), &mcp.ReadResourceParams{URI: mcpserver.URIEventTypes}); err != nil {
+		t.Errorf("the vocabulary refused a token: %v, want it readable", err)
+	}
+
+	_, cs = w.tokenClient(t, ts, "events-too", mcpserver.ScopeEvents)
+	if _, err := cs.ReadResource(t.Context(), &mcp.ReadResourceParams{URI: mcpserver.URICoverage}); err != nil {
+		t.Errorf("coverage refused a token of scope events: %v", err)
+	}
+}
+
+// TestCallLogIsBounded: the arguments of a call are logged, but a call
+// whose arguments are megabytes (the HTTP transport accepts 4 MiB) makes
+// a log line of a few kilobytes that says how long they were, not a copy.
+func TestCallLogIsBounded(t *testing.T) {
+	t.Parallel()
+	w := mustWorld(t)
+	cs := w.stdioClient(t)
+	call(t, cs, "search_events", map[string]any{"member": strings.Repeat("m", 1<<20), "period": "2026-11"}, nil)
+	for _, line := range strings.Split(w.logs.String(), "\n") {
+		if !strings.Contains(line, `"tool":"search_events"`) {
+			continue
+		}
+		if len(line) > 8<<10 {
+			t.Errorf("a call with 1 MiB of arguments logged a line of %d bytes, want at most 8 KiB", len(line))
+		}
+		if !strings.Contains(line, "bytes") {
+			t.Errorf("the cut arguments do not say how long they were: %.300s", line)
+		}
+		return
+	}
+	t.Errorf("the call is not logged:\n%.2000s", w.logs.String())
 }

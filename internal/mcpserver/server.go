@@ -130,40 +130,76 @@ func addTool[In, Out any](s *Server, scope, name string, fn func(ctx context.Con
 	})
 }
 
-// guard is the middleware every tool call passes: a caller whose token
-// lacks the tool's scope is refused before the tool runs, and every call,
-// refused, failed (unknown tool, arguments that do not fit the schema) or
-// answered, is logged with the caller's token name, the tool and its
-// arguments: the audit trail of the auditors.
+// guard is the middleware every tool call and resource read passes: a
+// caller whose token lacks the tool's (or resource's) scope is refused
+// before it runs, and every call, refused, failed (unknown tool, arguments
+// that do not fit the schema) or answered, is logged with the caller's
+// token name, the tool and its arguments: the audit trail of the auditors.
+// Resources are guarded too: the coverage resource reads the archive, and
+// must not answer a token that search_events refuses.
 func (s *Server) guard(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
-		call, ok := req.(*mcp.CallToolRequest)
-		if !ok || method != "tools/call" {
-			return next(ctx, method, req)
+		switch r := req.(type) {
+		case *mcp.CallToolRequest:
+			if method == "tools/call" {
+				return s.guardTool(ctx, next, method, r)
+			}
+		case *mcp.ReadResourceRequest:
+			if method == "resources/read" {
+				return s.guardResource(ctx, next, method, r)
+			}
 		}
-		caller, scopes := stdioCaller, Scopes
-		if call.Extra != nil && call.Extra.TokenInfo != nil {
-			caller, scopes = call.Extra.TokenInfo.UserID, call.Extra.TokenInfo.Scopes
-		}
-		ev := s.cfg.Logger.Info().Str("token", caller).Str("tool", call.Params.Name).RawJSON("arguments", arguments(call.Params.Arguments))
-		if scope, known := s.scopes[call.Params.Name]; known && !slices.Contains(scopes, scope) {
-			ev.Str("outcome", "refused").Msg("mcp call")
-			return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{
-				Text: fmt.Sprintf("refused: tool %s needs the scope %q, which token %q does not hold", call.Params.Name, scope, caller)}}}, nil
-		}
-		start := time.Now()
-		res, err := next(ctx, method, req)
-		ev = ev.Dur("took", time.Since(start))
-		switch r, _ := res.(*mcp.CallToolResult); {
-		case err != nil:
-			ev.Str("outcome", "error").Err(err).Msg("mcp call")
-		case r != nil && r.IsError:
-			ev.Str("outcome", "error").Str("error", errorText(r)).Msg("mcp call")
-		default:
-			ev.Str("outcome", "ok").Msg("mcp call")
-		}
-		return res, err
+		return next(ctx, method, req)
 	}
+}
+
+// caller is the token name and scopes of a request: over stdio, where no
+// token is presented, the local user who holds the database URL and every
+// scope.
+func caller(extra *mcp.RequestExtra) (string, []string) {
+	if extra != nil && extra.TokenInfo != nil {
+		return extra.TokenInfo.UserID, extra.TokenInfo.Scopes
+	}
+	return stdioCaller, Scopes
+}
+
+func (s *Server) guardTool(ctx context.Context, next mcp.MethodHandler, method string, call *mcp.CallToolRequest) (mcp.Result, error) {
+	name, scopes := caller(call.Extra)
+	ev := s.cfg.Logger.Info().Str("token", name).Str("tool", call.Params.Name).RawJSON("arguments", arguments(call.Params.Arguments))
+	if scope, known := s.scopes[call.Params.Name]; known && !slices.Contains(scopes, scope) {
+		ev.Str("outcome", "refused").Msg("mcp call")
+		return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{
+			Text: fmt.Sprintf("refused: tool %s needs the scope %q, which token %q does not hold", call.Params.Name, scope, name)}}}, nil
+	}
+	start := time.Now()
+	res, err := next(ctx, method, call)
+	ev = ev.Dur("took", time.Since(start))
+	switch r, _ := res.(*mcp.CallToolResult); {
+	case err != nil:
+		ev.Str("outcome", "error").Err(err).Msg("mcp call")
+	case r != nil && r.IsError:
+		ev.Str("outcome", "error").Str("error", errorText(r)).Msg("mcp call")
+	default:
+		ev.Str("outcome", "ok").Msg("mcp call")
+	}
+	return res, err
+}
+
+func (s *Server) guardResource(ctx context.Context, next mcp.MethodHandler, method string, read *mcp.ReadResourceRequest) (mcp.Result, error) {
+	name, scopes := caller(read.Extra)
+	uri := read.Params.URI
+	ev := s.cfg.Logger.Info().Str("token", name).Str("resource", uri)
+	if scope, known := resourceScopes[uri]; known && !slices.Contains(scopes, scope) {
+		ev.Str("outcome", "refused").Msg("mcp read")
+		return nil, fmt.Errorf("refused: resource %s needs the scope %q, which token %q does not hold", uri, scope, name)
+	}
+	res, err := next(ctx, method, read)
+	if err != nil {
+		ev.Str("outcome", "error").Err(err).Msg("mcp read")
+	} else {
+		ev.Str("outcome", "ok").Msg("mcp read")
+	}
+	return res, err
 }
 
 // errorText is the text of a tool's error result.
@@ -176,12 +212,22 @@ func errorText(r *mcp.CallToolResult) string {
 	return ""
 }
 
+// maxLoggedArguments is the most bytes of a call's arguments its log line
+// copies: enough for every argument a tool takes, and a client sending
+// megabytes (the HTTP transport accepts 4 MiB) cannot make every call a
+// megabyte of log.
+const maxLoggedArguments = 4 << 10
+
 // arguments is raw as a log field: {} when empty, and a JSON string when
-// it is not valid JSON, so the log line stays valid.
+// it is not valid JSON or longer than maxLoggedArguments (then cut, saying
+// how long it was), so the log line stays valid and bounded.
 func arguments(raw json.RawMessage) []byte {
 	switch {
 	case len(raw) == 0:
 		return []byte("{}")
+	case len(raw) > maxLoggedArguments:
+		b, _ := json.Marshal(fmt.Sprintf("%s... (cut: %d bytes)", raw[:maxLoggedArguments], len(raw)))
+		return b
 	case json.Valid(raw):
 		return raw
 	}

@@ -67,7 +67,7 @@ func mustWorld(t *testing.T) *world {
 	w.admin = admin
 	mustSnapshot(t, admin)
 	w.readerURL = mcptest.MustReaderRole(t, admin.Config().ConnString())
-	w.reader = mustReaderPool(t, w.readerURL)
+	w.reader = mustReaderPool(t, w.readerURL, nil)
 	w.tokens = mcpserver.NewTokens(admin)
 	w.server = mcpserver.New(mcpserver.Config{DB: w.reader, Limits: mcpserver.DefaultLimits(), Version: "test",
 		Logger: zerolog.New(w.logs), Now: func() time.Time { return simNow }})
@@ -91,12 +91,16 @@ func mustSnapshot(t *testing.T, db *pgxpool.Pool) {
 	}
 }
 
-// mustReaderPool connects as cmd/mcp does: read-only sessions.
-func mustReaderPool(t *testing.T, readerURL string) *pgxpool.Pool {
+// mustReaderPool connects as cmd/mcp does: read-only sessions, with the
+// session settings params besides.
+func mustReaderPool(t *testing.T, readerURL string, params map[string]string) *pgxpool.Pool {
 	t.Helper()
 	cfg, err := pgxpool.ParseConfig(readerURL)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range params {
+		cfg.ConnConfig.RuntimeParams[k] = v
 	}
 	cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
 	pool, err := pgxpool.NewWithConfig(t.Context(), cfg)
@@ -111,8 +115,14 @@ func mustReaderPool(t *testing.T, readerURL string) *pgxpool.Pool {
 // SDK's in-memory transport (stdio's framing, without a process).
 func (w *world) stdioClient(t *testing.T) *mcp.ClientSession {
 	t.Helper()
+	return stdioClientOf(t, w.server)
+}
+
+// stdioClientOf is stdioClient for the server srv.
+func stdioClientOf(t *testing.T, srv *mcpserver.Server) *mcp.ClientSession {
+	t.Helper()
 	ct, st := mcp.NewInMemoryTransports()
-	ss, err := w.server.MCP().Connect(t.Context(), st, nil)
+	ss, err := srv.MCP().Connect(t.Context(), st, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,6 +147,20 @@ func (w *world) httpServer(t *testing.T) *httptest.Server {
 func httpClient(t *testing.T, ts *httptest.Server, token string) (*mcp.ClientSession, error) {
 	t.Helper()
 	return mcptest.Connect(t, ts.URL, token)
+}
+
+// tokenClient adds the token name with scopes and connects to ts with it.
+func (w *world) tokenClient(t *testing.T, ts *httptest.Server, name string, scopes ...string) (string, *mcp.ClientSession) {
+	t.Helper()
+	token, err := w.tokens.Add(t.Context(), name, scopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := httpClient(t, ts, token)
+	if err != nil {
+		t.Fatalf("connect with token %s: %v", name, err)
+	}
+	return token, cs
 }
 
 // call calls tool with args and decodes its structured answer into out

@@ -5,6 +5,7 @@ package inventorytest
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"sync"
 
@@ -19,6 +20,11 @@ type Workspace struct {
 	apps     []inventory.Application
 	requests int   // calls made
 	fail     error // answered to every call while set
+	// vanish is deleted right after the next listing that shows it: an
+	// application (block "") after Applications, a block after Blocks of
+	// its application, as Pigment's structure changes during a snapshot
+	// that takes hours.
+	vanish struct{ app, block string }
 }
 
 var _ inventory.Source = (*Workspace)(nil)
@@ -135,7 +141,7 @@ func (f *Workspace) app(id string) (inventory.Application, error) {
 			return a, nil
 		}
 	}
-	return inventory.Application{}, fmt.Errorf("404: no application %s", id)
+	return inventory.Application{}, notFound("application not found: " + id)
 }
 
 // Applications implements inventory.Source.
@@ -150,6 +156,10 @@ func (f *Workspace) Applications(context.Context) ([]pigment.Application, error)
 	for _, a := range f.apps {
 		out = append(out, a.Application)
 	}
+	if f.vanish.app != "" && f.vanish.block == "" {
+		f.apps = slices.DeleteFunc(f.apps, func(a inventory.Application) bool { return a.ID == f.vanish.app })
+		f.vanish.app = ""
+	}
 	return out, nil
 }
 
@@ -163,7 +173,31 @@ func (f *Workspace) Blocks(_ context.Context, appID string) ([]pigment.Block, er
 		b.Dimensions = slices.Clone(b.Dimensions)
 		out = append(out, b.Block)
 	}
+	if err == nil && f.vanish.app == appID && f.vanish.block != "" {
+		for i := range f.apps {
+			if f.apps[i].ID == appID {
+				f.apps[i].Blocks = slices.DeleteFunc(slices.Clone(f.apps[i].Blocks), func(b inventory.Block) bool { return b.ID == f.vanish.block })
+			}
+		}
+		f.vanish.app, f.vanish.block = "", ""
+	}
 	return out, err
+}
+
+// DeleteAfterListing deletes application appID (blockID "") right after
+// the next listing of the applications, or its block blockID right after
+// the next listing of its blocks: deleted while a snapshot is under way,
+// between the listing that showed it and the requests for its details,
+// which then answer 404 as Pigment does.
+func (f *Workspace) DeleteAfterListing(appID, blockID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.vanish.app, f.vanish.block = appID, blockID
+}
+
+// notFound is the Metadata API's 404.
+func notFound(msg string) error {
+	return &pigment.APIError{StatusCode: http.StatusNotFound, Message: msg}
 }
 
 // ImportConfigurations implements inventory.Source.
@@ -187,7 +221,7 @@ func (f *Workspace) detail(appID, blockID string) (inventory.Block, error) {
 			return b, err
 		}
 	}
-	return inventory.Block{}, fmt.Errorf("404: no block %s/%s", appID, blockID)
+	return inventory.Block{}, notFound("block not found: " + appID + "/" + blockID)
 }
 
 // Requests is how many calls the workspace answered.
