@@ -51,6 +51,10 @@ func (c *Config) Check(p *envcfg.Problems) {
 	check := p.Check
 	check(c.PollInterval < 0, "PIGMENT_POLL_INTERVAL must not be negative (unset or 0: derived from PIGMENT_POLL_SHARE)")
 	check(c.PollShare <= 0 || c.PollShare > 1, "PIGMENT_POLL_SHARE must be above 0%% and at most 100%%")
+	if iv := c.poll().Interval; c.PollInterval == 0 && c.PollShare > 0 && (iv < minDerivedInterval || iv > maxDerivedInterval) {
+		p.Check(true, "PIGMENT_POLL_SHARE of PIGMENT_RATE_LIMIT gives a poll every %s: want %s to %s (or set PIGMENT_POLL_INTERVAL)",
+			iv, minDerivedInterval, maxDerivedInterval)
+	}
 	check(c.Overlap < 0, "PIGMENT_OVERLAP must not be negative")
 	check(c.InitialLookback <= 0, "PIGMENT_INITIAL_LOOKBACK must be positive")
 	check(c.MaxClockSkew <= 0, "PIGMENT_MAX_CLOCK_SKEW must be positive")

@@ -47,6 +47,12 @@ func (c *Config) poll() Poll {
 }
 
 const (
+	// minDerivedInterval and maxDerivedInterval bound the interval a share
+	// may derive: a share so small or a budget so large that it overflows
+	// (read as negative) or rounds to nothing would poll as fast as the
+	// budget allows, and one poll a day is no live extractor.
+	minDerivedInterval = time.Millisecond
+	maxDerivedInterval = 24 * time.Hour
 	// unhealthyPolls is how many poll intervals a leader may go without a
 	// successful run or a committed page before /healthz answers 503.
 	unhealthyPolls = 3

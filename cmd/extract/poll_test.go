@@ -54,3 +54,20 @@ func TestBadPollShareIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestPollShareOutsideAnyIntervalIsRefused: a share so small (or a budget
+// so large) that the derived interval overflows, rounds to nothing or
+// exceeds a day is refused at start-up; an overflowed interval read as
+// negative, or a zero one, would poll as fast as the budget allows.
+func TestPollShareOutsideAnyIntervalIsRefused(t *testing.T) {
+	t.Parallel()
+	for _, env := range []map[string]string{
+		{"PIGMENT_POLL_SHARE": "1e-12%"},
+		{"PIGMENT_POLL_SHARE": "0.0001%"},
+		{"PIGMENT_RATE_LIMIT": "1000000000/1ns"},
+	} {
+		if _, err := loadConfig(t.Context(), envconfig.MapLookuper(env)); err == nil {
+			t.Errorf("loadConfig(%v) = nil, want an error naming PIGMENT_POLL_SHARE", env)
+		}
+	}
+}

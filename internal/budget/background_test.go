@@ -60,7 +60,10 @@ func TestForAPI(t *testing.T) {
 	}{
 		{"https://pigment.app/", true},
 		{"https://PIGMENT.app/api/v1/applications", true},
+		{"https://pigment.app:443/", true},
+		{"https://pigment.app.", true},
 		{"https://pigment.app:8443", false},
+		{"http://pigment.app:443", false},
 		{"http://127.0.0.1:8080", false},
 	}
 	for _, tt := range tests {

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"net"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -308,13 +309,21 @@ SELECT (SELECT count(*) FROM rate_budget_log WHERE key = $1 AND at > $2),
 // ForAPI is the Config.Key of every process calling the API at apiURL:
 // Pigment counts requests per IP, for all its public endpoints and all
 // keys, so the budget is the host's, whichever key (audit or metadata) a
-// process sends. It is a hash of the host (host:port as written, lower
-// case); a URL that does not parse is hashed whole.
+// process sends. It is a hash of the host in lower case, without a
+// trailing dot, and with its port unless the scheme's default (so
+// https://pigment.app and https://pigment.app:443/ share one budget); a
+// URL that does not parse is hashed whole.
 func ForAPI(apiURL string) string {
 	host := apiURL
 	if u, err := url.Parse(apiURL); err == nil && u.Host != "" {
-		host = u.Host
+		host = strings.TrimSuffix(u.Hostname(), ".")
+		if p := u.Port(); p != "" && p != defaultPorts[strings.ToLower(u.Scheme)] {
+			host = net.JoinHostPort(host, p)
+		}
 	}
 	sum := sha256.Sum256([]byte("pigment-api-host\x00" + strings.ToLower(host)))
 	return hex.EncodeToString(sum[:8])
 }
+
+// defaultPorts are the ports a URL of each scheme means without one.
+var defaultPorts = map[string]string{"https": "443", "http": "80"}

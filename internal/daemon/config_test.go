@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sethvargo/go-envconfig"
 
@@ -50,5 +51,20 @@ func TestCommandScrubsThePassword(t *testing.T) {
 	err := run(t.Context(), []string{"go"}, envconfig.MapLookuper(map[string]string{"TEST_NAME": "x", "DATABASE_URL": dsn}), &bytes.Buffer{}, &logs)
 	if err == nil || strings.Contains(err.Error(), pw) || strings.Contains(logs.String(), pw) || !strings.Contains(logs.String(), `"service":"test"`) {
 		t.Errorf("run = %v, logs %q; want an error and logs naming the service, without the password", err, logs.String())
+	}
+}
+
+// TestCheckAPIHidesTheURLsPassword: a PIGMENT_API_URL refused (for its
+// scheme, or as no URL) is named without the password its user info may
+// carry.
+func TestCheckAPIHidesTheURLsPassword(t *testing.T) {
+	t.Parallel()
+	const pw = "pw-9a8b7c6d"
+	for _, u := range []string{"ftp://u:" + pw + "@pigment.example", "https://u:" + pw + "@pigment.example:port"} {
+		var p envcfg.Problems
+		daemon.CheckAPI(&p, u, time.Second, 1)
+		if err := p.Err(); err == nil || strings.Contains(err.Error(), pw) || !strings.Contains(err.Error(), "PIGMENT_API_URL") {
+			t.Errorf("CheckAPI = %v, want an error naming PIGMENT_API_URL without the password", err)
+		}
 	}
 }
