@@ -1,7 +1,6 @@
 -- report_attestations is append-only (00006), but its trigger is FOR EACH
 -- ROW on UPDATE and DELETE: TRUNCATE fires no row trigger and emptied the
--- table. A statement trigger on TRUNCATE refuses it too. (Numbered 00009:
--- 00008 is taken by another branch.)
+-- table. A statement trigger on TRUNCATE refuses it too.
 
 -- +goose Up
 CREATE TRIGGER report_attestations_no_truncate BEFORE TRUNCATE ON report_attestations

@@ -7,8 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/pigment-siem/pipeline/internal/report"
 )
@@ -57,9 +60,9 @@ func (a *app) attest(ctx context.Context, args []string, stdout, stderr io.Write
 	fmt.Fprintf(stdout, "attestation %d recorded\n", at.ID)
 	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	for _, f := range [][2]string{
-		{"report", at.Directory}, {"kind", at.Kind}, {"period", at.Period}, {"workspace", at.Workspace},
-		{"manifest sha256", at.ManifestSHA256}, {"reviewer", at.Reviewer}, {"decision", at.Decision},
-		{"comment", at.Comment}, {"time", at.At.Format(time.RFC3339)},
+		{"report", cell(at.Directory)}, {"kind", cell(at.Kind)}, {"period", cell(at.Period)}, {"workspace", cell(at.Workspace)},
+		{"manifest sha256", at.ManifestSHA256}, {"reviewer", cell(at.Reviewer)}, {"decision", at.Decision},
+		{"comment", cell(at.Comment)}, {"time", at.At.Format(time.RFC3339)},
 	} {
 		fmt.Fprintf(w, "  %s:\t%s\n", f[0], f[1])
 	}
@@ -88,11 +91,27 @@ func (a *app) attestations(ctx context.Context, args []string, stdout, stderr io
 		_, err := fmt.Fprintln(stdout, "no attestations")
 		return err
 	}
+	return printAttestations(stdout, list)
+}
+
+// printAttestations lists attestations one line each.
+func printAttestations(stdout io.Writer, list []report.Attestation) error {
 	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tTIME\tREVIEWER\tDECISION\tKIND\tPERIOD\tMANIFEST SHA256\tCOMMENT")
 	for _, at := range list {
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", at.ID, at.At.Format(time.RFC3339), at.Reviewer, at.Decision,
-			at.Kind, at.Period, at.ManifestSHA256, at.Comment)
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", at.ID, at.At.Format(time.RFC3339), cell(at.Reviewer), at.Decision,
+			cell(at.Kind), cell(at.Period), at.ManifestSHA256, cell(at.Comment))
 	}
 	return w.Flush()
+}
+
+// cell is free text as one cell of a listing: quoted, with its control
+// characters escaped, when it has any. A reviewer's comment is anyone's
+// text: a newline and tabs in it would otherwise print a row of the table
+// that no attestation holds.
+func cell(s string) string {
+	if strings.ContainsFunc(s, unicode.IsControl) {
+		return strconv.Quote(s)
+	}
+	return s
 }

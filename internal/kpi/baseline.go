@@ -1,5 +1,7 @@
 package kpi
 
+import "slices"
+
 // The event types the KPIs count, in both vocabularies: the description's
 // ("RoleChanged", ...) and the names Pigment's public documentation
 // confirms ("UserAccountTypeUpdated", ...). The weekly report counts its
@@ -21,25 +23,16 @@ var (
 
 // TypesChange are the changes the change volume counts: block and
 // application changes.
-var TypesChange = Concat(TypesBlockChange, TypesAppChange)
+var TypesChange = slices.Concat(TypesBlockChange, TypesAppChange)
 
 // TypesSecurity are the weekly check's security events: account-type and
 // role changes, access rights, API keys and support sessions.
-var TypesSecurity = Concat(TypesAccountType, TypesAccessRights, TypesKeyCreated, TypesKeyRevoked, TypesSupport)
+var TypesSecurity = slices.Concat(TypesAccountType, TypesAccessRights, TypesKeyCreated, TypesKeyRevoked, TypesSupport)
 
 // TypesOperation are the data operations whose failures make the API error
 // rate: imports and exports, which Pigment's import and export APIs and
 // connectors run, and whose events carry a status.
-var TypesOperation = Concat(TypesImport, TypesExport)
-
-// Concat returns the lists one after the other, in a new slice.
-func Concat(lists ...[]string) []string {
-	var out []string
-	for _, l := range lists {
-		out = append(out, l...)
-	}
-	return out
-}
+var TypesOperation = slices.Concat(TypesImport, TypesExport)
 
 // BaselineWeeks is how many weeks before the judged one the change
 // volume's baseline averages (and the report's trend shows).

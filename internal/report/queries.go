@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -78,7 +79,7 @@ func AccountChanges(ctx context.Context, db DB, p Period) (Table, error) {
 // APIKeyChanges lists the API keys created and revoked in p, oldest first.
 func APIKeyChanges(ctx context.Context, db DB, p Period) (Table, error) {
 	return changesTable(ctx, db, p, Table{ID: "api_key_changes", Title: "API keys created and revoked"},
-		append(append([]string(nil), typesKeyCreated...), typesKeyRevoked...))
+		slices.Concat(typesKeyCreated, typesKeyRevoked))
 }
 
 // KPITable lists the KPIs computed for the days of p (kpi_daily), by day

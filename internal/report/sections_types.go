@@ -1,6 +1,7 @@
 package report
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/pigment-siem/pipeline/internal/kpi"
@@ -38,7 +39,7 @@ var typesChange = kpi.TypesChange
 
 // typesStatus are the member status changes: deactivations and
 // reactivations.
-var typesStatus = kpi.Concat(typesDeactivation, typesReactivation)
+var typesStatus = slices.Concat(typesDeactivation, typesReactivation)
 
 // typesSecurity are the weekly check's security events: account-type and
 // role changes, access rights, API keys and support sessions (the

@@ -171,9 +171,11 @@ func ArchiveRowMonth(row []byte) (month int, ok bool) {
 // pgEpoch is where Postgres counts timestamps from.
 var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// archiveTime is t in UTC, or zero outside years 1-9999.
+// archiveTime is t in UTC, or zero outside years 1-9999, judged also
+// after rounding to the microsecond as the timestamptz columns hold it
+// (the last half microsecond of 9999 is 10000 there).
 func archiveTime(t time.Time) time.Time {
-	if t.IsZero() || t.Year() < 1 || t.Year() > 9999 {
+	if t.IsZero() || t.Year() < 1 || t.Round(time.Microsecond).Year() > 9999 {
 		return time.Time{}
 	}
 	return t.UTC()

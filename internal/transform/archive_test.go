@@ -334,3 +334,16 @@ func TestArchiveRowMonth(t *testing.T) {
 		}
 	}
 }
+
+// TestArchiveTimeRoundsPastYear9999: a time that rounds to the microsecond
+// past year 9999 is outside years 1-9999 too, as Postgres would hold it:
+// its month would be a partition named with a five-digit year, which the
+// sink cannot read back.
+func TestArchiveTimeRoundsPastYear9999(t *testing.T) {
+	ev := event.Event{ID: "e", Time: time.Date(2019, 1, 2, 3, 4, 5, 0, time.UTC),
+		Ingested: time.Date(9999, 12, 31, 23, 59, 59, 999999500, time.UTC), Raw: []byte("{}")}
+	row := AppendArchive(nil, &ev)
+	if m, ok := ArchiveRowMonth(row[1:]); !ok || m != 2019*12 {
+		t.Errorf("ArchiveRowMonth = %d, %v; want January 2019 (the event time's)", m, ok)
+	}
+}
