@@ -1,6 +1,7 @@
 package forwarder
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -39,4 +40,21 @@ func BenchmarkObserveBatch(b *testing.B) {
 		a.observe("s", now, times)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(times)), "ns/event")
+}
+
+// TestFreshnessWithoutEventTimes: a batch of events none of which has an
+// eventTimestamp still leaves a status /healthz can encode, its event age
+// zero as Freshness documents (not the ±Inf JSON refuses).
+func TestFreshnessWithoutEventTimes(t *testing.T) {
+	st := &Status{}
+	f := &Forwarder{cfg: Config{Sink: "s", Status: st}}
+	now := time.Now().UnixNano()
+	f.freshness(&batch{ingested: []int64{now - int64(time.Second)}, occurred: []int64{0}})
+	r := st.Report()
+	if _, err := json.Marshal(r); err != nil {
+		t.Fatalf("status does not encode: %v", err)
+	}
+	if r.Freshness == nil || r.Freshness.Records != 1 || r.Freshness.EventAge != (AgeRange{}) {
+		t.Errorf("freshness = %+v, want 1 record and a zero event age", r.Freshness)
+	}
 }

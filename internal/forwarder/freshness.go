@@ -43,7 +43,8 @@ func newAges(name, help string) *ages {
 
 // observe adds the age at now of every time in times (Unix nanoseconds;
 // 0 means none: an alert, or a record not delivered) and returns how many
-// it counted with their range.
+// it counted with their range (zero when it counted none: ±Inf is no
+// JSON, and /healthz shows the range).
 func (a *ages) observe(sink string, now int64, times []int64) (int, AgeRange) {
 	var counts [32]uint64 // ageBuckets and +Inf; an array, so nothing is allocated
 	var sum float64
@@ -58,7 +59,10 @@ func (a *ages) observe(sink string, now int64, times []int64) (int, AgeRange) {
 		r.Min, r.Max = min(r.Min, age), max(r.Max, age)
 		n++
 	}
-	if n == 0 || a == nil {
+	if n == 0 {
+		return 0, AgeRange{}
+	}
+	if a == nil {
 		return n, r
 	}
 	a.mu.Lock()
