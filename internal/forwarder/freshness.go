@@ -53,7 +53,9 @@ func (a *ages) observe(sink string, now int64, times []int64) (int, AgeRange) {
 		if t == 0 {
 			continue
 		}
-		age := float64(now-t) / 1e9
+		// A future time (a skewed clock) is age 0: a negative age would
+		// lower the sum, which rate() reads as a counter reset.
+		age := max(float64(now-t)/1e9, 0)
 		counts[sort.SearchFloat64s(ageBuckets, age)]++
 		sum += age
 		r.Min, r.Max = min(r.Min, age), max(r.Max, age)
