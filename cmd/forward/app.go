@@ -126,8 +126,10 @@ type route struct {
 	dlq     *publish.Publisher
 }
 
-// openRoute builds the route; close releases it, the sink last.
+// openRoute builds the route; close releases it, the sink last. It first
+// applies the memory budget, which sizes both commands' fetches and batches.
 func (a *app) openRoute() (r *route, close func(), err error) {
+	a.cfg.memory.apply(a.log, a.cfg.BatchBytes)
 	r = &route{brokers: a.brokers()}
 	if r.sink, r.format, err = a.newSink(); err != nil {
 		return nil, nil, fmt.Errorf("sink: %w", err)
@@ -158,7 +160,6 @@ func (a *app) runForward(ctx context.Context) error {
 	}
 	defer closeRoute()
 	s, format, brokers, admin, dlq := rt.sink, rt.format, rt.brokers, rt.admin, rt.dlq
-	a.cfg.memory.apply(a.log, a.cfg.BatchBytes)
 
 	reg := obs.NewRegistry()
 	a.status = &forwarder.Status{}

@@ -3,12 +3,14 @@ package main
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/sethvargo/go-envconfig"
 
 	"github.com/pigment-siem/pipeline/internal/daemon"
 	"github.com/pigment-siem/pipeline/internal/envcfg"
+	"github.com/pigment-siem/pipeline/internal/sinks"
 )
 
 // Config is every environment variable forward reads (README, "forward"),
@@ -143,7 +145,9 @@ func (c *Config) validate(p *envcfg.Problems) {
 	case "splunk":
 		check(c.HECURL == "", "SPLUNK_HEC_URL is required with SINK=splunk")
 		check(c.HECToken == "", "SPLUNK_HEC_TOKEN (or SPLUNK_HEC_TOKEN_FILE) is required with SINK=splunk")
-		check(c.HECGzipLevel != -2 && (c.HECGzipLevel < 1 || c.HECGzipLevel > 9), "SPLUNK_HEC_GZIP_LEVEL %d: want 1 (fastest) to 9, or -2 (Huffman only)", c.HECGzipLevel)
+		if err := sinks.CheckGzipLevel(c.HECGzipLevel); err != nil {
+			p.Add(fmt.Errorf("SPLUNK_HEC_GZIP_LEVEL: %w", err))
+		}
 		check(c.HECAck && c.HECAckPending < 1<<20, "SPLUNK_HEC_ACK_PENDING_BYTES %d: want at least 1048576", c.HECAckPending)
 	case "elastic":
 		check(c.ElasticURL == "", "ELASTIC_URL is required with SINK=elastic")

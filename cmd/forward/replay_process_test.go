@@ -36,7 +36,8 @@ func (d *deployment) writeDeadLetters(t *testing.T, ids []string, parts []int) {
 }
 
 // A dead-letter topic holding one record in some partitions and none in
-// another is replayed whole; a second replay finds nothing left and exits
+// another is replayed whole, within the memory budget as forward run; a
+// second replay finds nothing left and exits
 // at once saying so, instead of waiting for a new dead letter.
 func TestReplayDLQOneRecordPerPartitionThenNothing(t *testing.T) {
 	t.Parallel()
@@ -54,6 +55,10 @@ func TestReplayDLQOneRecordPerPartitionThenNothing(t *testing.T) {
 		t.Errorf("replay-dlq printed %q, want a summary with %q", stdout, want)
 	}
 	checkAllDelivered(t, dead, hecSeen(hec))
+	if !strings.Contains(stderr, `"memory budget"`) {
+		t.Errorf("replay-dlq logged no memory budget (its batches and fetches are sized by it, Go's soft limit too); stderr:\n%s",
+			testkit.Tail(stderr, 4096))
+	}
 
 	p := startForward(t, env, "replay-dlq")
 	if code := p.Wait(30 * time.Second); code != 0 {

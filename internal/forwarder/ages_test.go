@@ -1,6 +1,7 @@
 package forwarder
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -39,4 +40,40 @@ func BenchmarkObserveBatch(b *testing.B) {
 		a.observe("s", now, times)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(times)), "ns/event")
+}
+
+// TestFreshnessWithoutEventTimes: a batch of events none of which has an
+// eventTimestamp still leaves a status /healthz can encode, its event age
+// zero as Freshness documents (not the ±Inf JSON refuses).
+func TestFreshnessWithoutEventTimes(t *testing.T) {
+	st := &Status{}
+	f := &Forwarder{cfg: Config{Sink: "s", Status: st}}
+	now := time.Now().UnixNano()
+	f.freshness(&batch{ingested: []int64{now - int64(time.Second)}, occurred: []int64{0}})
+	r := st.Report()
+	if _, err := json.Marshal(r); err != nil {
+		t.Fatalf("status does not encode: %v", err)
+	}
+	if r.Freshness == nil || r.Freshness.Records != 1 || r.Freshness.EventAge != (AgeRange{}) {
+		t.Errorf("freshness = %+v, want 1 record and a zero event age", r.Freshness)
+	}
+}
+
+// TestFutureAndFarTimes: an event stamped in the future counts as age 0,
+// not a negative one (the histogram's sum must only grow: rate() reads a
+// fall as a counter reset), and a time past what Unix nanoseconds hold
+// (year 9999) is no time rather than a wrapped-around one.
+func TestFutureAndFarTimes(t *testing.T) {
+	a := newAges("x_age_seconds", "test")
+	now := time.Now().UnixNano()
+	n, r := a.observe("s", now, []int64{now + int64(time.Hour), now - int64(2*time.Second)})
+	if s := a.series["s"]; n != 2 || s.sum != 2 || r.Min != 0 || r.Max != 2 {
+		t.Errorf("observed %d, sum %v, range %+v; want 2, 2 and 0..2", n, s.sum, r)
+	}
+	for _, ts := range []string{"9999-12-31T23:59:59Z", "0001-01-01T00:00:01Z"} {
+		tm, _ := time.Parse(time.RFC3339, ts)
+		if got := unixNano(tm); got != 0 {
+			t.Errorf("unixNano(%s) = %d, want 0 (no time)", ts, got)
+		}
+	}
 }

@@ -220,9 +220,11 @@ func (f *Forwarder) putBuf(buf []byte) {
 	}
 }
 
-// unixNano is t in Unix nanoseconds, 0 for the zero time.
+// unixNano is t in Unix nanoseconds, 0 (no time) for the zero time and for
+// a time Unix nanoseconds cannot hold (before 1678 or after 2262: a
+// timestamp such as 9999-12-31 would wrap around into a nonsense age).
 func unixNano(t time.Time) int64 {
-	if t.IsZero() {
+	if y := t.Year(); y < 1678 || y > 2261 {
 		return 0
 	}
 	return t.UnixNano()

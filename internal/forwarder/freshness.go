@@ -43,7 +43,8 @@ func newAges(name, help string) *ages {
 
 // observe adds the age at now of every time in times (Unix nanoseconds;
 // 0 means none: an alert, or a record not delivered) and returns how many
-// it counted with their range.
+// it counted with their range (zero when it counted none: ±Inf is no
+// JSON, and /healthz shows the range).
 func (a *ages) observe(sink string, now int64, times []int64) (int, AgeRange) {
 	var counts [32]uint64 // ageBuckets and +Inf; an array, so nothing is allocated
 	var sum float64
@@ -52,13 +53,18 @@ func (a *ages) observe(sink string, now int64, times []int64) (int, AgeRange) {
 		if t == 0 {
 			continue
 		}
-		age := float64(now-t) / 1e9
+		// A future time (a skewed clock) is age 0: a negative age would
+		// lower the sum, which rate() reads as a counter reset.
+		age := max(float64(now-t)/1e9, 0)
 		counts[sort.SearchFloat64s(ageBuckets, age)]++
 		sum += age
 		r.Min, r.Max = min(r.Min, age), max(r.Max, age)
 		n++
 	}
-	if n == 0 || a == nil {
+	if n == 0 {
+		return 0, AgeRange{}
+	}
+	if a == nil {
 		return n, r
 	}
 	a.mu.Lock()

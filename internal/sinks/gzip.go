@@ -12,11 +12,12 @@ import (
 // compresses audit JSON several times faster than the standard library
 // (whose level 1 was most of HEC's CPU per event), with the same ratio.
 
-// checkGzipLevel accepts the levels a sink may be configured with: 1 to 9,
+// CheckGzipLevel accepts the levels a sink may be configured with (forward
+// checks SPLUNK_HEC_GZIP_LEVEL by it too): 1 to 9,
 // or -2 (Huffman coding only). 0 (no compression, yet the gzip header) and
 // the library's other special levels are refused: they are never what one
 // wants on the wire.
-func checkGzipLevel(level int) error {
+func CheckGzipLevel(level int) error {
 	if level == gzip.HuffmanOnly || level >= gzip.BestSpeed && level <= gzip.BestCompression {
 		return nil
 	}

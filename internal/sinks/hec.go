@@ -80,7 +80,7 @@ func NewHEC(cfg HECConfig) (*HEC, error) {
 		return nil, errors.New("hec: token is empty")
 	}
 	cfg.GzipLevel = cmp.Or(cfg.GzipLevel, gzip.BestSpeed)
-	if err := checkGzipLevel(cfg.GzipLevel); err != nil {
+	if err := CheckGzipLevel(cfg.GzipLevel); err != nil {
 		return nil, fmt.Errorf("hec: %w", err)
 	}
 	// Zero or negative: the default.
