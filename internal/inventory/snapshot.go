@@ -70,40 +70,60 @@ func Take(ctx context.Context, src Source, now time.Time, progress func(Progress
 
 // takeApplication reads one application's blocks and their details.
 func takeApplication(ctx context.Context, src Source, a pigment.Application, p *Progress) (Application, error) {
+	appListed := func() (bool, error) { return applicationListed(ctx, src, a.ID) }
 	blocks, err := src.Blocks(ctx, a.ID)
 	p.Requests++
 	if err != nil {
-		if deleted(err, p, func() (bool, error) { return applicationListed(ctx, src, a.ID) }) {
+		if deleted(err, p, appListed) {
 			return Application{}, errDeleted
 		}
 		return Application{}, fmt.Errorf("list blocks of application %s: %w", a.ID, err)
 	}
 	blocks = uniqueIDs(blocks, func(b pigment.Block) string { return b.ID })
 	app := Application{Application: a, Blocks: make([]Block, 0, len(blocks))}
+	// appGone is set when a block's details answer 404 because the whole
+	// application went after its blocks were listed (the listing of its
+	// blocks answers 404 too): the application is left out, not failed.
+	appGone := false
 	for _, b := range blocks {
-		listed := func() (bool, error) { return blockListed(ctx, src, a.ID, b.ID) }
-		imports, err := src.ImportConfigurations(ctx, a.ID, b.ID)
-		p.Requests++
+		listed := func() (bool, error) {
+			still, err := blockListed(ctx, src, a.ID, b.ID)
+			if err != nil && deleted(err, p, appListed) {
+				appGone = true
+				return false, nil
+			}
+			return still, err
+		}
+		blk, err := takeBlock(ctx, src, a.ID, b, p)
 		if err != nil && deleted(err, p, listed) {
+			if appGone {
+				return Application{}, errDeleted
+			}
 			continue
 		}
 		if err != nil {
-			return app, fmt.Errorf("list import configurations of block %s/%s: %w", a.ID, b.ID, err)
+			return app, err
 		}
-		views, err := src.Views(ctx, a.ID, b.ID)
-		p.Requests++
-		if err != nil && deleted(err, p, listed) {
-			continue
-		}
-		if err != nil {
-			return app, fmt.Errorf("list views of block %s/%s: %w", a.ID, b.ID, err)
-		}
-		imports = uniqueIDs(imports, func(c pigment.ImportConfiguration) string { return c.ID })
-		views = uniqueIDs(views, func(v pigment.View) string { return v.ID })
-		app.Blocks = append(app.Blocks, Block{Block: b, Imports: imports, Views: views})
+		app.Blocks = append(app.Blocks, blk)
 		p.Blocks++
 	}
 	return app, nil
+}
+
+// takeBlock reads one block's import configurations and views.
+func takeBlock(ctx context.Context, src Source, appID string, b pigment.Block, p *Progress) (Block, error) {
+	imports, err := src.ImportConfigurations(ctx, appID, b.ID)
+	p.Requests++
+	if err != nil {
+		return Block{}, fmt.Errorf("list import configurations of block %s/%s: %w", appID, b.ID, err)
+	}
+	views, err := src.Views(ctx, appID, b.ID)
+	p.Requests++
+	if err != nil {
+		return Block{}, fmt.Errorf("list views of block %s/%s: %w", appID, b.ID, err)
+	}
+	return Block{Block: b, Imports: uniqueIDs(imports, func(c pigment.ImportConfiguration) string { return c.ID }),
+		Views: uniqueIDs(views, func(v pigment.View) string { return v.ID })}, nil
 }
 
 // errDeleted is takeApplication's answer for an application deleted since

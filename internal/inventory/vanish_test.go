@@ -20,6 +20,7 @@ func TestDeletedDuringTheSnapshot(t *testing.T) {
 	for _, tc := range []struct{ name, app, block string }{
 		{"a block", "app-rev", "b-plan"},
 		{"an application", "app-sb", ""},
+		{"an application whose blocks were listed", "app-sb", inventorytest.AfterItsBlocks},
 	} {
 		ws := inventorytest.New()
 		ws.DeleteAfterListing(tc.app, tc.block)
@@ -34,7 +35,7 @@ func TestDeletedDuringTheSnapshot(t *testing.T) {
 				if apps[i].ID != tc.app {
 					continue
 				}
-				if tc.block == "" {
+				if tc.block == "" || tc.block == inventorytest.AfterItsBlocks {
 					return append(apps[:i:i], apps[i+1:]...)
 				}
 				for j := range apps[i].Blocks {

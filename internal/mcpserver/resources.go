@@ -103,6 +103,11 @@ func (s *Server) coverage(ctx context.Context) (Coverage, error) {
 	if err != nil {
 		return Coverage{}, fmt.Errorf("archive coverage: %w", err)
 	}
+	for _, t := range []*time.Time{c.EarliestEvent, c.LatestEvent, c.Watermark, c.LatestSnapshot, c.LatestKPIDay} {
+		if t != nil {
+			*t = t.UTC() // pgx reads timestamptz in the process's zone
+		}
+	}
 	c.Note = "Answers about events cover the archive's events only: before earliestEvent nothing is known; events Pigment ingested after extractWatermark may not be archived yet."
 	return c, nil
 }

@@ -134,5 +134,8 @@ func (s *Server) attestations(ctx context.Context, manifest string) ([]Attestati
 	if out == nil {
 		out = []Attestation{}
 	}
+	for i := range out {
+		out[i].AttestedAt = out[i].AttestedAt.UTC() // pgx reads timestamptz in the process's zone
+	}
 	return out, nil
 }

@@ -173,6 +173,10 @@ func (f *Workspace) Blocks(_ context.Context, appID string) ([]pigment.Block, er
 		b.Dimensions = slices.Clone(b.Dimensions)
 		out = append(out, b.Block)
 	}
+	if err == nil && f.vanish.app == appID && f.vanish.block == AfterItsBlocks {
+		f.apps = slices.DeleteFunc(f.apps, func(a inventory.Application) bool { return a.ID == appID })
+		f.vanish.app, f.vanish.block = "", ""
+	}
 	if err == nil && f.vanish.app == appID && f.vanish.block != "" {
 		for i := range f.apps {
 			if f.apps[i].ID == appID {
@@ -184,9 +188,14 @@ func (f *Workspace) Blocks(_ context.Context, appID string) ([]pigment.Block, er
 	return out, err
 }
 
+// AfterItsBlocks, as DeleteAfterListing's blockID, deletes the application
+// itself right after the next listing of its blocks.
+const AfterItsBlocks = "*"
+
 // DeleteAfterListing deletes application appID (blockID "") right after
 // the next listing of the applications, or its block blockID right after
-// the next listing of its blocks: deleted while a snapshot is under way,
+// the next listing of its blocks (the application itself with
+// AfterItsBlocks): deleted while a snapshot is under way,
 // between the listing that showed it and the requests for its details,
 // which then answer 404 as Pigment does.
 func (f *Workspace) DeleteAfterListing(appID, blockID string) {
