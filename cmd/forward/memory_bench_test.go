@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,80 +17,150 @@ import (
 
 // BenchmarkForwardMemory runs the real binary (`forward run`, default
 // settings but for where to send) over a backlog of BENCH_MEMORY_EVENTS
-// (default 1,000,000) simulator events, once per sink, and reports the
-// peak resident memory of the forward process alone (VmHWM, read from
-// /proc before it is stopped) and its rate. The broker runs in a process
-// of its own, the counting receivers in the benchmark's: neither counts.
-// The rate includes the process's start and joining the group; the CPU
-// per event is the forward process's own.
-// BENCH_MEMORY_LIMIT, when set, is passed as FORWARD_MEMORY_LIMIT. The
-// raw kafka-go consume of the same topic is measured first, in this
-// process: x-raw is each sink's rate against it.
+// (default 1,000,000) simulator events, once per sink in each of
+// BENCH_ROUNDS rounds (default 5), and reports per run the peak resident
+// memory of the forward process alone (VmHWM, read from /proc before it is
+// stopped), its rate and its CPU per event. The broker runs in a process of
+// its own, the counting receivers in the benchmark's: neither counts.
+// The rate includes the process's start and joining the group.
+//
+// Each round starts with the raw kafka-go consume of the same topic (in
+// this process, the receivers idle): every sink's x-raw and x-raw-cpu are
+// against the raw consume of its own round, since the machine's speed
+// drifts between rounds. At the end a table gives, per sink, the median
+// of the rounds and their range: the figures BENCHMARKS.md states.
+// BENCH_MEMORY_LIMIT, when set, is passed as FORWARD_MEMORY_LIMIT.
 func BenchmarkForwardMemory(b *testing.B) {
-	n := 1_000_000
-	if v, err := strconv.Atoi(os.Getenv("BENCH_MEMORY_EVENTS")); err == nil && v > 0 {
-		n = v
-	}
+	n := envInt("BENCH_MEMORY_EVENTS", 1_000_000)
+	rounds := envInt("BENCH_ROUNDS", 5)
 	brokers, _ := testkit.MustKafkaProcess(b, "../../internal/testkit/kfakebroker")
 	d := &deployment{brokers: brokers, topic: testkit.Name("events"), dlq: testkit.Name("dlq")}
 	benchkit.FillTopic(b, brokers, d.topic, n)
-	raw := rawConsumeRate(b, brokers, d.topic, n)
+	benchkit.RawConsume(b, brokers, d.topic, testkit.Name("warm-up"), n) // the broker's first read costs it more
 	hecURL, _ := benchkit.CountingHEC(b)
-	sinks := []struct {
-		name string
-		env  testkit.Env
-	}{
+	sinks := []benchSink{
 		{"splunk-hec", testkit.Env{"SINK": "splunk", "SPLUNK_HEC_URL": hecURL, "SPLUNK_HEC_TOKEN": "t"}},
 		{"splunk-hec-no-gzip", testkit.Env{"SINK": "splunk", "SPLUNK_HEC_URL": hecURL, "SPLUNK_HEC_TOKEN": "t", "SPLUNK_HEC_GZIP": "false"}},
 		{"elastic", testkit.Env{"SINK": "elastic", "ELASTIC_URL": benchkit.CountingElastic(b), "ELASTIC_API_KEY": "k"}},
 		{"syslog-tcp", testkit.Env{"SINK": "syslog", "SYSLOG_ADDR": benchkit.CountingSyslog(b)}},
 		{"file", testkit.Env{"SINK": "file", "FILE_PATH": filepath.Join(b.TempDir(), "events.json")}},
 	}
-	for _, s := range sinks {
-		b.Run(s.name, func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				group := testkit.Name("forward-" + s.name)
-				env := s.env.With(map[string]string{"KAFKA_BROKERS": brokers, "KAFKA_TOPIC": d.topic, "FORWARD_ALERTS": "false",
-					"KAFKA_DLQ_TOPIC": d.dlq, "KAFKA_GROUP_ID": group, "METRICS_ADDR": "127.0.0.1:0", "LOG_LEVEL": "warn",
-					"FORWARD_MEMORY_LIMIT": os.Getenv("BENCH_MEMORY_LIMIT")})
-				start := time.Now()
-				p := testkit.Start(b, forwardBin, env, "run")
-				hwm := forwardToEnd(b, d, group, p)
-				elapsed := time.Since(start)
-				cpu, err := p.CPUTime()
-				if err != nil {
-					b.Fatal(err)
+	runs := map[string][]benchRun{}
+	for range rounds {
+		raw := measureRaw(b, brokers, d.topic, n)
+		runs["raw kafka-go consume"] = append(runs["raw kafka-go consume"], raw)
+		for _, s := range sinks {
+			b.Run(s.name, func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					r := forwardOnce(b, d, s.env, n)
+					r.xRate, r.xCPU = r.rate/raw.rate, r.cpu/raw.cpu
+					runs[s.name] = append(runs[s.name], r)
+					b.ReportMetric(r.rss, "peak-rss-MiB")
+					b.ReportMetric(r.rate, "events/s")
+					b.ReportMetric(r.xRate, "x-raw")
+					b.ReportMetric(r.cpu, "cpu-µs/event")
+					b.ReportMetric(r.xCPU, "x-raw-cpu")
 				}
-				p.Stop()
-				if path := env["FILE_PATH"]; path != "" {
-					_ = os.Remove(path)
-				}
-				b.ReportMetric(float64(hwm)/(1<<20), "peak-rss-MiB")
-				b.ReportMetric(float64(n)/elapsed.Seconds(), "events/s")
-				b.ReportMetric(float64(n)/elapsed.Seconds()/raw, "x-raw")
-				b.ReportMetric(float64(cpu.Microseconds())/float64(n), "cpu-µs/event")
-			}
-		})
+			})
+		}
+	}
+	fmt.Printf("\n%d events, %d rounds; medians, (range)\n\n", n, rounds)
+	fmt.Println("| path | events/s | × raw rate | CPU µs/event | × raw CPU | peak RSS MiB |")
+	fmt.Println("|---|---|---|---|---|---|")
+	for _, name := range append([]string{"raw kafka-go consume"}, sinkNames(sinks)...) {
+		rs := runs[name]
+		if len(rs) == 0 {
+			continue // filtered by -bench
+		}
+		fmt.Printf("| %s | %s | %s | %s | %s | %s |\n", name, spread(rs, "%.0f", func(r benchRun) float64 { return r.rate }),
+			spread(rs, "%.2f", func(r benchRun) float64 { return r.xRate }), spread(rs, "%.2f", func(r benchRun) float64 { return r.cpu }),
+			spread(rs, "%.2f", func(r benchRun) float64 { return r.xCPU }), spread(rs, "%.1f", func(r benchRun) float64 { return r.rss }))
 	}
 }
 
-// rawConsumeRate measures the raw kafka-go consume of the topic in this
-// process (after one unmeasured read, which costs the broker more), as
-// BenchmarkForward does, and reports its rate and CPU per event; it
-// returns the rate. The receivers are idle meanwhile.
-func rawConsumeRate(b *testing.B, brokers, topic string, n int) float64 {
-	benchkit.RawConsume(b, brokers, topic, testkit.Name("warm-up"), n)
-	var rate float64
+// benchRun is one measured pass over the topic: events/s, CPU µs per event,
+// peak RSS in MiB (forward runs only) and the ratios to its round's raw
+// consume.
+type benchRun struct{ rate, cpu, rss, xRate, xCPU float64 }
+
+// forwardOnce runs `forward run` with env as a fresh group until it has
+// committed the whole topic, and measures it.
+func forwardOnce(b *testing.B, d *deployment, sinkEnv testkit.Env, n int) benchRun {
+	group := testkit.Name("forward")
+	env := sinkEnv.With(map[string]string{"KAFKA_BROKERS": d.brokers, "KAFKA_TOPIC": d.topic, "FORWARD_ALERTS": "false",
+		"KAFKA_DLQ_TOPIC": d.dlq, "KAFKA_GROUP_ID": group, "METRICS_ADDR": "127.0.0.1:0", "LOG_LEVEL": "warn",
+		"FORWARD_MEMORY_LIMIT": os.Getenv("BENCH_MEMORY_LIMIT")})
+	start := time.Now()
+	p := testkit.Start(b, forwardBin, env, "run")
+	hwm := forwardToEnd(b, d, group, p)
+	elapsed := time.Since(start)
+	cpu, err := p.CPUTime()
+	if err != nil {
+		b.Fatal(err)
+	}
+	p.Stop()
+	if path := env["FILE_PATH"]; path != "" {
+		_ = os.Remove(path)
+	}
+	return benchRun{rate: float64(n) / elapsed.Seconds(), cpu: float64(cpu.Microseconds()) / float64(n), rss: float64(hwm) / (1 << 20)}
+}
+
+// measureRaw measures the raw kafka-go consume of the topic in this
+// process, as BenchmarkForward does: its rate and CPU per event.
+func measureRaw(b *testing.B, brokers, topic string, n int) benchRun {
+	var r benchRun
 	b.Run("raw-consume", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			start, cpu := time.Now(), processCPU()
 			benchkit.RawConsume(b, brokers, topic, testkit.Name("raw"), n)
-			rate = float64(n) / time.Since(start).Seconds()
-			b.ReportMetric(rate, "events/s")
-			b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(n), "cpu-µs/event")
+			r = benchRun{rate: float64(n) / time.Since(start).Seconds(), cpu: float64((processCPU() - cpu).Microseconds()) / float64(n), xRate: 1, xCPU: 1}
+			b.ReportMetric(r.rate, "events/s")
+			b.ReportMetric(r.cpu, "cpu-µs/event")
 		}
 	})
-	return rate
+	return r
+}
+
+// spread renders the median of f over rs and, with several runs, their
+// range: "0.64 (0.58 to 0.70)".
+func spread(rs []benchRun, format string, f func(benchRun) float64) string {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = f(r)
+	}
+	if v[0] == 0 {
+		return ""
+	}
+	slices.Sort(v)
+	med := v[len(v)/2]
+	if len(v)%2 == 0 {
+		med = (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	if len(v) == 1 {
+		return fmt.Sprintf(format, med)
+	}
+	return fmt.Sprintf(format+" ("+format+" to "+format+")", med, v[0], v[len(v)-1])
+}
+
+// benchSink is a sink of the benchmark: its name and environment.
+type benchSink struct {
+	name string
+	env  testkit.Env
+}
+
+func sinkNames(s []benchSink) []string {
+	names := make([]string, len(s))
+	for i, x := range s {
+		names[i] = x.name
+	}
+	return names
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
 }
 
 // processCPU is this process's CPU time so far.
