@@ -12,9 +12,11 @@ cd "$(dirname "$0")/.."
   go test -run '^$' -bench 'BenchmarkExtractMemory' -benchtime 1x ./cmd/extract/
   # BenchmarkForward includes the archive (SINK=postgres): the local Postgres, or TEST_DATABASE_URL.
   go test -run '^$' -bench 'BenchmarkForward' -benchtime 1x -timeout 30m ./internal/forwarder/
-  # Peak RSS of the forward run process alone (the real binary, defaults), per sink, 1M and 5M backlogs.
-  go test -run '^$' -bench 'BenchmarkForwardMemory' -benchtime 1x -timeout 60m ./cmd/forward/
-  BENCH_MEMORY_EVENTS=5000000 go test -run '^$' -bench 'BenchmarkForwardMemory' -benchtime 1x -timeout 120m ./cmd/forward/
+  # The forward run process alone (the real binary, defaults) per sink, five rounds each against the
+  # raw consume of its round: rate, CPU per event, peak RSS; 1M and 5M backlogs (the archive at 1M
+  # only: 5M rows are about 8 GB of Postgres per run).
+  go test -run '^$' -bench 'BenchmarkForwardMemory' -benchtime 1x -timeout 90m ./cmd/forward/
+  BENCH_MEMORY_EVENTS=5000000 go test -run '^$' -bench 'BenchmarkForwardMemory/(raw|splunk|elastic|syslog|file)' -benchtime 1x -timeout 180m ./cmd/forward/
   go test -run '^$' -bench . -benchmem ./internal/transform/
   go test -run '^$' -bench 'BenchmarkEngine' -benchmem -cpu 1 ./internal/detect/
   go test -count=1 -run 'TestStateMemory' -v ./internal/detect/ | grep -E 'actors|MB|B/actor'
