@@ -129,7 +129,7 @@ type route struct {
 // openRoute builds the route; close releases it, the sink last. It first
 // applies the memory budget, which sizes both commands' fetches and batches.
 func (a *app) openRoute() (r *route, close func(), err error) {
-	a.cfg.memory.apply(a.log, a.cfg.BatchBytes)
+	a.cfg.memory.apply(a.log, a.cfg.BatchBytes, a.cfg.GoMemLimit)
 	r = &route{brokers: a.brokers()}
 	if r.sink, r.format, err = a.newSink(); err != nil {
 		return nil, nil, fmt.Errorf("sink: %w", err)

@@ -66,7 +66,10 @@ type Delivery struct {
 	// MemoryLimit is the memory budget (memory.go); "" is the container's
 	// limit, or 100MiB without one.
 	MemoryLimit string `env:"FORWARD_MEMORY_LIMIT"`
-	memory      memoryBudget
+	// GoMemLimit is Go's own soft memory limit, which the runtime read at
+	// start; when set, the budget keeps it (memoryBudget.apply).
+	GoMemLimit string `env:"GOMEMLIMIT"`
+	memory     memoryBudget
 }
 
 // Splunk is SINK=splunk: the HEC endpoint and the events' metadata.

@@ -109,9 +109,17 @@ func (b memoryBudget) batchBytes(configured int) int {
 }
 
 // apply sets Go's soft memory limit and logs the budget and what it sets.
-func (b memoryBudget) apply(log zerolog.Logger, configuredBatch int) {
-	debug.SetMemoryLimit(b.goLimit())
-	log.Info().Int64("memory_limit", b.limit).Str("from", b.from).Int64("go_memory_limit", b.goLimit()).
-		Int("fetch_max_bytes", b.fetchBytes()).Int("batch_bytes", b.batchBytes(configuredBatch)).
-		Msg("memory budget")
+// An operator's GOMEMLIMIT (goMemLimit, as set; the runtime read it at
+// start) is kept: it is Go's own setting, and replacing it would silently
+// undo a deliberate choice.
+func (b memoryBudget) apply(log zerolog.Logger, configuredBatch int, goMemLimit string) {
+	goLimit, from := b.goLimit(), "budget"
+	if goMemLimit != "" {
+		goLimit, from = debug.SetMemoryLimit(-1), "GOMEMLIMIT" // -1 reads it
+	} else {
+		debug.SetMemoryLimit(goLimit)
+	}
+	log.Info().Int64("memory_limit", b.limit).Str("from", b.from).Int64("go_memory_limit", goLimit).
+		Str("go_memory_limit_from", from).Int("fetch_max_bytes", b.fetchBytes()).
+		Int("batch_bytes", b.batchBytes(configuredBatch)).Msg("memory budget")
 }
