@@ -167,7 +167,7 @@ func parse(raw []byte, kind Kind, f *found) (Event, error) {
 	ev.PrevLicense, ev.NewLicense = body[fPrevLicense], body[fNewLicense]
 	ev.BlockID, ev.BlockName = body[fBlockID], body[fBlockName]
 	if kind == KindEvent {
-		t := actor.Target(f.target, f.metadata, f.payload)
+		t := actor.TargetOf(&f.target, &f.metadata, &f.payload)
 		ev.TargetID, ev.TargetEmail, ev.TargetName = t.ID, t.Email, t.Name
 	}
 	return ev, nil

@@ -233,8 +233,9 @@ func (ev *Event) refTop(s *refScanner, key []byte, f *refFound) error {
 	case k == "count" && alert:
 		ev.Count, err = s.int()
 	case k == "evidence" && alert:
-		err = s.Value(1)
-		if s.B[start] == '[' {
+		// Fixed here too (it indexed past the end of a record truncated
+		// after "evidence":), so that the reference does not panic.
+		if err = s.Value(1); err == nil && s.B[start] == '[' {
 			ev.Evidence = s.B[start:s.I]
 		}
 	case k == "actor":
