@@ -15,6 +15,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pigment-siem/pipeline/internal/actor"
 )
@@ -173,8 +174,39 @@ func parse(raw []byte, kind Kind, f *found) (Event, error) {
 	return ev, nil
 }
 
-// outcome normalises an outcome or status value.
+// outcome normalises an outcome or status value, as strings.EqualFold
+// with each word would: an ASCII value is lowered and looked up once
+// (the loops of EqualFold were a twentieth of a record's parse); another
+// one may still match through Unicode folding ("o\u212a" is "ok") and
+// takes the loops.
 func outcome(v string) string {
+	var low [10]byte // the longest word, "successful"
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			return outcomeFold(v)
+		case i >= len(low):
+			continue // too long for a word; a later byte may be non-ASCII
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		low[i] = c
+	}
+	if len(v) > len(low) {
+		return ""
+	}
+	switch string(low[:len(v)]) {
+	case "success", "succeeded", "successful", "ok", "completed", "allowed":
+		return "success"
+	case "failure", "failed", "fail", "error", "denied", "rejected":
+		return "failure"
+	}
+	return ""
+}
+
+// outcomeFold is outcome for a value that is not ASCII.
+func outcomeFold(v string) string {
 	for _, w := range [...]string{"success", "succeeded", "successful", "ok", "completed", "allowed"} {
 		if strings.EqualFold(v, w) {
 			return "success"

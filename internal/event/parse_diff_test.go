@@ -162,3 +162,57 @@ func simEvents(tb testing.TB, n int) [][]byte {
 	}
 	return out
 }
+
+// FuzzParseTime checks that parseTime, with its fast path, reads what it
+// read before (refParseTime), to the nanosecond and in UTC.
+func FuzzParseTime(f *testing.F) {
+	for _, tc := range timeCases {
+		f.Add(tc.in)
+	}
+	for _, s := range []string{"2024-01-15T10:30:00.1234567891Z", "2024-02-29T23:59:59.999999999-23:59", "2023-02-29T00:00:00",
+		"0000-01-01T00:00:00Z", "2024-01-15T10:30:00,5", "2024-01-15T10:30:00+24:00", "2024-01-15T10:30:00+02:60", "2024-01-15T10:30:00."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseTime(s)
+		want, wantOK := refParseTime(s)
+		if got != want || ok != wantOK {
+			t.Errorf("parseTime(%q) = %v, %v; want %v, %v", s, got, ok, want, wantOK)
+		}
+	})
+}
+
+// FuzzOutcome checks that outcome's ASCII fast path normalises as the
+// EqualFold loops did.
+func FuzzOutcome(f *testing.F) {
+	for _, s := range []string{"success", "SUCCESSFUL", "o\u212a", "\u017fuccess", "Failed", "", "successfulX", "okk", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := outcome(s), refOutcome(s); got != want {
+			t.Errorf("outcome(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
+
+// BenchmarkParseVsRef measures Parse against the reference in the same
+// run (timings of separate runs on a shared machine are not comparable):
+// go test -run '^$' -bench ParseVsRef -count 5 ./internal/event/
+func BenchmarkParseVsRef(b *testing.B) {
+	for _, r := range benchRecords {
+		for _, impl := range []struct {
+			name  string
+			parse func([]byte, Kind) (Event, error)
+		}{{"new", Parse}, {"ref", refParsePublic}} {
+			b.Run(r.name+"/"+impl.name, func(b *testing.B) {
+				b.SetBytes(int64(len(r.raw)))
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := impl.parse(r.raw, r.kind); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
