@@ -216,3 +216,22 @@ func BenchmarkParseVsRef(b *testing.B) {
 		}
 	}
 }
+
+// TestParseTimeCalendar compares parseTime with the reference over the
+// calendar's edges: leap years, month ends, zones, fractions.
+func TestParseTimeCalendar(t *testing.T) {
+	for _, y := range []int{0, 1, 3, 4, 99, 100, 399, 400, 1600, 1899, 1900, 1969, 1970, 2000, 2023, 2024, 2100, 9999} {
+		for m := 0; m <= 13; m++ {
+			for _, d := range []int{0, 1, 28, 29, 30, 31, 32} {
+				for _, rest := range []string{"", "Z", ".5", ".000000001+14:00", ".123456789-23:59", "+00:00", "-00:01"} {
+					s := fmt.Sprintf("%04d-%02d-%02dT23:59:59%s", y, m, d, rest)
+					got, ok := parseTime(s)
+					want, wantOK := refParseTime(s)
+					if got != want || ok != wantOK {
+						t.Errorf("parseTime(%q) = %v, %v; want %v, %v", s, got, ok, want, wantOK)
+					}
+				}
+			}
+		}
+	}
+}

@@ -35,13 +35,15 @@ func fastTime(s string) (time.Time, bool) {
 	if len(s) < 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
 		return time.Time{}, false
 	}
-	year, ok1 := num(s[0:4])
-	month, ok2 := num(s[5:7])
-	day, ok3 := num(s[8:10])
-	hour, ok4 := num(s[11:13])
-	minute, ok5 := num(s[14:16])
-	sec, ok6 := num(s[17:19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 ||
+	hi, ok1 := two(s[0], s[1])
+	lo, ok2 := two(s[2], s[3])
+	month, ok3 := two(s[5], s[6])
+	day, ok4 := two(s[8], s[9])
+	hour, ok5 := two(s[11], s[12])
+	minute, ok6 := two(s[14], s[15])
+	sec, ok7 := two(s[17], s[18])
+	year := hi*100 + lo
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || month < 1 || month > 12 || day < 1 ||
 		day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
 		return time.Time{}, false
 	}
@@ -49,24 +51,21 @@ func fastTime(s string) (time.Time, bool) {
 	nsec := 0
 	if len(s) > 0 && s[0] == '.' {
 		n := 1
-		for n < len(s) && n <= 10 && '0' <= s[n] && s[n] <= '9' {
+		for ; n < len(s) && s[n]-'0' <= 9; n++ {
 			nsec = nsec*10 + int(s[n]-'0')
-			n++
 		}
 		if n == 1 || n > 10 { // no digit, or more than nine: the slow way
 			return time.Time{}, false
 		}
-		for i := n; i <= 9; i++ {
-			nsec *= 10
-		}
+		nsec *= pow10[10-n]
 		s = s[n:]
 	}
 	offset := 0
 	switch {
 	case len(s) == 0 || len(s) == 1 && s[0] == 'Z':
 	case len(s) == 6 && (s[0] == '+' || s[0] == '-') && s[3] == ':':
-		hh, ok1 := num(s[1:3])
-		mm, ok2 := num(s[4:6])
+		hh, ok1 := two(s[1], s[2])
+		mm, ok2 := two(s[4], s[5])
 		if !ok1 || !ok2 || hh > 23 || mm > 59 {
 			return time.Time{}, false
 		}
@@ -76,21 +75,17 @@ func fastTime(s string) (time.Time, bool) {
 	default:
 		return time.Time{}, false
 	}
-	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
-	return t.Add(time.Duration(-offset) * time.Second), true
+	secs := daysSinceEpoch(year, month, day)*86400 + int64(hour*3600+minute*60+sec-offset)
+	return time.Unix(secs, int64(nsec)).UTC(), true
 }
 
-// num reads s, two or four decimal digits.
-func num(s string) (int, bool) {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i] - '0'
-		if c > 9 {
-			return 0, false
-		}
-		n = n*10 + int(c)
-	}
-	return n, true
+// pow10[i] is 10 to the i.
+var pow10 = [...]int{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8}
+
+// two reads two decimal digits.
+func two(a, b byte) (int, bool) {
+	a, b = a-'0', b-'0'
+	return int(a)*10 + int(b), a <= 9 && b <= 9
 }
 
 // daysIn is the number of days of month in year (proleptic Gregorian), as
@@ -106,4 +101,23 @@ func daysIn(month, year int) int {
 		return 30
 	}
 	return 31
+}
+
+// daysSinceEpoch is the number of days from 1970-01-01 to the date
+// (proleptic Gregorian, year 0 to 9999), by Howard Hinnant's
+// days_from_civil: what time.Date computes, without its normalisation.
+func daysSinceEpoch(year, month, day int) int64 {
+	y := int64(year)
+	if month <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 {
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400                     // [0, 399]
+	mp := int64(month+9) % 12              // March is 0
+	doy := (153*mp+2)/5 + int64(day) - 1   // [0, 365]
+	doe := yoe*365 + yoe/4 - yoe/100 + doy // [0, 146096]
+	return era*146097 + doe - 719468
 }
