@@ -53,12 +53,11 @@ func str(b []byte, i int, control bool) (start, end int, esc bool, next int, wha
 	start = i
 	for {
 		// nextSpecial, written out: a call per string and per escape cost
-		// a tenth of an event's parse. The tail loop stops at once where
-		// the first loop found a special byte.
+		// a tenth of an event's parse.
 		for ; i+8 <= len(b); i += 8 {
 			if m := specialMask(binary.LittleEndian.Uint64(b[i:])); m != 0 {
 				i += bits.TrailingZeros64(m) >> 3
-				break
+				goto atSpecial
 			}
 		}
 		for i < len(b) && !special[b[i]] {
@@ -67,6 +66,7 @@ func str(b []byte, i int, control bool) (start, end int, esc bool, next int, wha
 		if i >= len(b) {
 			return 0, 0, false, len(b), "unterminated string"
 		}
+	atSpecial:
 		switch c := b[i]; {
 		case c == '"':
 			return start, i, esc, i + 1, ""
