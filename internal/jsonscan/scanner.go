@@ -243,8 +243,8 @@ func (s *Scanner) Enter(depth int) (bool, error) {
 // reports false where it finds no end: a container is skipped by bracket
 // depth (its strings whole), a scalar is read as Value reads it. It is
 // cheaper than Value for a second pass over input that was validated
-// already (internal/actor reads the actor of a record Parse read), and
-// never panics on any other.
+// already (actor.Parse and actor.Target read bytes their caller
+// validated), and never panics on any other.
 func (s *Scanner) Skip() bool {
 	switch s.Peek() {
 	case '"':
