@@ -8,7 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +35,10 @@ func FuzzParseRef(f *testing.F) {
 	for _, raw := range hostileRecords() {
 		f.Add([]byte(raw), false)
 		f.Add([]byte(raw), true)
+	}
+	for _, raw := range corpusInputs(f) {
+		f.Add(raw, false)
+		f.Add(raw, true)
 	}
 	f.Fuzz(func(t *testing.T, raw []byte, alert bool) {
 		kind := KindEvent
@@ -126,6 +133,41 @@ func hostileRecords() []string {
 		`{"id":"a","application":{"applicationId":"x","name":"n","memberId":"m"},"target":{"applicationId":"t"},"context":{"ip":"1"}}`,
 		` {"eventId":"e"} `, "{\"eventId\":\"e\"}\n\t", `{"eventId":"e"}{}`, `{"eventId":"e" , "a" : [ 1 , 2 ] }`, `{"a":"\u12"}`, `{"a":"\u12g4"}`,
 	)
+	return out
+}
+
+// corpusInputs returns the inputs of the fuzz corpora of the packages
+// Parse is built on or feeds (jsonscan's FuzzScan, transform's
+// FuzzAppend, this package's own), the first argument of each entry.
+func corpusInputs(tb testing.TB) [][]byte {
+	tb.Helper()
+	var out [][]byte
+	for _, dir := range []string{"../jsonscan/testdata/fuzz/*/*", "../transform/testdata/fuzz/*/*", "testdata/fuzz/*/*"} {
+		files, err := filepath.Glob(dir)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, name := range files {
+			b, err := os.ReadFile(name)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			lines := strings.Split(string(b), "\n")
+			if len(lines) < 2 {
+				continue
+			}
+			arg := lines[1] // []byte("...") or string("...")
+			arg = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(arg, "[]byte("), "string("), ")")
+			s, err := strconv.Unquote(arg)
+			if err != nil {
+				tb.Fatalf("%s: %v", name, err)
+			}
+			out = append(out, []byte(s))
+		}
+	}
+	if len(out) == 0 {
+		tb.Fatal("no fuzz corpus found")
+	}
 	return out
 }
 
