@@ -126,4 +126,3 @@ func refOutcome(v string) string {
 	}
 	return ""
 }
-
