@@ -20,6 +20,10 @@
 // are absent (a repeated key: the last non-empty string wins). Only one
 // level of "user" is read; a "user" that is not an object is ignored.
 //
+// A reader that validates a whole record reads both rules in the same pass
+// with Read and Member (internal/event does): they give what Parse and
+// Target give for the same bytes.
+//
 // Strings may hold raw control characters (U+0000 to U+001F), which
 // encoding/json refuses but real producers emit and extract keeps byte for
 // byte (jsonscan.StrControl): a value keeps them as they are.

@@ -22,7 +22,7 @@ import (
 // other strings alias raw, as with Parse.
 func ParseAPI(raw []byte) (ev Event, reason string, err error) {
 	var f found
-	if ev, err = parse(raw, KindEvent, &f); err != nil {
+	if err = parse(&ev, raw, KindEvent, &f); err != nil {
 		return ev, "", err
 	}
 	if reason = notString(raw, f.idAt, "eventId"); reason != "" {

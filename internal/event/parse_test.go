@@ -124,6 +124,7 @@ func TestParseErrors(t *testing.T) {
 		{`{"eventId":"e1"`, KindEvent, "unexpected end of input", true},
 		{`{"eventId":"e1"} x`, KindEvent, "data after the top-level object", true},
 		{`{"eventId":"e1",}`, KindEvent, "want an object key", true},
+		{`{"id":"a1","evidence":`, KindAlert, "unexpected end of input", true}, // once a panic
 		{`{"eventId":"a\` + "\x01" + `"}`, KindEvent, "invalid escape", true},
 		{`{"eventId":` + "\x01" + `"e1"}`, KindEvent, "want a value", true},
 		{`{"eventId":"e1"` + "\x01" + `}`, KindEvent, "want ',' or '}'", true},

@@ -17,7 +17,7 @@ func (ev *Event) read(raw []byte, f *found) error {
 		}
 		return errors.New("transform: record is not a JSON object")
 	}
-	if err := ev.object(&s, partTop, f, nil); err != nil {
+	if err := ev.object(&s, partTop, f, nil, nil); err != nil {
 		return err
 	}
 	s.SkipSpace()
@@ -53,13 +53,13 @@ const (
 
 // found holds what a record carries beside its Event's own fields: what
 // its context and its metadata/payload objects carry (used where nothing
-// better is known), the raw values of an event's target, metadata and
-// payload, for actor.Target, and where the last eventId and
+// better is known), what an event's target, metadata and payload name of a
+// member changed (for actor.TargetOf), and where the last eventId and
 // ingestionTimestamp values start (offset+1; 0 when absent) with the text
 // of the latter, for ParseAPI.
 type found struct {
 	ctx, body                 fields
-	target, metadata, payload []byte
+	target, metadata, payload actor.Member
 	idAt, ingestedAt          int
 	ingested                  string
 }
@@ -74,12 +74,13 @@ const (
 	partFields             // metadata, payload or context (fields.member)
 )
 
-// object reads the object at s.I as part p (fl: the fields of partFields);
-// any other value is skipped (a null target, a string where an object was
-// expected). It is the one loop over the members of a record's objects:
-// it dispatches on p rather than take a callback, which would move the
-// scanner to the heap and cost an allocation per record.
-func (ev *Event) object(s *scanner, p part, f *found, fl *fields) error {
+// object reads the object at s.I as part p (fl: the fields of partFields;
+// m, if not nil, gets what it names of a member changed); any other value
+// is skipped (a null target, a string where an object was expected). It is
+// the one loop over the members of a record's objects: it dispatches on p
+// rather than take a callback, which would move the scanner to the heap and
+// cost an allocation per record.
+func (ev *Event) object(s *scanner, p part, f *found, fl *fields, m *actor.Member) error {
 	if ok, err := s.Enter(1); !ok {
 		return err
 	}
@@ -90,13 +91,17 @@ func (ev *Event) object(s *scanner, p part, f *found, fl *fields) error {
 		}
 		switch p {
 		case partTop:
-			err = ev.top(s, key, f)
+			if ev.Kind == KindAlert {
+				err = ev.topAlert(s, key, f)
+			} else {
+				err = ev.top(s, key, f)
+			}
 		case partApp:
-			err = ev.app(s, key)
+			err = ev.app(s, key, m)
 		case partWindow:
 			err = ev.window(s, key)
 		default:
-			err = fl.member(s, key)
+			err = fl.member(s, key, m)
 		}
 		if err != nil {
 			return err
@@ -104,56 +109,77 @@ func (ev *Event) object(s *scanner, p part, f *found, fl *fields) error {
 	}
 }
 
-// top reads the value of one top-level member.
-func (ev *Event) top(s *scanner, key []byte, f *found) error {
-	var err error
-	alert := ev.Kind == KindAlert
+// top reads the value of one top-level member of an event. Each switch
+// on the key alone compiles to a search on its length and bytes, where
+// one case per key and kind compared the key with each in turn.
+func (ev *Event) top(s *scanner, key []byte, f *found) (err error) {
+	switch string(key) {
+	case "eventId":
+		f.idAt = s.I + 1
+		ev.ID, err = s.String(1)
+	case "eventType":
+		ev.Type, err = s.String(1)
+	case "eventTimestamp":
+		ev.Time, _, err = s.time(ev.Time, true)
+	case "ingestionTimestamp":
+		f.ingestedAt = s.I + 1
+		ev.Ingested, f.ingested, err = s.time(ev.Ingested, true)
+	case "actor":
+		err = ev.readActor(s)
+	case "target":
+		// Target reads the last target (metadata, payload) of a record.
+		f.target = actor.Member{}
+		err = ev.object(s, partApp, f, nil, &f.target)
+	case "context":
+		err = ev.object(s, partFields, f, &f.ctx, nil)
+	case "metadata":
+		f.metadata = actor.Member{}
+		err = ev.object(s, partFields, f, &f.body, &f.metadata)
+	case "payload":
+		f.payload = actor.Member{}
+		err = ev.object(s, partFields, f, &f.body, &f.payload)
+	default:
+		err = s.Value(1)
+	}
+	return err
+}
+
+// topAlert reads the value of one top-level member of an alert.
+func (ev *Event) topAlert(s *scanner, key []byte, f *found) (err error) {
 	start := s.I
-	switch k := string(key); {
-	case k == "eventId" && !alert, k == "id" && alert:
+	switch string(key) {
+	case "id":
 		f.idAt = start + 1
 		ev.ID, err = s.String(1)
-	case k == "eventType" && !alert, k == "rule" && alert:
+	case "rule":
 		ev.Type, err = s.String(1)
-	case k == "eventTimestamp" && !alert, k == "lastEventTime" && alert:
+	case "lastEventTime":
 		ev.Time, _, err = s.time(ev.Time, true)
-	case k == "firstEventTime" && alert:
+	case "firstEventTime":
 		ev.Time, _, err = s.time(ev.Time, false)
-	case k == "ingestionTimestamp" && !alert:
-		f.ingestedAt = start + 1
-		ev.Ingested, f.ingested, err = s.time(ev.Ingested, true)
-	case k == "severity" && alert:
+	case "severity":
 		ev.Severity, err = s.String(1)
-	case k == "title" && alert:
+	case "title":
 		ev.Title, err = s.String(1)
-	case k == "mitre" && alert:
+	case "mitre":
 		ev.Mitre, err = s.String(1)
-	case k == "window" && alert:
-		err = ev.object(s, partWindow, f, nil)
-	case k == "count" && alert:
+	case "window":
+		err = ev.object(s, partWindow, f, nil, nil)
+	case "count":
 		ev.Count, err = s.int()
-	case k == "evidence" && alert:
-		err = s.Value(1)
-		if s.B[start] == '[' {
+	case "evidence":
+		// On an error, start may be the end of a truncated record.
+		if err = s.Value(1); err == nil && s.B[start] == '[' {
 			ev.Evidence = s.B[start:s.I]
 		}
-	case k == "actor":
+	case "actor":
 		err = ev.readActor(s)
-	case k == "application" && alert && s.Peek() == '"':
-		ev.AppID, err = s.String(1)
-	case k == "target" && !alert:
-		err = ev.object(s, partApp, f, nil)
-		f.target = s.B[start:s.I]
-	case k == "application" && alert:
-		err = ev.object(s, partApp, f, nil)
-	case k == "context" && !alert:
-		err = ev.object(s, partFields, f, &f.ctx)
-	case k == "metadata" && !alert:
-		err = ev.object(s, partFields, f, &f.body)
-		f.metadata = s.B[start:s.I]
-	case k == "payload" && !alert:
-		err = ev.object(s, partFields, f, &f.body)
-		f.payload = s.B[start:s.I]
+	case "application":
+		if s.Peek() == '"' {
+			ev.AppID, err = s.String(1)
+		} else {
+			err = ev.object(s, partApp, f, nil, nil)
+		}
 	default:
 		err = s.Value(1)
 	}
@@ -161,27 +187,27 @@ func (ev *Event) top(s *scanner, key []byte, f *found) error {
 }
 
 // readActor reads the actor value at s.I, in any shape, with the one rule
-// of internal/actor. The value is validated here, then read by the rule:
-// a second pass over its few bytes, and no allocation unless escaped.
+// of internal/actor, validating it in the same pass. A repeated actor
+// replaces the one before, unless it is invalid (then the record is).
 func (ev *Event) readActor(s *scanner) error {
-	start := s.I
-	if err := s.Value(1); err != nil {
+	a, err := actor.Read(&s.Scanner, 1)
+	if err != nil {
 		return err
 	}
-	a := actor.Parse(s.B[start:s.I])
 	ev.ActorID, ev.ActorEmail, ev.ActorName = a.ID, a.Email, a.Name
 	return nil
 }
 
-// app reads a member of a target (events) or application (alerts) object.
-func (ev *Event) app(s *scanner, key []byte) (err error) {
+// app reads a member of a target (events) or application (alerts) object;
+// m gets what a target names of a member changed.
+func (ev *Event) app(s *scanner, key []byte, m *actor.Member) (err error) {
 	switch string(key) {
 	case "applicationId", "id":
 		ev.AppID, err = s.String(2)
 	case "applicationName", "name":
 		ev.AppName, err = s.String(2)
 	default:
-		err = s.Value(2)
+		err = other(s, key, m, true)
 	}
 	return err
 }
@@ -199,17 +225,29 @@ func (ev *Event) window(s *scanner, key []byte) (err error) {
 	return err
 }
 
-// member reads a member of a metadata, payload or context object.
-func (f *fields) member(s *scanner, key []byte) (err error) {
+// member reads a member of a metadata, payload or context object; m gets
+// what it names of a member changed.
+func (f *fields) member(s *scanner, key []byte, m *actor.Member) (err error) {
 	switch i := slotOf(key); {
 	case i == fASN:
 		f[i], err = s.stringOrNumber(2)
 	case i >= 0:
 		f[i], err = s.String(2)
 	default:
-		err = s.Value(2)
+		err = other(s, key, m, false)
 	}
 	return err
+}
+
+// other reads the value of a member no field of an Event takes: into m
+// if the rule of a member changed reads it, else skipped.
+func other(s *scanner, key []byte, m *actor.Member, inTarget bool) error {
+	if m != nil {
+		if ok, err := m.Read(&s.Scanner, key, inTarget, 2); ok || err != nil {
+			return err
+		}
+	}
+	return s.Value(2)
 }
 
 // slotOf is the slot of a member of a metadata, payload or context

@@ -114,36 +114,39 @@ func (s *Scanner) Value(depth int) error {
 // is consumed. The key aliases the input, or (when it has escapes) a
 // scratch buffer that the next Member call overwrites.
 func (s *Scanner) Member(n int) (key []byte, ok bool, err error) {
-	// As next, written out: this is the hottest loop of every reader.
-	s.SkipSpace()
-	switch c := s.Peek(); {
-	case c == '}':
-		s.I++
+	// As next, written out, on local copies of B and I: this is the
+	// hottest loop of every reader.
+	b, i := s.B, SkipSpace(s.B, s.I)
+	switch {
+	case i < len(b) && b[i] == '}':
+		s.I = i + 1
 		return nil, false, nil
 	case n == 0:
-	case c == ',':
-		s.I++
-		s.SkipSpace()
+	case i < len(b) && b[i] == ',':
+		i = SkipSpace(b, i+1)
 	default:
+		s.I = i
 		return nil, false, s.Errorf("want ',' or '}' in an object")
 	}
-	if s.Peek() != '"' {
+	if i >= len(b) || b[i] != '"' {
+		s.I = i
 		return nil, false, s.Errorf("want an object key")
 	}
-	start, end, esc, next, what := str(s.B, s.I, true)
+	start, end, esc, next, what := str(b, i, true)
 	if s.I = next; what != "" {
 		return nil, false, s.Errorf(what)
 	}
-	key = s.B[start:end]
+	key = b[start:end]
 	if esc {
 		key = AppendUnescaped(s.key[:0], key)
 	}
-	s.SkipSpace()
-	if s.Peek() != ':' {
-		return nil, false, s.Errorf("want ':' after an object key")
+	if i = next; i >= len(b) || b[i] != ':' { // most keys are followed by ':'
+		if i = SkipSpace(b, i); i >= len(b) || b[i] != ':' {
+			s.I = i
+			return nil, false, s.Errorf("want ':' after an object key")
+		}
 	}
-	s.I++
-	s.SkipSpace()
+	s.I = SkipSpace(b, i+1)
 	return key, true, nil
 }
 
@@ -240,8 +243,8 @@ func (s *Scanner) Enter(depth int) (bool, error) {
 // reports false where it finds no end: a container is skipped by bracket
 // depth (its strings whole), a scalar is read as Value reads it. It is
 // cheaper than Value for a second pass over input that was validated
-// already (internal/actor reads the actor of a record Parse read), and
-// never panics on any other.
+// already (actor.Parse and actor.Target read bytes their caller
+// validated), and never panics on any other.
 func (s *Scanner) Skip() bool {
 	switch s.Peek() {
 	case '"':
