@@ -315,9 +315,18 @@ func (r *respReader) discard(n int) {
 	r.rem -= n
 }
 
-func (r *respReader) int16() int16 { r.read(r.buf[:2]); return int16(binary.BigEndian.Uint16(r.buf[:])) }
-func (r *respReader) int32() int32 { r.read(r.buf[:4]); return int32(binary.BigEndian.Uint32(r.buf[:])) }
-func (r *respReader) int64() int64 { r.read(r.buf[:8]); return int64(binary.BigEndian.Uint64(r.buf[:])) }
+func (r *respReader) int16() int16 {
+	r.read(r.buf[:2])
+	return int16(binary.BigEndian.Uint16(r.buf[:]))
+}
+func (r *respReader) int32() int32 {
+	r.read(r.buf[:4])
+	return int32(binary.BigEndian.Uint32(r.buf[:]))
+}
+func (r *respReader) int64() int64 {
+	r.read(r.buf[:8])
+	return int64(binary.BigEndian.Uint64(r.buf[:]))
+}
 
 func (r *respReader) string() string {
 	n := int(r.int16())
