@@ -280,12 +280,12 @@ func bytesField(b *[]byte) ([]byte, bool) {
 }
 
 // decodeAll decodes the whole record batches at the start of b, a fetch
-// response's records, as the reader does from the network: the records at
-// offset from or later, the offset after the last whole batch (from when
+// response's records, as the reader does from the network: it appends to
+// dst the records at offset from or later, and returns them, the offset after the last whole batch (from when
 // there is none), and how many bytes the batches took. It stops at a
 // truncated batch or a legacy message set (magic 0 or 1).
-func (d *decoder) decodeAll(b []byte, from, hwm int64) (msgs []kafka.Message, next int64, used int, err error) {
-	next = from
+func (d *decoder) decodeAll(dst []kafka.Message, b []byte, from, hwm int64) (msgs []kafka.Message, next int64, used int, err error) {
+	msgs, next = dst, from
 	for len(b)-used >= batchMagicEnd {
 		rest := b[used:]
 		length := int32(binary.BigEndian.Uint32(rest[8:]))
