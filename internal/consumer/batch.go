@@ -103,139 +103,165 @@ type decoder struct {
 	compressed []byte // a compressed batch's body, as read
 	plain      []byte // its records, decompressed
 	codecs     codecs
+	keys       map[string]string // interned header keys
 
-	headers []kafka.Header // the batch's headers, before they go to their slab
-	spans   []headerSpan
-	keys    map[string]string // interned header keys
+	// The batch being handed over by next.
+	h          batchHeader
+	recs       []byte
+	from, hwm  int64
+	left       int32 // records of the batch not read yet
+	prev       int64 // the offset of the last record read
+	slab       []kafka.Header
+	recentKeys [8]string // the header keys of the last record, by position
 }
-
-// headerSpan says which headers of a batch are the headers of one message.
-type headerSpan struct{ msg, lo, hi int32 }
 
 func newDecoder(topic string, partition int) *decoder {
 	return &decoder{topic: topic, partition: partition, keys: map[string]string{}}
 }
 
+// record is one record of a batch, its fields aliasing the batch.
+type record struct {
+	tsDelta, offsetDelta int64
+	key, value           []byte
+	headers              int64  // how many
+	rest                 []byte // the headers
+}
+
 // batch checks the CRC of one batch, whose header hdr (batchHeaderSize
-// bytes) and records body were read, and appends to dst the records at
-// offset from or later. When owned, body is the caller's fresh allocation
-// of an uncompressed batch, which the messages alias; otherwise records are
-// copied, decompressed, into one allocation that they alias. Each message
-// gets its headers from one slab per batch. Control batches append nothing.
-func (d *decoder) batch(dst []kafka.Message, hdr, body []byte, owned bool, from, hwm int64) ([]kafka.Message, error) {
+// bytes) and records body were read, and prepares the handing over of its
+// records at offset from or later by next. When owned, body is the
+// caller's fresh allocation of an uncompressed batch, which the messages
+// alias; otherwise records are copied, decompressed, into one allocation
+// that they alias. The messages' headers come from one slab per batch (a
+// few when records have more headers than the first). It returns whether
+// there are records to hand over: not for a control batch.
+func (d *decoder) batch(hdr, body []byte, owned bool, from, hwm int64) (bool, error) {
 	h := parseBatchHeader(hdr)
 	if err := h.check(); err != nil {
-		return dst, err
+		return false, err
 	}
 	if len(body) != h.bodySize() {
-		return dst, fmt.Errorf("%w at offset %d: %d bytes of records, want %d", errCorrupt, h.baseOffset, len(body), h.bodySize())
+		return false, fmt.Errorf("%w at offset %d: %d bytes of records, want %d", errCorrupt, h.baseOffset, len(body), h.bodySize())
 	}
 	if crc := crc32.Update(crc32.Checksum(hdr[crcStart:batchHeaderSize], castagnoli), castagnoli, body); crc != h.crc {
-		return dst, fmt.Errorf("%w at offset %d: CRC %08x, want %08x", errCorrupt, h.baseOffset, crc, h.crc)
+		return false, fmt.Errorf("%w at offset %d: CRC %08x, want %08x", errCorrupt, h.baseOffset, crc, h.crc)
 	}
 	if h.control() || h.lastOffset() < from {
-		return dst, nil
+		return false, nil
 	}
 	records := body
-	switch {
-	case h.codec() != 0:
+	if h.codec() != 0 {
 		plain, err := d.codecs.decompress(h.codec(), body, d.plain[:0])
 		if err != nil {
-			return dst, fmt.Errorf("decompress record batch at offset %d: %w", h.baseOffset, err)
+			return false, fmt.Errorf("decompress record batch at offset %d: %w", h.baseOffset, err)
 		}
 		d.plain = plain
-		records = make([]byte, len(plain))
-		copy(records, plain)
-	case !owned:
-		records = make([]byte, len(body))
-		copy(records, body)
+		records = append([]byte(nil), plain...) // one allocation, not zeroed first
+	} else if !owned {
+		records = append([]byte(nil), body...)
 	}
-	return d.records(dst, h, records, from, hwm)
+	d.h, d.recs, d.from, d.hwm = h, records, from, hwm
+	d.left, d.prev, d.slab = h.count, h.baseOffset-1, nil
+	return true, nil
 }
 
-// records decodes the records of h from b, which they alias.
-func (d *decoder) records(dst []kafka.Message, h batchHeader, b []byte, from, hwm int64) ([]kafka.Message, error) {
-	first := len(dst)
-	d.headers, d.spans = d.headers[:0], d.spans[:0]
-	bad := func(what string) error {
-		return fmt.Errorf("%w at offset %d: record %d: %s", errCorrupt, h.baseOffset, len(dst)-first, what)
-	}
-	prev := h.baseOffset - 1
-	for range h.count {
-		n, ok := varint(&b)
-		if !ok || n < 0 || n > int64(len(b)) {
-			return dst[:first], bad("length")
+// next writes the next record of the batch at offset from or later into m;
+// false when there is none left. A record that does not decode is an
+// error; the records before it were handed over.
+func (d *decoder) next(m *kafka.Message) (bool, error) {
+	for ; d.left > 0; d.left-- {
+		r, ok := parseRecord(&d.recs)
+		offset := d.h.baseOffset + r.offsetDelta
+		switch {
+		case !ok:
+			return false, d.corrupt("bad lengths")
+		case offset <= d.prev || offset > d.h.lastOffset():
+			return false, d.corrupt(fmt.Sprintf("offset %d out of order", offset))
 		}
-		r := b[:n:n]
-		b = b[n:]
-		if len(r) < 1 {
-			return dst[:first], bad("attributes")
-		}
-		r = r[1:] // record attributes: unused
-		tsDelta, ok1 := varint(&r)
-		offDelta, ok2 := varint(&r)
-		key, ok3 := bytesField(&r)
-		value, ok4 := bytesField(&r)
-		nh, ok5 := varint(&r)
-		if !(ok1 && ok2 && ok3 && ok4 && ok5) || nh > int64(len(r)) {
-			return dst[:first], bad("fields")
-		}
-		offset := h.baseOffset + offDelta
-		if offset <= prev || offset > h.lastOffset() {
-			return dst[:first], bad(fmt.Sprintf("offset %d out of order", offset))
-		}
-		prev = offset
-		lo := len(d.headers)
-		for range max(nh, 0) {
-			k, ok1 := bytesField(&r)
-			v, ok2 := bytesField(&r)
-			if !ok1 || !ok2 {
-				return dst[:first], bad("header")
+		d.prev = offset
+		var headers []kafka.Header
+		if r.headers > 0 {
+			if int64(len(d.slab)) < r.headers {
+				// The batch's next records have as many, usually; each
+				// header takes two bytes at least.
+				d.slab = make([]kafka.Header, r.headers+min(r.headers*int64(d.left-1), int64(len(d.recs)/2)))
 			}
-			d.headers = append(d.headers, kafka.Header{Key: d.intern(k), Value: v})
+			headers = d.slab[:r.headers:r.headers]
+			for i := range headers {
+				k, ok1 := bytesField(&r.rest)
+				v, ok2 := bytesField(&r.rest)
+				if !ok1 || !ok2 {
+					return false, d.corrupt("bad header")
+				}
+				headers[i] = kafka.Header{Key: d.intern(i, k), Value: v}
+			}
 		}
-		if len(r) != 0 {
-			return dst[:first], bad("trailing bytes")
+		if len(r.rest) != 0 {
+			return false, d.corrupt("bytes after the headers")
 		}
-		if offset < from {
-			d.headers = d.headers[:lo]
+		if offset < d.from {
 			continue
 		}
-		if nh > 0 {
-			d.spans = append(d.spans, headerSpan{msg: int32(len(dst)), lo: int32(lo), hi: int32(len(d.headers))})
+		d.slab = d.slab[len(headers):]
+		ts := d.h.baseTimestamp + r.tsDelta
+		if d.h.attributes&attrLogAppendTime != 0 {
+			ts = d.h.maxTimestamp
 		}
-		ts := h.baseTimestamp + tsDelta
-		if h.attributes&attrLogAppendTime != 0 {
-			ts = h.maxTimestamp
-		}
-		dst = append(dst, kafka.Message{Topic: d.topic, Partition: d.partition, Offset: offset,
-			HighWaterMark: hwm, Key: key, Value: value, Time: makeTime(ts)})
+		*m = kafka.Message{Topic: d.topic, Partition: d.partition, Offset: offset, HighWaterMark: d.hwm,
+			Key: r.key, Value: r.value, Headers: headers, Time: makeTime(ts)}
+		d.left--
+		return true, nil
 	}
-	if len(b) != 0 {
-		return dst[:first], bad("bytes after the last record")
+	if len(d.recs) != 0 {
+		return false, d.corrupt("bytes after the last record")
 	}
-	if len(d.headers) > 0 {
-		slab := make([]kafka.Header, len(d.headers))
-		copy(slab, d.headers)
-		for _, s := range d.spans {
-			dst[s.msg].Headers = slab[s.lo:s.hi:s.hi]
-		}
-		clear(d.headers) // do not keep the batch's buffer alive
-	}
-	return dst, nil
+	d.slab = nil
+	return false, nil
 }
 
-// intern returns b as a string, without allocating for keys seen before.
-func (d *decoder) intern(b []byte) string {
+func (d *decoder) corrupt(what string) error {
+	return fmt.Errorf("%w at offset %d: record %d: %s", errCorrupt, d.h.baseOffset, d.h.count-d.left, what)
+}
+
+// parseRecord reads the record at the start of *b and advances it.
+func parseRecord(b *[]byte) (record, bool) {
+	n, ok := varint(b)
+	if !ok || n < 1 || n > int64(len(*b)) {
+		return record{}, false
+	}
+	r := (*b)[1:n:n] // after the record's attributes, unused
+	*b = (*b)[n:]
+	var rec record
+	var ok1, ok2, ok3, ok4, ok5 bool
+	rec.tsDelta, ok1 = varint(&r)
+	rec.offsetDelta, ok2 = varint(&r)
+	rec.key, ok3 = bytesField(&r)
+	rec.value, ok4 = bytesField(&r)
+	rec.headers, ok5 = varint(&r)
+	rec.headers = max(rec.headers, 0) // as kafka-go: a negative count is none
+	rec.rest = r
+	return rec, ok1 && ok2 && ok3 && ok4 && ok5 && rec.headers <= int64(len(r))
+}
+
+// intern returns b as a string, without allocating for keys seen before:
+// first the key at the same position in the last record (records of a
+// topic usually have the same headers in the same order), then a map.
+func (d *decoder) intern(i int, b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	if s, ok := d.keys[string(b)]; ok {
-		return s
+	if i < len(d.recentKeys) && d.recentKeys[i] == string(b) {
+		return d.recentKeys[i]
 	}
-	s := string(b)
-	if len(d.keys) < maxInternedKeys {
-		d.keys[s] = s
+	s, ok := d.keys[string(b)]
+	if !ok {
+		s = string(b)
+		if len(d.keys) < maxInternedKeys {
+			d.keys[s] = s
+		}
+	}
+	if i < len(d.recentKeys) {
+		d.recentKeys[i] = s
 	}
 	return s
 }
@@ -250,16 +276,19 @@ func makeTime(ms int64) time.Time {
 
 // varint reads a zig-zag varint from the start of *b and advances it.
 func varint(b *[]byte) (int64, bool) {
-	s := *b
-	if len(s) > 0 && s[0] < 0x80 {
+	if s := *b; len(s) > 0 && s[0] < 0x80 {
 		*b = s[1:]
 		return int64(s[0]>>1) ^ -int64(s[0]&1), true
 	}
-	v, n := binary.Varint(s)
+	return varintSlow(b)
+}
+
+func varintSlow(b *[]byte) (int64, bool) {
+	v, n := binary.Varint(*b)
 	if n <= 0 {
 		return 0, false
 	}
-	*b = s[n:]
+	*b = (*b)[n:]
 	return v, true
 }
 
@@ -299,7 +328,16 @@ func (d *decoder) decodeAll(dst []kafka.Message, b []byte, from, hwm int64) (msg
 		if size > len(rest) {
 			break
 		}
-		if msgs, err = d.batch(msgs, rest[:batchHeaderSize], rest[batchHeaderSize:size], false, from, hwm); err != nil {
+		more, err := d.batch(rest[:batchHeaderSize], rest[batchHeaderSize:size], false, from, hwm)
+		for err == nil && more {
+			msgs = append(msgs, kafka.Message{})
+			if more, err = d.next(&msgs[len(msgs)-1]); !more {
+				msgs = msgs[:len(msgs)-1]
+			} else {
+				next = msgs[len(msgs)-1].Offset + 1
+			}
+		}
+		if err != nil {
 			return msgs, next, used, err
 		}
 		next = max(next, parseBatchHeader(rest).lastOffset()+1)

@@ -64,6 +64,10 @@ type Config struct {
 	// ChunkSize is the most records handed over at once (default 500).
 	ChunkSize int
 	Logger    zerolog.Logger
+
+	// kafkaGoReads reads every fetch with kafka-go's Conn, as this package
+	// did before it decoded fetches itself: for the benchmarks' comparison.
+	kafkaGoReads bool
 }
 
 // Consumer is one member of the group. Fetch and Commit may be called from
@@ -209,22 +213,9 @@ func (c *Consumer) read(ctx context.Context, pc *partConn, offset int64, log zer
 		return offset, false, err
 	}
 	progressed, maxBytes := false, c.cfg.MaxBytes
-	chunk := make([]kafka.Message, 0, c.cfg.ChunkSize)
-	emit := func(msgs []kafka.Message) bool {
-		for len(msgs) > 0 {
-			n := copy(chunk[len(chunk):cap(chunk)], msgs)
-			chunk, msgs = chunk[:len(chunk)+n], msgs[n:]
-			if len(chunk) == cap(chunk) {
-				if !c.send(ctx, chunk) {
-					return false
-				}
-				chunk = make([]kafka.Message, 0, c.cfg.ChunkSize)
-			}
-		}
-		return true
-	}
+	out := &chunker{size: c.cfg.ChunkSize, send: func(chunk []kafka.Message) bool { return c.send(ctx, chunk) }}
 	for ctx.Err() == nil {
-		if pc.legacy {
+		if pc.legacy || c.cfg.kafkaGoReads {
 			var legacyProgressed bool
 			offset, legacyProgressed, err = c.readLegacy(ctx, pc.conn, offset, log)
 			progressed = progressed || legacyProgressed
@@ -233,18 +224,17 @@ func (c *Consumer) read(ctx context.Context, pc *partConn, offset int64, log zer
 			}
 			continue
 		}
-		res, err := pc.fetch(offset, maxBytes, c.cfg.MaxWait, emit)
+		res, err := pc.fetch(offset, maxBytes, c.cfg.MaxWait, out)
+		// The records of the whole batches read, even before an error:
+		// the next fetch starts after them.
+		if !out.flush(true) {
+			return offset, progressed, ctx.Err()
+		}
 		if res.next > offset {
 			offset, progressed = res.next, true
 		}
 		if err != nil {
 			return offset, progressed, err
-		}
-		if len(chunk) > 0 {
-			if !c.send(ctx, chunk) {
-				return offset, progressed, ctx.Err()
-			}
-			chunk = make([]kafka.Message, 0, c.cfg.ChunkSize)
 		}
 		switch {
 		case res.errCode == 0:

@@ -40,9 +40,34 @@ type partConn struct {
 	corr      int32
 	legacy    bool // the partition answered with a legacy message set: kafka-go reads it
 
-	dec  *decoder
-	hdr  [batchHeaderSize]byte
-	msgs []kafka.Message // one batch's records, before they go into chunks
+	dec *decoder
+	hdr [batchHeaderSize]byte
+}
+
+// chunker fills chunks of records and hands each over when full.
+type chunker struct {
+	chunk []kafka.Message
+	size  int
+	send  func([]kafka.Message) bool // false: stop reading
+}
+
+// next returns the slot of the next record.
+func (c *chunker) next() *kafka.Message {
+	if c.chunk == nil {
+		c.chunk = make([]kafka.Message, 0, c.size)
+	}
+	c.chunk = c.chunk[:len(c.chunk)+1]
+	return &c.chunk[len(c.chunk)-1]
+}
+
+// flush hands over the records in the chunk, if full or if all is set.
+func (c *chunker) flush(all bool) bool {
+	if len(c.chunk) == 0 || (!all && len(c.chunk) < c.size) {
+		return true
+	}
+	chunk := c.chunk
+	c.chunk = nil
+	return c.send(chunk)
 }
 
 // dialLeader connects to the leader of a partition through a copy of the
@@ -140,10 +165,10 @@ type fetched struct {
 }
 
 // fetch sends a Fetch request for the records at offset and later, and
-// hands over the records of each whole batch of the answer to emit, which
-// returns false to stop. A legacy message set sets pc.legacy and ends the
+// hands the records of each whole batch of the answer to out (which may
+// keep the last ones in a chunk not full yet). A legacy message set sets pc.legacy and ends the
 // reading of the answer.
-func (pc *partConn) fetch(offset int64, maxBytes int, maxWait time.Duration, emit func([]kafka.Message) bool) (fetched, error) {
+func (pc *partConn) fetch(offset int64, maxBytes int, maxWait time.Duration, out *chunker) (fetched, error) {
 	res := fetched{next: offset}
 	_ = pc.nc.SetDeadline(time.Now().Add(maxWait + 30*time.Second))
 	defer pc.nc.SetDeadline(time.Time{})
@@ -197,7 +222,7 @@ func (pc *partConn) fetch(offset int64, maxBytes int, maxWait time.Duration, emi
 		if size > recRem {
 			break // cut at max_bytes: the next fetch starts there
 		}
-		if err := pc.readBatch(&r, offset, hwm, emit, &res); err != nil {
+		if err := pc.readBatch(&r, offset, hwm, out, &res); err != nil {
 			return res, err
 		}
 		recRem -= size
@@ -212,7 +237,7 @@ func (pc *partConn) fetch(offset int64, maxBytes int, maxWait time.Duration, emi
 }
 
 // readBatch reads one whole batch and hands its records over.
-func (pc *partConn) readBatch(r *respReader, from, hwm int64, emit func([]kafka.Message) bool, res *fetched) error {
+func (pc *partConn) readBatch(r *respReader, from, hwm int64, out *chunker, res *fetched) error {
 	r.read(pc.hdr[:])
 	h := parseBatchHeader(pc.hdr[:])
 	if err := h.check(); err != nil {
@@ -236,19 +261,32 @@ func (pc *partConn) readBatch(r *respReader, from, hwm int64, emit func([]kafka.
 	if r.err != nil {
 		return fmt.Errorf("read fetch answer: %w", r.err)
 	}
-	msgs, err := pc.dec.batch(pc.msgs[:0], pc.hdr[:], body, owned, from, hwm)
+	more, err := pc.dec.batch(pc.hdr[:], body, owned, from, hwm)
+	waited := false
+	for err == nil && more {
+		m := out.next()
+		if more, err = pc.dec.next(m); !more {
+			out.chunk = out.chunk[:len(out.chunk)-1]
+			break
+		}
+		res.next = m.Offset + 1
+		res.records++
+		if len(out.chunk) == out.size {
+			if !out.flush(false) {
+				return context.Canceled
+			}
+			waited = true
+		}
+	}
 	if err != nil {
 		return err
 	}
 	res.next = max(res.next, h.lastOffset()+1)
-	res.records += len(msgs)
-	pc.msgs = msgs
-	ok := len(msgs) == 0 || emit(msgs)
-	clear(msgs) // do not keep the batch alive
-	if !ok {
-		return context.Canceled
+
+	if !waited {
+		return nil
 	}
-	// emit may have waited for the consumer: the answer's rest gets time.
+	// The consumer may have kept us waiting: the answer's rest gets time.
 	_ = pc.nc.SetReadDeadline(time.Now().Add(30 * time.Second))
 	return nil
 }

@@ -63,11 +63,13 @@ func fetchAll(t *testing.T, brokers, topic string, partition int, from, end int6
 	}
 	defer pc.Close()
 	var out []kafka.Message
+	chunks := &chunker{size: 64, send: func(msgs []kafka.Message) bool {
+		out = append(out, msgs...)
+		return true
+	}}
 	for offset := from; offset < end && ctx.Err() == nil; {
-		res, err := pc.fetch(offset, maxBytes, 50*time.Millisecond, func(msgs []kafka.Message) bool {
-			out = append(out, msgs...)
-			return true
-		})
+		res, err := pc.fetch(offset, maxBytes, 50*time.Millisecond, chunks)
+		chunks.flush(true)
 		if err != nil || res.errCode != 0 || pc.legacy {
 			t.Fatalf("fetch at %d: %v, error code %d, legacy %v", offset, err, res.errCode, pc.legacy)
 		}
