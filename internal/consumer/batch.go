@@ -328,7 +328,7 @@ func (d *decoder) decodeAll(dst []kafka.Message, b []byte, from, hwm int64) (msg
 		if size > len(rest) {
 			break
 		}
-		more, err := d.batch(rest[:batchHeaderSize], rest[batchHeaderSize:size], false, from, hwm)
+		more, err := d.batch(rest[:batchHeaderSize], rest[batchHeaderSize:size], false, next, hwm)
 		for err == nil && more {
 			msgs = append(msgs, kafka.Message{})
 			if more, err = d.next(&msgs[len(msgs)-1]); !more {

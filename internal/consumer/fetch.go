@@ -222,7 +222,8 @@ func (pc *partConn) fetch(offset int64, maxBytes int, maxWait time.Duration, out
 		if size > recRem {
 			break // cut at max_bytes: the next fetch starts there
 		}
-		if err := pc.readBatch(&r, offset, hwm, out, &res); err != nil {
+		// From the end of the last batch: never a record twice.
+		if err := pc.readBatch(&r, res.next, hwm, out, &res); err != nil {
 			return res, err
 		}
 		recRem -= size
