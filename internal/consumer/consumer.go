@@ -246,17 +246,32 @@ func (c *Consumer) read(ctx context.Context, pc *partConn, offset int64, log zer
 		default:
 			return offset, progressed, kafka.Error(res.errCode) // the leader moved: reconnect
 		}
-		switch {
-		case res.truncated && maxBytes >= maxFetchBytes:
-			return offset, progressed, fmt.Errorf("the batch at offset %d is larger than %d bytes", offset, maxFetchBytes)
-		case res.truncated:
-			maxBytes = min(2*maxBytes, maxFetchBytes)
-			log.Warn().Int64("offset", offset).Int("max_bytes", maxBytes).Msg("a record batch is larger than a fetch's max bytes; doubling them")
-		case res.records > 0:
-			maxBytes = c.cfg.MaxBytes
+		grown, err := nextMaxBytes(res, maxBytes, c.cfg.MaxBytes)
+		if err != nil {
+			return offset, progressed, fmt.Errorf("the batch at offset %d: %w", offset, err)
 		}
+		if grown > maxBytes {
+			log.Warn().Int64("offset", offset).Int("max_bytes", grown).Msg("a record batch is larger than a fetch's max bytes; doubling them")
+		}
+		maxBytes = grown
 	}
 	return offset, progressed, ctx.Err()
+}
+
+// nextMaxBytes is the max_bytes of the next fetch after one with maxBytes
+// answered res: doubled when the answer held part of a batch only (a
+// broker before KIP-74 cuts a batch larger than max_bytes), up to
+// maxFetchBytes; back to the configured ones once records came.
+func nextMaxBytes(res fetched, maxBytes, configured int) (int, error) {
+	switch {
+	case res.truncated && maxBytes >= maxFetchBytes:
+		return maxBytes, fmt.Errorf("larger than %d bytes, the most one fetch may ask for", maxFetchBytes)
+	case res.truncated:
+		return min(2*maxBytes, maxFetchBytes), nil
+	case res.records > 0:
+		return configured, nil
+	}
+	return maxBytes, nil
 }
 
 // readLegacy reads from offset with kafka-go's Conn, which decodes the

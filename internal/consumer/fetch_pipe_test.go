@@ -110,3 +110,25 @@ func TestFetchAnswers(t *testing.T) {
 		t.Errorf("overlapping batches: %d records, %+v, %v; want 4, next 104", len(got), res, err)
 	}
 }
+
+func TestNextMaxBytes(t *testing.T) {
+	tests := []struct {
+		res       fetched
+		maxBytes  int
+		want      int
+		wantError bool
+	}{
+		{fetched{records: 3}, 1 << 20, 1 << 20, false},
+		{fetched{truncated: true}, 1 << 20, 2 << 20, false},
+		{fetched{truncated: true}, 600 << 20, maxFetchBytes, false},
+		{fetched{truncated: true}, maxFetchBytes, maxFetchBytes, true},
+		{fetched{records: 1}, 8 << 20, 1 << 20, false},
+		{fetched{}, 8 << 20, 8 << 20, false}, // nothing came: keep waiting with the larger size
+	}
+	for _, tt := range tests {
+		got, err := nextMaxBytes(tt.res, tt.maxBytes, 1<<20)
+		if got != tt.want || (err != nil) != tt.wantError {
+			t.Errorf("nextMaxBytes(%+v, %d) = %d, %v; want %d, error %v", tt.res, tt.maxBytes, got, err, tt.want, tt.wantError)
+		}
+	}
+}
