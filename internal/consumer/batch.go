@@ -274,22 +274,20 @@ func makeTime(ms int64) time.Time {
 	return time.Unix(ms/1000, (ms%1000)*int64(time.Millisecond)).UTC()
 }
 
-// varint reads a zig-zag varint from the start of *b and advances it.
+// varint reads a zig-zag varint from the start of *b and advances it. A
+// loop without calls, so that it inlines.
 func varint(b *[]byte) (int64, bool) {
-	if s := *b; len(s) > 0 && s[0] < 0x80 {
-		*b = s[1:]
-		return int64(s[0]>>1) ^ -int64(s[0]&1), true
+	s := *b
+	var x uint64
+	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
+		c := s[i]
+		x |= uint64(c&0x7f) << (7 * i)
+		if c < 0x80 {
+			*b = s[i+1:]
+			return int64(x>>1) ^ -int64(x&1), true
+		}
 	}
-	return varintSlow(b)
-}
-
-func varintSlow(b *[]byte) (int64, bool) {
-	v, n := binary.Varint(*b)
-	if n <= 0 {
-		return 0, false
-	}
-	*b = (*b)[n:]
-	return v, true
+	return 0, false
 }
 
 // bytesField reads a varint length and that many bytes from *b, aliasing
