@@ -57,8 +57,9 @@ type Config struct {
 	SessionTimeout time.Duration
 	// WatchPartitionChanges rebalances when a topic gains partitions.
 	WatchPartitionChanges bool
-	// MaxBytes bounds one fetch (default 16 MiB); MaxWait is how long the
-	// broker may wait for records before answering (default 250ms).
+	// MaxBytes bounds one fetch (default 16 MiB), except for a record
+	// batch larger than it, which is fetched whole; MaxWait is how long
+	// the broker may wait for records before answering (default 250ms).
 	MaxBytes int
 	MaxWait  time.Duration
 	// ChunkSize is the most records handed over at once (default 500).

@@ -334,7 +334,7 @@ func (r *respReader) read(p []byte) {
 	if r.err != nil {
 		return
 	}
-	if len(p) > r.rem && r.rem >= 0 {
+	if len(p) > r.rem {
 		r.err = io.ErrUnexpectedEOF
 		return
 	}
