@@ -170,14 +170,15 @@ func (d *decoder) batch(hdr, body []byte, owned bool, from, hwm int64) (bool, er
 // error; the records before it were handed over.
 func (d *decoder) next(m *kafka.Message) (bool, error) {
 	for ; d.left > 0; d.left-- {
-		r, ok := parseRecord(&d.recs)
+		r, end := parseRecord(d.recs)
 		offset := d.h.baseOffset + r.offsetDelta
 		switch {
-		case !ok:
+		case end < 0:
 			return false, d.corrupt("bad lengths")
 		case offset <= d.prev || offset > d.h.lastOffset():
 			return false, d.corrupt(fmt.Sprintf("offset %d out of order", offset))
 		}
+		d.recs = d.recs[end:]
 		d.prev = offset
 		var headers []kafka.Header
 		if r.headers > 0 {
@@ -187,14 +188,18 @@ func (d *decoder) next(m *kafka.Message) (bool, error) {
 				d.slab = make([]kafka.Header, r.headers+min(r.headers*int64(d.left-1), int64(len(d.recs)/2)))
 			}
 			headers = d.slab[:r.headers:r.headers]
+			j := 0
 			for i := range headers {
-				k, ok1 := bytesField(&r.rest)
-				v, ok2 := bytesField(&r.rest)
-				if !ok1 || !ok2 {
+				var k, v []byte
+				if k, j = bytesAt(r.rest, j); j < 0 {
+					return false, d.corrupt("bad header")
+				}
+				if v, j = bytesAt(r.rest, j); j < 0 {
 					return false, d.corrupt("bad header")
 				}
 				headers[i] = kafka.Header{Key: d.intern(i, k), Value: v}
 			}
+			r.rest = r.rest[j:]
 		}
 		if len(r.rest) != 0 {
 			return false, d.corrupt("bytes after the headers")
@@ -223,24 +228,35 @@ func (d *decoder) corrupt(what string) error {
 	return fmt.Errorf("%w at offset %d: record %d: %s", errCorrupt, d.h.baseOffset, d.h.count-d.left, what)
 }
 
-// parseRecord reads the record at the start of *b and advances it.
-func parseRecord(b *[]byte) (record, bool) {
-	n, ok := varint(b)
-	if !ok || n < 1 || n > int64(len(*b)) {
-		return record{}, false
-	}
-	r := (*b)[1:n:n] // after the record's attributes, unused
-	*b = (*b)[n:]
+// parseRecord reads the record at the start of b and returns it and where
+// it ends, -1 if it does not decode. The parsing works on indexes, so that
+// they stay in registers.
+func parseRecord(b []byte) (record, int) {
 	var rec record
-	var ok1, ok2, ok3, ok4, ok5 bool
-	rec.tsDelta, ok1 = varint(&r)
-	rec.offsetDelta, ok2 = varint(&r)
-	rec.key, ok3 = bytesField(&r)
-	rec.value, ok4 = bytesField(&r)
-	rec.headers, ok5 = varint(&r)
+	n, i := varintAt(b, 0)
+	if i < 0 || n < 1 || n > int64(len(b)-i) {
+		return rec, -1
+	}
+	end := i + int(n)
+	r := b[i+1 : end : end] // after the record's attributes, unused
+	if rec.tsDelta, i = varintAt(r, 0); i < 0 {
+		return rec, -1
+	}
+	if rec.offsetDelta, i = varintAt(r, i); i < 0 {
+		return rec, -1
+	}
+	if rec.key, i = bytesAt(r, i); i < 0 {
+		return rec, -1
+	}
+	if rec.value, i = bytesAt(r, i); i < 0 {
+		return rec, -1
+	}
+	if rec.headers, i = varintAt(r, i); i < 0 || rec.headers > int64(len(r)-i) {
+		return rec, -1
+	}
 	rec.headers = max(rec.headers, 0) // as kafka-go: a negative count is none
-	rec.rest = r
-	return rec, ok1 && ok2 && ok3 && ok4 && ok5 && rec.headers <= int64(len(r))
+	rec.rest = r[i:]
+	return rec, end
 }
 
 // intern returns b as a string, without allocating for keys seen before:
@@ -274,36 +290,35 @@ func makeTime(ms int64) time.Time {
 	return time.Unix(ms/1000, (ms%1000)*int64(time.Millisecond)).UTC()
 }
 
-// varint reads a zig-zag varint from the start of *b and advances it. A
-// loop without calls, so that it inlines.
-func varint(b *[]byte) (int64, bool) {
-	s := *b
+// varintAt reads the zig-zag varint at b[i:] and returns it and the index
+// after it, -1 if there is none. A loop without calls, so that it inlines.
+func varintAt(b []byte, i int) (int64, int) {
 	var x uint64
-	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
-		c := s[i]
-		x |= uint64(c&0x7f) << (7 * i)
+	for s := 0; s < 7*binary.MaxVarintLen64 && i < len(b); s += 7 {
+		c := b[i]
+		i++
+		x |= uint64(c&0x7f) << s
 		if c < 0x80 {
-			*b = s[i+1:]
-			return int64(x>>1) ^ -int64(x&1), true
+			return int64(x>>1) ^ -int64(x&1), i
 		}
 	}
-	return 0, false
+	return 0, -1
 }
 
-// bytesField reads a varint length and that many bytes from *b, aliasing
-// them with their capacity capped. Like kafka-go, a null (-1) or empty
-// field is nil.
-func bytesField(b *[]byte) ([]byte, bool) {
-	n, ok := varint(b)
+// bytesAt reads a varint length at b[i:] and that many bytes after it,
+// aliased with their capacity capped, and returns them and the index after
+// them, -1 if they do not fit. Like kafka-go, a null (-1) or empty field is
+// nil.
+func bytesAt(b []byte, i int) ([]byte, int) {
+	n, i := varintAt(b, i)
 	switch {
-	case !ok || n > int64(len(*b)) || n < -1:
-		return nil, false
+	case i < 0 || n < -1 || n > int64(len(b)-i):
+		return nil, -1
 	case n <= 0:
-		return nil, true
+		return nil, i
 	}
-	s := *b
-	*b = s[n:]
-	return s[:n:n], true
+	end := i + int(n)
+	return b[i:end:end], end
 }
 
 // decodeAll decodes the whole record batches at the start of b, a fetch

@@ -30,10 +30,18 @@ type codecs struct {
 	gz  *gzip.Reader
 }
 
-// zstdDecoder is shared: DecodeAll may be called concurrently.
+// zstdDecoder is shared: DecodeAll may be called concurrently. A frame
+// may declare its size: a batch claiming more than maxDecompressed is an
+// error, not an allocation of that size.
 var zstdDecoder = sync.OnceValues(func() (*zstd.Decoder, error) {
-	return zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
+	return zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxDecompressed))
 })
+
+// maxDecompressed bounds a batch's records once decompressed: a batch
+// claiming more (a gzip or zstd bomb, a snappy length) is an error.
+const maxDecompressed = 256 << 20
+
+var errTooLarge = fmt.Errorf("decompressed batch larger than %d bytes", maxDecompressed)
 
 // decompress appends the decompressed src to dst.
 func (c *codecs) decompress(codec int, src, dst []byte) ([]byte, error) {
@@ -76,6 +84,9 @@ func readAll(r io.Reader, dst []byte) ([]byte, error) {
 		}
 		n, err := r.Read(dst[len(dst):cap(dst)])
 		dst = dst[:len(dst)+n]
+		if len(dst) > maxDecompressed {
+			return dst, errTooLarge
+		}
 		if errors.Is(err, io.EOF) {
 			return dst, nil
 		}
@@ -116,6 +127,9 @@ func unsnappyBlock(src, dst []byte) ([]byte, error) {
 	n, err := snappy.DecodedLen(src)
 	if err != nil {
 		return dst, err
+	}
+	if n > maxDecompressed-len(dst) {
+		return dst, errTooLarge
 	}
 	dst = grow(dst, n)
 	out, err := snappy.Decode(dst[len(dst):len(dst)+n], src)
@@ -200,6 +214,9 @@ func unlz4(src, dst []byte) ([]byte, error) {
 					return dst, bad
 				}
 				src = src[4:]
+			}
+			if len(dst)+blockMax > maxDecompressed {
+				return dst, errTooLarge
 			}
 			if raw {
 				dst = append(dst, block...)
