@@ -7,7 +7,30 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/pierrec/lz4/v4"
 )
+
+// LZ4 frames as pierrec's writer makes them (kafka-go's): 4 MiB blocks
+// compressed far more than 8 times (the second try), 64 KiB blocks with
+// checksums, a frame that states its size.
+func TestUnlz4(t *testing.T) {
+	text := bytes.Repeat([]byte(`{"id":"0123","type":"login","actor":{"email":"é@example.com"}}`), 100_000)
+	for _, in := range [][]byte{make([]byte, 5<<20), text, text[:100], nil} {
+		for _, opts := range [][]lz4.Option{nil, {lz4.BlockSizeOption(lz4.Block64Kb), lz4.ChecksumOption(true), lz4.BlockChecksumOption(true)}, {lz4.SizeOption(uint64(len(in)))}} {
+			var z bytes.Buffer
+			w := lz4.NewWriter(&z)
+			if err := w.Apply(opts...); err != nil {
+				t.Fatal(err)
+			}
+			_, _ = w.Write(in)
+			_ = w.Close()
+			got, err := unlz4(z.Bytes(), []byte("prefix"))
+			if err != nil || !bytes.Equal(got, append([]byte("prefix"), in...)) {
+				t.Errorf("unlz4 of %d bytes with %d options: %d bytes, %v", len(in), len(opts), len(got), err)
+			}
+		}
+	}
+}
 
 // A batch that claims or decompresses to more than maxDecompressed is an
 // error, not an allocation of that size.
