@@ -222,13 +222,14 @@ func unlz4(src, dst []byte) ([]byte, error) {
 				dst = append(dst, block...)
 				continue
 			}
-			// Room for 8 times the block first (JSON compresses 3 to 5
-			// times), not the block's largest size (4 MiB for kafka-go):
-			// the buffer stays with the partition's reader.
-			room := min(blockMax, 8*len(block)+64<<10)
-			m, err := uncompressBlock(&dst, block, room, frameStart, flg&flagIndep != 0)
-			if err != nil && room < blockMax {
-				m, err = uncompressBlock(&dst, block, blockMax, frameStart, flg&flagIndep != 0)
+			dst = grow(dst, blockMax)
+			out := dst[len(dst) : len(dst)+blockMax]
+			var m int
+			var err error
+			if flg&flagIndep != 0 {
+				m, err = lz4.UncompressBlock(block, out)
+			} else {
+				m, err = lz4.UncompressBlockWithDict(block, out, dst[max(frameStart, len(dst)-64<<10):])
 			}
 			if err != nil {
 				return dst, fmt.Errorf("lz4: %w", err)
@@ -243,16 +244,4 @@ func unlz4(src, dst []byte) ([]byte, error) {
 		}
 	}
 	return dst, nil
-}
-
-// uncompressBlock decompresses an LZ4 block after len(*dst), into room
-// bytes at most; a dependent block refers to the frame's output before it.
-func uncompressBlock(dst *[]byte, block []byte, room, frameStart int, independent bool) (int, error) {
-	*dst = grow(*dst, room)
-	d := *dst
-	out := d[len(d) : len(d)+room]
-	if independent {
-		return lz4.UncompressBlock(block, out)
-	}
-	return lz4.UncompressBlockWithDict(block, out, d[max(frameStart, len(d)-64<<10):])
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // LZ4 frames as pierrec's writer makes them (kafka-go's): 4 MiB blocks
-// compressed far more than 8 times (the second try), 64 KiB blocks with
+// compressed far more than 16 times, 64 KiB blocks with
 // checksums, a frame that states its size.
 func TestUnlz4(t *testing.T) {
 	text := bytes.Repeat([]byte(`{"id":"0123","type":"login","actor":{"email":"é@example.com"}}`), 100_000)
