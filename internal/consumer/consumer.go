@@ -10,8 +10,24 @@
 // trips per record; forwarding spent about a sixth of its CPU there. The
 // group protocol (joining, heartbeats, assignment, partition watching,
 // commits) is still kafka-go's ConsumerGroup; this package only reads each
-// assigned partition with kafka-go's Conn and hands the records over in
-// chunks.
+// assigned partition and hands the records over in chunks.
+//
+// It reads Fetch answers itself, too. kafka-go's Batch.ReadMessage
+// allocates every key, value and header and reads varints through a
+// bufio.Reader; its LZ4 reader decompresses through a growing bytes.Buffer:
+// about 1.8µs per record, most of the CPU forward may spend per event. Here
+// each partition's leader is dialed by kafka-go (metadata, TLS, SASL) with a
+// DialFunc that keeps the network connection; Fetch v4 requests go on it
+// directly, one at a time, and each record batch of the answer is read
+// whole, its CRC-32C checked, decompressed into a reused buffer and copied
+// into one allocation per batch that the records' keys, values and header
+// values alias (an uncompressed batch is read straight into it). Headers
+// come from one slab per batch, their keys interned. kafka-go's Conn still
+// answers ListOffsets between fetches, and reads the message sets of
+// topics written before Kafka 0.11 (magic 0 and 1) when a fetch meets one:
+// that connection then stays on kafka-go's path. Control batches
+// (transaction markers) are skipped; a corrupt batch ends the connection
+// and is fetched again, never skipped.
 package consumer
 
 import (
@@ -41,13 +57,18 @@ type Config struct {
 	SessionTimeout time.Duration
 	// WatchPartitionChanges rebalances when a topic gains partitions.
 	WatchPartitionChanges bool
-	// MaxBytes bounds one fetch (default 16 MiB); MaxWait is how long the
-	// broker may wait for records before answering (default 250ms).
+	// MaxBytes bounds one fetch (default 16 MiB), except for a record
+	// batch larger than it, which is fetched whole; MaxWait is how long
+	// the broker may wait for records before answering (default 250ms).
 	MaxBytes int
 	MaxWait  time.Duration
 	// ChunkSize is the most records handed over at once (default 500).
 	ChunkSize int
 	Logger    zerolog.Logger
+
+	// kafkaGoReads reads every fetch with kafka-go's Conn, as this package
+	// did before it decoded fetches itself: for the benchmarks' comparison.
+	kafkaGoReads bool
 }
 
 // Consumer is one member of the group. Fetch and Commit may be called from
@@ -162,11 +183,11 @@ func (c *Consumer) run(ctx context.Context) {
 func (c *Consumer) readPartition(ctx context.Context, topic string, partition int, offset int64) {
 	log := c.cfg.Logger.With().Str("topic", topic).Int("partition", partition).Logger()
 	for failures := 0; ctx.Err() == nil; {
-		conn, err := c.dialLeader(ctx, topic, partition)
+		pc, err := c.dialLeader(ctx, topic, partition)
 		if err == nil {
 			var progressed bool
-			offset, progressed, err = c.read(ctx, conn, offset, log)
-			conn.Close()
+			offset, progressed, err = c.read(ctx, pc, offset, log)
+			pc.Close()
 			if progressed {
 				failures = 0
 			}
@@ -181,62 +202,119 @@ func (c *Consumer) readPartition(ctx context.Context, topic string, partition in
 	}
 }
 
-func (c *Consumer) dialLeader(ctx context.Context, topic string, partition int) (*kafka.Conn, error) {
-	var err error
-	for _, b := range c.cfg.Brokers {
-		var conn *kafka.Conn
-		if conn, err = c.cfg.Dialer.DialLeader(ctx, "tcp", b, topic, partition); err == nil {
-			return conn, nil
-		}
-	}
-	return nil, fmt.Errorf("connect to the leader of %s/%d: %w", topic, partition, err)
-}
+// maxFetchBytes bounds the doubling of max_bytes for a batch larger than
+// it (brokers since KIP-74 send such a batch whole anyway).
+const maxFetchBytes = 1 << 30
 
 // read fetches from offset until ctx ends or the connection fails, and
-// returns the offset to resume at and whether any record was read.
-func (c *Consumer) read(ctx context.Context, conn *kafka.Conn, offset int64, log zerolog.Logger) (int64, bool, error) {
-	offset, err := c.position(ctx, conn, offset, log)
+// returns the offset to resume at and whether it advanced.
+func (c *Consumer) read(ctx context.Context, pc *partConn, offset int64, log zerolog.Logger) (int64, bool, error) {
+	offset, err := c.position(ctx, pc.conn, offset, log)
 	if err != nil {
 		return offset, false, err
 	}
-	progressed := false
+	progressed, maxBytes := false, c.cfg.MaxBytes
+	out := &chunker{size: c.cfg.ChunkSize, send: func(chunk []kafka.Message) bool { return c.send(ctx, chunk) }}
 	for ctx.Err() == nil {
-		if _, err := conn.Seek(offset, kafka.SeekAbsolute|kafka.SeekDontCheck); err != nil {
-			return offset, progressed, err
-		}
-		_ = conn.SetReadDeadline(time.Now().Add(c.cfg.MaxWait + 30*time.Second))
-		batch := conn.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: 1, MaxBytes: c.cfg.MaxBytes, MaxWait: c.cfg.MaxWait})
-		chunk := make([]kafka.Message, 0, c.cfg.ChunkSize)
-		for {
-			m, err := batch.ReadMessage()
+		if pc.legacy || c.cfg.kafkaGoReads {
+			var legacyProgressed bool
+			offset, legacyProgressed, err = c.readLegacy(ctx, pc.conn, offset, log)
+			progressed = progressed || legacyProgressed
 			if err != nil {
-				break
-			}
-			chunk = append(chunk, m)
-			offset, progressed = m.Offset+1, true
-			if len(chunk) == cap(chunk) {
-				if !c.send(ctx, chunk) {
-					batch.Close()
-					return offset, progressed, ctx.Err()
-				}
-				chunk = make([]kafka.Message, 0, c.cfg.ChunkSize)
-			}
-		}
-		err := batch.Close()
-		if len(chunk) > 0 && !c.send(ctx, chunk) {
-			return offset, progressed, ctx.Err()
-		}
-		switch {
-		case err == nil, errors.Is(err, io.EOF), errors.Is(err, kafka.RequestTimedOut):
-		case errors.Is(err, kafka.OffsetOutOfRange):
-			if offset, err = c.position(ctx, conn, offset, log); err != nil {
 				return offset, progressed, err
 			}
-		default:
-			return offset, progressed, err // the leader moved, the connection broke: reconnect
+			continue
 		}
+		res, err := pc.fetch(offset, maxBytes, c.cfg.MaxWait, out)
+		// The records of the whole batches read, even before an error:
+		// the next fetch starts after them.
+		if !out.flush(true) {
+			return offset, progressed, ctx.Err()
+		}
+		if res.next > offset {
+			offset, progressed = res.next, true
+		}
+		if err != nil {
+			return offset, progressed, err
+		}
+		switch {
+		case res.errCode == 0:
+		case kafka.Error(res.errCode) == kafka.OffsetOutOfRange:
+			if offset, err = c.position(ctx, pc.conn, offset, log); err != nil {
+				return offset, progressed, err
+			}
+			continue
+		default:
+			return offset, progressed, kafka.Error(res.errCode) // the leader moved: reconnect
+		}
+		grown, err := nextMaxBytes(res, maxBytes, c.cfg.MaxBytes)
+		if err != nil {
+			return offset, progressed, fmt.Errorf("the batch at offset %d: %w", offset, err)
+		}
+		if grown > maxBytes {
+			log.Warn().Int64("offset", offset).Int("max_bytes", grown).Msg("a record batch is larger than a fetch's max bytes; doubling them")
+		}
+		maxBytes = grown
 	}
 	return offset, progressed, ctx.Err()
+}
+
+// nextMaxBytes is the max_bytes of the next fetch after one with maxBytes
+// answered res: doubled when the answer held part of a batch only (a
+// broker before KIP-74 cuts a batch larger than max_bytes), up to
+// maxFetchBytes; back to the configured ones once records came.
+func nextMaxBytes(res fetched, maxBytes, configured int) (int, error) {
+	switch {
+	case res.truncated && maxBytes >= maxFetchBytes:
+		return maxBytes, fmt.Errorf("larger than %d bytes, the most one fetch may ask for", maxFetchBytes)
+	case res.truncated:
+		return min(2*maxBytes, maxFetchBytes), nil
+	case res.records > 0:
+		return configured, nil
+	}
+	return maxBytes, nil
+}
+
+// readLegacy reads from offset with kafka-go's Conn, which decodes the
+// message sets of topics written before Kafka 0.11 (magic 0 and 1), until
+// ctx ends or the connection fails.
+func (c *Consumer) readLegacy(ctx context.Context, conn *kafka.Conn, offset int64, log zerolog.Logger) (int64, bool, error) {
+	progressed := false
+	if _, err := conn.Seek(offset, kafka.SeekAbsolute|kafka.SeekDontCheck); err != nil {
+		return offset, progressed, err
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(c.cfg.MaxWait + 30*time.Second))
+	batch := conn.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: 1, MaxBytes: c.cfg.MaxBytes, MaxWait: c.cfg.MaxWait})
+	chunk := make([]kafka.Message, 0, c.cfg.ChunkSize)
+	for {
+		m, err := batch.ReadMessage()
+		if err != nil {
+			break
+		}
+		chunk = append(chunk, m)
+		offset, progressed = m.Offset+1, true
+		if len(chunk) == cap(chunk) {
+			if !c.send(ctx, chunk) {
+				batch.Close()
+				return offset, progressed, ctx.Err()
+			}
+			chunk = make([]kafka.Message, 0, c.cfg.ChunkSize)
+		}
+	}
+	err := batch.Close()
+	if len(chunk) > 0 && !c.send(ctx, chunk) {
+		return offset, progressed, ctx.Err()
+	}
+	switch {
+	case err == nil, errors.Is(err, io.EOF), errors.Is(err, kafka.RequestTimedOut):
+	case errors.Is(err, kafka.OffsetOutOfRange):
+		if offset, err = c.position(ctx, conn, offset, log); err != nil {
+			return offset, progressed, err
+		}
+	default:
+		return offset, progressed, err // the leader moved, the connection broke: reconnect
+	}
+	return offset, progressed, nil
 }
 
 // position resolves offset against the partition's first and last offsets.

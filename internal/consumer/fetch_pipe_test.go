@@ -1,0 +1,134 @@
+package consumer
+
+import (
+	"bufio"
+	"encoding/binary"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// pipeFetch answers one Fetch request on a pipe with records (and error
+// code), checking the request with franz-go's decoder; corrDelta shifts
+// the correlation id of the answer.
+func pipeFetch(t *testing.T, records []byte, errCode int16, corrDelta int32) (fetched, []kafka.Message, *partConn, error) {
+	t.Helper()
+	client, server := net.Pipe()
+	defer client.Close()
+	defer server.Close()
+	pc := &partConn{nc: client, rd: bufio.NewReader(client), clientID: "cid", topic: "t", partition: 2, dec: newDecoder("t", 2)}
+	errs := make(chan error, 1)
+	go func() {
+		var size [4]byte
+		if _, err := io.ReadFull(server, size[:]); err != nil {
+			errs <- err
+			return
+		}
+		req := make([]byte, binary.BigEndian.Uint32(size[:]))
+		if _, err := io.ReadFull(server, req); err != nil {
+			errs <- err
+			return
+		}
+		key, version, corr := binary.BigEndian.Uint16(req), binary.BigEndian.Uint16(req[2:]), int32(binary.BigEndian.Uint32(req[4:]))
+		idLen := int(binary.BigEndian.Uint16(req[8:]))
+		clientID := string(req[10 : 10+idLen])
+		fr := kmsg.NewPtrFetchRequest()
+		fr.Version = 4
+		if err := fr.ReadFrom(req[10+idLen:]); err != nil || key != 1 || version != 4 || clientID != "cid" ||
+			fr.ReplicaID != -1 || fr.MaxWaitMillis != 50 || fr.MinBytes != 1 || fr.MaxBytes != 1<<20 || fr.IsolationLevel != 0 ||
+			len(fr.Topics) != 1 || fr.Topics[0].Topic != "t" || len(fr.Topics[0].Partitions) != 1 ||
+			fr.Topics[0].Partitions[0].Partition != 2 || fr.Topics[0].Partitions[0].FetchOffset != 100 ||
+			fr.Topics[0].Partitions[0].PartitionMaxBytes != 1<<20 {
+			t.Errorf("request: api %d v%d, client id %q, %+v, %v", key, version, clientID, fr, err)
+		}
+		resp := kmsg.NewPtrFetchResponse()
+		resp.Version = 4
+		rt := kmsg.NewFetchResponseTopic()
+		rt.Topic = "t"
+		rp := kmsg.NewFetchResponseTopicPartition()
+		rp.Partition, rp.ErrorCode, rp.HighWatermark, rp.LastStableOffset, rp.RecordBatches = 2, errCode, 200, 200, records
+		rp.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{{ProducerID: 7, FirstOffset: 1}}
+		rt.Partitions = append(rt.Partitions, rp)
+		resp.Topics = append(resp.Topics, rt)
+		body := binary.BigEndian.AppendUint32(nil, uint32(corr+corrDelta))
+		body = resp.AppendTo(body)
+		_, err := server.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...))
+		errs <- err
+	}()
+	var got []kafka.Message
+	out := &chunker{size: 2, send: func(m []kafka.Message) bool {
+		got = append(got, m...)
+		return true
+	}}
+	res, err := pc.fetch(100, 1<<20, 50*time.Millisecond, out)
+	out.flush(true)
+	if err == nil {
+		if werr := <-errs; werr != nil {
+			t.Fatal(werr)
+		}
+	}
+	return res, got, pc, err
+}
+
+func TestFetchAnswers(t *testing.T) {
+	three := buildBatch(100, 0, 2, ts0, ts0, []testRecord{{value: []byte("a")}, {offsetDelta: 1, value: []byte("b")}, {offsetDelta: 2, value: []byte("c")}})
+	next := buildBatch(103, 0, 0, ts0, ts0, []testRecord{{value: []byte("d")}})
+
+	res, got, _, err := pipeFetch(t, cat(three, next[:len(next)-5]), 0, 0)
+	if err != nil || len(got) != 3 || res.next != 103 || res.truncated || got[2].HighWaterMark != 200 {
+		t.Errorf("a batch and a truncated one: %d records, %+v, %v; want 3, next 103, not truncated", len(got), res, err)
+	}
+	res, got, _, err = pipeFetch(t, three[:len(three)-1], 0, 0)
+	if err != nil || len(got) != 0 || res.next != 100 || !res.truncated {
+		t.Errorf("only a truncated batch: %d records, %+v, %v; want none, next 100, truncated", len(got), res, err)
+	}
+	res, got, _, err = pipeFetch(t, nil, 1, 0)
+	if err != nil || len(got) != 0 || kafka.Error(res.errCode) != kafka.OffsetOutOfRange || res.truncated {
+		t.Errorf("offset out of range: %d records, %+v, %v", len(got), res, err)
+	}
+	legacy := append(make([]byte, 16), 1, 0, 0, 0)
+	res, got, pc, err := pipeFetch(t, cat(three, legacy), 0, 0)
+	if err != nil || len(got) != 3 || res.next != 103 || !pc.legacy || res.truncated {
+		t.Errorf("a legacy message set after a batch: %d records, %+v, legacy %v, %v; want 3, next 103, legacy", len(got), res, pc.legacy, err)
+	}
+	if _, got, _, err = pipeFetch(t, three, 0, 1); err == nil || len(got) != 0 {
+		t.Errorf("an answer to another request: %d records, error %v; want an error", len(got), err)
+	}
+	corrupt := cat(next)
+	corrupt[len(corrupt)-1] ^= 1
+	if res, got, _, err = pipeFetch(t, cat(three, corrupt), 0, 0); err == nil || len(got) != 3 || res.next != 103 {
+		t.Errorf("a corrupt batch after a good one: %d records, %+v, %v; want the good one's, next 103, an error", len(got), res, err)
+	}
+	// A batch overlapping the last one (no broker sends that): its records
+	// already handed over are not handed over again.
+	overlap := buildBatch(102, 0, 1, ts0, ts0, []testRecord{{value: []byte("c")}, {offsetDelta: 1, value: []byte("d")}})
+	if res, got, _, err = pipeFetch(t, cat(three, overlap), 0, 0); err != nil || len(got) != 4 || got[3].Offset != 103 || res.next != 104 {
+		t.Errorf("overlapping batches: %d records, %+v, %v; want 4, next 104", len(got), res, err)
+	}
+}
+
+func TestNextMaxBytes(t *testing.T) {
+	tests := []struct {
+		res       fetched
+		maxBytes  int
+		want      int
+		wantError bool
+	}{
+		{fetched{records: 3}, 1 << 20, 1 << 20, false},
+		{fetched{truncated: true}, 1 << 20, 2 << 20, false},
+		{fetched{truncated: true}, 600 << 20, maxFetchBytes, false},
+		{fetched{truncated: true}, maxFetchBytes, maxFetchBytes, true},
+		{fetched{records: 1}, 8 << 20, 1 << 20, false},
+		{fetched{}, 8 << 20, 8 << 20, false}, // nothing came: keep waiting with the larger size
+	}
+	for _, tt := range tests {
+		got, err := nextMaxBytes(tt.res, tt.maxBytes, 1<<20)
+		if got != tt.want || (err != nil) != tt.wantError {
+			t.Errorf("nextMaxBytes(%+v, %d) = %d, %v; want %d, error %v", tt.res, tt.maxBytes, got, err, tt.want, tt.wantError)
+		}
+	}
+}
