@@ -29,7 +29,9 @@ import (
 // against the raw consume of its own round, since the machine's speed
 // drifts between rounds. At the end a table gives, per sink, the median
 // of the rounds and their range: the figures BENCHMARKS.md states.
-// BENCH_MEMORY_LIMIT, when set, is passed as FORWARD_MEMORY_LIMIT.
+// BENCH_MEMORY_LIMIT, when set, is passed as FORWARD_MEMORY_LIMIT;
+// BENCH_FORWARD_ENV ("K=V K=V") sets more of forward's environment, to
+// measure a setting against the defaults.
 func BenchmarkForwardMemory(b *testing.B) {
 	n := envInt("BENCH_MEMORY_EVENTS", 1_000_000)
 	rounds := envInt("BENCH_ROUNDS", 5)
@@ -62,7 +64,10 @@ func BenchmarkForwardMemory(b *testing.B) {
 					if s.fresh != nil {
 						env = env.With(s.fresh(b))
 					}
+					recv := processCPU()
 					r := forwardOnce(b, d, env, n)
+					r.recvCPU = float64((processCPU() - recv).Microseconds()) / float64(n)
+					b.ReportMetric(r.recvCPU, "receiver-cpu-µs/event")
 					r.xRate, r.xCPU = r.rate/raw.rate, r.cpu/raw.cpu
 					runs[s.name] = append(runs[s.name], r)
 					b.ReportMetric(r.rss, "peak-rss-MiB")
@@ -89,9 +94,10 @@ func BenchmarkForwardMemory(b *testing.B) {
 }
 
 // benchRun is one measured pass over the topic: events/s, CPU µs per event,
-// peak RSS in MiB (forward runs only) and the ratios to its round's raw
-// consume.
-type benchRun struct{ rate, cpu, rss, xRate, xCPU float64 }
+// peak RSS in MiB (forward runs only), the ratios to its round's raw
+// consume, and the CPU µs per event of this process meanwhile: the
+// receivers' (and the polling of the group's offsets).
+type benchRun struct{ rate, cpu, rss, xRate, xCPU, recvCPU float64 }
 
 // forwardOnce runs `forward run` with env as a fresh group until it has
 // committed the whole topic, and measures it.
@@ -100,6 +106,11 @@ func forwardOnce(b *testing.B, d *deployment, sinkEnv testkit.Env, n int) benchR
 	env := sinkEnv.With(map[string]string{"KAFKA_BROKERS": d.brokers, "KAFKA_TOPIC": d.topic, "FORWARD_ALERTS": "false",
 		"KAFKA_DLQ_TOPIC": d.dlq, "KAFKA_GROUP_ID": group, "METRICS_ADDR": "127.0.0.1:0", "LOG_LEVEL": "warn",
 		"FORWARD_MEMORY_LIMIT": os.Getenv("BENCH_MEMORY_LIMIT")})
+	for _, kv := range strings.Fields(os.Getenv("BENCH_FORWARD_ENV")) {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
 	start := time.Now()
 	p := testkit.Start(b, forwardBin, env, "run")
 	hwm := forwardToEnd(b, d, group, p)
@@ -109,6 +120,9 @@ func forwardOnce(b *testing.B, d *deployment, sinkEnv testkit.Env, n int) benchR
 		b.Fatal(err)
 	}
 	p.Stop()
+	if f := os.Getenv("BENCH_FORWARD_STDERR"); f != "" {
+		_ = os.WriteFile(f, []byte(p.Stderr()), 0o644)
+	}
 	if path := env["FILE_PATH"]; path != "" {
 		_ = os.Remove(path)
 	}

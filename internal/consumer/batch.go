@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"runtime"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -101,7 +102,6 @@ type decoder struct {
 	partition int
 
 	compressed []byte // a compressed batch's body, as read
-	plain      []byte // its records, decompressed
 	codecs     codecs
 	keys       map[string]string // interned header keys
 
@@ -117,6 +117,36 @@ type decoder struct {
 
 func newDecoder(topic string, partition int) *decoder {
 	return &decoder{topic: topic, partition: partition, keys: map[string]string{}}
+}
+
+// plainBufs are the buffers batches are decompressed into before their
+// records are copied into an allocation of their own: each has room for a
+// whole LZ4 block (4 MiB, as kafka-go writes them), which LZ4 decodes
+// fastest into. They are shared by every partition's reader rather than
+// kept one per reader: a buffer is held only while one batch is
+// decompressed and copied, so about one per core is in use at once, where
+// one per reader cost 4 MiB of the memory budget per assigned partition.
+// A channel rather than a sync.Pool: the pool is emptied by every other
+// garbage collection, and a new buffer costs 4 MiB of zeroing.
+var plainBufs = make(chan []byte, max(runtime.GOMAXPROCS(0), 2))
+
+func takePlain() []byte {
+	select {
+	case b := <-plainBufs:
+		return b[:0]
+	default:
+		return nil
+	}
+}
+
+func putPlain(b []byte) {
+	if cap(b) == 0 || cap(b) > 8<<20 {
+		return // a rare huge batch's buffer is not kept
+	}
+	select {
+	case plainBufs <- b:
+	default:
+	}
 }
 
 // record is one record of a batch, its fields aliasing the batch.
@@ -151,12 +181,13 @@ func (d *decoder) batch(hdr, body []byte, owned bool, from, hwm int64) (bool, er
 	}
 	records := body
 	if h.codec() != 0 {
-		plain, err := d.codecs.decompress(h.codec(), body, d.plain[:0])
+		plain, err := d.codecs.decompress(h.codec(), body, takePlain())
 		if err != nil {
+			putPlain(plain)
 			return false, fmt.Errorf("decompress record batch at offset %d: %w", h.baseOffset, err)
 		}
-		d.plain = plain
 		records = append([]byte(nil), plain...) // one allocation, not zeroed first
+		putPlain(plain)
 	} else if !owned {
 		records = append([]byte(nil), body...)
 	}

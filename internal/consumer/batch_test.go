@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"reflect"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/pierrec/lz4/v4"
 	"github.com/segmentio/kafka-go"
 )
 
@@ -216,4 +220,67 @@ func FuzzDecodeBatch(f *testing.F) {
 			}
 		}
 	})
+}
+
+// lz4Batch is buildBatch with its records compressed by LZ4 (as kafka-go
+// writes them).
+func lz4Batch(t testing.TB, base int64, recs []testRecord) []byte {
+	plain := buildBatch(base, 0, int32(len(recs)-1), ts0, ts0, recs)
+	var z bytes.Buffer
+	w := lz4.NewWriter(&z)
+	if _, err := w.Write(plain[batchHeaderSize:]); err != nil || w.Close() != nil {
+		t.Fatal("lz4", err)
+	}
+	b := append(bytes.Clone(plain[:batchHeaderSize]), z.Bytes()...)
+	binary.BigEndian.PutUint32(b[8:], uint32(batchHeaderSize-batchLengthEnd+z.Len()))
+	binary.BigEndian.PutUint16(b[21:], codecLZ4)
+	binary.BigEndian.PutUint32(b[17:], crc32.Checksum(b[crcStart:], castagnoli))
+	return b
+}
+
+// Readers share the buffers batches are decompressed into: the records
+// handed over are copies, so a batch another reader decompresses later,
+// in the same buffer, leaves them as they were, and readers decompressing
+// at the same time do not mix their records.
+func TestSharedDecompressionBuffers(t *testing.T) {
+	batchOf := func(tag string) []byte {
+		var recs []testRecord
+		for i := range 200 {
+			recs = append(recs, testRecord{offsetDelta: int64(i), value: fmt.Appendf(nil, `{"eventId":"%s-%d","pad":%q}`, tag, i, strings.Repeat(tag, 100))})
+		}
+		return lz4Batch(t, 0, recs)
+	}
+	check := func(got []kafka.Message, tag string) {
+		t.Helper()
+		if len(got) != 200 {
+			t.Fatalf("%s: %d records, want 200", tag, len(got))
+		}
+		for i, m := range got {
+			if want := fmt.Sprintf(`{"eventId":"%s-%d","pad":%q}`, tag, i, strings.Repeat(tag, 100)); string(m.Value) != want {
+				t.Fatalf("%s: record %d = %.60s…, want %.60s…", tag, i, m.Value, want)
+			}
+		}
+	}
+	first, _, _, err := newDecoder("t", 0).decodeAll(nil, batchOf("a"), 0, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for p, tag := range []string{"b", "c", "d", "e", "f", "g"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := newDecoder("t", p+1)
+			for range 20 {
+				got, _, _, err := d.decodeAll(nil, batchOf(tag), 0, 200)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				check(got, tag)
+			}
+		}()
+	}
+	wg.Wait()
+	check(first, "a")
 }
