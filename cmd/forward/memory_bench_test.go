@@ -31,7 +31,8 @@ import (
 // of the rounds and their range: the figures BENCHMARKS.md states.
 // BENCH_MEMORY_LIMIT, when set, is passed as FORWARD_MEMORY_LIMIT;
 // BENCH_FORWARD_ENV ("K=V K=V") sets more of forward's environment, to
-// measure a setting against the defaults.
+// measure a setting against the defaults; BENCH_FORWARD_STDERR=file keeps
+// the last run's standard error there (GODEBUG=gctrace=1, say).
 func BenchmarkForwardMemory(b *testing.B) {
 	n := envInt("BENCH_MEMORY_EVENTS", 1_000_000)
 	rounds := envInt("BENCH_ROUNDS", 5)
