@@ -84,7 +84,10 @@ func (fs *File) terminateLastLine() error {
 func (fs *File) Send(ctx context.Context, records [][]byte, ids []string) ([]Result, error) {
 	res := make([]Result, len(records))
 	for i, r := range records {
-		if bytes.ContainsAny(r, "\r\n") {
+		// Two IndexByte scans rather than ContainsAny: IndexByte is
+		// vectorised, ContainsAny tests byte by byte, and was a tenth of
+		// the file sink's CPU on 1 KB records.
+		if bytes.IndexByte(r, '\n') >= 0 || bytes.IndexByte(r, '\r') >= 0 {
 			res[i] = Result{Outcome: Reject, Reason: "record contains a newline; the file sink writes one record per line"}
 		} else {
 			res[i] = Result{Outcome: Retry} // until written and synced
