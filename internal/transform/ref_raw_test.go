@@ -48,7 +48,6 @@ func oldAppendRaw(dst, raw []byte) []byte {
 	return dst
 }
 
-
 func oldPlain(b []byte) bool {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	for ; len(b) >= 32; b = b[32:] {
