@@ -1,5 +1,7 @@
 package jsonenc
 
+const lo, hi = 0x0101010101010101, 0x8080808080808080
+
 // PlainRun returns the offset of the first byte at or after i that is not
 // printable ASCII (below 0x20, 0x7f or above) or is one of a, b, c: the
 // bytes an escaper can copy as they are. It is the fast path shared by the
@@ -7,11 +9,9 @@ package jsonenc
 // which look at the returned byte themselves; it reads eight bytes at a
 // time, where a byte-by-byte loop made escaping most of a format's cost.
 func PlainRun(s string, i int, a, b, c byte) int {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	ma, mb, mc := uint64(a)*lo, uint64(b)*lo, uint64(c)*lo
 	for ; i+8 <= len(s); i += 8 {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		x := load64(s[i : i+8])
 		// A byte is flagged when it is below 0x20, at or above 0x7f (x+1
 		// carries into bit 7), or equal to a, b or c (the "has zero byte"
 		// test on x^m). Borrows and carries only flag bytes above a true
@@ -27,4 +27,34 @@ func PlainRun(s string, i int, a, b, c byte) int {
 		}
 	}
 	return i
+}
+
+// plainJSON is PlainRun for JSON strings, with the special bytes as
+// constants: it returns the offset of the first byte at or after i that is
+// below 0x20, '"', '\\' or not ASCII. (DEL needs no escaping in JSON.)
+func plainJSON(s string, i int) int {
+	const mq, mb = '"' * lo, '\\' * lo
+	for ; i+8 <= len(s); i += 8 {
+		x := load64(s[i : i+8])
+		// As in PlainRun, without the tests for bytes at or above 0x80:
+		// the loop stops at those (x&hi), so no borrow or match is
+		// confused with one.
+		if ((x-0x20*lo)|(x^mq-lo)|(x^mb-lo)|x)&hi != 0 {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if d := s[i]; d < 0x20 || d >= 0x80 || d == '"' || d == '\\' {
+			return i
+		}
+	}
+	return i
+}
+
+// load64 reads the eight bytes of w as a little-endian word: one load, as w
+// has a constant length and needs no bounds checks.
+func load64(w string) uint64 {
+	_ = w[7]
+	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 }
