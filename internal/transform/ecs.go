@@ -74,11 +74,13 @@ func AppendECS(dst []byte, ev *event.Event) []byte {
 		dst = append(dst, cmp.Or(ev.Outcome, "unknown")...)
 		dst = append(dst, '"')
 	}
-	if !ev.Ingested.IsZero() && ev.Ingested.Year() >= 0 && ev.Ingested.Year() <= 9999 {
+	if inYears(ev.Ingested) {
 		dst = append(dst, `,"created":"`...)
+		mark := len(dst)
 		dst = appendTime(dst, ev.Ingested)
+		ts := dst[mark:] // written once, copied (still valid if the append below grows dst)
 		dst = append(dst, `","ingested":"`...)
-		dst = appendTime(dst, ev.Ingested)
+		dst = append(dst, ts...)
 		dst = append(dst, '"')
 	}
 	if alert {

@@ -3,11 +3,8 @@ package transform
 import (
 	"bytes"
 	"encoding/binary"
-	"strconv"
-	"time"
 	"unicode/utf8"
 
-	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
@@ -104,66 +101,6 @@ func hasControl(b []byte) bool {
 		}
 	}
 	return false
-}
-
-// eventTime is the time formats use for an event: Time, else Ingested, else
-// zero (formats then omit it). Times outside years 0-9999 count as zero.
-func eventTime(ev *event.Event) time.Time {
-	for _, t := range [...]time.Time{ev.Time, ev.Ingested} {
-		if !t.IsZero() && t.Year() >= 0 && t.Year() <= 9999 {
-			return t.UTC()
-		}
-	}
-	return time.Time{}
-}
-
-// appendTime appends t in UTC as RFC 3339 with milliseconds, or microseconds
-// when t has a finer fraction (RFC 5424 allows six digits at most). t must
-// be within years 0-9999 (see eventTime).
-func appendTime(dst []byte, t time.Time) []byte {
-	t = t.UTC()
-	year, month, day := t.Date()
-	hour, minute, sec := t.Clock()
-	dst = appendDigits(dst, year, 4)
-	dst = append(dst, '-')
-	dst = appendDigits(dst, int(month), 2)
-	dst = append(dst, '-')
-	dst = appendDigits(dst, day, 2)
-	dst = append(dst, 'T')
-	dst = appendDigits(dst, hour, 2)
-	dst = append(dst, ':')
-	dst = appendDigits(dst, minute, 2)
-	dst = append(dst, ':')
-	dst = appendDigits(dst, sec, 2)
-	dst = append(dst, '.')
-	if us := t.Nanosecond() / 1e3; us%1e3 != 0 {
-		dst = appendDigits(dst, us, 6)
-	} else {
-		dst = appendDigits(dst, us/1e3, 3)
-	}
-	return append(dst, 'Z')
-}
-
-// appendDigits appends v (>= 0) zero-padded to n digits.
-func appendDigits(dst []byte, v, n int) []byte {
-	var buf [8]byte
-	for i := n - 1; i >= 0; i-- {
-		buf[i] = byte('0' + v%10)
-		v /= 10
-	}
-	return append(dst, buf[:n]...)
-}
-
-// appendEpoch appends t as seconds since the Unix epoch with three decimals.
-func appendEpoch(dst []byte, t time.Time) []byte {
-	ms := t.UnixMilli()
-	sec, frac := ms/1000, ms%1000
-	if frac < 0 {
-		sec, frac = sec-1, frac+1000
-	}
-	dst = strconv.AppendInt(dst, sec, 10)
-	dst = append(dst, '.')
-	return appendDigits(dst, int(frac), 3)
 }
 
 // appendMember appends ,"key":"value" when value is not empty.
