@@ -10,17 +10,29 @@ const lo, hi = 0x0101010101010101, 0x8080808080808080
 // time, where a byte-by-byte loop made escaping most of a format's cost.
 func PlainRun(s string, i int, a, b, c byte) int {
 	ma, mb, mc := uint64(a)*lo, uint64(b)*lo, uint64(c)*lo
-	for ; i+8 <= len(s); i += 8 {
-		x := load64(s[i : i+8])
-		// A byte is flagged when it is below 0x20, at or above 0x7f (x+1
-		// carries into bit 7), or equal to a, b or c (the "has zero byte"
-		// test on x^m). Borrows and carries only flag bytes above a true
-		// match, so the answer "some byte is special" is exact.
+	// special flags a byte below 0x20, at or above 0x7f (x+1 carries into
+	// bit 7), or equal to a, b or c (the "has zero byte" test on x^m).
+	// Borrows and carries only flag bytes above a true match, so the
+	// answer "some byte is special" is exact.
+	special := func(x uint64) bool {
 		xa, xb, xc := x^ma, x^mb, x^mc
-		if ((x-0x20*lo)&^x|(x+0x01*lo)|(xa-lo)&^xa|(xb-lo)&^xb|(xc-lo)&^xc|x)&hi != 0 {
-			break
+		return ((x-0x20*lo)&^x|(x+0x01*lo)|(xa-lo)&^xa|(xb-lo)&^xb|(xc-lo)&^xc|x)&hi != 0
+	}
+	for ; i+8 <= len(s); i += 8 {
+		if special(load64(s[i : i+8])) {
+			return plainRunBytes(s, i, a, b, c)
 		}
 	}
+	// The last bytes, as the word ending the string when it is that long:
+	// a short tail is most of the work for the short values formats write.
+	if i < len(s) && len(s) >= 8 && !special(load64(s[len(s)-8:])) {
+		return len(s)
+	}
+	return plainRunBytes(s, i, a, b, c)
+}
+
+// plainRunBytes is PlainRun one byte at a time.
+func plainRunBytes(s string, i int, a, b, c byte) int {
 	for ; i < len(s); i++ {
 		if d := s[i]; d < 0x20 || d >= 0x7f || d == a || d == b || d == c {
 			return i
@@ -34,15 +46,23 @@ func PlainRun(s string, i int, a, b, c byte) int {
 // below 0x20, '"', '\\' or not ASCII. (DEL needs no escaping in JSON.)
 func plainJSON(s string, i int) int {
 	const mq, mb = '"' * lo, '\\' * lo
+	// As in PlainRun, without the tests for bytes at or above 0x80: the
+	// test stops at those (x&hi), so no borrow or match is confused with
+	// one.
+	special := func(x uint64) bool { return ((x-0x20*lo)|(x^mq-lo)|(x^mb-lo)|x)&hi != 0 }
 	for ; i+8 <= len(s); i += 8 {
-		x := load64(s[i : i+8])
-		// As in PlainRun, without the tests for bytes at or above 0x80:
-		// the loop stops at those (x&hi), so no borrow or match is
-		// confused with one.
-		if ((x-0x20*lo)|(x^mq-lo)|(x^mb-lo)|x)&hi != 0 {
-			break
+		if special(load64(s[i : i+8])) {
+			return plainJSONBytes(s, i)
 		}
 	}
+	if i < len(s) && len(s) >= 8 && !special(load64(s[len(s)-8:])) {
+		return len(s)
+	}
+	return plainJSONBytes(s, i)
+}
+
+// plainJSONBytes is plainJSON one byte at a time.
+func plainJSONBytes(s string, i int) int {
 	for ; i < len(s); i++ {
 		if d := s[i]; d < 0x20 || d >= 0x80 || d == '"' || d == '\\' {
 			return i

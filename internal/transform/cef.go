@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/pigment-siem/pipeline/internal/event"
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
 // CEF header constants.
@@ -114,8 +115,10 @@ func appendCEFHeader(dst []byte, s string) []byte {
 }
 
 // appendWords appends a CamelCase type as words ("APIKeyCreated" -> "API
-// Key Created"), escaped as a CEF header field.
+// Key Created"), escaped as a CEF header field. A type with nothing to
+// escape (all of them, in practice) is checked once and its words copied.
 func appendWords(dst []byte, s string) []byte {
+	plain := jsonenc.PlainRun(s, 0, '\\', '|', '|') == len(s)
 	start := 0
 	for i := 1; i < len(s); i++ {
 		prev, c := s[i-1], s[i]
@@ -123,12 +126,21 @@ func appendWords(dst []byte, s string) []byte {
 			continue
 		}
 		if isLower(prev) || isDigit(prev) || isUpper(prev) && i+1 < len(s) && isLower(s[i+1]) {
-			dst = appendCEFHeader(dst, s[start:i])
+			dst = appendWord(dst, s[start:i], plain)
 			dst = append(dst, ' ')
 			start = i
 		}
 	}
-	return appendCEFHeader(dst, s[start:])
+	return appendWord(dst, s[start:], plain)
+}
+
+// appendWord appends w as it is when plain, else escaped as a CEF header
+// field.
+func appendWord(dst []byte, w string, plain bool) []byte {
+	if plain {
+		return append(dst, w...)
+	}
+	return appendCEFHeader(dst, w)
 }
 
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }

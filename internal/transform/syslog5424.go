@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/pigment-siem/pipeline/internal/event"
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
 // SyslogOptions set the RFC 5424 header of syslog and CEF lines.
@@ -93,9 +94,13 @@ func appendSyslogHeader(dst []byte, ev *event.Event, o SyslogOptions) []byte {
 
 // appendHeaderField appends s as a header field of at most max characters
 // of printable US-ASCII (33-126), others replaced by '_', or "-" when empty.
+// A field already short and printable (the usual case) is copied whole.
 func appendHeaderField(dst []byte, s string, max int) []byte {
 	if s == "" {
 		return append(dst, '-')
+	}
+	if len(s) <= max && jsonenc.PlainRun(s, 0, ' ', ' ', ' ') == len(s) {
+		return append(dst, s...)
 	}
 	n := 0
 	for _, r := range s {
