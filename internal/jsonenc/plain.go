@@ -10,13 +10,14 @@ const lo, hi = 0x0101010101010101, 0x8080808080808080
 // time, where a byte-by-byte loop made escaping most of a format's cost.
 func PlainRun(s string, i int, a, b, c byte) int {
 	ma, mb, mc := uint64(a)*lo, uint64(b)*lo, uint64(c)*lo
-	// special flags a byte below 0x20, at or above 0x7f (x+1 carries into
-	// bit 7), or equal to a, b or c (the "has zero byte" test on x^m).
-	// Borrows and carries only flag bytes above a true match, so the
-	// answer "some byte is special" is exact.
+	// special flags a word with a byte at or above 0x80 (x itself), below
+	// 0x20 (x-0x20 borrows), 0x7f (x+1 reaches bit 7) or equal to a, b or c
+	// (x^m-1 borrows from a zero byte). Bytes of x below 0x80 neither carry
+	// nor borrow except where flagged, and borrows only flag bytes above a
+	// true match, so the answer "some byte is special" is exact. (A byte a,
+	// b or c at or above 0x80 flags every word: the byte loop then answers.)
 	special := func(x uint64) bool {
-		xa, xb, xc := x^ma, x^mb, x^mc
-		return ((x-0x20*lo)&^x|(x+0x01*lo)|(xa-lo)&^xa|(xb-lo)&^xb|(xc-lo)&^xc|x)&hi != 0
+		return ((x-0x20*lo)|(x+lo)|(x^ma-lo)|(x^mb-lo)|(x^mc-lo)|x)&hi != 0
 	}
 	for ; i+8 <= len(s); i += 8 {
 		if special(load64(s[i : i+8])) {

@@ -69,10 +69,10 @@ func AppendCEF(dst []byte, ev *event.Event, o SyslogOptions) []byte {
 	dst = appendExt(dst, "suser", cmp.Or(ev.ActorEmail, ev.ActorName))
 	if ip, ok := validIP(ev.SourceIP); ok && ip.Is4() {
 		dst = append(dst, " src="...)
-		dst = ip.AppendTo(dst)
+		dst = appendIP(dst, ip, ev.SourceIP)
 	} else if ok {
 		dst = append(dst, " c6a2="...)
-		dst = ip.AppendTo(dst)
+		dst = appendIP(dst, ip, ev.SourceIP)
 		dst = append(dst, " c6a2Label=Source IPv6 Address"...)
 	}
 	if ev.AppName != "" {

@@ -40,7 +40,7 @@ func appendCIM(dst []byte, ev *event.Event, c *class) []byte {
 	dst = appendMember(dst, "user", user)
 	if ip, ok := validIP(ev.SourceIP); ok {
 		dst = append(dst, `,"src":"`...)
-		dst = ip.AppendTo(dst)
+		dst = appendIP(dst, ip, ev.SourceIP)
 		dst = append(dst, '"')
 	}
 	dst = appendMember(dst, "dest", cmp.Or(ev.AppName, ev.AppID))

@@ -2,7 +2,6 @@ package transform
 
 import (
 	"cmp"
-	"net/netip"
 	"slices"
 	"strconv"
 
@@ -143,7 +142,7 @@ func appendECSEntities(dst []byte, ev *event.Event, memberEvent bool) []byte {
 		dst = append(dst, `,"source":{`...)
 		if ipOK {
 			dst = append(dst, `"ip":"`...)
-			dst = ip.AppendTo(dst)
+			dst = appendIP(dst, ip, ev.SourceIP)
 			dst = append(dst, '"')
 			if cc {
 				dst = append(dst, ',')
@@ -180,7 +179,7 @@ func appendECSEntities(dst []byte, ev *event.Event, memberEvent bool) []byte {
 	}
 	if ipOK {
 		dst = append(dst, `"ip":["`...)
-		dst = ip.AppendTo(dst)
+		dst = appendIP(dst, ip, ev.SourceIP)
 		dst = append(dst, `"]`...)
 	}
 	return append(dst, '}')
@@ -202,15 +201,6 @@ func appendECSTarget(dst []byte, ev *event.Event) []byte {
 	}
 	dst = append(dst[:mark], dst[mark+1:]...)
 	return append(dst, '}')
-}
-
-// validIP parses s when it is an IP address without a zone.
-func validIP(s string) (netip.Addr, bool) {
-	if s == "" {
-		return netip.Addr{}, false
-	}
-	ip, err := netip.ParseAddr(s)
-	return ip, err == nil && ip.Zone() == ""
 }
 
 func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
