@@ -163,9 +163,27 @@ func appendEpoch(dst []byte, t time.Time) []byte {
 	if frac < 0 {
 		sec, frac = sec-1, frac+1000
 	}
-	dst = strconv.AppendInt(dst, sec, 10)
-	var b [4]byte
-	b[0], b[1] = '.', byte('0'+frac/100)
-	put2(b[2:], uint64(frac%100))
-	return append(dst, b[:]...)
+	if sec < 0 { // before 1970: rare enough for strconv
+		dst = strconv.AppendInt(dst, sec, 10)
+		return append(dst, '.', byte('0'+frac/100), pairs[2*(frac%100)], pairs[2*(frac%100)+1])
+	}
+	// The seconds and the fraction, right to left, two digits at a time:
+	// strconv's general path was a fifth of AppendHEC's own cost.
+	var b [24]byte
+	n := len(b) - 4
+	b[n], b[n+1] = '.', byte('0'+frac/100)
+	put2(b[n+2:], uint64(frac%100))
+	u := uint64(sec)
+	for ; u >= 100; u /= 100 {
+		n -= 2
+		put2(b[n:], u%100)
+	}
+	if u >= 10 {
+		n -= 2
+		put2(b[n:], u)
+	} else {
+		n--
+		b[n] = byte('0' + u)
+	}
+	return append(dst, b[n:]...)
 }
