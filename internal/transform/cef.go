@@ -62,11 +62,11 @@ func AppendCEF(dst []byte, ev *event.Event, o SyslogOptions) []byte {
 		dst = append(dst, " rt="...)
 		dst = strconv.AppendInt(dst, t.UnixMilli(), 10)
 	}
-	dst = appendExt(dst, "cat", ecsCategory(ev).name)
-	dst = appendExt(dst, "act", ev.Type)
-	dst = appendExt(dst, "outcome", ev.Outcome)
-	dst = appendExt(dst, "suid", ev.ActorID)
-	dst = appendExt(dst, "suser", cmp.Or(ev.ActorEmail, ev.ActorName))
+	dst = appendExt(dst, ` cat=`, ecsCategory(ev).name)
+	dst = appendExt(dst, ` act=`, ev.Type)
+	dst = appendExt(dst, ` outcome=`, ev.Outcome)
+	dst = appendExt(dst, ` suid=`, ev.ActorID)
+	dst = appendExt(dst, ` suser=`, cmp.Or(ev.ActorEmail, ev.ActorName))
 	if ip, ok := validIP(ev.SourceIP); ok && ip.Is4() {
 		dst = append(dst, " src="...)
 		dst = appendIP(dst, ip, ev.SourceIP)
@@ -75,32 +75,22 @@ func AppendCEF(dst []byte, ev *event.Event, o SyslogOptions) []byte {
 		dst = appendIP(dst, ip, ev.SourceIP)
 		dst = append(dst, " c6a2Label=Source IPv6 Address"...)
 	}
-	if ev.AppName != "" {
-		dst = append(dst, " cs1Label=application"...)
-		dst = appendExt(dst, "cs1", ev.AppName)
-	}
-	if ev.AppID != "" {
-		dst = append(dst, " cs2Label=applicationId"...)
-		dst = appendExt(dst, "cs2", ev.AppID)
-	}
-	if ev.Mitre != "" {
-		dst = append(dst, " cs3Label=mitreTechnique"...)
-		dst = appendExt(dst, "cs3", ev.Mitre)
-	}
-	dst = appendExt(dst, "externalId", ev.ID)
+	dst = appendExt(dst, ` cs1Label=application cs1=`, ev.AppName)
+	dst = appendExt(dst, ` cs2Label=applicationId cs2=`, ev.AppID)
+	dst = appendExt(dst, ` cs3Label=mitreTechnique cs3=`, ev.Mitre)
+	dst = appendExt(dst, ` externalId=`, ev.ID)
 	dst = append(dst, " msg="...)
 	dst = appendSummary(dst, ev, appendCEFValue)
 	return append(dst[:mark], dst[mark+1:]...) // drop the first extension's space
 }
 
-// appendExt appends ` key=value` when value is not empty.
-func appendExt(dst []byte, key, value string) []byte {
+// appendExt appends prefix (` key=`, one constant) and value escaped as a
+// CEF extension value, when value is not empty.
+func appendExt(dst []byte, prefix, value string) []byte {
 	if value == "" {
 		return dst
 	}
-	dst = append(dst, ' ')
-	dst = append(dst, key...)
-	dst = append(dst, '=')
+	dst = append(dst, prefix...)
 	return appendCEFValue(dst, value)
 }
 

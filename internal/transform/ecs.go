@@ -60,8 +60,8 @@ func AppendECS(dst []byte, ev *event.Event) []byte {
 	} else {
 		dst = append(dst, `"event"`...)
 	}
-	dst = appendMember(dst, "id", ev.ID)
-	dst = appendMember(dst, "action", ev.Type)
+	dst = appendMember(dst, `,"id":"`, ev.ID)
+	dst = appendMember(dst, `,"action":"`, ev.Type)
 	if cls.category != "" {
 		dst = append(dst, `,"category":`...)
 		dst = append(dst, cls.category...)
@@ -106,8 +106,8 @@ func AppendECS(dst []byte, ev *event.Event) []byte {
 	if ev.AppID != "" || ev.AppName != "" {
 		dst = append(dst, `"application":{`...)
 		mark := len(dst)
-		dst = appendMember(dst, "id", ev.AppID)
-		dst = appendMember(dst, "name", ev.AppName)
+		dst = appendMember(dst, `,"id":"`, ev.AppID)
+		dst = appendMember(dst, `,"name":"`, ev.AppName)
 		dst = append(dst[:mark], dst[mark+1:]...)
 		dst = append(dst, `},`...)
 	}
@@ -127,9 +127,9 @@ func appendECSEntities(dst []byte, ev *event.Event, memberEvent bool) []byte {
 	if ev.ActorID != "" || ev.ActorEmail != "" || ev.ActorName != "" || member {
 		dst = append(dst, `,"user":{`...)
 		mark := len(dst)
-		dst = appendMember(dst, "id", ev.ActorID)
-		dst = appendMember(dst, "email", ev.ActorEmail)
-		dst = appendMember(dst, "name", ev.ActorName)
+		dst = appendMember(dst, `,"id":"`, ev.ActorID)
+		dst = appendMember(dst, `,"email":"`, ev.ActorEmail)
+		dst = appendMember(dst, `,"name":"`, ev.ActorName)
 		if member {
 			dst = appendECSTarget(dst, ev)
 		}
@@ -191,9 +191,9 @@ func appendECSEntities(dst []byte, ev *event.Event, memberEvent bool) []byte {
 func appendECSTarget(dst []byte, ev *event.Event) []byte {
 	dst = append(dst, `,"target":{`...)
 	mark := len(dst)
-	dst = appendMember(dst, "id", ev.TargetID)
-	dst = appendMember(dst, "email", ev.TargetEmail)
-	dst = appendMember(dst, "name", ev.TargetName)
+	dst = appendMember(dst, `,"id":"`, ev.TargetID)
+	dst = appendMember(dst, `,"email":"`, ev.TargetEmail)
+	dst = appendMember(dst, `,"name":"`, ev.TargetName)
 	if role := cmp.Or(ev.NewAccountType, ev.NewRole); role != "" {
 		dst = append(dst, `,"roles":[`...)
 		dst = jsonenc.AppendString(dst, role)

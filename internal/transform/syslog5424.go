@@ -49,22 +49,26 @@ func AppendSyslog(dst []byte, ev *event.Event, o SyslogOptions) []byte {
 	dst = appendSyslogHeader(dst, ev, o)
 	dst = append(dst, ' ', '[')
 	dst = append(dst, SDID...)
-	dst = appendParam(dst, "eventId", ev.ID)
-	dst = appendParam(dst, "eventType", ev.Type)
+	dst = appendParam(dst, ` eventId="`, ev.ID)
+	dst = appendParam(dst, ` eventType="`, ev.Type)
 	if ev.Kind == event.KindAlert {
-		dst = appendParam(dst, "kind", "alert")
-		dst = appendParam(dst, "severity", ev.Severity)
+		dst = appendParam(dst, ` kind="`, "alert")
+		dst = appendParam(dst, ` severity="`, ev.Severity)
 	}
-	dst = appendParam(dst, "actor", ev.ActorID)
-	dst = appendParam(dst, "actorEmail", ev.ActorEmail)
-	dst = appendParam(dst, "actorName", ev.ActorName)
-	dst = appendParam(dst, "application", ev.AppID)
-	dst = appendParam(dst, "applicationName", ev.AppName)
+	dst = appendParam(dst, ` actor="`, ev.ActorID)
+	dst = appendParam(dst, ` actorEmail="`, ev.ActorEmail)
+	dst = appendParam(dst, ` actorName="`, ev.ActorName)
+	dst = appendParam(dst, ` application="`, ev.AppID)
+	dst = appendParam(dst, ` applicationName="`, ev.AppName)
 	if _, ok := validIP(ev.SourceIP); ok {
-		dst = appendParam(dst, "srcIP", ev.SourceIP)
+		// An address ParseAddr accepts has nothing to escape: hex digits,
+		// colons and dots (no zone).
+		dst = append(dst, ` srcIP="`...)
+		dst = append(dst, ev.SourceIP...)
+		dst = append(dst, '"')
 	}
-	dst = appendParam(dst, "country", ev.Country)
-	dst = appendParam(dst, "outcome", ev.Outcome)
+	dst = appendParam(dst, ` country="`, ev.Country)
+	dst = appendParam(dst, ` outcome="`, ev.Outcome)
 	dst = append(dst, ']', ' ')
 	return appendRaw(dst, ev.Raw)
 }
@@ -116,15 +120,13 @@ func appendHeaderField(dst []byte, s string, max int) []byte {
 	return dst
 }
 
-// appendParam appends ` name="value"` when value is not empty, escaping
-// the value as an RFC 5424 PARAM-VALUE.
-func appendParam(dst []byte, name, value string) []byte {
+// appendParam appends prefix (` name="`, one constant) and value escaped
+// as an RFC 5424 PARAM-VALUE, closed, when value is not empty.
+func appendParam(dst []byte, prefix, value string) []byte {
 	if value == "" {
 		return dst
 	}
-	dst = append(dst, ' ')
-	dst = append(dst, name...)
-	dst = append(dst, '=', '"')
+	dst = append(dst, prefix...)
 	dst = appendBackslashed(dst, value, '"', '\\', ']', false)
 	return append(dst, '"')
 }
