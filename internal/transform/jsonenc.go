@@ -61,62 +61,45 @@ const hexDigits = "0123456789abcdef"
 
 // plain reports whether b is valid UTF-8 without a byte below 0x20: JSON
 // that appendRaw copies as it is. Printable ASCII, the bulk of an event, is
-// checked for both at once, 32 bytes at a time, then 8, then as the word
-// ending b; only from a word with another byte on does b take the general
-// checks. Fixed-size windows (b[i:i+32:i+32]) let the compiler drop the
-// bounds checks of the loads.
+// checked for both at once, 32 or 8 bytes at a time; a word holding
+// another byte is read byte by byte, a multi-byte rune decoded, and the
+// words resume after it: a name with an accent no longer sends the rest
+// of the record through two general passes. Fixed-size windows
+// (b[i:i+32:i+32]) let the compiler drop the bounds checks of the loads.
 func plain(b []byte) bool {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	// Bit 7 of a byte is set in w (at or above 0x80) or in w-0x20*lo
 	// (below 0x20, borrowing): both end printable ASCII.
-	i := 0
-	for ; i+32 <= len(b); i += 32 {
-		w := b[i : i+32 : i+32]
-		w0, w1 := binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:])
-		w2, w3 := binary.LittleEndian.Uint64(w[16:]), binary.LittleEndian.Uint64(w[24:])
-		if ((w0-0x20*lo)|w0|(w1-0x20*lo)|w1|(w2-0x20*lo)|w2|(w3-0x20*lo)|w3)&hi != 0 {
-			break
+	for i := 0; i < len(b); {
+		if i+32 <= len(b) {
+			w := b[i : i+32 : i+32]
+			w0, w1 := binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:])
+			w2, w3 := binary.LittleEndian.Uint64(w[16:]), binary.LittleEndian.Uint64(w[24:])
+			if ((w0-0x20*lo)|w0|(w1-0x20*lo)|w1|(w2-0x20*lo)|w2|(w3-0x20*lo)|w3)&hi == 0 {
+				i += 32
+				continue
+			}
+		}
+		if i+8 <= len(b) {
+			if w := binary.LittleEndian.Uint64(b[i : i+8 : i+8]); ((w-0x20*lo)|w)&hi == 0 {
+				i += 8
+				continue
+			}
+		}
+		switch c := b[i]; {
+		case c < 0x20:
+			return false
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			r, size := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && size == 1 {
+				return false
+			}
+			i += size
 		}
 	}
-	for ; i+8 <= len(b); i += 8 {
-		if w := binary.LittleEndian.Uint64(b[i : i+8 : i+8]); ((w-0x20*lo)|w)&hi != 0 {
-			break
-		}
-	}
-	if i < len(b) && i+8 > len(b) && len(b) >= 8 { // all before i was plain: check the tail
-		if w := binary.LittleEndian.Uint64(b[len(b)-8:]); ((w-0x20*lo)|w)&hi == 0 {
-			return true
-		}
-	}
-	rest := b[i:] // starts a rune: all before it is ASCII
-	return !hasControl(rest) && utf8.Valid(rest)
-}
-
-// hasControl reports whether b has a byte below 0x20. It looks at 32 bytes
-// at a time, as utf8.Valid does: the check runs on every record formatted.
-func hasControl(b []byte) bool {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	// A byte below 0x20 borrows into its bit 7 in x-0x20*lo; &^x drops
-	// bytes at or above 0x80. Borrows only flag bytes above a true match,
-	// so the answer "some byte is below 0x20" is exact.
-	for ; len(b) >= 32; b = b[32:] {
-		w0, w1 := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
-		w2, w3 := binary.LittleEndian.Uint64(b[16:]), binary.LittleEndian.Uint64(b[24:])
-		if ((w0-0x20*lo)&^w0|(w1-0x20*lo)&^w1|(w2-0x20*lo)&^w2|(w3-0x20*lo)&^w3)&hi != 0 {
-			return true
-		}
-	}
-	for ; len(b) >= 8; b = b[8:] {
-		if w := binary.LittleEndian.Uint64(b); (w-0x20*lo)&^w&hi != 0 {
-			return true
-		}
-	}
-	for _, c := range b {
-		if c < 0x20 {
-			return true
-		}
-	}
-	return false
+	return true
 }
 
 // appendMember appends prefix, which opens a member (`,"key":"`), and

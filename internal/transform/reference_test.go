@@ -140,3 +140,16 @@ func BenchmarkFormatOnly(b *testing.B) {
 		}
 	}
 }
+
+// FuzzPlain compares appendRaw's fast check with the old one directly: a
+// wrong "not plain" would not show in the output, the slow path copying
+// plain JSON unchanged.
+func FuzzPlain(f *testing.F) {
+	f.Add([]byte(`{"name":"Zoë Dubois","x":"日本 \u00e9","y":"` + "\xff\xc3" + `"}`))
+	f.Add([]byte("0123456789abcdef0123456789abcdef\xe6\x97\xa5\x01"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := plain(b), oldPlain(b); got != want {
+			t.Fatalf("plain(%q) = %v, want %v", b, got, want)
+		}
+	})
+}
