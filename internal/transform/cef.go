@@ -41,7 +41,9 @@ const (
 // and \n; other control characters become spaces and invalid UTF-8
 // becomes U+FFFD.
 func AppendCEF(dst []byte, ev *event.Event, o SyslogOptions) []byte {
-	dst = appendSyslogHeader(dst, ev, o)
+	c := classOf(ev)
+	severity := syslogSeverity(ev, c)
+	dst = appendSyslogHeader(dst, ev, o, severity)
 	dst = append(dst, " - CEF:0|"+CEFVendor+"|"+CEFProduct+"|"+CEFVersion+"|"...)
 	dst = appendCEFHeader(dst, cmp.Or(ev.Type, "unknown"))
 	dst = append(dst, '|')
@@ -54,15 +56,15 @@ func AppendCEF(dst []byte, ev *event.Event, o SyslogOptions) []byte {
 		dst = appendWords(dst, ev.Type)
 	}
 	dst = append(dst, '|')
-	dst = strconv.AppendInt(dst, int64(cefSeverity(SyslogSeverity(ev))), 10)
+	dst = strconv.AppendInt(dst, int64(cefSeverity(severity)), 10)
 	dst = append(dst, '|')
 
 	mark := len(dst)
 	if t := eventTime(ev); !t.IsZero() {
 		dst = append(dst, " rt="...)
-		dst = strconv.AppendInt(dst, t.UnixMilli(), 10)
+		dst = appendInt(dst, t.UnixMilli())
 	}
-	dst = appendExt(dst, ` cat=`, ecsCategory(ev).name)
+	dst = appendExt(dst, ` cat=`, ecsClassOf(ev, c).name)
 	dst = appendExt(dst, ` act=`, ev.Type)
 	dst = appendExt(dst, ` outcome=`, ev.Outcome)
 	dst = appendExt(dst, ` suid=`, ev.ActorID)

@@ -153,3 +153,16 @@ func FuzzPlain(f *testing.F) {
 		}
 	})
 }
+
+// TestSeverityTableSameAsReference: the notability classes store per type
+// name gives every known type the severity the old per-event search did.
+func TestSeverityTableSameAsReference(t *testing.T) {
+	for typ := range classes {
+		for _, outcome := range []string{"", "success", "failure"} {
+			ev := event.Event{Type: typ, Outcome: outcome}
+			if got, want := SyslogSeverity(&ev), oldSyslogSeverity(&ev); got != want {
+				t.Errorf("SyslogSeverity(%s, %q) = %d, want %d", typ, outcome, got, want)
+			}
+		}
+	}
+}

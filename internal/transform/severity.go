@@ -37,7 +37,11 @@ const (
 //
 // Event types are open strings, so the mapping matches parts of names and
 // new types get a sensible severity without a code change.
-func SyslogSeverity(ev *event.Event) int {
+func SyslogSeverity(ev *event.Event) int { return syslogSeverity(ev, classOf(ev)) }
+
+// syslogSeverity is SyslogSeverity for an event whose classOf is c: a
+// known type's notability comes from the table, computed once.
+func syslogSeverity(ev *event.Event, c *class) int {
 	if ev.Kind == event.KindAlert {
 		switch {
 		case strings.EqualFold(ev.Severity, "critical"):
@@ -54,12 +58,20 @@ func SyslogSeverity(ev *event.Event) int {
 	if ev.Outcome == "failure" {
 		return sevWarning
 	}
-	for _, part := range noticeParts {
-		if strings.Contains(ev.Type, part) {
-			return sevNotice
-		}
+	if c != nil && c.notice || c == nil && noticeType(ev.Type) {
+		return sevNotice
 	}
 	return sevInfo
+}
+
+// noticeType reports whether an event type's name makes it notable.
+func noticeType(typ string) bool {
+	for _, part := range noticeParts {
+		if strings.Contains(typ, part) {
+			return true
+		}
+	}
+	return false
 }
 
 // noticeParts are the parts of event type names that make an event notable.

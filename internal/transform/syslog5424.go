@@ -46,7 +46,7 @@ const (
 // is the original event JSON, UTF-8 without a BOM, on one line, with raw
 // control characters in its strings escaped (see appendRaw).
 func AppendSyslog(dst []byte, ev *event.Event, o SyslogOptions) []byte {
-	dst = appendSyslogHeader(dst, ev, o)
+	dst = appendSyslogHeader(dst, ev, o, SyslogSeverity(ev))
 	dst = append(dst, ' ', '[')
 	dst = append(dst, SDID...)
 	dst = appendParam(dst, ` eventId="`, ev.ID)
@@ -74,14 +74,14 @@ func AppendSyslog(dst []byte, ev *event.Event, o SyslogOptions) []byte {
 }
 
 // appendSyslogHeader appends the RFC 5424 HEADER (up to MSGID, without the
-// space before STRUCTURED-DATA).
-func appendSyslogHeader(dst []byte, ev *event.Event, o SyslogOptions) []byte {
+// space before STRUCTURED-DATA); severity is SyslogSeverity(ev).
+func appendSyslogHeader(dst []byte, ev *event.Event, o SyslogOptions, severity int) []byte {
 	facility := o.Facility
 	if facility <= 0 || facility > 23 {
 		facility = DefaultFacility
 	}
 	dst = append(dst, '<')
-	dst = strconv.AppendInt(dst, int64(facility*8+SyslogSeverity(ev)), 10)
+	dst = strconv.AppendInt(dst, int64(facility*8+severity), 10)
 	dst = append(dst, '>', '1', ' ')
 	if t := eventTime(ev); t.IsZero() {
 		dst = append(dst, '-')
