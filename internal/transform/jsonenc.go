@@ -61,22 +61,25 @@ const hexDigits = "0123456789abcdef"
 
 // plain reports whether b is valid UTF-8 without a byte below 0x20: JSON
 // that appendRaw copies as it is. Printable ASCII, the bulk of an event, is
-// checked for both at once, 32 or 8 bytes at a time; a word holding
+// checked for both at once, 64 or 8 bytes at a time; a word holding
 // another byte is read byte by byte, a multi-byte rune decoded, and the
 // words resume after it: a name with an accent no longer sends the rest
 // of the record through two general passes. Fixed-size windows
-// (b[i:i+32:i+32]) let the compiler drop the bounds checks of the loads.
+// (b[i:i+64:i+64]) let the compiler drop the bounds checks of the loads.
 func plain(b []byte) bool {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	// Bit 7 of a byte is set in w (at or above 0x80) or in w-0x20*lo
 	// (below 0x20, borrowing): both end printable ASCII.
 	for i := 0; i < len(b); {
-		if i+32 <= len(b) {
-			w := b[i : i+32 : i+32]
+		if i+64 <= len(b) {
+			w := b[i : i+64 : i+64]
 			w0, w1 := binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:])
 			w2, w3 := binary.LittleEndian.Uint64(w[16:]), binary.LittleEndian.Uint64(w[24:])
-			if ((w0-0x20*lo)|w0|(w1-0x20*lo)|w1|(w2-0x20*lo)|w2|(w3-0x20*lo)|w3)&hi == 0 {
-				i += 32
+			w4, w5 := binary.LittleEndian.Uint64(w[32:]), binary.LittleEndian.Uint64(w[40:])
+			w6, w7 := binary.LittleEndian.Uint64(w[48:]), binary.LittleEndian.Uint64(w[56:])
+			if ((w0-0x20*lo)|w0|(w1-0x20*lo)|w1|(w2-0x20*lo)|w2|(w3-0x20*lo)|w3|
+				(w4-0x20*lo)|w4|(w5-0x20*lo)|w5|(w6-0x20*lo)|w6|(w7-0x20*lo)|w7)&hi == 0 {
+				i += 64
 				continue
 			}
 		}
