@@ -7,14 +7,6 @@ import "unicode/utf8"
 
 const hexDigits = "0123456789abcdef"
 
-// safe marks the ASCII bytes a JSON string may hold unescaped.
-var safe = func() (t [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
 // AppendString appends s as a JSON string: quotes, backslashes and control
 // characters escaped, invalid UTF-8 replaced by \ufffd, nothing else (no
 // HTML escaping), so the output is always valid JSON.
@@ -24,19 +16,23 @@ func AppendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// AppendText appends s escaped as the inside of a JSON string.
+// AppendText appends s escaped as the inside of a JSON string. Most
+// values need no escaping: they are checked eight bytes at a time and
+// copied in one append.
 func AppendText(dst []byte, s string) []byte {
+	i := plainJSON(s, 0)
+	if i == len(s) {
+		return append(dst, s...)
+	}
+	return appendEscaped(dst, s, i)
+}
+
+// appendEscaped is AppendText for s whose first i bytes need no escaping.
+func appendEscaped(dst []byte, s string, i int) []byte {
 	start := 0
-	for i := 0; ; {
-		if i = PlainRun(s, i, '"', '\\', '"'); i >= len(s) {
-			break
-		}
+	for ; i < len(s); i = plainJSON(s, i) {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if safe[c] { // DEL: PlainRun stops at it, JSON allows it
-				i++
-				continue
-			}
 			dst = append(dst, s[start:i]...)
 			switch c {
 			case '"', '\\':

@@ -1,8 +1,11 @@
 package jsonenc
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestAppendStringDecodesToTheInput(t *testing.T) {
@@ -70,6 +73,69 @@ func FuzzPlainRun(f *testing.F) {
 		}
 		if got, want := PlainRun(s, i, a, b, c), plainRunNaive(s, i, a, b, c); got != want {
 			t.Fatalf("PlainRun(%q, %d, %q, %q, %q) = %d, want %d", s, i, a, b, c, got, want)
+		}
+	})
+}
+
+// plainJSONNaive is plainJSON's definition, one byte at a time.
+func plainJSONNaive(s string, i int) int {
+	for ; i < len(s); i++ {
+		if d := s[i]; d < 0x20 || d >= 0x80 || d == '"' || d == '\\' {
+			return i
+		}
+	}
+	return i
+}
+
+func TestPlainJSONStopsAtTheFirstSpecialByte(t *testing.T) {
+	base := []byte("abcdefghijklmnopq")
+	for pos := range base {
+		for v := 0; v < 256; v++ {
+			s := append([]byte(nil), base...)
+			s[pos] = byte(v)
+			for start := 0; start <= pos; start++ {
+				if got, want := plainJSON(string(s), start), plainJSONNaive(string(s), start); got != want {
+					t.Fatalf("plainJSON(%q, %d) = %d, want %d", s, start, got, want)
+				}
+			}
+		}
+	}
+}
+
+// appendTextNaive is AppendText's definition, one rune at a time.
+func appendTextNaive(dst []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = append(dst, `\ufffd`...)
+		case r == '"' || r == '\\':
+			dst = append(dst, '\\', byte(r))
+		case r == '\n':
+			dst = append(dst, `\n`...)
+		case r == '\r':
+			dst = append(dst, `\r`...)
+		case r == '\t':
+			dst = append(dst, `\t`...)
+		case r < 0x20:
+			dst = append(dst, fmt.Sprintf(`\u%04x`, r)...)
+		default:
+			dst = append(dst, s[i:i+size]...)
+		}
+		i += size
+	}
+	return dst
+}
+
+func FuzzAppendTextMatchesNaive(f *testing.F) {
+	f.Add("plain ascii text, long enough for words")
+	f.Add("a\"b\\c\x00\xff日\x7f\t\r\n\u2028 and then some more text")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := AppendText([]byte("x"), s), appendTextNaive([]byte("x"), s); !bytes.Equal(got, want) {
+			t.Fatalf("AppendText(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := plainJSON(s, 0), plainJSONNaive(s, 0); got != want {
+			t.Fatalf("plainJSON(%q) = %d, want %d", s, got, want)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/pigment-siem/pipeline/internal/event"
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
 // CEF header constants.
@@ -40,7 +41,9 @@ const (
 // and \n; other control characters become spaces and invalid UTF-8
 // becomes U+FFFD.
 func AppendCEF(dst []byte, ev *event.Event, o SyslogOptions) []byte {
-	dst = appendSyslogHeader(dst, ev, o)
+	c := classOf(ev)
+	severity := syslogSeverity(ev, c)
+	dst = appendSyslogHeader(dst, ev, o, severity)
 	dst = append(dst, " - CEF:0|"+CEFVendor+"|"+CEFProduct+"|"+CEFVersion+"|"...)
 	dst = appendCEFHeader(dst, cmp.Or(ev.Type, "unknown"))
 	dst = append(dst, '|')
@@ -53,53 +56,43 @@ func AppendCEF(dst []byte, ev *event.Event, o SyslogOptions) []byte {
 		dst = appendWords(dst, ev.Type)
 	}
 	dst = append(dst, '|')
-	dst = strconv.AppendInt(dst, int64(cefSeverity(SyslogSeverity(ev))), 10)
+	dst = strconv.AppendInt(dst, int64(cefSeverity(severity)), 10)
 	dst = append(dst, '|')
 
 	mark := len(dst)
 	if t := eventTime(ev); !t.IsZero() {
 		dst = append(dst, " rt="...)
-		dst = strconv.AppendInt(dst, t.UnixMilli(), 10)
+		dst = appendInt(dst, t.UnixMilli())
 	}
-	dst = appendExt(dst, "cat", ecsCategory(ev).name)
-	dst = appendExt(dst, "act", ev.Type)
-	dst = appendExt(dst, "outcome", ev.Outcome)
-	dst = appendExt(dst, "suid", ev.ActorID)
-	dst = appendExt(dst, "suser", cmp.Or(ev.ActorEmail, ev.ActorName))
+	dst = appendExt(dst, ` cat=`, ecsClassOf(ev, c).name)
+	dst = appendExt(dst, ` act=`, ev.Type)
+	dst = appendExt(dst, ` outcome=`, ev.Outcome)
+	dst = appendExt(dst, ` suid=`, ev.ActorID)
+	dst = appendExt(dst, ` suser=`, cmp.Or(ev.ActorEmail, ev.ActorName))
 	if ip, ok := validIP(ev.SourceIP); ok && ip.Is4() {
 		dst = append(dst, " src="...)
-		dst = ip.AppendTo(dst)
+		dst = appendIP(dst, ip, ev.SourceIP)
 	} else if ok {
 		dst = append(dst, " c6a2="...)
-		dst = ip.AppendTo(dst)
+		dst = appendIP(dst, ip, ev.SourceIP)
 		dst = append(dst, " c6a2Label=Source IPv6 Address"...)
 	}
-	if ev.AppName != "" {
-		dst = append(dst, " cs1Label=application"...)
-		dst = appendExt(dst, "cs1", ev.AppName)
-	}
-	if ev.AppID != "" {
-		dst = append(dst, " cs2Label=applicationId"...)
-		dst = appendExt(dst, "cs2", ev.AppID)
-	}
-	if ev.Mitre != "" {
-		dst = append(dst, " cs3Label=mitreTechnique"...)
-		dst = appendExt(dst, "cs3", ev.Mitre)
-	}
-	dst = appendExt(dst, "externalId", ev.ID)
+	dst = appendExt(dst, ` cs1Label=application cs1=`, ev.AppName)
+	dst = appendExt(dst, ` cs2Label=applicationId cs2=`, ev.AppID)
+	dst = appendExt(dst, ` cs3Label=mitreTechnique cs3=`, ev.Mitre)
+	dst = appendExt(dst, ` externalId=`, ev.ID)
 	dst = append(dst, " msg="...)
 	dst = appendSummary(dst, ev, appendCEFValue)
 	return append(dst[:mark], dst[mark+1:]...) // drop the first extension's space
 }
 
-// appendExt appends ` key=value` when value is not empty.
-func appendExt(dst []byte, key, value string) []byte {
+// appendExt appends prefix (` key=`, one constant) and value escaped as a
+// CEF extension value, when value is not empty.
+func appendExt(dst []byte, prefix, value string) []byte {
 	if value == "" {
 		return dst
 	}
-	dst = append(dst, ' ')
-	dst = append(dst, key...)
-	dst = append(dst, '=')
+	dst = append(dst, prefix...)
 	return appendCEFValue(dst, value)
 }
 
@@ -114,8 +107,10 @@ func appendCEFHeader(dst []byte, s string) []byte {
 }
 
 // appendWords appends a CamelCase type as words ("APIKeyCreated" -> "API
-// Key Created"), escaped as a CEF header field.
+// Key Created"), escaped as a CEF header field. A type with nothing to
+// escape (all of them, in practice) is checked once and its words copied.
 func appendWords(dst []byte, s string) []byte {
+	plain := jsonenc.PlainRun(s, 0, '\\', '|', '|') == len(s)
 	start := 0
 	for i := 1; i < len(s); i++ {
 		prev, c := s[i-1], s[i]
@@ -123,12 +118,21 @@ func appendWords(dst []byte, s string) []byte {
 			continue
 		}
 		if isLower(prev) || isDigit(prev) || isUpper(prev) && i+1 < len(s) && isLower(s[i+1]) {
-			dst = appendCEFHeader(dst, s[start:i])
+			dst = appendWord(dst, s[start:i], plain)
 			dst = append(dst, ' ')
 			start = i
 		}
 	}
-	return appendCEFHeader(dst, s[start:])
+	return appendWord(dst, s[start:], plain)
+}
+
+// appendWord appends w as it is when plain, else escaped as a CEF header
+// field.
+func appendWord(dst []byte, w string, plain bool) []byte {
+	if plain {
+		return append(dst, w...)
+	}
+	return appendCEFHeader(dst, w)
 }
 
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }

@@ -37,28 +37,28 @@ func appendCIM(dst []byte, ev *event.Event, c *class) []byte {
 	if c != nil && c.object == objMember {
 		user = cmp.Or(ev.TargetEmail, ev.TargetID)
 	}
-	dst = appendMember(dst, "user", user)
+	dst = appendMember(dst, `,"user":"`, user)
 	if ip, ok := validIP(ev.SourceIP); ok {
 		dst = append(dst, `,"src":"`...)
-		dst = ip.AppendTo(dst)
+		dst = appendIP(dst, ip, ev.SourceIP)
 		dst = append(dst, '"')
 	}
-	dst = appendMember(dst, "dest", cmp.Or(ev.AppName, ev.AppID))
+	dst = appendMember(dst, `,"dest":"`, cmp.Or(ev.AppName, ev.AppID))
 	switch {
 	case c == nil:
 	case c.model == cimAuthentication:
-		dst = appendMember(dst, "action", ev.Outcome)
+		dst = appendMember(dst, `,"action":"`, ev.Outcome)
 	case c.model == cimChange:
-		dst = appendMember(dst, "action", c.action)
+		dst = appendMember(dst, `,"action":"`, c.action)
 		if ev.Outcome == "failure" {
 			dst = append(dst, `,"status":"failure"`...)
 		} else {
 			dst = append(dst, `,"status":"success"`...)
 		}
-		dst = appendMember(dst, "change_type", c.changeType)
-		dst = appendMember(dst, "object_category", c.objectCategory)
-		dst = appendMember(dst, "object", objectName(ev, c.object))
-		dst = appendMember(dst, "src_user", actor)
+		dst = appendMember(dst, `,"change_type":"`, c.changeType)
+		dst = appendMember(dst, `,"object_category":"`, c.objectCategory)
+		dst = appendMember(dst, `,"object":"`, objectName(ev, c.object))
+		dst = appendMember(dst, `,"src_user":"`, actor)
 	}
 	return dst
 }

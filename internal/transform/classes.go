@@ -40,6 +40,7 @@ type class struct {
 	objectCategory string // CIM object_category
 	action         string // CIM action of a change: created, deleted, modified or read
 	object         objectOf
+	notice         bool // noticeType of this type's name
 }
 
 // classRows is the one table of event types, in both vocabularies (the
@@ -92,7 +93,8 @@ var classRows = [...]struct {
 }
 
 // classes indexes classRows by event type, with the ECS arrays rendered
-// as JSON once. Looking a type up does not allocate.
+// as JSON once and whether the name is notable (see SyslogSeverity)
+// worked out once. Looking a type up does not allocate.
 var classes = func() map[string]*class {
 	m := make(map[string]*class, 2*len(classRows))
 	for _, r := range classRows {
@@ -102,7 +104,9 @@ var classes = func() map[string]*class {
 			action: r.action, object: r.object,
 		}
 		for _, t := range strings.Fields(r.types) {
-			m[t] = c
+			c := *c // each name its own copy: notice depends on the name
+			c.notice = noticeType(t)
+			m[t] = &c
 		}
 	}
 	return m

@@ -2,7 +2,6 @@ package transform
 
 import (
 	"cmp"
-	"net/netip"
 	"slices"
 	"strconv"
 
@@ -61,8 +60,8 @@ func AppendECS(dst []byte, ev *event.Event) []byte {
 	} else {
 		dst = append(dst, `"event"`...)
 	}
-	dst = appendMember(dst, "id", ev.ID)
-	dst = appendMember(dst, "action", ev.Type)
+	dst = appendMember(dst, `,"id":"`, ev.ID)
+	dst = appendMember(dst, `,"action":"`, ev.Type)
 	if cls.category != "" {
 		dst = append(dst, `,"category":`...)
 		dst = append(dst, cls.category...)
@@ -74,11 +73,13 @@ func AppendECS(dst []byte, ev *event.Event) []byte {
 		dst = append(dst, cmp.Or(ev.Outcome, "unknown")...)
 		dst = append(dst, '"')
 	}
-	if !ev.Ingested.IsZero() && ev.Ingested.Year() >= 0 && ev.Ingested.Year() <= 9999 {
+	if inYears(ev.Ingested) {
 		dst = append(dst, `,"created":"`...)
+		mark := len(dst)
 		dst = appendTime(dst, ev.Ingested)
+		ts := dst[mark:] // written once, copied (still valid if the append below grows dst)
 		dst = append(dst, `","ingested":"`...)
-		dst = appendTime(dst, ev.Ingested)
+		dst = append(dst, ts...)
 		dst = append(dst, '"')
 	}
 	if alert {
@@ -105,8 +106,8 @@ func AppendECS(dst []byte, ev *event.Event) []byte {
 	if ev.AppID != "" || ev.AppName != "" {
 		dst = append(dst, `"application":{`...)
 		mark := len(dst)
-		dst = appendMember(dst, "id", ev.AppID)
-		dst = appendMember(dst, "name", ev.AppName)
+		dst = appendMember(dst, `,"id":"`, ev.AppID)
+		dst = appendMember(dst, `,"name":"`, ev.AppName)
 		dst = append(dst[:mark], dst[mark+1:]...)
 		dst = append(dst, `},`...)
 	}
@@ -126,9 +127,9 @@ func appendECSEntities(dst []byte, ev *event.Event, memberEvent bool) []byte {
 	if ev.ActorID != "" || ev.ActorEmail != "" || ev.ActorName != "" || member {
 		dst = append(dst, `,"user":{`...)
 		mark := len(dst)
-		dst = appendMember(dst, "id", ev.ActorID)
-		dst = appendMember(dst, "email", ev.ActorEmail)
-		dst = appendMember(dst, "name", ev.ActorName)
+		dst = appendMember(dst, `,"id":"`, ev.ActorID)
+		dst = appendMember(dst, `,"email":"`, ev.ActorEmail)
+		dst = appendMember(dst, `,"name":"`, ev.ActorName)
 		if member {
 			dst = appendECSTarget(dst, ev)
 		}
@@ -141,7 +142,7 @@ func appendECSEntities(dst []byte, ev *event.Event, memberEvent bool) []byte {
 		dst = append(dst, `,"source":{`...)
 		if ipOK {
 			dst = append(dst, `"ip":"`...)
-			dst = ip.AppendTo(dst)
+			dst = appendIP(dst, ip, ev.SourceIP)
 			dst = append(dst, '"')
 			if cc {
 				dst = append(dst, ',')
@@ -178,7 +179,7 @@ func appendECSEntities(dst []byte, ev *event.Event, memberEvent bool) []byte {
 	}
 	if ipOK {
 		dst = append(dst, `"ip":["`...)
-		dst = ip.AppendTo(dst)
+		dst = appendIP(dst, ip, ev.SourceIP)
 		dst = append(dst, `"]`...)
 	}
 	return append(dst, '}')
@@ -190,9 +191,9 @@ func appendECSEntities(dst []byte, ev *event.Event, memberEvent bool) []byte {
 func appendECSTarget(dst []byte, ev *event.Event) []byte {
 	dst = append(dst, `,"target":{`...)
 	mark := len(dst)
-	dst = appendMember(dst, "id", ev.TargetID)
-	dst = appendMember(dst, "email", ev.TargetEmail)
-	dst = appendMember(dst, "name", ev.TargetName)
+	dst = appendMember(dst, `,"id":"`, ev.TargetID)
+	dst = appendMember(dst, `,"email":"`, ev.TargetEmail)
+	dst = appendMember(dst, `,"name":"`, ev.TargetName)
 	if role := cmp.Or(ev.NewAccountType, ev.NewRole); role != "" {
 		dst = append(dst, `,"roles":[`...)
 		dst = jsonenc.AppendString(dst, role)
@@ -200,15 +201,6 @@ func appendECSTarget(dst []byte, ev *event.Event) []byte {
 	}
 	dst = append(dst[:mark], dst[mark+1:]...)
 	return append(dst, '}')
-}
-
-// validIP parses s when it is an IP address without a zone.
-func validIP(s string) (netip.Addr, bool) {
-	if s == "" {
-		return netip.Addr{}, false
-	}
-	ip, err := netip.ParseAddr(s)
-	return ip, err == nil && ip.Zone() == ""
 }
 
 func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }

@@ -13,8 +13,22 @@ import (
 // extension values); other control characters and DEL become spaces;
 // invalid UTF-8 becomes U+FFFD. One loop serves every such field, so the
 // formats agree on what they do with control characters and bad UTF-8.
+//
+// A value with nothing to escape (nearly all) is checked once and copied
+// in one append; the loop is for the others.
 func appendBackslashed(dst []byte, s string, a, b, c byte, newlines bool) []byte {
-	for i := 0; i < len(s); {
+	i := jsonenc.PlainRun(s, 0, a, b, c)
+	if i == len(s) {
+		return append(dst, s...)
+	}
+	return appendBackslashedFrom(dst, s, i, a, b, c, newlines)
+}
+
+// appendBackslashedFrom is appendBackslashed for s whose first i bytes
+// need no escaping.
+func appendBackslashedFrom(dst []byte, s string, i int, a, b, c byte, newlines bool) []byte {
+	dst = append(dst, s[:i]...)
+	for i < len(s) {
 		j := jsonenc.PlainRun(s, i, a, b, c)
 		dst = append(dst, s[i:j]...)
 		if i = j; i >= len(s) {

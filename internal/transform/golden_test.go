@@ -263,13 +263,13 @@ func TestAppendRaw(t *testing.T) {
 }
 
 // TestPlain: appendRaw's fast check agrees with its definition for every
-// byte value at every position of a 45-byte run (the 32-byte, 8-byte and
+// byte value at every position of a 79-byte run (the 64-byte, 8-byte and
 // byte-wise paths), after a prefix of every length up to 8.
 func TestPlain(t *testing.T) {
 	naive := func(b []byte) bool {
 		return !bytes.ContainsFunc(b, func(r rune) bool { return r < 0x20 }) && utf8.Valid(b)
 	}
-	base := []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS")
+	base := []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopq")
 	for pos := range base {
 		for c := range 256 {
 			b := bytes.Clone(base)

@@ -3,11 +3,8 @@ package transform
 import (
 	"bytes"
 	"encoding/binary"
-	"strconv"
-	"time"
 	"unicode/utf8"
 
-	"github.com/pigment-siem/pipeline/internal/event"
 	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
@@ -64,115 +61,59 @@ const hexDigits = "0123456789abcdef"
 
 // plain reports whether b is valid UTF-8 without a byte below 0x20: JSON
 // that appendRaw copies as it is. Printable ASCII, the bulk of an event, is
-// checked for both in one pass, 32 bytes at a time.
+// checked for both at once, 64 or 8 bytes at a time; a word holding
+// another byte is read byte by byte, a multi-byte rune decoded, and the
+// words resume after it: a name with an accent no longer sends the rest
+// of the record through two general passes. Fixed-size windows
+// (b[i:i+64:i+64]) let the compiler drop the bounds checks of the loads.
 func plain(b []byte) bool {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	for ; len(b) >= 32; b = b[32:] {
-		w0, w1 := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
-		w2, w3 := binary.LittleEndian.Uint64(b[16:]), binary.LittleEndian.Uint64(b[24:])
-		// Bit 7 of a byte is set in w (at or above 0x80) or in w-0x20*lo
-		// (below 0x20, borrowing): both end printable ASCII.
-		if ((w0-0x20*lo)|w0|(w1-0x20*lo)|w1|(w2-0x20*lo)|w2|(w3-0x20*lo)|w3)&hi != 0 {
-			break
+	// Bit 7 of a byte is set in w (at or above 0x80) or in w-0x20*lo
+	// (below 0x20, borrowing): both end printable ASCII.
+	for i := 0; i < len(b); {
+		if i+64 <= len(b) {
+			w := b[i : i+64 : i+64]
+			w0, w1 := binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:])
+			w2, w3 := binary.LittleEndian.Uint64(w[16:]), binary.LittleEndian.Uint64(w[24:])
+			w4, w5 := binary.LittleEndian.Uint64(w[32:]), binary.LittleEndian.Uint64(w[40:])
+			w6, w7 := binary.LittleEndian.Uint64(w[48:]), binary.LittleEndian.Uint64(w[56:])
+			if ((w0-0x20*lo)|w0|(w1-0x20*lo)|w1|(w2-0x20*lo)|w2|(w3-0x20*lo)|w3|
+				(w4-0x20*lo)|w4|(w5-0x20*lo)|w5|(w6-0x20*lo)|w6|(w7-0x20*lo)|w7)&hi == 0 {
+				i += 64
+				continue
+			}
+		}
+		if i+8 <= len(b) {
+			if w := binary.LittleEndian.Uint64(b[i : i+8 : i+8]); ((w-0x20*lo)|w)&hi == 0 {
+				i += 8
+				continue
+			}
+		}
+		switch c := b[i]; {
+		case c < 0x20:
+			return false
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			r, size := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && size == 1 {
+				return false
+			}
+			i += size
 		}
 	}
-	return !hasControl(b) && utf8.Valid(b) // b starts a rune: all before it is ASCII
+	return true
 }
 
-// hasControl reports whether b has a byte below 0x20. It looks at 32 bytes
-// at a time, as utf8.Valid does: the check runs on every record formatted.
-func hasControl(b []byte) bool {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	// A byte below 0x20 borrows into its bit 7 in x-0x20*lo; &^x drops
-	// bytes at or above 0x80. Borrows only flag bytes above a true match,
-	// so the answer "some byte is below 0x20" is exact.
-	for ; len(b) >= 32; b = b[32:] {
-		w0, w1 := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
-		w2, w3 := binary.LittleEndian.Uint64(b[16:]), binary.LittleEndian.Uint64(b[24:])
-		if ((w0-0x20*lo)&^w0|(w1-0x20*lo)&^w1|(w2-0x20*lo)&^w2|(w3-0x20*lo)&^w3)&hi != 0 {
-			return true
-		}
-	}
-	for ; len(b) >= 8; b = b[8:] {
-		if w := binary.LittleEndian.Uint64(b); (w-0x20*lo)&^w&hi != 0 {
-			return true
-		}
-	}
-	for _, c := range b {
-		if c < 0x20 {
-			return true
-		}
-	}
-	return false
-}
-
-// eventTime is the time formats use for an event: Time, else Ingested, else
-// zero (formats then omit it). Times outside years 0-9999 count as zero.
-func eventTime(ev *event.Event) time.Time {
-	for _, t := range [...]time.Time{ev.Time, ev.Ingested} {
-		if !t.IsZero() && t.Year() >= 0 && t.Year() <= 9999 {
-			return t.UTC()
-		}
-	}
-	return time.Time{}
-}
-
-// appendTime appends t in UTC as RFC 3339 with milliseconds, or microseconds
-// when t has a finer fraction (RFC 5424 allows six digits at most). t must
-// be within years 0-9999 (see eventTime).
-func appendTime(dst []byte, t time.Time) []byte {
-	t = t.UTC()
-	year, month, day := t.Date()
-	hour, minute, sec := t.Clock()
-	dst = appendDigits(dst, year, 4)
-	dst = append(dst, '-')
-	dst = appendDigits(dst, int(month), 2)
-	dst = append(dst, '-')
-	dst = appendDigits(dst, day, 2)
-	dst = append(dst, 'T')
-	dst = appendDigits(dst, hour, 2)
-	dst = append(dst, ':')
-	dst = appendDigits(dst, minute, 2)
-	dst = append(dst, ':')
-	dst = appendDigits(dst, sec, 2)
-	dst = append(dst, '.')
-	if us := t.Nanosecond() / 1e3; us%1e3 != 0 {
-		dst = appendDigits(dst, us, 6)
-	} else {
-		dst = appendDigits(dst, us/1e3, 3)
-	}
-	return append(dst, 'Z')
-}
-
-// appendDigits appends v (>= 0) zero-padded to n digits.
-func appendDigits(dst []byte, v, n int) []byte {
-	var buf [8]byte
-	for i := n - 1; i >= 0; i-- {
-		buf[i] = byte('0' + v%10)
-		v /= 10
-	}
-	return append(dst, buf[:n]...)
-}
-
-// appendEpoch appends t as seconds since the Unix epoch with three decimals.
-func appendEpoch(dst []byte, t time.Time) []byte {
-	ms := t.UnixMilli()
-	sec, frac := ms/1000, ms%1000
-	if frac < 0 {
-		sec, frac = sec-1, frac+1000
-	}
-	dst = strconv.AppendInt(dst, sec, 10)
-	dst = append(dst, '.')
-	return appendDigits(dst, int(frac), 3)
-}
-
-// appendMember appends ,"key":"value" when value is not empty.
-func appendMember(dst []byte, key, value string) []byte {
+// appendMember appends prefix, which opens a member (`,"key":"`), and
+// value escaped as the inside of a JSON string, closed, when value is not
+// empty. The caller writes the prefix as one constant: one copy, where
+// the key and its punctuation apart were four appends per member.
+func appendMember(dst []byte, prefix, value string) []byte {
 	if value == "" {
 		return dst
 	}
-	dst = append(dst, ',', '"')
-	dst = append(dst, key...)
-	dst = append(dst, '"', ':')
-	return jsonenc.AppendString(dst, value)
+	dst = append(dst, prefix...)
+	dst = jsonenc.AppendText(dst, value)
+	return append(dst, '"')
 }

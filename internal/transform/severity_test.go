@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/pigment-siem/pipeline/internal/event"
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
 func TestSyslogSeverity(t *testing.T) {
@@ -51,6 +52,19 @@ func TestECSCategory(t *testing.T) {
 		got := ecsCategory(&event.Event{Type: tt.typ})
 		if got.category != tt.category || got.typ != tt.typ2 {
 			t.Errorf("ecsCategory(%s) = %s %s, want %s %s", tt.typ, got.category, got.typ, tt.category, tt.typ2)
+		}
+	}
+}
+
+// TestSummaryLiteralsNeedNoEscaping: appendSummary appends its literal
+// pieces without escaping them, which is only right while no format's
+// escaping changes them.
+func TestSummaryLiteralsNeedNoEscaping(t *testing.T) {
+	for _, lit := range []string{"Alert ", "unnamed", " for ", "Event", " by ", "unknown actor", " in ", " from ", ": failure"} {
+		for name, esc := range map[string]func([]byte, string) []byte{"JSON": jsonenc.AppendText, "CEF": appendCEFValue} {
+			if got := string(esc(nil, lit)); got != lit {
+				t.Errorf("%s escaping of %q = %q, want it unchanged", name, lit, got)
+			}
 		}
 	}
 }

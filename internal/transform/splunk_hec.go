@@ -50,22 +50,32 @@ func AppendHEC(dst []byte, ev *event.Event, o HECOptions) []byte {
 		dst = appendEpoch(dst, t)
 		dst = append(dst, ',')
 	}
-	dst = append(dst, `"source":`...)
-	dst = jsonenc.AppendString(dst, cmp.Or(o.Source, DefaultHECSource))
-	dst = append(dst, `,"sourcetype":`...)
+	dst = appendOption(dst, `"source":"`, o.Source, DefaultHECSource)
 	if ev.Kind == event.KindAlert {
-		dst = jsonenc.AppendString(dst, cmp.Or(o.AlertSourcetype, DefaultHECAlertSourcetype))
+		dst = appendOption(dst, `,"sourcetype":"`, o.AlertSourcetype, DefaultHECAlertSourcetype)
 	} else {
-		dst = jsonenc.AppendString(dst, cmp.Or(o.Sourcetype, DefaultHECSourcetype))
+		dst = appendOption(dst, `,"sourcetype":"`, o.Sourcetype, DefaultHECSourcetype)
 	}
-	dst = appendMember(dst, "host", o.Host)
-	dst = appendMember(dst, "index", o.Index)
+	dst = appendMember(dst, `,"host":"`, o.Host)
+	dst = appendMember(dst, `,"index":"`, o.Index)
 	dst = append(dst, `,"event":`...)
 	dst = appendRaw(dst, ev.Raw)
 	dst = append(dst, `,"fields":{"vendor_product":"`+CIMVendorProduct+`","app":"`+CIMApp+`"`...)
-	dst = appendMember(dst, "eventType", ev.Type)
-	dst = appendMember(dst, "actor", actorLabel(ev))
-	dst = appendMember(dst, "application", cmp.Or(ev.AppName, ev.AppID))
+	dst = appendMember(dst, `,"eventType":"`, ev.Type)
+	dst = appendMember(dst, `,"actor":"`, actorLabel(ev))
+	dst = appendMember(dst, `,"application":"`, cmp.Or(ev.AppName, ev.AppID))
 	dst = appendCIM(dst, ev, classOf(ev))
 	return append(dst, '}', '}')
+}
+
+// appendOption appends prefix (`"key":"`) and the option v escaped, or its
+// default def (plain text, which needs no escaping), closed.
+func appendOption(dst []byte, prefix, v, def string) []byte {
+	dst = append(dst, prefix...)
+	if v == "" {
+		dst = append(dst, def...)
+	} else {
+		dst = jsonenc.AppendText(dst, v)
+	}
+	return append(dst, '"')
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/pigment-siem/pipeline/internal/event"
+	"github.com/pigment-siem/pipeline/internal/jsonenc"
 )
 
 // SyslogOptions set the RFC 5424 header of syslog and CEF lines.
@@ -45,38 +46,42 @@ const (
 // is the original event JSON, UTF-8 without a BOM, on one line, with raw
 // control characters in its strings escaped (see appendRaw).
 func AppendSyslog(dst []byte, ev *event.Event, o SyslogOptions) []byte {
-	dst = appendSyslogHeader(dst, ev, o)
+	dst = appendSyslogHeader(dst, ev, o, SyslogSeverity(ev))
 	dst = append(dst, ' ', '[')
 	dst = append(dst, SDID...)
-	dst = appendParam(dst, "eventId", ev.ID)
-	dst = appendParam(dst, "eventType", ev.Type)
+	dst = appendParam(dst, ` eventId="`, ev.ID)
+	dst = appendParam(dst, ` eventType="`, ev.Type)
 	if ev.Kind == event.KindAlert {
-		dst = appendParam(dst, "kind", "alert")
-		dst = appendParam(dst, "severity", ev.Severity)
+		dst = appendParam(dst, ` kind="`, "alert")
+		dst = appendParam(dst, ` severity="`, ev.Severity)
 	}
-	dst = appendParam(dst, "actor", ev.ActorID)
-	dst = appendParam(dst, "actorEmail", ev.ActorEmail)
-	dst = appendParam(dst, "actorName", ev.ActorName)
-	dst = appendParam(dst, "application", ev.AppID)
-	dst = appendParam(dst, "applicationName", ev.AppName)
+	dst = appendParam(dst, ` actor="`, ev.ActorID)
+	dst = appendParam(dst, ` actorEmail="`, ev.ActorEmail)
+	dst = appendParam(dst, ` actorName="`, ev.ActorName)
+	dst = appendParam(dst, ` application="`, ev.AppID)
+	dst = appendParam(dst, ` applicationName="`, ev.AppName)
 	if _, ok := validIP(ev.SourceIP); ok {
-		dst = appendParam(dst, "srcIP", ev.SourceIP)
+		// An address ParseAddr accepts has nothing to escape: hex digits,
+		// colons and dots (no zone).
+		dst = append(dst, ` srcIP="`...)
+		dst = append(dst, ev.SourceIP...)
+		dst = append(dst, '"')
 	}
-	dst = appendParam(dst, "country", ev.Country)
-	dst = appendParam(dst, "outcome", ev.Outcome)
+	dst = appendParam(dst, ` country="`, ev.Country)
+	dst = appendParam(dst, ` outcome="`, ev.Outcome)
 	dst = append(dst, ']', ' ')
 	return appendRaw(dst, ev.Raw)
 }
 
 // appendSyslogHeader appends the RFC 5424 HEADER (up to MSGID, without the
-// space before STRUCTURED-DATA).
-func appendSyslogHeader(dst []byte, ev *event.Event, o SyslogOptions) []byte {
+// space before STRUCTURED-DATA); severity is SyslogSeverity(ev).
+func appendSyslogHeader(dst []byte, ev *event.Event, o SyslogOptions, severity int) []byte {
 	facility := o.Facility
 	if facility <= 0 || facility > 23 {
 		facility = DefaultFacility
 	}
 	dst = append(dst, '<')
-	dst = strconv.AppendInt(dst, int64(facility*8+SyslogSeverity(ev)), 10)
+	dst = strconv.AppendInt(dst, int64(facility*8+severity), 10)
 	dst = append(dst, '>', '1', ' ')
 	if t := eventTime(ev); t.IsZero() {
 		dst = append(dst, '-')
@@ -93,9 +98,13 @@ func appendSyslogHeader(dst []byte, ev *event.Event, o SyslogOptions) []byte {
 
 // appendHeaderField appends s as a header field of at most max characters
 // of printable US-ASCII (33-126), others replaced by '_', or "-" when empty.
+// A field already short and printable (the usual case) is copied whole.
 func appendHeaderField(dst []byte, s string, max int) []byte {
 	if s == "" {
 		return append(dst, '-')
+	}
+	if len(s) <= max && jsonenc.PlainRun(s, 0, ' ', ' ', ' ') == len(s) {
+		return append(dst, s...)
 	}
 	n := 0
 	for _, r := range s {
@@ -111,15 +120,13 @@ func appendHeaderField(dst []byte, s string, max int) []byte {
 	return dst
 }
 
-// appendParam appends ` name="value"` when value is not empty, escaping
-// the value as an RFC 5424 PARAM-VALUE.
-func appendParam(dst []byte, name, value string) []byte {
+// appendParam appends prefix (` name="`, one constant) and value escaped
+// as an RFC 5424 PARAM-VALUE, closed, when value is not empty.
+func appendParam(dst []byte, prefix, value string) []byte {
 	if value == "" {
 		return dst
 	}
-	dst = append(dst, ' ')
-	dst = append(dst, name...)
-	dst = append(dst, '=', '"')
+	dst = append(dst, prefix...)
 	dst = appendBackslashed(dst, value, '"', '\\', ']', false)
 	return append(dst, '"')
 }
