@@ -1,7 +1,9 @@
 package jsonscan
 
 import (
+	"cmp"
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -96,6 +98,55 @@ func TestValidUTF8(t *testing.T) {
 		}
 		if got := ValidUTF8(s); got != want {
 			t.Errorf("ValidUTF8(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+// TestSkipSpaceIsEncodingJSONs: of the 256 byte values, SkipSpace skips
+// exactly those encoding/json takes as space (space, tab, LF, CR); its
+// single comparison for bytes above ' ' lets no other byte through.
+func TestSkipSpaceIsEncodingJSONs(t *testing.T) {
+	for c := range 256 {
+		lead, trail := []byte{byte(c), 'n', 'u', 'l', 'l'}, []byte{'n', 'u', 'l', 'l', byte(c)}
+		got := SkipSpace(lead, 0) == 1 && SkipSpace(trail, 4) == 5
+		if want := json.Valid(lead) && json.Valid(trail); got != want {
+			t.Errorf("SkipSpace skips %q: %v, encoding/json takes it as space: %v", byte(c), got, want)
+		}
+	}
+}
+
+// TestStrAtTheEnd: a string ending at every distance from the end of the
+// input, on both sides of the eight-byte loop's last full word: closed,
+// unterminated, or with a special byte (a quote, a backslash, a control
+// character) as the input's last byte.
+func TestStrAtTheEnd(t *testing.T) {
+	for n := range 26 {
+		body := strings.Repeat("a", n)
+		tests := []struct {
+			in         string
+			end, next  int
+			esc        bool
+			what       string
+			strictWhat string // Str's answer, when it differs
+		}{
+			{`"` + body + `"`, n + 1, n + 2, false, "", ""},
+			{`"` + body, 0, n + 1, false, "unterminated string", ""},
+			{`"` + body + `\`, 0, n + 2, false, "unterminated string", ""},
+			{`"` + body + `\"`, 0, n + 3, false, "unterminated string", ""},
+			{`"` + body + `\u00e`, 0, n + 3, false, `invalid \u escape`, ""},
+			{`"` + body + "\x1f", 0, n + 2, false, "unterminated string", "control character in a string"},
+			{`"` + body + "\x1f\"", n + 2, n + 3, true, "", "control character in a string"},
+			{`"` + body + `\""`, n + 3, n + 4, true, "", ""},
+		}
+		for _, tt := range tests {
+			start, end, esc, next, what := StrControl([]byte(tt.in), 0)
+			if what != tt.what || next != tt.next || what == "" && (start != 1 || end != tt.end || esc != tt.esc) {
+				t.Errorf("StrControl(%q) = %d, %d, %v, %d, %q; want 1, %d, %v, %d, %q", tt.in, start, end, esc, next, what, tt.end, tt.esc, tt.next, tt.what)
+			}
+			_, _, _, _, what = Str([]byte(tt.in), 0)
+			if want := cmp.Or(tt.strictWhat, tt.what); what != want {
+				t.Errorf("Str(%q) = %q, want %q", tt.in, what, want)
+			}
 		}
 	}
 }

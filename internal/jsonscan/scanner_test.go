@@ -21,6 +21,16 @@ func TestScannerValue(t *testing.T) {
 		{`{"a":"\q"}`, "invalid JSON at offset 6: invalid escape"},
 		{`{"a":[`, "invalid JSON: unexpected end of input at offset 6 (truncated?)"},
 		{strings.Repeat("[", MaxDepth+1), "invalid JSON at offset 10000: nesting too deep"},
+		// Member's errors point at the offending byte, past any space.
+		{`{ "a" 1}`, "invalid JSON at offset 6: want ':' after an object key"},
+		{`{ , }`, "invalid JSON at offset 2: want an object key"},
+		{`{"a":1 ,  "b"  }`, "invalid JSON at offset 15: want ':' after an object key"},
+		{`{"a":1  x`, "invalid JSON at offset 8: want ',' or '}' in an object"},
+		{`{"a":1 ,  1}`, "invalid JSON at offset 10: want an object key"},
+		{`{"a\q":1}`, "invalid JSON at offset 3: invalid escape"},
+		{`{"a"  `, "invalid JSON: unexpected end of input at offset 6 (truncated?)"},
+		{`{"a":1,  `, "invalid JSON: unexpected end of input at offset 9 (truncated?)"},
+		{"{\"a\x01\" : 1}", ""},
 	}
 	for _, tt := range tests {
 		s := Scanner{B: []byte(tt.in)}
