@@ -17,6 +17,9 @@ cd "$(dirname "$0")/.."
   # only: 5M rows are about 8 GB of Postgres per run).
   go test -run '^$' -bench 'BenchmarkForwardMemory' -benchtime 1x -timeout 90m ./cmd/forward/
   BENCH_MEMORY_EVENTS=5000000 go test -run '^$' -bench 'BenchmarkForwardMemory/(raw|splunk|elastic|syslog|file)' -benchtime 1x -timeout 180m ./cmd/forward/
+  go test -run '^$' -bench 'BenchmarkConsume$' -benchtime 1x ./internal/consumer/
+  go test -run '^$' -bench 'BenchmarkParse$|BenchmarkParseAPI$' -benchmem ./internal/event/
+  go test -run '^$' -bench 'BenchmarkGzipLevels' ./internal/sinks/
   go test -run '^$' -bench . -benchmem ./internal/transform/
   go test -run '^$' -bench 'BenchmarkEngine' -benchmem -cpu 1 ./internal/detect/
   go test -count=1 -run 'TestStateMemory' -v ./internal/detect/ | grep -E 'actors|MB|B/actor'
