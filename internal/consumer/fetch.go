@@ -245,13 +245,12 @@ func (pc *partConn) readBatch(r *respReader, from, hwm int64, out *chunker, res 
 		return err
 	}
 	n := h.bodySize()
-	if h.control() || h.lastOffset() < from {
-		r.discard(n)
-		res.next = max(res.next, h.lastOffset()+1)
-		return r.err
-	}
+	// A batch skipped (a control batch, one ending before from) is read
+	// and CRC-checked too: a flipped attributes bit or last offset delta
+	// must not make records look skippable.
+	skip := h.control() || h.lastOffset() < from
 	var body []byte
-	owned := h.codec() == 0
+	owned := h.codec() == 0 && !skip
 	if owned {
 		body = make([]byte, n) // the records alias it
 	} else {

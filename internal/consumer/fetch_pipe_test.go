@@ -3,6 +3,8 @@ package consumer
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"testing"
@@ -129,6 +131,28 @@ func TestNextMaxBytes(t *testing.T) {
 		got, err := nextMaxBytes(tt.res, tt.maxBytes, 1<<20)
 		if got != tt.want || (err != nil) != tt.wantError {
 			t.Errorf("nextMaxBytes(%+v, %d) = %d, %v; want %d, error %v", tt.res, tt.maxBytes, got, err, tt.want, tt.wantError)
+		}
+	}
+}
+
+// A batch the reader skips (a control batch, or one ending before the
+// requested offset) has its CRC checked too: a flipped attributes bit or
+// last offset delta must not make a batch of records look skippable, or
+// its records would be lost without a word.
+func TestSkippedBatchesAreCRCChecked(t *testing.T) {
+	var recs []testRecord
+	for i := range 16 {
+		recs = append(recs, testRecord{offsetDelta: int64(i), value: fmt.Appendf(nil, "r%d", 90+i)})
+	}
+	endsEarly := buildBatch(90, 0, 15, ts0, ts0, recs) // 90 to 105
+	binary.BigEndian.PutUint32(endsEarly[23:], 5)      // last offset delta 5: "ends at 95", before 100
+	asControl := buildBatch(100, 0, 5, ts0, ts0, recs[:6])
+	asControl[22] |= attrControl
+	after := buildBatch(106, 0, 0, ts0, ts0, []testRecord{{value: []byte("r106")}})
+	for name, b := range map[string][]byte{"last offset delta": endsEarly, "control bit": asControl} {
+		res, got, _, err := pipeFetch(t, cat(b, after), 0, 0)
+		if !errors.Is(err, errCorrupt) || len(got) != 0 || res.next != 100 {
+			t.Errorf("%s corrupted: %d records, next %d, error %v; want none, next 100, a corrupt batch", name, len(got), res.next, err)
 		}
 	}
 }
