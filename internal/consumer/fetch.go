@@ -384,3 +384,10 @@ func (r *respReader) string() string {
 	r.discard(n)
 	return s
 }
+
+// closeWhenDone closes the network connection when ctx ends, so that a
+// leader that stops answering does not hold the reader until its read
+// deadline; the returned function stops the watch.
+func (pc *partConn) closeWhenDone(ctx context.Context) (stop func() bool) {
+	return context.AfterFunc(ctx, func() { _ = pc.nc.Close() })
+}

@@ -2,6 +2,7 @@ package consumer
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -154,5 +155,36 @@ func TestSkippedBatchesAreCRCChecked(t *testing.T) {
 		if !errors.Is(err, errCorrupt) || len(got) != 0 || res.next != 100 {
 			t.Errorf("%s corrupted: %d records, next %d, error %v; want none, next 100, a corrupt batch", name, len(got), res.next, err)
 		}
+	}
+}
+
+// A leader that stops answering mid-fetch does not hold the reader past
+// the end of its generation (kafka-go waits for every reader before the
+// next generation, or before Close returns): the connection is closed when
+// the context ends, not left to its 30 s read deadline.
+func TestFetchEndsWithItsContext(t *testing.T) {
+	client, server := net.Pipe()
+	defer server.Close()
+	go func() { _, _ = io.Copy(io.Discard, server) }() // reads the request, never answers
+	ctx, cancel := context.WithCancel(context.Background())
+	pc := &partConn{nc: client, rd: bufio.NewReader(client), clientID: "cid", topic: "t", partition: 2, dec: newDecoder("t", 2)}
+	stop := pc.closeWhenDone(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() {
+		_, err := pc.fetch(100, 1<<20, 50*time.Millisecond, &chunker{size: 2, send: func([]kafka.Message) bool { return true }})
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("fetch from a silent leader returned no error")
+		}
+	case <-time.After(15 * time.Second): // the read deadline is 30 s away
+		client.Close()
+		<-done
+		t.Fatal("fetch still waits for a silent leader 15 s after its context ended")
 	}
 }
