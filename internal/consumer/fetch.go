@@ -262,6 +262,9 @@ func (pc *partConn) readBatch(r *respReader, from, hwm int64, out *chunker, res 
 		return fmt.Errorf("read fetch answer: %w", r.err)
 	}
 	more, err := pc.dec.batch(pc.hdr[:], body, owned, from, hwm)
+	if cap(pc.dec.compressed) > maxKeptScratch {
+		pc.dec.compressed = nil // the records are copies; a huge batch's buffer is not kept
+	}
 	waited := false
 	for err == nil && more {
 		m := out.next()

@@ -2,6 +2,7 @@ package consumer
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -186,5 +187,16 @@ func TestFetchEndsWithItsContext(t *testing.T) {
 		client.Close()
 		<-done
 		t.Fatal("fetch still waits for a silent leader 15 s after its context ended")
+	}
+}
+
+// A rare huge batch read into the reader's scratch buffer (compressed, or
+// skipped) does not stay in memory with the reader afterwards: the buffer
+// is kept only up to the size the shared decompression buffers are.
+func TestHugeBatchScratchIsNotKept(t *testing.T) {
+	huge := buildBatch(90, 0, 0, ts0, ts0, []testRecord{{value: bytes.Repeat([]byte("x"), 9<<20)}}) // before 100: skipped
+	_, got, pc, err := pipeFetch(t, huge, 0, 0)
+	if err != nil || len(got) != 0 || cap(pc.dec.compressed) > maxKeptScratch {
+		t.Errorf("a 9 MiB batch: %d records, %v, a scratch buffer of %d bytes kept; want none, no error, at most %d", len(got), err, cap(pc.dec.compressed), maxKeptScratch)
 	}
 }
