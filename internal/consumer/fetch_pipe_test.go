@@ -7,8 +7,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"net"
+	"reflect"
 	"testing"
 	"time"
 
@@ -199,4 +201,77 @@ func TestHugeBatchScratchIsNotKept(t *testing.T) {
 	if err != nil || len(got) != 0 || cap(pc.dec.compressed) > maxKeptScratch {
 		t.Errorf("a 9 MiB batch: %d records, %v, a scratch buffer of %d bytes kept; want none, no error, at most %d", len(got), err, cap(pc.dec.compressed), maxKeptScratch)
 	}
+}
+
+// fixCRCs sets the CRC of each whole batch at the start of in, so that
+// fuzzed records get decoded.
+func fixCRCs(in []byte) []byte {
+	in = bytes.Clone(in)
+	for off := 0; len(in)-off >= batchHeaderSize; {
+		l := int(int32(binary.BigEndian.Uint32(in[off+8:])))
+		if l < batchHeaderSize-batchLengthEnd || off+batchLengthEnd+l > len(in) {
+			break
+		}
+		end := off + batchLengthEnd + l
+		binary.BigEndian.PutUint32(in[off+17:], crc32.Checksum(in[off+crcStart:end], castagnoli))
+		off = end
+	}
+	return in
+}
+
+// FuzzFetchAnswer: whatever records a Fetch answer holds, and whatever the
+// chunk size, the reader hands over offsets at or after the one asked for,
+// in order, each before the offset it resumes at, and, when neither fails,
+// the same records as the decoder reading the bytes at once.
+func FuzzFetchAnswer(f *testing.F) {
+	f.Add(cat(buildBatch(100, 0, 2, ts0, ts0, []testRecord{{value: []byte("a")}, {offsetDelta: 1}, {offsetDelta: 2}}), buildBatch(103, 0, 0, 0, 0, []testRecord{{}})), uint8(2))
+	f.Add(buildBatch(90, attrControl, 0, ts0, ts0, []testRecord{{key: []byte{0, 0, 0, 0}}}), uint8(0))
+	f.Fuzz(func(t *testing.T, in []byte, chunk uint8) {
+		in = fixCRCs(in)
+		client, server := net.Pipe()
+		defer client.Close()
+		defer server.Close()
+		go func() {
+			var size [4]byte
+			if _, err := io.ReadFull(server, size[:]); err != nil {
+				return
+			}
+			req := make([]byte, binary.BigEndian.Uint32(size[:]))
+			if _, err := io.ReadFull(server, req); err != nil {
+				return
+			}
+			resp := kmsg.NewPtrFetchResponse()
+			resp.Version = 4
+			rt := kmsg.NewFetchResponseTopic()
+			rt.Topic = "t"
+			rp := kmsg.NewFetchResponseTopicPartition()
+			rp.Partition, rp.HighWatermark, rp.RecordBatches = 2, 200, in
+			rt.Partitions = append(rt.Partitions, rp)
+			resp.Topics = append(resp.Topics, rt)
+			body := resp.AppendTo(append([]byte(nil), req[4:8]...)) // the request's correlation id
+			_, _ = server.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...))
+		}()
+		pc := &partConn{nc: client, rd: bufio.NewReader(client), clientID: "cid", topic: "t", partition: 2, dec: newDecoder("t", 2)}
+		var got []kafka.Message
+		out := &chunker{size: int(chunk%5) + 1, send: func(m []kafka.Message) bool { got = append(got, m...); return true }}
+		res, err := pc.fetch(100, 1<<20, time.Millisecond, out)
+		out.flush(true)
+		if res.next < 100 {
+			t.Fatalf("resumes at %d, before 100", res.next)
+		}
+		prev := int64(99)
+		for _, m := range got {
+			if m.Offset <= prev || m.Offset >= res.next {
+				t.Fatalf("offset %d after %d, resuming at %d", m.Offset, prev, res.next)
+			}
+			prev = m.Offset
+		}
+		want, next, _, derr := newDecoder("t", 2).decodeAll(nil, in, 100, 200)
+		if err != nil || derr != nil || pc.legacy {
+			return
+		}
+		if len(got)+len(want) > 0 && !reflect.DeepEqual(got, want) || next != res.next {
+			t.Fatalf("fetch: %d records, resuming at %d; decodeAll: %d, %d", len(got), res.next, len(want), next)
+		}
+	})
 }
