@@ -139,8 +139,12 @@ func takePlain() []byte {
 	}
 }
 
+// maxKeptScratch bounds a buffer kept for the next batch: a rare huge
+// batch's buffer is let go.
+const maxKeptScratch = 8 << 20
+
 func putPlain(b []byte) {
-	if cap(b) == 0 || cap(b) > 8<<20 {
+	if cap(b) == 0 || cap(b) > maxKeptScratch {
 		return // a rare huge batch's buffer is not kept
 	}
 	select {

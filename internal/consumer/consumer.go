@@ -186,7 +186,9 @@ func (c *Consumer) readPartition(ctx context.Context, topic string, partition in
 		pc, err := c.dialLeader(ctx, topic, partition)
 		if err == nil {
 			var progressed bool
+			stop := pc.closeWhenDone(ctx)
 			offset, progressed, err = c.read(ctx, pc, offset, log)
+			stop()
 			pc.Close()
 			if progressed {
 				failures = 0

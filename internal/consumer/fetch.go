@@ -245,13 +245,12 @@ func (pc *partConn) readBatch(r *respReader, from, hwm int64, out *chunker, res 
 		return err
 	}
 	n := h.bodySize()
-	if h.control() || h.lastOffset() < from {
-		r.discard(n)
-		res.next = max(res.next, h.lastOffset()+1)
-		return r.err
-	}
+	// A batch skipped (a control batch, one ending before from) is read
+	// and CRC-checked too: a flipped attributes bit or last offset delta
+	// must not make records look skippable.
+	skip := h.control() || h.lastOffset() < from
 	var body []byte
-	owned := h.codec() == 0
+	owned := h.codec() == 0 && !skip
 	if owned {
 		body = make([]byte, n) // the records alias it
 	} else {
@@ -263,6 +262,9 @@ func (pc *partConn) readBatch(r *respReader, from, hwm int64, out *chunker, res 
 		return fmt.Errorf("read fetch answer: %w", r.err)
 	}
 	more, err := pc.dec.batch(pc.hdr[:], body, owned, from, hwm)
+	if cap(pc.dec.compressed) > maxKeptScratch {
+		pc.dec.compressed = nil // the records are copies; a huge batch's buffer is not kept
+	}
 	waited := false
 	for err == nil && more {
 		m := out.next()
@@ -384,4 +386,11 @@ func (r *respReader) string() string {
 	s := string(b) // one topic name per fetch
 	r.discard(n)
 	return s
+}
+
+// closeWhenDone closes the network connection when ctx ends, so that a
+// leader that stops answering does not hold the reader until its read
+// deadline; the returned function stops the watch.
+func (pc *partConn) closeWhenDone(ctx context.Context) (stop func() bool) {
+	return context.AfterFunc(ctx, func() { _ = pc.nc.Close() })
 }
