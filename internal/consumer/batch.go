@@ -128,7 +128,11 @@ func newDecoder(topic string, partition int) *decoder {
 // one per reader cost 4 MiB of the memory budget per assigned partition.
 // A channel rather than a sync.Pool: the pool is emptied by every other
 // garbage collection, and a new buffer costs 4 MiB of zeroing.
-var plainBufs = make(chan []byte, max(runtime.GOMAXPROCS(0), 2))
+// At most four are kept, whatever the number of cores: on a host of many
+// cores without a CPU limit, one per core (up to 8 MiB each) would outgrow
+// forward's memory budget; a fifth reader decompressing at the same time
+// allocates its own buffer and drops it.
+var plainBufs = make(chan []byte, min(max(runtime.GOMAXPROCS(0), 2), 4))
 
 func takePlain() []byte {
 	select {
