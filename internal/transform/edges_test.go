@@ -64,6 +64,33 @@ func TestEventTimeRange(t *testing.T) {
 	}
 }
 
+// TestAppendEpochEdges pins HEC's time: seconds since the epoch with the
+// milliseconds of the time truncated towards the past (UnixMilli), a
+// negative value written as the number it is.
+func TestAppendEpochEdges(t *testing.T) {
+	cases := []struct {
+		in   time.Time
+		want string
+	}{
+		{time.Unix(0, 0), "0.000"},
+		{time.Unix(0, 999999), "0.000"},
+		{time.Unix(0, 1e6), "0.001"},
+		{time.Unix(1718000000, 123456789), "1718000000.123"},
+		{time.Unix(-1, 0), "-1.000"},
+		{time.Unix(-1, 500e6), "-0.500"},
+		{time.Unix(-3, 750e6), "-2.250"},
+		{time.Unix(-1, 999999999), "-0.001"},
+		{time.Unix(-2, 1), "-2.000"},
+		{time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), "-62167219200.000"},
+		{time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), "253402300799.999"},
+	}
+	for _, c := range cases {
+		if got := string(appendEpoch(nil, c.in)); got != c.want {
+			t.Errorf("appendEpoch(%v) = %s, want %s", c.in.UTC(), got, c.want)
+		}
+	}
+}
+
 // TestValidIPEdges pins the dotted quads read by hand to what
 // netip.ParseAddr says, and the other forms to its answer too.
 func TestValidIPEdges(t *testing.T) {

@@ -156,14 +156,19 @@ func appendDigits(dst []byte, v, n int) []byte {
 	return append(dst, buf[:n]...)
 }
 
-// appendEpoch appends t as seconds since the Unix epoch with three decimals.
+// appendEpoch appends t as seconds since the Unix epoch with three decimals:
+// its milliseconds, truncated towards the past (UnixMilli), as the decimal
+// number they are ("-0.500" half a second before the epoch; it was written
+// "-1.500", a second off, as a whole part floored and a positive fraction).
 func appendEpoch(dst []byte, t time.Time) []byte {
 	ms := t.UnixMilli()
-	sec, frac := ms/1000, ms%1000
-	if frac < 0 {
-		sec, frac = sec-1, frac+1000
+	u := uint64(ms)
+	if ms < 0 {
+		dst = append(dst, '-')
+		u = -u
 	}
-	dst = appendInt(dst, sec)
+	dst = appendUint(dst, u/1000)
+	frac := u % 1000
 	return append(dst, '.', byte('0'+frac/100), pairs[2*(frac%100)], pairs[2*(frac%100)+1])
 }
 
@@ -175,9 +180,13 @@ func appendInt(dst []byte, v int64) []byte {
 	if v < 0 {
 		return strconv.AppendInt(dst, v, 10)
 	}
+	return appendUint(dst, uint64(v))
+}
+
+// appendUint appends u in decimal, right to left two digits at a time.
+func appendUint(dst []byte, u uint64) []byte {
 	var b [20]byte
 	n := len(b)
-	u := uint64(v)
 	for ; u >= 100; u /= 100 {
 		n -= 2
 		put2(b[n:], u%100)
