@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -160,5 +161,21 @@ func TestTextFieldEdges(t *testing.T) {
 		if got := string(c.fn(nil, c.in)); got != c.want {
 			t.Errorf("%s(%q) = %q, want %q", c.name, c.in, got, c.want)
 		}
+	}
+}
+
+// TestECSOutcomeEscaped: event.outcome is escaped as every other string.
+// Parse only sets "success", "failure" or "", but an Event is a plain
+// struct: a quote in it must not add a member to the document.
+func TestECSOutcomeEscaped(t *testing.T) {
+	ev := event.Event{Raw: []byte(`{"eventId":"e"}`), ID: "e", Type: "UserLoggedIn", Outcome: `x","injected":"1`}
+	var doc struct {
+		Event map[string]any
+	}
+	if err := json.Unmarshal(AppendECS(nil, &ev), &doc); err != nil {
+		t.Fatalf("AppendECS(outcome %q): %v", ev.Outcome, err)
+	}
+	if got := doc.Event["outcome"]; got != ev.Outcome || doc.Event["injected"] != nil {
+		t.Errorf("AppendECS(outcome %q).event = %v, want outcome %q and no other member", ev.Outcome, doc.Event, ev.Outcome)
 	}
 }

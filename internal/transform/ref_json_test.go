@@ -64,7 +64,9 @@ func oldAppendECS(dst []byte, ev *event.Event) []byte {
 	dst = append(dst, cls.typ...)
 	if !alert {
 		dst = append(dst, `,"outcome":"`...)
-		dst = append(dst, cmp.Or(ev.Outcome, "unknown")...)
+		// Fixed in both: the outcome was copied unescaped (a quote in
+		// an Event built by hand added members).
+		dst = oldAppendText(dst, cmp.Or(ev.Outcome, "unknown"))
 		dst = append(dst, '"')
 	}
 	if !ev.Ingested.IsZero() && ev.Ingested.Year() >= 0 && ev.Ingested.Year() <= 9999 {
