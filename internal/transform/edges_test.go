@@ -2,6 +2,7 @@ package transform
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -177,5 +178,31 @@ func TestECSOutcomeEscaped(t *testing.T) {
 	}
 	if got := doc.Event["outcome"]; got != ev.Outcome || doc.Event["injected"] != nil {
 		t.Errorf("AppendECS(outcome %q).event = %v, want outcome %q and no other member", ev.Outcome, doc.Event, ev.Outcome)
+	}
+}
+
+// TestTimeOutOfRangeInUTC: the formats write times in UTC, so the years
+// 0-9999 they can write are UTC years. A time in those years in its own
+// zone but not in UTC was written with its UTC year's last four digits:
+// 10000-01-01 as "0000-01-01" (a wrong time), -0001-12-31 as "000/-12-31"
+// (not a time). It now counts as no time, as any other out of range.
+func TestTimeOutOfRangeInUTC(t *testing.T) {
+	ingested := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	cases := []time.Time{
+		time.Date(9999, 12, 31, 23, 30, 0, 0, time.FixedZone("W", -3600)),
+		time.Date(0, 1, 1, 0, 30, 0, 0, time.FixedZone("E", 3600)),
+	}
+	for _, tm := range cases {
+		ev := event.Event{Raw: []byte(`{"eventId":"e"}`), ID: "e", Time: tm, Ingested: ingested}
+		if got := eventTime(&ev); !got.Equal(ingested) {
+			t.Errorf("eventTime(%v) = %v, want the ingestion time %v", tm, got, ingested)
+		}
+		ev = event.Event{Raw: []byte(`{"eventId":"e"}`), ID: "e", Ingested: tm}
+		if got := string(AppendSyslog(nil, &ev, syslogOpts)); !strings.Contains(got, ">1 - ") {
+			t.Errorf("AppendSyslog(ingested %v) = %.60s, want no timestamp", tm, got)
+		}
+		if got := string(AppendECS(nil, &ev)); strings.Contains(got, `"@timestamp"`) || strings.Contains(got, `"created"`) {
+			t.Errorf("AppendECS(ingested %v) = %.300s, want no @timestamp or created", tm, got)
+		}
 	}
 }

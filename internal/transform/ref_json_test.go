@@ -69,7 +69,9 @@ func oldAppendECS(dst []byte, ev *event.Event) []byte {
 		dst = oldAppendText(dst, cmp.Or(ev.Outcome, "unknown"))
 		dst = append(dst, '"')
 	}
-	if !ev.Ingested.IsZero() && ev.Ingested.Year() >= 0 && ev.Ingested.Year() <= 9999 {
+	// Fixed in both: the year range was checked in the time's own zone,
+	// not in the UTC the formats write (see inYears).
+	if !ev.Ingested.IsZero() && ev.Ingested.UTC().Year() >= 0 && ev.Ingested.UTC().Year() <= 9999 {
 		dst = append(dst, `,"created":"`...)
 		dst = oldAppendTime(dst, ev.Ingested)
 		dst = append(dst, `","ingested":"`...)

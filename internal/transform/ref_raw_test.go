@@ -86,7 +86,8 @@ func oldHasControl(b []byte) bool {
 
 func oldEventTime(ev *event.Event) time.Time {
 	for _, t := range [...]time.Time{ev.Time, ev.Ingested} {
-		if !t.IsZero() && t.Year() >= 0 && t.Year() <= 9999 {
+		// Fixed in both: the year range in UTC (see inYears).
+		if !t.IsZero() && t.UTC().Year() >= 0 && t.UTC().Year() <= 9999 {
 			return t.UTC()
 		}
 	}
