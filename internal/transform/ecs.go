@@ -69,9 +69,7 @@ func AppendECS(dst []byte, ev *event.Event) []byte {
 	dst = append(dst, `,"type":`...)
 	dst = append(dst, cls.typ...)
 	if !alert {
-		dst = append(dst, `,"outcome":"`...)
-		dst = append(dst, cmp.Or(ev.Outcome, "unknown")...)
-		dst = append(dst, '"')
+		dst = appendOption(dst, `,"outcome":"`, ev.Outcome, "unknown")
 	}
 	if inYears(ev.Ingested) {
 		dst = append(dst, `,"created":"`...)

@@ -64,10 +64,14 @@ func oldAppendECS(dst []byte, ev *event.Event) []byte {
 	dst = append(dst, cls.typ...)
 	if !alert {
 		dst = append(dst, `,"outcome":"`...)
-		dst = append(dst, cmp.Or(ev.Outcome, "unknown")...)
+		// Fixed in both: the outcome was copied unescaped (a quote in
+		// an Event built by hand added members).
+		dst = oldAppendText(dst, cmp.Or(ev.Outcome, "unknown"))
 		dst = append(dst, '"')
 	}
-	if !ev.Ingested.IsZero() && ev.Ingested.Year() >= 0 && ev.Ingested.Year() <= 9999 {
+	// Fixed in both: the year range was checked in the time's own zone,
+	// not in the UTC the formats write (see inYears).
+	if !ev.Ingested.IsZero() && ev.Ingested.UTC().Year() >= 0 && ev.Ingested.UTC().Year() <= 9999 {
 		dst = append(dst, `,"created":"`...)
 		dst = oldAppendTime(dst, ev.Ingested)
 		dst = append(dst, `","ingested":"`...)

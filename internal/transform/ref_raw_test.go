@@ -86,7 +86,8 @@ func oldHasControl(b []byte) bool {
 
 func oldEventTime(ev *event.Event) time.Time {
 	for _, t := range [...]time.Time{ev.Time, ev.Ingested} {
-		if !t.IsZero() && t.Year() >= 0 && t.Year() <= 9999 {
+		// Fixed in both: the year range in UTC (see inYears).
+		if !t.IsZero() && t.UTC().Year() >= 0 && t.UTC().Year() <= 9999 {
 			return t.UTC()
 		}
 	}
@@ -126,12 +127,17 @@ func oldAppendDigits(dst []byte, v, n int) []byte {
 	return append(dst, buf[:n]...)
 }
 
+// oldAppendEpoch is the old appendEpoch with the fix of a flaw the new code
+// shared: a time before the epoch with a fraction was written a second off
+// ("-1.500" for half a second before it), the whole part floored and the
+// fraction positive. Both now write the number: "-0.500".
 func oldAppendEpoch(dst []byte, t time.Time) []byte {
 	ms := t.UnixMilli()
-	sec, frac := ms/1000, ms%1000
-	if frac < 0 {
-		sec, frac = sec-1, frac+1000
+	if ms < 0 {
+		dst = append(dst, '-')
+		ms = -ms
 	}
+	sec, frac := ms/1000, ms%1000
 	dst = strconv.AppendInt(dst, sec, 10)
 	dst = append(dst, '.')
 	return oldAppendDigits(dst, int(frac), 3)

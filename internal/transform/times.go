@@ -15,7 +15,8 @@ const (
 )
 
 // eventTime is the time formats use for an event: Time, else Ingested, else
-// zero (formats then omit it). Times outside years 0-9999 count as zero.
+// zero (formats then omit it). Times outside years 0-9999 in UTC, the
+// years the formats can write, count as zero.
 func eventTime(ev *event.Event) time.Time {
 	if inYears(ev.Time) {
 		return ev.Time.UTC()
@@ -26,23 +27,21 @@ func eventTime(ev *event.Event) time.Time {
 	return time.Time{}
 }
 
-// inYears reports whether t is not zero and within years 0-9999 in its own
-// location, as t.Year() says, without computing the date: formats check
-// this for every record.
+// inYears reports whether t is not zero and within years 0-9999 in UTC,
+// as t.UTC().Year() says, without computing the date: formats check this
+// for every record. UTC, not t's own zone: the formats write UTC, and a
+// time within those years in its zone but not in UTC was written with its
+// UTC year's last four digits (10000 as "0000", -1 as "000/").
 func inYears(t time.Time) bool {
-	if t.IsZero() {
-		return false
-	}
-	_, offset := t.Zone()
-	s := t.Unix() + int64(offset) // far out of range if it wraps
-	return s >= minUnix && s < maxUnix
+	s := t.Unix() // far out of range if it wraps
+	return !t.IsZero() && s >= minUnix && s < maxUnix
 }
 
 // appendTime appends t in UTC as RFC 3339 with milliseconds, or microseconds
 // when t has a finer fraction (RFC 5424 allows six digits at most). t must
-// be within years 0-9999 in its location (see eventTime); a UTC year just
-// out of that range takes the general path, which writes it as it always
-// has. The layout is written by hand, from the civil date of the day
+// be within years 0-9999 in UTC (see inYears); a time out of that range
+// takes the general path, which does not fail but writes a year of four
+// digits that is not t's. The layout is written by hand, from the civil date of the day
 // number: time.Time's Date and Clock each work the date out again, and
 // this runs for every record.
 func appendTime(dst []byte, t time.Time) []byte {
@@ -118,10 +117,9 @@ const pairs = "00010203040506070809" + "10111213141516171819" + "202122232425262
 	"30313233343536373839" + "40414243444546474849" + "50515253545556575859" +
 	"60616263646566676869" + "70717273747576777879" + "80818283848586878889" + "90919293949596979899"
 
-// appendTimeSlow is appendTime through time.Time's own date: for a time
-// in years 0-9999 in its location and just outside them in UTC, written
-// with its year's last four digits as before ("0000" for 10000; "000/"
-// for -1).
+// appendTimeSlow is appendTime through time.Time's own date, for a time
+// outside the years appendTime may be given (none the formats write): its
+// year's last four digits ("0000" for 10000; "000/" for -1).
 func appendTimeSlow(dst []byte, t time.Time) []byte {
 	t = t.UTC()
 	year, month, day := t.Date()
@@ -156,14 +154,19 @@ func appendDigits(dst []byte, v, n int) []byte {
 	return append(dst, buf[:n]...)
 }
 
-// appendEpoch appends t as seconds since the Unix epoch with three decimals.
+// appendEpoch appends t as seconds since the Unix epoch with three decimals:
+// its milliseconds, truncated towards the past (UnixMilli), as the decimal
+// number they are ("-0.500" half a second before the epoch; it was written
+// "-1.500", a second off, as a whole part floored and a positive fraction).
 func appendEpoch(dst []byte, t time.Time) []byte {
 	ms := t.UnixMilli()
-	sec, frac := ms/1000, ms%1000
-	if frac < 0 {
-		sec, frac = sec-1, frac+1000
+	u := uint64(ms)
+	if ms < 0 {
+		dst = append(dst, '-')
+		u = -u
 	}
-	dst = appendInt(dst, sec)
+	dst = appendUint(dst, u/1000)
+	frac := u % 1000
 	return append(dst, '.', byte('0'+frac/100), pairs[2*(frac%100)], pairs[2*(frac%100)+1])
 }
 
@@ -175,9 +178,13 @@ func appendInt(dst []byte, v int64) []byte {
 	if v < 0 {
 		return strconv.AppendInt(dst, v, 10)
 	}
+	return appendUint(dst, uint64(v))
+}
+
+// appendUint appends u in decimal, right to left two digits at a time.
+func appendUint(dst []byte, u uint64) []byte {
 	var b [20]byte
 	n := len(b)
-	u := uint64(v)
 	for ; u >= 100; u /= 100 {
 		n -= 2
 		put2(b[n:], u%100)
