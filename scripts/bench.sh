@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
   go test -run '^$' -bench 'BenchmarkCommitPage' -benchtime 50x ./internal/checkpoint/
   go test -run '^$' -bench 'BenchmarkExtractMemory' -benchtime 1x ./cmd/extract/
   # BenchmarkForward includes the archive (SINK=postgres): the local Postgres, or TEST_DATABASE_URL.
-  go test -run '^$' -bench 'BenchmarkForward' -benchtime 1x -timeout 30m ./internal/forwarder/
+  go test -run '^$' -bench 'BenchmarkForward$' -benchtime 1x -timeout 30m ./internal/forwarder/
   # The forward run process alone (the real binary, defaults) per sink, five rounds each against the
   # raw consume of its round: rate, CPU per event, peak RSS; 1M and 5M backlogs (the archive at 1M
   # only: 5M rows are about 8 GB of Postgres per run).

@@ -15,10 +15,13 @@ import (
 // defaults to the container's memory limit (cgroup v2 memory.max, or v1
 // memory.limit_in_bytes) and, without one, to defaultMemoryLimit.
 //
-// What is in memory at once, whatever the backlog: one fetch per assigned
-// partition (fetchBytes each), FORWARD_SENDERS + 5 batches of at most
-// batchBytes formatted bytes plus their Kafka values (internal/forwarder),
-// and the request bodies being sent. The shares below keep that under half
+// What is in memory at once, whatever the backlog: per assigned partition
+// the largest record batch of its fetches (each fetch at most fetchBytes,
+// read batch by batch) and a chunk of records, the consumer's shared
+// decompression buffers (two to four, not scaled by the budget; README,
+// "Memory"), FORWARD_SENDERS + 5 batches of at most batchBytes formatted
+// bytes plus their Kafka values (internal/forwarder), and the request
+// bodies being sent. The shares below keep that under half
 // of the budget at the defaults (3 partitions, 4 senders); Go's soft memory
 // limit (goLimit) then makes the garbage collector work harder rather than
 // let the heap grow past the budget, leaving room for what the runtime
@@ -111,7 +114,8 @@ func (b memoryBudget) batchBytes(configured int) int {
 // apply sets Go's soft memory limit and logs the budget and what it sets.
 // An operator's GOMEMLIMIT (goMemLimit, as set; the runtime read it at
 // start) is kept: it is Go's own setting, and replacing it would silently
-// undo a deliberate choice.
+// undo a deliberate choice. "off" is kept as no limit (math.MaxInt64); a
+// malformed value never gets here: the runtime refuses to start.
 func (b memoryBudget) apply(log zerolog.Logger, configuredBatch int, goMemLimit string) {
 	goLimit, from := b.goLimit(), "budget"
 	if goMemLimit != "" {

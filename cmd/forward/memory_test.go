@@ -91,20 +91,29 @@ func TestMemoryBudgetLoggedAtStart(t *testing.T) {
 }
 
 // An operator's GOMEMLIMIT is Go's own setting: forward keeps it rather
-// than replacing it with seven tenths of the budget, and says so.
+// than replacing it with seven tenths of the budget, and says so; "off"
+// (the runtime's no limit) is kept too, as the README says.
 func TestMemoryBudgetKeepsOperatorsGOMEMLIMIT(t *testing.T) {
 	t.Parallel()
-	d := newDeployment(t, 10)
-	env := d.env("file", map[string]string{"FILE_PATH": filepath.Join(t.TempDir(), "out"), "FORWARD_MEMORY_LIMIT": "64MiB", "GOMEMLIMIT": "200MiB"})
-	p := startForward(t, env, "run")
-	budgetLine := func() string { return grepLines(p.Stderr(), `"memory budget"`) }
-	if !testkit.Eventually(30*time.Second, func() bool { return budgetLine() != "" || p.Exited() }) || budgetLine() == "" {
-		t.Fatalf("no memory budget logged at start; stderr:\n%s", testkit.Tail(p.Stderr(), 4096))
+	for _, tc := range []struct{ gomemlimit, want string }{
+		{"200MiB", `"go_memory_limit":209715200`},
+		{"off", `"go_memory_limit":9223372036854775807`},
+	} {
+		t.Run(tc.gomemlimit, func(t *testing.T) {
+			t.Parallel()
+			d := newDeployment(t, 10)
+			env := d.env("file", map[string]string{"FILE_PATH": filepath.Join(t.TempDir(), "out"), "FORWARD_MEMORY_LIMIT": "64MiB", "GOMEMLIMIT": tc.gomemlimit})
+			p := startForward(t, env, "run")
+			budgetLine := func() string { return grepLines(p.Stderr(), `"memory budget"`) }
+			if !testkit.Eventually(30*time.Second, func() bool { return budgetLine() != "" || p.Exited() }) || budgetLine() == "" {
+				t.Fatalf("no memory budget logged at start; stderr:\n%s", testkit.Tail(p.Stderr(), 4096))
+			}
+			for _, w := range []string{tc.want, `"go_memory_limit_from":"GOMEMLIMIT"`, `"fetch_max_bytes":4194304`} {
+				if !strings.Contains(budgetLine(), w) {
+					t.Errorf("memory budget log line = %s, want %s in it", budgetLine(), w)
+				}
+			}
+			p.Stop()
+		})
 	}
-	for _, w := range []string{`"go_memory_limit":209715200`, `"go_memory_limit_from":"GOMEMLIMIT"`, `"fetch_max_bytes":4194304`} {
-		if !strings.Contains(budgetLine(), w) {
-			t.Errorf("memory budget log line = %s, want %s in it", budgetLine(), w)
-		}
-	}
-	p.Stop()
 }
