@@ -109,8 +109,8 @@ func BenchmarkForward(b *testing.B) {
 }
 
 // BenchmarkForwardHECAck measures forward → Splunk HEC with indexer
-// acknowledgement (gzip, 8 senders, batches of 2,000, the defaults of
-// forward run with SPLUNK_HEC_ACK=true, and an ack timeout of 2s) over one
+// acknowledgement (gzip, 8 senders as forward run has by default with
+// SPLUNK_HEC_ACK=true, batches of 2,000, and an ack timeout of 2s) over one
 // topic of BENCH_ACK_EVENTS (default 200,000) simulator events, in one run:
 // with every ack confirmed, with the 2nd and 9th requests' acks and 1 % of
 // the others lost (SPLUNK_HEC_ACK_PENDING_BYTES at its default), and the
