@@ -126,4 +126,10 @@ func (b memoryBudget) apply(log zerolog.Logger, configuredBatch int, goMemLimit 
 	log.Info().Int64("memory_limit", b.limit).Str("from", b.from).Int64("go_memory_limit", goLimit).
 		Str("go_memory_limit_from", from).Int("fetch_max_bytes", b.fetchBytes()).
 		Int("batch_bytes", b.batchBytes(configuredBatch)).Msg("memory budget")
+	if goLimit > b.limit {
+		// Kept all the same (the operator's choice), but the garbage
+		// collector will let the heap grow past what the container allows.
+		log.Warn().Int64("memory_limit", b.limit).Int64("go_memory_limit", goLimit).
+			Msg("GOMEMLIMIT is above the memory budget: the heap may grow past the container's limit")
+	}
 }

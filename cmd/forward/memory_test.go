@@ -95,9 +95,13 @@ func TestMemoryBudgetLoggedAtStart(t *testing.T) {
 // (the runtime's no limit) is kept too, as the README says.
 func TestMemoryBudgetKeepsOperatorsGOMEMLIMIT(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct{ gomemlimit, want string }{
-		{"200MiB", `"go_memory_limit":209715200`},
-		{"off", `"go_memory_limit":9223372036854775807`},
+	for _, tc := range []struct {
+		gomemlimit, want string
+		warned           bool // above the 64 MiB budget: the heap may outgrow the container
+	}{
+		{"200MiB", `"go_memory_limit":209715200`, true},
+		{"off", `"go_memory_limit":9223372036854775807`, true},
+		{"40MiB", `"go_memory_limit":41943040`, false},
 	} {
 		t.Run(tc.gomemlimit, func(t *testing.T) {
 			t.Parallel()
@@ -112,6 +116,9 @@ func TestMemoryBudgetKeepsOperatorsGOMEMLIMIT(t *testing.T) {
 				if !strings.Contains(budgetLine(), w) {
 					t.Errorf("memory budget log line = %s, want %s in it", budgetLine(), w)
 				}
+			}
+			if warned := grepLines(p.Stderr(), "above the memory budget") != ""; warned != tc.warned {
+				t.Errorf("warned that GOMEMLIMIT is above the budget: %v, want %v; stderr:\n%s", warned, tc.warned, testkit.Tail(p.Stderr(), 4096))
 			}
 			p.Stop()
 		})
