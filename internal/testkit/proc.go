@@ -154,12 +154,19 @@ func (p *Proc) Stdout() string { return p.stdout.String() }
 // Pid is the process's id, for reading /proc.
 func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 
-// CPUTime is the CPU time (user and system) the running process has used so
-// far, read from /proc; benchmarks use it to count a helper process's share.
+// CPUTime is the process's CPU time so far, user and system (from
+// /proc/PID/stat).
 func (p *Proc) CPUTime() (time.Duration, error) {
+	user, sys, err := p.CPUTimes()
+	return user + sys, err
+}
+
+// CPUTimes is the process's CPU time so far in user space and in the
+// kernel on its behalf (system calls: writing files and sockets), apart.
+func (p *Proc) CPUTimes() (user, sys time.Duration, err error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	// Fields after the parenthesised command name: state is field 3,
 	// utime and stime are fields 14 and 15, in clock ticks (USER_HZ, 100
@@ -167,18 +174,17 @@ func (p *Proc) CPUTime() (time.Duration, error) {
 	s := string(data)
 	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 	if len(fields) < 13 {
-		return 0, fmt.Errorf("parse /proc/%d/stat: %d fields", p.cmd.Process.Pid, len(fields))
+		return 0, 0, fmt.Errorf("parse /proc/%d/stat: %d fields", p.cmd.Process.Pid, len(fields))
 	}
-	var ticks int64
-	for _, f := range fields[11:13] {
-		n, err := strconv.ParseInt(f, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("parse /proc/%d/stat: %w", p.cmd.Process.Pid, err)
+	var ticks [2]int64
+	for i, f := range fields[11:13] {
+		if ticks[i], err = strconv.ParseInt(f, 10, 64); err != nil {
+			return 0, 0, fmt.Errorf("parse /proc/%d/stat: %w", p.cmd.Process.Pid, err)
 		}
-		ticks += n
 	}
-	return time.Duration(ticks) * 10 * time.Millisecond, nil
+	return time.Duration(ticks[0]) * 10 * time.Millisecond, time.Duration(ticks[1]) * 10 * time.Millisecond, nil
 }
+
 func (p *Proc) Stderr() string { return p.stderr.String() }
 
 // Tail is the last n bytes of s, for failure messages.
