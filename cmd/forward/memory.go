@@ -128,8 +128,9 @@ func (b memoryBudget) apply(log zerolog.Logger, configuredBatch int, goMemLimit 
 		Int("batch_bytes", b.batchBytes(configuredBatch)).Msg("memory budget")
 	if goLimit > b.limit {
 		// Kept all the same (the operator's choice), but the garbage
-		// collector will let the heap grow past what the container allows.
-		log.Warn().Int64("memory_limit", b.limit).Int64("go_memory_limit", goLimit).
-			Msg("GOMEMLIMIT is above the memory budget: the heap may grow past the container's limit")
+		// collector will let the heap grow past the budget (from a
+		// container's limit, the container's).
+		log.Warn().Int64("memory_limit", b.limit).Str("from", b.from).Int64("go_memory_limit", goLimit).
+			Msg("GOMEMLIMIT is above the memory budget: the heap may grow past the budget")
 	}
 }
