@@ -171,14 +171,18 @@ func ArchiveRowMonth(row []byte) (month int, ok bool) {
 // pgEpoch is where Postgres counts timestamps from.
 var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// archiveTime is t in UTC, or zero outside years 1-9999, judged also
+// archiveTime is t in UTC, or zero outside years 1-9999 in UTC (not t's
+// own zone: the columns and partitions count UTC years), judged also
 // after rounding to the microsecond as the timestamptz columns hold it
 // (the last half microsecond of 9999 is 10000 there).
 func archiveTime(t time.Time) time.Time {
-	if t.IsZero() || t.Year() < 1 || t.Round(time.Microsecond).Year() > 9999 {
+	if t.IsZero() {
 		return time.Time{}
 	}
-	return t.UTC()
+	if t = t.UTC(); t.Year() < 1 || t.Round(time.Microsecond).Year() > 9999 {
+		return time.Time{}
+	}
+	return t
 }
 
 func appendCopyNull(dst []byte) []byte { return append(dst, 0xff, 0xff, 0xff, 0xff) }

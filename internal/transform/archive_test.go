@@ -347,3 +347,26 @@ func TestArchiveTimeRoundsPastYear9999(t *testing.T) {
 		t.Errorf("ArchiveRowMonth = %d, %v; want January 2019 (the event time's)", m, ok)
 	}
 }
+
+// TestArchiveTimeYearsInUTC: the years 1-9999 that archiveTime keeps are
+// UTC years, as the timestamptz columns and the partitions count them, not
+// those of t's own zone.
+func TestArchiveTimeYearsInUTC(t *testing.T) {
+	east, west := time.FixedZone("E", 14*3600), time.FixedZone("W", -12*3600)
+	tests := []struct {
+		in   time.Time
+		keep bool
+	}{
+		{time.Date(1, 1, 1, 0, 30, 0, 0, east), false},      // 0000-12-31T10:30Z
+		{time.Date(9999, 12, 31, 23, 0, 0, 0, west), false}, // 10000-01-01T11:00Z
+		{time.Date(1, 1, 1, 0, 30, 0, 0, west), true},       // 0001-01-01T12:30Z
+		{time.Date(9999, 12, 31, 23, 0, 0, 0, east), true},  // 9999-12-31T09:00Z
+		{time.Date(9999, 12, 31, 23, 59, 59, 999999499, time.UTC), true},
+		{time.Date(9999, 12, 31, 23, 59, 59, 999999500, time.UTC), false},
+	}
+	for _, tt := range tests {
+		if got := !archiveTime(tt.in).IsZero(); got != tt.keep {
+			t.Errorf("archiveTime(%v) kept = %v, want %v", tt.in, got, tt.keep)
+		}
+	}
+}

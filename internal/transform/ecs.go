@@ -69,7 +69,7 @@ func AppendECS(dst []byte, ev *event.Event) []byte {
 	dst = append(dst, `,"type":`...)
 	dst = append(dst, cls.typ...)
 	if !alert {
-		dst = appendOption(dst, `,"outcome":"`, ev.Outcome, "unknown")
+		dst = appendMember(dst, `,"outcome":"`, cmp.Or(ev.Outcome, "unknown"))
 	}
 	if inYears(ev.Ingested) {
 		dst = append(dst, `,"created":"`...)

@@ -65,14 +65,7 @@ func syslogSeverity(ev *event.Event, c *class) int {
 }
 
 // noticeType reports whether an event type's name makes it notable.
-func noticeType(typ string) bool {
-	for _, part := range noticeParts {
-		if strings.Contains(typ, part) {
-			return true
-		}
-	}
-	return false
-}
+func noticeType(typ string) bool { return containsAny(typ, noticeParts[:]...) }
 
 // noticeParts are the parts of event type names that make an event notable.
 var noticeParts = [...]string{
