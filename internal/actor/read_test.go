@@ -36,6 +36,9 @@ func FuzzRead(f *testing.F) {
 		if got != want || s.I != v.I || !sameError(err, wantErr) {
 			t.Errorf("Read(%q) = %+v, %v at %d; want %+v, %v at %d", in, got, err, s.I, want, wantErr, v.I)
 		}
+		if p := Parse(in[:v.I]); wantErr == nil && p != want {
+			t.Errorf("Parse(%q) = %+v, want %+v", in[:v.I], p, want)
+		}
 	})
 }
 
@@ -67,6 +70,8 @@ func FuzzMember(f *testing.F) {
 			{TargetOf(&none, &body, &none), refTarget(nil, in, nil)},
 			{TargetOf(&none, &none, &body), refTarget(nil, nil, in)},
 			{TargetOf(&target, &body, &body), refTarget(in, in, in)},
+			{Target(in, nil, nil), refTarget(in, nil, nil)},
+			{Target(nil, in, in), refTarget(nil, in, in)},
 		} {
 			if c.got != c.want {
 				t.Errorf("TargetOf over %q = %+v, want %+v", in, c.got, c.want)

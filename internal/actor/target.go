@@ -41,28 +41,13 @@ func Target(target, metadata, payload []byte) Actor {
 // memberOf reads b, an object, into a Member (see Member.Read); a value
 // that is not an object, or is not valid JSON, names no one.
 func memberOf(b []byte, inTarget bool) Member {
+	sh := memberShape
+	if inTarget {
+		sh = targetShape
+	}
 	var m Member
 	s := jsonscan.Scanner{B: b}
-	if s.SkipSpace(); s.Peek() != '{' {
-		return Member{}
-	}
-	s.I++
-	for n := 0; ; n++ {
-		key, ok, err := s.Member(n)
-		if err != nil {
-			return Member{}
-		}
-		if !ok {
-			break
-		}
-		if ok, err = m.Read(&s, key, inTarget, 1); err == nil && !ok {
-			err = s.Value(1)
-		}
-		if err != nil {
-			return Member{}
-		}
-	}
-	if !whole(&s) {
+	if s.SkipSpace(); s.Peek() != '{' || m.c.object(&s, sh, 0, 0) != nil || !whole(&s) {
 		return Member{}
 	}
 	return m
