@@ -48,9 +48,9 @@ func (a Actor) Key() string {
 	return a.Email
 }
 
-// shape says which keys an object is read with: an actor's (slotOf), a
-// member changed's (memberSlot), or a member changed's inside an event's
-// target object, where id and name are the application's.
+// shape says which keys an object is read with (keyOf): an actor's, a
+// member changed's, or a member changed's inside an event's target object,
+// where id and name are the application's.
 type shape uint8
 
 const (

@@ -16,8 +16,8 @@ import (
 
 // collector keeps, for each of the id, the email and the name, the value
 // of the best rank seen (lower is better; 0: none yet). A later value of
-// the same rank replaces an earlier one, so the result is the one of the
-// rule's slots: the last non-empty string of the first slot that has one.
+// the same rank replaces an earlier one, so the result is the rule's: the
+// last non-empty string of the first key, in precedence order, that has one.
 type collector struct {
 	v    [3]string
 	rank [3]uint8
@@ -41,7 +41,8 @@ func (c *collector) set(field, pos, base int, v string) {
 }
 
 // keyOf is the field and the position in its precedence list of key in an
-// object of shape sh (as slotOf), ok false for other keys.
+// object of shape sh, ok false for other keys (and, in a target object,
+// for id and name).
 func keyOf(key []byte, sh shape) (field, pos int, ok bool) {
 	if sh == actorShape {
 		switch string(key) {
@@ -85,7 +86,7 @@ func keyOf(key []byte, sh shape) (field, pos int, ok bool) {
 
 // member reads the value at s.I of member key of an object of shape sh at
 // nesting level base, at nesting depth, if the rule reads it: a string
-// of a slot, or (at level 0) a nested "user" or "member" object, which it
+// of a key of sh, or (at level 0) a nested "user" or "member" object, which it
 // validates and reads whole. It reports false, having consumed nothing,
 // for any other value.
 func (c *collector) member(s *jsonscan.Scanner, key []byte, sh shape, base, depth int) (bool, error) {
