@@ -30,8 +30,6 @@
 package actor
 
 import (
-	"strings"
-
 	"github.com/pigment-siem/pipeline/internal/jsonscan"
 )
 
@@ -50,20 +48,9 @@ func (a Actor) Key() string {
 	return a.Email
 }
 
-// Slots of what an actor object may carry, in precedence order for the id.
-const (
-	memberID = iota
-	id
-	userID
-	email
-	name
-	nFields
-	user = nFields // offset of the nested user's slots
-)
-
-// shape says which keys an object is read with: an actor's (slotOf), a
-// member changed's (memberSlot), or a member changed's inside an event's
-// target object, where id and name are the application's.
+// shape says which keys an object is read with (keyOf): an actor's, a
+// member changed's, or a member changed's inside an event's target object,
+// where id and name are the application's.
 type shape uint8
 
 const (
@@ -74,8 +61,8 @@ const (
 
 // Parse reads b, the JSON value of an event's (or alert's) "actor" member,
 // with the rule of the package comment. It never fails: a value that has no
-// actor, or is not valid JSON, gives the zero Actor. Callers validate the
-// record's JSON themselves; Parse reads only the actor's own bytes.
+// actor, or is not valid JSON, gives the zero Actor. It is Read over b
+// alone, for a reader that does not walk the record itself.
 //
 // Strings without escapes alias b (no allocation), so b must not be
 // modified while the Actor is in use; a value with escapes is unescaped
@@ -83,28 +70,11 @@ const (
 func Parse(b []byte) Actor {
 	s := jsonscan.Scanner{B: b}
 	s.SkipSpace()
-	switch s.Peek() {
-	case '"':
-		v, err := s.String(0)
-		if err != nil || !whole(&s) {
-			return Actor{}
-		}
-		if strings.IndexByte(v, '@') >= 0 {
-			return Actor{Email: v}
-		}
-		return Actor{ID: v}
-	case '{':
-		var f [2 * nFields]string
-		if !object(&s, f[:], 0, actorShape) || !whole(&s) {
-			return Actor{}
-		}
-		return Actor{
-			ID:    first(f[memberID], f[id], f[userID], f[user+memberID], f[user+id], f[user+userID]),
-			Email: first(f[email], f[user+email]),
-			Name:  first(f[name], f[user+name]),
-		}
+	a, err := Read(&s, 0)
+	if err != nil || !whole(&s) {
+		return Actor{}
 	}
-	return Actor{}
+	return a
 }
 
 // whole reports whether nothing but space follows the value s read.
@@ -113,82 +83,17 @@ func whole(s *jsonscan.Scanner) bool {
 	return !s.More()
 }
 
-// object reads the object at s.I with the project's one scanner, with the
-// keys of sh, into the slots at offset base of f, and (when base is 0) its
-// nested objects at their offsets (nestedAt). It reports false on a syntax
-// problem.
-func object(s *jsonscan.Scanner, f []string, base int, sh shape) bool {
-	s.I++ // '{'
-	for n := 0; ; n++ {
-		key, ok, err := s.Member(n)
-		if err != nil || !ok {
-			return err == nil
-		}
-		slot := slotOf(key, sh)
-		off, nested := nestedAt(key, sh)
-		switch {
-		case slot >= 0 && s.Peek() == '"':
-			var v string
-			if v, err = s.String(1); v != "" {
-				f[base+slot] = v
-			}
-		case base == 0 && off > 0 && s.Peek() == '{':
-			if !object(s, f, off, nested) {
-				return false
-			}
-		default:
-			if !s.Skip() {
-				return false
-			}
-		}
-		if err != nil {
-			return false
-		}
-	}
-}
-
-// slotOf is the slot of a field of an object of shape sh, -1 for other
-// keys.
-func slotOf(key []byte, sh shape) int {
-	if sh != actorShape {
-		return memberSlot(key, sh)
-	}
-	switch string(key) {
-	case "memberId":
-		return memberID
-	case "id":
-		return id
-	case "userId":
-		return userID
-	case "email":
-		return email
-	case "name":
-		return name
-	}
-	return -1
-}
-
-// nestedAt returns the offset of the slots of a nested object named key in
-// an object of shape sh and the shape it is read with; 0 when key names no
-// nested object.
+// nestedAt returns the nesting level (1: "user", 2: "member") of a nested
+// object named key in an object of shape sh and the shape it is read with;
+// 0 when key names no nested object.
 func nestedAt(key []byte, sh shape) (int, shape) {
 	switch {
 	case sh == actorShape && string(key) == "user":
-		return user, actorShape
+		return 1, actorShape
 	case sh != actorShape && string(key) == "user":
-		return mUser, memberShape
+		return 1, memberShape
 	case sh != actorShape && string(key) == "member":
-		return mMember, memberShape
+		return 2, memberShape
 	}
 	return 0, sh
-}
-
-// first is the first non-empty of vs.
-func first(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

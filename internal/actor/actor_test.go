@@ -61,6 +61,8 @@ func TestParse(t *testing.T) {
 		{"raw control after a backslash", "{\"id\":\"m\\\x01\"}", Actor{}},
 		{"not JSON", `{"id":`, Actor{}},
 		{"truncated string", `{"id":"m`, Actor{}},
+		{"invalid inside a skipped member", `{"x":[1,},"id":"m1"}`, Actor{}},
+		{"invalid scalar in a skipped member", `{"x":tru,"id":"m1"}`, Actor{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := Parse([]byte(tc.in)); got != tc.want {

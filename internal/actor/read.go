@@ -6,17 +6,18 @@ import (
 	"github.com/pigment-siem/pipeline/internal/jsonscan"
 )
 
-// This file reads the rules of Parse and Target in the same pass as a
-// reader that validates the whole record (internal/event): scanning an
-// event's actor, target, metadata and payload a second time cost a quarter
-// of its parse. Parse and Target read bytes already validated; Read and
-// Member validate as they go, exactly as jsonscan.Scanner.Value does, and
-// give what Parse and Target give for the same bytes (FuzzRead checks it).
+// This file is the one implementation of the rules of Parse and Target.
+// Read and Member read them in the same pass as a reader that validates the
+// whole record (internal/event): scanning an event's actor, target,
+// metadata and payload a second time cost a quarter of its parse. They
+// validate as they go, exactly as jsonscan.Scanner.Value does; Parse and
+// Target are them over one value's bytes. FuzzRead and FuzzMember compare
+// them with the first implementation, kept in ref_test.go.
 
 // collector keeps, for each of the id, the email and the name, the value
 // of the best rank seen (lower is better; 0: none yet). A later value of
-// the same rank replaces an earlier one, so the result is the one of the
-// rule's slots: the last non-empty string of the first slot that has one.
+// the same rank replaces an earlier one, so the result is the rule's: the
+// last non-empty string of the first key, in precedence order, that has one.
 type collector struct {
 	v    [3]string
 	rank [3]uint8
@@ -40,7 +41,8 @@ func (c *collector) set(field, pos, base int, v string) {
 }
 
 // keyOf is the field and the position in its precedence list of key in an
-// object of shape sh (as slotOf), ok false for other keys.
+// object of shape sh, ok false for other keys (and, in a target object,
+// for id and name).
 func keyOf(key []byte, sh shape) (field, pos int, ok bool) {
 	if sh == actorShape {
 		switch string(key) {
@@ -84,7 +86,7 @@ func keyOf(key []byte, sh shape) (field, pos int, ok bool) {
 
 // member reads the value at s.I of member key of an object of shape sh at
 // nesting level base, at nesting depth, if the rule reads it: a string
-// of a slot, or (at level 0) a nested "user" or "member" object, which it
+// of a key of sh, or (at level 0) a nested "user" or "member" object, which it
 // validates and reads whole. It reports false, having consumed nothing,
 // for any other value.
 func (c *collector) member(s *jsonscan.Scanner, key []byte, sh shape, base, depth int) (bool, error) {
@@ -98,13 +100,9 @@ func (c *collector) member(s *jsonscan.Scanner, key []byte, sh shape, base, dept
 		c.set(field, pos, base, v)
 		return true, err
 	case '{':
-		off, nested := nestedAt(key, sh)
-		if base != 0 || off == 0 {
+		level, nested := nestedAt(key, sh)
+		if base != 0 || level == 0 {
 			return false, nil
-		}
-		level := 1
-		if off == mMember {
-			level = 2
 		}
 		return true, c.object(s, nested, level, depth)
 	}
@@ -194,5 +192,10 @@ func TargetOf(target, metadata, payload *Member) Actor {
 	case metadata.names():
 		m = metadata
 	}
+	return m.actor()
+}
+
+// actor is what m names.
+func (m *Member) actor() Actor {
 	return Actor{ID: m.c.v[cID], Email: m.c.v[cEmail], Name: m.c.v[cName]}
 }

@@ -29,85 +29,26 @@ import "github.com/pigment-siem/pipeline/internal/jsonscan"
 // "id" or "email" of something else in its payload, so callers read the
 // target of member events only. Strings alias the arguments as in Parse.
 func Target(target, metadata, payload []byte) Actor {
-	if a := member(target, targetShape); a.ID != "" || a.Email != "" {
-		return a
+	var m Member
+	for i, b := range [...][]byte{target, metadata, payload} {
+		if m = memberOf(b, i == 0); m.names() {
+			break
+		}
 	}
-	if a := member(metadata, memberShape); a.ID != "" || a.Email != "" {
-		return a
-	}
-	return member(payload, memberShape)
+	return m.actor()
 }
 
-// Slots of what a member-changed object may carry, in precedence order.
-const (
-	mTargetMemberID = iota
-	mMemberID
-	mUserID
-	mID
-	mTargetEmail
-	mUserEmail
-	mEmail
-	mTargetName
-	mUserName
-	mName
-	nMember
-	mUser   = nMember     // offset of the nested user's slots
-	mMember = 2 * nMember // offset of the nested member's slots
-)
-
-// member reads b, an object, as a member changed with the keys of sh.
-func member(b []byte, sh shape) Actor {
+// memberOf reads b, an object, into a Member (see Member.Read); a value
+// that is not an object, or is not valid JSON, names no one.
+func memberOf(b []byte, inTarget bool) Member {
+	sh := memberShape
+	if inTarget {
+		sh = targetShape
+	}
+	var m Member
 	s := jsonscan.Scanner{B: b}
-	if s.SkipSpace(); s.Peek() != '{' {
-		return Actor{}
+	if s.SkipSpace(); s.Peek() != '{' || m.c.object(&s, sh, 0, 0) != nil || !whole(&s) {
+		return Member{}
 	}
-	var f [3 * nMember]string
-	if !object(&s, f[:], 0, sh) || !whole(&s) {
-		return Actor{}
-	}
-	pick := func(lo, hi int) string {
-		for _, base := range [...]int{0, mUser, mMember} {
-			if v := first(f[base+lo : base+hi]...); v != "" {
-				return v
-			}
-		}
-		return ""
-	}
-	return Actor{
-		ID:    pick(mTargetMemberID, mTargetEmail),
-		Email: pick(mTargetEmail, mTargetName),
-		Name:  pick(mTargetName, nMember),
-	}
-}
-
-// memberSlot is the slot of a member-changed field, -1 for other keys
-// (and, in a target object, for id and name).
-func memberSlot(key []byte, sh shape) int {
-	switch string(key) {
-	case "targetMemberId":
-		return mTargetMemberID
-	case "memberId":
-		return mMemberID
-	case "userId":
-		return mUserID
-	case "targetEmail":
-		return mTargetEmail
-	case "userEmail":
-		return mUserEmail
-	case "email":
-		return mEmail
-	case "targetName":
-		return mTargetName
-	case "userName":
-		return mUserName
-	case "id":
-		if sh != targetShape {
-			return mID
-		}
-	case "name":
-		if sh != targetShape {
-			return mName
-		}
-	}
-	return -1
+	return m
 }

@@ -56,6 +56,7 @@ func TestTarget(t *testing.T) {
 		{"no member fields", `{"applicationId":"a1"}`, `{"ipAddress":"10.0.0.1","outcome":"success"}`, `{"format":"CSV"}`, Actor{}},
 		{"numbers and empty strings skipped", ``, `{"id":7,"userId":"","email":"a@x.io"}`, ``, Actor{Email: "a@x.io"}},
 		{"invalid JSON", ``, `{"id":`, `{"id":"p"}`, Actor{ID: "p"}},
+		{"invalid inside a skipped member", ``, `{"x":{"y":[}},"id":"m"}`, `{"id":"p"}`, Actor{ID: "p"}},
 		{"escaped", ``, `{"\u0069d":"m\"1","email":"a\u0040x.io"}`, ``, Actor{ID: "m\"1", Email: "a@x.io"}},
 		{"non-ASCII", ``, ``, `{"id":"ü-1","name":"日本","email":"élodie@acme.fr"}`, Actor{"ü-1", "élodie@acme.fr", "日本"}},
 	} {

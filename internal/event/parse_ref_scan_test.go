@@ -4,50 +4,16 @@ package event
 // (see parse_ref_test.go).
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/pigment-siem/pipeline/internal/jsonscan"
 )
 
-type refScanner struct{ jsonscan.Scanner }
-
-func refSyntaxError(err error) error {
-	if se, ok := err.(*jsonscan.SyntaxError); ok {
-		return fmt.Errorf("transform: %w%s", errSyntax, se.Detail("input"))
-	}
-	return err
-}
-
-// int reads an integer number at s.I; another value (or a number that is
-// not an int64) is skipped and read as 0.
-func (s *refScanner) int() (int64, error) {
-	if c := s.Peek(); c != '-' && (c < '0' || c > '9') {
-		return 0, s.Value(1)
-	}
-	start := s.I
-	if err := s.Number(); err != nil {
-		return 0, err
-	}
-	v, _ := strconv.ParseInt(unsafe.String(&s.B[start], s.I-start), 10, 64)
-	return v, nil
-}
-
-// stringOrNumber reads a string like String, or a number as its text (an
-// ASN may come either way); any other value is skipped.
-func (s *refScanner) stringOrNumber(depth int) (string, error) {
-	if c := s.Peek(); c != '-' && (c < '0' || c > '9') {
-		return s.String(depth)
-	}
-	start := s.I
-	if err := s.Number(); err != nil {
-		return "", err
-	}
-	return unsafe.String(&s.B[start], s.I-start), nil
-}
+// refScanner is scanner with the reference's time rule: its other readers
+// (int, stringOrNumber) and syntaxError are unchanged since b1e3385.
+type refScanner struct{ scanner }
 
 // time reads a timestamp (see refParseTime) and its text. It returns the time
 // if prefer is set or old is zero, and old otherwise or when the value is

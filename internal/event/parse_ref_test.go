@@ -30,7 +30,7 @@ func refParsePublic(raw []byte, kind Kind) (Event, error) {
 func refParse(raw []byte, kind Kind, f *refFound) (Event, error) {
 	ev := Event{Raw: raw, Kind: kind}
 	if err := ev.refRead(raw, f); err != nil {
-		return ev, refSyntaxError(err)
+		return ev, syntaxError(err)
 	}
 	ctx, body := &f.ctx, &f.body
 	ev.AppID = cmp.Or(ev.AppID, ctx[rfAppID], body[rfAppID])
@@ -52,7 +52,7 @@ func refParse(raw []byte, kind Kind, f *refFound) (Event, error) {
 
 // read validates raw and reads its members into ev and f.
 func (ev *Event) refRead(raw []byte, f *refFound) error {
-	s := refScanner{jsonscan.Scanner{B: raw}}
+	s := refScanner{scanner{jsonscan.Scanner{B: raw}}}
 	s.SkipSpace()
 	if s.Peek() != '{' {
 		if err := s.Value(0); err != nil {

@@ -238,38 +238,3 @@ func (s *Scanner) Enter(depth int) (bool, error) {
 	s.I++
 	return true, nil
 }
-
-// Skip moves past the value at I without validating its inside, and
-// reports false where it finds no end: a container is skipped by bracket
-// depth (its strings whole), a scalar is read as Value reads it. It is
-// cheaper than Value for a second pass over input that was validated
-// already (actor.Parse and actor.Target read bytes their caller
-// validated), and never panics on any other.
-func (s *Scanner) Skip() bool {
-	switch s.Peek() {
-	case '"':
-		_, _, _, err := s.Str()
-		return err == nil
-	case '{', '[':
-	default:
-		return s.Value(0) == nil
-	}
-	for depth := 0; s.I < len(s.B); {
-		switch s.B[s.I] {
-		case '"':
-			if _, _, _, err := s.Str(); err != nil {
-				return false
-			}
-			continue
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth--; depth == 0 {
-				s.I++
-				return true
-			}
-		}
-		s.I++
-	}
-	return false
-}
