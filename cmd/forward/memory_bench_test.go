@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -67,9 +66,9 @@ func BenchmarkForwardMemory(b *testing.B) {
 					if s.fresh != nil {
 						env = env.With(s.fresh(b))
 					}
-					recv := processCPU()
+					recv := benchkit.CPU()
 					r := forwardOnce(b, d, env, n)
-					r.recvCPU = float64((processCPU() - recv).Microseconds()) / float64(n)
+					r.recvCPU = float64((benchkit.CPU() - recv).Microseconds()) / float64(n)
 					b.ReportMetric(r.recvCPU, "receiver-cpu-µs/event")
 					b.ReportMetric(r.sysCPU, "kernel-cpu-µs/event")
 					if raw.rate > 0 { // not when -bench filtered the raw consume out
@@ -148,9 +147,9 @@ func measureRaw(b *testing.B, brokers, topic string, n int) benchRun {
 	var r benchRun
 	b.Run("raw-consume", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			start, cpu := time.Now(), processCPU()
+			start, cpu := time.Now(), benchkit.CPU()
 			benchkit.RawConsume(b, brokers, topic, testkit.Name("raw"), n)
-			r = benchRun{rate: float64(n) / time.Since(start).Seconds(), cpu: float64((processCPU() - cpu).Microseconds()) / float64(n), xRate: 1, xCPU: 1}
+			r = benchRun{rate: float64(n) / time.Since(start).Seconds(), cpu: float64((benchkit.CPU() - cpu).Microseconds()) / float64(n), xRate: 1, xCPU: 1}
 			b.ReportMetric(r.rate, "events/s")
 			b.ReportMetric(r.cpu, "cpu-µs/event")
 		}
@@ -200,13 +199,6 @@ func envInt(name string, def int) int {
 		return v
 	}
 	return def
-}
-
-// processCPU is this process's CPU time so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // forwardToEnd waits until group committed the end of every partition of

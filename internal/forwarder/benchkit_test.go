@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -78,9 +77,9 @@ func measure(b *testing.B, n int, broker *testkit.Proc, fn func(group string)) f
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		before, brokerBefore := cpuTime(), procCPU(b, broker)
+		before, brokerBefore := benchkit.CPU(), procCPU(b, broker)
 		fn(testkit.Name("bench-group"))
-		cpu += cpuTime() - before
+		cpu += benchkit.CPU() - before
 		brokerCPU += procCPU(b, broker) - brokerBefore
 	}
 	b.StopTimer()
@@ -103,12 +102,6 @@ func procCPU(b *testing.B, p *testkit.Proc) time.Duration {
 		b.Fatal(err)
 	}
 	return d
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // forwardAll runs a forwarder until the group has committed n records.
