@@ -30,8 +30,7 @@ import (
 // of the rounds and their range: the figures BENCHMARKS.md states.
 // BENCH_MEMORY_LIMIT, when set, is passed as FORWARD_MEMORY_LIMIT;
 // BENCH_FORWARD_ENV ("K=V K=V") sets more of forward's environment, to
-// measure a setting against the defaults; BENCH_FORWARD_STDERR=file keeps
-// the last run's standard error there (GODEBUG=gctrace=1, say).
+// measure a setting against the defaults.
 func BenchmarkForwardMemory(b *testing.B) {
 	n := envInt("BENCH_MEMORY_EVENTS", 1_000_000)
 	rounds := envInt("BENCH_ROUNDS", 5)
@@ -131,9 +130,6 @@ func forwardOnce(b *testing.B, d *deployment, sinkEnv testkit.Env, n int) benchR
 	}
 	cpu := user + sys
 	p.Stop()
-	if f := os.Getenv("BENCH_FORWARD_STDERR"); f != "" {
-		_ = os.WriteFile(f, []byte(p.Stderr()), 0o644)
-	}
 	if path := env["FILE_PATH"]; path != "" {
 		_ = os.Remove(path)
 	}
