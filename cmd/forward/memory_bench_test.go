@@ -221,16 +221,9 @@ func forwardToEnd(b *testing.B, d *deployment, group string, p *testkit.Proc) in
 
 // vmHWM reads a process's peak resident set size.
 func vmHWM(b *testing.B, pid int) int64 {
-	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	rss, err := benchkit.PeakRSS(pid)
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	b.Fatal("no VmHWM in /proc/PID/status")
-	return 0
+	return rss
 }

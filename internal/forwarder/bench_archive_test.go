@@ -3,13 +3,12 @@ package forwarder_test
 import (
 	"context"
 	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/pigment-siem/pipeline/internal/sinks"
 	"github.com/pigment-siem/pipeline/internal/testkit"
+	"github.com/pigment-siem/pipeline/internal/testkit/benchkit"
 	"github.com/pigment-siem/pipeline/migrations"
 )
 
@@ -60,15 +59,6 @@ func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) 
 // peakRSS is the process's peak resident size in bytes since the last
 // resetPeakRSS, 0 when unknown.
 func peakRSS() int64 {
-	status, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for line := range strings.Lines(string(status)) {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
+	rss, _ := benchkit.PeakRSS(os.Getpid())
+	return rss
 }
