@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,8 +31,8 @@ import (
 // BENCH_FORWARD_ENV ("K=V K=V") sets more of forward's environment, to
 // measure a setting against the defaults.
 func BenchmarkForwardMemory(b *testing.B) {
-	n := envInt("BENCH_MEMORY_EVENTS", 1_000_000)
-	rounds := envInt("BENCH_ROUNDS", 5)
+	n := benchkit.EnvInt("BENCH_MEMORY_EVENTS", 1_000_000)
+	rounds := benchkit.EnvInt("BENCH_ROUNDS", 5)
 	brokers, _ := testkit.MustKafkaProcess(b, "../../internal/testkit/kfakebroker")
 	d := &deployment{brokers: brokers, topic: testkit.Name("events"), dlq: testkit.Name("dlq")}
 	benchkit.FillTopic(b, brokers, d.topic, n)
@@ -188,13 +187,6 @@ func sinkNames(s []benchSink) []string {
 		names[i] = x.name
 	}
 	return names
-}
-
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
 }
 
 // forwardToEnd waits until group committed the end of every partition of

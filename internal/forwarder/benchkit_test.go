@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,10 +30,7 @@ import (
 // fills a fresh topic with n simulator events: the environment variable
 // env when set to a positive number, else def.
 func benchTopic(b *testing.B, env string, def int) (brokers string, broker *testkit.Proc, topic string, n int) {
-	n = def
-	if v, err := strconv.Atoi(os.Getenv(env)); err == nil && v > 0 {
-		n = v
-	}
+	n = benchkit.EnvInt(env, def)
 	brokers, broker = testkit.MustKafkaProcess(b, "../testkit/kfakebroker")
 	topic = testkit.Name("bench")
 	benchkit.FillTopic(b, brokers, topic, n)

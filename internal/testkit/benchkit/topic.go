@@ -3,6 +3,8 @@ package benchkit
 import (
 	"context"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -77,4 +79,13 @@ func RawConsume(tb testing.TB, brokers, topic, group string, n int) {
 			tb.Fatal(err)
 		}
 	}
+}
+
+// EnvInt is the environment variable name as a positive number (a
+// benchmark's size, BENCH_EVENTS say), else def.
+func EnvInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
 }
