@@ -27,9 +27,8 @@ import (
 // against the raw consume of its own round, since the machine's speed
 // drifts between rounds. At the end a table gives, per sink, the median
 // of the rounds and their range: the figures BENCHMARKS.md states.
-// BENCH_MEMORY_LIMIT, when set, is passed as FORWARD_MEMORY_LIMIT;
 // BENCH_FORWARD_ENV ("K=V K=V") sets more of forward's environment, to
-// measure a setting against the defaults.
+// measure a setting against the defaults (FORWARD_MEMORY_LIMIT=64MiB, say).
 func BenchmarkForwardMemory(b *testing.B) {
 	n := benchkit.EnvInt("BENCH_MEMORY_EVENTS", 1_000_000)
 	rounds := benchkit.EnvInt("BENCH_ROUNDS", 5)
@@ -112,8 +111,7 @@ type benchRun struct{ rate, cpu, sysCPU, rss, xRate, xCPU, recvCPU float64 }
 func forwardOnce(b *testing.B, d *deployment, sinkEnv testkit.Env, n int) benchRun {
 	group := testkit.Name("forward")
 	env := sinkEnv.With(map[string]string{"KAFKA_BROKERS": d.brokers, "KAFKA_TOPIC": d.topic, "FORWARD_ALERTS": "false",
-		"KAFKA_DLQ_TOPIC": d.dlq, "KAFKA_GROUP_ID": group, "METRICS_ADDR": "127.0.0.1:0", "LOG_LEVEL": "warn",
-		"FORWARD_MEMORY_LIMIT": os.Getenv("BENCH_MEMORY_LIMIT")})
+		"KAFKA_DLQ_TOPIC": d.dlq, "KAFKA_GROUP_ID": group, "METRICS_ADDR": "127.0.0.1:0", "LOG_LEVEL": "warn"})
 	for _, kv := range strings.Fields(os.Getenv("BENCH_FORWARD_ENV")) {
 		if k, v, ok := strings.Cut(kv, "="); ok {
 			env[k] = v
