@@ -20,12 +20,16 @@ import (
 // read batch by batch) and a chunk of records, the consumer's shared
 // decompression buffers (two to four, not scaled by the budget; README,
 // "Memory"), FORWARD_SENDERS + 5 batches of at most batchBytes formatted
-// bytes plus their Kafka values (internal/forwarder), and the request
-// bodies being sent. The shares below keep that under half
-// of the budget at the defaults (3 partitions, 4 senders); Go's soft memory
-// limit (goLimit) then makes the garbage collector work harder rather than
-// let the heap grow past the budget, leaving room for what the runtime
-// holds outside the heap (stacks, the binary, pages not yet returned).
+// bytes plus their Kafka values (internal/forwarder), the request bodies
+// being sent and, for HEC with gzip, a compressor per sender compressing
+// (about 0.8 MiB each at level 1, up to 16 kept between sends). With
+// SPLUNK_HEC_ACK, up to SPLUNK_HEC_ACK_PENDING_BYTES of batches awaiting
+// their acknowledgement come on top: the budget does not scale them. The
+// shares below keep the rest under half of the budget at the defaults (3
+// partitions, 4 senders); Go's soft memory limit (goLimit) then makes the
+// garbage collector work harder rather than let the heap grow past the
+// budget, leaving room for what the runtime holds outside the heap
+// (stacks, the binary, pages not yet returned).
 const (
 	defaultMemoryLimit = 100 << 20
 	minMemoryLimit     = 32 << 20

@@ -5,9 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,13 +27,11 @@ import (
 // against the raw consume of its own round, since the machine's speed
 // drifts between rounds. At the end a table gives, per sink, the median
 // of the rounds and their range: the figures BENCHMARKS.md states.
-// BENCH_MEMORY_LIMIT, when set, is passed as FORWARD_MEMORY_LIMIT;
 // BENCH_FORWARD_ENV ("K=V K=V") sets more of forward's environment, to
-// measure a setting against the defaults; BENCH_FORWARD_STDERR=file keeps
-// the last run's standard error there (GODEBUG=gctrace=1, say).
+// measure a setting against the defaults (FORWARD_MEMORY_LIMIT=64MiB, say).
 func BenchmarkForwardMemory(b *testing.B) {
-	n := envInt("BENCH_MEMORY_EVENTS", 1_000_000)
-	rounds := envInt("BENCH_ROUNDS", 5)
+	n := benchkit.EnvInt("BENCH_MEMORY_EVENTS", 1_000_000)
+	rounds := benchkit.EnvInt("BENCH_ROUNDS", 5)
 	brokers, _ := testkit.MustKafkaProcess(b, "../../internal/testkit/kfakebroker")
 	d := &deployment{brokers: brokers, topic: testkit.Name("events"), dlq: testkit.Name("dlq")}
 	benchkit.FillTopic(b, brokers, d.topic, n)
@@ -67,9 +63,9 @@ func BenchmarkForwardMemory(b *testing.B) {
 					if s.fresh != nil {
 						env = env.With(s.fresh(b))
 					}
-					recv := processCPU()
+					recv := benchkit.CPU()
 					r := forwardOnce(b, d, env, n)
-					r.recvCPU = float64((processCPU() - recv).Microseconds()) / float64(n)
+					r.recvCPU = float64((benchkit.CPU() - recv).Microseconds()) / float64(n)
 					b.ReportMetric(r.recvCPU, "receiver-cpu-µs/event")
 					b.ReportMetric(r.sysCPU, "kernel-cpu-µs/event")
 					if raw.rate > 0 { // not when -bench filtered the raw consume out
@@ -115,8 +111,7 @@ type benchRun struct{ rate, cpu, sysCPU, rss, xRate, xCPU, recvCPU float64 }
 func forwardOnce(b *testing.B, d *deployment, sinkEnv testkit.Env, n int) benchRun {
 	group := testkit.Name("forward")
 	env := sinkEnv.With(map[string]string{"KAFKA_BROKERS": d.brokers, "KAFKA_TOPIC": d.topic, "FORWARD_ALERTS": "false",
-		"KAFKA_DLQ_TOPIC": d.dlq, "KAFKA_GROUP_ID": group, "METRICS_ADDR": "127.0.0.1:0", "LOG_LEVEL": "warn",
-		"FORWARD_MEMORY_LIMIT": os.Getenv("BENCH_MEMORY_LIMIT")})
+		"KAFKA_DLQ_TOPIC": d.dlq, "KAFKA_GROUP_ID": group, "METRICS_ADDR": "127.0.0.1:0", "LOG_LEVEL": "warn"})
 	for _, kv := range strings.Fields(os.Getenv("BENCH_FORWARD_ENV")) {
 		if k, v, ok := strings.Cut(kv, "="); ok {
 			env[k] = v
@@ -132,9 +127,6 @@ func forwardOnce(b *testing.B, d *deployment, sinkEnv testkit.Env, n int) benchR
 	}
 	cpu := user + sys
 	p.Stop()
-	if f := os.Getenv("BENCH_FORWARD_STDERR"); f != "" {
-		_ = os.WriteFile(f, []byte(p.Stderr()), 0o644)
-	}
 	if path := env["FILE_PATH"]; path != "" {
 		_ = os.Remove(path)
 	}
@@ -148,9 +140,9 @@ func measureRaw(b *testing.B, brokers, topic string, n int) benchRun {
 	var r benchRun
 	b.Run("raw-consume", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			start, cpu := time.Now(), processCPU()
+			start, cpu := time.Now(), benchkit.CPU()
 			benchkit.RawConsume(b, brokers, topic, testkit.Name("raw"), n)
-			r = benchRun{rate: float64(n) / time.Since(start).Seconds(), cpu: float64((processCPU() - cpu).Microseconds()) / float64(n), xRate: 1, xCPU: 1}
+			r = benchRun{rate: float64(n) / time.Since(start).Seconds(), cpu: float64((benchkit.CPU() - cpu).Microseconds()) / float64(n), xRate: 1, xCPU: 1}
 			b.ReportMetric(r.rate, "events/s")
 			b.ReportMetric(r.cpu, "cpu-µs/event")
 		}
@@ -195,20 +187,6 @@ func sinkNames(s []benchSink) []string {
 	return names
 }
 
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
-}
-
-// processCPU is this process's CPU time so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // forwardToEnd waits until group committed the end of every partition of
 // the topic, and returns the process's peak resident size meanwhile.
 func forwardToEnd(b *testing.B, d *deployment, group string, p *testkit.Proc) int64 {
@@ -233,16 +211,9 @@ func forwardToEnd(b *testing.B, d *deployment, group string, p *testkit.Proc) in
 
 // vmHWM reads a process's peak resident set size.
 func vmHWM(b *testing.B, pid int) int64 {
-	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	rss, err := benchkit.PeakRSS(pid)
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	b.Fatal("no VmHWM in /proc/PID/status")
-	return 0
+	return rss
 }

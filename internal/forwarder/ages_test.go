@@ -77,3 +77,16 @@ func TestFutureAndFarTimes(t *testing.T) {
 		}
 	}
 }
+
+// TestAgeOfAnEarlyTime: an eventTimestamp early in what Unix nanoseconds
+// hold (1700) is centuries old, not age 0: now minus it overflows int64.
+func TestAgeOfAnEarlyTime(t *testing.T) {
+	a := newAges("x_age_seconds", "test")
+	now := time.Now()
+	early := time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC)
+	n, r := a.observe("s", now.UnixNano(), []int64{unixNano(early)})
+	want := now.Sub(early).Seconds() // time.Duration saturates: at most 292 years
+	if n != 1 || r.Max < want || a.series["s"].counts[len(ageBuckets)] != 1 {
+		t.Errorf("observed %d, range %+v, +Inf bucket %d; want 1, an age of at least %.0f s in +Inf", n, r, a.series["s"].counts[len(ageBuckets)], want)
+	}
+}

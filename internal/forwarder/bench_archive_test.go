@@ -1,16 +1,14 @@
 package forwarder_test
 
 import (
-	"bytes"
 	"context"
 	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/pigment-siem/pipeline/internal/sinks"
 	"github.com/pigment-siem/pipeline/internal/testkit"
+	"github.com/pigment-siem/pipeline/internal/testkit/benchkit"
 	"github.com/pigment-siem/pipeline/migrations"
 )
 
@@ -43,23 +41,15 @@ func backendsCPU(b *testing.B, u string) time.Duration {
 	if err := testkit.QueryRow(b, u, "SELECT coalesce(array_agg(pid), '{}') FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", &pids); err != nil {
 		b.Fatal(err)
 	}
-	var ticks int64
+	var cpu time.Duration
 	for _, pid := range pids {
-		stat, err := os.ReadFile("/proc/" + strconv.Itoa(int(pid)) + "/stat")
+		user, sys, err := testkit.CPUTimesOf(int(pid))
 		if err != nil {
 			return 0
 		}
-		// utime and stime, the 14th and 15th fields, after the command's
-		// parenthesized name (which may hold spaces).
-		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
-		if len(f) < 13 {
-			return 0
-		}
-		ut, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		ticks += ut + st
+		cpu += user + sys
 	}
-	return time.Duration(ticks) * (time.Second / 100) // USER_HZ
+	return cpu
 }
 
 // resetPeakRSS starts the process's peak resident size (VmHWM) again
@@ -69,15 +59,6 @@ func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) 
 // peakRSS is the process's peak resident size in bytes since the last
 // resetPeakRSS, 0 when unknown.
 func peakRSS() int64 {
-	status, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for line := range strings.Lines(string(status)) {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
+	rss, _ := benchkit.PeakRSS(os.Getpid())
+	return rss
 }

@@ -6,11 +6,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -32,10 +30,7 @@ import (
 // fills a fresh topic with n simulator events: the environment variable
 // env when set to a positive number, else def.
 func benchTopic(b *testing.B, env string, def int) (brokers string, broker *testkit.Proc, topic string, n int) {
-	n = def
-	if v, err := strconv.Atoi(os.Getenv(env)); err == nil && v > 0 {
-		n = v
-	}
+	n = benchkit.EnvInt(env, def)
 	brokers, broker = testkit.MustKafkaProcess(b, "../testkit/kfakebroker")
 	topic = testkit.Name("bench")
 	benchkit.FillTopic(b, brokers, topic, n)
@@ -78,9 +73,9 @@ func measure(b *testing.B, n int, broker *testkit.Proc, fn func(group string)) f
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		before, brokerBefore := cpuTime(), procCPU(b, broker)
+		before, brokerBefore := benchkit.CPU(), procCPU(b, broker)
 		fn(testkit.Name("bench-group"))
-		cpu += cpuTime() - before
+		cpu += benchkit.CPU() - before
 		brokerCPU += procCPU(b, broker) - brokerBefore
 	}
 	b.StopTimer()
@@ -103,12 +98,6 @@ func procCPU(b *testing.B, p *testkit.Proc) time.Duration {
 		b.Fatal(err)
 	}
 	return d
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // forwardAll runs a forwarder until the group has committed n records.

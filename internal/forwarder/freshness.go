@@ -54,8 +54,10 @@ func (a *ages) observe(sink string, now int64, times []int64) (int, AgeRange) {
 			continue
 		}
 		// A future time (a skewed clock) is age 0: a negative age would
-		// lower the sum, which rate() reads as a counter reset.
-		age := max(float64(now-t)/1e9, 0)
+		// lower the sum, which rate() reads as a counter reset. Seconds
+		// and nanoseconds apart: now-t overflows int64 for a time before
+		// about 1733 (unixNano keeps those from 1678).
+		age := max(float64(now/1e9-t/1e9)+float64(now%1e9-t%1e9)/1e9, 0)
 		counts[sort.SearchFloat64s(ageBuckets, age)]++
 		sum += age
 		r.Min, r.Max = min(r.Min, age), max(r.Max, age)

@@ -27,7 +27,8 @@ func CheckGzipLevel(level int) error {
 // gzipPool holds a sink's gzip writers between sends: each one carries
 // hundreds of kilobytes of compressor state, and a sync.Pool was emptied by
 // every other garbage collection (as for freeBufs). It is safe for
-// concurrent use; it keeps enough writers for the concurrent senders.
+// concurrent use; it keeps up to 16 writers (FORWARD_SENDERS may be up to
+// 64: a sender finding none free makes one, dropped after if 16 are kept).
 type gzipPool struct {
 	level int
 	free  chan *gzip.Writer

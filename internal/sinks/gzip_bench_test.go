@@ -2,16 +2,13 @@ package sinks
 
 import (
 	"bytes"
-	"context"
 	"io"
-	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/klauspost/compress/gzip"
 
-	"github.com/pigment-siem/pipeline/internal/pigment"
-	"github.com/pigment-siem/pipeline/internal/pigmentsim"
+	"github.com/pigment-siem/pipeline/internal/event"
+	"github.com/pigment-siem/pipeline/internal/testkit/benchkit"
 	"github.com/pigment-siem/pipeline/internal/transform"
 )
 
@@ -73,23 +70,11 @@ func BenchmarkGzipLevels(b *testing.B) {
 
 // hecPage is a page of simulator events formatted for HEC.
 func hecPage(b *testing.B) [][]byte {
-	sim, err := pigmentsim.New(pigmentsim.Config{Seed: 1, APIKey: "k", History: 24 * time.Hour, HistoryEvents: 1000, LateFraction: -1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(sim.Handler())
-	defer srv.Close()
-	c, err := pigment.New(pigment.Config{BaseURL: srv.URL, APIKey: "k"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	page, err := c.FetchPage(context.Background(), time.Now().Add(-48*time.Hour), "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	recs := make([][]byte, len(page.Events))
-	for i := range page.Events {
-		recs[i] = transform.AppendHEC(nil, &page.Events[i], transform.HECOptions{Host: "bench"})
-	}
+	var recs [][]byte
+	benchkit.SimEvents(b, 1000, func(events []event.Event) {
+		for i := range events {
+			recs = append(recs, transform.AppendHEC(nil, &events[i], transform.HECOptions{Host: "bench"}))
+		}
+	})
 	return recs
 }

@@ -164,7 +164,13 @@ func (p *Proc) CPUTime() (time.Duration, error) {
 // CPUTimes is the process's CPU time so far in user space and in the
 // kernel on its behalf (system calls: writing files and sockets), apart.
 func (p *Proc) CPUTimes() (user, sys time.Duration, err error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	return CPUTimesOf(p.cmd.Process.Pid)
+}
+
+// CPUTimesOf is CPUTimes for any process of this machine (a server's
+// backend, say), from /proc/PID/stat.
+func CPUTimesOf(pid int) (user, sys time.Duration, err error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, 0, err
 	}
@@ -174,12 +180,12 @@ func (p *Proc) CPUTimes() (user, sys time.Duration, err error) {
 	s := string(data)
 	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 	if len(fields) < 13 {
-		return 0, 0, fmt.Errorf("parse /proc/%d/stat: %d fields", p.cmd.Process.Pid, len(fields))
+		return 0, 0, fmt.Errorf("parse /proc/%d/stat: %d fields", pid, len(fields))
 	}
 	var ticks [2]int64
 	for i, f := range fields[11:13] {
 		if ticks[i], err = strconv.ParseInt(f, 10, 64); err != nil {
-			return 0, 0, fmt.Errorf("parse /proc/%d/stat: %w", p.cmd.Process.Pid, err)
+			return 0, 0, fmt.Errorf("parse /proc/%d/stat: %w", pid, err)
 		}
 	}
 	return time.Duration(ticks[0]) * 10 * time.Millisecond, time.Duration(ticks[1]) * 10 * time.Millisecond, nil

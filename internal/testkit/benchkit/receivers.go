@@ -2,7 +2,8 @@
 // internal/forwarder and the memory benchmark of cmd/forward): stand-ins for
 // the SIEMs that speak each sink's protocol and do the least a real server
 // must (read, decompress, count, answer), so that the figures are the
-// forwarder's, and a topic filled with simulator events.
+// forwarder's, a topic filled with simulator events, and the CPU time and
+// peak memory of the processes measured.
 package benchkit
 
 import (
