@@ -65,10 +65,6 @@ type Config struct {
 	// ChunkSize is the most records handed over at once (default 500).
 	ChunkSize int
 	Logger    zerolog.Logger
-
-	// kafkaGoReads reads every fetch with kafka-go's Conn, as this package
-	// did before it decoded fetches itself: for the benchmarks' comparison.
-	kafkaGoReads bool
 }
 
 // Consumer is one member of the group. Fetch and Commit may be called from
@@ -218,7 +214,7 @@ func (c *Consumer) read(ctx context.Context, pc *partConn, offset int64, log zer
 	progressed, maxBytes := false, c.cfg.MaxBytes
 	out := &chunker{size: c.cfg.ChunkSize, send: func(chunk []kafka.Message) bool { return c.send(ctx, chunk) }}
 	for ctx.Err() == nil {
-		if pc.legacy || c.cfg.kafkaGoReads {
+		if pc.legacy {
 			var legacyProgressed bool
 			offset, legacyProgressed, err = c.readLegacy(ctx, pc.conn, offset, log)
 			progressed = progressed || legacyProgressed
