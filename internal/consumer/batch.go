@@ -96,14 +96,14 @@ func (h batchHeader) check() error {
 }
 
 // decoder turns record batches into messages of one partition. It keeps
-// scratch buffers between batches; it is not safe for concurrent use.
+// its decompressors and interned header keys between batches; it is not
+// safe for concurrent use.
 type decoder struct {
 	topic     string
 	partition int
 
-	compressed []byte // a compressed batch's body, as read
-	codecs     codecs
-	keys       map[string]string // interned header keys
+	codecs codecs
+	keys   map[string]string // interned header keys
 
 	// The batch being handed over by next.
 	h          batchHeader

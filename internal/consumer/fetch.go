@@ -40,8 +40,9 @@ type partConn struct {
 	corr      int32
 	legacy    bool // the partition answered with a legacy message set: kafka-go reads it
 
-	dec *decoder
-	hdr [batchHeaderSize]byte
+	dec     *decoder
+	hdr     [batchHeaderSize]byte
+	scratch []byte // the body of a batch the decoder copies from (compressed, or skipped)
 }
 
 // chunker fills chunks of records and hands each over when full.
@@ -254,16 +255,16 @@ func (pc *partConn) readBatch(r *respReader, from, hwm int64, out *chunker, res 
 	if owned {
 		body = make([]byte, n) // the records alias it
 	} else {
-		pc.dec.compressed = grow(pc.dec.compressed[:0], n)[:n]
-		body = pc.dec.compressed
+		pc.scratch = grow(pc.scratch[:0], n)[:n]
+		body = pc.scratch
 	}
 	r.read(body)
 	if r.err != nil {
 		return fmt.Errorf("read fetch answer: %w", r.err)
 	}
 	more, err := pc.dec.batch(pc.hdr[:], body, owned, from, hwm)
-	if cap(pc.dec.compressed) > maxKeptScratch {
-		pc.dec.compressed = nil // the records are copies; a huge batch's buffer is not kept
+	if cap(pc.scratch) > maxKeptScratch {
+		pc.scratch = nil // the records are copies; a huge batch's buffer is not kept
 	}
 	waited := false
 	for err == nil && more {

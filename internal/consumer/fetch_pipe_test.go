@@ -198,8 +198,8 @@ func TestFetchEndsWithItsContext(t *testing.T) {
 func TestHugeBatchScratchIsNotKept(t *testing.T) {
 	huge := buildBatch(90, 0, 0, ts0, ts0, []testRecord{{value: bytes.Repeat([]byte("x"), 9<<20)}}) // before 100: skipped
 	_, got, pc, err := pipeFetch(t, huge, 0, 0)
-	if err != nil || len(got) != 0 || cap(pc.dec.compressed) > maxKeptScratch {
-		t.Errorf("a 9 MiB batch: %d records, %v, a scratch buffer of %d bytes kept; want none, no error, at most %d", len(got), err, cap(pc.dec.compressed), maxKeptScratch)
+	if err != nil || len(got) != 0 || cap(pc.scratch) > maxKeptScratch {
+		t.Errorf("a 9 MiB batch: %d records, %v, a scratch buffer of %d bytes kept; want none, no error, at most %d", len(got), err, cap(pc.scratch), maxKeptScratch)
 	}
 }
 
