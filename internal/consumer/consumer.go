@@ -226,7 +226,7 @@ func (c *Consumer) read(ctx context.Context, pc *partConn, offset int64, log zer
 		res, err := pc.fetch(offset, maxBytes, c.cfg.MaxWait, out)
 		// The records of the whole batches read, even before an error:
 		// the next fetch starts after them.
-		if !out.flush(true) {
+		if !out.flush() {
 			return offset, progressed, ctx.Err()
 		}
 		if res.next > offset {

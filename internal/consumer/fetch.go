@@ -52,18 +52,26 @@ type chunker struct {
 	send  func([]kafka.Message) bool // false: stop reading
 }
 
-// next returns the slot of the next record.
-func (c *chunker) next() *kafka.Message {
+// slot returns where the next record is written; keep adds it to the
+// chunk.
+func (c *chunker) slot() *kafka.Message {
 	if c.chunk == nil {
 		c.chunk = make([]kafka.Message, 0, c.size)
 	}
-	c.chunk = c.chunk[:len(c.chunk)+1]
-	return &c.chunk[len(c.chunk)-1]
+	return &c.chunk[:len(c.chunk)+1][len(c.chunk)]
 }
 
-// flush hands over the records in the chunk, if full or if all is set.
-func (c *chunker) flush(all bool) bool {
-	if len(c.chunk) == 0 || (!all && len(c.chunk) < c.size) {
+// keep adds the record written at slot to the chunk and returns whether
+// the chunk is full.
+func (c *chunker) keep() (full bool) {
+	c.chunk = c.chunk[:len(c.chunk)+1]
+	return len(c.chunk) == c.size
+}
+
+// flush hands over the records in the chunk, if any; false when the
+// consumer stopped reading.
+func (c *chunker) flush() bool {
+	if len(c.chunk) == 0 {
 		return true
 	}
 	chunk := c.chunk
@@ -268,15 +276,14 @@ func (pc *partConn) readBatch(r *respReader, from, hwm int64, out *chunker, res 
 	}
 	waited := false
 	for err == nil && more {
-		m := out.next()
+		m := out.slot()
 		if more, err = pc.dec.next(m); !more {
-			out.chunk = out.chunk[:len(out.chunk)-1]
 			break
 		}
 		res.next = m.Offset + 1
 		res.records++
-		if len(out.chunk) == out.size {
-			if !out.flush(false) {
+		if out.keep() {
+			if !out.flush() {
 				return context.Canceled
 			}
 			waited = true

@@ -71,7 +71,7 @@ func pipeFetch(t *testing.T, records []byte, errCode int16, corrDelta int32) (fe
 		return true
 	}}
 	res, err := pc.fetch(100, 1<<20, 50*time.Millisecond, out)
-	out.flush(true)
+	out.flush()
 	if err == nil {
 		if werr := <-errs; werr != nil {
 			t.Fatal(werr)
@@ -255,7 +255,7 @@ func FuzzFetchAnswer(f *testing.F) {
 		var got []kafka.Message
 		out := &chunker{size: int(chunk%5) + 1, send: func(m []kafka.Message) bool { got = append(got, m...); return true }}
 		res, err := pc.fetch(100, 1<<20, time.Millisecond, out)
-		out.flush(true)
+		out.flush()
 		if res.next < 100 {
 			t.Fatalf("resumes at %d, before 100", res.next)
 		}
