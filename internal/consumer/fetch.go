@@ -30,17 +30,15 @@ const (
 // go. Requests are one at a time, each answer read whole before the next,
 // so neither side's buffered reader holds the other's bytes.
 type partConn struct {
-	conn      *kafka.Conn
-	nc        net.Conn
-	rd        *bufio.Reader
-	wbuf      []byte
-	clientID  string
-	topic     string
-	partition int
-	corr      int32
-	legacy    bool // the partition answered with a legacy message set: kafka-go reads it
+	conn     *kafka.Conn
+	nc       net.Conn
+	rd       *bufio.Reader
+	wbuf     []byte
+	clientID string
+	corr     int32
+	legacy   bool // the partition answered with a legacy message set: kafka-go reads it
 
-	dec     *decoder
+	dec     *decoder // its topic and partition are the connection's
 	hdr     [batchHeaderSize]byte
 	scratch []byte // the body of a batch the decoder copies from (compressed, or skipped)
 }
@@ -137,7 +135,7 @@ func (c *Consumer) dialPartition(ctx context.Context, seed string, p kafka.Parti
 		return nil, err
 	}
 	pc := &partConn{conn: conn, nc: nc, rd: bufio.NewReaderSize(nc, 64<<10), clientID: cmp.Or(orig.ClientID, kafka.DefaultClientID),
-		topic: p.Topic, partition: p.ID, dec: newDecoder(p.Topic, p.ID)}
+		dec: newDecoder(p.Topic, p.ID)}
 	if err := pc.checkVersions(); err != nil {
 		conn.Close()
 		return nil, err
@@ -206,8 +204,8 @@ func (pc *partConn) fetch(offset int64, maxBytes int, maxWait time.Duration, out
 	if r.err != nil {
 		return res, fmt.Errorf("read fetch answer: %w", r.err)
 	}
-	if nTopics != 1 || nParts != 1 || topic != pc.topic || int(part) != pc.partition {
-		return res, fmt.Errorf("fetch answer for %d topics (%s), %d partitions (%d), want %s/%d", nTopics, topic, nParts, part, pc.topic, pc.partition)
+	if nTopics != 1 || nParts != 1 || topic != pc.dec.topic || int(part) != pc.dec.partition {
+		return res, fmt.Errorf("fetch answer for %d topics (%s), %d partitions (%d), want %s/%d", nTopics, topic, nParts, part, pc.dec.topic, pc.dec.partition)
 	}
 	recRem := max(recLen, 0)
 	if recRem > r.rem {
@@ -316,9 +314,9 @@ func (pc *partConn) request(offset int64, maxBytes int, maxWait time.Duration) [
 	b = binary.BigEndian.AppendUint32(b, uint32(maxBytes))
 	b = append(b, 0) // isolation level: read uncommitted
 	b = binary.BigEndian.AppendUint32(b, 1)
-	b = appendString(b, pc.topic)
+	b = appendString(b, pc.dec.topic)
 	b = binary.BigEndian.AppendUint32(b, 1)
-	b = binary.BigEndian.AppendUint32(b, uint32(pc.partition))
+	b = binary.BigEndian.AppendUint32(b, uint32(pc.dec.partition))
 	b = binary.BigEndian.AppendUint64(b, uint64(offset))
 	b = binary.BigEndian.AppendUint32(b, uint32(maxBytes))
 	binary.BigEndian.PutUint32(b, uint32(len(b)-4))

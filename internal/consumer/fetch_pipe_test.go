@@ -26,7 +26,7 @@ func pipeFetch(t *testing.T, records []byte, errCode int16, corrDelta int32) (fe
 	client, server := net.Pipe()
 	defer client.Close()
 	defer server.Close()
-	pc := &partConn{nc: client, rd: bufio.NewReader(client), clientID: "cid", topic: "t", partition: 2, dec: newDecoder("t", 2)}
+	pc := &partConn{nc: client, rd: bufio.NewReader(client), clientID: "cid", dec: newDecoder("t", 2)}
 	errs := make(chan error, 1)
 	go func() {
 		var size [4]byte
@@ -170,7 +170,7 @@ func TestFetchEndsWithItsContext(t *testing.T) {
 	defer server.Close()
 	go func() { _, _ = io.Copy(io.Discard, server) }() // reads the request, never answers
 	ctx, cancel := context.WithCancel(context.Background())
-	pc := &partConn{nc: client, rd: bufio.NewReader(client), clientID: "cid", topic: "t", partition: 2, dec: newDecoder("t", 2)}
+	pc := &partConn{nc: client, rd: bufio.NewReader(client), clientID: "cid", dec: newDecoder("t", 2)}
 	stop := pc.closeWhenDone(ctx)
 	defer stop()
 	done := make(chan error, 1)
@@ -251,7 +251,7 @@ func FuzzFetchAnswer(f *testing.F) {
 			body := resp.AppendTo(append([]byte(nil), req[4:8]...)) // the request's correlation id
 			_, _ = server.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...))
 		}()
-		pc := &partConn{nc: client, rd: bufio.NewReader(client), clientID: "cid", topic: "t", partition: 2, dec: newDecoder("t", 2)}
+		pc := &partConn{nc: client, rd: bufio.NewReader(client), clientID: "cid", dec: newDecoder("t", 2)}
 		var got []kafka.Message
 		out := &chunker{size: int(chunk%5) + 1, send: func(m []kafka.Message) bool { got = append(got, m...); return true }}
 		res, err := pc.fetch(100, 1<<20, time.Millisecond, out)
