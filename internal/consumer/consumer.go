@@ -216,7 +216,7 @@ func (c *Consumer) read(ctx context.Context, pc *partConn, offset int64, log zer
 	for ctx.Err() == nil {
 		if pc.legacy {
 			var legacyProgressed bool
-			offset, legacyProgressed, err = c.readLegacy(ctx, pc.conn, offset, log)
+			offset, legacyProgressed, err = c.readLegacy(ctx, pc.conn, offset, out, log)
 			progressed = progressed || legacyProgressed
 			if err != nil {
 				return offset, progressed, err
@@ -274,33 +274,29 @@ func nextMaxBytes(res fetched, maxBytes, configured int) (int, error) {
 }
 
 // readLegacy reads from offset with kafka-go's Conn, which decodes the
-// message sets of topics written before Kafka 0.11 (magic 0 and 1), until
-// ctx ends or the connection fails.
-func (c *Consumer) readLegacy(ctx context.Context, conn *kafka.Conn, offset int64, log zerolog.Logger) (int64, bool, error) {
+// message sets of topics written before Kafka 0.11 (magic 0 and 1), one
+// fetch, handing the records over through out.
+func (c *Consumer) readLegacy(ctx context.Context, conn *kafka.Conn, offset int64, out *chunker, log zerolog.Logger) (int64, bool, error) {
 	progressed := false
 	if _, err := conn.Seek(offset, kafka.SeekAbsolute|kafka.SeekDontCheck); err != nil {
 		return offset, progressed, err
 	}
 	_ = conn.SetReadDeadline(time.Now().Add(c.cfg.MaxWait + 30*time.Second))
 	batch := conn.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: 1, MaxBytes: c.cfg.MaxBytes, MaxWait: c.cfg.MaxWait})
-	chunk := make([]kafka.Message, 0, c.cfg.ChunkSize)
 	for {
 		m, err := batch.ReadMessage()
 		if err != nil {
 			break
 		}
-		chunk = append(chunk, m)
+		*out.slot() = m
 		offset, progressed = m.Offset+1, true
-		if len(chunk) == cap(chunk) {
-			if !c.send(ctx, chunk) {
-				batch.Close()
-				return offset, progressed, ctx.Err()
-			}
-			chunk = make([]kafka.Message, 0, c.cfg.ChunkSize)
+		if out.keep() && !out.flush() {
+			batch.Close()
+			return offset, progressed, ctx.Err()
 		}
 	}
 	err := batch.Close()
-	if len(chunk) > 0 && !c.send(ctx, chunk) {
+	if !out.flush() {
 		return offset, progressed, ctx.Err()
 	}
 	switch {

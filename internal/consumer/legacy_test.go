@@ -3,6 +3,7 @@ package consumer_test
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"testing"
 	"time"
@@ -34,7 +35,10 @@ func legacySet(base int64, values ...string) []byte {
 // kafka-go's Conn: every record comes, once, in order.
 func TestLegacyMessageSets(t *testing.T) {
 	const topic = "legacy"
-	values := []string{"a", "b", "c"}
+	values := make([]string, 150) // more than two chunks of 64
+	for i := range values {
+		values[i] = fmt.Sprintf("v%d", i)
+	}
 	cl, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, topic))
 	if err != nil {
 		t.Fatal(err)
