@@ -96,14 +96,14 @@ func (h batchHeader) check() error {
 }
 
 // decoder turns record batches into messages of one partition. It keeps
-// scratch buffers between batches; it is not safe for concurrent use.
+// its decompressors and interned header keys between batches; it is not
+// safe for concurrent use.
 type decoder struct {
 	topic     string
 	partition int
 
-	compressed []byte // a compressed batch's body, as read
-	codecs     codecs
-	keys       map[string]string // interned header keys
+	codecs codecs
+	keys   map[string]string // interned header keys
 
 	// The batch being handed over by next.
 	h          batchHeader
@@ -358,42 +358,4 @@ func bytesAt(b []byte, i int) ([]byte, int) {
 	}
 	end := i + int(n)
 	return b[i:end:end], end
-}
-
-// decodeAll decodes the whole record batches at the start of b, a fetch
-// response's records, as the reader does from the network: it appends to
-// dst the records at offset from or later, and returns them, the offset after the last whole batch (from when
-// there is none), and how many bytes the batches took. It stops at a
-// truncated batch or a legacy message set (magic 0 or 1).
-func (d *decoder) decodeAll(dst []kafka.Message, b []byte, from, hwm int64) (msgs []kafka.Message, next int64, used int, err error) {
-	msgs, next = dst, from
-	for len(b)-used >= batchMagicEnd {
-		rest := b[used:]
-		length := int32(binary.BigEndian.Uint32(rest[8:]))
-		if int8(rest[16]) < 2 {
-			break
-		}
-		if length < batchHeaderSize-batchLengthEnd {
-			return msgs, next, used, fmt.Errorf("%w: length %d", errCorrupt, length)
-		}
-		size := batchLengthEnd + int(length)
-		if size > len(rest) {
-			break
-		}
-		more, err := d.batch(rest[:batchHeaderSize], rest[batchHeaderSize:size], false, next, hwm)
-		for err == nil && more {
-			msgs = append(msgs, kafka.Message{})
-			if more, err = d.next(&msgs[len(msgs)-1]); !more {
-				msgs = msgs[:len(msgs)-1]
-			} else {
-				next = msgs[len(msgs)-1].Offset + 1
-			}
-		}
-		if err != nil {
-			return msgs, next, used, err
-		}
-		next = max(next, parseBatchHeader(rest).lastOffset()+1)
-		used += size
-	}
-	return msgs, next, used, nil
 }

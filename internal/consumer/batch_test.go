@@ -250,14 +250,18 @@ func TestSharedDecompressionBuffers(t *testing.T) {
 		}
 		return lz4Batch(t, 0, recs)
 	}
+	// check reports with Errorf: it runs in the readers' goroutines too,
+	// where Fatalf must not be called.
 	check := func(got []kafka.Message, tag string) {
 		t.Helper()
 		if len(got) != 200 {
-			t.Fatalf("%s: %d records, want 200", tag, len(got))
+			t.Errorf("%s: %d records, want 200", tag, len(got))
+			return
 		}
 		for i, m := range got {
 			if want := fmt.Sprintf(`{"eventId":"%s-%d","pad":%q}`, tag, i, strings.Repeat(tag, 100)); string(m.Value) != want {
-				t.Fatalf("%s: record %d = %.60s…, want %.60s…", tag, i, m.Value, want)
+				t.Errorf("%s: record %d = %.60s…, want %.60s…", tag, i, m.Value, want)
+				return
 			}
 		}
 	}
@@ -283,4 +287,44 @@ func TestSharedDecompressionBuffers(t *testing.T) {
 	}
 	wg.Wait()
 	check(first, "a")
+}
+
+// decodeAll decodes the whole record batches at the start of b, a fetch
+// response's records, as partConn.fetch does from the network (the tests'
+// reference for it, and the decoding benchmark's loop): it appends to dst
+// the records at offset from or later, and returns them, the offset after
+// the last whole batch (from when there is none), and how many bytes the
+// batches took. It stops at a truncated batch or a legacy message set
+// (magic 0 or 1).
+func (d *decoder) decodeAll(dst []kafka.Message, b []byte, from, hwm int64) (msgs []kafka.Message, next int64, used int, err error) {
+	msgs, next = dst, from
+	for len(b)-used >= batchMagicEnd {
+		rest := b[used:]
+		length := int32(binary.BigEndian.Uint32(rest[8:]))
+		if int8(rest[16]) < 2 {
+			break
+		}
+		if length < batchHeaderSize-batchLengthEnd {
+			return msgs, next, used, fmt.Errorf("%w: length %d", errCorrupt, length)
+		}
+		size := batchLengthEnd + int(length)
+		if size > len(rest) {
+			break
+		}
+		more, err := d.batch(rest[:batchHeaderSize], rest[batchHeaderSize:size], false, next, hwm)
+		for err == nil && more {
+			msgs = append(msgs, kafka.Message{})
+			if more, err = d.next(&msgs[len(msgs)-1]); !more {
+				msgs = msgs[:len(msgs)-1]
+			} else {
+				next = msgs[len(msgs)-1].Offset + 1
+			}
+		}
+		if err != nil {
+			return msgs, next, used, err
+		}
+		next = max(next, parseBatchHeader(rest).lastOffset()+1)
+		used += size
+	}
+	return msgs, next, used, nil
 }

@@ -21,11 +21,10 @@ import (
 
 // BenchmarkConsume reads a topic of simulator events (LZ4, as publish
 // writes them; BENCH_EVENTS of them, default 300,000) as a new consumer
-// group, in the same run: with kafka-go's Reader (the baseline of issue 15), with this
-// package reading through kafka-go's Conn (its path before it decoded
-// fetches itself), and with this package. It reports events/s, this
-// process's CPU µs per event and the allocations per event. The broker
-// runs in a process of its own.
+// group, in the same run: with kafka-go's Reader (the baseline of issue 15)
+// and with this package. It reports events/s, this process's CPU µs per
+// event and the allocations per event. The broker runs in a process of its
+// own.
 func BenchmarkConsume(b *testing.B) {
 	n := 300_000
 	if v, err := strconv.Atoi(os.Getenv("BENCH_EVENTS")); err == nil && v > 0 {
@@ -37,18 +36,15 @@ func BenchmarkConsume(b *testing.B) {
 	b.Run("kafka-go-reader", func(b *testing.B) {
 		measureConsume(b, n, func(group string) { benchkit.RawConsume(b, brokers, topic, group, n) })
 	})
-	b.Run("kafka-go-conn", func(b *testing.B) {
-		measureConsume(b, n, func(group string) { consumeAll(b, brokers, topic, group, n, true) })
-	})
 	b.Run("consumer", func(b *testing.B) {
-		measureConsume(b, n, func(group string) { consumeAll(b, brokers, topic, group, n, false) })
+		measureConsume(b, n, func(group string) { consumeAll(b, brokers, topic, group, n) })
 	})
 }
 
 // consumeAll reads n records as a new member of group and nothing else.
-func consumeAll(b *testing.B, brokers, topic, group string, n int, kafkaGoReads bool) {
+func consumeAll(b *testing.B, brokers, topic, group string, n int) {
 	c, err := New(Config{Brokers: []string{brokers}, GroupID: group, Topics: []string{topic}, Dialer: kafka.DefaultDialer,
-		MaxWait: 100 * time.Millisecond, Logger: zerolog.Nop(), kafkaGoReads: kafkaGoReads})
+		MaxWait: 100 * time.Millisecond, Logger: zerolog.Nop()})
 	if err != nil {
 		b.Fatal(err)
 	}

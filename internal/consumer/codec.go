@@ -147,6 +147,10 @@ func grow(b []byte, n int) []byte {
 	return b
 }
 
+// errLZ4Frame is a variable, not made in unlz4: that was an allocation
+// for every batch.
+var errLZ4Frame = errors.New("lz4: malformed frame")
+
 // unlz4 decodes LZ4 frames (the format kafka-go and the Java client
 // write), block by block straight into dst. Checksums are not verified:
 // the batch's CRC covers the compressed bytes.
@@ -159,14 +163,13 @@ func unlz4(src, dst []byte) ([]byte, error) {
 		flagContCk  = 0x04
 		flagDictID  = 0x01
 	)
-	bad := errors.New("lz4: malformed frame")
 	for len(src) > 0 {
 		if len(src) < 7 || binary.LittleEndian.Uint32(src) != magic {
-			return dst, bad
+			return dst, errLZ4Frame
 		}
 		flg, bd := src[4], src[5]
 		if flg>>6 != 1 {
-			return dst, bad
+			return dst, errLZ4Frame
 		}
 		var blockMax int
 		switch (bd >> 4) & 7 {
@@ -179,7 +182,7 @@ func unlz4(src, dst []byte) ([]byte, error) {
 		case 7:
 			blockMax = 4 << 20
 		default:
-			return dst, bad
+			return dst, errLZ4Frame
 		}
 		skip := 6 + 1 // FLG, BD, then the header checksum
 		if flg&flagSize != 0 {
@@ -189,13 +192,13 @@ func unlz4(src, dst []byte) ([]byte, error) {
 			skip += 4
 		}
 		if len(src) < skip {
-			return dst, bad
+			return dst, errLZ4Frame
 		}
 		src = src[skip:]
 		frameStart := len(dst)
 		for {
 			if len(src) < 4 {
-				return dst, bad
+				return dst, errLZ4Frame
 			}
 			n := binary.LittleEndian.Uint32(src)
 			src = src[4:]
@@ -205,13 +208,13 @@ func unlz4(src, dst []byte) ([]byte, error) {
 			raw := n&0x80000000 != 0
 			n &^= 0x80000000
 			if int(n) > len(src) || int(n) > blockMax {
-				return dst, bad
+				return dst, errLZ4Frame
 			}
 			block := src[:n]
 			src = src[n:]
 			if flg&flagBlockCk != 0 {
 				if len(src) < 4 {
-					return dst, bad
+					return dst, errLZ4Frame
 				}
 				src = src[4:]
 			}
@@ -238,7 +241,7 @@ func unlz4(src, dst []byte) ([]byte, error) {
 		}
 		if flg&flagContCk != 0 {
 			if len(src) < 4 {
-				return dst, bad
+				return dst, errLZ4Frame
 			}
 			src = src[4:]
 		}

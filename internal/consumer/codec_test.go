@@ -32,6 +32,19 @@ func TestUnlz4(t *testing.T) {
 	}
 }
 
+// Decompressing an LZ4 batch into a buffer with room allocates nothing:
+// it happens for every batch.
+func TestUnlz4Allocs(t *testing.T) {
+	var z bytes.Buffer
+	w := lz4.NewWriter(&z)
+	_, _ = w.Write(bytes.Repeat([]byte(`{"id":"0123","type":"login"}`), 1000))
+	_ = w.Close()
+	dst := make([]byte, 0, 8<<20)
+	if allocs := testing.AllocsPerRun(100, func() { _, _ = unlz4(z.Bytes(), dst) }); allocs != 0 {
+		t.Errorf("unlz4: %v allocations, want 0", allocs)
+	}
+}
+
 // A batch that claims or decompresses to more than maxDecompressed is an
 // error, not an allocation of that size.
 func TestDecompressBounded(t *testing.T) {

@@ -65,10 +65,6 @@ type Config struct {
 	// ChunkSize is the most records handed over at once (default 500).
 	ChunkSize int
 	Logger    zerolog.Logger
-
-	// kafkaGoReads reads every fetch with kafka-go's Conn, as this package
-	// did before it decoded fetches itself: for the benchmarks' comparison.
-	kafkaGoReads bool
 }
 
 // Consumer is one member of the group. Fetch and Commit may be called from
@@ -218,9 +214,9 @@ func (c *Consumer) read(ctx context.Context, pc *partConn, offset int64, log zer
 	progressed, maxBytes := false, c.cfg.MaxBytes
 	out := &chunker{size: c.cfg.ChunkSize, send: func(chunk []kafka.Message) bool { return c.send(ctx, chunk) }}
 	for ctx.Err() == nil {
-		if pc.legacy || c.cfg.kafkaGoReads {
+		if pc.legacy {
 			var legacyProgressed bool
-			offset, legacyProgressed, err = c.readLegacy(ctx, pc.conn, offset, log)
+			offset, legacyProgressed, err = c.readLegacy(ctx, pc.conn, offset, out, log)
 			progressed = progressed || legacyProgressed
 			if err != nil {
 				return offset, progressed, err
@@ -230,7 +226,7 @@ func (c *Consumer) read(ctx context.Context, pc *partConn, offset int64, log zer
 		res, err := pc.fetch(offset, maxBytes, c.cfg.MaxWait, out)
 		// The records of the whole batches read, even before an error:
 		// the next fetch starts after them.
-		if !out.flush(true) {
+		if !out.flush() {
 			return offset, progressed, ctx.Err()
 		}
 		if res.next > offset {
@@ -278,33 +274,29 @@ func nextMaxBytes(res fetched, maxBytes, configured int) (int, error) {
 }
 
 // readLegacy reads from offset with kafka-go's Conn, which decodes the
-// message sets of topics written before Kafka 0.11 (magic 0 and 1), until
-// ctx ends or the connection fails.
-func (c *Consumer) readLegacy(ctx context.Context, conn *kafka.Conn, offset int64, log zerolog.Logger) (int64, bool, error) {
+// message sets of topics written before Kafka 0.11 (magic 0 and 1), one
+// fetch, handing the records over through out.
+func (c *Consumer) readLegacy(ctx context.Context, conn *kafka.Conn, offset int64, out *chunker, log zerolog.Logger) (int64, bool, error) {
 	progressed := false
 	if _, err := conn.Seek(offset, kafka.SeekAbsolute|kafka.SeekDontCheck); err != nil {
 		return offset, progressed, err
 	}
 	_ = conn.SetReadDeadline(time.Now().Add(c.cfg.MaxWait + 30*time.Second))
 	batch := conn.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: 1, MaxBytes: c.cfg.MaxBytes, MaxWait: c.cfg.MaxWait})
-	chunk := make([]kafka.Message, 0, c.cfg.ChunkSize)
 	for {
 		m, err := batch.ReadMessage()
 		if err != nil {
 			break
 		}
-		chunk = append(chunk, m)
+		*out.slot() = m
 		offset, progressed = m.Offset+1, true
-		if len(chunk) == cap(chunk) {
-			if !c.send(ctx, chunk) {
-				batch.Close()
-				return offset, progressed, ctx.Err()
-			}
-			chunk = make([]kafka.Message, 0, c.cfg.ChunkSize)
+		if out.keep() && !out.flush() {
+			batch.Close()
+			return offset, progressed, ctx.Err()
 		}
 	}
 	err := batch.Close()
-	if len(chunk) > 0 && !c.send(ctx, chunk) {
+	if !out.flush() {
 		return offset, progressed, ctx.Err()
 	}
 	switch {

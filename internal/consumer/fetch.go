@@ -30,18 +30,17 @@ const (
 // go. Requests are one at a time, each answer read whole before the next,
 // so neither side's buffered reader holds the other's bytes.
 type partConn struct {
-	conn      *kafka.Conn
-	nc        net.Conn
-	rd        *bufio.Reader
-	wbuf      []byte
-	clientID  string
-	topic     string
-	partition int
-	corr      int32
-	legacy    bool // the partition answered with a legacy message set: kafka-go reads it
+	conn     *kafka.Conn
+	nc       net.Conn
+	rd       *bufio.Reader
+	wbuf     []byte
+	clientID string
+	corr     int32
+	legacy   bool // the partition answered with a legacy message set: kafka-go reads it
 
-	dec *decoder
-	hdr [batchHeaderSize]byte
+	dec     *decoder // its topic and partition are the connection's
+	hdr     [batchHeaderSize]byte
+	scratch []byte // the body of a batch the decoder copies from (compressed, or skipped)
 }
 
 // chunker fills chunks of records and hands each over when full.
@@ -51,18 +50,26 @@ type chunker struct {
 	send  func([]kafka.Message) bool // false: stop reading
 }
 
-// next returns the slot of the next record.
-func (c *chunker) next() *kafka.Message {
+// slot returns where the next record is written; keep adds it to the
+// chunk.
+func (c *chunker) slot() *kafka.Message {
 	if c.chunk == nil {
 		c.chunk = make([]kafka.Message, 0, c.size)
 	}
-	c.chunk = c.chunk[:len(c.chunk)+1]
-	return &c.chunk[len(c.chunk)-1]
+	return &c.chunk[:len(c.chunk)+1][len(c.chunk)]
 }
 
-// flush hands over the records in the chunk, if full or if all is set.
-func (c *chunker) flush(all bool) bool {
-	if len(c.chunk) == 0 || (!all && len(c.chunk) < c.size) {
+// keep adds the record written at slot to the chunk and returns whether
+// the chunk is full.
+func (c *chunker) keep() (full bool) {
+	c.chunk = c.chunk[:len(c.chunk)+1]
+	return len(c.chunk) == c.size
+}
+
+// flush hands over the records in the chunk, if any; false when the
+// consumer stopped reading.
+func (c *chunker) flush() bool {
+	if len(c.chunk) == 0 {
 		return true
 	}
 	chunk := c.chunk
@@ -128,7 +135,7 @@ func (c *Consumer) dialPartition(ctx context.Context, seed string, p kafka.Parti
 		return nil, err
 	}
 	pc := &partConn{conn: conn, nc: nc, rd: bufio.NewReaderSize(nc, 64<<10), clientID: cmp.Or(orig.ClientID, kafka.DefaultClientID),
-		topic: p.Topic, partition: p.ID, dec: newDecoder(p.Topic, p.ID)}
+		dec: newDecoder(p.Topic, p.ID)}
 	if err := pc.checkVersions(); err != nil {
 		conn.Close()
 		return nil, err
@@ -197,8 +204,8 @@ func (pc *partConn) fetch(offset int64, maxBytes int, maxWait time.Duration, out
 	if r.err != nil {
 		return res, fmt.Errorf("read fetch answer: %w", r.err)
 	}
-	if nTopics != 1 || nParts != 1 || topic != pc.topic || int(part) != pc.partition {
-		return res, fmt.Errorf("fetch answer for %d topics (%s), %d partitions (%d), want %s/%d", nTopics, topic, nParts, part, pc.topic, pc.partition)
+	if nTopics != 1 || nParts != 1 || topic != pc.dec.topic || int(part) != pc.dec.partition {
+		return res, fmt.Errorf("fetch answer for %d topics (%s), %d partitions (%d), want %s/%d", nTopics, topic, nParts, part, pc.dec.topic, pc.dec.partition)
 	}
 	recRem := max(recLen, 0)
 	if recRem > r.rem {
@@ -254,28 +261,27 @@ func (pc *partConn) readBatch(r *respReader, from, hwm int64, out *chunker, res 
 	if owned {
 		body = make([]byte, n) // the records alias it
 	} else {
-		pc.dec.compressed = grow(pc.dec.compressed[:0], n)[:n]
-		body = pc.dec.compressed
+		pc.scratch = grow(pc.scratch[:0], n)[:n]
+		body = pc.scratch
 	}
 	r.read(body)
 	if r.err != nil {
 		return fmt.Errorf("read fetch answer: %w", r.err)
 	}
 	more, err := pc.dec.batch(pc.hdr[:], body, owned, from, hwm)
-	if cap(pc.dec.compressed) > maxKeptScratch {
-		pc.dec.compressed = nil // the records are copies; a huge batch's buffer is not kept
+	if cap(pc.scratch) > maxKeptScratch {
+		pc.scratch = nil // the records are copies; a huge batch's buffer is not kept
 	}
 	waited := false
 	for err == nil && more {
-		m := out.next()
+		m := out.slot()
 		if more, err = pc.dec.next(m); !more {
-			out.chunk = out.chunk[:len(out.chunk)-1]
 			break
 		}
 		res.next = m.Offset + 1
 		res.records++
-		if len(out.chunk) == out.size {
-			if !out.flush(false) {
+		if out.keep() {
+			if !out.flush() {
 				return context.Canceled
 			}
 			waited = true
@@ -308,9 +314,9 @@ func (pc *partConn) request(offset int64, maxBytes int, maxWait time.Duration) [
 	b = binary.BigEndian.AppendUint32(b, uint32(maxBytes))
 	b = append(b, 0) // isolation level: read uncommitted
 	b = binary.BigEndian.AppendUint32(b, 1)
-	b = appendString(b, pc.topic)
+	b = appendString(b, pc.dec.topic)
 	b = binary.BigEndian.AppendUint32(b, 1)
-	b = binary.BigEndian.AppendUint32(b, uint32(pc.partition))
+	b = binary.BigEndian.AppendUint32(b, uint32(pc.dec.partition))
 	b = binary.BigEndian.AppendUint64(b, uint64(offset))
 	b = binary.BigEndian.AppendUint32(b, uint32(maxBytes))
 	binary.BigEndian.PutUint32(b, uint32(len(b)-4))

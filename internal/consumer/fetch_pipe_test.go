@@ -26,7 +26,7 @@ func pipeFetch(t *testing.T, records []byte, errCode int16, corrDelta int32) (fe
 	client, server := net.Pipe()
 	defer client.Close()
 	defer server.Close()
-	pc := &partConn{nc: client, rd: bufio.NewReader(client), clientID: "cid", topic: "t", partition: 2, dec: newDecoder("t", 2)}
+	pc := &partConn{nc: client, rd: bufio.NewReader(client), clientID: "cid", dec: newDecoder("t", 2)}
 	errs := make(chan error, 1)
 	go func() {
 		var size [4]byte
@@ -71,7 +71,7 @@ func pipeFetch(t *testing.T, records []byte, errCode int16, corrDelta int32) (fe
 		return true
 	}}
 	res, err := pc.fetch(100, 1<<20, 50*time.Millisecond, out)
-	out.flush(true)
+	out.flush()
 	if err == nil {
 		if werr := <-errs; werr != nil {
 			t.Fatal(werr)
@@ -170,7 +170,7 @@ func TestFetchEndsWithItsContext(t *testing.T) {
 	defer server.Close()
 	go func() { _, _ = io.Copy(io.Discard, server) }() // reads the request, never answers
 	ctx, cancel := context.WithCancel(context.Background())
-	pc := &partConn{nc: client, rd: bufio.NewReader(client), clientID: "cid", topic: "t", partition: 2, dec: newDecoder("t", 2)}
+	pc := &partConn{nc: client, rd: bufio.NewReader(client), clientID: "cid", dec: newDecoder("t", 2)}
 	stop := pc.closeWhenDone(ctx)
 	defer stop()
 	done := make(chan error, 1)
@@ -198,8 +198,8 @@ func TestFetchEndsWithItsContext(t *testing.T) {
 func TestHugeBatchScratchIsNotKept(t *testing.T) {
 	huge := buildBatch(90, 0, 0, ts0, ts0, []testRecord{{value: bytes.Repeat([]byte("x"), 9<<20)}}) // before 100: skipped
 	_, got, pc, err := pipeFetch(t, huge, 0, 0)
-	if err != nil || len(got) != 0 || cap(pc.dec.compressed) > maxKeptScratch {
-		t.Errorf("a 9 MiB batch: %d records, %v, a scratch buffer of %d bytes kept; want none, no error, at most %d", len(got), err, cap(pc.dec.compressed), maxKeptScratch)
+	if err != nil || len(got) != 0 || cap(pc.scratch) > maxKeptScratch {
+		t.Errorf("a 9 MiB batch: %d records, %v, a scratch buffer of %d bytes kept; want none, no error, at most %d", len(got), err, cap(pc.scratch), maxKeptScratch)
 	}
 }
 
@@ -251,11 +251,11 @@ func FuzzFetchAnswer(f *testing.F) {
 			body := resp.AppendTo(append([]byte(nil), req[4:8]...)) // the request's correlation id
 			_, _ = server.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...))
 		}()
-		pc := &partConn{nc: client, rd: bufio.NewReader(client), clientID: "cid", topic: "t", partition: 2, dec: newDecoder("t", 2)}
+		pc := &partConn{nc: client, rd: bufio.NewReader(client), clientID: "cid", dec: newDecoder("t", 2)}
 		var got []kafka.Message
 		out := &chunker{size: int(chunk%5) + 1, send: func(m []kafka.Message) bool { got = append(got, m...); return true }}
 		res, err := pc.fetch(100, 1<<20, time.Millisecond, out)
-		out.flush(true)
+		out.flush()
 		if res.next < 100 {
 			t.Fatalf("resumes at %d, before 100", res.next)
 		}

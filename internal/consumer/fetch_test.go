@@ -69,7 +69,7 @@ func fetchAll(t *testing.T, brokers, topic string, partition int, from, end int6
 	}}
 	for offset := from; offset < end && ctx.Err() == nil; {
 		res, err := pc.fetch(offset, maxBytes, 50*time.Millisecond, chunks)
-		chunks.flush(true)
+		chunks.flush()
 		if err != nil || res.errCode != 0 || pc.legacy {
 			t.Fatalf("fetch at %d: %v, error code %d, legacy %v", offset, err, res.errCode, pc.legacy)
 		}
