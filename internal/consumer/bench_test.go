@@ -2,10 +2,7 @@ package consumer
 
 import (
 	"context"
-	"os"
 	"runtime"
-	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -26,10 +23,7 @@ import (
 // event and the allocations per event. The broker runs in a process of its
 // own.
 func BenchmarkConsume(b *testing.B) {
-	n := 300_000
-	if v, err := strconv.Atoi(os.Getenv("BENCH_EVENTS")); err == nil && v > 0 {
-		n = v
-	}
+	n := benchkit.EnvInt("BENCH_EVENTS", 300_000)
 	brokers, _ := testkit.MustKafkaProcess(b, "../testkit/kfakebroker")
 	topic := testkit.Name("bench")
 	benchkit.FillTopic(b, brokers, topic, n)
@@ -66,9 +60,9 @@ func measureConsume(b *testing.B, n int, fn func(group string)) {
 	mallocs := ms.Mallocs
 	b.ResetTimer()
 	for range b.N {
-		before := cpuTime()
+		before := benchkit.CPU()
 		fn(testkit.Name("bench-group"))
-		cpu += cpuTime() - before
+		cpu += benchkit.CPU() - before
 	}
 	b.StopTimer()
 	runtime.ReadMemStats(&ms)
@@ -76,12 +70,6 @@ func measureConsume(b *testing.B, n int, fn func(group string)) {
 	b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(cpu.Microseconds())/events, "cpu-µs/event")
 	b.ReportMetric(float64(ms.Mallocs-mallocs)/events, "allocs/event")
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkDecodeEvents decodes the record batches of simulator events as
